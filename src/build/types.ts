@@ -1,0 +1,53 @@
+/**
+ * Manifest: a dataflow graph of functions connected by tensor names (CONTRACTS.md). Written by `mopar build`
+ * into DIR/manifest.json; read by verify, serve and deploy. Every function file is a standalone ONNX model whose
+ * graph inputs and outputs carry exactly the listed tensor names.
+ */
+import type { DType } from '../graph/dtype.js';
+
+export interface TensorSpec { dtype: DType; shape: number[] }
+
+export interface ManifestFunction {
+  name: string;
+  /** ONNX path relative to the manifest (named by content hash, so identical slices are stored once). */
+  file: string;
+  sha256: string;
+  inputs: string[];
+  outputs: string[];
+  /** Functions of one group run in parallel. */
+  group: string;
+  memoryMB: number;
+  vcpu: number;
+  /** onnxruntime intra-op threads to use (≈ vCPU, at least 1). */
+  threads: number;
+  weightsBytes: number;
+  predictedMs: number;
+}
+
+export interface ManifestEdge {
+  tensor: string;
+  /** Producing function, or '$input' for a model input. */
+  from: string;
+  /** Consuming functions, or '$output' for a model output. */
+  to: string[];
+  bytes: number;
+  transport: 'inline' | 'compressed' | 'shm' | 'object-store';
+}
+
+export interface Manifest {
+  kind: 'mopar.manifest';
+  version: 1;
+  model: string;
+  modelHash: string;
+  platform: string;
+  strategy: string;
+  /** The original model's input and output tensor names. */
+  inputs: string[];
+  outputs: string[];
+  /** dtype and shape of every tensor named above and on every edge. */
+  tensors: Record<string, TensorSpec>;
+  functions: ManifestFunction[];
+  edges: ManifestEdge[];
+  /** The unsplit model file, relative to the manifest, when `build` kept it (for verify and comparisons). */
+  original?: string;
+}

@@ -1,0 +1,41 @@
+/** The `mopar` command line: one file per verb under commands/, errors per CONTRACTS.md. */
+import { Command, CommanderError } from 'commander';
+import { MoparError, errorMessage } from '../core/errors.js';
+import { COMMANDS } from './commands/index.js';
+
+const debug = process.argv.includes('--debug');
+
+function fail(err: unknown): never {
+  if (err instanceof CommanderError) {
+    // Help and version are not errors.
+    if (err.exitCode === 0 || err.code === 'commander.helpDisplayed' || err.code === 'commander.version') process.exit(0);
+    process.stderr.write(`mopar: error: ${err.message.replace(/^error:\s*/i, '')}\n`);
+    process.exit(2);
+  }
+  if (err instanceof MoparError) {
+    process.stderr.write(`mopar: error: ${err.message}\n`);
+    if (debug && err.stack) process.stderr.write(`${err.stack}\n`);
+    process.exit(err.exitCode);
+  }
+  process.stderr.write(`mopar: error: internal error: ${errorMessage(err).split('\n')[0]} (run with --debug for details)\n`);
+  if (debug && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+  process.exit(2);
+}
+
+const program = new Command('mopar')
+  .description('Partition ONNX models into right-sized serverless functions (MOPAR) and run them.')
+  .version('0.1.0')
+  .option('--debug', 'show stack traces on errors')
+  .exitOverride()
+  .configureOutput({ outputError: () => {} })
+  .showSuggestionAfterError(true);
+
+for (const register of COMMANDS) register(program);
+for (const cmd of program.commands) cmd.exitOverride().configureOutput({ outputError: () => {} }).option('--debug', 'show stack traces on errors');
+
+process.on('unhandledRejection', fail);
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  fail(err);
+}

@@ -1,0 +1,4 @@
+export * from './errors.js';
+export * from './random.js';
+export * from './hash.js';
+export * from './log.js';

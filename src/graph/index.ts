@@ -1,0 +1,13 @@
+/** graph: load any ONNX model, understand it, cut any part out as a standalone model, run it. */
+export * from './dtype.js';
+export * from './onnx.js';
+export * from './onnx-io.js';
+export * from './ir.js';
+export * from './input-shapes.js';
+export * from './shapes.js';
+export * from './extract.js';
+export * from './runner.js';
+export * from './random-inputs.js';
+export * from './inspect.js';
+export * from './open.js';
+export * from './builder.js';

@@ -1,0 +1,192 @@
+import { closeSync, existsSync, openSync, readFileSync, readSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { dirname, join, basename, resolve } from 'node:path';
+import { MoparError, errorMessage } from '../core/errors.js';
+import { sha256 } from '../core/hash.js';
+import {
+  fromBinary, toBinary, create, ModelProtoSchema, StringStringEntryProtoSchema, TensorProto_DataLocation,
+  type ModelProto, type TensorProto, type GraphProto,
+} from './onnx.js';
+
+/** Default-domain opsets onnxruntime-node 1.30 executes (checked by test/graph/onnx-io.test.ts). */
+export const SUPPORTED_OPSETS = { min: 7, max: 23 } as const;
+
+/** Largest protobuf message: bigger models must keep weights in external data files. */
+const PROTOBUF_LIMIT = 2 ** 31 - 1;
+
+export interface LoadedModel {
+  proto: ModelProto;
+  /** Absolute path of the file it came from. */
+  path: string;
+  /** Size of the .onnx file itself (external data not counted). */
+  fileBytes: number;
+  /** True when some tensors were stored in external data files (now resolved into rawData). */
+  hadExternalData: boolean;
+  /** sha256 of the .onnx file's bytes: the key for cached shapes and profiles. */
+  hash: string;
+}
+
+/** Loads and validates an ONNX model; external-data tensors are read into memory (one copy, by range). */
+export function loadModel(path: string): LoadedModel {
+  const abs = resolve(path);
+  if (!existsSync(abs)) throw new MoparError(`model file not found: ${path}`);
+  const st = statSync(abs);
+  if (st.isDirectory()) throw new MoparError(`expected an ONNX file but got a directory: ${path}`);
+  if (st.size === 0) throw new MoparError(`model file is empty: ${path}`);
+  const bytes = readFileSync(abs);
+  const proto = decodeModel(bytes, path);
+  const hadExternalData = resolveExternalData(proto, dirname(abs), path);
+  return { proto, path: abs, fileBytes: st.size, hadExternalData, hash: sha256(bytes) };
+}
+
+/** Decodes ONNX bytes and checks that they really are a model we can run. */
+export function decodeModel(bytes: Uint8Array, where = 'model'): ModelProto {
+  if (bytes.length === 0) throw new MoparError(`model file is empty: ${where}`);
+  let proto: ModelProto;
+  try {
+    proto = fromBinary(ModelProtoSchema, bytes);
+  } catch (err) {
+    const msg = errorMessage(err);
+    const truncated = /premature|EOF|out of range|index out of range/i.test(msg);
+    throw new MoparError(
+      truncated ? `${where} is truncated or corrupt (protobuf decoding stopped early: ${msg})`
+        : `${where} is not an ONNX model (protobuf decoding failed: ${msg})`);
+  }
+  validateModel(proto, where);
+  return proto;
+}
+
+function validateModel(proto: ModelProto, where: string): void {
+  if (!proto.graph || (proto.graph.node.length === 0 && proto.graph.output.length === 0)) {
+    throw new MoparError(`${where} is not an ONNX model (it has no graph)`);
+  }
+  if (proto.irVersion <= 0n || proto.irVersion > 100n) {
+    throw new MoparError(`${where} is not an ONNX model (ir_version ${proto.irVersion} is not valid)`);
+  }
+  const opset = defaultOpset(proto);
+  if (opset === undefined) throw new MoparError(`${where} declares no opset for the default ONNX domain`);
+  if (opset < SUPPORTED_OPSETS.min || opset > SUPPORTED_OPSETS.max) {
+    throw new MoparError(
+      `${where} uses opset ${opset}; mopar supports opsets ${SUPPORTED_OPSETS.min}–${SUPPORTED_OPSETS.max} ` +
+      `(the ones onnxruntime-node executes)`);
+  }
+}
+
+/** The default-domain ('' or 'ai.onnx') opset version, or undefined when absent. */
+export function defaultOpset(proto: ModelProto): number | undefined {
+  const imp = proto.opsetImport.find((o) => o.domain === '' || o.domain === 'ai.onnx');
+  return imp ? Number(imp.version) : undefined;
+}
+
+/** Every TensorProto in the model: initializers and tensor attributes, in subgraphs too. */
+export function forEachTensor(graph: GraphProto, fn: (t: TensorProto) => void): void {
+  for (const t of graph.initializer) fn(t);
+  for (const s of graph.sparseInitializer) {
+    if (s.values) fn(s.values);
+    if (s.indices) fn(s.indices);
+  }
+  for (const node of graph.node) {
+    for (const a of node.attribute) {
+      if (a.t) fn(a.t);
+      for (const t of a.tensors) fn(t);
+      if (a.g) forEachTensor(a.g, fn);
+      for (const g of a.graphs) forEachTensor(g, fn);
+    }
+  }
+}
+
+function resolveExternalData(proto: ModelProto, baseDir: string, where: string): boolean {
+  if (!proto.graph) return false;
+  const fds = new Map<string, number>();
+  let found = false;
+  try {
+    forEachTensor(proto.graph, (t) => {
+      if (t.dataLocation !== TensorProto_DataLocation.EXTERNAL) return;
+      found = true;
+      const info = Object.fromEntries(t.externalData.map((e) => [e.key, e.value]));
+      const location = info.location;
+      if (!location) throw new MoparError(`${where}: tensor '${t.name}' is external but names no location`);
+      const file = join(baseDir, location);
+      if (!existsSync(file)) {
+        throw new MoparError(`${where}: external data file '${location}' of tensor '${t.name}' not found next to the model`);
+      }
+      let fd = fds.get(file);
+      if (fd === undefined) { fd = openSync(file, 'r'); fds.set(file, fd); }
+      const offset = Number(info.offset ?? 0);
+      const length = info.length !== undefined ? Number(info.length) : statSync(file).size - offset;
+      const buf = Buffer.allocUnsafe(length);
+      const n = readSync(fd, buf, 0, length, offset);
+      if (n !== length) {
+        throw new MoparError(`${where}: external data for '${t.name}' is truncated (${n} of ${length} bytes in ${location})`);
+      }
+      t.rawData = buf;
+      t.externalData = [];
+      t.dataLocation = TensorProto_DataLocation.DEFAULT;
+    });
+  } finally {
+    for (const fd of fds.values()) closeSync(fd);
+  }
+  return found;
+}
+
+export interface SaveOptions {
+  /**
+   * Store tensors of at least this many bytes in a side file `<name>.data` next to the model
+   * (required above protobuf's 2 GB message limit). Off by default.
+   */
+  externalDataThreshold?: number;
+}
+
+/** Encodes a model (weights inline). Throws a clear error above protobuf's 2 GB limit. */
+export function encodeModel(proto: ModelProto): Uint8Array {
+  try {
+    return toBinary(ModelProtoSchema, proto);
+  } catch (err) {
+    throw new MoparError(`cannot encode model: ${errorMessage(err)} (models over 2 GB need external data)`);
+  }
+}
+
+export function saveModel(proto: ModelProto, path: string, opts: SaveOptions = {}): void {
+  if (opts.externalDataThreshold === undefined) {
+    const bytes = encodeModel(proto);
+    if (bytes.length > PROTOBUF_LIMIT) throw new MoparError('model over 2 GB: save it with external data');
+    writeFileSync(path, bytes);
+    return;
+  }
+  saveWithExternalData(proto, path, opts.externalDataThreshold);
+}
+
+function saveWithExternalData(proto: ModelProto, path: string, threshold: number): void {
+  const dataName = `${basename(path)}.data`;
+  const fd = openSync(join(dirname(path), dataName), 'w');
+  let offset = 0;
+  // Swap raw data out temporarily so the caller's model is left as it was.
+  const restore: Array<() => void> = [];
+  try {
+    if (proto.graph) {
+      forEachTensor(proto.graph, (t) => {
+        if (t.rawData.length < threshold) return;
+        const raw = t.rawData;
+        // 4 KiB alignment lets runtimes mmap the weights.
+        const pad = (4096 - (offset % 4096)) % 4096;
+        if (pad) { writeSync(fd, Buffer.alloc(pad)); offset += pad; }
+        writeSync(fd, raw);
+        const prev = { ext: t.externalData, loc: t.dataLocation };
+        t.externalData = [
+          mkEntry('location', dataName), mkEntry('offset', String(offset)), mkEntry('length', String(raw.length)),
+        ];
+        t.dataLocation = TensorProto_DataLocation.EXTERNAL;
+        t.rawData = new Uint8Array(0);
+        offset += raw.length;
+        restore.push(() => { t.rawData = raw; t.externalData = prev.ext; t.dataLocation = prev.loc; });
+      });
+    }
+    writeFileSync(path, encodeModel(proto));
+  } finally {
+    closeSync(fd);
+    for (const r of restore) r();
+  }
+}
+
+function mkEntry(key: string, value: string) {
+  return create(StringStringEntryProtoSchema, { key, value });
+}

@@ -1,0 +1,19 @@
+/** The front door most verbs use: load a file, build the IR, fix input shapes, learn every tensor's shape. */
+import { buildGraph, type Graph } from './ir.js';
+import { loadModel, type LoadedModel } from './onnx-io.js';
+import { resolveInputShapes, type InputShapes } from './input-shapes.js';
+import { inferShapes } from './shapes.js';
+
+export interface OpenedModel {
+  loaded: LoadedModel;
+  graph: Graph;
+  inputShapes: InputShapes;
+}
+
+export async function openModel(path: string, inputOverrides: InputShapes = {}, opts: { shapes?: boolean } = {}): Promise<OpenedModel> {
+  const loaded = loadModel(path);
+  const graph = buildGraph(loaded.proto);
+  const inputShapes = resolveInputShapes(graph, inputOverrides);
+  if (opts.shapes !== false) await inferShapes(graph, inputShapes, loaded.hash);
+  return { loaded, graph, inputShapes };
+}

@@ -1,0 +1,88 @@
+/**
+ * Profile: the measured resource picture of one model at fixed input shapes. Written by `mopar profile -o`,
+ * read by `mopar plan --profile`. Plain data; keyed by the model's content hash so that a stale one is rejected.
+ */
+import type { InputShapes } from '../graph/input-shapes.js';
+
+export interface NodeProfile {
+  name: string;
+  op: string;
+  /** Time attributed to this original node (ms, median over runs, at `threads`). */
+  ms: number;
+  /** Bytes of the tensors it produces. */
+  outputBytes: number;
+  /** Bytes of the weights (initializers and Constant tensors) it reads and owns first. */
+  paramBytes: number;
+  /** Activation bytes alive right after this node ran (liveness over the topological order). */
+  liveBytesAfter: number;
+}
+
+/** A run of consecutive nodes between two cut points: the unit the partitioner cuts at. */
+export interface LayerProfile {
+  index: number;
+  /** Node names, in topological order. */
+  nodes: string[];
+  ms: number;
+  /** Peak of (activations alive) while this layer runs, MB. */
+  peakActivationMB: number;
+  paramMB: number;
+  /** Tensors that cross the cut after this layer (consumed later or graph outputs), and their total bytes. */
+  cutTensors: string[];
+  cutBytesAfter: number;
+  /** Operator type with the largest share of this layer's time. */
+  dominantOp: string;
+  /** Share of time per op type within the layer. */
+  opShare: Record<string, number>;
+}
+
+/** Latency of the whole model (or a slice) at one CPU share. */
+export interface CpuScalingPoint {
+  /** CPU share in vCPU (0.25 = a quarter of one core). */
+  vcpu: number;
+  threads: number;
+  ms: number;
+  /** How the share was imposed: onnxruntime threads, or a cgroup CPU quota. */
+  method: 'threads' | 'cgroup-quota';
+}
+
+export interface MemoryProfile {
+  weightsMB: number;
+  /** Activation bytes alive after each node, MB (same order as `nodes`). */
+  timelineMB: number[];
+  peakActivationMB: number;
+  /** (max − min) / max of (weights + live activations) over the run, as the MOPAR paper reports it. */
+  fluctuation: number;
+  /** RSS of Node + onnxruntime with no model loaded, MB. */
+  baselineRssMB: number;
+  /** Our model of peak RSS for a process that loads and runs the whole model. */
+  predictedPeakRssMB: number;
+  /** Measured peak RSS of a separate process that loaded and ran the model. */
+  measuredPeakRssMB: number;
+}
+
+export interface Profile {
+  kind: 'mopar.profile';
+  version: 1;
+  model: string;
+  modelHash: string;
+  inputShapes: InputShapes;
+  threads: number;
+  runs: number;
+  /** End-to-end latency of the optimised session (p50, ms) at `threads`. */
+  measuredMs: number;
+  /** Same as memory.measuredPeakRssMB (contract field). */
+  peakRssMB: number;
+  nodes: NodeProfile[];
+  /** Fraction of time per operator type (sums to 1). */
+  opShare: Record<string, number>;
+  /** Resource-dominant operator types. */
+  rdOps: string[];
+  memory: MemoryProfile;
+  layers: LayerProfile[];
+  /** Whole-model latency at several CPU shares; the planner interpolates this curve. */
+  cpuScaling: CpuScalingPoint[];
+  /** How per-node times were attributed (e.g. 'unoptimised-scaled'). */
+  attribution: string;
+  profilingSeconds: number;
+  createdAt: string;
+}
