@@ -1,0 +1,38 @@
+/**
+ * The function-host core: one slice loaded once, invoked many times. Independent of how it is invoked — the
+ * embedded runtime's host process, the OpenFaaS handler and the Lambda handler all wrap this.
+ */
+import { openSession, runSession, type Feeds, type SessionOptions } from '../graph/runner.js';
+import type { ort } from '../graph/runner.js';
+import { MoparError } from '../core/errors.js';
+
+export interface FunctionCoreOptions extends SessionOptions {
+  /** Tensor names the function reads and writes (from the manifest), checked on every call. */
+  inputs?: readonly string[];
+  outputs?: readonly string[];
+}
+
+export interface FunctionCore {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  /** Milliseconds spent creating the onnxruntime session (the model part of a cold start). */
+  readonly loadMs: number;
+  invoke(feeds: Feeds): Promise<Feeds>;
+  close(): Promise<void>;
+}
+
+export async function createFunctionCore(modelPath: string, opts: FunctionCoreOptions = {}): Promise<FunctionCore> {
+  const t0 = performance.now();
+  const session: ort.InferenceSession = await openSession(modelPath, opts);
+  const loadMs = performance.now() - t0;
+  if (opts.inputs && [...opts.inputs].sort().join('\0') !== [...session.inputNames].sort().join('\0')) {
+    throw new MoparError(`function file ${modelPath} has inputs [${session.inputNames}] but the manifest says [${opts.inputs}]`);
+  }
+  return {
+    inputNames: session.inputNames,
+    outputNames: session.outputNames,
+    loadMs,
+    invoke: (feeds) => runSession(session, feeds),
+    close: () => session.release(),
+  };
+}
