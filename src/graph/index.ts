@@ -11,3 +11,4 @@ export * from './random-inputs.js';
 export * from './inspect.js';
 export * from './open.js';
 export * from './builder.js';
+export * as split from './split/index.js';

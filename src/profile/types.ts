@@ -3,6 +3,7 @@
  * read by `mopar plan --profile`. Plain data; keyed by the model's content hash so that a stale one is rejected.
  */
 import type { InputShapes } from '../graph/input-shapes.js';
+import type { SplitOption } from '../graph/split/types.js';
 
 export interface NodeProfile {
   name: string;
@@ -33,6 +34,8 @@ export interface LayerProfile {
   dominantOp: string;
   /** Share of time per op type within the layer. */
   opShare: Record<string, number>;
+  /** Ways this layer alone can be split into parallel sub-slices (graph/split `analyzeSplits`). */
+  splits: SplitOption[];
 }
 
 /** Latency of the whole model (or a slice) at one CPU share. */
