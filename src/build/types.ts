@@ -22,6 +22,12 @@ export interface ManifestFunction {
   threads: number;
   weightsBytes: number;
   predictedMs: number;
+  /** Number of original nodes it computes (0 for a join function). */
+  nodeCount?: number;
+  /** For a sub-slice: its part of the group's horizontal split (outputs are `<tensor>.part<i>of<k>`). */
+  split?: { kind: string; index: number; parts: number; axis: number };
+  /** Split tensors this function reassembles itself (a Concat prepended to its graph). */
+  joins?: string[];
 }
 
 export interface ManifestEdge {
@@ -50,4 +56,9 @@ export interface Manifest {
   edges: ManifestEdge[];
   /** The unsplit model file, relative to the manifest, when `build` kept it (for verify and comparisons). */
   original?: string;
+  /** Concrete shapes of the model inputs the partition was built (and verified) for. */
+  inputShapes?: Record<string, number[]>;
+  /** Bytes of all function files, and how many functions reuse a file another one already stored. */
+  filesBytes?: number;
+  dedupedFiles?: number;
 }

@@ -13,7 +13,8 @@ function fail(err: unknown): never {
     process.exit(2);
   }
   if (err instanceof MoparError) {
-    process.stderr.write(`mopar: error: ${err.message}\n`);
+    // One line, always: messages that quote a library's error may carry newlines.
+    process.stderr.write(`mopar: error: ${err.message.replace(/\s*\n\s*/g, ' ').trim()}\n`);
     if (debug && err.stack) process.stderr.write(`${err.stack}\n`);
     process.exit(err.exitCode);
   }

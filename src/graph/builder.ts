@@ -68,6 +68,8 @@ export function valueInfoOf(name: string, dtype: DType, shape: readonly (number 
   });
 }
 
+export interface NodeOptions { name?: string; domain?: string; outputNames?: readonly string[] }
+
 export class GraphBuilder {
   readonly nodes: NodeProto[] = [];
   readonly initializers: TensorProto[] = [];
@@ -96,16 +98,23 @@ export class GraphBuilder {
     this.outputs.push(valueInfoOf(name, dtype, shape));
   }
 
-  init(hint: string, dtype: DType, dims: readonly number[], data: TypedData): string {
-    const name = this.fresh(hint);
+  /** Adds an initializer named after `hint` (suffixed if taken; `exact` keeps the name as given). */
+  init(hint: string, dtype: DType, dims: readonly number[], data: TypedData, exact = false): string {
+    const name = exact ? hint : this.fresh(hint);
+    this.names.add(name);
     this.initializers.push(tensorProto(name, dtype, dims, data));
     return name;
   }
 
-  /** Adds a node; returns its output names (count = `outputs`). */
-  nodeN(op: string, inputs: readonly string[], attrs: Record<string, AttrValue | undefined> = {}, outputs = 1, opts: { name?: string; domain?: string } = {}): string[] {
+  /**
+   * Adds a node; returns its output names (count = `outputs`). `opts.outputNames` fixes the output tensor names
+   * (as exporters spell them) instead of generating them; `opts.name` is used as given when still free.
+   */
+  nodeN(op: string, inputs: readonly string[], attrs: Record<string, AttrValue | undefined> = {}, outputs = 1, opts: NodeOptions = {}): string[] {
     const name = this.fresh(opts.name ?? op);
-    const outs = Array.from({ length: outputs }, (_, i) => this.fresh(outputs === 1 ? `${name}_out` : `${name}_out${i}`));
+    const outs = opts.outputNames
+      ? opts.outputNames.map((o) => { this.names.add(o); return o; })
+      : Array.from({ length: outputs }, (_, i) => this.fresh(outputs === 1 ? `${name}_out` : `${name}_out${i}`));
     this.nodes.push(create(NodeProtoSchema, {
       name, opType: op, domain: opts.domain ?? '', input: [...inputs], output: outs,
       attribute: Object.entries(attrs).filter(([, v]) => v !== undefined).map(([k, v]) => attr(k, v as AttrValue)),
@@ -113,8 +122,8 @@ export class GraphBuilder {
     return outs;
   }
 
-  node(op: string, inputs: readonly string[], attrs: Record<string, AttrValue | undefined> = {}, opts: { name?: string; domain?: string } = {}): string {
-    return this.nodeN(op, inputs, attrs, 1, opts)[0]!;
+  node(op: string, inputs: readonly string[], attrs: Record<string, AttrValue | undefined> = {}, opts: NodeOptions = {}): string {
+    return this.nodeN(op, inputs, attrs, opts.outputNames?.length ?? 1, opts)[0]!;
   }
 
   graph(): GraphProto {

@@ -34,11 +34,13 @@ export function pieceOf(g: Graph, nodeNames: Iterable<string>, opts: ExtractOpti
     if (!g.nodeByName.has(n)) throw new MoparError(`no node named '${n}' in the model`);
     chosen.add(n);
   }
-  // Constant nodes are weights: pull in any the piece reads but does not contain.
+  // Constant nodes are weights: pull in any the piece reads but does not contain. A pulled-in Constant is a
+  // private copy: it never becomes an output of this piece (the piece that owns it exposes it if needed).
+  const pulled = new Set<string>();
   for (const name of [...chosen]) {
     for (const i of g.nodeByName.get(name)!.inputs) {
       const t = g.tensors.get(i)!;
-      if (t.kind === 'constant' && t.producer && !chosen.has(t.producer)) chosen.add(t.producer);
+      if (t.kind === 'constant' && t.producer && !chosen.has(t.producer)) { chosen.add(t.producer); pulled.add(t.producer); }
     }
   }
   const nodes = g.nodes.filter((n) => chosen.has(n.name));
@@ -65,10 +67,18 @@ export function pieceOf(g: Graph, nodeNames: Iterable<string>, opts: ExtractOpti
     const extra = new Set(opts.extraOutputs ?? []);
     outputs = [];
     for (const n of nodes) {
-      if (n.isConstant && !g.tensors.get(n.outputs[0]!)!.isGraphOutput) continue;
+      if (pulled.has(n.name)) continue;
+      if (n.isConstant && !g.tensors.get(n.outputs[0]!)!.isGraphOutput && !extra.has(n.outputs[0]!)) continue;
       for (const o of n.outputs) {
         const t = g.tensors.get(o)!;
         if (t.isGraphOutput || extra.has(o) || t.consumers.some((c) => !chosen.has(c))) outputs.push(o);
+      }
+    }
+    // A piece of dead nodes (results nobody reads) still has to be a valid model: expose its sinks.
+    if (outputs.length === 0) {
+      for (const n of nodes) {
+        if (n.isConstant) continue;
+        for (const o of n.outputs) if (!g.tensors.get(o)!.consumers.some((c) => chosen.has(c))) outputs.push(o);
       }
     }
   }

@@ -4,7 +4,13 @@ import type { Graph } from './ir.js';
 import { forEachTensor } from './onnx-io.js';
 import type { GraphProto, TensorProto } from './onnx.js';
 
-export interface TensorFacts { name: string; dtype: string; shape: (number | string)[] }
+export interface TensorFacts {
+  name: string;
+  dtype: string;
+  /** Declared shape; symbolic dims are strings. `[]` is a scalar when `shapeKnown`, else nothing was declared. */
+  shape: (number | string)[];
+  shapeKnown: boolean;
+}
 
 export interface ModelFacts {
   producer: string;
@@ -54,7 +60,7 @@ export function inspectGraph(g: Graph): ModelFacts {
   for (const n of g.nodes) ops[n.op] = (ops[n.op] ?? 0) + 1;
   const facts = (name: string): TensorFacts => {
     const t = g.tensors.get(name)!;
-    return { name, dtype: t.dtype ?? 'unknown', shape: t.shape ?? [] };
+    return { name, dtype: t.dtype ?? 'unknown', shape: t.shape ?? [], shapeKnown: t.shape !== undefined };
   };
   return {
     producer: [g.model.producerName, g.model.producerVersion].filter(Boolean).join(' '),

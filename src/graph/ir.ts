@@ -187,25 +187,54 @@ function topoOrder(g: GraphProto): NodeProto[] {
   deps.forEach((ds, i) => ds.forEach((d) => dependents[d]!.push(i)));
   const remaining = deps.map((d) => d.size);
   const order: NodeProto[] = [];
-  // A min-heap would be faster; the ready list stays short for real models, so a sorted insert is fine.
-  const ready: number[] = [];
+  // Min-heap on file position: O(n log n) even for wide graphs with thousands of ready nodes.
+  const ready = new MinHeap();
   remaining.forEach((r, i) => r === 0 && ready.push(i));
-  while (ready.length) {
-    const i = ready.shift()!;
+  while (ready.size) {
+    const i = ready.pop();
     order.push(g.node[i]!);
-    for (const d of dependents[i]!) {
-      if (--remaining[d]! === 0) {
-        let pos = ready.length;
-        while (pos > 0 && ready[pos - 1]! > d) pos--;
-        ready.splice(pos, 0, d);
-      }
-    }
+    for (const d of dependents[i]!) if (--remaining[d]! === 0) ready.push(d);
   }
   if (order.length !== g.node.length) {
     const stuck = g.node.find((_, i) => remaining[i]! > 0);
     throw new MoparError(`graph has a cycle or reads an undefined tensor (at node '${stuck?.name || stuck?.opType}')`);
   }
   return order;
+}
+
+/** Binary min-heap of ints (node positions). */
+class MinHeap {
+  private readonly a: number[] = [];
+  get size(): number { return this.a.length; }
+  push(v: number): void {
+    const a = this.a;
+    let i = a.push(v) - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (a[p]! <= v) break;
+      a[i] = a[p]!;
+      i = p;
+    }
+    a[i] = v;
+  }
+  pop(): number {
+    const a = this.a;
+    const top = a[0]!;
+    const last = a.pop()!;
+    if (a.length) {
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        if (l >= a.length) break;
+        const c = l + 1 < a.length && a[l + 1]! < a[l]! ? l + 1 : l;
+        if (a[c]! >= last) break;
+        a[i] = a[c]!;
+        i = c;
+      }
+      a[i] = last;
+    }
+    return top;
+  }
 }
 
 /** Concrete shape of a tensor, or an error naming it (after shape inference every activation has one). */

@@ -3,12 +3,15 @@ import { dirname, join, basename, resolve } from 'node:path';
 import { MoparError, errorMessage } from '../core/errors.js';
 import { sha256 } from '../core/hash.js';
 import {
-  fromBinary, toBinary, create, ModelProtoSchema, StringStringEntryProtoSchema, TensorProto_DataLocation,
+  fromBinary, toBinary, create, clearField, isFieldSet, ModelProtoSchema, TensorProtoSchema, StringStringEntryProtoSchema, TensorProto_DataLocation,
   type ModelProto, type TensorProto, type GraphProto,
 } from './onnx.js';
 
-/** Default-domain opsets onnxruntime-node 1.30 executes (checked by test/graph/onnx-io.test.ts). */
-export const SUPPORTED_OPSETS = { min: 7, max: 23 } as const;
+/**
+ * Default-domain opsets onnxruntime-node 1.30 executes. 26 is the highest its loader accepts (27 fails
+ * ValidateOpsetForDomain); 7 is the oldest we test. Checked opset by opset in test/graph/opsets.test.ts.
+ */
+export const SUPPORTED_OPSETS = { min: 7, max: 26 } as const;
 
 /** Largest protobuf message: bigger models must keep weights in external data files. */
 const PROTOBUF_LIMIT = 2 ** 31 - 1;
@@ -21,8 +24,8 @@ export interface LoadedModel {
   fileBytes: number;
   /** True when some tensors were stored in external data files (now resolved into rawData). */
   hadExternalData: boolean;
-  /** sha256 of the .onnx file's bytes: the key for cached shapes and profiles. */
-  hash: string;
+  /** sha256 of the .onnx file's bytes: the key for cached shapes and profiles (computed on first read). */
+  readonly hash: string;
 }
 
 /** Loads and validates an ONNX model; external-data tensors are read into memory (one copy, by range). */
@@ -35,7 +38,13 @@ export function loadModel(path: string): LoadedModel {
   const bytes = readFileSync(abs);
   const proto = decodeModel(bytes, path);
   const hadExternalData = resolveExternalData(proto, dirname(abs), path);
-  return { proto, path: abs, fileBytes: st.size, hadExternalData, hash: sha256(bytes) };
+  // Hashing 500 MB takes seconds and `inspect` never needs it: compute it lazily, once. Holding `bytes` costs
+  // nothing extra, the decoded weights are views into it.
+  let hash: string | undefined;
+  return {
+    proto, path: abs, fileBytes: st.size, hadExternalData,
+    get hash() { return (hash ??= sha256(bytes)); },
+  };
 }
 
 /** Decodes ONNX bytes and checks that they really are a model we can run. */
@@ -120,7 +129,8 @@ function resolveExternalData(proto: ModelProto, baseDir: string, where: string):
       }
       t.rawData = buf;
       t.externalData = [];
-      t.dataLocation = TensorProto_DataLocation.DEFAULT;
+      // onnx.proto is proto2: clear the field rather than set it to DEFAULT, or it is written out explicitly.
+      clearField(t, TensorProtoSchema.field.dataLocation);
     });
   } finally {
     for (const fd of fds.values()) closeSync(fd);
@@ -170,14 +180,19 @@ function saveWithExternalData(proto: ModelProto, path: string, threshold: number
         const pad = (4096 - (offset % 4096)) % 4096;
         if (pad) { writeSync(fd, Buffer.alloc(pad)); offset += pad; }
         writeSync(fd, raw);
-        const prev = { ext: t.externalData, loc: t.dataLocation };
+        const prev = { ext: t.externalData, loc: t.dataLocation, locSet: isFieldSet(t, TensorProtoSchema.field.dataLocation) };
         t.externalData = [
           mkEntry('location', dataName), mkEntry('offset', String(offset)), mkEntry('length', String(raw.length)),
         ];
         t.dataLocation = TensorProto_DataLocation.EXTERNAL;
         t.rawData = new Uint8Array(0);
         offset += raw.length;
-        restore.push(() => { t.rawData = raw; t.externalData = prev.ext; t.dataLocation = prev.loc; });
+        restore.push(() => {
+          t.rawData = raw;
+          t.externalData = prev.ext;
+          if (prev.locSet) t.dataLocation = prev.loc;
+          else clearField(t, TensorProtoSchema.field.dataLocation);
+        });
       });
     }
     writeFileSync(path, encodeModel(proto));

@@ -4,7 +4,7 @@
  * `bytes` fields decode as zero-copy views of the file buffer (a 500 MB model is not copied), and unknown fields
  * are preserved, so a load → save round-trip of a file from a newer ONNX keeps what we do not understand.
  */
-export { create, clone, fromBinary, toBinary } from '@bufbuild/protobuf';
+export { create, clone, fromBinary, toBinary, clearField, isFieldSet } from '@bufbuild/protobuf';
 export {
   ModelProtoSchema, GraphProtoSchema, NodeProtoSchema, TensorProtoSchema, ValueInfoProtoSchema,
   AttributeProtoSchema, TypeProtoSchema, OperatorSetIdProtoSchema, StringStringEntryProtoSchema,

@@ -23,11 +23,20 @@ export interface PlanFunction {
   /** Inclusive layer range [first, last] of the profile's layers. */
   layers: [number, number];
   split?: SplitSpec;
-  predicted: { ms: number; costPerMillionUSD: number; peakMB: number };
+  /**
+   * Per invocation of this function: compute ms, USD per million requests, memory need (MB, before rounding);
+   * billedMs adds decompress/download time; handInMs is the hand-off into it (on the critical path).
+   */
+  predicted: { ms: number; costPerMillionUSD: number; peakMB: number; billedMs?: number; handInMs?: number };
   /** Resource vector that made these layers similar (shown to people). */
   similarity?: { dominantOp: string; msPerLayer: number; paramMB: number; peakActivationMB: number };
 }
 
+/**
+ * A tensor crossing a cut. `from` is the producing function, its group when a parallel group produced it, or
+ * '$input'; `to` lists the functions after the cut up to its last consumer (a superset of the real consumers:
+ * the profile records which tensors cross each cut, not who reads them) and '$output' for model outputs.
+ */
 export interface PlanEdge {
   tensor: string;
   from: string;
@@ -49,6 +58,12 @@ export interface Plan {
   edges: PlanEdge[];
   predicted: { latencyMs: number; costPerMillionUSD: number; efficiency: number };
   /** The unsplit function under the same platform model, for comparison. */
-  unsplit: { latencyMs: number; costPerMillionUSD: number; memoryMB: number; vcpu: number };
+  unsplit: { latencyMs: number; costPerMillionUSD: number; memoryMB: number; vcpu: number; sloMet?: boolean };
   planMs: number;
+  /** False only when the plan was asked for with allowSloMiss and cannot meet the SLO (its fastest plan). */
+  sloMet?: boolean;
+  /** Number of cut candidates the DP used (profile layers, merged for very deep models). */
+  units?: number;
+  /** Remarks on how the plan was made (merged layers, a missed SLO), for people. */
+  notes?: string[];
 }

@@ -59,8 +59,16 @@ export interface MemoryProfile {
   baselineRssMB: number;
   /** Our model of peak RSS for a process that loads and runs the whole model. */
   predictedPeakRssMB: number;
-  /** Measured peak RSS of a separate process that loaded and ran the model. */
+  /** Measured peak RSS of a separate process that loaded and ran the model (0 when not measured). */
   measuredPeakRssMB: number;
+  /** False when RSS was not measured (then `peakRssMB` is the prediction and the baseline a default). */
+  rssMeasured?: boolean;
+  /** Measured peak RSS right after the session was created (load-time copies), MB. */
+  loadPeakRssMB?: number;
+  /** Measured RSS after the runs (steady footprint), MB. */
+  steadyRssMB?: number;
+  /** The largest single weight tensor, MB (one transient load-time copy of it is part of the prediction). */
+  largestWeightMB?: number;
 }
 
 export interface Profile {
@@ -78,14 +86,22 @@ export interface Profile {
   nodes: NodeProfile[];
   /** Fraction of time per operator type (sums to 1). */
   opShare: Record<string, number>;
-  /** Resource-dominant operator types. */
+  /** Resource-dominant operator types (time share ≥ 0.1 or weight share ≥ 0.25). */
   rdOps: string[];
+  /** Fraction of weight bytes per operator type (the node that first reads a weight owns it). */
+  paramShare?: Record<string, number>;
   memory: MemoryProfile;
   layers: LayerProfile[];
+  /** Positions p in `nodes` after which the model may be cut (layer boundaries). */
+  cutPoints?: number[];
   /** Whole-model latency at several CPU shares; the planner interpolates this curve. */
   cpuScaling: CpuScalingPoint[];
   /** How per-node times were attributed (e.g. 'unoptimised-scaled'). */
   attribution: string;
+  /** Factor that scaled summed kernel medians to `measuredMs`. */
+  attributionScale?: number;
+  /** Sum of per-node kernel medians before scaling, ms. */
+  kernelSumMs?: number;
   profilingSeconds: number;
   createdAt: string;
 }

@@ -16,7 +16,9 @@ export function registerInspect(program: Command): void {
 }
 
 function render(path: string, f: ModelFacts): string {
-  const io = (xs: ModelFacts['inputs']) => xs.map((t) => [t.name, t.dtype, `[${t.shape.join(', ')}]`]);
+  // Unknown shapes and dims print as '?' (a '[]' would read as a scalar).
+  const dim = (d: number | string) => (typeof d === 'string' && /^\?\d*$/.test(d) ? '?' : String(d));
+  const io = (xs: ModelFacts['inputs']) => xs.map((t) => [t.name, t.dtype, t.shapeKnown ? `[${t.shape.map(dim).join(', ')}]` : '?']);
   const opsets = Object.entries(f.opsets).map(([d, v]) => `${d} ${v}`).join(', ');
   return [
     `${path}`,

@@ -1,12 +1,8 @@
-/** Horizontal partitioning: which node runs can be split, and the rewrite into parallel parts. */
-export * from './types.js';
-import type { Graph } from '../ir.js';
-import type { SplitOption } from './types.js';
-
 /**
- * The ways a run of consecutive nodes can be split into parallel parts.
- * Interface seam: the horizontal-partitioning work replaces this body with the real analysis.
+ * Horizontal partitioning: which node runs can be split into parallel parts (`analyzeSplits`), and the rewrite
+ * into the parts' standalone models plus their joins (`splitRun`). See types.ts for the kinds.
  */
-export function analyzeSplits(_g: Graph, _nodes: readonly string[]): SplitOption[] {
-  return [];
-}
+export * from './types.js';
+export { analyzeSplits } from './analyze.js';
+export { splitRun, splitAxis, partName, type SplitRequest } from './rewrite.js';
+export { bandOf } from './bands.js';

@@ -1,0 +1,49 @@
+/**
+ * Profiles full-size zoo models one at a time and prints the profiler's report table: measured ms, predicted vs
+ * measured peak RSS, fluctuation, RD types with shares, layer count, profiling time.
+ *
+ *   node --import tsx bench/profile-zoo.ts [--models a,b] [--runs N] [--out DIR] [--no-cpu-scaling]
+ *
+ * Models are written to /tmp/zoo/NAME.onnx first when missing. Heavy: run on a quiet machine.
+ */
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { profileModel, saveProfile, type Profile } from '../src/profile/index.js';
+import { writeZooModel, ZOO_NAMES } from '../src/zoo/index.js';
+
+const { values } = parseArgs({
+  options: {
+    models: { type: 'string' }, runs: { type: 'string', default: '5' }, out: { type: 'string', default: '/tmp/profiles' },
+    'no-cpu-scaling': { type: 'boolean', default: false }, keep: { type: 'boolean', default: false },
+  },
+});
+const names = values.models ? values.models.split(',') : [...ZOO_NAMES];
+mkdirSync(values.out!, { recursive: true });
+mkdirSync('/tmp/zoo', { recursive: true });
+const rows: string[] = [];
+const header = '| model | measured ms (1t) | peak RSS measured MB | predicted MB (err) | fluctuation | RD types (time share) | layers | profiling s |';
+console.log(header);
+for (const name of names) {
+  const file = join('/tmp/zoo', `${name}.onnx`);
+  const wrote = !existsSync(file);
+  if (wrote) writeZooModel(name, file);
+  try {
+    const p: Profile = await profileModel(file, {
+      runs: Number(values.runs), cpuScaling: !values['no-cpu-scaling'],
+      onProgress: (s, i, n) => process.stderr.write(`${name} [${i}/${n}] ${s}\n`),
+    });
+    saveProfile(p, join(values.out!, `${name}.json`));
+    const m = p.memory;
+    const err = m.predictedPeakRssMB / m.measuredPeakRssMB - 1;
+    const row = `| ${name} | ${p.measuredMs.toFixed(1)} | ${m.measuredPeakRssMB.toFixed(0)} | ${m.predictedPeakRssMB.toFixed(0)} (${err >= 0 ? '+' : ''}${(100 * err).toFixed(1)}%) | ` +
+      `${(100 * m.fluctuation).toFixed(1)}% | ${p.rdOps.map((o) => `${o} ${(100 * (p.opShare[o] ?? 0)).toFixed(1)}%`).join(', ')} | ${p.layers.length} | ${p.profilingSeconds.toFixed(1)} |`;
+    rows.push(row);
+    console.log(row);
+  } catch (err) {
+    console.log(`| ${name} | failed: ${(err as Error).message} |`);
+  } finally {
+    if (wrote && !values.keep) rmSync(file, { force: true });
+  }
+}
+writeFileSync(join(values.out!, 'table.md'), [header, ...rows].join('\n') + '\n');

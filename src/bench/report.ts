@@ -1,0 +1,89 @@
+/** Writes OUT/report.json, OUT/report.md (tables + PNG charts) and OUT/report.html (inline SVG charts). */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { chartsFor, renderSvg, svgToPng, type Timeline } from './charts.js';
+import type { BenchReport, BenchRow, PlatformSummary } from './types.js';
+
+/** Targets from the evaluation issue; the report says by how much each is met or missed. */
+export const TARGETS = { costRatio: 4, latencyRatio: 0.85, efficiency: 0.85, cheapestShare: 10 / 12 };
+
+const fmt = (x: number, d = 3) => (Number.isFinite(x) ? x.toPrecision(d) : 'n/a');
+const money = (x: number) => (Number.isFinite(x) ? `$${x < 1 ? x.toFixed(4) : x.toFixed(2)}` : 'n/a');
+
+export function summaryTable(summary: Record<string, PlatformSummary>): string {
+  const lines = [
+    '| platform | cost ÷ (unsplit / mopar, geomean) | p50 ratio (mopar / unsplit) | efficiency (mean) | mopar cheapest | models |',
+    '|---|---|---|---|---|---|',
+  ];
+  for (const [p, s] of Object.entries(summary)) {
+    lines.push(`| ${p} | ${fmt(s.costRatioGeomean)}× | ${fmt(s.latencyRatioGeomean)} | ${fmt(s.efficiencyMean * 100)} % | ${s.cheapestModels} / ${s.models} | ${s.models} |`);
+  }
+  return lines.join('\n');
+}
+
+function targetLines(summary: Record<string, PlatformSummary>): string[] {
+  const out: string[] = [];
+  for (const [p, s] of Object.entries(summary)) {
+    const verdict = (okay: boolean) => (okay ? 'met' : 'missed');
+    out.push(`- **${p}**: cost ÷${fmt(s.costRatioGeomean)} vs target ÷${TARGETS.costRatio} (${verdict(s.costRatioGeomean >= TARGETS.costRatio)}, ` +
+      `${fmt((s.costRatioGeomean / TARGETS.costRatio - 1) * 100, 2)} %); p50 ratio ${fmt(s.latencyRatioGeomean)} vs ≤ ${TARGETS.latencyRatio} ` +
+      `(${verdict(s.latencyRatioGeomean <= TARGETS.latencyRatio)}); efficiency ${fmt(s.efficiencyMean * 100)} % vs ≥ ${TARGETS.efficiency * 100} % ` +
+      `(${verdict(s.efficiencyMean >= TARGETS.efficiency)}); mopar cheapest on ${s.cheapestModels} of ${s.models} models ` +
+      `(target ≥ ${Math.ceil(TARGETS.cheapestShare * s.models)}: ${verdict(s.cheapestModels >= Math.ceil(TARGETS.cheapestShare * s.models))}).`);
+  }
+  return out;
+}
+
+function rowsTable(rows: BenchRow[]): string {
+  const lines = [
+    '| model | strategy | functions (sub-slices) | p50 ms | p95 ms | cold ms | cost / 1M | predicted cost | efficiency | comm share | max rel err |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const r of rows) {
+    if (r.error) {
+      lines.push(`| ${r.model} | ${r.strategy} | — | — | — | — | — | — | — | — | failed: ${r.error.replace(/\|/g, '/')} |`);
+      continue;
+    }
+    const m = r.measured;
+    lines.push(`| ${r.model} | ${r.strategy} | ${r.functions} (${r.subSlices}) | ${fmt(m.p50Ms)} | ${fmt(m.p95Ms)} | ${fmt(m.coldStartMs)} | ` +
+      `${money(m.costPerMillionUSD)} | ${money(r.predicted.costPerMillionUSD)} | ${fmt(m.efficiency * 100)} % | ${fmt(m.commShare * 100, 2)} % | ${r.verify.maxRelErr.toExponential(1)} |`);
+  }
+  return lines.join('\n');
+}
+
+export async function writeReport(outDir: string, report: BenchReport, timelines: Timeline[] = []): Promise<void> {
+  mkdirSync(join(outDir, 'charts'), { recursive: true });
+  writeFileSync(join(outDir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
+  const platforms = Object.keys(report.summary);
+  const md: string[] = [
+    '# mopar bench report', '',
+    `Measured ${report.startedAt} → ${report.finishedAt} on ${report.machine.cpus} × ${report.machine.cpuModel}, ` +
+    `${report.machine.memoryGB} GB, Node ${report.machine.node}, onnxruntime ${report.machine.onnxruntime}; ` +
+    `cgroup limits ${report.machine.cgroups ? 'enforced' : 'NOT enforced (cgroups not writable)'}. ` +
+    `${report.config.warmRequests} warm + ${report.config.coldRequests} cold requests per cell.`, '',
+    '## Summary', '', summaryTable(report.summary), '', '## Targets', '', ...targetLines(report.summary), '',
+  ];
+  const html: string[] = [
+    '<!doctype html><html><head><meta charset="utf-8"><title>mopar bench report</title>',
+    '<style>body{font-family:sans-serif;max-width:1200px;margin:2em auto}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 6px;font-size:13px}</style>',
+    '</head><body><h1>mopar bench report</h1>',
+  ];
+  for (const p of platforms) {
+    const rows = report.rows.filter((r) => r.platform === p);
+    md.push(`## ${p}`, '', rowsTable(rows), '');
+    html.push(`<h2>${p}</h2>`);
+    for (const c of chartsFor(report.rows, p, p === platforms[0] ? timelines : [])) {
+      const svg = await renderSvg(c.spec);
+      writeFileSync(join(outDir, 'charts', `${c.id}.png`), svgToPng(svg));
+      md.push(`![${c.title}](charts/${c.id}.png)`, '');
+      html.push(`<figure>${svg}<figcaption>${c.title}</figcaption></figure>`);
+    }
+  }
+  html.push('<h2>Tables</h2>', `<pre>${escapeHtml(md.join('\n'))}</pre>`, '</body></html>');
+  writeFileSync(join(outDir, 'report.md'), `${md.join('\n')}\n`);
+  writeFileSync(join(outDir, 'report.html'), html.join('\n'));
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}

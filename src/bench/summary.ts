@@ -1,0 +1,44 @@
+/** Headline numbers per platform, computed from measured rows only. */
+import type { BenchRow, PlatformSummary } from './types.js';
+
+export function geomean(xs: number[]): number {
+  const ok = xs.filter((x) => Number.isFinite(x) && x > 0);
+  if (ok.length === 0) return NaN;
+  return Math.exp(ok.reduce((a, x) => a + Math.log(x), 0) / ok.length);
+}
+
+const good = (r: BenchRow) => !r.error && r.verify.ok && r.measured.errors === 0;
+
+export function summarize(rows: BenchRow[]): Record<string, PlatformSummary> {
+  const out: Record<string, PlatformSummary> = {};
+  for (const platform of [...new Set(rows.map((r) => r.platform))]) {
+    const mine = rows.filter((r) => r.platform === platform && good(r));
+    const models = [...new Set(mine.map((r) => r.model))];
+    const cost: number[] = [];
+    const lat: number[] = [];
+    const eff: number[] = [];
+    let cheapest = 0;
+    for (const m of models) {
+      const cell = (s: string) => mine.find((r) => r.model === m && r.strategy === s);
+      const mopar = cell('mopar');
+      const unsplit = cell('unsplit');
+      if (!mopar) continue;
+      eff.push(mopar.measured.efficiency);
+      if (unsplit) {
+        cost.push(unsplit.measured.costPerMillionUSD / mopar.measured.costPerMillionUSD);
+        lat.push(mopar.measured.p50Ms / unsplit.measured.p50Ms);
+      }
+      const others = mine.filter((r) => r.model === m && r.strategy !== 'mopar');
+      // 1 % slack: two plans that are the same configuration measure within noise of each other.
+      if (others.every((o) => mopar.measured.costPerMillionUSD <= o.measured.costPerMillionUSD * 1.01)) cheapest++;
+    }
+    out[platform] = {
+      costRatioGeomean: geomean(cost),
+      latencyRatioGeomean: geomean(lat),
+      efficiencyMean: eff.length ? eff.reduce((a, b) => a + b, 0) / eff.length : NaN,
+      cheapestModels: cheapest,
+      models: models.length,
+    };
+  }
+  return out;
+}

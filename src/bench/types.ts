@@ -1,0 +1,64 @@
+/** The bench report: one row per model × platform × strategy, measured on the embedded runtime. */
+
+export interface MeasuredFunction {
+  name: string;
+  group: string;
+  memoryMB: number;
+  vcpu: number;
+  /** Median duration per invocation (ms). */
+  durationMs: number;
+  peakRssMB: number;
+}
+
+export interface BenchRow {
+  model: string;
+  category: string;
+  tiny: boolean;
+  platform: string;
+  strategy: string;
+  functions: number;
+  /** Functions that belong to a parallel group of more than one. */
+  subSlices: number;
+  planMs: number;
+  sloMs: number;
+  verify: { ok: boolean; maxRelErr: number; maxAbsErr: number };
+  predicted: { latencyMs: number; costPerMillionUSD: number; efficiency: number };
+  measured: {
+    requests: number;
+    errors: number;
+    p50Ms: number;
+    p95Ms: number;
+    coldStartMs: number;
+    costPerMillionUSD: number;
+    /** Σ memory used × time / Σ memory allocated × time, over functions. */
+    efficiency: number;
+    /** Share of end-to-end latency spent outside function execution (hops, hand-offs). */
+    commShare: number;
+    functions: MeasuredFunction[];
+  };
+  /** Present when a cell failed: the row still appears, with the reason. */
+  error?: string;
+}
+
+export interface PlatformSummary {
+  /** geomean over models of unsplit cost / mopar cost (higher is better). */
+  costRatioGeomean: number;
+  /** geomean over models of mopar p50 / unsplit p50 (lower is better). */
+  latencyRatioGeomean: number;
+  /** Mean measured resource efficiency of mopar plans. */
+  efficiencyMean: number;
+  /** Models on which mopar was no more expensive than every baseline measured. */
+  cheapestModels: number;
+  models: number;
+}
+
+export interface BenchReport {
+  kind: 'mopar.bench';
+  version: 1;
+  startedAt: string;
+  finishedAt: string;
+  machine: { cpus: number; cpuModel: string; memoryGB: number; node: string; onnxruntime: string; cgroups: boolean };
+  config: { models: string[]; platforms: string[]; strategies: string[]; quick: boolean; warmRequests: number; coldRequests: number };
+  summary: Record<string, PlatformSummary>;
+  rows: BenchRow[];
+}

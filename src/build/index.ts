@@ -1,0 +1,11 @@
+/**
+ * build: a plan → standalone ONNX function files + manifest.json (`buildPartition`), the in-process executor of
+ * a built partition (`openPipeline` / `runPipeline`), and its check against the unsplit model (`verifyPartition`).
+ */
+export * from './types.js';
+export { buildPartition, type BuildOptions } from './build.js';
+export { readPlan, checkPlan, type PlanGroup } from './plan-check.js';
+export { loadManifest, manifestDir } from './manifest-io.js';
+export { openPipeline, runPipeline, type Pipeline, type PipelineRun, type PipelineOptions } from './pipeline.js';
+export { verifyPartition, compareTensors, assertVerified, DEFAULT_TOLERANCE, type VerifyResult, type VerifyOptions } from './verify.js';
+export { applyJoins, joinModel } from './joins.js';

@@ -1,0 +1,98 @@
+/**
+ * The in-process executor of a built partition: one onnxruntime session per function; a function runs as soon
+ * as all its inputs exist, and everything ready at once (the sub-slices of a group, independent branches) runs
+ * concurrently (onnxruntime-node runs sessions off the main thread).
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { MoparError } from '../core/errors.js';
+import { openSession, runSession, type Feeds, type ort } from '../graph/index.js';
+import { loadManifest, manifestDir } from './manifest-io.js';
+import type { Manifest } from './types.js';
+
+export interface PipelineOptions {
+  /** Intra-op threads per function (default: the manifest's `threads`, capped at 2 to share the machine). */
+  threads?: number;
+}
+
+export interface PipelineRun {
+  outputs: Feeds;
+  /** Wall-clock ms per function, and of the whole run. */
+  functionMs: Record<string, number>;
+  totalMs: number;
+}
+
+export interface Pipeline {
+  manifest: Manifest;
+  run(feeds: Feeds): Promise<PipelineRun>;
+  close(): Promise<void>;
+}
+
+export async function openPipeline(dir: string, opts: PipelineOptions = {}): Promise<Pipeline> {
+  const manifest = loadManifest(dir);
+  const base = manifestDir(dir);
+  const sessions = new Map<string, ort.InferenceSession>();
+  try {
+    for (const f of manifest.functions) {
+      const path = join(base, f.file);
+      if (!existsSync(path)) throw new MoparError(`function '${f.name}': file ${f.file} is missing from ${dir}`);
+      const threads = opts.threads ?? Math.min(2, Math.max(1, f.threads ?? 1));
+      let s: ort.InferenceSession;
+      try { s = await openSession(path, { threads }); } catch (err) {
+        throw new MoparError(`function '${f.name}' (${f.file}): ${(err as Error).message}`);
+      }
+      sessions.set(f.name, s);
+    }
+  } catch (err) {
+    for (const s of sessions.values()) await s.release();
+    throw err;
+  }
+
+  const run = async (feeds: Feeds): Promise<PipelineRun> => {
+    const t0 = performance.now();
+    const store = new Map(Object.entries(feeds));
+    for (const i of manifest.inputs) if (!store.has(i)) throw new MoparError(`missing model input '${i}'`);
+    const functionMs: Record<string, number> = {};
+    let pending = [...manifest.functions];
+    while (pending.length) {
+      const ready = pending.filter((f) => f.inputs.every((i) => store.has(i)));
+      if (ready.length === 0) {
+        const f = pending[0]!;
+        throw new MoparError(`pipeline stalled: function '${f.name}' waits for ${f.inputs.filter((i) => !store.has(i)).join(', ')}`);
+      }
+      const results = await Promise.all(ready.map(async (f) => {
+        const t = performance.now();
+        const ins: Feeds = {};
+        for (const i of f.inputs) ins[i] = store.get(i)!;
+        let out: Feeds;
+        try { out = await runSession(sessions.get(f.name)!, ins); } catch (err) {
+          throw new MoparError(`function '${f.name}' failed: ${(err as Error).message}`);
+        }
+        functionMs[f.name] = performance.now() - t;
+        return [f, out] as const;
+      }));
+      for (const [f, out] of results) {
+        for (const o of f.outputs) {
+          if (!out[o]) throw new MoparError(`function '${f.name}' did not return '${o}'`);
+          store.set(o, out[o]!);
+        }
+      }
+      const doneNames = new Set(ready.map((f) => f.name));
+      pending = pending.filter((f) => !doneNames.has(f.name));
+    }
+    const outputs: Feeds = {};
+    for (const o of manifest.outputs) outputs[o] = store.get(o)!;
+    return { outputs, functionMs, totalMs: performance.now() - t0 };
+  };
+  return {
+    manifest,
+    run,
+    close: async () => { for (const s of sessions.values()) await s.release(); sessions.clear(); },
+  };
+}
+
+/** Opens the partition, runs it once on `feeds`, closes it; returns the model outputs. */
+export async function runPipeline(dir: string, feeds: Feeds, opts: PipelineOptions = {}): Promise<Feeds> {
+  const p = await openPipeline(dir, opts);
+  try { return (await p.run(feeds)).outputs; } finally { await p.close(); }
+}

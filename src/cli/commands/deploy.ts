@@ -1,0 +1,52 @@
+import type { Command } from 'commander';
+import { relative } from 'node:path';
+import { deploy, DEPLOY_TARGETS, type DeployResult, type DeployTarget } from '../../deploy/index.js';
+import { MoparError } from '../../core/errors.js';
+import { intOption, printJson, table } from '../options.js';
+
+export function registerDeploy(program: Command): void {
+  program.command('deploy')
+    .description('deploy artifacts for a built directory: OpenFaaS stack.yml, AWS SAM template + Step Functions, or Knative Services')
+    .argument('<dir>', 'built directory (manifest.json + one ONNX file per function)')
+    .requiredOption('--target <target>', `one of: ${DEPLOY_TARGETS.join(', ')}`)
+    .requiredOption('-o, --out <dir>', 'output folder (empty, or an earlier deploy output)')
+    .option('--name <prefix>', 'prefix of function/service names (default: the model name)')
+    .option('--registry <registry>', 'container registry for images (OpenFaaS: default ${MOPAR_REGISTRY:-localhost:5000}; Knative: localhost:5000)')
+    .option('--gateway <url>', 'OpenFaaS gateway URL written into stack.yml', 'http://127.0.0.1:8080')
+    .option('--namespace <ns>', 'Kubernetes namespace (Knative services; OpenFaaS gateway namespace for in-cluster URLs)')
+    .option('--timeout <seconds>', 'function timeout in seconds', intOption('--timeout'), 60)
+    .option('--min-scale <n>', 'minimum instances per function', intOption('--min-scale', 0), 1)
+    .option('--max-scale <n>', 'maximum instances per function', intOption('--max-scale'), 20)
+    .option('--json', 'print one JSON document')
+    .action(async (dir: string, opts: { target: string; out: string; name?: string; registry?: string; gateway: string; namespace?: string; timeout: number; minScale: number; maxScale: number; json?: boolean }) => {
+      if (!DEPLOY_TARGETS.includes(opts.target as DeployTarget)) {
+        throw new MoparError(`unknown --target '${opts.target}' (choose one of: ${DEPLOY_TARGETS.join(', ')})`);
+      }
+      if (opts.minScale > opts.maxScale) throw new MoparError(`--min-scale ${opts.minScale} exceeds --max-scale ${opts.maxScale}`);
+      const res = await deploy(dir, opts.out, {
+        target: opts.target as DeployTarget, name: opts.name, registry: opts.registry, gateway: opts.gateway,
+        namespace: opts.namespace, timeoutS: opts.timeout, minScale: opts.minScale, maxScale: opts.maxScale,
+      });
+      if (opts.json) printJson(res);
+      else process.stdout.write(`${render(res)}\n`);
+    });
+}
+
+function shortPath(p: string): string {
+  const rel = relative(process.cwd(), p);
+  return rel && !rel.startsWith('..') ? rel : p;
+}
+
+function render(r: DeployResult): string {
+  const mb = (b?: number) => (b === undefined ? '' : (b / 2 ** 20).toFixed(1));
+  return [
+    `${r.target}: wrote ${r.files.length} files under ${r.out}; main file ${shortPath(r.main)}`,
+    '',
+    table(['function', 'name', 'memoryMB', 'vcpu', 'packaging', 'packageMB'],
+      r.functions.map((f) => [f.function, f.name, f.memoryMB, Number(f.vcpu.toFixed(2)), f.packaging, mb(f.packageBytes)])),
+    ...(r.warnings.length ? ['', ...r.warnings.map((w) => `warning: ${w}`)] : []),
+    '',
+    'deploy with:',
+    ...r.commands.map((c) => `  ${c}`),
+  ].join('\n');
+}

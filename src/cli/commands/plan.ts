@@ -1,0 +1,71 @@
+import type { Command } from 'commander';
+import { writeFileSync } from 'node:fs';
+import { MoparError, errorMessage } from '../../core/errors.js';
+import { sha256File } from '../../core/hash.js';
+import { log } from '../../core/log.js';
+import { parseInputFlags } from '../../graph/input-shapes.js';
+import { PLATFORMS, STRATEGY_NAMES, planPartition, renderPlan } from '../../plan/index.js';
+import { loadProfile, profileModel } from '../../profile/index.js';
+import { collect, intOption, numberOption, printJson } from '../options.js';
+
+interface PlanFlags {
+  platform: string; sloMs?: number; strategy: string; profile?: string; input?: string[]; json?: boolean;
+  output?: string; runs: number; threads: number; allowSloMiss?: boolean;
+}
+
+export function registerPlan(program: Command): void {
+  program.command('plan')
+    .description('choose the functions a model becomes: slices, parallel sub-slices, memory and vCPU per function')
+    .argument('<model>', 'ONNX file')
+    .requiredOption('--platform <id>', PLATFORMS.map((p) => p.id).join(' | '))
+    .option('--slo-ms <n>', 'end-to-end latency SLO in ms (default: the unsplit model at 1 vCPU)', numberOption('--slo-ms'))
+    .option('--strategy <s>', STRATEGY_NAMES.join(' | '), 'mopar')
+    .option('--profile <file>', 'use a saved profile (mopar profile -o) instead of profiling now')
+    .option('--input <name=dims>', 'fix an input shape, e.g. input_ids=1,128 (repeatable)', collect)
+    .option('--runs <n>', 'timed profiling runs (without --profile)', intOption('--runs'), 5)
+    .option('--threads <n>', 'intra-op threads for profiling (without --profile)', intOption('--threads'), 1)
+    .option('--allow-slo-miss', "print the strategy's fastest plan when it cannot meet the SLO instead of failing")
+    .option('--json', 'print the plan as one JSON document')
+    .option('-o, --output <file>', 'save the plan as JSON (read by mopar build --plan)')
+    .action(async (modelPath: string, opts: PlanFlags) => {
+      let profile;
+      if (opts.profile) {
+        let hash: string;
+        try {
+          hash = sha256File(modelPath);
+        } catch (err) {
+          throw new MoparError(`cannot read model ${modelPath}: ${errorMessage(err)}`);
+        }
+        profile = loadProfile(opts.profile, hash);
+        if (opts.input?.length) {
+          const want = parseInputFlags(opts.input);
+          for (const [name, dims] of Object.entries(want)) {
+            const had = profile.inputShapes[name];
+            if (!had || had.join(',') !== dims.join(',')) {
+              throw new MoparError(`profile ${opts.profile} was made with ${name}=${had?.join(',') ?? '(absent)'}, `
+                + `not ${name}=${dims.join(',')} (profile it again with these --input shapes)`);
+            }
+          }
+        }
+      } else {
+        const t0 = performance.now();
+        profile = await profileModel(modelPath, {
+          inputShapes: parseInputFlags(opts.input), runs: opts.runs, threads: opts.threads,
+          onProgress: (step, i, n) => log(`profile [${i}/${n}] ${step} (${((performance.now() - t0) / 1000).toFixed(1)} s)`),
+        });
+      }
+      const plan = planPartition(profile, {
+        platform: opts.platform, strategy: opts.strategy, sloMs: opts.sloMs, allowSloMiss: opts.allowSloMiss,
+      });
+      if (opts.output) {
+        try {
+          writeFileSync(opts.output, `${JSON.stringify(plan, null, 2)}\n`);
+        } catch (err) {
+          throw new MoparError(`cannot write plan ${opts.output}: ${errorMessage(err)}`);
+        }
+      }
+      if (opts.json) printJson(plan);
+      else process.stdout.write(`${renderPlan(plan)}\n`);
+      if (opts.output) log(`saved ${opts.output}`);
+    });
+}

@@ -1,0 +1,57 @@
+import type { Command } from 'commander';
+import { MoparError } from '../../core/errors.js';
+import { log } from '../../core/log.js';
+import { parseInputFlags } from '../../graph/input-shapes.js';
+import { profileModel, saveProfile } from '../../profile/index.js';
+import { plotTimeline, renderProfile } from '../../profile/render.js';
+import { collect, intOption, printJson } from '../options.js';
+
+interface ProfileFlags {
+  input?: string[];
+  threads: number;
+  runs: number;
+  json?: boolean;
+  output?: string;
+  plot?: string;
+  cpuScaling: boolean;
+  rss: boolean;
+  attribution: string;
+}
+
+export function registerProfile(program: Command): void {
+  program.command('profile')
+    .description('per-node latency and memory, RD operators, layers and their resource vectors')
+    .argument('<model>', 'ONNX file')
+    .option('--input <name=dims>', 'fix an input shape, e.g. input_ids=1,128 (repeatable)', collect)
+    .option('--threads <n>', 'intra-op threads for the measurements', intOption('--threads'), 1)
+    .option('--runs <n>', 'timed runs after warm-up', intOption('--runs'), 10)
+    .option('--json', 'print the profile as one JSON document')
+    .option('-o, --output <file>', 'save the profile as JSON (reusable by plan --profile)')
+    .option('--plot <file>', 'write the memory timeline chart (.svg or .png)')
+    .option('--no-cpu-scaling', 'skip latency at other thread counts and CPU quotas')
+    .option('--no-rss', 'skip measuring peak RSS in a separate process')
+    .option('--attribution <mode>', 'per-node time: unoptimised-scaled | optimised-mapped', 'unoptimised-scaled')
+    .action(async (modelPath: string, opts: ProfileFlags) => {
+      if (opts.attribution !== 'unoptimised-scaled' && opts.attribution !== 'optimised-mapped') {
+        throw new MoparError(`--attribution must be unoptimised-scaled or optimised-mapped, got '${opts.attribution}'`);
+      }
+      if (opts.plot && !/\.(svg|png)$/i.test(opts.plot)) {
+        throw new MoparError(`--plot writes .svg or .png, not '${opts.plot}'`);
+      }
+      const t0 = performance.now();
+      const profile = await profileModel(modelPath, {
+        inputShapes: parseInputFlags(opts.input),
+        threads: opts.threads,
+        runs: opts.runs,
+        cpuScaling: opts.cpuScaling,
+        measureRss: opts.rss,
+        attribution: opts.attribution,
+        onProgress: (step, i, n) => log(`[${i}/${n}] ${step} (${((performance.now() - t0) / 1000).toFixed(1)} s)`),
+      });
+      if (opts.output) saveProfile(profile, opts.output);
+      if (opts.plot) await plotTimeline(profile, opts.plot);
+      if (opts.json) printJson(profile);
+      else process.stdout.write(`${renderProfile(profile)}\n`);
+      log(`profiled in ${profile.profilingSeconds.toFixed(1)} s${opts.output ? `; saved ${opts.output}` : ''}${opts.plot ? `; plot ${opts.plot}` : ''}`);
+    });
+}

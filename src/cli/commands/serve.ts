@@ -1,0 +1,55 @@
+import type { Command } from 'commander';
+import { log } from '../../core/log.js';
+import { Gateway, DEFAULT_GATEWAY, type Transport } from '../../runtime/index.js';
+import { intOption, numberOption } from '../options.js';
+import { MoparError } from '../../core/errors.js';
+
+export function registerServe(program: Command): void {
+  program.command('serve')
+    .description('local serverless runtime: one process per function instance, Open Inference Protocol gateway')
+    .argument('<dir...>', 'built directories (with manifest.json) or plain ONNX files, served side by side')
+    .option('--port <n>', 'port (0 = any free one)', intOption('--port', 0), 8080)
+    .option('--host <h>', 'address to listen on', '127.0.0.1')
+    .option('--max-instances <n>', 'instances per function at most', intOption('--max-instances'), DEFAULT_GATEWAY.pool.maxInstances)
+    .option('--max-inflight <n>', 'concurrent invocations per instance (1 like Lambda)', intOption('--max-inflight'), DEFAULT_GATEWAY.pool.maxInFlight)
+    .option('--keep-warm <s>', 'seconds an idle instance stays warm', numberOption('--keep-warm'), DEFAULT_GATEWAY.pool.keepWarmMs / 1000)
+    .option('--queue <n>', 'requests that may wait per function (429 above)', intOption('--queue', 0), DEFAULT_GATEWAY.pool.queueMax)
+    .option('--queue-timeout <s>', 'seconds a request may wait for an instance (503 after)', numberOption('--queue-timeout'), DEFAULT_GATEWAY.pool.queueTimeoutMs / 1000)
+    .option('--transport <t>', 'override every edge: inline | compressed | shm')
+    .option('--no-limits', 'do not enforce CPU quota and memory limit with cgroups')
+    .option('--arena', 'keep onnxruntime\'s CPU memory arena (faster, holds peak activations)')
+    .option('--prepacking', 'let onnxruntime pre-pack weights (faster GEMM, a second copy of weights)')
+    .option('--cold', 'do not start one instance per function before serving')
+    .action(async (dirs: string[], o: {
+      port: number; host: string; maxInstances: number; maxInflight: number; keepWarm: number; queue: number; queueTimeout: number;
+      transport?: string; limits: boolean; arena?: boolean; prepacking?: boolean; cold?: boolean;
+    }) => {
+      if (o.transport && !['inline', 'compressed', 'shm'].includes(o.transport)) throw new MoparError(`--transport must be inline, compressed or shm, got '${o.transport}'`);
+      const gw = new Gateway({
+        ...DEFAULT_GATEWAY,
+        pool: { maxInstances: o.maxInstances, maxInFlight: o.maxInflight, keepWarmMs: o.keepWarm * 1000, queueMax: o.queue, queueTimeoutMs: o.queueTimeout * 1000 },
+        enforceLimits: o.limits, memArena: !!o.arena, prepacking: !!o.prepacking, prewarm: !o.cold,
+        transport: o.transport as Transport | undefined,
+      });
+      const stop = (sig: string) => {
+        log(`mopar serve: ${sig}: stopping all instances`);
+        void gw.close().then(() => process.exit(0));
+      };
+      process.once('SIGINT', () => stop('SIGINT'));
+      process.once('SIGTERM', () => stop('SIGTERM'));
+      try {
+        const names = dirs.map((d) => gw.addModel(d));
+        const addr = await gw.listen(o.port, o.host);
+        const base = `http://${addr.address.includes(':') ? `[${addr.address}]` : addr.address}:${addr.port}`;
+        for (const n of names) {
+          const m = gw.models.get(n)!;
+          log(`mopar serve: ${n}: ${m.manifest.functions.length} function(s) → POST ${base}/v2/models/${n}/infer`);
+        }
+        // The one line a script waits for (stdout), e.g. to learn the port when --port 0.
+        process.stdout.write(`listening ${base}\n`);
+      } catch (err) {
+        await gw.close();
+        throw err;
+      }
+    });
+}

@@ -1,0 +1,31 @@
+import type { Command } from 'commander';
+import { assertVerified, verifyPartition, type VerifyResult } from '../../build/index.js';
+import { intOption, numberOption, printJson, table } from '../options.js';
+
+export function registerVerify(program: Command): void {
+  program.command('verify')
+    .description('run the partitioned pipeline against the unsplit model on random inputs (exit 1 when max relative error > tolerance)')
+    .argument('<model>', 'the unsplit ONNX file')
+    .argument('<dir>', 'partition directory (with manifest.json)')
+    .option('--runs <n>', 'random inputs to try (seeds seed..seed+n-1)', intOption('--runs'), 3)
+    .option('--seed <n>', 'first random seed', intOption('--seed', 0), 1)
+    .option('--tolerance <x>', 'max relative error allowed', numberOption('--tolerance'), 1e-4)
+    .option('--json', 'print one JSON document')
+    .action(async (modelPath: string, dir: string, opts: { runs: number; seed: number; tolerance: number; json?: boolean }) => {
+      const r = await verifyPartition(modelPath, dir, { runs: opts.runs, seed: opts.seed, tolerance: opts.tolerance });
+      if (opts.json) printJson(r);
+      else process.stdout.write(`${render(r)}\n`);
+      assertVerified(r);
+    });
+}
+
+function render(r: VerifyResult): string {
+  const rows = Object.entries(r.outputs).map(([name, e]) => [name, e.maxAbsErr.toExponential(2), e.maxRelErr.toExponential(2)]);
+  return [
+    `${r.ok ? 'OK' : 'FAILED'}: ${r.functions} functions, ${r.runs} random inputs, max relative error ${r.maxRelErr.toExponential(2)} ` +
+      `(tolerance ${r.tolerance}), max abs ${r.maxAbsErr.toExponential(2)}`,
+    `in-process pipeline ${r.pipelineMs.toFixed(1)} ms vs unsplit ${r.unsplitMs.toFixed(1)} ms per run (informational)`,
+    '',
+    table(['output', 'max abs err', 'max rel err'], rows),
+  ].join('\n');
+}

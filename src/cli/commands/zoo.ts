@@ -1,0 +1,41 @@
+import type { Command } from 'commander';
+import { dirname } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { MoparError } from '../../core/errors.js';
+import { log } from '../../core/log.js';
+import { writeZooModel, zooModels, DEFAULT_SEED } from '../../zoo/index.js';
+import { intOption, printJson, table } from '../options.js';
+
+export function registerZoo(program: Command): void {
+  const zoo = program.command('zoo').description('the built-in benchmark models (12 architectures, 4 categories)');
+
+  zoo.command('list')
+    .description('name, category and parameter count of each zoo model')
+    .option('--json', 'print one JSON document')
+    .action((opts: { json?: boolean }) => {
+      const models = zooModels();
+      if (opts.json) { printJson(models.map(({ name, category, params }) => ({ name, category, params }))); return; }
+      process.stdout.write(`${table(['name', 'category', 'params', 'inputs → outputs'],
+        models.map((m) => [m.name, m.category, `${(m.params / 1e6).toFixed(2)} M`, m.io]))}\n`);
+    });
+
+  zoo.command('build')
+    .description('write a zoo model as ONNX (weights seeded and streamed to the file)')
+    .argument('<name>', 'zoo model name (see `mopar zoo list`)')
+    .requiredOption('-o, --output <file>', 'ONNX file to write')
+    .option('--tiny', 'reduced width/depth/resolution, same block structure (for tests)')
+    .option('--seed <n>', 'weight seed', intOption('--seed', 0), DEFAULT_SEED)
+    .option('--json', 'print one JSON document')
+    .action((name: string, opts: { output: string; tiny?: boolean; seed: number; json?: boolean }) => {
+      const dir = dirname(opts.output);
+      if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new MoparError(`output directory does not exist: ${dir}`);
+      if (existsSync(opts.output) && statSync(opts.output).isDirectory()) throw new MoparError(`output is a directory: ${opts.output}`);
+      const r = writeZooModel(name, opts.output, { tiny: opts.tiny, seed: opts.seed });
+      if (opts.json) printJson({ ...r, tiny: !!opts.tiny, seed: opts.seed });
+      else log(`wrote ${r.file}: ${r.name}${opts.tiny ? ' (tiny)' : ''}, ${r.params.toLocaleString('en-US')} params, ` +
+        `${(r.bytes / 2 ** 20).toFixed(1)} MiB in ${(r.ms / 1000).toFixed(2)} s`);
+    });
+
+  // The CLI's error handling (main.ts) covers top-level verbs; give the sub-verbs the same behaviour.
+  for (const c of zoo.commands) c.exitOverride().configureOutput({ outputError: () => {} }).option('--debug', 'show stack traces on errors');
+}

@@ -1,0 +1,133 @@
+/**
+ * Reads DIR/manifest.json for deployment: checks the fields deploy relies on and that every function file is
+ * there, then orders the functions into stages (a stage = one function, or one group of sub-slices that run
+ * in parallel) and works out which tensors are still needed after each stage.
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { MoparError, errorMessage } from '../core/errors.js';
+import type { Manifest, ManifestFunction } from '../build/types.js';
+
+export interface DeployFunction extends ManifestFunction {
+  /** Absolute path of the slice file. */
+  path: string;
+  fileBytes: number;
+}
+
+export interface Stage {
+  group: string;
+  functions: DeployFunction[];
+  /** Tensors needed after this stage: inputs of later stages and model outputs produced so far. */
+  liveAfter: string[];
+}
+
+export interface DeployInput {
+  dir: string;
+  manifest: Manifest;
+  functions: DeployFunction[];
+  stages: Stage[];
+}
+
+export function readManifestForDeploy(dir: string): DeployInput {
+  const file = join(dir, 'manifest.json');
+  if (!existsSync(file)) throw new MoparError(`${dir}: no manifest.json (build the model first: mopar build MODEL --plan PLAN -o DIR)`);
+  let m: Manifest;
+  try {
+    m = JSON.parse(readFileSync(file, 'utf8')) as Manifest;
+  } catch (err) {
+    throw new MoparError(`${file}: not valid JSON (${errorMessage(err)})`);
+  }
+  const bad = (what: string) => new MoparError(`${file}: ${what}`);
+  if (!m || typeof m !== 'object') throw bad('not a manifest object');
+  if (!Array.isArray(m.inputs) || !Array.isArray(m.outputs)) throw bad('needs "inputs" and "outputs" arrays');
+  if (!Array.isArray(m.functions) || m.functions.length === 0) throw bad('needs a non-empty "functions" array');
+  const names = new Set<string>();
+  const functions = m.functions.map((fn, i): DeployFunction => {
+    const where = `functions[${i}]${fn && typeof fn.name === 'string' ? ` ('${fn.name}')` : ''}`;
+    if (!fn || typeof fn.name !== 'string' || !fn.name) throw bad(`${where} has no name`);
+    if (names.has(fn.name)) throw bad(`function name '${fn.name}' appears twice`);
+    names.add(fn.name);
+    if (typeof fn.file !== 'string') throw bad(`${where} has no "file"`);
+    if (!Array.isArray(fn.inputs) || !Array.isArray(fn.outputs)) throw bad(`${where} needs "inputs" and "outputs"`);
+    for (const k of ['memoryMB', 'vcpu'] as const) {
+      if (typeof fn[k] !== 'number' || !(fn[k] > 0)) throw bad(`${where} needs a positive "${k}"`);
+    }
+    const path = resolve(dir, fn.file);
+    if (!existsSync(path)) throw bad(`${where}: function file ${fn.file} is missing`);
+    return { ...fn, group: fn.group ?? fn.name, threads: fn.threads ?? Math.max(1, Math.round(fn.vcpu)), path, fileBytes: statSync(path).size };
+  });
+  return { dir, manifest: m, functions, stages: stagesOf(m, functions) };
+}
+
+/** Orders groups by dataflow; a group whose members depend on each other cannot run in parallel: an error. */
+export function stagesOf(m: Pick<Manifest, 'inputs' | 'outputs'>, functions: DeployFunction[]): Stage[] {
+  const producer = new Map<string, DeployFunction>();
+  for (const fn of functions) {
+    for (const t of fn.outputs) {
+      if (producer.has(t)) throw new MoparError(`manifest: tensor '${t}' is produced by both '${producer.get(t)!.name}' and '${fn.name}'`);
+      producer.set(t, fn);
+    }
+  }
+  const modelInputs = new Set(m.inputs);
+  const groups = new Map<string, DeployFunction[]>();
+  for (const fn of functions) {
+    for (const t of fn.inputs) {
+      if (!modelInputs.has(t) && !producer.has(t)) throw new MoparError(`manifest: function '${fn.name}' reads '${t}', which no function produces and is no model input`);
+    }
+    const list = groups.get(fn.group) ?? [];
+    list.push(fn);
+    groups.set(fn.group, list);
+  }
+  for (const t of m.outputs) {
+    if (!producer.has(t) && !modelInputs.has(t)) throw new MoparError(`manifest: no function produces model output '${t}'`);
+  }
+  const deps = new Map<string, Set<string>>();
+  for (const [g, fns] of groups) {
+    const d = new Set<string>();
+    for (const fn of fns) {
+      for (const t of fn.inputs) {
+        const p = producer.get(t);
+        if (!p) continue;
+        if (p.group === g) throw new MoparError(`manifest: '${fn.name}' reads '${t}' from '${p.name}' of the same parallel group '${g}'`);
+        d.add(p.group);
+      }
+    }
+    deps.set(g, d);
+  }
+  // Kahn's algorithm, keeping manifest order among ready groups.
+  const order: string[] = [];
+  const done = new Set<string>();
+  while (order.length < groups.size) {
+    const next = [...groups.keys()].find((g) => !done.has(g) && [...deps.get(g)!].every((d) => done.has(d)));
+    if (!next) throw new MoparError('manifest: the functions depend on each other in a cycle');
+    order.push(next);
+    done.add(next);
+  }
+  const stages = order.map((g): Stage => ({ group: g, functions: groups.get(g)!, liveAfter: [] }));
+  stages.forEach((s, i) => {
+    const produced = new Set([...m.inputs, ...stages.slice(0, i + 1).flatMap((x) => x.functions.flatMap((f) => f.outputs))]);
+    const needed = new Set([...m.outputs, ...stages.slice(i + 1).flatMap((x) => x.functions.flatMap((f) => f.inputs))]);
+    s.liveAfter = [...needed].filter((t) => produced.has(t));
+  });
+  return stages;
+}
+
+/** A DNS-1123 label (Kubernetes, OpenFaaS and Knative names): lowercase, digits, '-', at most `max` chars. */
+export function dnsLabel(s: string, max = 63): string {
+  let out = s.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/-+/g, '-').replace(/^-+|-+$/g, '');
+  if (!/^[a-z]/.test(out)) out = `m-${out}`;
+  return out.slice(0, max).replace(/-+$/, '');
+}
+
+/** Platform names for every function: `<prefix>-<function>`, unique, within `max` characters. */
+export function platformNames(prefix: string, functions: readonly { name: string }[], max = 63): Map<string, string> {
+  const out = new Map<string, string>();
+  const used = new Set<string>();
+  for (const [i, fn] of functions.entries()) {
+    let name = dnsLabel(`${prefix}-${fn.name}`, max);
+    if (used.has(name)) name = dnsLabel(`${name.slice(0, max - 6)}-${i}`, max);
+    used.add(name);
+    out.set(fn.name, name);
+  }
+  return out;
+}

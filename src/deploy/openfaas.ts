@@ -1,0 +1,132 @@
+/**
+ * OpenFaaS target: stack.yml (faas-cli), one folder per slice plus the entry function that chains them through
+ * the gateway, and the `mopar-node20` template they build with. The template keeps the node20 of-watchdog HTTP
+ * handler contract but uses a Debian (glibc) Node 20 image: onnxruntime-node ships glibc-only binaries and does
+ * not load on node20's Alpine (musl) base (microsoft/onnxruntime#12439).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { stringifyYaml as stringify } from './cfn-yaml.js';
+import type { DeployInput } from './manifest.js';
+import { platformNames } from './manifest.js';
+import type { DeployOptions, DeployResult, DeployedFunction } from './types.js';
+import { GENERATED, functionConfig, packageJson, urlEnv, writeEntryFolder, writeSliceFolder } from './folder.js';
+import type { PipelineConfig } from './function-runtime/config.js';
+
+export const OPENFAAS_TEMPLATE = 'mopar-node20';
+const OF_WATCHDOG = 'ghcr.io/openfaas/of-watchdog:0.10.1';
+
+export const cpuQuantity = (vcpu: number) => `${Math.max(1, Math.round(vcpu * 1000))}m`;
+export const memQuantity = (mb: number) => `${Math.max(1, Math.ceil(mb))}Mi`;
+
+const SLICE_HANDLER = `'use strict';
+// ${GENERATED} One model slice behind the OpenFaaS node20 handler contract.
+module.exports = require('./mopar-runtime.js').openfaasFunction(__dirname);
+`;
+const ENTRY_HANDLER = `'use strict';
+// ${GENERATED} The model's endpoint: calls the slice functions through the gateway (URLs in MOPAR_URL_* env).
+module.exports = require('./mopar-runtime.js').openfaasEntry(__dirname);
+`;
+
+export function templateFiles(): Record<string, string> {
+  return {
+    'template.yml': stringify({ language: OPENFAAS_TEMPLATE, fprocess: 'node index.js', welcome_message: 'mopar function (node20 handler contract, glibc base image)' }),
+    'index.js': `'use strict';
+// ${GENERATED} The of-watchdog upstream for a node20-contract handler: serves ./function/handler.js on
+// http_port with the raw request body (a Buffer), as node20 does with RAW_BODY=true.
+const { serveHandler } = require('./function/mopar-runtime.js');
+const handler = require('./function/handler.js');
+const port = Number(process.env.http_port || 3000);
+serveHandler(handler, port, '127.0.0.1').then(() => console.log(\`mopar-node20 listening on port: \${port}\`));
+`,
+    Dockerfile: `# ${GENERATED}
+FROM --platform=\${TARGETPLATFORM:-linux/amd64} ${OF_WATCHDOG} AS watchdog
+FROM --platform=\${TARGETPLATFORM:-linux/amd64} node:20-bookworm-slim AS ship
+COPY --from=watchdog /fwatchdog /usr/bin/fwatchdog
+RUN chmod +x /usr/bin/fwatchdog && chmod 777 /tmp
+ENV NPM_CONFIG_LOGLEVEL=warn
+USER node
+WORKDIR /home/node/app/function
+COPY --chown=node:node function/package.json ./
+# onnxruntime-node carries every platform's binaries; keep linux/x64 only.
+RUN npm install --omit=dev && rm -rf node_modules/onnxruntime-node/bin/napi-v*/darwin node_modules/onnxruntime-node/bin/napi-v*/win32 node_modules/onnxruntime-node/bin/napi-v*/linux/arm64
+COPY --chown=node:node function/ ./
+RUN npm test
+WORKDIR /home/node/app
+COPY --chown=node:node index.js ./
+ENV fprocess="node index.js" mode="http" upstream_url="http://127.0.0.1:3000" prefix_logs="false"
+ENV exec_timeout="60s" write_timeout="65s" read_timeout="65s"
+HEALTHCHECK --interval=3s CMD [ -e /tmp/.lock ] || exit 1
+CMD ["fwatchdog"]
+`,
+  };
+}
+
+export async function deployOpenFaas(input: DeployInput, out: string, opts: DeployOptions, runtime: string): Promise<DeployResult> {
+  const { manifest, functions, stages } = input;
+  const prefix = opts.name ?? manifest.model;
+  const names = platformNames(prefix, functions);
+  const entryName = platformNames('', [{ name: prefix }]).get(prefix)!;
+  const registry = opts.registry ?? '${MOPAR_REGISTRY:-localhost:5000}';
+  const gatewayInCluster = `http://gateway.${opts.namespace ?? 'openfaas'}:8080`;
+  const timeout = `${opts.timeoutS ?? 60}s`;
+  const timeouts = { exec_timeout: timeout, read_timeout: timeout, write_timeout: timeout };
+  const labels = { 'com.openfaas.scale.min': String(opts.minScale ?? 1), 'com.openfaas.scale.max': String(opts.maxScale ?? 20) };
+  const files: string[] = [];
+  const deployed: DeployedFunction[] = [];
+  const stackFns: Record<string, unknown> = {};
+
+  for (const fn of functions) {
+    const name = names.get(fn.name)!;
+    const consumers = functions.filter((g) => g.inputs.some((t) => fn.outputs.includes(t))).map((g) => names.get(g.name)!);
+    const dir = join(out, 'functions', name);
+    files.push(...writeSliceFolder(dir, fn, runtime, functionConfig(fn), { 'handler.js': SLICE_HANDLER, 'package.json': packageJson(name) }));
+    const res = { memory: memQuantity(fn.memoryMB), cpu: cpuQuantity(fn.vcpu) };
+    stackFns[name] = {
+      lang: OPENFAAS_TEMPLATE, handler: `./functions/${name}`, image: `${registry}/${name}:latest`,
+      environment: {
+        RAW_BODY: 'true', MAX_RAW_SIZE: '256mb', ...timeouts,
+        // Who reads this function's outputs (the entry function does the calling; this is for tracing).
+        MOPAR_NEXT_HOPS: consumers.length ? consumers.join(',') : entryName,
+        MOPAR_GROUP: fn.group,
+      },
+      limits: res, requests: res, labels,
+    };
+    deployed.push({ function: fn.name, name, memoryMB: fn.memoryMB, vcpu: fn.vcpu, packaging: 'container' });
+  }
+
+  const pipeline: PipelineConfig = {
+    model: manifest.model, inputs: manifest.inputs, outputs: manifest.outputs,
+    functions: stages.flatMap((s) => s.functions).map((fn) => ({ name: fn.name, inputs: fn.inputs, outputs: fn.outputs, urlEnv: urlEnv(names.get(fn.name)!) })),
+  };
+  files.push(...writeEntryFolder(join(out, 'functions', entryName), pipeline, runtime, { 'handler.js': ENTRY_HANDLER, 'package.json': packageJson(entryName) }));
+  const hops: Record<string, string> = {};
+  for (const f of pipeline.functions) hops[f.urlEnv] = `${gatewayInCluster}/function/${names.get(f.name)}`;
+  const entryRes = { memory: '256Mi', cpu: '250m' };
+  stackFns[entryName] = {
+    lang: OPENFAAS_TEMPLATE, handler: `./functions/${entryName}`, image: `${registry}/${entryName}:latest`,
+    environment: { RAW_BODY: 'true', MAX_RAW_SIZE: '256mb', ...timeouts, ...hops },
+    limits: entryRes, requests: entryRes, labels,
+  };
+  deployed.push({ function: '$entry', name: entryName, memoryMB: 256, vcpu: 0.25, packaging: 'container' });
+
+  const tdir = join(out, 'template', OPENFAAS_TEMPLATE);
+  mkdirSync(tdir, { recursive: true });
+  for (const [f, text] of Object.entries(templateFiles())) {
+    writeFileSync(join(tdir, f), text);
+    files.push(join(tdir, f));
+  }
+  const stack = { version: '1.0', provider: { name: 'openfaas', gateway: opts.gateway ?? 'http://127.0.0.1:8080' }, functions: stackFns };
+  const main = join(out, 'stack.yml');
+  writeFileSync(main, `# ${GENERATED} Deploy: faas-cli up -f stack.yml\n${stringify(stack)}`);
+  files.push(main);
+  return {
+    target: 'openfaas', out, main, files, functions: deployed, warnings: [],
+    commands: [
+      `cd ${out}`,
+      'export MOPAR_REGISTRY=<your registry>   # images are pushed there',
+      'faas-cli up -f stack.yml',
+      `curl -H 'content-type: application/json' -d @request.json $OPENFAAS_URL/function/${entryName}`,
+    ],
+  };
+}

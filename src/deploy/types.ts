@@ -1,0 +1,47 @@
+/** Options and result of `mopar deploy` (one adapter per target). */
+export type DeployTarget = 'openfaas' | 'lambda' | 'knative';
+export const DEPLOY_TARGETS: readonly DeployTarget[] = ['openfaas', 'lambda', 'knative'];
+
+export interface DeployOptions {
+  target: DeployTarget;
+  /** Prefix of every function/service name (default: the manifest's model name). */
+  name?: string;
+  /** Container registry/namespace for images (OpenFaaS, Knative, Lambda images are built by sam). */
+  registry?: string;
+  /** OpenFaaS gateway URL written into stack.yml. */
+  gateway?: string;
+  /** Kubernetes namespace (Knative; OpenFaaS functions namespace for in-cluster URLs). */
+  namespace?: string;
+  /** Function timeout in seconds. */
+  timeoutS?: number;
+  /** Scaling bounds. */
+  minScale?: number;
+  maxScale?: number;
+  /** Lambda: package as a container image above this many unzipped bytes (default Lambda's 250 MB zip limit). */
+  lambdaZipLimitBytes?: number;
+}
+
+export interface DeployedFunction {
+  /** Manifest function name ('$entry' for the chaining function / gateway). */
+  function: string;
+  /** Name on the platform. */
+  name: string;
+  memoryMB: number;
+  vcpu: number;
+  /** Lambda: 'zip' or 'image'; containers elsewhere. */
+  packaging: 'zip' | 'image' | 'container';
+  /** Estimated unzipped package size (slice + runtime + onnxruntime-node for Linux x64). */
+  packageBytes?: number;
+}
+
+export interface DeployResult {
+  target: DeployTarget;
+  out: string;
+  /** The file the platform's CLI takes (stack.yml, template.yaml, knative.yaml). */
+  main: string;
+  files: string[];
+  functions: DeployedFunction[];
+  /** How to deploy it, in the platform's own commands. */
+  commands: string[];
+  warnings: string[];
+}

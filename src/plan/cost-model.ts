@@ -1,0 +1,172 @@
+/**
+ * The cost model: for a run of units [a, b] as one function (or k parallel sub-slices), every useful
+ * configuration with its predicted latency (hand-off in + compute) and cost per request. Everything the planners
+ * compare goes through `segmentOptions`, so all strategies share one objective.
+ *
+ * Memory per function = (runtime baseline + load factor × weights + peak live activations + in/out buffers)
+ * × (1 + headroom). The load factor (how many copies of the weights exist at the peak, e.g. the model bytes and
+ * the session's own copy) is calibrated from the profile's measured peak RSS of the whole model.
+ * The first invocation and the final response are the same for every plan and are left out; every cut adds one
+ * hand-off. A skip tensor crossing several cuts is counted at each (conservative).
+ */
+import type { Profile } from '../profile/types.js';
+import type { Platform } from './platforms.js';
+import { configsFor, invocationUSD, type FnConfig } from './configs.js';
+import { scalingCurve, type ScalingCurve } from './scaling.js';
+import { handOff, TRANSPORTS, type HandOff, type Transport } from './transport.js';
+import type { Unit } from './units.js';
+import type { SplitKind } from '../graph/split/types.js';
+
+export const HEADROOM = 0.1;
+const MB = 1024 * 1024;
+
+export interface ModelOptions {
+  /** Allow horizontal splits (k > 1). */
+  horizontal: boolean;
+  /** Transports the strategy may use (AMPS-Inf stages everything through the object store). */
+  transports: readonly Transport[];
+  /** Restrict configurations (e.g. a single fixed configuration); default: all the platform offers. */
+  vcpuGrid?: readonly number[];
+}
+
+export interface SegmentOption {
+  /** Critical-path time: hand-off into the segment + the slowest part's compute. */
+  latencyMs: number;
+  costUSD: number;
+  parts: number;
+  kind?: SplitKind;
+  config: FnConfig;
+  /** Per part: compute ms, billed ms, memory need (MB). */
+  computeMs: number;
+  billedMs: number;
+  needMB: number;
+  partUSD: number;
+  handIn?: HandOff;
+}
+
+export interface CostContext {
+  platform: Platform;
+  curve: ScalingCurve;
+  units: Unit[];
+  baselineMB: number;
+  loadFactor: number;
+  inputBytes: number;
+  refVcpu: number;
+  /** Prefix sums over units of reference ms and weights MB (index i = sum of units [0, i)). */
+  msPrefix: Float64Array;
+  paramPrefix: Float64Array;
+  /** curve.factor memoised per vCPU share. */
+  factorCache: Map<number, number>;
+}
+
+export function makeContext(profile: Profile, platform: Platform, units: Unit[]): CostContext {
+  const refVcpu = Math.max(1, profile.threads || 1);
+  const refMs = profile.measuredMs;
+  const curve = scalingCurve(profile.cpuScaling ?? [], refVcpu, refMs);
+  const m = profile.memory;
+  const baselineMB = m?.baselineRssMB > 0 ? m.baselineRssMB : 52;
+  let loadFactor = 1;
+  if (m && m.weightsMB >= 1 && m.measuredPeakRssMB > 0) {
+    loadFactor = (m.measuredPeakRssMB - baselineMB - m.peakActivationMB) / m.weightsMB;
+    loadFactor = Math.min(3, Math.max(1, Number.isFinite(loadFactor) ? loadFactor : 1));
+  }
+  let inputBytes = 0;
+  for (const dims of Object.values(profile.inputShapes ?? {})) inputBytes += 4 * dims.reduce((a, b) => a * b, 1);
+  const msPrefix = new Float64Array(units.length + 1);
+  const paramPrefix = new Float64Array(units.length + 1);
+  units.forEach((u, i) => { msPrefix[i + 1] = msPrefix[i]! + u.ms; paramPrefix[i + 1] = paramPrefix[i]! + u.paramMB; });
+  return { platform, curve, units, baselineMB, loadFactor, inputBytes, refVcpu, msPrefix, paramPrefix, factorCache: new Map() };
+}
+
+/** Compute time of `refMs` of reference work at a configuration. */
+export function computeMs(ctx: CostContext, refMs: number, vcpu: number): number {
+  let f = ctx.factorCache.get(vcpu);
+  if (f === undefined) { f = ctx.curve.factor(vcpu); ctx.factorCache.set(vcpu, f); }
+  return refMs * f;
+}
+
+/** Memory a function needs, MB, before rounding to the platform's step. */
+export function memoryNeedMB(ctx: CostContext, weightsMB: number, activationMB: number, ioBytes: number): number {
+  return (ctx.baselineMB + ctx.loadFactor * weightsMB + activationMB + ioBytes / MB) * (1 + HEADROOM);
+}
+
+/** All Pareto-useful options for units [a, b]; empty when no configuration can hold it. */
+export function segmentOptions(ctx: CostContext, a: number, b: number, opts: ModelOptions): SegmentOption[] {
+  const work = ctx.msPrefix[b + 1]! - ctx.msPrefix[a]!;
+  const weights = ctx.paramPrefix[b + 1]! - ctx.paramPrefix[a]!;
+  let act = 0;
+  for (let i = a; i <= b; i++) act = Math.max(act, ctx.units[i]!.peakActivationMB);
+  const inBytes = a > 0 ? ctx.units[a - 1]!.cutBytesAfter : ctx.inputBytes;
+  const outBytes = b < ctx.units.length - 1 ? ctx.units[b]!.cutBytesAfter : 0;
+  const p = ctx.platform;
+  const out: SegmentOption[] = [];
+  const variants: Array<{ k: number; kind?: SplitKind; overhead: number; inverse: boolean }> = [{ k: 1, overhead: 0, inverse: false }];
+  if (opts.horizontal) {
+    for (const s of commonOf(ctx.units, a, b)) {
+      for (let k = 2; k <= Math.min(s.maxParts, p.limits.maxParallel); k++) {
+        variants.push({ k, kind: s.kind, overhead: s.overheadAt2 * (k - 1), inverse: s.weightsFractionPerPart === 'inverse' });
+      }
+    }
+  }
+  for (const v of variants) {
+    const banded = v.kind === 'spatial' || v.kind === 'sequence';
+    const partWork = work / v.k * (1 + v.overhead);
+    const partWeights = v.inverse ? weights / v.k : weights;
+    const partAct = banded ? act / v.k * (1 + v.overhead) : act;
+    const partIn = banded ? inBytes / v.k * (1 + v.overhead) : inBytes;
+    const partOut = outBytes / v.k;
+    if (partWeights + p.limits.runtimePackageMB > p.limits.packageMB) continue;
+    let hand: HandOff | undefined;
+    if (a > 0) {
+      hand = handOff(p, partIn, v.k, opts.transports);
+      if (!hand) continue;
+    } else if (v.k > 1) {
+      // The model input fanned out to k parts: the extra payloads are on the path, the first hop is not.
+      hand = handOff(p, partIn, v.k - 1, ['inline'], false);
+      if (!hand) continue;
+    }
+    const need = memoryNeedMB(ctx, partWeights, partAct, partIn + partOut);
+    let prevMs = Infinity;
+    for (const c of configsFor(p, need, opts.vcpuGrid)) {
+      const ms = computeMs(ctx, partWork, c.vcpu);
+      // Configurations come by rising CPU: one that is not faster than the last only costs more.
+      if (ms >= prevMs - 1e-9) continue;
+      prevMs = ms;
+      const billed = ms + (hand?.consumerBilledMs ?? 0);
+      if (billed > p.limits.timeoutMs) continue;
+      const partUSD = invocationUSD(p, c, billed);
+      const producerUSD = hand && hand.producerBilledMs > 0
+        ? hand.producerBilledMs / 1000 * (c.memoryMB / 1024 * p.price.perGBSecond + c.vcpu * p.price.perVcpuSecond) : 0;
+      out.push({
+        latencyMs: (hand?.latencyMs ?? 0) + ms,
+        costUSD: v.k * partUSD + producerUSD + (hand?.usd ?? 0),
+        parts: v.k, kind: v.kind, config: c, computeMs: ms, billedMs: billed, needMB: need, partUSD,
+        handIn: hand,
+      });
+    }
+  }
+  return pareto(out);
+}
+
+function commonOf(units: readonly Unit[], a: number, b: number) {
+  let acc = units[a]!.splits;
+  for (let i = a + 1; i <= b && acc.length > 0; i++) {
+    const u = units[i]!;
+    acc = acc.flatMap((s) => {
+      const m = u.splits.find((x) => x.kind === s.kind);
+      return m ? [{ ...s, maxParts: Math.min(s.maxParts, m.maxParts), overheadAt2: Math.max(s.overheadAt2, m.overheadAt2),
+        weightsFractionPerPart: s.weightsFractionPerPart === 'inverse' && m.weightsFractionPerPart === 'inverse' ? 'inverse' as const : 'full' as const }] : [];
+    });
+  }
+  return acc;
+}
+
+/** Keeps options not dominated in (latency, cost); deterministic order by latency. */
+export function pareto<T extends { latencyMs: number; costUSD: number }>(xs: T[]): T[] {
+  const sorted = [...xs].sort((a, b) => a.latencyMs - b.latencyMs || a.costUSD - b.costUSD);
+  const out: T[] = [];
+  for (const x of sorted) if (out.length === 0 || x.costUSD < out[out.length - 1]!.costUSD - 1e-15) out.push(x);
+  return out;
+}
+
+export { TRANSPORTS };

@@ -1,0 +1,103 @@
+/**
+ * plan: choose the functions a model becomes. `planPartition(profile, {platform, strategy, sloMs})` → Plan.
+ * Objective for every strategy: minimum cost per request subject to end-to-end latency ≤ SLO, under one cost
+ * model (cost-model.ts) and one platform record (platforms.ts). Default SLO: the unsplit model's measured p50
+ * scaled by the profile's CPU-scaling curve to 1 vCPU.
+ */
+import { performance } from 'node:perf_hooks';
+import { MoparError } from '../core/errors.js';
+import type { Profile } from '../profile/types.js';
+import type { Plan } from './types.js';
+import { getPlatform } from './platforms.js';
+import { computeMs, makeContext, type CostContext } from './cost-model.js';
+import { checkProfile, normalisedLayerMs, unitsOf } from './units.js';
+import { parseStrategy, type StrategyEnv, type StrategyOutcome } from './strategies/index.js';
+import { unsplit as unsplitStrategy } from './strategies/unsplit.js';
+import { assemble, round } from './assemble.js';
+
+export * from './types.js';
+export { PLATFORMS, getPlatform, type Platform } from './platforms.js';
+export { STRATEGY_NAMES, parseStrategy } from './strategies/index.js';
+export { renderPlan } from './render.js';
+
+export interface PlanOptions {
+  platform: string;
+  /** mopar (default), unsplit, uniform:K, layerwise, gillis, amps. */
+  strategy?: string;
+  sloMs?: number;
+  /** Return the strategy's fastest plan with `sloMet: false` instead of throwing when it cannot meet the SLO. */
+  allowSloMiss?: boolean;
+}
+
+export function planPartition(profile: Profile, opts: PlanOptions): Plan {
+  const t0 = performance.now();
+  checkProfile(profile);
+  const platform = getPlatform(opts.platform);
+  const spec = parseStrategy(opts.strategy ?? 'mopar');
+  if (opts.sloMs !== undefined && !(opts.sloMs > 0 && Number.isFinite(opts.sloMs))) {
+    throw new MoparError(`--slo-ms must be a positive number of milliseconds, got ${opts.sloMs}`);
+  }
+  const layerMs = normalisedLayerMs(profile);
+  const ctx = makeContext(profile, platform, unitsOf(profile.layers, layerMs));
+  let layerCtx: CostContext | undefined;
+  const total = layerMs.reduce((a, b) => a + b, 0);
+  const sloMs = opts.sloMs ?? computeMs(ctx, total, 1);
+  const env: StrategyEnv = {
+    ctx,
+    layerCtx: () => (layerCtx ??= ctx.units.length === profile.layers.length ? ctx
+      : makeContext(profile, platform, unitsOf(profile.layers, layerMs, profile.layers.map((_, i) => i)))),
+    sloMs,
+    allowSloMiss: opts.allowSloMiss ?? false,
+    layerName: (i) => profile.layers[i]?.nodes[0] ?? `#${i}`,
+    arg: spec.arg,
+  };
+  const out = spec.strategy(env);
+  const asm = assemble(profile, out.units === ctx.units ? ctx : env.layerCtx(), out.units, layerMs, out.result.segments);
+  const base = unsplitComparison(env);
+  const notes = [...out.notes];
+  if (ctx.units.length < profile.layers.length && out.units === ctx.units) {
+    notes.push(`${profile.layers.length} layers merged into ${ctx.units.length} cut candidates to bound planning time`);
+  }
+  return {
+    kind: 'mopar.plan',
+    version: 1,
+    model: profile.model,
+    modelHash: profile.modelHash,
+    inputShapes: profile.inputShapes,
+    strategy: spec.name,
+    platform: platform.id,
+    sloMs: round(sloMs, 3),
+    functions: asm.functions,
+    edges: asm.edges,
+    predicted: {
+      latencyMs: round(out.result.latencyMs, 3),
+      costPerMillionUSD: round(out.result.costUSD * 1e6, 6),
+      efficiency: round(asm.efficiency, 4),
+    },
+    unsplit: base,
+    planMs: round(performance.now() - t0, 2),
+    sloMet: out.sloMet,
+    units: out.units.length,
+    notes,
+  };
+}
+
+/** The single function under the same platform model and SLO (its fastest config when it cannot meet it). */
+function unsplitComparison(env: StrategyEnv): Plan['unsplit'] {
+  let o: StrategyOutcome;
+  try {
+    o = unsplitStrategy({ ...env, allowSloMiss: true });
+  } catch (err) {
+    if (!(err instanceof MoparError)) throw err;
+    // Does not fit the platform at all (memory or package): no numbers to compare with.
+    return { latencyMs: NaN, costPerMillionUSD: NaN, memoryMB: NaN, vcpu: NaN, sloMet: false };
+  }
+  const f = o.result.segments[0]!.opt;
+  return {
+    latencyMs: round(o.result.latencyMs, 3),
+    costPerMillionUSD: round(o.result.costUSD * 1e6, 6),
+    memoryMB: f.config.memoryMB,
+    vcpu: f.config.vcpu,
+    sloMet: o.sloMet,
+  };
+}

@@ -1,0 +1,181 @@
+/**
+ * Serverless platforms as data: how memory and CPU are configured, how they bill, their limits and hand-off
+ * costs. Every number carries a source note and an "as of" date in `notes` (key = field path). Code never
+ * branches on a platform id; it reads these records (see cost-model.ts).
+ */
+import { MoparError } from '../core/errors.js';
+
+/** CPU follows memory (AWS Lambda): vcpu = min(maxVcpu, memoryMB / mbPerVcpu). */
+export interface ProportionalCpu { kind: 'proportional'; mbPerVcpu: number; maxVcpu: number }
+
+/** CPU chosen independently of memory, within rules (Cloud Run, Function Compute, Kubernetes). */
+export interface IndependentCpu {
+  kind: 'independent';
+  minVcpu: number;
+  maxVcpu: number;
+  /** Granularity of fractional settings. */
+  stepVcpu: number;
+  /** Above 1 vCPU only these values are allowed (Cloud Run); absent = any multiple of stepVcpu. */
+  wholeChoices?: number[];
+  /** Memory allowed per vCPU setting: the row with the largest `fromVcpu` ≤ vcpu applies. */
+  memoryRules?: Array<{ fromVcpu: number; minMB: number; maxMB: number }>;
+  /** Memory-to-vCPU ratio bounds (MB per vCPU), e.g. Function Compute's 1:1 … 1:4 GB. */
+  mbPerVcpu?: { min: number; max: number };
+}
+
+export interface Platform {
+  id: string;
+  name: string;
+  memory: { minMB: number; maxMB: number; stepMB: number };
+  cpu: ProportionalCpu | IndependentCpu;
+  price: {
+    /** USD per GB-second of configured memory (GB = 1024 MB, as the providers bill). */
+    perGBSecond: number;
+    /** USD per vCPU-second of configured CPU (0 where CPU is folded into the memory price). */
+    perVcpuSecond: number;
+    perRequest: number;
+    /** Billed duration is rounded up to this many ms. */
+    granularityMs: number;
+  };
+  limits: {
+    /** Largest synchronous request/response body, MB; null = no practical limit. */
+    payloadMB: number | null;
+    /** Payload bytes on the wire per raw byte (JSON + base64 = 4/3). */
+    payloadInflation: number;
+    /** Largest deployable package (model weights + runtime), MB. */
+    packageMB: number;
+    /** Size of the function runtime itself inside the package (Node + onnxruntime-node), MB. */
+    runtimePackageMB: number;
+    timeoutMs: number;
+    /** Most parallel sub-slices the planner will fan out to in one group. */
+    maxParallel: number;
+  };
+  /** One function-to-function hand-off through the platform (warm), excluding the bytes. */
+  hop: { overheadMs: number; bandwidthMBps: number };
+  /** Functions may be co-located and hand tensors over through shared memory. */
+  shm: { available: boolean; overheadMs: number; bandwidthMBps: number };
+  /** Staging big tensors: one PUT by the producer, one GET per consumer. */
+  objectStore: { putUSD: number; getUSD: number; latencyMs: number; bandwidthMBps: number };
+  notes: Record<string, string>;
+}
+
+const AWS_S3 = { putUSD: 0.005 / 1000, getUSD: 0.0004 / 1000, latencyMs: 25, bandwidthMBps: 90 };
+const S3_NOTE = 'S3 Standard us-east-1 request prices (aws.amazon.com/s3/pricing, as of 2024-06); latency and '
+  + 'single-stream bandwidth are our estimates for in-region access from a function (as of 2024-06)';
+
+export const PLATFORMS: readonly Platform[] = [
+  {
+    id: 'aws-lambda',
+    name: 'AWS Lambda (x86, us-east-1)',
+    memory: { minMB: 128, maxMB: 10240, stepMB: 1 },
+    cpu: { kind: 'proportional', mbPerVcpu: 1769, maxVcpu: 6 },
+    price: { perGBSecond: 0.0000166667, perVcpuSecond: 0, perRequest: 0.2 / 1e6, granularityMs: 1 },
+    limits: {
+      payloadMB: 6, payloadInflation: 4 / 3, packageMB: 10240, runtimePackageMB: 120, timeoutMs: 900_000,
+      maxParallel: 8,
+    },
+    hop: { overheadMs: 15, bandwidthMBps: 60 },
+    shm: { available: false, overheadMs: 0, bandwidthMBps: 0 },
+    objectStore: AWS_S3,
+    notes: {
+      'memory': 'docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html: 128–10,240 MB in 1 MB steps (as of 2024-06)',
+      'cpu': 'same page: CPU proportional to memory, 1 vCPU-equivalent at 1,769 MB, up to 6 vCPUs at 10,240 MB (as of 2024-06)',
+      'price': 'aws.amazon.com/lambda/pricing, x86 first tier: $0.0000166667/GB-s, $0.20 per 1M requests, billed per 1 ms (as of 2024-06)',
+      'limits.payloadMB': 'docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html: 6 MB synchronous request and response (as of 2024-06); binary tensors travel base64 in JSON (×4/3)',
+      'limits.packageMB': 'same page: 250 MB unzipped zip package, 10 GB container image; we plan for container images (as of 2024-06); runtime size is our measurement estimate',
+      'limits.timeoutMs': 'same page: 900 s (as of 2024-06)',
+      'limits.maxParallel': 'our choice: fan-out beyond 8 parts rarely pays the per-hop overhead',
+      'hop': 'our estimate of a warm synchronous Invoke through a gateway (15 ms) and payload throughput (60 MB/s), as of 2024-06; measure with `mopar bench` and adjust',
+      'objectStore': S3_NOTE,
+    },
+  },
+  {
+    id: 'gcp-cloud-run',
+    name: 'Google Cloud Run (request-based billing, Tier 1)',
+    memory: { minMB: 128, maxMB: 32768, stepMB: 1 },
+    cpu: {
+      kind: 'independent', minVcpu: 0.08, maxVcpu: 8, stepVcpu: 0.001, wholeChoices: [1, 2, 4, 6, 8],
+      memoryRules: [
+        { fromVcpu: 0.08, minMB: 128, maxMB: 512 },
+        { fromVcpu: 0.5, minMB: 128, maxMB: 1024 },
+        { fromVcpu: 1, minMB: 128, maxMB: 4096 },
+        { fromVcpu: 2, minMB: 128, maxMB: 8192 },
+        { fromVcpu: 4, minMB: 2048, maxMB: 16384 },
+        { fromVcpu: 6, minMB: 4096, maxMB: 24576 },
+        { fromVcpu: 8, minMB: 4096, maxMB: 32768 },
+      ],
+    },
+    price: { perGBSecond: 0.0000025, perVcpuSecond: 0.000024, perRequest: 0.4 / 1e6, granularityMs: 100 },
+    limits: {
+      payloadMB: 32, payloadInflation: 1, packageMB: 10240, runtimePackageMB: 120, timeoutMs: 3_600_000,
+      maxParallel: 8,
+    },
+    hop: { overheadMs: 10, bandwidthMBps: 100 },
+    shm: { available: false, overheadMs: 0, bandwidthMBps: 0 },
+    objectStore: { putUSD: 0.005 / 1000, getUSD: 0.0004 / 1000, latencyMs: 30, bandwidthMBps: 90 },
+    notes: {
+      'memory': 'cloud.google.com/run/docs/configuring/services/memory-limits: 128 MiB–32 GiB (as of 2024-06)',
+      'cpu': 'cloud.google.com/run/docs/configuring/services/cpu: 0.08–1 vCPU in 0.001 steps, then 1/2/4/6/8; memory per vCPU per the table; >512 MiB needs ≥0.5 vCPU, >1 GiB needs ≥1 vCPU (as of 2024-06)',
+      'price': 'cloud.google.com/run/pricing, request-based billing Tier 1: $0.000024/vCPU-s, $0.0000025/GiB-s, $0.40 per 1M requests, rounded up to 100 ms (as of 2024-06; free tier ignored)',
+      'limits.payloadMB': 'cloud.google.com/run/quotas: 32 MiB HTTP/1 request (as of 2024-06); tensors sent as binary',
+      'limits.packageMB': 'container image; 10 GB is our planning bound, not a documented Cloud Run limit (as of 2024-06)',
+      'hop': 'our estimate of a warm in-region HTTPS call between services, as of 2024-06',
+      'objectStore': 'Cloud Storage Standard class A/B operation prices rounded to S3-like values (cloud.google.com/storage/pricing, as of 2024-06); latency/bandwidth our estimates',
+    },
+  },
+  {
+    id: 'alibaba-fc',
+    name: 'Alibaba Cloud Function Compute 3.0 (CPU instances, on-demand)',
+    memory: { minMB: 128, maxMB: 32768, stepMB: 64 },
+    cpu: { kind: 'independent', minVcpu: 0.05, maxVcpu: 16, stepVcpu: 0.05, mbPerVcpu: { min: 1024, max: 4096 } },
+    // CU-based billing: 1 CU = $0.000020 (Tier 1); active vCPU-s = 1 CU, GB-s = 0.15 CU, 10,000 calls = 75 CU.
+    price: { perGBSecond: 0.15 * 0.00002, perVcpuSecond: 0.00002, perRequest: 0.0075 * 0.00002, granularityMs: 1 },
+    limits: {
+      payloadMB: 32, payloadInflation: 1, packageMB: 10240, runtimePackageMB: 120, timeoutMs: 86_400_000,
+      maxParallel: 8,
+    },
+    hop: { overheadMs: 12, bandwidthMBps: 80 },
+    shm: { available: false, overheadMs: 0, bandwidthMBps: 0 },
+    objectStore: { putUSD: 0.01 / 10000, getUSD: 0.01 / 10000, latencyMs: 30, bandwidthMBps: 80 },
+    notes: {
+      'memory': 'alibabacloud.com/help/en/functioncompute/fc-3-0 instance specifications: 128 MB–32 GB in 64 MB steps (as of 2024-09)',
+      'cpu': 'same: 0.05–16 vCPU in 0.05 steps, memory:vCPU between 1 GB and 4 GB per vCPU (as of 2024-09)',
+      'price': 'alibabacloud.com/help/en/functioncompute/fc-3-0/product-overview/billing-overview-1: CU Tier 1 $0.000020 (list price, not the promotional one); factors: 1 CU per active vCPU-s, 0.15 CU per GB-s, 75 CU per 10,000 invocations; billed per ms on demand (as of 2024-08-27)',
+      'limits.payloadMB': 'FC 3.0 limits: 32 MB synchronous invocation payload (as of 2024-09)',
+      'limits.packageMB': 'container image; 10 GB is our planning bound (as of 2024-09)',
+      'hop': 'our estimate of a warm in-region invocation, as of 2024-09',
+      'objectStore': 'OSS Standard request price ~$0.01 per 10,000 requests (alibabacloud.com/product/oss/pricing, as of 2024-09); latency/bandwidth our estimates',
+    },
+  },
+  {
+    id: 'openfaas',
+    name: 'OpenFaaS on Kubernetes (requests = limits, m5.xlarge-class nodes)',
+    memory: { minMB: 64, maxMB: 15360, stepMB: 1 },
+    cpu: { kind: 'independent', minVcpu: 0.05, maxVcpu: 4, stepVcpu: 0.05 },
+    // A 4 vCPU / 16 GiB node at $0.192/h, two thirds of it attributed to CPU and one third to memory.
+    price: { perGBSecond: 0.192 / 3 / 16 / 3600, perVcpuSecond: 0.192 * 2 / 3 / 4 / 3600, perRequest: 0, granularityMs: 1 },
+    limits: {
+      payloadMB: null, payloadInflation: 1, packageMB: 10240, runtimePackageMB: 120, timeoutMs: 300_000,
+      maxParallel: 4,
+    },
+    hop: { overheadMs: 3, bandwidthMBps: 300 },
+    shm: { available: true, overheadMs: 0.5, bandwidthMBps: 2000 },
+    objectStore: { putUSD: 0, getUSD: 0, latencyMs: 5, bandwidthMBps: 300 },
+    notes: {
+      'memory': 'Kubernetes memory requests in any MiB; 15 GiB = a 16 GiB node less system reserve (our choice, as of 2024-06)',
+      'cpu': 'Kubernetes CPU requests in millicores; we plan in 0.05 vCPU steps up to a 4 vCPU node (as of 2024-06)',
+      'price': 'reserved resources for the request duration at the on-demand price of an AWS m5.xlarge (4 vCPU, 16 GiB, $0.192/h us-east-1, aws.amazon.com/ec2/pricing, as of 2024-06), split 2/3 CPU, 1/3 memory (our assumption; nodes assumed fully packed)',
+      'limits.payloadMB': 'OpenFaaS gateway has no fixed body limit (timeouts bound it instead), as of 2024-06',
+      'limits.timeoutMs': 'our default gateway/watchdog timeouts (5 min), as of 2024-06',
+      'hop': 'our estimate of gateway → watchdog → function on one cluster network, as of 2024-06',
+      'shm': 'co-located function pods sharing a node can hand tensors over /dev/shm (our runtime); our estimate',
+      'objectStore': 'in-cluster MinIO: no per-request price; latency/bandwidth our estimates (as of 2024-06)',
+    },
+  },
+];
+
+export function getPlatform(id: string): Platform {
+  const p = PLATFORMS.find((x) => x.id === id);
+  if (!p) throw new MoparError(`unknown platform '${id}' (known: ${PLATFORMS.map((x) => x.id).join(', ')})`);
+  return p;
+}

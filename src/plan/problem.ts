@@ -1,0 +1,47 @@
+/**
+ * Binds the cost model to the DP: one cached option list per segment, for one strategy's modelling choices,
+ * plus the diagnosis of why nothing fits (a bound that failed, in words a person can act on).
+ */
+import { MoparError } from '../core/errors.js';
+import { memoryNeedMB, segmentOptions, type CostContext, type ModelOptions, type SegmentOption } from './cost-model.js';
+import { minLatency, type DpProblem } from './dp.js';
+
+export function makeProblem(ctx: CostContext, opts: ModelOptions, fixedCuts?: ReadonlySet<number>): DpProblem {
+  const n = ctx.units.length;
+  const cache = new Map<number, readonly SegmentOption[]>();
+  return {
+    n,
+    fixedCuts,
+    options(a, b) {
+      const key = a * n + b;
+      let o = cache.get(key);
+      if (!o) { o = segmentOptions(ctx, a, b, opts); cache.set(key, o); }
+      return o;
+    },
+  };
+}
+
+/** Throws the MoparError that says which bound made `problem` infeasible under `sloMs`. */
+export function explainInfeasible(ctx: CostContext, problem: DpProblem, strategy: string, sloMs: number, layerNames: (first: number) => string): never {
+  const p = ctx.platform;
+  const fastest = minLatency(problem);
+  if (fastest) {
+    throw new MoparError(`no '${strategy}' plan meets the latency SLO of ${sloMs.toFixed(1)} ms on ${p.id}: `
+      + `the fastest takes ${fastest.latencyMs.toFixed(1)} ms (raise --slo-ms to at least ${Math.ceil(fastest.latencyMs)})`);
+  }
+  for (let i = 0; i < ctx.units.length; i++) {
+    if (problem.options(i, i).length > 0) continue;
+    const u = ctx.units[i]!;
+    const need = memoryNeedMB(ctx, u.paramMB, u.peakActivationMB, 0);
+    if (need > p.memory.maxMB) {
+      throw new MoparError(`layer ${u.first}${u.last > u.first ? `–${u.last}` : ''} (${layerNames(u.first)}) needs `
+        + `${Math.ceil(need)} MB, over ${p.id}'s maximum of ${p.memory.maxMB} MB per function`);
+    }
+    if (u.paramMB + p.limits.runtimePackageMB > p.limits.packageMB) {
+      throw new MoparError(`layer ${u.first} (${layerNames(u.first)}) has ${u.paramMB.toFixed(0)} MB of weights, over `
+        + `${p.id}'s package limit of ${p.limits.packageMB} MB`);
+    }
+  }
+  throw new MoparError(`no '${strategy}' plan fits ${p.id}'s limits (memory ≤ ${p.memory.maxMB} MB, payload `
+    + `${p.limits.payloadMB ?? 'unlimited'} MB, timeout ${p.limits.timeoutMs / 1000} s, package ${p.limits.packageMB} MB)`);
+}

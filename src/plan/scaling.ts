@@ -1,0 +1,43 @@
+/**
+ * Latency at a CPU share, from the profile's measured whole-model curve (`profile.cpuScaling`). Per-layer times
+ * were measured at `profile.threads` dedicated cores; a function with v vCPU runs them curve(v)/curve(ref) times
+ * as long. Between measured points we interpolate log-log (power law); below the lowest point time grows as 1/v
+ * (a CPU quota gives proportionally fewer cycles); above the highest point we assume no further speed-up (we
+ * never extrapolate a gain we did not measure).
+ */
+import type { CpuScalingPoint } from '../profile/types.js';
+
+export interface ScalingCurve {
+  /** Multiplier on reference-time work at `vcpu`. */
+  factor(vcpu: number): number;
+  /** Points used (sorted by vcpu, one per vcpu). */
+  points: Array<{ vcpu: number; ms: number }>;
+}
+
+export function scalingCurve(points: readonly CpuScalingPoint[], refVcpu: number, refMs: number): ScalingCurve {
+  const byV = new Map<number, number>();
+  for (const p of points) {
+    if (!(p.vcpu > 0) || !(p.ms > 0) || !Number.isFinite(p.ms)) continue;
+    // Keep the faster measurement when two methods measured the same share.
+    byV.set(p.vcpu, Math.min(byV.get(p.vcpu) ?? Infinity, p.ms));
+  }
+  if (byV.size === 0 && refMs > 0) byV.set(refVcpu, refMs);
+  const pts = [...byV.entries()].sort((a, b) => a[0] - b[0]).map(([vcpu, ms]) => ({ vcpu, ms }));
+  // Monotone: more CPU is never modelled as slower (measurement noise can say otherwise).
+  for (let i = 1; i < pts.length; i++) pts[i]!.ms = Math.min(pts[i]!.ms, pts[i - 1]!.ms);
+  const at = (v: number): number => {
+    if (pts.length === 0) return 1;
+    const first = pts[0]!;
+    const last = pts[pts.length - 1]!;
+    if (v <= first.vcpu) return first.ms * (first.vcpu / v);
+    if (v >= last.vcpu) return last.ms;
+    let i = 1;
+    while (pts[i]!.vcpu < v) i++;
+    const a = pts[i - 1]!;
+    const b = pts[i]!;
+    const t = Math.log(v / a.vcpu) / Math.log(b.vcpu / a.vcpu);
+    return Math.exp(Math.log(a.ms) + t * (Math.log(b.ms) - Math.log(a.ms)));
+  };
+  const ref = at(refVcpu);
+  return { points: pts, factor: (v: number) => at(v) / ref };
+}

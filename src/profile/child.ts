@@ -1,0 +1,114 @@
+/**
+ * Measurements in a separate, plain process (Node + onnxruntime-node, nothing else loaded — what a function host
+ * is): baseline RSS, peak RSS while loading and running the model, and run times, optionally inside a cgroup
+ * with a CPU quota. The child is a small ES module passed with `-e`, so it needs no build step and no tsx.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { type Cgroup, spawnInCgroup } from '../core/cgroup.js';
+import { MoparError } from '../core/errors.js';
+import type { Feeds } from '../graph/runner.js';
+
+export interface ChildResult {
+  /** VmHWM after importing onnxruntime-node, before any model (MB). */
+  baselineMB: number;
+  /** VmHWM after creating the session (MB): the load-time peak. */
+  loadPeakMB: number;
+  /** VmHWM after the runs (MB): the process's peak. */
+  peakMB: number;
+  /** VmRSS after the runs (MB): the steady footprint. */
+  steadyMB: number;
+  loadMs: number;
+  runMs: number[];
+}
+
+export interface ChildOptions {
+  threads: number;
+  runs: number;
+  warmup: number;
+  cgroup?: Cgroup;
+  timeoutMs?: number;
+}
+
+const SCRIPT = String.raw`
+import { readFileSync } from 'node:fs';
+const [ortUrl, modelPath, dir, threads, warmup, runs] = process.argv.slice(1);
+const mem = () => {
+  const s = readFileSync('/proc/self/status', 'utf8');
+  const kb = (k) => Number((s.match(new RegExp(k + ':\\s+(\\d+)')) ?? [0, 0])[1]);
+  return { hwm: kb('VmHWM') / 1024, rss: kb('VmRSS') / 1024 };
+};
+const ort = await import(ortUrl);
+const baselineMB = mem().hwm;
+const spec = JSON.parse(readFileSync(dir + '/feeds.json', 'utf8'));
+const bin = readFileSync(dir + '/feeds.bin');
+const T = { float32: Float32Array, float64: Float64Array, int32: Int32Array, int64: BigInt64Array, uint8: Uint8Array,
+  int8: Int8Array, bool: Uint8Array, int16: Int16Array, uint16: Uint16Array, uint32: Uint32Array, uint64: BigUint64Array, float16: Uint16Array };
+const feeds = {};
+for (const f of spec) {
+  const C = T[f.dtype];
+  const data = new C(bin.buffer.slice(bin.byteOffset + f.offset, bin.byteOffset + f.offset + f.length));
+  feeds[f.name] = new ort.Tensor(f.dtype, data, f.dims);
+}
+const t0 = performance.now();
+const s = await ort.InferenceSession.create(modelPath, { intraOpNumThreads: Number(threads), interOpNumThreads: 1,
+  executionMode: 'sequential', graphOptimizationLevel: 'all', enableCpuMemArena: true, enableMemPattern: true, logSeverityLevel: 3 });
+const loadMs = performance.now() - t0;
+const loadPeakMB = mem().hwm;
+const runMs = [];
+for (let i = 0; i < Number(warmup) + Number(runs); i++) {
+  const t = performance.now();
+  await s.run(feeds);
+  if (i >= Number(warmup)) runMs.push(performance.now() - t);
+}
+const m = mem();
+process.stdout.write(JSON.stringify({ baselineMB, loadPeakMB, peakMB: m.hwm, steadyMB: m.rss, loadMs, runMs }));
+`;
+
+/** Loads and runs `modelPath` in a fresh process (inside `cgroup` when given) and reports memory and times. */
+export async function measureInChild(modelPath: string, feeds: Feeds, opts: ChildOptions): Promise<ChildResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'mopar-child-'));
+  try {
+    writeFeeds(dir, feeds);
+    const ortUrl = pathToFileURL(createRequire(import.meta.url).resolve('onnxruntime-node')).href;
+    const args = ['--input-type=module', '-e', SCRIPT, ortUrl, modelPath, dir, String(opts.threads), String(opts.warmup), String(opts.runs)];
+    const child = opts.cgroup
+      ? spawnInCgroup(opts.cgroup, process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout!.on('data', (d) => { out += d; });
+    child.stderr!.on('data', (d) => { err += d; });
+    const timer = opts.timeoutMs ? setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs) : undefined;
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    if (timer) clearTimeout(timer);
+    if (code !== 0) {
+      throw new MoparError(`measurement process failed (exit ${code}): ${err.trim().split('\n').slice(-3).join(' ') || 'no message'}`);
+    }
+    return JSON.parse(out) as ChildResult;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function writeFeeds(dir: string, feeds: Feeds): void {
+  const spec: Array<{ name: string; dtype: string; dims: number[]; offset: number; length: number }> = [];
+  const parts: Buffer[] = [];
+  let offset = 0;
+  for (const [name, t] of Object.entries(feeds)) {
+    const v = t.data as unknown as ArrayBufferView;
+    if (!ArrayBuffer.isView(v)) throw new MoparError(`input '${name}' of type ${t.dtype} cannot be passed to the measurement process`);
+    const pad = (8 - (offset % 8)) % 8;
+    if (pad) { parts.push(Buffer.alloc(pad)); offset += pad; }
+    const b = Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+    spec.push({ name, dtype: t.dtype, dims: t.dims, offset, length: b.length });
+    parts.push(b);
+    offset += b.length;
+  }
+  writeFileSync(join(dir, 'feeds.json'), JSON.stringify(spec));
+  writeFileSync(join(dir, 'feeds.bin'), Buffer.concat(parts));
+}

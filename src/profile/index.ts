@@ -1,0 +1,11 @@
+/** profile: the measured resource picture of a model (latency and memory per node and per layer). */
+export * from './types.js';
+export { profileModel, type ProfileOptions } from './profile-model.js';
+export { saveProfile, loadProfile } from './store.js';
+export { memoryTimeline, type MemoryTimeline, type NodeMemory } from './memory.js';
+export { crossings, cutPoints, layerRanges, type Crossing } from './layers.js';
+export { parseOrtTrace, attribute, type Attribution } from './latency.js';
+export { rdOps, shares, RD_TIME_THRESHOLD, RD_PARAM_THRESHOLD } from './rd.js';
+export { predictPeakRssMB } from './rss-model.js';
+export { measureInChild, type ChildResult } from './child.js';
+export { cpuScaling } from './scaling.js';

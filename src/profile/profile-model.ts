@@ -1,0 +1,164 @@
+/** `profileModel`: the measured resource picture of one model — latency, memory, RD operators, layers. */
+import { basename } from 'node:path';
+import { MoparError } from '../core/errors.js';
+import { encodeModel } from '../graph/onnx-io.js';
+import type { Graph } from '../graph/ir.js';
+import type { InputShapes } from '../graph/input-shapes.js';
+import { openModel } from '../graph/open.js';
+import { randomInputs } from '../graph/random-inputs.js';
+import { openSession } from '../graph/runner.js';
+import { analyzeSplits } from '../graph/split/index.js';
+import { measureInChild } from './child.js';
+import { crossings, cutPoints, layerRanges, type Crossing } from './layers.js';
+import { attribute, endToEndMs, profileKernels, type Attribution } from './latency.js';
+import { bytesOf, memoryTimeline, type MemoryTimeline } from './memory.js';
+import { rdOps, shares } from './rd.js';
+import { predictPeakRssMB } from './rss-model.js';
+import { cpuScaling } from './scaling.js';
+import type { LayerProfile, NodeProfile, Profile } from './types.js';
+
+export const MB = 2 ** 20;
+
+/** RSS of Node + onnxruntime-node alone on this kind of machine, used only when RSS is not measured. */
+export const DEFAULT_BASELINE_RSS_MB = 52;
+
+export interface ProfileOptions {
+  inputShapes?: InputShapes;
+  /** Intra-op threads for the per-node and end-to-end measurements (default 1). */
+  threads?: number;
+  /** Timed runs after warm-up (default 10). */
+  runs?: number;
+  warmup?: number;
+  /** Measure latency at several CPU shares (default true). */
+  cpuScaling?: boolean;
+  /** Measure peak RSS in a separate process (default true). */
+  measureRss?: boolean;
+  attribution?: Attribution;
+  /** Called at the start of each step: a short label, step number and total. */
+  onProgress?: (step: string, index: number, total: number) => void;
+}
+
+export async function profileModel(modelPath: string, opts: ProfileOptions = {}): Promise<Profile> {
+  const started = performance.now();
+  const threads = opts.threads ?? 1;
+  const runs = opts.runs ?? 10;
+  const warmup = opts.warmup ?? Math.min(3, Math.max(1, Math.ceil(runs / 5)));
+  if (!Number.isInteger(threads) || threads < 1) throw new MoparError(`threads must be an integer ≥ 1, got ${threads}`);
+  if (!Number.isInteger(runs) || runs < 1) throw new MoparError(`runs must be an integer ≥ 1, got ${runs}`);
+  const mode = opts.attribution ?? 'unoptimised-scaled';
+  const doScaling = opts.cpuScaling ?? true;
+  const doRss = opts.measureRss ?? true;
+  const total = 4 + (doRss ? 1 : 0) + (doScaling ? 1 : 0);
+  let step = 0;
+  const progress = (label: string) => opts.onProgress?.(label, ++step, total);
+
+  progress('loading model and shapes');
+  const { graph, inputShapes, loaded } = await openModel(modelPath, opts.inputShapes ?? {});
+  const feeds = randomInputs(graph, inputShapes, 1);
+
+  progress(`end-to-end latency (${runs} runs, ${threads} thread${threads > 1 ? 's' : ''})`);
+  const session = await openSession(loaded.path, { threads });
+  let measuredMs: number;
+  try {
+    measuredMs = (await endToEndMs(session, feeds, { runs, warmup })).p50;
+  } finally {
+    await session.release();
+  }
+
+  progress(`per-node latency (onnxruntime profiler, ${mode})`);
+  // Profile the IR's own proto: it carries the node names we report (the loader names unnamed nodes).
+  const kernels = await profileKernels(encodeModel(graph.model), feeds, mode === 'unoptimised-scaled' ? 'disabled' : 'all', { threads, runs, warmup });
+  const times = attribute(graph, kernels, mode, measuredMs);
+
+  progress('memory timeline and layers');
+  const mem = memoryTimeline(graph);
+  const nodes: NodeProfile[] = graph.nodes.map((n, i) => ({
+    name: n.name, op: n.op, ms: times.ms.get(n.name) ?? 0,
+    outputBytes: mem.nodes[i]!.outputBytes, paramBytes: mem.nodes[i]!.paramBytes,
+    liveBytesAfter: mem.nodes[i]!.liveBytesAfter,
+  }));
+  const opShare = shares(nodes.map((n) => ({ key: n.op, value: n.ms })));
+  const paramShare = shares(nodes.map((n) => ({ key: n.op, value: n.paramBytes })));
+  const cross = crossings(graph);
+  const cuts = cutPoints(graph, cross);
+  const layers = buildLayers(graph, nodes, mem, cross, cuts);
+
+  let rss: { baselineMB: number; peakMB: number; loadPeakMB: number; steadyMB: number } | undefined;
+  if (doRss) {
+    progress('peak RSS in a separate process');
+    rss = await measureInChild(loaded.path, feeds, { threads, runs: 2, warmup: 0 });
+  }
+  const baselineRssMB = rss?.baselineMB ?? DEFAULT_BASELINE_RSS_MB;
+  const weightsMB = mem.weightsBytes / MB;
+  const peakActivationMB = mem.peakActivationBytes / MB;
+  const weightsByOpMB: Record<string, number> = {};
+  for (const n of nodes) weightsByOpMB[n.op] = (weightsByOpMB[n.op] ?? 0) + n.paramBytes / MB;
+  const predictedPeakRssMB = predictPeakRssMB({
+    baselineMB: baselineRssMB, weightsByOpMB, largestWeightMB: mem.largestWeightBytes / MB, peakActivationMB,
+  });
+
+  let scaling: Profile['cpuScaling'] = [];
+  if (doScaling) {
+    progress('CPU scaling (threads, cgroup quotas)');
+    scaling = await cpuScaling(loaded.path, feeds, { runs, known: { threads, ms: measuredMs } });
+  }
+
+  return {
+    kind: 'mopar.profile',
+    version: 1,
+    model: basename(loaded.path).replace(/\.onnx$/i, ''),
+    modelHash: loaded.hash,
+    inputShapes,
+    threads,
+    runs,
+    measuredMs,
+    peakRssMB: rss?.peakMB ?? predictedPeakRssMB,
+    nodes,
+    opShare,
+    rdOps: rdOps(opShare, paramShare),
+    paramShare,
+    memory: {
+      weightsMB,
+      timelineMB: mem.nodes.map((m) => m.liveBytesAfter / MB),
+      peakActivationMB,
+      fluctuation: mem.fluctuation,
+      baselineRssMB,
+      predictedPeakRssMB,
+      measuredPeakRssMB: rss?.peakMB ?? 0,
+      rssMeasured: rss !== undefined,
+      loadPeakRssMB: rss?.loadPeakMB,
+      steadyRssMB: rss?.steadyMB,
+      largestWeightMB: mem.largestWeightBytes / MB,
+    },
+    layers,
+    cutPoints: cuts,
+    cpuScaling: scaling,
+    attribution: mode,
+    attributionScale: times.scale,
+    kernelSumMs: times.rawSumMs,
+    profilingSeconds: (performance.now() - started) / 1000,
+    createdAt: new Date().toISOString(),
+  };
+}
+
+function buildLayers(g: Graph, nodes: NodeProfile[], mem: MemoryTimeline, cross: Crossing[], cuts: number[]): LayerProfile[] {
+  return layerRanges(nodes.length, cuts).map(([a, b], index) => {
+    const ns = nodes.slice(a, b + 1);
+    const ms = ns.reduce((s, n) => s + n.ms, 0);
+    const share = shares(ns.map((n) => ({ key: n.op, value: n.ms })));
+    const after = b < cross.length ? cross[b]! : { tensors: g.outputs, bytes: g.outputs.reduce((s, o) => s + bytesOf(g.tensors.get(o)), 0) };
+    const names = ns.map((n) => n.name);
+    return {
+      index,
+      nodes: names,
+      ms,
+      peakActivationMB: Math.max(...mem.nodes.slice(a, b + 1).map((m) => m.liveBytesDuring)) / MB,
+      paramMB: ns.reduce((s, n) => s + n.paramBytes, 0) / MB,
+      cutTensors: after.tensors,
+      cutBytesAfter: after.bytes,
+      dominantOp: Object.keys(share)[0] ?? ns[0]!.op,
+      opShare: share,
+      splits: analyzeSplits(g, names),
+    };
+  });
+}

@@ -1,0 +1,64 @@
+/**
+ * Whole-model latency at several CPU shares, so that platforms whose CPU grows with memory (AWS Lambda) can be
+ * modelled from measurements: intra-op thread counts in this process, and CPU quotas below one core in a child
+ * process inside a cgroup (cpu.cfs_quota_us) where cgroups v1 are writable.
+ */
+import { cgroupsAvailable, createCgroup } from '../core/cgroup.js';
+import { errorMessage } from '../core/errors.js';
+import { log } from '../core/log.js';
+import { openSession, type Feeds } from '../graph/runner.js';
+import { measureInChild } from './child.js';
+import { endToEndMs, median } from './latency.js';
+import type { CpuScalingPoint } from './types.js';
+
+export const SCALING_THREADS = [1, 2];
+export const SCALING_QUOTAS = [0.25, 0.5, 1];
+
+export interface ScalingOptions {
+  runs: number;
+  /** Already measured: p50 at this many threads (saves one measurement). */
+  known?: { threads: number; ms: number };
+  quotas?: readonly number[];
+  threads?: readonly number[];
+  onStep?: (what: string) => void;
+}
+
+export async function cpuScaling(modelPath: string, feeds: Feeds, opts: ScalingOptions): Promise<CpuScalingPoint[]> {
+  const points: CpuScalingPoint[] = [];
+  const runs = Math.max(2, Math.min(opts.runs, 5));
+  for (const threads of opts.threads ?? SCALING_THREADS) {
+    opts.onStep?.(`${threads} thread(s)`);
+    if (opts.known?.threads === threads) {
+      points.push({ vcpu: threads, threads, ms: opts.known.ms, method: 'threads' });
+      continue;
+    }
+    const session = await openSession(modelPath, { threads });
+    try {
+      const { p50 } = await endToEndMs(session, feeds, { runs, warmup: 1 });
+      points.push({ vcpu: threads, threads, ms: p50, method: 'threads' });
+    } finally {
+      await session.release();
+    }
+  }
+  const quotas = opts.quotas ?? SCALING_QUOTAS;
+  if (quotas.length === 0) return points;
+  const cg = cgroupsAvailable();
+  if (!cg.cpu) {
+    log(`note: CPU quotas skipped — cgroup v1 cpu controller not writable (${cg.reason})`);
+    return points;
+  }
+  for (const vcpu of quotas) {
+    opts.onStep?.(`${vcpu} vCPU quota`);
+    const group = createCgroup({ vcpu });
+    try {
+      // Fewer runs under small quotas: each run takes 1/vcpu times longer.
+      const r = await measureInChild(modelPath, feeds, { threads: 1, warmup: 1, runs: vcpu < 1 ? Math.min(runs, 3) : runs, cgroup: group });
+      points.push({ vcpu, threads: 1, ms: median(r.runMs), method: 'cgroup-quota' });
+    } catch (err) {
+      log(`note: CPU quota ${vcpu} vCPU not measured: ${errorMessage(err)}`);
+    } finally {
+      group.remove();
+    }
+  }
+  return points.sort((a, b) => a.vcpu - b.vcpu || a.method.localeCompare(b.method));
+}

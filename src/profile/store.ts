@@ -1,0 +1,37 @@
+/** Profiles on disk: plain JSON, keyed by the model's content hash so a stale one is rejected. */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { MoparError, errorMessage } from '../core/errors.js';
+import type { Profile } from './types.js';
+
+export function saveProfile(profile: Profile, path: string): void {
+  try {
+    writeFileSync(path, `${JSON.stringify(profile, null, 2)}\n`);
+  } catch (err) {
+    throw new MoparError(`cannot write profile ${path}: ${errorMessage(err)}`);
+  }
+}
+
+/** Reads a profile; with `expectedModelHash`, rejects one made for a different model file. */
+export function loadProfile(path: string, expectedModelHash?: string): Profile {
+  if (!existsSync(path)) throw new MoparError(`profile file not found: ${path}`);
+  let data: unknown;
+  try {
+    data = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new MoparError(`profile ${path} is not valid JSON (${errorMessage(err)})`);
+  }
+  const p = data as Partial<Profile>;
+  if (!p || typeof p !== 'object' || p.kind !== 'mopar.profile') {
+    throw new MoparError(`${path} is not a mopar profile (no "kind": "mopar.profile")`);
+  }
+  if (p.version !== 1) throw new MoparError(`profile ${path} has version ${String(p.version)}; this mopar reads version 1`);
+  for (const k of ['modelHash', 'nodes', 'layers', 'memory', 'opShare', 'rdOps', 'measuredMs'] as const) {
+    if (p[k] === undefined) throw new MoparError(`profile ${path} lacks field '${k}'`);
+  }
+  if (expectedModelHash && p.modelHash !== expectedModelHash) {
+    throw new MoparError(
+      `profile ${path} is stale: it was made for model hash ${p.modelHash!.slice(0, 12)}…, ` +
+      `but the model now hashes to ${expectedModelHash.slice(0, 12)}… (profile it again)`);
+  }
+  return p as Profile;
+}

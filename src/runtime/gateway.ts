@@ -1,0 +1,284 @@
+/**
+ * The gateway: an HTTP server (127.0.0.1 by default) speaking the Open Inference Protocol (KServe v2) for
+ * several served models side by side, with Prometheus metrics at /metrics and per-function accounting at
+ * /v2/models/{name}/stats (a mopar extension).
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { MoparError, errorMessage } from '../core/errors.js';
+import { log } from '../core/log.js';
+import { cgroupsAvailable } from '../core/cgroup.js';
+import { Metrics } from './metrics.js';
+import { DEFAULT_RUNTIME, ServedModel, loadServable, type InferResult, type RuntimeOptions } from './model.js';
+import { HttpError, inferResponse, parseInferRequest, v2Meta } from './protocol.js';
+import { FunctionFailedError } from './instance.js';
+import { SaturatedError } from './pool.js';
+import { removeOwnSegments, sweepStaleSegments } from './segments.js';
+
+export interface GatewayOptions extends RuntimeOptions {
+  /** Largest request body accepted (HTTP 413 above). */
+  maxBodyBytes: number;
+  /** Start one instance of every function before serving. */
+  prewarm: boolean;
+}
+
+export const DEFAULT_GATEWAY: GatewayOptions = { ...DEFAULT_RUNTIME, maxBodyBytes: 256 * 2 ** 20, prewarm: true };
+
+/** Running totals per function (what /stats reports). */
+interface FnTotals { invocations: number; errors: number; coldStarts: number; crashes: number; ms: number; gbSeconds: number; vcpuSeconds: number; peakRssMB: number; coldStartMs: number[]; loadMs: number[] }
+interface EdgeTotals { transport: string; codec?: string; count: number; rawBytes: number; wireBytes: number; encodeMs: number }
+
+export class Gateway {
+  readonly models = new Map<string, ServedModel>();
+  readonly metrics = new Metrics();
+  private server?: Server;
+  private readonly totals = new Map<string, FnTotals>();
+  private readonly edgeTotals = new Map<string, EdgeTotals>();
+  private stopping?: Promise<void>;
+
+  constructor(readonly opts: GatewayOptions = DEFAULT_GATEWAY) {
+    const m = this.metrics;
+    m.define('mopar_requests_total', 'counter', 'Inference requests by model and HTTP status.');
+    m.define('mopar_request_duration_seconds', 'histogram', 'End-to-end inference latency at the gateway.');
+    m.define('mopar_function_invocations_total', 'counter', 'Function invocations.');
+    m.define('mopar_function_duration_seconds', 'histogram', 'Billed duration of a function invocation (in the host).');
+    m.define('mopar_function_cold_starts_total', 'counter', 'Instances started (spawn + model load).');
+    m.define('mopar_function_crashes_total', 'counter', 'Instances that died unexpectedly.');
+    m.define('mopar_function_billed_gb_seconds_total', 'counter', 'Billed GB-seconds (memory size x billed duration).');
+    m.define('mopar_function_billed_vcpu_seconds_total', 'counter', 'Billed vCPU-seconds.');
+    m.define('mopar_function_peak_rss_bytes', 'gauge', 'Peak RSS of the function\'s instances so far.');
+    m.define('mopar_function_instances', 'gauge', 'Running or starting instances.');
+    m.define('mopar_edge_bytes_total', 'counter', 'Bytes that crossed each hand-off (after compression; 0 for shared memory).');
+    m.gauge('mopar_function_instances', () => this.fnLabels().map(([l, p]) => [l, p.instances.length]));
+    m.gauge('mopar_function_peak_rss_bytes', () => this.fnLabels().map(([l]) => [l, (this.totals.get(`${l.model}/${l.function}`)?.peakRssMB ?? 0) * 2 ** 20]));
+  }
+
+  private fnLabels() {
+    return [...this.models.values()].flatMap((m) => [...m.pools.values()].map((p) => [{ model: m.name, function: p.name }, p] as const));
+  }
+
+  private fnTotals(model: string, fn: string): FnTotals {
+    const k = `${model}/${fn}`;
+    let t = this.totals.get(k);
+    if (!t) {
+      t = { invocations: 0, errors: 0, coldStarts: 0, crashes: 0, ms: 0, gbSeconds: 0, vcpuSeconds: 0, peakRssMB: 0, coldStartMs: [], loadMs: [] };
+      this.totals.set(k, t);
+    }
+    return t;
+  }
+
+  /** Adds a model from a manifest directory or a plain ONNX file; returns its served name. */
+  addModel(path: string, name?: string): string {
+    const { manifest, dir } = loadServable(path);
+    let n = name ?? manifest.model;
+    if (this.models.has(n)) n = `${n}-${this.models.size + 1}`;
+    const model = new ServedModel(n, manifest, dir, this.opts, {
+      coldStart: (fn, inst) => {
+        const t = this.fnTotals(n, fn);
+        t.coldStarts++;
+        t.coldStartMs.push(inst.coldStartMs);
+        t.loadMs.push(inst.loadMs);
+        t.peakRssMB = Math.max(t.peakRssMB, inst.peakRssMB);
+        this.metrics.inc('mopar_function_cold_starts_total', { model: n, function: fn });
+      },
+      crash: (fn, inst) => {
+        this.fnTotals(n, fn).crashes++;
+        this.metrics.inc('mopar_function_crashes_total', { model: n, function: fn });
+        log(`mopar serve: ${n}/${fn}: instance ${inst.id} ${inst.exitReason}; it will be replaced`);
+      },
+    });
+    this.models.set(n, model);
+    return n;
+  }
+
+  /** Starts serving; resolves with the bound address once listening (and pre-warmed when asked). */
+  async listen(port = 8080, host = '127.0.0.1'): Promise<AddressInfo> {
+    const swept = sweepStaleSegments();
+    if (swept) log(`mopar serve: removed ${swept} shared-memory segments left by an earlier run`);
+    if (this.opts.enforceLimits) {
+      const cg = cgroupsAvailable();
+      if (!(cg.cpu && cg.memory)) log(`mopar serve: note: CPU and memory limits are NOT enforced (${cg.reason ?? 'cgroups unavailable'})`);
+    }
+    if (this.opts.prewarm) {
+      for (const m of this.models.values()) m.prewarm();
+      const ok = await Promise.all([...this.models.values()].map((m) => m.ready()));
+      if (!ok.every(Boolean)) {
+        const why = this.fnLabels().length ? 'a function could not start (see above)' : 'no functions';
+        await this.close();
+        throw new MoparError(`serve: ${why}`);
+      }
+    }
+    this.server = createServer((req, res) => void this.handle(req, res));
+    this.server.keepAliveTimeout = 30_000;
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once('error', (err: NodeJS.ErrnoException) => reject(new MoparError(`cannot listen on ${host}:${port}: ${err.code ?? err.message}`)));
+      this.server!.listen(port, host, () => resolve());
+    }).catch(async (err) => { await this.close(); throw err; });
+    return this.server.address() as AddressInfo;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const path = url.pathname.replace(/\/+$/, '') || '/';
+    try {
+      if (req.method === 'GET' && (path === '/v2/health/live' || path === '/v2/health/ready')) {
+        return send(res, 200, { live: true, ready: true });
+      }
+      if (req.method === 'GET' && path === '/v2') {
+        return send(res, 200, { name: 'mopar', version: '0.1.0', extensions: ['binary_tensor_data', 'mopar_stats'] });
+      }
+      if (req.method === 'GET' && path === '/metrics') {
+        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+        res.end(this.metrics.text());
+        return;
+      }
+      if (req.method === 'GET' && path === '/v2/models') return send(res, 200, { models: [...this.models.keys()] });
+      const m = /^\/v2\/models\/([^/]+)(?:\/versions\/[^/]+)?(\/ready|\/infer|\/stats)?$/.exec(path);
+      if (!m) throw new HttpError(404, `no route ${req.method} ${path}`);
+      const name = decodeURIComponent(m[1]!);
+      const model = this.models.get(name);
+      if (!model) throw new HttpError(404, `unknown model '${name}' (served: ${[...this.models.keys()].join(', ')})`);
+      const action = m[2];
+      if (req.method === 'GET' && !action) {
+        return send(res, 200, {
+          name, versions: ['1'], platform: 'mopar', inputs: model.inputs.map(v2Meta), outputs: model.outputs.map(v2Meta),
+          parameters: { functions: model.manifest.functions.length, strategy: model.manifest.strategy, platform: model.manifest.platform },
+        });
+      }
+      if (req.method === 'GET' && action === '/ready') return send(res, 200, { name, ready: true });
+      if (req.method === 'GET' && action === '/stats') return send(res, 200, this.stats(name));
+      if (req.method === 'POST' && action === '/infer') return await this.infer(model, req, res);
+      throw new HttpError(405, `${req.method} not allowed on ${path}`);
+    } catch (err) {
+      const status = err instanceof HttpError ? err.status
+        : err instanceof SaturatedError ? err.status
+          : err instanceof FunctionFailedError ? 502
+            : err instanceof MoparError ? 500 : 500;
+      if (status === 500) log(`mopar serve: ${req.method} ${path}: ${errorMessage(err)}`);
+      const body: Record<string, unknown> = { error: errorMessage(err) };
+      if (err instanceof FunctionFailedError) { body.function = err.fn; if (err.oom) body.reason = 'out of memory'; }
+      if (status === 413) res.setHeader('connection', 'close');
+      send(res, status, body);
+    }
+  }
+
+  private async infer(model: ServedModel, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const t0 = performance.now();
+    let status = 200;
+    try {
+      const body = await readBody(req, this.opts.maxBodyBytes);
+      const h = req.headers['inference-header-content-length'];
+      const parsed = parseInferRequest(body, h === undefined ? undefined : Number(h), model.inputs);
+      const order = parsed.requested ?? model.outputs.map((o) => o.name);
+      for (const o of order) if (!model.outputs.some((x) => x.name === o)) throw new HttpError(400, `unknown output '${o}' (the model's outputs: ${model.outputs.map((x) => x.name).join(', ')})`);
+      const result: InferResult = await model.infer(parsed.feeds);
+      this.account(model.name, result);
+      const out = inferResponse(model.name, parsed.id, result.outputs, order, parsed.binaryOutputs);
+      res.writeHead(200, { ...out.headers, 'content-length': out.body.length, 'x-mopar-duration-ms': result.ms.toFixed(3) });
+      res.end(out.body);
+    } catch (err) {
+      status = err instanceof HttpError ? err.status : err instanceof SaturatedError ? err.status : err instanceof FunctionFailedError ? 502 : 500;
+      if (err instanceof FunctionFailedError) this.fnTotals(model.name, err.fn).errors++;
+      throw err;
+    } finally {
+      this.metrics.inc('mopar_requests_total', { model: model.name, code: String(status) });
+      if (status === 200) this.metrics.observe('mopar_request_duration_seconds', { model: model.name }, (performance.now() - t0) / 1000);
+    }
+  }
+
+  private account(model: string, r: InferResult): void {
+    for (const c of r.calls) {
+      const t = this.fnTotals(model, c.fn);
+      const l = { model, function: c.fn };
+      t.invocations++;
+      t.ms += c.stats.hostMs;
+      t.gbSeconds += c.billing.gbSeconds;
+      t.vcpuSeconds += c.billing.vcpuSeconds;
+      t.peakRssMB = Math.max(t.peakRssMB, c.stats.peakRssMB);
+      this.metrics.inc('mopar_function_invocations_total', l);
+      this.metrics.observe('mopar_function_duration_seconds', l, c.billing.billedMs / 1000);
+      this.metrics.inc('mopar_function_billed_gb_seconds_total', l, c.billing.gbSeconds);
+      this.metrics.inc('mopar_function_billed_vcpu_seconds_total', l, c.billing.vcpuSeconds);
+    }
+    for (const e of r.edges) {
+      const k = `${model}/${e.tensor}`;
+      const t = this.edgeTotals.get(k) ?? { transport: e.transport, codec: e.codec, count: 0, rawBytes: 0, wireBytes: 0, encodeMs: 0 };
+      this.edgeTotals.set(k, t);
+      t.count++;
+      t.codec = e.codec;
+      t.rawBytes += e.rawBytes;
+      t.wireBytes += e.wireBytes;
+      t.encodeMs += e.encodeMs;
+      this.metrics.inc('mopar_edge_bytes_total', { model, tensor: e.tensor, transport: e.transport }, e.wireBytes);
+    }
+  }
+
+  /** Per-function accounting and per-edge hand-off costs of one model. */
+  stats(name: string) {
+    const model = this.models.get(name)!;
+    const limits = this.opts.enforceLimits && cgroupsAvailable().cpu && cgroupsAvailable().memory;
+    return {
+      model: name,
+      limitsEnforced: limits,
+      functions: model.manifest.functions.map((f) => {
+        const t = this.fnTotals(name, f.name);
+        return {
+          name: f.name, group: f.group, memoryMB: f.memoryMB, vcpu: f.vcpu,
+          instances: model.pools.get(f.name)!.instances.length,
+          invocations: t.invocations, errors: t.errors, crashes: t.crashes, coldStarts: t.coldStarts,
+          coldStartMs: t.coldStartMs, loadMs: t.loadMs,
+          meanMs: t.invocations ? t.ms / t.invocations : 0, peakRssMB: t.peakRssMB, gbSeconds: t.gbSeconds, vcpuSeconds: t.vcpuSeconds,
+        };
+      }),
+      edges: [...this.edgeTotals.entries()].filter(([k]) => k.startsWith(`${name}/`)).map(([k, e]) => ({
+        tensor: k.slice(name.length + 1), transport: e.transport, codec: e.codec, count: e.count,
+        meanRawBytes: e.rawBytes / e.count, meanWireBytes: e.wireBytes / e.count, ratio: e.wireBytes ? e.rawBytes / e.wireBytes : null,
+        meanEncodeMs: e.encodeMs / e.count,
+      })),
+    };
+  }
+
+  /** Stops serving, stops every instance and removes every segment. Safe to call twice. */
+  close(): Promise<void> {
+    this.stopping ??= (async () => {
+      if (this.server) {
+        this.server.closeAllConnections();
+        await new Promise<void>((r) => this.server!.close(() => r()));
+      }
+      await Promise.all([...this.models.values()].map((m) => m.close()));
+      removeOwnSegments();
+    })();
+    return this.stopping;
+  }
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  if (res.headersSent) { res.destroy(); return; }
+  const b = Buffer.from(JSON.stringify(body));
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': b.length });
+  res.end(b);
+}
+
+function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length'] ?? NaN);
+  if (declared > max) {
+    req.resume();
+    return Promise.reject(new HttpError(413, `request body of ${declared} bytes exceeds the limit of ${max} bytes`));
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let n = 0;
+    req.on('data', (c: Buffer) => {
+      n += c.length;
+      if (n > max) {
+        reject(new HttpError(413, `request body exceeds the limit of ${max} bytes`));
+        req.removeAllListeners('data');
+        req.resume();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}

@@ -1,0 +1,44 @@
+/**
+ * How to start a host process. From the compiled package: `node dist/runtime/host-main.js`. From the
+ * TypeScript sources: the host is bundled once per source version with esbuild (which tsx already brings) into
+ * node_modules/.cache/mopar, so each host starts as plain Node — the tsx loader would add ~50 MB of RSS and
+ * seconds of cold start to every instance. Falls back to the tsx loader if esbuild is not there.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+export interface HostEntry { script: string; execArgv: string[] }
+
+let cached: HostEntry | undefined;
+
+export function hostEntry(): HostEntry {
+  if (cached) return cached;
+  const fromSource = import.meta.url.endsWith('.ts');
+  const main = fileURLToPath(new URL(fromSource ? './host-main.ts' : './host-main.js', import.meta.url));
+  if (!fromSource) return (cached = { script: main, execArgv: [] });
+  const require = createRequire(import.meta.url);
+  try {
+    const esbuild = require('esbuild') as typeof import('esbuild');
+    const r = esbuild.buildSync({
+      entryPoints: [main], bundle: true, platform: 'node', format: 'esm', target: 'node20', write: false,
+      external: ['onnxruntime-node', 'onnx-buf', '@bufbuild/protobuf'], logLevel: 'silent',
+    });
+    const code = r.outputFiles[0]!.contents;
+    const root = dirname(dirname(dirname(main)));
+    const dir = join(root, 'node_modules', '.cache', 'mopar');
+    const file = join(dir, `host-${createHash('sha256').update(code).digest('hex').slice(0, 16)}.mjs`);
+    if (!existsSync(file)) {
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(`${file}.${process.pid}.tmp`, code);
+      // Atomic publish: concurrent gateways may race to write the same bundle.
+      require('node:fs').renameSync(`${file}.${process.pid}.tmp`, file);
+    }
+    return (cached = { script: file, execArgv: [] });
+  } catch {
+    const loader = pathToFileURL(join(dirname(require.resolve('tsx/package.json')), 'dist', 'loader.mjs')).href;
+    return (cached = { script: main, execArgv: ['--import', loader] });
+  }
+}

@@ -1,0 +1,14 @@
+/**
+ * runtime: the local serverless runtime. Function hosts (one process per instance, cgroup-limited where
+ * possible), a KServe v2 gateway that runs a manifest's dataflow, hand-offs (inline, compressed, shared memory).
+ */
+export { createFunctionCore, type FunctionCore, type FunctionCoreOptions } from './function-core.js';
+export { Gateway, DEFAULT_GATEWAY, type GatewayOptions } from './gateway.js';
+export { ServedModel, loadServable, DEFAULT_RUNTIME, type RuntimeOptions, type InferResult, type TensorMeta } from './model.js';
+export { FunctionPool, DEFAULT_POOL, SaturatedError, type PoolOptions } from './pool.js';
+export { FunctionInstance, FunctionFailedError } from './instance.js';
+export { billing, type Billing } from './accounting.js';
+export * from './wire.js';
+export { ownSegments, sweepStaleSegments, segmentPath, removeSegment, SHM_DIR } from './segments.js';
+export { HttpError, parseInferRequest, inferResponse, parseInferResponse, v2Datatype } from './protocol.js';
+export { httpRequest, infer, modelMetadata, randomFeeds, binaryInferRequest, errorOf, type ModelMetadata, type InferReply } from './client.js';

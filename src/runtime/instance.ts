@@ -1,0 +1,155 @@
+/**
+ * One function instance: an OS process (host-main) that loads its slice once and serves invocations over IPC,
+ * inside a cgroup with the plan's CPU quota and memory limit where cgroups are writable. A crash rejects every
+ * invocation in flight with a FunctionFailedError naming the function (and "out of memory" when the memory
+ * limit killed it).
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { hostEntry } from './host-entry.js';
+import { MoparError } from '../core/errors.js';
+import { cgroupsAvailable, createCgroup, spawnInCgroup, type Cgroup } from '../core/cgroup.js';
+import type { HostConfig, HostMessage, InvocationStats, InvokeMessage } from './host-protocol.js';
+import type { OutputPlan, WireTensor } from './wire.js';
+
+/** A function failed (crashed, was killed, ran out of memory, or its model raised): HTTP 502. */
+export class FunctionFailedError extends MoparError {
+  constructor(readonly fn: string, readonly reason: string, readonly oom = false) {
+    super(`function '${fn}' ${reason}`);
+    this.name = 'FunctionFailedError';
+  }
+}
+
+export interface InstanceLimits {
+  /** Enforce the limits below with a cgroup (when available). */
+  enforce: boolean;
+  vcpu: number;
+  memoryMB: number;
+}
+
+export interface InvokeResult { outputs: Record<string, WireTensor>; stats: InvocationStats }
+
+
+let seq = 0;
+
+export class FunctionInstance {
+  readonly id = ++seq;
+  readonly proc: ChildProcess;
+  readonly ready: Promise<void>;
+  readonly startedAt = performance.now();
+  /** Spawn → session ready (the whole cold start), and the session-creation part of it. */
+  coldStartMs = 0;
+  loadMs = 0;
+  rssMB = 0;
+  peakRssMB = 0;
+  /** Invocations assigned to this instance (running or reserved while it starts). */
+  active = 0;
+  lastUsed = performance.now();
+  dead = false;
+  exitReason?: string;
+  readonly limitsEnforced: boolean;
+  private readonly cg?: Cgroup;
+  private readonly pending = new Map<number, { resolve: (r: InvokeResult) => void; reject: (e: Error) => void }>();
+  private nextId = 0;
+  private readyReject!: (e: Error) => void;
+
+  constructor(readonly fn: string, cfg: HostConfig, limits: InstanceLimits, private readonly onExit: (i: FunctionInstance) => void) {
+    const env = { ...process.env, MOPAR_HOST_CONFIG: JSON.stringify(cfg) };
+    const avail = limits.enforce ? cgroupsAvailable() : { cpu: false, memory: false };
+    const opts = { env, serialization: 'advanced' as const, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] as ('ignore' | 'inherit' | 'ipc')[] };
+    const entry = hostEntry();
+    if (avail.cpu && avail.memory) {
+      this.cg = createCgroup({ vcpu: limits.vcpu, memoryBytes: limits.memoryMB * 2 ** 20 });
+      this.proc = spawnInCgroup(this.cg, process.execPath, [...entry.execArgv, entry.script], opts);
+    } else {
+      this.proc = fork(entry.script, [], { ...opts, execArgv: entry.execArgv });
+    }
+    this.limitsEnforced = !!this.cg;
+    let readyResolve!: () => void;
+    this.ready = new Promise((res, rej) => { readyResolve = res; this.readyReject = rej; });
+    this.ready.catch(() => {}); // observed by whoever awaits it
+    this.proc.on('message', (m: HostMessage) => {
+      if (m.type === 'ready') {
+        this.coldStartMs = performance.now() - this.startedAt;
+        this.loadMs = m.loadMs;
+        this.rssMB = m.rssMB;
+        this.peakRssMB = m.peakRssMB;
+        readyResolve();
+      } else if (m.type === 'fatal') {
+        this.exitReason = m.message;
+        this.readyReject(new FunctionFailedError(fn, `could not start: ${m.message}`));
+      } else if (m.type === 'result' || m.type === 'error') {
+        const p = this.pending.get(m.id);
+        if (!p) return;
+        this.pending.delete(m.id);
+        if (m.type === 'error') p.reject(new FunctionFailedError(fn, `failed: ${m.message}`));
+        else {
+          this.rssMB = m.stats.rssMB;
+          this.peakRssMB = Math.max(this.peakRssMB, m.stats.peakRssMB);
+          p.resolve({ outputs: m.outputs, stats: m.stats });
+        }
+      }
+    });
+    this.proc.on('error', (err) => this.die(`could not be started: ${err.message}`));
+    this.proc.on('exit', (code, signal) => {
+      const usage = this.cg?.usage();
+      const oom = !!usage?.failcnt && signal === 'SIGKILL';
+      this.die(oom ? `ran out of memory (limit ${limits.memoryMB} MB) and was killed`
+        : signal ? `was killed by ${signal}` : `exited with code ${code}`, oom);
+    });
+  }
+
+  private die(reason: string, oom = false): void {
+    if (this.dead) return;
+    this.dead = true;
+    this.exitReason ??= reason;
+    const err = new FunctionFailedError(this.fn, `instance ${this.id} ${reason}`, oom);
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+    this.readyReject(err); // a start that never finished (no-op when already settled)
+    this.cg?.remove();
+    this.onExit(this);
+  }
+
+  get pid(): number | undefined {
+    return this.proc.pid;
+  }
+
+  async invoke(feeds: Record<string, WireTensor>, outputs: Record<string, OutputPlan>): Promise<InvokeResult> {
+    await this.ready;
+    if (this.dead) throw new FunctionFailedError(this.fn, `instance ${this.id} ${this.exitReason}`);
+    const id = ++this.nextId;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      const msg: InvokeMessage = { type: 'invoke', id, feeds, outputs };
+      try {
+        this.proc.send(msg, (err) => {
+          if (err && this.pending.delete(id)) reject(new FunctionFailedError(this.fn, `instance ${this.id} could not be reached: ${err.message}`));
+        });
+      } catch (err) {
+        this.pending.delete(id);
+        reject(new FunctionFailedError(this.fn, `instance ${this.id} could not be reached: ${(err as Error).message}`));
+      }
+    });
+  }
+
+  /** Waits for the start; resolves false (never throws) when the instance failed to start. */
+  async started(): Promise<boolean> {
+    try {
+      await this.ready;
+      return !this.dead;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Stops the process and waits for it to be gone. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    if (this.proc.exitCode !== null || this.proc.signalCode !== null) { this.die('was stopped'); return; }
+    const gone = new Promise<void>((res) => this.proc.once('exit', () => res()));
+    this.exitReason = 'was stopped';
+    this.proc.kill(signal);
+    const t = setTimeout(() => this.proc.kill('SIGKILL'), 2000);
+    await gone;
+    clearTimeout(t);
+  }
+}

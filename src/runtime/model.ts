@@ -1,0 +1,228 @@
+/**
+ * A served model: the manifest's dataflow over function pools. A function runs as soon as all its inputs
+ * exist, so the sub-slices of a group fan out in parallel and join at the next slice. Each edge is handed off
+ * as its manifest says (inline, compressed or shared memory); shared-memory segments are named here and removed
+ * once their last consumer finished, and on every failure path.
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { MoparError, errorMessage } from '../core/errors.js';
+import { buildGraph, inspectGraph, loadModel, type DType, type Feeds } from '../graph/index.js';
+import type { Manifest, ManifestFunction } from '../build/types.js';
+import { FunctionPool, DEFAULT_POOL, type PoolEvents, type PoolOptions } from './pool.js';
+import { removeSegment, segmentPath } from './segments.js';
+import { CodecChooser, copyBytes, decodeTensor, encodeTensor, supportedDtype, type OutputPlan, type Transport, type WireTensor } from './wire.js';
+import type { InvocationStats } from './host-protocol.js';
+import { billing, type Billing } from './accounting.js';
+
+export interface TensorMeta { name: string; dtype: DType; shape: (number | string)[] }
+
+export interface RuntimeOptions {
+  pool: PoolOptions;
+  /** Enforce each function's CPU quota and memory limit with cgroups where possible. */
+  enforceLimits: boolean;
+  memArena: boolean;
+  prepacking: boolean;
+  /** Override every edge's transport (benchmarks, comparisons). */
+  transport?: Transport;
+  linkMBps: number;
+}
+
+export const DEFAULT_RUNTIME: RuntimeOptions = {
+  pool: DEFAULT_POOL, enforceLimits: true, memArena: false, prepacking: false, linkMBps: 100,
+};
+
+/** Per-invocation record of one function. */
+export interface FunctionCall { fn: string; ms: number; stats: InvocationStats; billing: Billing }
+
+export interface EdgeCost { tensor: string; transport: Transport; codec?: string; rawBytes: number; wireBytes: number; encodeMs: number }
+
+export interface InferResult { outputs: Feeds; calls: FunctionCall[]; edges: EdgeCost[]; ms: number }
+
+/** A manifest read from DIR/manifest.json, or synthesised for a plain ONNX file (one function, unsplit). */
+export function loadServable(path: string): { manifest: Manifest; dir: string } {
+  if (!existsSync(path)) throw new MoparError(`${path}: no such file or directory`);
+  if (statSync(path).isDirectory()) {
+    const file = join(path, 'manifest.json');
+    if (!existsSync(file)) throw new MoparError(`${path}: no manifest.json (build one with 'mopar build')`);
+    let m: Manifest;
+    try {
+      m = JSON.parse(readFileSync(file, 'utf8')) as Manifest;
+    } catch (err) {
+      throw new MoparError(`${file}: not valid JSON: ${errorMessage(err)}`);
+    }
+    if (m.kind !== 'mopar.manifest' || !Array.isArray(m.functions) || !Array.isArray(m.inputs)) {
+      throw new MoparError(`${file}: not a mopar manifest`);
+    }
+    for (const f of m.functions) {
+      if (!existsSync(join(path, f.file))) throw new MoparError(`${file}: function '${f.name}' file ${f.file} is missing`);
+    }
+    return { manifest: m, dir: resolve(path) };
+  }
+  const facts = inspectGraph(buildGraph(loadModel(path).proto));
+  const name = basename(path).replace(/\.onnx$/i, '');
+  const tensors: Manifest['tensors'] = {};
+  for (const t of [...facts.inputs, ...facts.outputs]) {
+    tensors[t.name] = { dtype: t.dtype as DType, shape: t.shape.map((d) => (typeof d === 'number' ? d : -1)) };
+  }
+  const fn: ManifestFunction = {
+    name, file: basename(path), sha256: '', inputs: facts.inputs.map((t) => t.name), outputs: facts.outputs.map((t) => t.name),
+    group: name, memoryMB: 0, vcpu: 1, threads: 1, weightsBytes: facts.paramBytes, predictedMs: 0,
+  };
+  return {
+    dir: dirname(resolve(path)),
+    manifest: {
+      kind: 'mopar.manifest', version: 1, model: name, modelHash: '', platform: 'local', strategy: 'unsplit',
+      inputs: fn.inputs, outputs: fn.outputs, tensors, functions: [fn], edges: [],
+    },
+  };
+}
+
+export class ServedModel {
+  readonly pools = new Map<string, FunctionPool>();
+  readonly inputs: TensorMeta[];
+  readonly outputs: TensorMeta[];
+  private readonly transport = new Map<string, Transport>();
+  /** Consumers of each tensor inside the chain (for segment removal). */
+  private readonly consumers = new Map<string, number>();
+
+  constructor(readonly name: string, readonly manifest: Manifest, readonly dir: string, readonly opts: RuntimeOptions, events: PoolEvents = {}) {
+    const meta = (n: string): TensorMeta => {
+      const t = manifest.tensors?.[n];
+      if (!t) throw new MoparError(`manifest of '${name}': no dtype/shape for tensor '${n}'`);
+      if (!supportedDtype(t.dtype)) throw new MoparError(`model '${name}': tensor '${n}' has type ${t.dtype}, which the runtime cannot carry`);
+      return { name: n, dtype: t.dtype, shape: t.shape };
+    };
+    this.inputs = manifest.inputs.map(meta);
+    this.outputs = manifest.outputs.map(meta);
+    for (const e of manifest.edges ?? []) this.transport.set(e.tensor, opts.transport ?? e.transport);
+    for (const f of manifest.functions) for (const i of f.inputs) this.consumers.set(i, (this.consumers.get(i) ?? 0) + 1);
+    for (const f of manifest.functions) {
+      // A plain ONNX file has no planned size: give it room for its weights plus the runtime (not enforced as tight).
+      const memoryMB = f.memoryMB || 0;
+      this.pools.set(f.name, new FunctionPool(f.name, {
+        name: f.name, file: join(dir, f.file), inputs: f.inputs, outputs: f.outputs, threads: f.threads || 1,
+        memArena: opts.memArena, prepacking: opts.prepacking, linkMBps: opts.linkMBps,
+      }, { enforce: opts.enforceLimits && memoryMB > 0, vcpu: f.vcpu || 1, memoryMB }, opts.pool, events));
+    }
+  }
+
+  /** Starts one instance of every function (a warm start for the first request). */
+  prewarm(): void {
+    for (const p of this.pools.values()) p.prewarm();
+  }
+
+  async ready(): Promise<boolean> {
+    const all = [...this.pools.values()].flatMap((p) => p.instances);
+    const ok = await Promise.all(all.map((i) => i.started()));
+    return ok.every(Boolean);
+  }
+
+  private outputPlan(tensor: string): OutputPlan {
+    // A model output comes back to the gateway whole, even when a function also reads it.
+    if (!this.consumers.has(tensor) || this.manifest.outputs.includes(tensor)) return { enc: 'raw' };
+    const t = this.transport.get(tensor) ?? 'inline';
+    if (t === 'shm' || t === 'object-store') return { enc: 'shm', path: segmentPath(tensor) };
+    if (t === 'compressed') return { enc: 'z' };
+    return { enc: 'raw' };
+  }
+
+  private readonly chooser = new CodecChooser();
+
+  /** Runs the chain on already-validated inputs. */
+  async infer(feeds: Feeds): Promise<InferResult> {
+    const segments = new Set<string>();
+    try {
+      return await this.run(feeds, segments);
+    } finally {
+      // Every failure path included: no segment outlives its request.
+      for (const s of segments) removeSegment(s);
+    }
+  }
+
+  private async run(feeds: Feeds, segments: Set<string>): Promise<InferResult> {
+    const t0 = performance.now();
+    const inputs: Record<string, WireTensor> = {};
+    const edges: EdgeCost[] = [];
+    for (const [k, t] of Object.entries(feeds)) {
+      const plan = this.outputPlan(k);
+      if (plan.enc === 'shm') segments.add(plan.path);
+      const { wire, stats } = encodeTensor(k, t, plan, this.chooser);
+      // Structured clone sends a view's whole buffer (here: the request body): send exactly the bytes.
+      if (wire.enc !== 'shm' && wire.data.byteLength !== wire.data.buffer.byteLength) wire.data = copyBytes(wire.data);
+      inputs[k] = wire;
+      edges.push({ tensor: k, transport: this.transport.get(k) ?? 'inline', codec: stats.codec, rawBytes: stats.rawBytes, wireBytes: stats.wireBytes, encodeMs: stats.encodeMs });
+    }
+    const fns = this.manifest.functions;
+    // Archipelago-style: a request entering the chain warms every function of it that has no instance.
+    for (const p of this.pools.values()) p.prewarm();
+    const avail = new Map<string, WireTensor>(Object.entries(inputs));
+    const remaining = new Map(this.consumers);
+    const calls: FunctionCall[] = [];
+    const started = new Set<string>();
+    const running = new Set<Promise<void>>();
+    let failure: Error | undefined;
+
+    const consume = (tensor: string) => {
+      const left = (remaining.get(tensor) ?? 1) - 1;
+      remaining.set(tensor, left);
+      const w = avail.get(tensor);
+      if (left <= 0 && w?.enc === 'shm') { removeSegment(w.path); segments.delete(w.path); }
+    };
+    const launch = (f: ManifestFunction) => {
+      started.add(f.name);
+      const feeds: Record<string, WireTensor> = {};
+      for (const i of f.inputs) feeds[i] = avail.get(i)!;
+      const plans: Record<string, OutputPlan> = {};
+      for (const o of f.outputs) {
+        plans[o] = this.outputPlan(o);
+        const p = plans[o]!;
+        if (p.enc === 'shm') segments.add(p.path);
+      }
+      const pool = this.pools.get(f.name)!;
+      const p = (async () => {
+        const s = performance.now();
+        const r = await pool.invoke(feeds, plans);
+        const ms = performance.now() - s;
+        for (const [k, w] of Object.entries(r.outputs)) avail.set(k, w);
+        for (const i of f.inputs) consume(i);
+        calls.push({ fn: f.name, ms, stats: r.stats, billing: billing(r.stats.hostMs, f.memoryMB, f.vcpu) });
+        for (const [k, e] of Object.entries(r.stats.encode)) {
+          if (this.consumers.has(k)) {
+            edges.push({ tensor: k, transport: this.transport.get(k) ?? 'inline', codec: e.codec, rawBytes: e.rawBytes, wireBytes: e.wireBytes, encodeMs: e.encodeMs });
+          }
+        }
+      })().catch((err: Error) => { failure ??= err; });
+      running.add(p);
+      void p.finally(() => running.delete(p));
+    };
+
+    {
+      for (;;) {
+        if (!failure) {
+          for (const f of fns) {
+            if (!started.has(f.name) && f.inputs.every((i) => avail.has(i))) launch(f);
+          }
+        }
+        if (running.size === 0) break;
+        await Promise.race(running);
+      }
+      if (failure) throw failure;
+      if (started.size !== fns.length) {
+        const stuck = fns.filter((f) => !started.has(f.name)).map((f) => f.name);
+        throw new MoparError(`model '${this.name}': functions ${stuck.join(', ')} never got all their inputs (broken manifest)`);
+      }
+      const outputs: Feeds = {};
+      for (const o of this.manifest.outputs) {
+        const w = avail.get(o);
+        if (!w) throw new MoparError(`model '${this.name}': no function produced output '${o}'`);
+        outputs[o] = decodeTensor(w);
+      }
+      return { outputs, calls, edges, ms: performance.now() - t0 };
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.pools.values()].map((p) => p.close()));
+  }
+}

@@ -1,0 +1,167 @@
+/**
+ * The Open Inference Protocol (KServe v2) request and response bodies: JSON tensors and the binary tensor
+ * extension (`Inference-Header-Content-Length`: a JSON header, then the tensors' raw bytes in order).
+ * Validation names the tensor and what is wrong; it throws BadRequestError (HTTP 400).
+ */
+import { MoparError } from '../core/errors.js';
+import { numel, type DType } from '../graph/dtype.js';
+import type { Feeds, PlainTensor } from '../graph/runner.js';
+import type { TensorMeta } from './model.js';
+import { tensorBytesView, tensorFromBytes } from './wire.js';
+
+export class HttpError extends MoparError {
+  constructor(readonly status: number, message: string) {
+    super(message);
+    this.name = 'HttpError';
+  }
+}
+export const badRequest = (m: string) => new HttpError(400, m);
+
+const TO_V2: Partial<Record<DType, string>> = {
+  float32: 'FP32', float64: 'FP64', float16: 'FP16', int8: 'INT8', int16: 'INT16', int32: 'INT32', int64: 'INT64',
+  uint8: 'UINT8', uint16: 'UINT16', uint32: 'UINT32', uint64: 'UINT64', bool: 'BOOL',
+};
+const FROM_V2 = Object.fromEntries(Object.entries(TO_V2).map(([k, v]) => [v, k as DType])) as Record<string, DType>;
+
+export function v2Datatype(d: DType): string {
+  return TO_V2[d] ?? d.toUpperCase();
+}
+
+export function v2Meta(t: TensorMeta) {
+  return { name: t.name, datatype: v2Datatype(t.dtype), shape: t.shape.map((d) => (typeof d === 'number' && d >= 0 ? d : -1)) };
+}
+
+interface V2InputTensor { name?: unknown; shape?: unknown; datatype?: unknown; data?: unknown; parameters?: Record<string, unknown> }
+interface V2Request { id?: unknown; inputs?: unknown; outputs?: Array<{ name?: string; parameters?: Record<string, unknown> }>; parameters?: Record<string, unknown> }
+
+export interface ParsedRequest {
+  id?: string;
+  feeds: Feeds;
+  /** Reply with binary outputs (the client asked for binary_data). */
+  binaryOutputs: boolean;
+  /** Outputs the client asked for (all when undefined). */
+  requested?: string[];
+}
+
+/** Parses and validates an infer request against the model's inputs. `headerLength` set ⇒ binary extension. */
+export function parseInferRequest(body: Buffer, headerLength: number | undefined, inputs: readonly TensorMeta[]): ParsedRequest {
+  if (headerLength !== undefined && (!Number.isInteger(headerLength) || headerLength < 0 || headerLength > body.length)) {
+    throw badRequest(`Inference-Header-Content-Length ${headerLength} does not fit the ${body.length}-byte body`);
+  }
+  const jsonPart = headerLength === undefined ? body : body.subarray(0, headerLength);
+  let req: V2Request;
+  try {
+    req = JSON.parse(jsonPart.toString('utf8')) as V2Request;
+  } catch (err) {
+    throw badRequest(`malformed JSON body: ${(err as Error).message}`);
+  }
+  if (!req || typeof req !== 'object' || !Array.isArray(req.inputs)) throw badRequest(`request body must be an object with an 'inputs' array`);
+  let offset = headerLength ?? 0;
+  const feeds: Feeds = {};
+  const expected = new Map(inputs.map((t) => [t.name, t]));
+  for (const raw of req.inputs as V2InputTensor[]) {
+    if (!raw || typeof raw.name !== 'string') throw badRequest(`every input needs a 'name'`);
+    const name = raw.name;
+    const meta = expected.get(name);
+    if (!meta) throw badRequest(`unknown input '${name}' (the model's inputs: ${inputs.map((t) => t.name).join(', ')})`);
+    if (feeds[name]) throw badRequest(`input '${name}' given twice`);
+    const dtype = typeof raw.datatype === 'string' ? FROM_V2[raw.datatype] : undefined;
+    if (!dtype) throw badRequest(`input '${name}': unsupported datatype ${JSON.stringify(raw.datatype)}`);
+    if (dtype !== meta.dtype) throw badRequest(`input '${name}': datatype ${raw.datatype} but the model expects ${v2Datatype(meta.dtype)}`);
+    const shape = raw.shape;
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
+      throw badRequest(`input '${name}': 'shape' must be an array of non-negative integers`);
+    }
+    const dims = shape as number[];
+    const fits = dims.length === meta.shape.length && dims.every((d, i) => {
+      const m = meta.shape[i];
+      return typeof m !== 'number' || m < 0 || m === d;
+    });
+    if (!fits) throw badRequest(`input '${name}': shape [${dims}] but the model expects [${meta.shape.map((d) => (typeof d === 'number' && d >= 0 ? d : '?'))}]`);
+    const size = raw.parameters?.binary_data_size;
+    if (size !== undefined) {
+      if (headerLength === undefined) throw badRequest(`input '${name}': binary_data_size without an Inference-Header-Content-Length header`);
+      if (typeof size !== 'number' || !Number.isInteger(size) || size < 0 || offset + size > body.length) {
+        throw badRequest(`input '${name}': binary_data_size ${String(size)} runs past the end of the body`);
+      }
+      try {
+        feeds[name] = tensorFromBytes(dtype, dims, body.subarray(offset, offset + size));
+      } catch (err) {
+        throw badRequest(`input '${name}': ${(err as Error).message}`);
+      }
+      offset += size;
+    } else {
+      feeds[name] = fromJsonData(name, dtype, dims, raw.data);
+    }
+  }
+  for (const t of inputs) if (!feeds[t.name]) throw badRequest(`missing input '${t.name}'`);
+  const binaryOutputs = req.parameters?.binary_data_output === true || !!req.outputs?.some((o) => o?.parameters?.binary_data === true);
+  const requested = req.outputs?.map((o) => String(o?.name));
+  return { id: typeof req.id === 'string' ? req.id : undefined, feeds, binaryOutputs, requested };
+}
+
+function fromJsonData(name: string, dtype: DType, dims: number[], data: unknown): PlainTensor {
+  if (!Array.isArray(data)) throw badRequest(`input '${name}': 'data' must be an array (or use binary_data_size)`);
+  const flat = (data as unknown[]).flat(Infinity);
+  const n = numel(dims);
+  if (flat.length !== n) throw badRequest(`input '${name}': ${flat.length} values do not fill shape [${dims}] (${n} needed)`);
+  if (dtype === 'bool') {
+    return { dtype, dims, data: Uint8Array.from(flat, (v) => (v ? 1 : 0)) as unknown as PlainTensor['data'] };
+  }
+  if (!flat.every((v) => typeof v === 'number' && Number.isFinite(v) || (typeof v === 'string' && /^-?\d+$/.test(v)))) {
+    throw badRequest(`input '${name}': 'data' must hold numbers`);
+  }
+  if (dtype === 'int64' || dtype === 'uint64') {
+    const a = dtype === 'int64' ? new BigInt64Array(n) : new BigUint64Array(n);
+    for (let i = 0; i < n; i++) a[i] = BigInt(flat[i] as number);
+    return { dtype, dims, data: a as PlainTensor['data'] };
+  }
+  if (dtype === 'float16') throw badRequest(`input '${name}': FP16 inputs must be sent as binary data`);
+  const bytes = new Uint8Array(n * ({ float32: 4, float64: 8, int8: 1, uint8: 1, int16: 2, uint16: 2, int32: 4, uint32: 4 } as Record<string, number>)[dtype]!);
+  const t = tensorFromBytes(dtype, dims, bytes);
+  (t.data as unknown as { set(a: ArrayLike<number>): void }).set(flat.map(Number));
+  return t;
+}
+
+/** The response body (JSON, or JSON header + binary tensors) and its extra headers. */
+export function inferResponse(model: string, id: string | undefined, outputs: Feeds, order: readonly string[], binary: boolean):
+  { body: Buffer; headers: Record<string, string> } {
+  const tensors = order.map((name) => ({ name, t: outputs[name]! }));
+  if (!binary) {
+    const json = {
+      model_name: model, ...(id ? { id } : {}),
+      outputs: tensors.map(({ name, t }) => ({
+        name, datatype: v2Datatype(t.dtype), shape: t.dims,
+        data: typeof (t.data as ArrayLike<unknown>)[0] === 'bigint' ? Array.from(t.data as BigInt64Array, Number) : Array.from(t.data as Float32Array),
+      })),
+    };
+    return { body: Buffer.from(JSON.stringify(json)), headers: { 'content-type': 'application/json' } };
+  }
+  const parts = tensors.map(({ t }) => tensorBytesView(t));
+  const header = Buffer.from(JSON.stringify({
+    model_name: model, ...(id ? { id } : {}),
+    outputs: tensors.map(({ name, t }, i) => ({ name, datatype: v2Datatype(t.dtype), shape: t.dims, parameters: { binary_data_size: parts[i]!.byteLength } })),
+  }));
+  return {
+    body: Buffer.concat([header, ...parts]),
+    headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(header.length) },
+  };
+}
+
+/** Decodes a binary response (for clients: `mopar invoke`, tests, benchmarks). */
+export function parseInferResponse(body: Buffer, headerLength: number | undefined): { model_name: string; outputs: Array<{ name: string; datatype: string; shape: number[]; data: PlainTensor['data'] | number[] }> } {
+  const head = JSON.parse(body.subarray(0, headerLength ?? body.length).toString('utf8'));
+  if (headerLength === undefined) return head;
+  let off = headerLength;
+  for (const o of head.outputs) {
+    const size = o.parameters?.binary_data_size;
+    if (size === undefined) continue;
+    o.data = tensorFromBytes(FROM_V2[o.datatype]!, o.shape, body.subarray(off, off + size)).data;
+    off += size;
+  }
+  return head;
+}
+
+export function fromV2Datatype(s: string): DType | undefined {
+  return FROM_V2[s];
+}

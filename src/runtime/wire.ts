@@ -1,0 +1,167 @@
+/**
+ * Tensors on the wire between the gateway and function hosts: inline bytes, losslessly compressed bytes
+ * (byte-shuffled + a zlib codec chosen per edge), or a shared-memory segment passed by name.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { brotliCompressSync, brotliDecompressSync, constants as zc, deflateRawSync, inflateRawSync } from 'node:zlib';
+import { MoparError } from '../core/errors.js';
+import { dtypeBytes, numel, type DType } from '../graph/dtype.js';
+import type { PlainTensor } from '../graph/runner.js';
+
+export type Transport = 'inline' | 'compressed' | 'shm' | 'object-store';
+export type Codec = 'none' | 'deflate' | 'brotli';
+
+interface WireBase { dtype: DType; dims: number[]; bytes: number }
+export type WireTensor =
+  | (WireBase & { enc: 'raw'; data: Uint8Array })
+  | (WireBase & { enc: 'z'; codec: Codec; shuffle: number; data: Uint8Array })
+  | (WireBase & { enc: 'shm'; path: string });
+
+/** What the gateway asks a host to do with one output. */
+export type OutputPlan = { enc: 'raw' } | { enc: 'z' } | { enc: 'shm'; path: string };
+
+const CTORS: Partial<Record<DType, { new (b: ArrayBuffer, o: number, n: number): ArrayLike<unknown> & { buffer: ArrayBufferLike } ; BYTES_PER_ELEMENT: number }>> = {
+  float32: Float32Array, float64: Float64Array, int8: Int8Array, uint8: Uint8Array, int16: Int16Array,
+  uint16: Uint16Array, int32: Int32Array, uint32: Uint32Array, int64: BigInt64Array, uint64: BigUint64Array,
+  bool: Uint8Array, float16: Uint16Array,
+};
+
+export function supportedDtype(d: DType): boolean {
+  return d in CTORS;
+}
+
+/** A byte view of a tensor's data (no copy). */
+export function tensorBytesView(t: PlainTensor): Uint8Array {
+  const d = t.data as unknown;
+  if (!ArrayBuffer.isView(d)) throw new MoparError(`tensor of type ${t.dtype} cannot be sent between functions`);
+  return new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
+}
+
+/** A typed tensor over bytes; copies only when the bytes are not aligned for the element type. */
+export function tensorFromBytes(dtype: DType, dims: number[], bytes: Uint8Array): PlainTensor {
+  const C = CTORS[dtype];
+  if (!C) throw new MoparError(`tensor type ${dtype} is not supported by the runtime`);
+  const n = numel(dims);
+  if (bytes.byteLength !== n * C.BYTES_PER_ELEMENT) {
+    throw new MoparError(`${bytes.byteLength} bytes do not fill a ${dtype} tensor of shape [${dims}]`);
+  }
+  let b = bytes;
+  if (b.byteOffset % C.BYTES_PER_ELEMENT !== 0) b = copyBytes(b);
+  return { dtype, dims, data: new C(b.buffer as ArrayBuffer, b.byteOffset, n) as PlainTensor['data'] };
+}
+
+/** Byte-shuffle: groups the k-th byte of every element together, so float exponents compress well. */
+export function shuffle(src: Uint8Array, width: number): Uint8Array {
+  if (width <= 1) return src;
+  const n = Math.floor(src.length / width);
+  const out = new Uint8Array(src.length);
+  for (let b = 0; b < width; b++) {
+    const base = b * n;
+    for (let i = 0; i < n; i++) out[base + i] = src[i * width + b]!;
+  }
+  out.set(src.subarray(n * width), n * width);
+  return out;
+}
+
+export function unshuffle(src: Uint8Array, width: number): Uint8Array {
+  if (width <= 1) return src;
+  const n = Math.floor(src.length / width);
+  const out = new Uint8Array(src.length);
+  for (let b = 0; b < width; b++) {
+    const base = b * n;
+    for (let i = 0; i < n; i++) out[i * width + b] = src[base + i]!;
+  }
+  out.set(src.subarray(n * width), n * width);
+  return out;
+}
+
+function compress(codec: Codec, data: Uint8Array): Uint8Array {
+  if (codec === 'deflate') return deflateRawSync(data, { level: 1 });
+  if (codec === 'brotli') {
+    return brotliCompressSync(data, { params: { [zc.BROTLI_PARAM_QUALITY]: 1, [zc.BROTLI_PARAM_SIZE_HINT]: data.length } });
+  }
+  return data;
+}
+
+function decompress(codec: Codec, data: Uint8Array): Uint8Array {
+  if (codec === 'deflate') return inflateRawSync(data);
+  if (codec === 'brotli') return brotliDecompressSync(data);
+  return data;
+}
+
+/** Measured cost of one encode, for per-edge accounting. */
+export interface EncodeStats { codec?: Codec; rawBytes: number; wireBytes: number; encodeMs: number }
+
+/**
+ * Per-edge codec choice: the first tensor of an edge is compressed with every codec and the one with the least
+ * (encode + decode + transfer at `linkMBps`) time wins; 'none' when compression does not pay.
+ */
+export class CodecChooser {
+  private readonly chosen = new Map<string, Codec>();
+  constructor(private readonly linkMBps = 100) {}
+
+  codecFor(edge: string, shuffled: Uint8Array): Codec {
+    const known = this.chosen.get(edge);
+    if (known) return known;
+    let best: Codec = 'none';
+    let bestCost = shuffled.length / (this.linkMBps * 1e3); // ms to move raw bytes
+    for (const codec of ['deflate', 'brotli'] as const) {
+      const t0 = performance.now();
+      const z = compress(codec, shuffled);
+      const t1 = performance.now();
+      decompress(codec, z);
+      const cost = (performance.now() - t0) + z.length / (this.linkMBps * 1e3);
+      if (cost < bestCost && t1 > 0) { best = codec; bestCost = cost; }
+    }
+    this.chosen.set(edge, best);
+    return best;
+  }
+}
+
+export function encodeTensor(name: string, t: PlainTensor, plan: OutputPlan, chooser: CodecChooser): { wire: WireTensor; stats: EncodeStats } {
+  const t0 = performance.now();
+  const raw = tensorBytesView(t);
+  const base = { dtype: t.dtype, dims: [...t.dims], bytes: raw.byteLength };
+  let wire: WireTensor;
+  let codec: Codec | undefined;
+  if (plan.enc === 'shm') {
+    // Written once, mode 0600, exclusive create: a stale name is an error, never silently reused.
+    writeFileSync(plan.path, raw, { mode: 0o600, flag: 'wx' });
+    wire = { ...base, enc: 'shm', path: plan.path };
+  } else if (plan.enc === 'z') {
+    const width = Math.max(1, dtypeBytes(t.dtype));
+    const sh = shuffle(raw, width);
+    codec = chooser.codecFor(name, sh);
+    wire = codec === 'none'
+      ? { ...base, enc: 'raw', data: raw }
+      : { ...base, enc: 'z', codec, shuffle: width, data: compress(codec, sh) };
+  } else {
+    wire = { ...base, enc: 'raw', data: raw };
+  }
+  const wireBytes = wire.enc === 'shm' ? 0 : wire.data.byteLength;
+  return { wire, stats: { codec, rawBytes: raw.byteLength, wireBytes, encodeMs: performance.now() - t0 } };
+}
+
+export function decodeTensor(w: WireTensor): PlainTensor {
+  if (w.enc === 'raw') return tensorFromBytes(w.dtype, w.dims, w.data);
+  if (w.enc === 'shm') {
+    let b: Buffer;
+    try {
+      b = readFileSync(w.path);
+    } catch (err) {
+      throw new MoparError(`shared-memory segment ${w.path} is gone: ${(err as Error).message}`);
+    }
+    return tensorFromBytes(w.dtype, w.dims, b);
+  }
+  return tensorFromBytes(w.dtype, w.dims, unshuffle(decompress(w.codec, w.data), w.shuffle));
+}
+
+/** Size of a wire tensor's payload (what crossed the channel). */
+export function wireBytes(w: WireTensor): number {
+  return w.enc === 'shm' ? 0 : w.data.byteLength;
+}
+
+/** A fresh copy (Buffer#slice would return a view). */
+export function copyBytes(b: Uint8Array): Uint8Array {
+  return Uint8Array.prototype.slice.call(b);
+}

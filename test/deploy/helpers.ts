@@ -1,0 +1,133 @@
+/**
+ * Built directories made by hand for deploy tests (`mopar build` is written in parallel): a model cut into
+ * functions with extractModel, one ONNX file each plus manifest.json, and the unsplit model's reference run.
+ */
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  GraphBuilder, extractModel, openModel, openSession, randomInputs, runSession, saveModel, tensorBytes,
+  type DType, type Feeds, type Graph, type InputShapes,
+} from '../../src/graph/index.js';
+import type { Manifest, ManifestFunction } from '../../src/build/types.js';
+import type { ModelProto } from '../../src/graph/onnx.js';
+
+export const ROOT = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
+
+export function tmpDir(tag: string): string {
+  return mkdtempSync(join(tmpdir(), `mopar-deploy-${tag}-`));
+}
+export function cleanup(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/** What `npm install` would give a generated folder: onnxruntime-node reachable from OUT/node_modules. */
+export function linkOrt(out: string): void {
+  mkdirSync(join(out, 'node_modules'), { recursive: true });
+  const link = join(out, 'node_modules', 'onnxruntime-node');
+  if (!existsSync(link)) symlinkSync(join(ROOT, 'node_modules', 'onnxruntime-node'), link, 'dir');
+}
+
+export interface Part { name: string; nodes: string[]; group?: string }
+
+/** Cuts the non-Constant nodes (topological order) into `k` consecutive parts; extraction pulls Constants in. */
+export function chunks(g: Graph, k: number): Part[] {
+  const nodes = g.nodes.filter((n) => !n.isConstant && n.op !== 'Constant').map((n) => n.name);
+  const size = Math.ceil(nodes.length / k);
+  const parts: Part[] = [];
+  for (let i = 0; i * size < nodes.length; i++) parts.push({ name: `s${i}`, nodes: nodes.slice(i * size, (i + 1) * size) });
+  return parts;
+}
+
+export interface Built { dir: string; modelPath: string; manifest: Manifest; graph: Graph; shapes: InputShapes }
+
+/** Writes model.onnx, one file per part and manifest.json into `dir`. */
+export async function writeBuiltDir(model: ModelProto, dir: string, parts: Part[] | number, name = 'toy'): Promise<Built> {
+  mkdirSync(dir, { recursive: true });
+  const modelPath = join(dir, 'model.onnx');
+  saveModel(model, modelPath);
+  const { graph, inputShapes } = await openModel(modelPath);
+  const cut = typeof parts === 'number' ? chunks(graph, parts) : parts;
+  const tensors: Manifest['tensors'] = {};
+  const spec = (t: string) => {
+    const info = graph.tensors.get(t)!;
+    tensors[t] = { dtype: (info.dtype ?? 'float32') as DType, shape: (info.shape ?? []).map(Number) };
+  };
+  const functions: ManifestFunction[] = cut.map((p) => {
+    const { model: sub, piece } = extractModel(graph, p.nodes);
+    const file = `${p.name}.onnx`;
+    saveModel(sub, join(dir, file));
+    [...piece.inputs, ...piece.outputs].forEach(spec);
+    const weightsBytes = piece.initializers.reduce((a, n) => a + (graph.tensors.get(n)?.shape ? tensorBytes(graph.tensors.get(n)!.dtype ?? 'float32', graph.tensors.get(n)!.shape!.map(Number)) : 0), 0);
+    return {
+      name: p.name, file, sha256: '', inputs: piece.inputs, outputs: piece.outputs, group: p.group ?? p.name,
+      memoryMB: 256, vcpu: 0.5, threads: 1, weightsBytes, predictedMs: 1,
+    };
+  });
+  graph.inputs.forEach(spec);
+  graph.outputs.forEach(spec);
+  const manifest: Manifest = {
+    kind: 'mopar.manifest', version: 1, model: name, modelHash: '', platform: 'openfaas', strategy: 'test',
+    inputs: graph.inputs, outputs: graph.outputs, tensors, functions, edges: [], original: 'model.onnx',
+  };
+  writeFileSync(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  return { dir, modelPath, manifest, graph, shapes: inputShapes };
+}
+
+/** Random inputs and the unsplit model's outputs on them. */
+export async function reference(b: Built, seed = 7): Promise<{ feeds: Feeds; expected: Feeds }> {
+  const feeds = randomInputs(b.graph, b.shapes, seed);
+  const s = await openSession(b.modelPath);
+  try {
+    return { feeds, expected: await runSession(s, feeds) };
+  } finally {
+    await s.release();
+  }
+}
+
+/** max |a−b| / max |b| over every output (0 when equal). */
+export function maxRelErr(got: Feeds, expected: Feeds): number {
+  let worst = 0;
+  for (const [name, e] of Object.entries(expected)) {
+    const g = got[name];
+    if (!g) throw new Error(`missing output '${name}'`);
+    if (g.dims.join() !== e.dims.join()) throw new Error(`output '${name}': shape [${g.dims}] ≠ [${e.dims}]`);
+    const ea = Array.from(e.data as ArrayLike<number | bigint>, Number);
+    const ga = Array.from(g.data as ArrayLike<number | bigint>, Number);
+    let diff = 0;
+    let scale = 0;
+    for (let i = 0; i < ea.length; i++) {
+      diff = Math.max(diff, Math.abs(ga[i]! - ea[i]!));
+      scale = Math.max(scale, Math.abs(ea[i]!));
+    }
+    worst = Math.max(worst, scale > 0 ? diff / scale : diff);
+  }
+  return worst;
+}
+
+function weights(n: number, seed: number): Float32Array {
+  const a = new Float32Array(n);
+  let s = seed;
+  for (let i = 0; i < n; i++) { s = (s * 1103515245 + 12345) % 2147483648; a[i] = (s / 2147483648 - 0.5) * 0.5; }
+  return a;
+}
+
+/** x[1,D] → MatMul → Relu → three parallel MatMuls (one group) → Sum → y: a Parallel stage of 3 branches. */
+export async function writeBranchyDir(dir: string, D = 16, H = 32): Promise<Built> {
+  const b = new GraphBuilder('branchy');
+  const x = b.input('x', 'float32', [1, D]);
+  const h = b.node('MatMul', [x, b.init('w1', 'float32', [D, H], weights(D * H, 1))], {}, { name: 'mm1' });
+  const r = b.node('Relu', [h], {}, { name: 'relu' });
+  const br = ['a', 'b', 'c'].map((k, i) => b.node('MatMul', [r, b.init(`w${k}`, 'float32', [H, 8], weights(H * 8, i + 2))], {}, { name: `mm${k}` }));
+  const s = b.node('Sum', br, {}, { name: 'sum' });
+  b.node('Identity', [s], {}, { name: 'out', outputNames: ['y'] });
+  b.output('y', 'float32', [1, 8]);
+  return writeBuiltDir(b.model(17), dir, [
+    { name: 'head', nodes: ['mm1', 'relu'] },
+    { name: 'pa', nodes: ['mma'], group: 'wide' },
+    { name: 'pb', nodes: ['mmb'], group: 'wide' },
+    { name: 'pc', nodes: ['mmc'], group: 'wide' },
+    { name: 'tail', nodes: ['sum', 'out'] },
+  ], 'branchy');
+}

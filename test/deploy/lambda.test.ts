@@ -1,0 +1,166 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { deploy, parseCfnYaml } from '../../src/deploy/index.js';
+import { decodeJsonTensor, tensorFromBytes, type WireMessage } from '../../src/deploy/function-runtime/wire.js';
+import type { Feeds } from '../../src/graph/index.js';
+import { cleanup, linkOrt, maxRelErr, reference, tmpDir, writeBranchyDir } from './helpers.js';
+import { runStateMachine } from './asl-run.js';
+
+const req = createRequire(import.meta.url);
+const validateAsl = req('asl-validator') as (d: unknown) => { isValid: boolean; errors: unknown[] };
+type Store = { objects: Map<string, Uint8Array>; put(b: string, k: string, v: Uint8Array): Promise<void>; get(b: string, k: string): Promise<Uint8Array> };
+
+/** The generated runtime module of a function folder, as the Lambda runtime would load it. */
+function runtimeOf(dir: string): { lambdaFunction(dir: string, o?: unknown): unknown; memoryStore(): Store } {
+  return createRequire(join(dir, 'handler.js'))('./mopar-runtime.js');
+}
+
+async function toFeeds(msg: WireMessage, store?: Store): Promise<Feeds> {
+  const out: Feeds = {};
+  for (const [k, w] of Object.entries(msg.tensors)) {
+    out[k] = w.s3 ? tensorFromBytes(k, w.dtype, w.shape, (await store!.get(w.s3.bucket, w.s3.key))) : decodeJsonTensor(k, w);
+  }
+  return out;
+}
+
+function textFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((f) => {
+    const p = join(dir, f);
+    if (f === 'node_modules') return [];
+    if (statSync(p).isDirectory()) return textFiles(p);
+    return /\.(ya?ml|json|js|toml|sh|txt)$|Makefile|Dockerfile/.test(f) ? [p] : [];
+  });
+}
+
+async function setup(tag: string, opts: { lambdaZipLimitBytes?: number } = {}) {
+  const d = tmpDir(tag);
+  const built = await writeBranchyDir(join(d, 'built'));
+  const out = join(d, 'lambda');
+  const res = await deploy(built.dir, out, { target: 'lambda', ...opts });
+  linkOrt(out);
+  const template = parseCfnYaml(readFileSync(join(out, 'template.yaml'), 'utf8')) as any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  const definition = JSON.parse(readFileSync(join(out, 'statemachine', 'pipeline.asl.json'), 'utf8'));
+  return { d, built, out, res, template, definition };
+}
+
+test('SAM template: one right-sized function per slice, parameters, bucket, least-privilege roles, no secrets', async () => {
+  const { d, out, template, definition, built } = await setup('sam');
+  try {
+    assert.equal(template.Transform, 'AWS::Serverless-2016-10-31');
+    assert.equal(template.AWSTemplateFormatVersion, '2010-09-09');
+    for (const p of ['StagingBucketName', 'FunctionRoleName', 'StateMachineRoleName']) assert.equal(template.Parameters[p].Type, 'String');
+    const R = template.Resources;
+    assert.deepEqual(R.StagingBucket.Properties.BucketName, { Ref: 'StagingBucketName' });
+    assert.deepEqual(R.FunctionRole.Properties.RoleName, { Ref: 'FunctionRoleName' });
+    assert.deepEqual(R.StateMachineRole.Properties.RoleName, { Ref: 'StateMachineRoleName' });
+    const fnStmt = R.FunctionRole.Properties.Policies[0].PolicyDocument.Statement;
+    assert.equal(fnStmt.length, 1);
+    assert.deepEqual(fnStmt[0].Action, ['s3:GetObject', 's3:PutObject']);
+    assert.match(fnStmt[0].Resource['Fn::Sub'], /\$\{StagingBucket\}\/staging\/\*$/);
+    const smStmt = R.StateMachineRole.Properties.Policies[0].PolicyDocument.Statement;
+    assert.deepEqual(smStmt.map((s: { Action: string }) => s.Action), ['lambda:InvokeFunction']);
+
+    const fns = Object.entries(R).filter(([, r]) => (r as { Type: string }).Type === 'AWS::Serverless::Function') as [string, any][]; // eslint-disable-line @typescript-eslint/no-explicit-any
+    assert.equal(fns.length, built.manifest.functions.length);
+    for (const [id, f] of fns) {
+      const p = f.Properties;
+      assert.equal(p.Runtime, 'nodejs20.x');
+      assert.equal(p.Handler, 'handler.handler');
+      assert.equal(p.MemorySize, 256);
+      assert.equal(p.Timeout, 60);
+      assert.equal(p.EphemeralStorage.Size, 512);
+      assert.deepEqual(p.Role, { 'Fn::GetAtt': ['FunctionRole', 'Arn'] });
+      assert.deepEqual(p.Environment.Variables.MOPAR_STAGING_BUCKET, { Ref: 'StagingBucket' });
+      assert.equal(f.Metadata.BuildMethod, 'makefile');
+      assert.match(readFileSync(join(out, p.CodeUri, 'Makefile'), 'utf8'), new RegExp(`^build-${id}:\\n\\tcp `, 'm'));
+      // Every function ARN the state machine may invoke is granted, nothing else.
+      assert.ok(smStmt[0].Resource.some((r: unknown) => JSON.stringify(r) === JSON.stringify({ 'Fn::GetAtt': [id, 'Arn'] })));
+    }
+    assert.equal(smStmt[0].Resource.length, fns.length * 2);
+
+    const sm = R.Pipeline.Properties;
+    assert.equal(R.Pipeline.Type, 'AWS::Serverless::StateMachine');
+    assert.equal(sm.DefinitionUri, 'statemachine/pipeline.asl.json');
+    const vars = [...JSON.stringify(definition).matchAll(/\$\{(\w+)\}/g)].map((m) => m[1]);
+    for (const v of vars) assert.ok(sm.DefinitionSubstitutions[v!], `substitution for ${v}`);
+
+    const v = validateAsl(structuredClone(definition));
+    assert.deepEqual(v.errors, []);
+    assert.equal(v.isValid, true);
+    const par = Object.values(definition.States).find((s) => (s as { Type: string }).Type === 'Parallel') as { Branches: unknown[]; ResultSelector: Record<string, string> };
+    assert.equal(par.Branches.length, 3);
+    assert.match(par.ResultSelector['tensors.$']!, /^States\.JsonMerge\(States\.JsonMerge\(/);
+
+    for (const f of textFiles(out)) {
+      assert.doesNotMatch(readFileSync(f, 'utf8'), /AKIA[0-9A-Z]{16}|aws_secret_access_key|aws_session_token|password\s*[:=]/i, f);
+    }
+  } finally {
+    cleanup(d);
+  }
+});
+
+test('the state machine chains the real Lambda handlers (lambda-local) to the unsplit output', async () => {
+  const { d, built, out, template, definition } = await setup('chain');
+  try {
+    const { feeds, expected } = await reference(built);
+    const input = { tensors: Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, { dtype: t.dtype, shape: t.dims, data: Buffer.from((t.data as Float32Array).buffer).toString('base64') }])) };
+    const invocations: string[] = [];
+    const result = await runStateMachine({
+      template, out, invocations,
+      environment: (_id, env) => ({ MOPAR_STAGING_BUCKET: 'unused', MOPAR_STAGING_PREFIX: String(env.MOPAR_STAGING_PREFIX), MOPAR_INLINE_LIMIT_BYTES: String(env.MOPAR_INLINE_LIMIT_BYTES) }),
+    }, definition, input) as WireMessage;
+    assert.equal(invocations.length, 5);
+    assert.deepEqual(Object.keys(result.tensors), built.manifest.outputs, 'only the model outputs are left at the end');
+    const err = maxRelErr(await toFeeds(result), expected);
+    assert.ok(err <= 1e-4, `max relative error ${err}`);
+  } finally {
+    cleanup(d);
+  }
+});
+
+test('tensors over the inline limit are staged in the bucket and read back by the next function', async () => {
+  const { d, built, out, template, definition } = await setup('stage');
+  try {
+    const { feeds, expected } = await reference(built);
+    const rt = runtimeOf(join(out, template.Resources.Fn0Head.Properties.CodeUri));
+    const store = rt.memoryStore();
+    const input = { tensors: Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, { dtype: t.dtype, shape: t.dims, data: Buffer.from((t.data as Float32Array).buffer).toString('base64') }])) };
+    const result = await runStateMachine({
+      template, out,
+      environment: () => ({ MOPAR_STAGING_BUCKET: 'test-bucket', MOPAR_STAGING_PREFIX: 'staging/', MOPAR_INLINE_LIMIT_BYTES: '64' }),
+      lambdaFunc: (dir) => ({ handler: runtimeOf(dir).lambdaFunction(dir, { store }) }),
+    }, definition, input) as WireMessage;
+    assert.ok(store.objects.size >= 5, `staged ${store.objects.size} tensors`);
+    for (const key of store.objects.keys()) assert.match(key, /^test-bucket\/staging\//);
+    assert.ok(Object.values(result.tensors).every((w) => w.s3), 'the final output is a reference too');
+    const err = maxRelErr(await toFeeds(result, store), expected);
+    assert.ok(err <= 1e-4, `max relative error ${err}`);
+  } finally {
+    cleanup(d);
+  }
+});
+
+test('over the zip limit a slice becomes a container image on the Lambda Node.js 20 base image', async () => {
+  const { d, built, out, res, template, definition } = await setup('image', { lambdaZipLimitBytes: 1 });
+  try {
+    assert.ok(res.functions.every((f) => f.packaging === 'image'));
+    const f = template.Resources.Fn0Head;
+    assert.equal(f.Properties.PackageType, 'Image');
+    assert.equal(f.Properties.Runtime, undefined);
+    assert.equal(f.Properties.CodeUri, undefined);
+    assert.equal(f.Metadata.Dockerfile, 'Dockerfile');
+    const df = readFileSync(join(out, f.Metadata.DockerContext, 'Dockerfile'), 'utf8');
+    assert.match(df, /^FROM public\.ecr\.aws\/lambda\/nodejs:20$/m);
+    assert.match(df, /^CMD \["handler\.handler"\]$/m);
+    for (const file of ['model.onnx', 'function.json', 'mopar-runtime.js', 'handler.js']) assert.match(df, new RegExp(file.replace('.', '\\.')));
+    const { feeds, expected } = await reference(built);
+    const input = { tensors: Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, { dtype: t.dtype, shape: t.dims, data: Buffer.from((t.data as Float32Array).buffer).toString('base64') }])) };
+    const result = await runStateMachine({ template, out, environment: () => ({ MOPAR_INLINE_LIMIT_BYTES: '200000' }) }, definition, input) as WireMessage;
+    assert.ok(maxRelErr(await toFeeds(result), expected) <= 1e-4);
+  } finally {
+    cleanup(d);
+  }
+});

@@ -1,0 +1,10 @@
+import { configsFor } from '/work/main/src/plan/configs.js';
+import { getPlatform } from '/work/main/src/plan/platforms.js';
+import { handOff } from '/work/main/src/plan/transport.js';
+const p = getPlatform('aws-lambda');
+let t = performance.now(); let c = 0;
+for (let i = 0; i < 74000; i++) c += configsFor(p, 300 + (i % 1000)).length;
+console.log('configsFor x74k', (performance.now() - t).toFixed(0), c);
+t = performance.now();
+for (let i = 0; i < 74000; i++) c += handOff(p, 1e6 + i, 2)!.latencyMs;
+console.log('handOff x74k', (performance.now() - t).toFixed(0));

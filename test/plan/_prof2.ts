@@ -1,0 +1,11 @@
+import { getPlatform } from '../../src/plan/platforms.js';
+import { makeContext } from '../../src/plan/cost-model.js';
+import { unitsOf, normalisedLayerMs } from '../../src/plan/units.js';
+import { makeProblem } from '../../src/plan/problem.js';
+import { TRANSPORTS } from '../../src/plan/transport.js';
+import { randomProfile } from './synthetic.js';
+const prof = randomProfile(128, 7);
+const ms = normalisedLayerMs(prof);
+const ctx = makeContext(prof, getPlatform('aws-lambda'), unitsOf(prof.layers, ms));
+const pr = makeProblem(ctx, { horizontal: true, transports: TRANSPORTS });
+for (let a = 0; a < pr.n; a++) for (let b = a; b < pr.n; b++) pr.options(a, b);

@@ -1,0 +1,152 @@
+/** Every error path of the gateway, crash recovery, out-of-memory reporting, saturation, and clean shutdown. */
+import { test, after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { Gateway, DEFAULT_GATEWAY, binaryInferRequest, httpRequest, infer, modelMetadata, randomFeeds, ownSegments, errorOf } from '../../src/runtime/index.js';
+import { cgroupsAvailable } from '../../src/core/cgroup.js';
+import { cleanup, tmpDir, writeManifest, writeSlowModel, writeToyManifest } from './helpers.js';
+
+const dir = tmpDir('faults');
+let gw: Gateway;
+let base = '';
+let slowPath = '';
+
+before(async () => {
+  const toy = await writeToyManifest(dir, 'shm');
+  slowPath = writeSlowModel(dir);
+  gw = new Gateway({ ...DEFAULT_GATEWAY, maxBodyBytes: 2 * 2 ** 20 });
+  gw.addModel(toy.dir, 'toy');
+  gw.addModel(slowPath, 'slow');
+  base = `http://127.0.0.1:${(await gw.listen(0)).port}`;
+});
+
+after(async () => {
+  await gw?.close();
+  cleanup(dir);
+});
+
+const post = (model: string, body: string | Buffer, headers: Record<string, string | number> = { 'content-type': 'application/json' }) =>
+  httpRequest(`${base}/v2/models/${model}/infer`, { method: 'POST', body, headers });
+const x = (over: Record<string, unknown> = {}) => JSON.stringify({ inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 16], data: new Array(16).fill(0.5), ...over }] });
+
+test('unknown model and unknown route → 404', async () => {
+  const r = await post('nope', x());
+  assert.equal(r.status, 404);
+  assert.match(errorOf(r), /unknown model 'nope'/);
+  assert.equal((await httpRequest(`${base}/v3/whatever`)).status, 404);
+});
+
+test('bad tensors → 400 naming the tensor and what is wrong', async () => {
+  const cases: Array<[string, RegExp]> = [
+    [x({ name: 'y' }), /unknown input 'y'/],
+    [x({ shape: [1, 15], data: new Array(15).fill(0) }), /input 'x': shape \[1,15\] but the model expects \[1,16\]/],
+    [x({ datatype: 'FP64' }), /input 'x': datatype FP64 but the model expects FP32/],
+    [x({ datatype: 'NOPE' }), /input 'x': unsupported datatype/],
+    [x({ data: [1, 2, 3] }), /input 'x': 3 values do not fill shape \[1,16\]/],
+    [x({ data: new Array(16).fill('a') }), /input 'x': 'data' must hold numbers/],
+    [JSON.stringify({ inputs: [] }), /missing input 'x'/],
+    ['{"inputs": [', /malformed JSON/],
+    ['[1,2]', /must be an object with an 'inputs' array/],
+  ];
+  for (const [body, re] of cases) {
+    const r = await post('toy', body);
+    assert.equal(r.status, 400, body);
+    assert.match(errorOf(r), re);
+  }
+  // Binary extension: a size that runs past the body.
+  const feeds = randomFeeds(await modelMetadata(base, 'toy'), 1);
+  const req = binaryInferRequest(feeds);
+  const short = req.body.subarray(0, req.body.length - 8);
+  const r = await post('toy', short, { ...req.headers, 'content-length': short.length });
+  assert.equal(r.status, 400);
+  assert.match(errorOf(r), /input 'x': binary_data_size 64 runs past the end/);
+});
+
+test('oversized body → 413, and the gateway keeps serving', async () => {
+  const big = Buffer.alloc(4 * 2 ** 20, 32);
+  const r = await post('toy', big);
+  assert.equal(r.status, 413);
+  assert.match(errorOf(r), /exceeds the limit/);
+  const ok = await post('toy', x());
+  assert.equal(ok.status, 200);
+});
+
+test('a function killed mid-request → 502 naming it; the instance is replaced and the next request succeeds', async () => {
+  const feeds = randomFeeds(await modelMetadata(base, 'slow'), 1);
+  await infer(base, 'slow', feeds); // warm
+  const pool = gw.models.get('slow')!.pools.get('slow')!;
+  const victim = pool.instances[0]!;
+  const pending = infer(base, 'slow', feeds).then(() => undefined, (e: Error) => e);
+  // Kill while the request is in the host (it runs for a while).
+  while (victim.active === 0) await new Promise((r) => setTimeout(r, 5));
+  await new Promise((r) => setTimeout(r, 30));
+  process.kill(victim.pid!, 'SIGKILL');
+  const err = await pending;
+  assert.ok(err instanceof Error, 'the request should fail');
+  assert.match(err.message, /HTTP 502: function 'slow' instance \d+ was killed by SIGKILL/);
+  const again = await infer(base, 'slow', feeds);
+  assert.equal(again.status, 200);
+  assert.ok(!pool.instances.includes(victim));
+  assert.equal(gw.stats('slow').functions[0]!.crashes, 1);
+});
+
+test('an idle instance that died is replaced on the next request', async () => {
+  const pool = gw.models.get('toy')!.pools.get('tail')!;
+  const inst = pool.instances[0]!;
+  const gone = new Promise((r) => inst.proc.once('exit', r));
+  process.kill(inst.pid!, 'SIGKILL');
+  await gone;
+  assert.equal((await post('toy', x())).status, 200);
+  assert.deepEqual(ownSegments(), []);
+});
+
+test('saturated: 429 when the queue is full, 503 when the queue wait times out', async () => {
+  const d = tmpDir('sat');
+  const g = new Gateway({ ...DEFAULT_GATEWAY, pool: { ...DEFAULT_GATEWAY.pool, maxInstances: 1, queueMax: 1, queueTimeoutMs: 50 } });
+  try {
+    g.addModel(slowPath, 'slow');
+    const b = `http://127.0.0.1:${(await g.listen(0)).port}`;
+    const feeds = randomFeeds(await modelMetadata(b, 'slow'), 1);
+    const results = await Promise.all([1, 2, 3].map(() => infer(b, 'slow', feeds).then(() => 'ok', (e: Error) => e.message)));
+    assert.equal(results[0], 'ok');
+    assert.deepEqual(results.slice(1).map((m) => m.slice(0, 8)).sort(), ['HTTP 429', 'HTTP 503']);
+  } finally {
+    await g.close();
+    cleanup(d);
+  }
+});
+
+test('a function killed by its memory limit is reported as out of memory', { skip: !(cgroupsAvailable().memory && cgroupsAvailable().cpu) && 'cgroups v1 not writable here' }, async () => {
+  const d = tmpDir('oom');
+  const g = new Gateway({ ...DEFAULT_GATEWAY, prewarm: false });
+  try {
+    const toy = await writeToyManifest(d, 'inline');
+    // 10 MB cannot even hold Node + onnxruntime: the kernel kills the host.
+    await writeManifest(toy.model, `${d}/tight`, [{ name: 'all', nodes: ['mm1', 'relu', 'mma', 'mmb', 'add', 'out'] }], 'inline', { memoryMB: 10 });
+    g.addModel(`${d}/tight`, 'tight');
+    const b = `http://127.0.0.1:${(await g.listen(0)).port}`;
+    const r = await httpRequest(`${b}/v2/models/tight/infer`, { method: 'POST', body: x(), headers: { 'content-type': 'application/json' } });
+    assert.equal(r.status, 502);
+    const body = JSON.parse(r.body.toString());
+    assert.equal(body.function, 'all');
+    assert.equal(body.reason, 'out of memory');
+    assert.match(body.error, /ran out of memory \(limit 10 MB\)/);
+  } finally {
+    await g.close();
+    cleanup(d);
+  }
+});
+
+test('close() stops every instance process and leaves no segments', async () => {
+  const d = tmpDir('close');
+  const g = new Gateway({ ...DEFAULT_GATEWAY });
+  const toy = await writeToyManifest(d, 'shm');
+  g.addModel(toy.dir, 'toy');
+  const b = `http://127.0.0.1:${(await g.listen(0)).port}`;
+  await infer(b, 'toy', randomFeeds(await modelMetadata(b, 'toy'), 2));
+  const pids = [...g.models.get('toy')!.pools.values()].flatMap((p) => p.instances.map((i) => i.pid!));
+  assert.equal(pids.length, 4);
+  await g.close();
+  cleanup(d);
+  for (const pid of pids) assert.throws(() => process.kill(pid, 0), /ESRCH/, `host ${pid} still running`);
+  assert.deepEqual(ownSegments(), []);
+});

@@ -1,0 +1,108 @@
+/** End-to-end through the gateway: partitioned = unsplit for every transport; protocol (JSON + binary); metrics. */
+import { test, after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { Gateway, DEFAULT_GATEWAY, infer, modelMetadata, randomFeeds, httpRequest, ownSegments, type Transport } from '../../src/runtime/index.js';
+import { cleanup, tmpDir, writeToyManifest } from './helpers.js';
+
+const dir = tmpDir('gw');
+let gw: Gateway;
+let base = '';
+
+before(async () => {
+  const shm = await writeToyManifest(`${dir}`, (t) => (t === 'x' ? 'inline' : t.includes('relu') ? 'shm' : 'compressed'));
+  gw = new Gateway({ ...DEFAULT_GATEWAY, pool: { ...DEFAULT_GATEWAY.pool, keepWarmMs: 60_000 } });
+  gw.addModel(shm.dir, 'toy-part');
+  gw.addModel(shm.model, 'toy');
+  const addr = await gw.listen(0);
+  base = `http://127.0.0.1:${addr.port}`;
+});
+
+after(async () => {
+  await gw?.close();
+  cleanup(dir);
+});
+
+function maxRelErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  assert.equal(a.length, b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!) / Math.max(1e-6, Math.abs(b[i]!)));
+  return m;
+}
+
+test('health, server and model metadata', async () => {
+  assert.equal((await httpRequest(`${base}/v2/health/live`)).status, 200);
+  assert.equal((await httpRequest(`${base}/v2/health/ready`)).status, 200);
+  const meta = await modelMetadata(base, 'toy-part');
+  assert.deepEqual(meta.inputs, [{ name: 'x', datatype: 'FP32', shape: [1, 16] }]);
+  assert.equal(meta.outputs.length, 1);
+  assert.deepEqual(meta.outputs[0]!.shape, [1, 8]);
+});
+
+test('partitioned model (shm + compressed hand-offs, parallel group) equals the unsplit one', async () => {
+  const meta = await modelMetadata(base, 'toy');
+  for (let seed = 1; seed <= 5; seed++) {
+    const feeds = randomFeeds(meta, seed);
+    const a = await infer(base, 'toy-part', feeds);
+    const b = await infer(base, 'toy', feeds);
+    const out = meta.outputs[0]!.name;
+    const err = maxRelErr(a.outputs[out]!.data as Float32Array, b.outputs[out]!.data as Float32Array);
+    assert.ok(err <= 1e-4, `max relative error ${err}`);
+  }
+  assert.deepEqual(ownSegments(), [], 'shared-memory segments left after the requests');
+  const stats = gw.stats('toy-part');
+  assert.equal(stats.functions.length, 4);
+  for (const f of stats.functions) {
+    assert.equal(f.invocations, 5, f.name);
+    assert.ok(f.gbSeconds > 0 && f.peakRssMB > 0, f.name);
+  }
+  const transports = new Set(stats.edges.map((e) => e.transport));
+  assert.ok(transports.has('shm') && transports.has('compressed'), JSON.stringify(stats.edges));
+});
+
+test('JSON tensors in, JSON out, same numbers as binary', async () => {
+  const meta = await modelMetadata(base, 'toy');
+  const feeds = randomFeeds(meta, 7);
+  const bin = await infer(base, 'toy', feeds);
+  const x = feeds.x!;
+  const body = JSON.stringify({ id: 'r1', inputs: [{ name: 'x', datatype: 'FP32', shape: x.dims, data: Array.from(x.data as Float32Array) }] });
+  const r = await httpRequest(`${base}/v2/models/toy-part/infer`, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
+  assert.equal(r.status, 200, r.body.toString());
+  const json = JSON.parse(r.body.toString());
+  assert.equal(json.id, 'r1');
+  assert.equal(json.outputs[0].datatype, 'FP32');
+  assert.ok(maxRelErr(json.outputs[0].data, bin.outputs[meta.outputs[0]!.name]!.data as Float32Array) <= 1e-4);
+});
+
+test('Prometheus metrics expose invocations, durations, cold starts and GB-s', async () => {
+  const r = await httpRequest(`${base}/metrics`);
+  assert.equal(r.status, 200);
+  const text = r.body.toString();
+  for (const m of ['mopar_requests_total', 'mopar_function_invocations_total', 'mopar_function_duration_seconds_bucket',
+    'mopar_function_cold_starts_total', 'mopar_function_billed_gb_seconds_total', 'mopar_edge_bytes_total']) {
+    assert.match(text, new RegExp(`^${m}\\{`, 'm'), m);
+  }
+  assert.match(text, /mopar_function_invocations_total\{model="toy-part",function="left"\} [1-9]/);
+});
+
+for (const transport of ['inline', 'compressed', 'shm'] as Transport[]) {
+  test(`every edge as ${transport}: same result`, async () => {
+    const d = tmpDir(`t-${transport}`);
+    const g = new Gateway({ ...DEFAULT_GATEWAY, prewarm: false });
+    try {
+      const toy = await writeToyManifest(d, transport, 64);
+      g.addModel(toy.dir, 'p');
+      g.addModel(toy.model, 'u');
+      const addr = await g.listen(0);
+      const b = `http://127.0.0.1:${addr.port}`;
+      const feeds = randomFeeds(await modelMetadata(b, 'u'), 3);
+      const [p, u] = await Promise.all([infer(b, 'p', feeds), infer(b, 'u', feeds)]);
+      const out = Object.keys(u.outputs)[0]!;
+      assert.ok(maxRelErr(p.outputs[out]!.data as Float32Array, u.outputs[out]!.data as Float32Array) <= 1e-4);
+      assert.ok(g.stats('p').edges.every((e) => e.transport === transport || e.tensor === 'x'));
+    } finally {
+      await g.close();
+      cleanup(d);
+    }
+    assert.deepEqual(ownSegments(), []);
+  });
+}

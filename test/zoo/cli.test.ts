@@ -1,0 +1,42 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const dir = mkdtempSync(join(tmpdir(), 'mopar-zoo-cli-'));
+process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+
+function mopar(...args: string[]) {
+  return spawnSync(process.execPath, ['bin/mopar.js', ...args], { encoding: 'utf8', env: { ...process.env, MOPAR_FROM_SOURCE: '1' } });
+}
+
+test('mopar zoo list --json prints one array of {name, category, params}', () => {
+  const r = mopar('zoo', 'list', '--json');
+  assert.equal(r.status, 0, r.stderr);
+  const list = JSON.parse(r.stdout) as { name: string; category: string; params: number }[];
+  assert.equal(list.length, 12);
+  const resnet = list.find((m) => m.name === 'resnet50')!;
+  assert.equal(resnet.category, 'classic-cnn');
+  assert.ok(Math.abs(resnet.params / 25.6e6 - 1) < 0.01);
+});
+
+test('mopar zoo build writes a tiny model that mopar inspect reads; bad input is one error line, exit 2', () => {
+  const out = join(dir, 'gpt2.onnx');
+  const r = mopar('zoo', 'build', 'gpt2', '--tiny', '--seed', '5', '-o', out, '--json');
+  assert.equal(r.status, 0, r.stderr);
+  const built = JSON.parse(r.stdout) as { bytes: number; params: number; seed: number };
+  assert.equal(built.bytes, statSync(out).size);
+  assert.equal(built.seed, 5);
+  const facts = JSON.parse(mopar('inspect', out, '--json').stdout) as { params: number; inputs: { name: string }[] };
+  assert.equal(facts.params, built.params);
+  assert.deepEqual(facts.inputs.map((i) => i.name), ['input_ids']);
+
+  const bad = mopar('zoo', 'build', 'alexnet', '-o', join(dir, 'x.onnx'));
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /^mopar: error: unknown zoo model 'alexnet'; known models: vgg16, resnet50, .*dlrm\n$/);
+  const noDir = mopar('zoo', 'build', 'vgg16', '--tiny', '-o', join(dir, 'missing', 'x.onnx'));
+  assert.equal(noDir.status, 2);
+  assert.match(noDir.stderr, /^mopar: error: output directory does not exist/);
+});
