@@ -2,9 +2,10 @@
  * Profiles full-size zoo models one at a time and prints the profiler's report table: measured ms, predicted vs
  * measured peak RSS, fluctuation, RD types with shares, layer count, profiling time.
  *
- *   node --import tsx bench/profile-zoo.ts [--models a,b] [--runs N] [--out DIR] [--no-cpu-scaling]
+ *   node --import tsx bench/profile-zoo.ts [--models a,b] [--runs N] [--out DIR] [--zoo DIR] [--no-cpu-scaling] [--keep]
  *
- * Models are written to /tmp/zoo/NAME.onnx first when missing. Heavy: run on a quiet machine.
+ * Models are written to ZOO/NAME.onnx first when missing (and removed afterwards unless --keep). Heavy: one
+ * model at a time; timings are only as quiet as the machine.
  */
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,18 +15,19 @@ import { writeZooModel, ZOO_NAMES } from '../src/zoo/index.js';
 
 const { values } = parseArgs({
   options: {
-    models: { type: 'string' }, runs: { type: 'string', default: '5' }, out: { type: 'string', default: '/tmp/profiles' },
+    models: { type: 'string' }, runs: { type: 'string', default: '5' }, out: { type: 'string', default: '/tmp/mopar-profiles' },
+    zoo: { type: 'string', default: '/tmp/mopar-profile-zoo' },
     'no-cpu-scaling': { type: 'boolean', default: false }, keep: { type: 'boolean', default: false },
   },
 });
 const names = values.models ? values.models.split(',') : [...ZOO_NAMES];
 mkdirSync(values.out!, { recursive: true });
-mkdirSync('/tmp/zoo', { recursive: true });
+mkdirSync(values.zoo!, { recursive: true });
 const rows: string[] = [];
 const header = '| model | measured ms (1t) | peak RSS measured MB | predicted MB (err) | fluctuation | RD types (time share) | layers | profiling s |';
 console.log(header);
 for (const name of names) {
-  const file = join('/tmp/zoo', `${name}.onnx`);
+  const file = join(values.zoo!, `${name}.onnx`);
   const wrote = !existsSync(file);
   if (wrote) writeZooModel(name, file);
   try {

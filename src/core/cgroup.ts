@@ -43,7 +43,7 @@ export interface Cgroup {
   /** Moves a running process (and its future children) into the group. */
   addPid(pid: number): void;
   usage(): CgroupUsage;
-  /** Moves any processes left back to the parent and removes the directories. Safe to call twice. */
+  /** Kills any processes left inside and removes the directories. Safe to call twice. */
   remove(): void;
 }
 
@@ -109,6 +109,7 @@ export function createCgroup(limits: CgroupLimits, name = `mopar-${process.pid}-
       };
     },
     remove() {
+      for (const d of Object.values(dirs)) killMembers(d);
       for (const [ctl, d] of Object.entries(dirs)) {
         if (!existsSync(d)) continue;
         evacuate(d, join(d, '..'));
@@ -127,7 +128,15 @@ export function createCgroup(limits: CgroupLimits, name = `mopar-${process.pid}-
     live.add(cg);
     if (!exitHookInstalled) {
       exitHookInstalled = true;
-      process.on('exit', () => { for (const c of [...live]) c.remove(); });
+      const cleanup = () => { for (const c of [...live]) c.remove(); };
+      process.on('exit', cleanup);
+      // A signal skips 'exit' handlers: clean up, then die as the signal would have, unless someone else handles it.
+      for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+        process.on(sig, () => {
+          cleanup();
+          if (process.listenerCount(sig) === 1) process.exit(128 + (sig === 'SIGINT' ? 2 : sig === 'SIGTERM' ? 15 : 1));
+        });
+      }
     }
     if (dirs.cpu && limits.vcpu !== undefined) {
       writeFileSync(join(dirs.cpu, 'cpu.cfs_period_us'), String(CFS_PERIOD_US));
@@ -169,11 +178,20 @@ function ownDir(ctl: 'cpu' | 'memory'): string | undefined {
   return existsSync(dir) ? dir : mount;
 }
 
+function members(dir: string): number[] {
+  try { return readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number); } catch { return []; }
+}
+
+function killMembers(dir: string): void {
+  for (const pid of members(dir)) {
+    if (pid === process.pid) continue;
+    try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
+  }
+}
+
 function evacuate(dir: string, parent: string): void {
-  let pids: string[] = [];
-  try { pids = readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean); } catch { return; }
-  for (const pid of pids) {
-    try { writeFileSync(join(parent, 'cgroup.procs'), pid); } catch { /* it exited meanwhile */ }
+  for (const pid of members(dir)) {
+    try { writeFileSync(join(parent, 'cgroup.procs'), String(pid)); } catch { /* it exited meanwhile */ }
   }
 }
 

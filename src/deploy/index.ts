@@ -14,8 +14,8 @@ import { deployKnative } from './knative.js';
 import { DEPLOY_TARGETS, type DeployOptions, type DeployResult } from './types.js';
 
 export * from './types.js';
-export { readManifestForDeploy, stagesOf, dnsLabel, platformNames, type Stage, type DeployInput } from './manifest.js';
-export { runtimeBundle, RUNTIME_FILE } from './bundle.js';
+export { readManifestForDeploy, stagesOf, dnsLabel, platformNames, type Stage, type DeployInput, type DeployFunction } from './manifest.js';
+export { runtimeBundle, RUNTIME_FILE, type RuntimeKind } from './bundle.js';
 export { parseCfnYaml, stringifyCfnYaml, cfn } from './cfn-yaml.js';
 export { buildStateMachine, type AslDefinition } from './asl.js';
 export { ZIP_LIMIT_BYTES, INLINE_LIMIT_BYTES, ortLinuxBytes } from './lambda.js';
@@ -32,10 +32,10 @@ export async function deploy(dir: string, out: string, opts: DeployOptions): Pro
   }
   mkdirSync(outDir, { recursive: true });
   writeFileSync(resolve(outDir, '.mopar-deploy'), `${opts.target}\n`);
-  const runtime = await runtimeBundle();
+  const runtimes = { function: await runtimeBundle('function'), gateway: await runtimeBundle('gateway') };
   switch (opts.target) {
-    case 'openfaas': return deployOpenFaas(input, outDir, opts, runtime);
-    case 'lambda': return deployLambda(input, outDir, opts, runtime);
-    case 'knative': return deployKnative(input, outDir, opts, runtime);
+    case 'openfaas': return deployOpenFaas(input, outDir, opts, runtimes);
+    case 'lambda': return deployLambda(input, outDir, opts, runtimes);
+    case 'knative': return deployKnative(input, outDir, opts, runtimes);
   }
 }

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { stringifyYaml as stringify } from './cfn-yaml.js';
 import type { DeployInput } from './manifest.js';
 import { dnsLabel, platformNames } from './manifest.js';
-import type { DeployOptions, DeployResult, DeployedFunction } from './types.js';
+import type { DeployOptions, DeployResult, DeployedFunction, Runtimes } from './types.js';
 import { GENERATED, functionConfig, packageJson, urlEnv, writeEntryFolder, writeSliceFolder } from './folder.js';
 import { cpuQuantity, memQuantity } from './openfaas.js';
 import type { PipelineConfig } from './function-runtime/config.js';
@@ -35,7 +35,7 @@ const rt = require('./mopar-runtime.js');
 rt.serveHandler(rt.openfaasEntry(__dirname), Number(process.env.PORT || 8080));
 `;
 
-export async function deployKnative(input: DeployInput, out: string, opts: DeployOptions, runtime: string): Promise<DeployResult> {
+export async function deployKnative(input: DeployInput, out: string, opts: DeployOptions, runtimes: Runtimes): Promise<DeployResult> {
   const { manifest, functions, stages } = input;
   const prefix = opts.name ?? manifest.model;
   const ns = dnsLabel(opts.namespace ?? 'default');
@@ -66,7 +66,7 @@ export async function deployKnative(input: DeployInput, out: string, opts: Deplo
 
   for (const fn of functions) {
     const name = names.get(fn.name)!;
-    files.push(...writeSliceFolder(join(out, 'functions', name), fn, runtime, functionConfig(fn),
+    files.push(...writeSliceFolder(join(out, 'functions', name), fn, runtimes.function, functionConfig(fn),
       { 'server.js': SLICE_SERVER, 'package.json': packageJson(name, { main: 'server.js' }), Dockerfile: DOCKERFILE }));
     docs.push(service(name, 1, { cpu: cpuQuantity(fn.vcpu), memory: memQuantity(fn.memoryMB) }, { MOPAR_GROUP: fn.group }, 'slice'));
     deployed.push({ function: fn.name, name, memoryMB: fn.memoryMB, vcpu: fn.vcpu, packaging: 'container' });
@@ -75,8 +75,8 @@ export async function deployKnative(input: DeployInput, out: string, opts: Deplo
     model: manifest.model, inputs: manifest.inputs, outputs: manifest.outputs,
     functions: stages.flatMap((s) => s.functions).map((fn) => ({ name: fn.name, inputs: fn.inputs, outputs: fn.outputs, urlEnv: urlEnv(names.get(fn.name)!) })),
   };
-  files.push(...writeEntryFolder(join(out, 'functions', gatewayName), pipeline, runtime,
-    { 'server.js': GATEWAY_SERVER, 'package.json': packageJson(gatewayName, { main: 'server.js' }), Dockerfile: DOCKERFILE }));
+  files.push(...writeEntryFolder(join(out, 'functions', gatewayName), pipeline, runtimes.gateway,
+    { 'server.js': GATEWAY_SERVER, 'package.json': packageJson(gatewayName, { main: 'server.js' }, false), Dockerfile: DOCKERFILE }));
   const urls: Record<string, string> = {};
   for (const f of pipeline.functions) urls[f.urlEnv] = `http://${names.get(f.name)}.${ns}.svc.cluster.local`;
   // The gateway mostly waits on its slices: many requests per instance.

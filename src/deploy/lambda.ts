@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 import type { DeployInput } from './manifest.js';
 import { dnsLabel, platformNames } from './manifest.js';
-import type { DeployOptions, DeployResult, DeployedFunction } from './types.js';
+import type { DeployOptions, DeployResult, DeployedFunction, Runtimes } from './types.js';
 import { GENERATED, MODEL_FILE, functionConfig, packageJson, writeSliceFolder } from './folder.js';
 import { RUNTIME_FILE } from './bundle.js';
 import { buildStateMachine } from './asl.js';
@@ -54,7 +54,7 @@ exports.handler = require('./mopar-runtime.js').lambdaFunction(__dirname);
 
 const logicalId = (fn: string, i: number) => `Fn${i}${fn.replace(/[^A-Za-z0-9]/g, '').replace(/^./, (c) => c.toUpperCase()).slice(0, 40)}`;
 
-export async function deployLambda(input: DeployInput, out: string, opts: DeployOptions, runtime: string): Promise<DeployResult> {
+export async function deployLambda(input: DeployInput, out: string, opts: DeployOptions, runtimes: Runtimes): Promise<DeployResult> {
   const { manifest, functions, stages } = input;
   const prefix = opts.name ?? manifest.model;
   const names = platformNames(prefix, functions, 64);
@@ -71,7 +71,7 @@ export async function deployLambda(input: DeployInput, out: string, opts: Deploy
     const id = ids.get(fn.name)!;
     const name = names.get(fn.name)!;
     const dir = join(out, 'functions', name);
-    const packageBytes = fn.fileBytes + runtime.length + ortLinuxBytes() + 4096;
+    const packageBytes = fn.fileBytes + runtimes.function.length + ortLinuxBytes() + 4096;
     const image = packageBytes > (opts.lambdaZipLimitBytes ?? ZIP_LIMIT_BYTES);
     const memory = Math.min(LAMBDA_MEMORY.max, Math.max(LAMBDA_MEMORY.min, Math.ceil(fn.memoryMB)));
     // Lambda's CPU share follows memory (1 vCPU at 1,769 MB): a plan made for another platform may want more CPU.
@@ -82,7 +82,7 @@ export async function deployLambda(input: DeployInput, out: string, opts: Deploy
       ? { Dockerfile: `# ${GENERATED}\nFROM ${BASE_IMAGE}\nCOPY package.json \${LAMBDA_TASK_ROOT}/\nRUN cd \${LAMBDA_TASK_ROOT} && npm install --omit=dev --no-audit --no-fund && ${PRUNE}\nCOPY ${copied.filter((f) => f !== 'package.json').join(' ')} \${LAMBDA_TASK_ROOT}/\nCMD ["handler.handler"]\n` }
       // SAM's makefile build: install onnxruntime-node and drop the other platforms' binaries (they alone exceed 250 MB).
       : { Makefile: `# ${GENERATED} Used by \`sam build\` (BuildMethod: makefile).\nbuild-${id}:\n\tcp ${copied.join(' ')} $(ARTIFACTS_DIR)/\n\tcd $(ARTIFACTS_DIR) && npm install --omit=dev --no-audit --no-fund && ${PRUNE}\n` };
-    files.push(...writeSliceFolder(dir, fn, runtime, functionConfig(fn, keep.get(fn.name)), { 'handler.js': HANDLER, 'package.json': packageJson(name), ...build }));
+    files.push(...writeSliceFolder(dir, fn, runtimes.function, functionConfig(fn, keep.get(fn.name)), { 'handler.js': HANDLER, 'package.json': packageJson(name), ...build }));
     const common = {
       MemorySize: memory, Timeout: timeout, EphemeralStorage: { Size: 512 }, Architectures: ['x86_64'],
       Role: cfn.getAtt('FunctionRole', 'Arn'),

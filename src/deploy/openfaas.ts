@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { stringifyYaml as stringify } from './cfn-yaml.js';
 import type { DeployInput } from './manifest.js';
 import { platformNames } from './manifest.js';
-import type { DeployOptions, DeployResult, DeployedFunction } from './types.js';
+import type { DeployOptions, DeployResult, DeployedFunction, Runtimes } from './types.js';
 import { GENERATED, functionConfig, packageJson, urlEnv, writeEntryFolder, writeSliceFolder } from './folder.js';
 import type { PipelineConfig } from './function-runtime/config.js';
 
@@ -62,7 +62,7 @@ CMD ["fwatchdog"]
   };
 }
 
-export async function deployOpenFaas(input: DeployInput, out: string, opts: DeployOptions, runtime: string): Promise<DeployResult> {
+export async function deployOpenFaas(input: DeployInput, out: string, opts: DeployOptions, runtimes: Runtimes): Promise<DeployResult> {
   const { manifest, functions, stages } = input;
   const prefix = opts.name ?? manifest.model;
   const names = platformNames(prefix, functions);
@@ -80,7 +80,7 @@ export async function deployOpenFaas(input: DeployInput, out: string, opts: Depl
     const name = names.get(fn.name)!;
     const consumers = functions.filter((g) => g.inputs.some((t) => fn.outputs.includes(t))).map((g) => names.get(g.name)!);
     const dir = join(out, 'functions', name);
-    files.push(...writeSliceFolder(dir, fn, runtime, functionConfig(fn), { 'handler.js': SLICE_HANDLER, 'package.json': packageJson(name) }));
+    files.push(...writeSliceFolder(dir, fn, runtimes.function, functionConfig(fn), { 'handler.js': SLICE_HANDLER, 'package.json': packageJson(name) }));
     const res = { memory: memQuantity(fn.memoryMB), cpu: cpuQuantity(fn.vcpu) };
     stackFns[name] = {
       lang: OPENFAAS_TEMPLATE, handler: `./functions/${name}`, image: `${registry}/${name}:latest`,
@@ -99,7 +99,7 @@ export async function deployOpenFaas(input: DeployInput, out: string, opts: Depl
     model: manifest.model, inputs: manifest.inputs, outputs: manifest.outputs,
     functions: stages.flatMap((s) => s.functions).map((fn) => ({ name: fn.name, inputs: fn.inputs, outputs: fn.outputs, urlEnv: urlEnv(names.get(fn.name)!) })),
   };
-  files.push(...writeEntryFolder(join(out, 'functions', entryName), pipeline, runtime, { 'handler.js': ENTRY_HANDLER, 'package.json': packageJson(entryName) }));
+  files.push(...writeEntryFolder(join(out, 'functions', entryName), pipeline, runtimes.gateway, { 'handler.js': ENTRY_HANDLER, 'package.json': packageJson(entryName, {}, false) }));
   const hops: Record<string, string> = {};
   for (const f of pipeline.functions) hops[f.urlEnv] = `${gatewayInCluster}/function/${names.get(f.name)}`;
   const entryRes = { memory: '256Mi', cpu: '250m' };

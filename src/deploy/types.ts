@@ -1,4 +1,7 @@
 /** Options and result of `mopar deploy` (one adapter per target). */
+/** The bundled runtime modules: slices and the entry/gateway. */
+export interface Runtimes { function: string; gateway: string }
+
 export type DeployTarget = 'openfaas' | 'lambda' | 'knative';
 export const DEPLOY_TARGETS: readonly DeployTarget[] = ['openfaas', 'lambda', 'knative'];
 

@@ -55,8 +55,9 @@ export function resolveInputShapes(g: Graph, overrides: InputShapes = {}): Input
     out[name] = declared.map((d, i) => {
       if (typeof d === 'number' && d > 0) return d;
       if (i === 0) return 1;
+      const what = typeof d === 'string' && !/^\?\d*$/.test(d) ? `symbolic dim ${i} ('${d}')` : `unnamed dynamic dim ${i}`;
       throw new MoparError(
-        `input '${name}' has symbolic dim ${i} ('${d}'); fix it with --input ${name}=` +
+        `input '${name}' has ${what}; fix it with --input ${name}=` +
         declared.map((x, j) => (j === 0 && typeof x !== 'number' ? 1 : typeof x === 'number' && x > 0 ? x : 'N')).join(','));
     });
   }

@@ -1,5 +1,5 @@
 import { closeSync, existsSync, openSync, readFileSync, readSync, statSync, writeFileSync, writeSync } from 'node:fs';
-import { dirname, join, basename, resolve } from 'node:path';
+import { dirname, join, basename, resolve, relative, isAbsolute } from 'node:path';
 import { MoparError, errorMessage } from '../core/errors.js';
 import { sha256 } from '../core/hash.js';
 import {
@@ -114,7 +114,11 @@ function resolveExternalData(proto: ModelProto, baseDir: string, where: string):
       const info = Object.fromEntries(t.externalData.map((e) => [e.key, e.value]));
       const location = info.location;
       if (!location) throw new MoparError(`${where}: tensor '${t.name}' is external but names no location`);
-      const file = join(baseDir, location);
+      const file = resolve(baseDir, location);
+      // The ONNX spec keeps external data next to the model; refuse paths that climb out of its folder.
+      if (isAbsolute(location) || relative(baseDir, file).startsWith('..')) {
+        throw new MoparError(`${where}: tensor '${t.name}' points outside the model's folder for its data ('${location}')`);
+      }
       if (!existsSync(file)) {
         throw new MoparError(`${where}: external data file '${location}' of tensor '${t.name}' not found next to the model`);
       }
@@ -122,6 +126,9 @@ function resolveExternalData(proto: ModelProto, baseDir: string, where: string):
       if (fd === undefined) { fd = openSync(file, 'r'); fds.set(file, fd); }
       const offset = Number(info.offset ?? 0);
       const length = info.length !== undefined ? Number(info.length) : statSync(file).size - offset;
+      if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
+        throw new MoparError(`${where}: external data of '${t.name}' has an invalid offset/length (${info.offset}, ${info.length}) in ${location}`);
+      }
       const buf = Buffer.allocUnsafe(length);
       const n = readSync(fd, buf, 0, length, offset);
       if (n !== length) {

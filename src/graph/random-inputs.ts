@@ -2,6 +2,7 @@
  * Valid random inputs for any model: floats in a range, token ids inside the vocabulary of the embedding they
  * index (found by following the input to the Gather it feeds), masks as ones.
  */
+import { MoparError } from '../core/errors.js';
 import { Rng } from '../core/random.js';
 import { numel, type DType } from './dtype.js';
 import type { Graph } from './ir.js';
@@ -48,6 +49,12 @@ export function randomTensor(dtype: DType, dims: number[], rng: Rng, intBound = 
       for (let i = 0; i < n; i++) a[i] = rng.uniform(-1, 1);
       return { dtype, dims, data: a };
     }
+    case 'float16': {
+      // onnxruntime-node takes float16 as raw bits (Uint16Array): k/1024 for |k| < 1024 is exact in half precision.
+      const a = new Uint16Array(n);
+      for (let i = 0; i < n; i++) a[i] = halfBits(rng.int(-1024, 1024));
+      return { dtype, dims, data: a };
+    }
     case 'int64': case 'uint64': {
       const a = dtype === 'int64' ? new BigInt64Array(n) : new BigUint64Array(n);
       for (let i = 0; i < n; i++) a[i] = BigInt(ones ? 1 : rng.int(0, intBound));
@@ -65,8 +72,16 @@ export function randomTensor(dtype: DType, dims: number[], rng: Rng, intBound = 
       return { dtype, dims, data: a };
     }
     default:
-      throw new Error(`cannot generate random ${dtype} inputs`);
+      throw new MoparError(`cannot generate random ${dtype} inputs (supported: float32/64/16, integers, bool)`);
   }
+}
+
+/** Bits of the float16 k/1024 (|k| < 1024, so always a normal number or zero). */
+function halfBits(k: number): number {
+  if (k === 0) return 0;
+  const a = Math.abs(k);
+  const e = 31 - Math.clz32(a);
+  return (k < 0 ? 0x8000 : 0) | ((e + 5) << 10) | ((a - (1 << e)) << (10 - e));
 }
 
 /** Random feeds for every graph input at the given concrete shapes; same seed, same values. */

@@ -41,15 +41,26 @@ export function configsFor(p: Platform, needMB: number, grid: readonly number[] 
     }
     if (vcpuOf(p.memory.maxMB) > lastV) add(p.memory.maxMB, vcpuOf(p.memory.maxMB));
   } else {
-    for (const g of grid) {
-      const v = snapVcpu(cpu, g);
-      if (v === undefined) continue;
+    for (const v of snappedGrid(p, cpu, grid)) {
       const m = memoryAt(p, cpu, v, need);
       if (m !== undefined) add(m, v);
     }
-    out.sort((a, b) => a.vcpu - b.vcpu || a.memoryMB - b.memoryMB);
   }
   return out;
+}
+
+const snapped = new WeakMap<readonly number[], WeakMap<Platform, number[]>>();
+
+/** The grid snapped to the platform's allowed vCPU settings, ascending and distinct (memoised). */
+function snappedGrid(p: Platform, cpu: IndependentCpu, grid: readonly number[]): number[] {
+  let byP = snapped.get(grid);
+  if (!byP) { byP = new WeakMap(); snapped.set(grid, byP); }
+  let vs = byP.get(p);
+  if (!vs) {
+    vs = [...new Set(grid.map((g) => snapVcpu(cpu, g)).filter((v): v is number => v !== undefined))].sort((a, b) => a - b);
+    byP.set(p, vs);
+  }
+  return vs;
 }
 
 function snapVcpu(cpu: IndependentCpu, v: number): number | undefined {
@@ -64,7 +75,8 @@ function snapVcpu(cpu: IndependentCpu, v: number): number | undefined {
 function memoryAt(p: Platform, cpu: IndependentCpu, v: number, need: number): number | undefined {
   let lo = need;
   let hi = p.memory.maxMB;
-  const rule = cpu.memoryRules?.filter((r) => r.fromVcpu <= v + 1e-9).at(-1);
+  let rule: { minMB: number; maxMB: number } | undefined;
+  for (const r of cpu.memoryRules ?? []) if (r.fromVcpu <= v + 1e-9) rule = r;
   if (cpu.memoryRules && !rule) return undefined;
   if (rule) { lo = Math.max(lo, rule.minMB); hi = Math.min(hi, rule.maxMB); }
   if (cpu.mbPerVcpu) { lo = Math.max(lo, cpu.mbPerVcpu.min * v); hi = Math.min(hi, cpu.mbPerVcpu.max * v); }

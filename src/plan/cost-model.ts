@@ -6,8 +6,8 @@
  * Memory per function = (runtime baseline + load factor × weights + peak live activations + in/out buffers)
  * × (1 + headroom). The load factor (how many copies of the weights exist at the peak, e.g. the model bytes and
  * the session's own copy) is calibrated from the profile's measured peak RSS of the whole model.
- * The first invocation and the final response are the same for every plan and are left out; every cut adds one
- * hand-off. A skip tensor crossing several cuts is counted at each (conservative).
+ * Every function pays the handler's per-invocation time (platform.hop.invokeMs); the transfer of the model's
+ * input and output is the same for every plan and is left out; every cut adds one hand-off. A skip tensor crossing several cuts is counted at each (conservative).
  */
 import type { Profile } from '../profile/types.js';
 import type { Platform } from './platforms.js';
@@ -18,6 +18,8 @@ import type { Unit } from './units.js';
 import type { SplitKind } from '../graph/split/types.js';
 
 export const HEADROOM = 0.1;
+/** Parallel degrees tried for a horizontal split (5 and 7 add little over their neighbours). */
+export const PARTS = [2, 3, 4, 6, 8];
 const MB = 1024 * 1024;
 
 export interface ModelOptions {
@@ -103,7 +105,8 @@ export function segmentOptions(ctx: CostContext, a: number, b: number, opts: Mod
   const variants: Array<{ k: number; kind?: SplitKind; overhead: number; inverse: boolean }> = [{ k: 1, overhead: 0, inverse: false }];
   if (opts.horizontal) {
     for (const s of commonOf(ctx.units, a, b)) {
-      for (let k = 2; k <= Math.min(s.maxParts, p.limits.maxParallel); k++) {
+      for (const k of PARTS) {
+        if (k > s.maxParts || k > p.limits.maxParallel) break;
         variants.push({ k, kind: s.kind, overhead: s.overheadAt2 * (k - 1), inverse: s.weightsFractionPerPart === 'inverse' });
       }
     }
@@ -132,13 +135,13 @@ export function segmentOptions(ctx: CostContext, a: number, b: number, opts: Mod
       // Configurations come by rising CPU: one that is not faster than the last only costs more.
       if (ms >= prevMs - 1e-9) continue;
       prevMs = ms;
-      const billed = ms + (hand?.consumerBilledMs ?? 0);
+      const billed = ms + p.hop.invokeMs + (hand?.consumerBilledMs ?? 0);
       if (billed > p.limits.timeoutMs) continue;
       const partUSD = invocationUSD(p, c, billed);
       const producerUSD = hand && hand.producerBilledMs > 0
         ? hand.producerBilledMs / 1000 * (c.memoryMB / 1024 * p.price.perGBSecond + c.vcpu * p.price.perVcpuSecond) : 0;
       out.push({
-        latencyMs: (hand?.latencyMs ?? 0) + ms,
+        latencyMs: (hand?.latencyMs ?? 0) + ms + p.hop.invokeMs,
         costUSD: v.k * partUSD + producerUSD + (hand?.usd ?? 0),
         parts: v.k, kind: v.kind, config: c, computeMs: ms, billedMs: billed, needMB: need, partUSD,
         handIn: hand,

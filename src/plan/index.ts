@@ -1,8 +1,9 @@
 /**
  * plan: choose the functions a model becomes. `planPartition(profile, {platform, strategy, sloMs})` → Plan.
  * Objective for every strategy: minimum cost per request subject to end-to-end latency ≤ SLO, under one cost
- * model (cost-model.ts) and one platform record (platforms.ts). Default SLO: the unsplit model's measured p50
- * scaled by the profile's CPU-scaling curve to 1 vCPU.
+ * model (cost-model.ts) and one platform record (platforms.ts). Default SLO: the unsplit function's predicted
+ * latency at 1 vCPU — the model's measured p50 scaled by the profile's CPU-scaling curve to 1 vCPU, plus the
+ * handler's per-invocation time.
  */
 import { performance } from 'node:perf_hooks';
 import { MoparError } from '../core/errors.js';
@@ -41,7 +42,7 @@ export function planPartition(profile: Profile, opts: PlanOptions): Plan {
   const ctx = makeContext(profile, platform, unitsOf(profile.layers, layerMs));
   let layerCtx: CostContext | undefined;
   const total = layerMs.reduce((a, b) => a + b, 0);
-  const sloMs = opts.sloMs ?? computeMs(ctx, total, 1);
+  const sloMs = opts.sloMs ?? computeMs(ctx, total, 1) + platform.hop.invokeMs;
   const env: StrategyEnv = {
     ctx,
     layerCtx: () => (layerCtx ??= ctx.units.length === profile.layers.length ? ctx

@@ -50,8 +50,11 @@ export interface Platform {
     /** Most parallel sub-slices the planner will fan out to in one group. */
     maxParallel: number;
   };
-  /** One function-to-function hand-off through the platform (warm), excluding the bytes. */
-  hop: { overheadMs: number; bandwidthMBps: number };
+  /**
+   * One function-to-function hand-off through the platform (warm), excluding the bytes; and the handler's own
+   * time per invocation (decode the request, call the session, encode the reply), billed and on the path.
+   */
+  hop: { overheadMs: number; bandwidthMBps: number; invokeMs: number };
   /** Functions may be co-located and hand tensors over through shared memory. */
   shm: { available: boolean; overheadMs: number; bandwidthMBps: number };
   /** Staging big tensors: one PUT by the producer, one GET per consumer. */
@@ -74,7 +77,7 @@ export const PLATFORMS: readonly Platform[] = [
       payloadMB: 6, payloadInflation: 4 / 3, packageMB: 10240, runtimePackageMB: 120, timeoutMs: 900_000,
       maxParallel: 8,
     },
-    hop: { overheadMs: 15, bandwidthMBps: 60 },
+    hop: { overheadMs: 15, bandwidthMBps: 60, invokeMs: 2 },
     shm: { available: false, overheadMs: 0, bandwidthMBps: 0 },
     objectStore: AWS_S3,
     notes: {
@@ -86,6 +89,7 @@ export const PLATFORMS: readonly Platform[] = [
       'limits.timeoutMs': 'same page: 900 s (as of 2024-06)',
       'limits.maxParallel': 'our choice: fan-out beyond 8 parts rarely pays the per-hop overhead',
       'hop': 'our estimate of a warm synchronous Invoke through a gateway (15 ms) and payload throughput (60 MB/s), as of 2024-06; measure with `mopar bench` and adjust',
+      'hop.invokeMs': 'our estimate of the handler overhead per invocation (request decode, session call, reply encode) on every platform, as of 2024-06',
       'objectStore': S3_NOTE,
     },
   },
@@ -110,7 +114,7 @@ export const PLATFORMS: readonly Platform[] = [
       payloadMB: 32, payloadInflation: 1, packageMB: 10240, runtimePackageMB: 120, timeoutMs: 3_600_000,
       maxParallel: 8,
     },
-    hop: { overheadMs: 10, bandwidthMBps: 100 },
+    hop: { overheadMs: 10, bandwidthMBps: 100, invokeMs: 2 },
     shm: { available: false, overheadMs: 0, bandwidthMBps: 0 },
     objectStore: { putUSD: 0.005 / 1000, getUSD: 0.0004 / 1000, latencyMs: 30, bandwidthMBps: 90 },
     notes: {
@@ -134,7 +138,7 @@ export const PLATFORMS: readonly Platform[] = [
       payloadMB: 32, payloadInflation: 1, packageMB: 10240, runtimePackageMB: 120, timeoutMs: 86_400_000,
       maxParallel: 8,
     },
-    hop: { overheadMs: 12, bandwidthMBps: 80 },
+    hop: { overheadMs: 12, bandwidthMBps: 80, invokeMs: 2 },
     shm: { available: false, overheadMs: 0, bandwidthMBps: 0 },
     objectStore: { putUSD: 0.01 / 10000, getUSD: 0.01 / 10000, latencyMs: 30, bandwidthMBps: 80 },
     notes: {
@@ -158,7 +162,7 @@ export const PLATFORMS: readonly Platform[] = [
       payloadMB: null, payloadInflation: 1, packageMB: 10240, runtimePackageMB: 120, timeoutMs: 300_000,
       maxParallel: 4,
     },
-    hop: { overheadMs: 3, bandwidthMBps: 300 },
+    hop: { overheadMs: 3, bandwidthMBps: 300, invokeMs: 2 },
     shm: { available: true, overheadMs: 0.5, bandwidthMBps: 2000 },
     objectStore: { putUSD: 0, getUSD: 0, latencyMs: 5, bandwidthMBps: 300 },
     notes: {

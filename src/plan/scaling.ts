@@ -3,7 +3,9 @@
  * were measured at `profile.threads` dedicated cores; a function with v vCPU runs them curve(v)/curve(ref) times
  * as long. Between measured points we interpolate log-log (power law); below the lowest point time grows as 1/v
  * (a CPU quota gives proportionally fewer cycles); above the highest point we assume no further speed-up (we
- * never extrapolate a gain we did not measure).
+ * never extrapolate a gain we did not measure). A share below 1 vCPU is never modelled faster than
+ * (time at 1 vCPU) / share: under sustained load a quota binds on average, even where a single sub-millisecond
+ * run fits in one CFS period and measures unthrottled.
  */
 import type { CpuScalingPoint } from '../profile/types.js';
 
@@ -23,21 +25,26 @@ export function scalingCurve(points: readonly CpuScalingPoint[], refVcpu: number
   }
   if (byV.size === 0 && refMs > 0) byV.set(refVcpu, refMs);
   const pts = [...byV.entries()].sort((a, b) => a[0] - b[0]).map(([vcpu, ms]) => ({ vcpu, ms }));
-  // Monotone: more CPU is never modelled as slower (measurement noise can say otherwise).
+  // A quota below one core cannot beat the one-core time scaled by the share.
+  const one = interpolate(pts, 1);
+  for (const p of pts) if (p.vcpu < 1) p.ms = Math.max(p.ms, one / p.vcpu);
+  // More CPU is never modelled as slower: a function can always run fewer threads than it has cores.
   for (let i = 1; i < pts.length; i++) pts[i]!.ms = Math.min(pts[i]!.ms, pts[i - 1]!.ms);
-  const at = (v: number): number => {
-    if (pts.length === 0) return 1;
-    const first = pts[0]!;
-    const last = pts[pts.length - 1]!;
-    if (v <= first.vcpu) return first.ms * (first.vcpu / v);
-    if (v >= last.vcpu) return last.ms;
-    let i = 1;
-    while (pts[i]!.vcpu < v) i++;
-    const a = pts[i - 1]!;
-    const b = pts[i]!;
-    const t = Math.log(v / a.vcpu) / Math.log(b.vcpu / a.vcpu);
-    return Math.exp(Math.log(a.ms) + t * (Math.log(b.ms) - Math.log(a.ms)));
-  };
+  const at = (v: number): number => interpolate(pts, v);
   const ref = at(refVcpu);
   return { points: pts, factor: (v: number) => at(v) / ref };
+}
+
+function interpolate(pts: ReadonlyArray<{ vcpu: number; ms: number }>, v: number): number {
+  if (pts.length === 0) return 1;
+  const first = pts[0]!;
+  const last = pts[pts.length - 1]!;
+  if (v <= first.vcpu) return first.ms * (first.vcpu / v);
+  if (v >= last.vcpu) return last.ms;
+  let i = 1;
+  while (pts[i]!.vcpu < v) i++;
+  const a = pts[i - 1]!;
+  const b = pts[i]!;
+  const t = Math.log(v / a.vcpu) / Math.log(b.vcpu / a.vcpu);
+  return Math.exp(Math.log(a.ms) + t * (Math.log(b.ms) - Math.log(a.ms)));
 }

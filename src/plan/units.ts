@@ -1,13 +1,13 @@
 /**
  * Units: the atoms the planner cuts between — the profile's layers, or, for very deep models, runs of layers
- * merged so that the DP stays within its time budget (≤ MAX_UNITS cut candidates; in each of MAX_UNITS windows
+ * merged so that planning stays well under a second (≤ MAX_UNITS cut candidates; in each of MAX_UNITS windows
  * of equal time we keep the cut point that moves the fewest bytes).
  */
 import { MoparError } from '../core/errors.js';
 import type { SplitOption } from '../graph/split/types.js';
 import type { LayerProfile, Profile } from '../profile/types.js';
 
-export const MAX_UNITS = 128;
+export const MAX_UNITS = 96;
 
 export interface Unit {
   /** Inclusive range of profile layers. */

@@ -57,16 +57,24 @@ export interface LatencyOptions {
   warmup: number;
 }
 
-/** Runs a session `warmup + runs` times and returns the p50 of the timed runs (ms). */
-export async function endToEndMs(session: ort.InferenceSession, feeds: Feeds, opts: Omit<LatencyOptions, 'threads'>): Promise<{ p50: number; samples: number[] }> {
+/**
+ * Runs a session `warmup + runs` times; p50 of wall time of the timed runs (ms), and p50 of this process's CPU
+ * time per run (user + system, all threads) — on a machine shared with other work the CPU time is what one
+ * uncontended core would take, the wall time includes waiting for a core.
+ */
+export async function endToEndMs(session: ort.InferenceSession, feeds: Feeds, opts: Omit<LatencyOptions, 'threads'>): Promise<{ p50: number; samples: number[]; cpuP50: number }> {
   for (let i = 0; i < opts.warmup; i++) await runSession(session, feeds);
   const samples: number[] = [];
+  const cpu: number[] = [];
   for (let i = 0; i < opts.runs; i++) {
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     await runSession(session, feeds);
     samples.push(performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / 1000);
   }
-  return { p50: median(samples), samples };
+  return { p50: median(samples), samples, cpuP50: median(cpu) };
 }
 
 /** Profiles `model` with onnxruntime's profiler; returns per-kernel runs after the warm-up ones. */

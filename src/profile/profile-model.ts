@@ -59,8 +59,11 @@ export async function profileModel(modelPath: string, opts: ProfileOptions = {})
   progress(`end-to-end latency (${runs} runs, ${threads} thread${threads > 1 ? 's' : ''})`);
   const session = await openSession(loaded.path, { threads });
   let measuredMs: number;
+  let measuredCpuMs: number;
   try {
-    measuredMs = (await endToEndMs(session, feeds, { runs, warmup })).p50;
+    const e2e = await endToEndMs(session, feeds, { runs, warmup });
+    measuredMs = e2e.p50;
+    measuredCpuMs = e2e.cpuP50;
   } finally {
     await session.release();
   }
@@ -112,6 +115,7 @@ export async function profileModel(modelPath: string, opts: ProfileOptions = {})
     threads,
     runs,
     measuredMs,
+    measuredCpuMs,
     peakRssMB: rss?.peakMB ?? predictedPeakRssMB,
     nodes,
     opShare,
@@ -122,6 +126,7 @@ export async function profileModel(modelPath: string, opts: ProfileOptions = {})
       timelineMB: mem.nodes.map((m) => m.liveBytesAfter / MB),
       peakActivationMB,
       fluctuation: mem.fluctuation,
+      layerFluctuation: fluctuationOf(layers.map((l) => l.paramMB + l.peakActivationMB)),
       baselineRssMB,
       predictedPeakRssMB,
       measuredPeakRssMB: rss?.peakMB ?? 0,
@@ -161,4 +166,9 @@ function buildLayers(g: Graph, nodes: NodeProfile[], mem: MemoryTimeline, cross:
       splits: analyzeSplits(g, names),
     };
   });
+}
+
+function fluctuationOf(xs: number[]): number {
+  const max = Math.max(0, ...xs);
+  return max > 0 ? (max - Math.min(...xs)) / max : 0;
 }

@@ -14,9 +14,11 @@ export function renderProfile(p: Profile, width = 64): string {
   const m = p.memory;
   const lines: string[] = [];
   lines.push(`${p.model}  (${p.nodes.length} nodes, ${p.layers.length} layers, ${p.threads} thread${p.threads > 1 ? 's' : ''}, ${p.runs} runs)`);
-  lines.push(`  latency     ${p.measuredMs.toFixed(2)} ms end-to-end p50 (optimised session); per-node: ${p.attribution}` +
+  lines.push(`  latency     ${p.measuredMs.toFixed(2)} ms end-to-end p50 (optimised session)` +
+    (p.measuredCpuMs !== undefined ? `, CPU ${p.measuredCpuMs.toFixed(2)} ms/run` : '') + `; per-node: ${p.attribution}` +
     (p.attributionScale !== undefined ? `, scale ${p.attributionScale.toFixed(3)}` : ''));
-  lines.push(`  memory      weights ${mb(m.weightsMB)}, peak activations ${mb(m.peakActivationMB)}, fluctuation ${pct(m.fluctuation)}`);
+  lines.push(`  memory      weights ${mb(m.weightsMB)}, peak activations ${mb(m.peakActivationMB)}, fluctuation ${pct(m.fluctuation)}` +
+    (m.layerFluctuation !== undefined ? ` (per layer ${pct(m.layerFluctuation)})` : ''));
   lines.push(`  peak RSS    predicted ${mb(m.predictedPeakRssMB)}` +
     (m.rssMeasured === false ? ' (not measured)' : `, measured ${mb(m.measuredPeakRssMB)} (${signed(m.predictedPeakRssMB / m.measuredPeakRssMB - 1)}), baseline ${mb(m.baselineRssMB)}`));
   lines.push(`  RD ops      ${p.rdOps.map((o) => `${o} ${pct(p.opShare[o] ?? 0)}`).join(', ') || '(none)'}`);

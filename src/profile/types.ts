@@ -55,6 +55,11 @@ export interface MemoryProfile {
   peakActivationMB: number;
   /** (max − min) / max of (weights + live activations) over the run, as the MOPAR paper reports it. */
   fluctuation: number;
+  /**
+   * (max − min) / max over layers of what each layer alone needs (its weights + its peak activations): the
+   * footprint a per-layer function would see, which varies far more than the whole-model timeline.
+   */
+  layerFluctuation?: number;
   /** RSS of Node + onnxruntime with no model loaded, MB. */
   baselineRssMB: number;
   /** Our model of peak RSS for a process that loads and runs the whole model. */
@@ -81,6 +86,11 @@ export interface Profile {
   runs: number;
   /** End-to-end latency of the optimised session (p50, ms) at `threads`. */
   measuredMs: number;
+  /**
+   * CPU time per run of the same session (p50, ms, all threads): equals measuredMs × threads on an idle machine
+   * with full parallelism; on a busy shared machine it is the better estimate of uncontended latency at 1 thread.
+   */
+  measuredCpuMs?: number;
   /** Same as memory.measuredPeakRssMB (contract field). */
   peakRssMB: number;
   nodes: NodeProfile[];

@@ -2,12 +2,25 @@
  * Entry point of a function-host process: loads one slice once via the shared function core, then serves
  * invocations from its parent over Node IPC. The parent (`FunctionInstance`) owns spawning, limits and cleanup.
  */
+import { readFileSync } from 'node:fs';
 import { createFunctionCore } from './function-core.js';
-import { CodecChooser, copyBytes, decodeTensor, encodeTensor, type WireTensor } from './wire.js';
+import { BufferPool, CodecChooser, copyBytes, decodeTensor, encodeTensor, type WireTensor } from './wire.js';
 import type { HostConfig, HostMessage, InvokeMessage } from './host-protocol.js';
 import type { Feeds } from '../graph/runner.js';
 
 const send = (m: HostMessage) => process.send!(m);
+
+/**
+ * Peak RSS of this process (MB): VmHWM, not getrusage's ru_maxrss — Linux carries ru_maxrss over from the
+ * parent across fork+exec, so a host started by a big gateway would report the gateway's peak.
+ */
+function peakRssMB(): number {
+  try {
+    const m = /VmHWM:\s*(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (m) return Number(m[1]) / 1024;
+  } catch { /* not Linux */ }
+  return process.resourceUsage().maxRSS / 1024;
+}
 const MB = 2 ** 20;
 
 async function main(): Promise<void> {
@@ -19,21 +32,25 @@ async function main(): Promise<void> {
       inputs: cfg.inputs,
       outputs: cfg.outputs,
       memArena: cfg.memArena,
-      config: cfg.prepacking ? undefined : { 'session.disable_prepacking': '1' },
+      optimization: cfg.optimization,
+      config: { ...(cfg.prepacking ? {} : { 'session.disable_prepacking': '1' }), ...cfg.config },
     });
   } catch (err) {
     send({ type: 'fatal', message: (err as Error).message });
     process.exit(3);
   }
   const chooser = new CodecChooser(cfg.linkMBps);
-  const usage = () => ({ rssMB: process.memoryUsage.rss() / MB, peakRssMB: process.resourceUsage().maxRSS / 1024 });
+  const buffers = new BufferPool();
+  const usage = () => ({ rssMB: process.memoryUsage.rss() / MB, peakRssMB: peakRssMB() });
   send({ type: 'ready', loadMs: core.loadMs, ...usage() });
   process.on('message', (m: InvokeMessage) => {
     void (async () => {
+      const mine: Uint8Array[] = [];
+      const alloc = (n: number) => { const b = buffers.take(n); mine.push(b); return b; };
       try {
         const t0 = performance.now();
         const feeds: Feeds = {};
-        for (const [k, w] of Object.entries(m.feeds)) feeds[k] = decodeTensor(w);
+        for (const [k, w] of Object.entries(m.feeds)) feeds[k] = decodeTensor(w, alloc);
         const t1 = performance.now();
         const out = await core.invoke(feeds);
         const t2 = performance.now();
@@ -51,6 +68,8 @@ async function main(): Promise<void> {
         send({ type: 'result', id: m.id, outputs, stats: { hostMs: performance.now() - t0, runMs: t2 - t1, decodeMs: t1 - t0, encode, ...usage() } });
       } catch (err) {
         send({ type: 'error', id: m.id, message: (err as Error).message });
+      } finally {
+        buffers.give(mine);
       }
     })();
   });

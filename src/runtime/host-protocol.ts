@@ -12,6 +12,10 @@ export interface HostConfig {
   memArena: boolean;
   /** onnxruntime's weight pre-packing (off by default: it keeps a second, packed copy of GEMM weights). */
   prepacking: boolean;
+  /** onnxruntime graph optimisation level ('all' adds layout-transformed copies of conv weights at load). */
+  optimization?: 'disabled' | 'basic' | 'extended' | 'all';
+  /** Extra onnxruntime session config entries. */
+  config?: Record<string, string>;
   /** Milliseconds the link between functions moves per MB, for the compressed-edge codec choice. */
   linkMBps: number;
 }

@@ -14,6 +14,7 @@ import { removeSegment, segmentPath } from './segments.js';
 import { CodecChooser, copyBytes, decodeTensor, encodeTensor, supportedDtype, type OutputPlan, type Transport, type WireTensor } from './wire.js';
 import type { InvocationStats } from './host-protocol.js';
 import { billing, type Billing } from './accounting.js';
+import { leanModelPath } from './lean-load.js';
 
 export interface TensorMeta { name: string; dtype: DType; shape: (number | string)[] }
 
@@ -23,13 +24,19 @@ export interface RuntimeOptions {
   enforceLimits: boolean;
   memArena: boolean;
   prepacking: boolean;
+  optimization?: 'disabled' | 'basic' | 'extended' | 'all';
+  /** Load big function files through a cached external-data rewrite (memory-mapped weights). */
+  externalData: boolean;
+  sessionConfig?: Record<string, string>;
   /** Override every edge's transport (benchmarks, comparisons). */
   transport?: Transport;
   linkMBps: number;
 }
 
 export const DEFAULT_RUNTIME: RuntimeOptions = {
-  pool: DEFAULT_POOL, enforceLimits: true, memArena: false, prepacking: false, linkMBps: 100,
+  pool: DEFAULT_POOL, enforceLimits: true, memArena: false, prepacking: false, linkMBps: 100, externalData: true,
+  // 'all' adds NCHWc-reordered copies of conv weights at load (ResNet-50: +120 MB peak); see bench/runtime-memory.ts.
+  optimization: 'extended',
 };
 
 /** Per-invocation record of one function. */
@@ -101,8 +108,9 @@ export class ServedModel {
       // A plain ONNX file has no planned size: give it room for its weights plus the runtime (not enforced as tight).
       const memoryMB = f.memoryMB || 0;
       this.pools.set(f.name, new FunctionPool(f.name, {
-        name: f.name, file: join(dir, f.file), inputs: f.inputs, outputs: f.outputs, threads: f.threads || 1,
+        name: f.name, file: opts.externalData ? leanModelPath(join(dir, f.file)) : join(dir, f.file), inputs: f.inputs, outputs: f.outputs, threads: f.threads || 1,
         memArena: opts.memArena, prepacking: opts.prepacking, linkMBps: opts.linkMBps,
+        optimization: opts.optimization, config: opts.sessionConfig,
       }, { enforce: opts.enforceLimits && memoryMB > 0, vcpu: f.vcpu || 1, memoryMB }, opts.pool, events));
     }
   }

@@ -2,7 +2,7 @@
  * Tensors on the wire between the gateway and function hosts: inline bytes, losslessly compressed bytes
  * (byte-shuffled + a zlib codec chosen per edge), or a shared-memory segment passed by name.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, writeFileSync } from 'node:fs';
 import { brotliCompressSync, brotliDecompressSync, constants as zc, deflateRawSync, inflateRawSync } from 'node:zlib';
 import { MoparError } from '../core/errors.js';
 import { dtypeBytes, numel, type DType } from '../graph/dtype.js';
@@ -142,18 +142,51 @@ export function encodeTensor(name: string, t: PlainTensor, plan: OutputPlan, cho
   return { wire, stats: { codec, rawBytes: raw.byteLength, wireBytes, encodeMs: performance.now() - t0 } };
 }
 
-export function decodeTensor(w: WireTensor): PlainTensor {
+/**
+ * `alloc` lets a host read segments into buffers it reuses across invocations: a fresh buffer per read costs
+ * as much in page faults as the copy itself.
+ */
+export function decodeTensor(w: WireTensor, alloc: (bytes: number) => Uint8Array = (n) => new Uint8Array(n)): PlainTensor {
   if (w.enc === 'raw') return tensorFromBytes(w.dtype, w.dims, w.data);
-  if (w.enc === 'shm') {
-    let b: Buffer;
-    try {
-      b = readFileSync(w.path);
-    } catch (err) {
-      throw new MoparError(`shared-memory segment ${w.path} is gone: ${(err as Error).message}`);
-    }
-    return tensorFromBytes(w.dtype, w.dims, b);
-  }
+  if (w.enc === 'shm') return tensorFromBytes(w.dtype, w.dims, readSegment(w.path, alloc));
   return tensorFromBytes(w.dtype, w.dims, unshuffle(decompress(w.codec, w.data), w.shuffle));
+}
+
+function readSegment(path: string, alloc: (bytes: number) => Uint8Array): Uint8Array {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (err) {
+    throw new MoparError(`shared-memory segment ${path} is gone: ${(err as Error).message}`);
+  }
+  try {
+    const size = fstatSync(fd).size;
+    const buf = alloc(size);
+    let off = 0;
+    while (off < size) {
+      const n = readSync(fd, buf, off, size - off, off);
+      if (n === 0) throw new MoparError(`shared-memory segment ${path} is shorter than its ${size} bytes`);
+      off += n;
+    }
+    return buf;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Reusable receive buffers by size: each invocation takes its own and gives them back when it finished. */
+export class BufferPool {
+  private readonly free = new Map<number, Uint8Array[]>();
+  take(bytes: number): Uint8Array {
+    return this.free.get(bytes)?.pop() ?? new Uint8Array(bytes);
+  }
+  give(bufs: Uint8Array[]): void {
+    for (const b of bufs) {
+      const list = this.free.get(b.byteLength) ?? [];
+      if (list.length < 2) list.push(b); // bounded: a host keeps at most two spare buffers per size
+      this.free.set(b.byteLength, list);
+    }
+  }
 }
 
 /** Size of a wire tensor's payload (what crossed the channel). */

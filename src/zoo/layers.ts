@@ -144,6 +144,10 @@ export interface AttentionOpts {
 
 /** Multi-head self-attention over x: [1, N, D] with separate Q, K, V projections. */
 export function attention(n: Net, x: T, heads: number, o: AttentionOpts = {}): T {
+  return n.scope('attn', () => attentionBody(n, x, heads, o));
+}
+
+function attentionBody(n: Net, x: T, heads: number, o: AttentionOpts): T {
   const [b, seq, d] = x.shape as [number, number, number];
   const dh = d / heads;
   const split = (t: T, perm: number[]) => transpose(n, reshape(n, t, [b, seq, heads, dh]), perm);
@@ -162,12 +166,14 @@ export function attention(n: Net, x: T, heads: number, o: AttentionOpts = {}): T
 /** Two-layer MLP of a transformer block. */
 export function mlp(n: Net, x: T, hidden: number, a: Act = 'gelu', outScale = 1): T {
   const d = x.shape[x.shape.length - 1]!;
-  return linear(n, linear(n, x, hidden, { act: a }), d, { scale: outScale });
+  return n.scope('mlp', () => linear(n, linear(n, x, hidden, { act: a }), d, { scale: outScale }));
 }
 
 /** Squeeze-and-excitation (EfficientNet): channel gates from globally pooled features. */
 export function squeezeExcite(n: Net, x: T, squeeze: number, inner: Act = 'silu'): T {
-  const s = globalAvgPool(n, x);
-  const g = conv(n, conv(n, s, squeeze, 1, { act: inner }), x.shape[1]!, 1, { act: 'sigmoid' });
-  return n.op('Mul', [x, g], x.shape);
+  return n.scope('se', () => {
+    const s = globalAvgPool(n, x);
+    const g = conv(n, conv(n, s, squeeze, 1, { act: inner }), x.shape[1]!, 1, { act: 'sigmoid' });
+    return n.op('Mul', [x, g], x.shape);
+  });
 }

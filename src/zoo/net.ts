@@ -18,9 +18,20 @@ export class Net {
   readonly gb: GraphBuilder;
   readonly weights: LazyWeight[] = [];
   private readonly consts = new Map<string, T>();
+  private readonly scopes: string[] = [];
 
   constructor(readonly name: string) {
     this.gb = new GraphBuilder(name);
+  }
+
+  /** Runs `fn` with node and weight names prefixed by `name` (e.g. `layer2.0.Conv`), as exporters name them. */
+  scope<R>(name: string, fn: () => R): R {
+    this.scopes.push(name);
+    try { return fn(); } finally { this.scopes.pop(); }
+  }
+
+  private scoped(hint: string): string {
+    return this.scopes.length ? `${this.scopes.join('.')}.${hint}` : hint;
   }
 
   input(name: string, dtype: DType, shape: number[]): T {
@@ -41,7 +52,7 @@ export class Net {
 
   /** A float32 weight with uniform values of the given std around `mean`, generated later. */
   weight(hint: string, dims: number[], std: number, mean = 0): T {
-    const name = this.gb.fresh(hint);
+    const name = this.gb.fresh(this.scoped(hint));
     this.gb.initializers.push(create(TensorProtoSchema, {
       name, dataType: dtypeCode('float32'), dims: dims.map(BigInt),
     }));
@@ -73,7 +84,7 @@ export class Net {
   op(opType: string, inputs: (T | string)[], shape: number[], attrs: Record<string, AttrValue | undefined> = {},
     opts: { dtype?: DType; name?: string } = {}): T {
     const ins = inputs.map((x) => (typeof x === 'string' ? x : x.name));
-    const name = this.gb.node(opType, ins, attrs, { name: opts.name });
+    const name = this.gb.node(opType, ins, attrs, { name: this.scoped(opts.name ?? opType) });
     const first = inputs.find((x): x is T => typeof x !== 'string');
     return { name, shape, dtype: opts.dtype ?? first?.dtype ?? 'float32' };
   }

@@ -6,6 +6,7 @@
  * with each initializer's raw_data generated chunk by chunk. Peak memory is the graph structure plus one chunk.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
+import { MoparError, errorMessage } from '../core/errors.js';
 import { create, toBinary, GraphProtoSchema, ModelProtoSchema, TensorProtoSchema, type ModelProto } from '../graph/onnx.js';
 import { chunks, numelOf, type LazyWeight } from './weights.js';
 
@@ -38,9 +39,17 @@ export function streamModel(model: ModelProto, lazy: readonly LazyWeight[], seed
   let graphLen = structure.length;
   for (const p of pieces) { const n = tensorLen(p); graphLen += 1 + varint(n).length + n; }
 
-  const fd = openSync(file, 'w');
+  let fd: number;
+  try {
+    fd = openSync(file, 'w');
+  } catch (err) {
+    throw new MoparError(`cannot write ${file}: ${errorMessage(err)}`);
+  }
   let written = 0;
-  const put = (b: Uint8Array) => { writeSync(fd, b); written += b.length; };
+  const put = (b: Uint8Array) => {
+    for (let off = 0; off < b.length;) off += writeSync(fd, b, off, b.length - off);
+    written += b.length;
+  };
   try {
     put(head);
     put(Uint8Array.of(MODEL_GRAPH)); put(varint(graphLen)); put(structure);

@@ -30,13 +30,15 @@ before(() => {
   dangling.graph!.node[1]!.input[0] = 'nobody_makes_this';
   writeFileSync(join(dir, 'dangling.onnx'), encodeModel(dangling));
   saveModel(fixture('conv-chain').build(), join(dir, 'ok.onnx'));
+  saveModel(fixture('symbolic-seq').build(), join(dir, 'seq.onnx'));
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 function assertUsageError(r: CliResult, pattern: RegExp): void {
   assert.equal(r.code, 2, `exit code (stderr: ${r.stderr})`);
   assert.equal(r.stdout, '');
-  const lines = r.stderr.split('\n').filter((l) => l !== '');
+  // Progress lines ('[1/6] ...') may precede the error on stderr; the error itself is one line, and the last.
+  const lines = r.stderr.split('\n').filter((l) => l !== '' && !/^\[\d+\/\d+\] /.test(l));
   assert.equal(lines.length, 1, `exactly one stderr line, got:\n${r.stderr}`);
   assert.match(lines[0]!, /^mopar: error: /);
   assert.match(lines[0]!, pattern);
@@ -57,11 +59,14 @@ const cases: Array<[string, () => string[], RegExp]> = [
   ['an unknown flag', () => ['inspect', '--bogus', join(dir, 'ok.onnx')], /unknown option '--bogus'/],
   ['a missing argument', () => ['inspect'], /missing required argument 'model'/],
   ['an unknown verb', () => ['frobnicate'], /unknown command 'frobnicate'/],
+  // A verb that runs the model (profile) with a symbolic dim nobody fixed, and with a malformed --input.
+  ['an unresolved symbolic dim', () => ['profile', join(dir, 'seq.onnx')], /input 'input_ids' has symbolic dim 1 \('sequence'\); fix it with --input input_ids=1,N/],
+  ['a malformed --input', () => ['profile', join(dir, 'seq.onnx'), '--input', 'input_ids=1,x'], /--input input_ids: dims must be positive integers, got '1,x'/],
 ];
 
 describe('CLI error paths', { concurrency: 2 }, () => {
   for (const [what, args, pattern] of cases) {
-    it(`${what} → one line, exit 2`, async () => assertUsageError(await runCli(args()), pattern));
+    it(`${what} → one line, exit 2`, async () => assertUsageError(await runCli(args(), { MOPAR_CACHE_DIR: join(dir, 'cache') }), pattern));
   }
 
   it('--debug adds the stack trace (and only then)', async () => {

@@ -33,10 +33,7 @@ function functionDir(o: AslRunOptions, arnVar: string): { id: string; dir: strin
 function path(value: unknown, p: string): unknown {
   if (p === '$') return value;
   let cur: any = value; // eslint-disable-line @typescript-eslint/no-explicit-any
-  for (const part of p.slice(2).split(/\.|(?=\[)/)) {
-    const idx = /^\[(\d+)\]$/.exec(part);
-    cur = idx ? cur[Number(idx[1])] : cur[part];
-  }
+  for (const m of p.slice(1).matchAll(/\.([A-Za-z_]\w*)|\[(\d+)\]/g)) cur = m[1] !== undefined ? cur?.[m[1]] : cur?.[Number(m[2])];
   return cur;
 }
 

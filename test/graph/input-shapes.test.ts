@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MoparError } from '../../src/core/errors.js';
-import { buildGraph, openModel, parseInputFlags, resolveInputShapes, saveModel } from '../../src/graph/index.js';
+import { buildGraph, GraphBuilder, openModel, parseInputFlags, resolveInputShapes, saveModel } from '../../src/graph/index.js';
 import { fixture } from '../fixtures/graphs.js';
 
 const moparError = (re: RegExp) => (e: unknown) => e instanceof MoparError && e.exitCode === 2 && re.test(e.message);
@@ -42,6 +42,15 @@ describe('resolveInputShapes', () => {
     assert.throws(() => resolveInputShapes(g),
       moparError(/input 'input_ids' has symbolic dim 1 \('sequence'\); fix it with --input input_ids=1,N/));
   });
+  it('calls a dim with neither value nor name an unnamed dynamic dim', () => {
+    const b = new GraphBuilder('unnamed');
+    const x = b.input('x', 'float32', [1, 'n']);
+    const dim = b.inputs[0]!.type!.value.value as { shape: { dim: { value: { case: undefined } }[] } };
+    dim.shape.dim[1]!.value = { case: undefined };
+    b.output(b.node('Relu', [x]), 'float32');
+    assert.throws(() => resolveInputShapes(buildGraph(b.model(13))), moparError(/input 'x' has unnamed dynamic dim 1; fix it with --input x=1,N/));
+  });
+
   it('rejects overrides that contradict the model or name no input', () => {
     const g = buildGraph(fixture('paddle-style').build());
     assert.throws(() => resolveInputShapes(g, { x: [1, 4, 6, 6] }), moparError(/dim 1 is fixed to 3 by the model, not 4/));

@@ -1,7 +1,8 @@
 /** randomInputs: seeded, valid for any input spec; token ids stay inside the vocabulary of the Gather they feed. */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildGraph, idUpperBound, randomInputs, resolveInputShapes } from '../../src/graph/index.js';
+import { MoparError } from '../../src/core/errors.js';
+import { buildGraph, encodeModel, GraphBuilder, idUpperBound, openSession, randomInputs, resolveInputShapes, runSession } from '../../src/graph/index.js';
 import { EMBEDDING_VOCAB, fixture } from '../fixtures/graphs.js';
 
 describe('randomInputs', () => {
@@ -37,5 +38,26 @@ describe('randomInputs', () => {
     const xs = [...(a.x!.data as Float32Array)];
     assert.equal(xs.length, 12);
     assert.ok(xs.every((v) => v >= -1 && v < 1));
+  });
+
+  it('feeds float16 inputs that onnxruntime reads back as the intended values', async () => {
+    const b = new GraphBuilder('half');
+    const x = b.input('x', 'float16', [64]);
+    b.output(b.node('Cast', [x], { to: 1 }), 'float32', [64]);
+    const g = buildGraph(b.model(13));
+    const feeds = randomInputs(g, { x: [64] }, 2);
+    const session = await openSession(encodeModel(g.model));
+    const y = [...(Object.values(await runSession(session, feeds))[0]!.data as Float32Array)];
+    await session.release();
+    assert.ok(y.every((v) => v >= -1 && v < 1 && Number.isInteger(v * 1024)), `values k/1024 in [-1, 1): ${y.slice(0, 4)}`);
+    assert.ok(new Set(y).size > 16, 'spread over the range');
+  });
+
+  it('refuses input types it cannot generate with a MoparError', () => {
+    const b = new GraphBuilder('strings');
+    const x = b.input('s', 'string', [2]);
+    b.output(b.node('Identity', [x]), 'string', [2]);
+    const g = buildGraph(b.model(13));
+    assert.throws(() => randomInputs(g, { s: [2] }), (e: unknown) => e instanceof MoparError && /cannot generate random string inputs/.test(e.message));
   });
 });

@@ -1,7 +1,7 @@
 /** ONNX I/O: load → save → load is lossless, external data round-trips, and onnxruntime agrees bit for bit. */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, statSync, existsSync, writeFileSync, readFileSync, truncateSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync, existsSync, writeFileSync, readFileSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -85,6 +85,19 @@ describe('external data', () => {
       }
     });
   }
+
+  it('refuses external data outside the model folder', () => {
+    const inner = join(dir, 'inner');
+    mkdirSync(inner, { recursive: true });
+    const ext = join(inner, 'escape.onnx');
+    saveModel(fixture('conv-chain').build(), ext, { externalDataThreshold: 64 });
+    const model = decodeModel(readFileSync(ext));
+    forEachTensor(model.graph!, (t) => {
+      for (const e of t.externalData) if (e.key === 'location') e.value = '../escape.onnx.data';
+    });
+    saveModel(model, ext);
+    assert.throws(() => loadModel(ext), (e: unknown) => e instanceof MoparError && /points outside the model's folder/.test(e.message));
+  });
 
   it('names a missing or truncated side file', () => {
     const ext = join(dir, 'broken.onnx');

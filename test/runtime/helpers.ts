@@ -115,3 +115,12 @@ export function writeSlowModel(dir: string, n = 24): string {
   saveModel(b.model(17), path);
   return path;
 }
+
+/** Cuts a model's nodes into `k` consecutive chunks (a valid chain: nodes are in topological order). */
+export async function writeChunkedManifest(modelPath: string, outDir: string, k: number, transport: Transport | ((t: string) => Transport) = 'inline', extra: Partial<ManifestFunction> = {}): Promise<Manifest> {
+  const { graph } = await openModel(modelPath);
+  const names = graph.nodes.filter((n) => !n.isConstant).map((n) => n.name);
+  const size = Math.ceil(names.length / k);
+  const parts = Array.from({ length: k }, (_, i) => ({ name: `s${i}`, nodes: names.slice(i * size, (i + 1) * size) })).filter((p) => p.nodes.length);
+  return writeManifest(modelPath, outDir, parts, transport, extra);
+}

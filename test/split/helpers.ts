@@ -53,7 +53,7 @@ export function maxRel(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let peak = 0;
   for (let i = 0; i < b.length; i++) peak = Math.max(peak, Math.abs(b[i]!));
   let worst = 0;
-  for (let i = 0; i < b.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!) / Math.max(Math.abs(b[i]!), 1e-3 * peak, 1e-12));
+  for (let i = 0; i < b.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!) / Math.max(Math.abs(b[i]!), 1e-2 * peak, 1e-12));
   return worst;
 }
 

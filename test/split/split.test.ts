@@ -99,3 +99,23 @@ test('bad split requests give clear errors', async () => {
   assert.throws(() => splitRun(g, ['nope'], { kind: 'spatial', parts: 2 }), /no node named 'nope'/);
   assert.throws(() => splitRun(g, names(g), { kind: 'spatial', parts: 99 }), /only \d+ rows/);
 });
+
+test('sequence split runs through whole attention blocks (K and V recomputed per part, Reshape bands)', async () => {
+  const { fixture } = await import('../fixtures/graphs.js');
+  const { buildZooModel } = await import('../../src/zoo/index.js');
+  for (const [what, model] of [['fixture transformer-block', fixture('transformer-block').build()], ['tiny vit-b16', buildZooModel('vit-b16', { tiny: true })]] as const) {
+    const g0 = (await import('../../src/graph/index.js')).buildGraph(model);
+    const { resolveInputShapes } = await import('../../src/graph/index.js');
+    const g = await graphOf(model, resolveInputShapes(g0));
+    // The first block: from the first LayerNormalization to the Add after the attention.
+    const all = names(g);
+    const start = all.findIndex((n) => g.nodeByName.get(n)!.op === 'LayerNormalization');
+    const soft = all.findIndex((n) => g.nodeByName.get(n)!.op === 'Softmax');
+    const end = all.findIndex((n, i) => i > soft && g.nodeByName.get(n)!.op === 'Add' && g.nodeByName.get(n)!.inputs.some((x) => g.tensors.get(x)!.producer === all[start - 1] || g.tensors.get(x)!.kind === 'input'));
+    const run = all.slice(start, end > 0 ? end + 1 : soft + 6);
+    assert.ok(run.some((n) => g.nodeByName.get(n)!.op === 'Softmax'), `${what}: the run holds the attention`);
+    const r = await checkSplit(g, run, { kind: 'sequence', parts: 2 });
+    assert.ok(r.maxRelErr <= 1e-5, `${what}: rel=${r.maxRelErr}`);
+    assert.ok(r.overhead > 0, `${what}: K/V recomputation shows as overhead`);
+  }
+});

@@ -10,7 +10,7 @@ import { collect, intOption, numberOption, printJson } from '../options.js';
 
 interface PlanFlags {
   platform: string; sloMs?: number; strategy: string; profile?: string; input?: string[]; json?: boolean;
-  output?: string; runs: number; threads: number; allowSloMiss?: boolean;
+  output?: string; runs: number; threads: number; allowSloMiss?: boolean; cpuScaling: boolean; rss: boolean;
 }
 
 export function registerPlan(program: Command): void {
@@ -24,6 +24,8 @@ export function registerPlan(program: Command): void {
     .option('--input <name=dims>', 'fix an input shape, e.g. input_ids=1,128 (repeatable)', collect)
     .option('--runs <n>', 'timed profiling runs (without --profile)', intOption('--runs'), 5)
     .option('--threads <n>', 'intra-op threads for profiling (without --profile)', intOption('--threads'), 1)
+    .option('--no-cpu-scaling', 'skip profiling latency at other CPU shares (without --profile)')
+    .option('--no-rss', 'skip measuring peak RSS in a separate process (without --profile)')
     .option('--allow-slo-miss', "print the strategy's fastest plan when it cannot meet the SLO instead of failing")
     .option('--json', 'print the plan as one JSON document')
     .option('-o, --output <file>', 'save the plan as JSON (read by mopar build --plan)')
@@ -51,6 +53,7 @@ export function registerPlan(program: Command): void {
         const t0 = performance.now();
         profile = await profileModel(modelPath, {
           inputShapes: parseInputFlags(opts.input), runs: opts.runs, threads: opts.threads,
+          cpuScaling: opts.cpuScaling, measureRss: opts.rss,
           onProgress: (step, i, n) => log(`profile [${i}/${n}] ${step} (${((performance.now() - t0) / 1000).toFixed(1)} s)`),
         });
       }

@@ -15,8 +15,8 @@ export function registerZoo(program: Command): void {
     .action((opts: { json?: boolean }) => {
       const models = zooModels();
       if (opts.json) { printJson(models.map(({ name, category, params }) => ({ name, category, params }))); return; }
-      process.stdout.write(`${table(['name', 'category', 'params', 'inputs → outputs'],
-        models.map((m) => [m.name, m.category, `${(m.params / 1e6).toFixed(2)} M`, m.io]))}\n`);
+      process.stdout.write(`${table(['name', 'category', 'params', 'published'],
+        models.map((m) => [m.name, m.category, `${(m.params / 1e6).toFixed(2)} M`, `${(m.referenceParams / 1e6).toFixed(1)} M`]))}\n`);
     });
 
   zoo.command('build')

@@ -1,10 +1,8 @@
 /**
- * The self-contained runtime module copied into every generated function folder (bundled by `bundle.ts` into
+ * The self-contained runtime module copied into every generated slice folder (bundled by `bundle.ts` into
  * one CommonJS file; only onnxruntime-node, and the AWS SDK on Lambda, come from outside).
  */
-export { openfaasFunction, openfaasEntry, feedsHandler } from './openfaas.js';
+export { openfaasFunction } from './openfaas.js';
+export * from './gateway-entry.js';
 export { lambdaFunction } from './lambda.js';
-export { serveHandler } from './http-server.js';
-export { orchestrate, httpCaller } from './orchestrate.js';
 export { memoryStore, s3Store } from './object-store.js';
-export * from './wire.js';

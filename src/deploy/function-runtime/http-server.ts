@@ -4,7 +4,7 @@
  * builds, so both targets run the same handler code.
  */
 import { createServer, type Server } from 'node:http';
-import type { FaasContext, FaasHandler } from './openfaas.js';
+import type { FaasContext, FaasHandler } from './faas-handler.js';
 
 export function serveHandler(handler: FaasHandler, port = Number(process.env.PORT ?? 8080), host = '0.0.0.0'): Promise<Server> {
   const server = createServer((req, res) => {

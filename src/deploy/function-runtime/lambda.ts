@@ -37,11 +37,11 @@ export function lambdaFunction(dir: string, opts: LambdaOptions = {}) {
   const env = opts.env ?? process.env;
   let store = opts.store;
   const getStore = () => (store ??= s3Store());
-  const limit = Number(env.MOPAR_INLINE_LIMIT_BYTES ?? DEFAULT_INLINE_LIMIT);
-  const bucket = env.MOPAR_STAGING_BUCKET;
-  const prefix = env.MOPAR_STAGING_PREFIX ?? 'staging/';
 
   return async (event: unknown, context: LambdaContext = {}): Promise<WireMessage> => {
+    const limit = Number(env.MOPAR_INLINE_LIMIT_BYTES ?? DEFAULT_INLINE_LIMIT);
+    const bucket = env.MOPAR_STAGING_BUCKET;
+    const prefix = env.MOPAR_STAGING_PREFIX ?? 'staging/';
     const wire = mergeEvent(event);
     const feeds: Feeds = {};
     await Promise.all(host.config.inputs.map(async (name) => {

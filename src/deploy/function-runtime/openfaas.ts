@@ -1,48 +1,6 @@
-/**
- * The OpenFaaS `node20` (of-watchdog, HTTP mode) handler contract: `module.exports = async (event, context)`,
- * event = {body, headers, method, query, path}, context.status(n).headers({...}).succeed(value). With
- * RAW_BODY=true the template hands the body over as a Buffer, which keeps binary tensor messages intact.
- */
-import type { Feeds } from '../../graph/runner.js';
+/** A slice as a node20-contract handler (OpenFaaS function, Knative container). */
 import { loadHost } from './host.js';
-import { orchestrate, httpCaller } from './orchestrate.js';
-import type { PipelineConfig } from './config.js';
-import { BINARY_TYPE, WireError, decodeBody, encodeBinary, encodeJson } from './wire.js';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-
-export interface FaasEvent { body: unknown; headers: Record<string, string | string[] | undefined>; method?: string }
-export interface FaasContext {
-  status(code: number): FaasContext;
-  headers(h: Record<string, string>): FaasContext;
-  succeed(value: unknown): unknown;
-}
-export type FaasHandler = (event: FaasEvent, context: FaasContext) => Promise<unknown>;
-
-function header(e: FaasEvent, name: string): string {
-  const v = e.headers?.[name];
-  return (Array.isArray(v) ? v[0] : v) ?? '';
-}
-
-/** Wraps "feeds in → feeds out" as a node20-template handler; replies in the encoding the caller used. */
-export function feedsHandler(info: unknown, run: (feeds: Feeds) => Promise<Feeds>): FaasHandler {
-  return async (event, context) => {
-    if (event.method === 'GET') return context.status(200).headers({ 'content-type': 'application/json' }).succeed(info);
-    const ctype = header(event, 'content-type');
-    const binary = ctype.startsWith(BINARY_TYPE) || header(event, 'accept').startsWith(BINARY_TYPE);
-    try {
-      const out = await run(decodeBody(event.body, ctype));
-      return binary
-        ? context.status(200).headers({ 'content-type': BINARY_TYPE }).succeed(encodeBinary(out))
-        : context.status(200).headers({ 'content-type': 'application/json' }).succeed(encodeJson(out));
-    } catch (err) {
-      const status = err instanceof WireError ? err.status : 500;
-      const message = err instanceof Error ? err.message : String(err);
-      if (status >= 500) console.error(err);
-      return context.status(status).headers({ 'content-type': 'application/json' }).succeed({ error: message });
-    }
-  };
-}
+import { feedsHandler, type FaasHandler } from './faas-handler.js';
 
 /** A slice function: the handler of one generated function folder. */
 export function openfaasFunction(dir: string): FaasHandler {
@@ -51,10 +9,3 @@ export function openfaasFunction(dir: string): FaasHandler {
   return feedsHandler({ name, inputs, outputs }, (feeds) => host.invoke(feeds));
 }
 
-/** The entry function: chains the slices through the gateway URLs in its environment. */
-export function openfaasEntry(dir: string, env: Record<string, string | undefined> = process.env): FaasHandler {
-  const p = JSON.parse(readFileSync(join(dir, 'pipeline.json'), 'utf8')) as PipelineConfig;
-  const call = httpCaller(env);
-  return feedsHandler({ model: p.model, inputs: p.inputs, outputs: p.outputs, functions: p.functions.map((f) => f.name) },
-    (feeds) => orchestrate(p, feeds, call));
-}

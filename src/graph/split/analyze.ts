@@ -7,7 +7,7 @@ import { constantTensor } from './bands.js';
 import type { SplitKind, SplitOption } from './types.js';
 
 /** Above this much recomputation at k = 2 a split is not offered (it would mostly duplicate work). */
-const MAX_OVERHEAD = { channel: 0.25, spatial: 0.5, sequence: 0.25, heads: 0 } as const;
+const MAX_OVERHEAD = { channel: 0.25, spatial: 0.5, sequence: 0.5, heads: 0 } as const;
 const MAX_PARTS = 16;
 
 export function analyzeSplits(g: Graph, nodes: readonly string[]): SplitOption[] {

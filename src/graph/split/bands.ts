@@ -16,6 +16,7 @@ export interface NodePlan {
   out: Need;
   inputs: Need[];
   attrs?: RuleResultAttrs;
+  replace?: import('./rules.js').RuleResult['replace'];
 }
 type RuleResultAttrs = NonNullable<import('./rules.js').RuleResult['attrs']>;
 
@@ -118,10 +119,11 @@ export function planPart(run: RunInfo, axis: number, index: number, parts: numbe
       work += w;
       continue;
     }
-    planned.push({ node: n, out: res.out, inputs: res.inputs, attrs: res.attrs });
+    planned.push({ node: n, out: res.out, inputs: res.inputs, attrs: res.attrs, replace: res.replace });
     const full = run.ctx.shape(n.outputs[0]!)[res.out.axis]!;
     work += (w * (res.out.hi - res.out.lo)) / full;
-    n.proto.input.forEach((i, k) => { if (i) needs.set(i, merge(needs.get(i), res.inputs[k] ?? 'whole')); });
+    const replaced = new Set(res.replace?.map((x) => x.index));
+    n.proto.input.forEach((i, k) => { if (i && !replaced.has(k)) needs.set(i, merge(needs.get(i), res.inputs[k] ?? 'whole')); });
   }
   planned.reverse();
   return { index, nodes: planned, bands, work: total > 0 ? work / total : 1 };

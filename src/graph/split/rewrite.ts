@@ -147,7 +147,16 @@ function buildPart(run: RunInfo, plan: PartPlan, k: number): SplitPart {
       for (const i of np.node.inputs) provide(i, 'whole');
       input = [...p.input];
     } else {
-      input = p.input.map((i, j) => (i ? provide(i, np.inputs[j] ?? 'whole') : ''));
+      const replaced = new Map(np.replace?.map((x) => [x.index, x.values]));
+      input = p.input.map((i, j) => {
+        const values = replaced.get(j);
+        if (values) {
+          const name = fresh('shape');
+          inits.set(name, tensorProto(name, 'int64', [values.length], BigInt64Array.from(values.map(BigInt))));
+          return name;
+        }
+        return i ? provide(i, np.inputs[j] ?? 'whole') : '';
+      });
     }
     let attribute = p.attribute;
     if (np.attrs?.length) {

@@ -19,6 +19,8 @@ export interface RuleResult {
   inputs: Need[];
   /** Replacement attributes (same names replace, others kept). */
   attrs?: AttributeProto[];
+  /** Inputs replaced by a new int64 constant (e.g. Reshape's target shape for the band). */
+  replace?: Array<{ index: number; values: number[] }>;
 }
 
 export interface RuleContext {
@@ -238,7 +240,36 @@ const transpose: Rule = (n, r, ctx) => {
   return { out: r, inputs: [{ axis: perm[r.axis]!, lo: r.lo, hi: r.hi }] };
 };
 
+/**
+ * Reshape keeps a band contiguous when the dims before the band axis are unchanged: rows [lo, hi) of the output
+ * are one flat chunk of each leading block, which is a band of the input along the same axis (widened to whole
+ * input rows when the reshape merged dims). The target shape is replaced by the band's concrete shape.
+ */
+const reshape: Rule = (n, r, ctx) => {
+  const inS = ctx.shape(n.proto.input[0]!);
+  const outS = ctx.shape(n.outputs[0]!);
+  const a = r.axis;
+  if (a >= inS.length || inS.slice(0, a).some((d, i) => d !== outS[i])) return null;
+  const pi = inS.slice(a + 1).reduce((x, d) => x * d, 1);
+  const po = outS.slice(a + 1).reduce((x, d) => x * d, 1);
+  let out: Range;
+  let need: Range;
+  if (pi % po === 0) {
+    const g = pi / po;
+    need = { axis: a, lo: Math.floor(r.lo / g), hi: Math.ceil(r.hi / g) };
+    out = { axis: a, lo: need.lo * g, hi: need.hi * g };
+  } else if (po % pi === 0) {
+    const g = po / pi;
+    need = { axis: a, lo: r.lo * g, hi: r.hi * g };
+    out = r;
+  } else return null;
+  const shape = [...outS];
+  shape[a] = out.hi - out.lo;
+  return { out, inputs: [need, 'whole'], replace: [{ index: 1, values: shape }] };
+};
+
 const RULES: Record<string, Rule> = {
+  Reshape: reshape,
   Conv: conv, MaxPool: pool, AveragePool: pool, LpPool: pool,
   GlobalAveragePool: globalPool, GlobalMaxPool: globalPool, GlobalLpPool: globalPool,
   BatchNormalization: batchNorm, InstanceNormalization: instanceNorm, LayerNormalization: layerNorm,

@@ -21,19 +21,24 @@ export function bertEncoder(n: Net, c: BertConfig): { hidden: T; pooled: T } {
   const mask = n.input('attention_mask', 'int64', [1, c.seq]);
   const positions = n.data('position_ids', 'int64', [1, c.seq], BigInt64Array.from({ length: c.seq }, (_, i) => BigInt(i)));
   const types = n.data('token_type_ids', 'int64', [1, c.seq], new BigInt64Array(c.seq));
-  let x = add(n, add(n, embed(n, ids, c.vocab, c.hidden, 'word_embeddings'),
-    embed(n, positions, c.positions, c.hidden, 'position_embeddings')), embed(n, types, 2, c.hidden, 'token_type_embeddings'));
-  x = layerNorm(n, x, 1e-12);
+  let x = n.scope('embeddings', () => layerNorm(n, add(n, add(n, embed(n, ids, c.vocab, c.hidden, 'word_embeddings'),
+    embed(n, positions, c.positions, c.hidden, 'position_embeddings')), embed(n, types, 2, c.hidden, 'token_type_embeddings')), 1e-12));
   // (1 − mask) · −10000, broadcast over heads and query positions.
-  const m = n.op('Cast', [mask], mask.shape, { to: 1 }, { dtype: 'float32' });
-  const inv = n.op('Sub', [n.scalar(1, 'one'), m], m.shape);
-  const bias = reshape(n, n.op('Mul', [inv, n.scalar(-10000, 'neg_inf')], m.shape), [1, 1, 1, c.seq]);
+  const bias = n.scope('extended_attention_mask', () => {
+    const m = n.op('Cast', [mask], mask.shape, { to: 1 }, { dtype: 'float32' });
+    const inv = n.op('Sub', [n.scalar(1, 'one'), m], m.shape);
+    return reshape(n, n.op('Mul', [inv, n.scalar(-10000, 'neg_inf')], m.shape), [1, 1, 1, c.seq]);
+  });
   for (let l = 0; l < c.layers; l++) {
-    x = layerNorm(n, add(n, x, attention(n, x, c.heads, { mask: bias, outScale: 0.5 })), 1e-12);
-    x = layerNorm(n, add(n, x, mlp(n, x, c.ffn, 'gelu', 0.5)), 1e-12);
+    x = n.scope(`encoder.layer.${l}`, () => {
+      const y = layerNorm(n, add(n, x, attention(n, x, c.heads, { mask: bias, outScale: 0.5 })), 1e-12);
+      return layerNorm(n, add(n, y, mlp(n, y, c.ffn, 'gelu', 0.5)), 1e-12);
+    });
   }
-  const first = n.op('Gather', [x, n.data('cls_index', 'int64', [], BigInt64Array.of(0n))], [1, c.hidden], { axis: 1 });
-  const pooled = n.op('Tanh', [linear(n, first, c.hidden)], [1, c.hidden]);
+  const pooled = n.scope('pooler', () => {
+    const first = n.op('Gather', [x, n.data('cls_index', 'int64', [], BigInt64Array.of(0n))], [1, c.hidden], { axis: 1 });
+    return n.op('Tanh', [linear(n, first, c.hidden)], [1, c.hidden]);
+  });
   return { hidden: x, pooled };
 }
 

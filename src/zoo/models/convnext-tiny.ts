@@ -34,12 +34,11 @@ export const convnextTiny: ZooModelDef = {
     const dims = tiny ? [8, 16, 32, 64] : [96, 192, 384, 768];
     const depths = tiny ? [1, 1, 1, 1] : [3, 3, 9, 3];
     let x = n.input('input', 'float32', [1, 3, res, res]);
-    x = channelNorm(n, conv(n, x, dims[0]!, 4, { stride: 4, pad: 0, act: 'none' }));
+    x = n.scope('stem', () => channelNorm(n, conv(n, x, dims[0]!, 4, { stride: 4, pad: 0, act: 'none' })));
     dims.forEach((d, s) => {
-      if (s > 0) x = conv(n, channelNorm(n, x), d, 2, { stride: 2, pad: 0, act: 'none' });
-      for (let i = 0; i < depths[s]!; i++) x = block(n, x);
+      if (s > 0) x = n.scope(`downsample.${s}`, () => conv(n, channelNorm(n, x), d, 2, { stride: 2, pad: 0, act: 'none' }));
+      for (let i = 0; i < depths[s]!; i++) x = n.scope(`stages.${s}.${i}`, () => block(n, x));
     });
-    x = layerNorm(n, flatten(n, globalAvgPool(n, x)), 1e-6);
-    n.output(gemm(n, x, tiny ? 10 : 1000), 'logits');
+    n.output(n.scope('head', () => gemm(n, layerNorm(n, flatten(n, globalAvgPool(n, x)), 1e-6), tiny ? 10 : 1000)), 'logits');
   },
 };

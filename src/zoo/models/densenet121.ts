@@ -26,17 +26,20 @@ export const densenet121: ZooModelDef = {
     const growth = tiny ? 8 : 32;
     const blocks = tiny ? [2, 2, 2, 2] : [6, 12, 24, 16];
     let x = n.input('input', 'float32', [1, 3, res, res]);
-    x = maxPool(n, conv(n, x, 2 * growth, 7, { stride: 2 }), 3, 2, 1);
+    x = n.scope('features.conv0', () => maxPool(n, conv(n, x, 2 * growth, 7, { stride: 2 }), 3, 2, 1));
     blocks.forEach((layers, b) => {
       const features = [x];
-      for (let i = 0; i < layers; i++) features.push(denseLayer(n, features.length === 1 ? x : concat(n, features, 1), growth, 4));
+      for (let i = 0; i < layers; i++) {
+        features.push(n.scope(`features.denseblock${b + 1}.denselayer${i + 1}`,
+          () => denseLayer(n, features.length === 1 ? x : concat(n, features, 1), growth, 4)));
+      }
       x = concat(n, features, 1);
       if (b < blocks.length - 1) {
-        x = conv(n, relu(n, bnAffine(n, x)), x.shape[1]! / 2, 1, { act: 'none', bias: false });
-        x = avgPool(n, x, 2, 2);
+        x = n.scope(`features.transition${b + 1}`,
+          () => avgPool(n, conv(n, relu(n, bnAffine(n, x)), x.shape[1]! / 2, 1, { act: 'none', bias: false }), 2, 2));
       }
     });
-    x = relu(n, bnAffine(n, x));
-    n.output(gemm(n, flatten(n, globalAvgPool(n, x)), tiny ? 10 : 1000), 'logits');
+    x = n.scope('features.norm5', () => relu(n, bnAffine(n, x)));
+    n.output(n.scope('classifier', () => gemm(n, flatten(n, globalAvgPool(n, x)), tiny ? 10 : 1000)), 'logits');
   },
 };

@@ -33,22 +33,24 @@ export const dlrm: ZooModelDef = {
       ? { dim: 16, cap: 1000, bottom: [64, 32, 16], top: [64, 32, 1] }
       : { dim: 64, cap: 100_000, bottom: [512, 256, 64], top: [512, 256, 1] };
     const dense = n.input('dense', 'float32', [1, 13]);
-    const bottom = mlpStack(n, dense, c.bottom, 'relu');
+    const bottom = n.scope('bot_l', () => mlpStack(n, dense, c.bottom, 'relu'));
     const vectors = [reshape(n, bottom, [1, 1, c.dim])];
     CRITEO_CARDINALITIES.forEach((card, i) => {
       const ids = n.input(`sparse_${String(i).padStart(2, '0')}`, 'int64', [1, 1]);
       const table = n.weight(`emb_${i}`, [Math.min(card, c.cap), c.dim], 0.5);
-      vectors.push(n.op('Gather', [table, ids], [1, 1, c.dim], { axis: 0 }));
+      vectors.push(n.op('Gather', [table, ids], [1, 1, c.dim], { axis: 0 }, { name: `emb_l.${i}` }));
     });
     // Dot-product interaction: Z·Zᵀ, keep the strictly lower triangle (f·(f−1)/2 pairs).
-    const z = concat(n, vectors, 1);
-    const f = z.shape[1]!;
-    const zt = n.op('Transpose', [z], [1, c.dim, f], { perm: [0, 2, 1] });
-    const dots = reshape(n, n.op('MatMul', [z, zt], [1, f, f]), [1, f * f]);
-    const pairs: bigint[] = [];
-    for (let i = 0; i < f; i++) for (let j = 0; j < i; j++) pairs.push(BigInt(i * f + j));
-    const tri = n.op('Gather', [dots, n.data('pair_index', 'int64', [pairs.length], BigInt64Array.from(pairs))], [1, pairs.length], { axis: 1 });
-    const top = mlpStack(n, concat(n, [bottom, tri], 1), c.top, 'none');
+    const tri = n.scope('interact', () => {
+      const z = concat(n, vectors, 1);
+      const f = z.shape[1]!;
+      const zt = n.op('Transpose', [z], [1, c.dim, f], { perm: [0, 2, 1] });
+      const dots = reshape(n, n.op('MatMul', [z, zt], [1, f, f]), [1, f * f]);
+      const pairs: bigint[] = [];
+      for (let i = 0; i < f; i++) for (let j = 0; j < i; j++) pairs.push(BigInt(i * f + j));
+      return n.op('Gather', [dots, n.data('pair_index', 'int64', [pairs.length], BigInt64Array.from(pairs))], [1, pairs.length], { axis: 1 });
+    });
+    const top = n.scope('top_l', () => mlpStack(n, concat(n, [bottom, tri], 1), c.top, 'none'));
     n.output(n.op('Sigmoid', [top], top.shape), 'probability');
   },
 };

@@ -18,7 +18,8 @@ function mbconv(n: Net, x: T, expand: number, k: number, stride: number, out: nu
   y = conv(n, y, hidden, k, { stride, groups: hidden, act: 'silu' });
   y = squeezeExcite(n, y, Math.max(1, Math.floor(cin / 4)));
   const residual = stride === 1 && cin === out;
-  y = conv(n, y, out, 1, { act: 'none', scale: residual ? 0.5 : 1 });
+  // SE gates start near sigmoid(0) = ½: the projection makes up for it so the signal does not fade with depth.
+  y = conv(n, y, out, 1, { act: 'none', scale: residual ? 1 : 2 });
   return residual ? add(n, x, y) : y;
 }
 
@@ -32,11 +33,11 @@ export const efficientnetB0: ZooModelDef = {
     const res = tiny ? 32 : 224;
     const w = (c: number) => (tiny ? Math.max(8, c / 4) : c);
     let x = n.input('input', 'float32', [1, 3, res, res]);
-    x = conv(n, x, w(32), 3, { stride: 2, act: 'silu' });
-    for (const [e, k, s, c, reps] of TABLE) {
-      for (let i = 0; i < (tiny ? 1 : reps); i++) x = mbconv(n, x, e, k, i === 0 ? s : 1, w(c));
-    }
-    x = conv(n, x, tiny ? 64 : 1280, 1, { act: 'silu' });
-    n.output(gemm(n, flatten(n, globalAvgPool(n, x)), tiny ? 10 : 1000), 'logits');
+    x = n.scope('features.0', () => conv(n, x, w(32), 3, { stride: 2, act: 'silu' }));
+    TABLE.forEach(([e, k, s, c, reps], stage) => {
+      for (let i = 0; i < (tiny ? 1 : reps); i++) x = n.scope(`features.${stage + 1}.${i}`, () => mbconv(n, x, e, k, i === 0 ? s : 1, w(c)));
+    });
+    x = n.scope('features.8', () => conv(n, x, tiny ? 64 : 1280, 1, { act: 'silu' }));
+    n.output(n.scope('classifier', () => gemm(n, flatten(n, globalAvgPool(n, x)), tiny ? 10 : 1000)), 'logits');
   },
 };

@@ -19,17 +19,19 @@ export const gpt2: ZooModelDef = {
     const ids = n.input('input_ids', 'int64', [1, c.seq]);
     const wte = n.weight('wte', [c.vocab, c.dim], 0.1);
     const positions = n.data('position_ids', 'int64', [1, c.seq], BigInt64Array.from({ length: c.seq }, (_, i) => BigInt(i)));
-    let x = add(n, n.op('Gather', [wte, ids], [1, c.seq, c.dim], { axis: 0 }),
-      n.op('Gather', [n.weight('wpe', [c.positions, c.dim], 0.1), positions], [1, c.seq, c.dim], { axis: 0 }));
+    let x = n.scope('embed', () => add(n, n.op('Gather', [wte, ids], [1, c.seq, c.dim], { axis: 0 }),
+      n.op('Gather', [n.weight('wpe', [c.positions, c.dim], 0.1), positions], [1, c.seq, c.dim], { axis: 0 })));
     const causal = new Float32Array(c.seq * c.seq);
     for (let i = 0; i < c.seq; i++) for (let j = i + 1; j < c.seq; j++) causal[i * c.seq + j] = -10000;
     const mask = n.data('causal_mask', 'float32', [1, 1, c.seq, c.seq], causal);
     for (let l = 0; l < c.layers; l++) {
-      x = add(n, x, attention(n, layerNorm(n, x), c.heads, { mask, outScale: 0.5 }));
-      x = add(n, x, mlp(n, layerNorm(n, x), 4 * c.dim, 'gelu_tanh', 0.5));
+      x = n.scope(`h.${l}`, () => {
+        const y = add(n, x, attention(n, layerNorm(n, x), c.heads, { mask, outScale: 0.5 }));
+        return add(n, y, mlp(n, layerNorm(n, y), 4 * c.dim, 'gelu_tanh', 0.5));
+      });
     }
-    x = reshape(n, layerNorm(n, x), [c.seq, c.dim]);
-    const logits = n.op('Gemm', [x, wte], [c.seq, c.vocab], { transB: 1 });
+    x = n.scope('ln_f', () => reshape(n, layerNorm(n, x), [c.seq, c.dim]));
+    const logits = n.scope('lm_head', () => n.op('Gemm', [x, wte], [c.seq, c.vocab], { transB: 1 }));
     n.output(reshape(n, logits, [1, c.seq, c.vocab]), 'logits');
   },
 };

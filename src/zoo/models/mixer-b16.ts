@@ -17,14 +17,18 @@ export const mixerB16: ZooModelDef = {
     const c = tiny
       ? { res: 32, patch: 8, dim: 64, depth: 2, tokenMlp: 32, channelMlp: 256, classes: 10 }
       : { res: 224, patch: 16, dim: 768, depth: 12, tokenMlp: 384, channelMlp: 3072, classes: 1000 };
-    let x = patchEmbed(n, n.input('input', 'float32', [1, 3, c.res, c.res]), c.patch, c.dim);
+    const image = n.input('input', 'float32', [1, 3, c.res, c.res]);
+    let x = n.scope('stem', () => patchEmbed(n, image, c.patch, c.dim));
     for (let i = 0; i < c.depth; i++) {
-      const t = mlp(n, transpose(n, layerNorm(n, x, 1e-6), [0, 2, 1]), c.tokenMlp, 'gelu', 0.5);
-      x = add(n, x, transpose(n, t, [0, 2, 1]));
-      x = add(n, x, mlp(n, layerNorm(n, x, 1e-6), c.channelMlp, 'gelu', 0.5));
+      x = n.scope(`blocks.${i}`, () => {
+        const t = mlp(n, transpose(n, layerNorm(n, x, 1e-6), [0, 2, 1]), c.tokenMlp, 'gelu', 0.5);
+        const y = add(n, x, transpose(n, t, [0, 2, 1]));
+        return add(n, y, mlp(n, layerNorm(n, y, 1e-6), c.channelMlp, 'gelu', 0.5));
+      });
     }
-    x = layerNorm(n, x, 1e-6);
-    const pooled = n.op('ReduceMean', [x], [1, c.dim], { axes: [1], keepdims: 0 });
-    n.output(linear(n, pooled, c.classes), 'logits');
+    n.output(n.scope('head', () => {
+      const pooled = n.op('ReduceMean', [layerNorm(n, x, 1e-6)], [1, c.dim], { axes: [1], keepdims: 0 });
+      return linear(n, pooled, c.classes);
+    }), 'logits');
   },
 };

@@ -31,11 +31,12 @@ export const mobilenetv2: ZooModelDef = {
     const res = tiny ? 32 : 224;
     const w = (c: number) => (tiny ? Math.max(8, c / 4) : c);
     let x = n.input('input', 'float32', [1, 3, res, res]);
-    x = conv(n, x, w(32), 3, { stride: 2, act: 'relu6' });
+    let idx = 0;
+    x = n.scope(`features.${idx++}`, () => conv(n, x, w(32), 3, { stride: 2, act: 'relu6' }));
     for (const [t, c, reps, s] of TABLE) {
-      for (let i = 0; i < (tiny ? 1 : reps); i++) x = invertedResidual(n, x, t, w(c), i === 0 ? s : 1);
+      for (let i = 0; i < (tiny ? 1 : reps); i++) x = n.scope(`features.${idx++}`, () => invertedResidual(n, x, t, w(c), i === 0 ? s : 1));
     }
-    x = conv(n, x, tiny ? 64 : 1280, 1, { act: 'relu6' });
-    n.output(gemm(n, flatten(n, globalAvgPool(n, x)), tiny ? 10 : 1000), 'logits');
+    x = n.scope(`features.${idx}`, () => conv(n, x, tiny ? 64 : 1280, 1, { act: 'relu6' }));
+    n.output(n.scope('classifier', () => gemm(n, flatten(n, globalAvgPool(n, x)), tiny ? 10 : 1000)), 'logits');
   },
 };

@@ -26,11 +26,10 @@ export const resnet50: ZooModelDef = {
     const widths = tiny ? [8, 16, 32, 64] : [64, 128, 256, 512];
     const depths = tiny ? [1, 1, 1, 1] : [3, 4, 6, 3];
     let x = n.input('input', 'float32', [1, 3, res, res]);
-    x = conv(n, x, widths[0]!, 7, { stride: 2 });
-    x = maxPool(n, x, 3, 2, 1);
+    x = n.scope('conv1', () => maxPool(n, conv(n, x, widths[0]!, 7, { stride: 2 }), 3, 2, 1));
     widths.forEach((w, s) => {
-      for (let i = 0; i < depths[s]!; i++) x = bottleneck(n, x, w, i === 0 && s > 0 ? 2 : 1);
+      for (let i = 0; i < depths[s]!; i++) x = n.scope(`layer${s + 1}.${i}`, () => bottleneck(n, x, w, i === 0 && s > 0 ? 2 : 1));
     });
-    n.output(gemm(n, flatten(n, globalAvgPool(n, x)), tiny ? 10 : 1000), 'logits');
+    n.output(n.scope('fc', () => gemm(n, flatten(n, globalAvgPool(n, x)), tiny ? 10 : 1000)), 'logits');
   },
 };

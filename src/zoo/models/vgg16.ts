@@ -17,11 +17,12 @@ export const vgg16: ZooModelDef = {
     const res = tiny ? 32 : 224;
     const div = tiny ? 8 : 1;
     let x = n.input('input', 'float32', [1, 3, res, res]);
-    for (const v of D) x = v === 'M' ? maxPool(n, x, 2, 2) : conv(n, x, v / div, 3);
+    D.forEach((v, i) => { x = n.scope(`features.${i}`, () => (v === 'M' ? maxPool(n, x, 2, 2) : conv(n, x, v / div, 3))); });
     // At 224 the last feature map is already 7×7, so torchvision's adaptive pool is the identity (exporters drop it).
     x = flatten(n, x);
     const hidden = tiny ? 128 : 4096;
-    x = gemm(n, gemm(n, x, hidden, 'relu'), hidden, 'relu');
-    n.output(gemm(n, x, tiny ? 10 : 1000), 'logits');
+    x = n.scope('classifier.0', () => gemm(n, x, hidden, 'relu'));
+    x = n.scope('classifier.3', () => gemm(n, x, hidden, 'relu'));
+    n.output(n.scope('classifier.6', () => gemm(n, x, tiny ? 10 : 1000)), 'logits');
   },
 };

@@ -16,14 +16,20 @@ export function patchEmbed(n: Net, x: T, patch: number, dim: number): T {
 }
 
 export function buildVit(n: Net, c: VitConfig): void {
-  let x = patchEmbed(n, n.input('input', 'float32', [1, 3, c.res, c.res]), c.patch, c.dim);
-  x = concat(n, [n.weight('cls_token', [1, 1, c.dim], 0.5), x], 1);
-  x = add(n, x, n.weight('pos_embed', [1, x.shape[1]!, c.dim], 0.5));
+  const image = n.input('input', 'float32', [1, 3, c.res, c.res]);
+  let x = n.scope('patch_embed', () => {
+    const p = patchEmbed(n, image, c.patch, c.dim);
+    const t = concat(n, [n.weight('cls_token', [1, 1, c.dim], 0.5), p], 1);
+    return add(n, t, n.weight('pos_embed', [1, t.shape[1]!, c.dim], 0.5));
+  });
   for (let i = 0; i < c.depth; i++) {
-    x = add(n, x, attention(n, layerNorm(n, x, 1e-6), c.heads, { outScale: 0.5 }));
-    x = add(n, x, mlp(n, layerNorm(n, x, 1e-6), c.mlp, 'gelu', 0.5));
+    x = n.scope(`blocks.${i}`, () => {
+      const y = add(n, x, attention(n, layerNorm(n, x, 1e-6), c.heads, { outScale: 0.5 }));
+      return add(n, y, mlp(n, layerNorm(n, y, 1e-6), c.mlp, 'gelu', 0.5));
+    });
   }
-  x = layerNorm(n, x, 1e-6);
-  const cls = n.op('Gather', [x, n.data('cls_index', 'int64', [], BigInt64Array.of(0n))], [1, c.dim], { axis: 1 });
-  n.output(linear(n, cls, c.classes), 'logits');
+  n.output(n.scope('head', () => {
+    const cls = n.op('Gather', [layerNorm(n, x, 1e-6), n.data('cls_index', 'int64', [], BigInt64Array.of(0n))], [1, c.dim], { axis: 1 });
+    return linear(n, cls, c.classes);
+  }), 'logits');
 }

@@ -1,0 +1,15 @@
+import { readFileSync } from 'node:fs';
+import { getPlatform } from '../../src/plan/platforms.js';
+import { makeContext, segmentOptions } from '../../src/plan/cost-model.js';
+import { configsFor } from '../../src/plan/configs.js';
+import { unitsOf, normalisedLayerMs } from '../../src/plan/units.js';
+import { TRANSPORTS } from '../../src/plan/transport.js';
+const prof = JSON.parse(readFileSync('/tmp/mopar-f/vgg16-built/profile.json', 'utf8'));
+const ctx = makeContext(prof, getPlatform('aws-lambda'), unitsOf(prof.layers, normalisedLayerMs(prof)));
+console.log(ctx.units.map(u => u.splits.map(s => s.kind + s.maxParts).join(',')).join(' | '));
+let cu = process.cpuUsage();
+for (let r = 0; r < 5; r++) for (let a = 0; a < 37; a++) for (let b = a; b < 37; b++) segmentOptions(ctx, a, b, { horizontal: true, transports: TRANSPORTS });
+console.log('5x options', process.cpuUsage(cu).user / 1000);
+cu = process.cpuUsage();
+for (let r = 0; r < 5 * 703 * 8; r++) configsFor(ctx.platform, 300 + r % 500);
+console.log('configsFor x', 5 * 703 * 8, process.cpuUsage(cu).user / 1000);

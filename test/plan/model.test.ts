@@ -1,0 +1,107 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { configsFor, invocationUSD } from '../../src/plan/configs.js';
+import { getPlatform, PLATFORMS } from '../../src/plan/platforms.js';
+import { scalingCurve } from '../../src/plan/scaling.js';
+import { handOff } from '../../src/plan/transport.js';
+import { tensorBytes } from '../../src/plan/assemble.js';
+import { syntheticProfile } from './synthetic.js';
+
+test('every platform number has a source note with an as-of date', () => {
+  for (const p of PLATFORMS) {
+    for (const key of ['memory', 'cpu', 'price', 'hop', 'objectStore']) {
+      const note = p.notes[key];
+      assert.ok(note, `${p.id}: note for ${key}`);
+      assert.match(note, /as of 20\d\d-\d\d/, `${p.id}.${key} has an as-of date`);
+    }
+  }
+});
+
+test('CPU scaling: interpolates measured points, 1/v below, flat above, never faster with less CPU', () => {
+  const c = scalingCurve([
+    { vcpu: 0.5, threads: 1, ms: 200, method: 'cgroup-quota' },
+    { vcpu: 1, threads: 1, ms: 100, method: 'threads' },
+    { vcpu: 2, threads: 2, ms: 60, method: 'threads' },
+  ], 1, 100);
+  assert.equal(c.factor(1), 1);
+  assert.equal(c.factor(0.5), 2);
+  assert.equal(c.factor(0.25), 4);
+  assert.ok(Math.abs(c.factor(2) - 0.6) < 1e-12);
+  assert.ok(Math.abs(c.factor(6) - 0.6) < 1e-12, 'no gain extrapolated past 2 vCPU');
+  assert.ok(c.factor(1.5) < 1 && c.factor(1.5) > 0.6);
+  // Noise: a quota run that measured faster than 1 vCPU, and 2 threads slower than 1.
+  const noisy = scalingCurve([
+    { vcpu: 0.25, threads: 1, ms: 0.19, method: 'cgroup-quota' },
+    { vcpu: 1, threads: 1, ms: 0.22, method: 'cgroup-quota' },
+    { vcpu: 2, threads: 2, ms: 0.32, method: 'threads' },
+  ], 1, 0.22);
+  assert.ok(Math.abs(noisy.factor(0.25) - 4) < 1e-9);
+  assert.equal(noisy.factor(2), 1);
+  // No curve at all: 1/v below the profile's own share, flat above.
+  const none = scalingCurve([], 1, 50);
+  assert.equal(none.factor(0.5), 2);
+  assert.equal(none.factor(4), 1);
+});
+
+test('Lambda configurations: memory ≥ need, vCPU proportional to memory (1 at 1769 MB, 6 max)', () => {
+  const p = getPlatform('aws-lambda');
+  const cs = configsFor(p, 300);
+  assert.equal(cs[0]!.memoryMB, 300);
+  assert.ok(Math.abs(cs[0]!.vcpu - 300 / 1769) < 1e-3);
+  assert.ok(cs.some((c) => c.memoryMB === 1769 && c.vcpu === 1));
+  assert.equal(cs.at(-1)!.memoryMB, 10240);
+  assert.equal(cs.at(-1)!.vcpu, 5.789, '10240 / 1769 (AWS rounds this up to 6)');
+  assert.ok(cs.every((c, i) => i === 0 || c.vcpu > cs[i - 1]!.vcpu));
+  assert.deepEqual(configsFor(p, 20), configsFor(p, 128), 'at least the 128 MB minimum');
+  assert.equal(configsFor(p, 10241).length, 0);
+  // 1 ms billing, GB-s + request price.
+  assert.ok(Math.abs(invocationUSD(p, { memoryMB: 1024, vcpu: 0.579 }, 1000) - (0.0000166667 + 0.2e-6)) < 1e-12);
+});
+
+test('Cloud Run rules: fractional CPU caps memory; big memory needs CPU; 100 ms billing', () => {
+  const p = getPlatform('gcp-cloud-run');
+  for (const c of configsFor(p, 3000)) assert.ok(c.vcpu >= 1, `3000 MB needs ≥ 1 vCPU (${c.vcpu})`);
+  for (const c of configsFor(p, 700)) assert.ok(c.vcpu >= 0.5);
+  assert.ok(configsFor(p, 300).some((c) => c.vcpu < 0.5));
+  for (const c of configsFor(p, 10000)) assert.ok(c.vcpu >= 4 && [4, 6, 8].includes(c.vcpu));
+  assert.ok(configsFor(p, 300).filter((c) => c.vcpu > 1).every((c) => [2, 4, 6, 8].includes(c.vcpu)));
+  const c = { memoryMB: 1024, vcpu: 1 };
+  assert.equal(invocationUSD(p, c, 1), invocationUSD(p, c, 100));
+  assert.ok(invocationUSD(p, c, 101) > invocationUSD(p, c, 100));
+});
+
+test('Function Compute: 1–4 GB per vCPU in 64 MB steps', () => {
+  const p = getPlatform('alibaba-fc');
+  for (const c of configsFor(p, 300)) {
+    assert.ok(c.memoryMB >= 1024 * c.vcpu - 1e-6 && c.memoryMB <= 4096 * c.vcpu + 1e-6, JSON.stringify(c));
+    assert.equal(c.memoryMB % 64, 0);
+  }
+});
+
+test('hand-offs: inline under the payload limit, then compressed, then object store; shm on OpenFaaS', () => {
+  const lambda = getPlatform('aws-lambda');
+  assert.equal(handOff(lambda, 1e6, 1)!.transport, 'inline');
+  assert.equal(handOff(lambda, 4.6 * 2 ** 20, 1)!.transport, 'compressed');
+  assert.equal(handOff(lambda, 7 * 2 ** 20, 1)!.transport, 'object-store');
+  const staged = handOff(lambda, 7 * 2 ** 20, 3)!;
+  assert.ok(Math.abs(staged.usd - (0.005 / 1000 + 3 * 0.0004 / 1000)) < 1e-15);
+  assert.equal(handOff(getPlatform('openfaas'), 50 * 2 ** 20, 1)!.transport, 'shm');
+  assert.equal(handOff(lambda, 1e6, 1, ['object-store'])!.transport, 'object-store');
+  // Fan-out to k parts sends k payloads.
+  assert.ok(handOff(lambda, 1e6, 4)!.latencyMs > handOff(lambda, 1e6, 1)!.latencyMs);
+});
+
+test('tensor bytes are recovered from per-cut totals', () => {
+  const profile = syntheticProfile([
+    { ms: 1, paramMB: 0, actMB: 1, cutBytes: 100 },
+    { ms: 1, paramMB: 0, actMB: 1, cutBytes: 300 },
+    { ms: 1, paramMB: 0, actMB: 1, cutBytes: 50 },
+  ]);
+  profile.layers[0]!.cutTensors = ['a'];
+  profile.layers[1]!.cutTensors = ['a', 'b'];
+  profile.layers[2]!.cutTensors = ['c'];
+  const b = tensorBytes(profile);
+  assert.equal(b.get('a'), 100);
+  assert.equal(b.get('b'), 200);
+  assert.equal(b.get('c'), 50);
+});
