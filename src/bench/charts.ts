@@ -20,20 +20,26 @@ export interface Chart { id: string; title: string; spec: vl.TopLevelSpec }
 
 const ok = (r: BenchRow) => !r.error;
 
-function bars(id: string, title: string, rows: BenchRow[], field: string, label: string, log: boolean): Chart {
+/** One small panel per model (independent y scales: tiny and full-size models differ by orders of magnitude). */
+function bars(id: string, title: string, rows: BenchRow[], field: string, label: string): Chart {
   return {
     id, title,
     spec: {
       $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-      title, width: { step: 14 } as never, height: 260,
+      title,
       data: { values: rows.filter(ok).map((r) => ({ model: r.model, strategy: r.strategy, value: field.split('.').reduce<any>((o, k) => o?.[k], r) })) },
-      mark: 'bar',
-      encoding: {
-        x: { field: 'model', type: 'nominal', title: null, axis: { labelAngle: -40 } },
-        xOffset: { field: 'strategy', type: 'nominal' },
-        y: { field: 'value', type: 'quantitative', title: label, scale: log ? { type: 'log' } : {} },
-        color: { field: 'strategy', type: 'nominal' },
-        tooltip: [{ field: 'model' }, { field: 'strategy' }, { field: 'value', format: '.4g' }],
+      facet: { field: 'model', type: 'nominal', title: null },
+      columns: 6,
+      resolve: { scale: { y: 'independent' } },
+      spec: {
+        width: 130, height: 110,
+        mark: 'bar',
+        encoding: {
+          x: { field: 'strategy', type: 'nominal', title: null, axis: { labelAngle: -45 } },
+          y: { field: 'value', type: 'quantitative', title: label },
+          color: { field: 'strategy', type: 'nominal', legend: null },
+          tooltip: [{ field: 'model' }, { field: 'strategy' }, { field: 'value', format: '.4g' }],
+        },
       },
     } as vl.TopLevelSpec,
   };
@@ -42,9 +48,9 @@ function bars(id: string, title: string, rows: BenchRow[], field: string, label:
 export function chartsFor(rows: BenchRow[], platform: string, timelines: Timeline[] = []): Chart[] {
   const mine = rows.filter((r) => r.platform === platform);
   const charts: Chart[] = [
-    bars(`cost-${platform}`, `Cost per million requests, ${platform} (USD, log scale)`, mine, 'measured.costPerMillionUSD', 'USD / 1M requests', true),
-    bars(`latency-${platform}`, `End-to-end p50 latency, ${platform} (ms)`, mine, 'measured.p50Ms', 'p50 ms', false),
-    bars(`efficiency-${platform}`, `Resource efficiency, ${platform}`, mine, 'measured.efficiency', 'used / allocated memory × time', false),
+    bars(`cost-${platform}`, `Measured cost per million requests, ${platform} (USD)`, mine, 'measured.costPerMillionUSD', 'USD / 1M'),
+    bars(`latency-${platform}`, `Measured end-to-end p50 latency, ${platform} (ms)`, mine, 'measured.p50Ms', 'p50 ms'),
+    bars(`efficiency-${platform}`, `Measured resource efficiency, ${platform} (used / allocated memory × time)`, mine, 'measured.efficiency', 'efficiency'),
   ];
   const pts = mine.filter(ok).flatMap((r) => [
     { kind: 'latency (ms)', predicted: r.predicted.latencyMs, measured: r.measured.p50Ms, strategy: r.strategy, model: r.model },

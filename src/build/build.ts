@@ -56,18 +56,16 @@ export async function buildPartition(modelPath: string, plan: Plan, outDir: stri
   // Model outputs nobody computes: initializers or Constant tensors exposed as outputs.
   const producedBy = new Set(built.flatMap((b) => b.model.graph!.output.map((o) => o.name)));
   const orphans = g.outputs.filter((o) => !producedBy.has(o) && !joins.has(o) && !g.inputs.includes(o));
-  if (orphans.length) built.push(constFunction(g, orphans, plan));
+  if (orphans.length) built.push(constFunction(g, orphans));
   // Consumers concatenate split tensors; split model outputs get a join function.
   const joinedBy = new Map<string, string[]>();
   for (const b of built) joinedBy.set(b.name, applyJoins(b.model, joins));
   for (const [group, js] of joinsByGroup) {
     const outs = js.filter((j) => g.outputs.includes(j.tensor));
     if (!outs.length) continue;
-    const first = built.find((b) => b.group === group)!;
     const name = `${group}.join`;
     built.push({ fn: undefined, name, group: name, model: joinModel(g.model, outs, name), nodeCount: 0, weightsBytes: 0 });
     joinedBy.set(name, outs.map((j) => j.tensor));
-    void first;
   }
 
   mkdirSync(outDir, { recursive: true });
@@ -144,7 +142,7 @@ function edgesOf(functions: ManifestFunction[], g: Graph, plan: Plan, spec: (n: 
 }
 
 /** Outputs that are weights (initializers / Constant tensors) come from a function holding just them. */
-function constFunction(g: Graph, outs: string[], plan: Plan): Built {
+function constFunction(g: Graph, outs: string[]): Built {
   const constNodes = outs.map((o) => g.tensors.get(o)?.producer).filter((p): p is string => !!p);
   const inits = outs.filter((o) => g.initializers.has(o));
   const model = constNodes.length
@@ -154,7 +152,6 @@ function constFunction(g: Graph, outs: string[], plan: Plan): Built {
     model.graph!.initializer.push(g.initializers.get(i)!);
     model.graph!.output.push(valueInfo(g, i));
   }
-  void plan;
   return { fn: undefined, name: 'outputs.const', group: 'outputs.const', model, nodeCount: constNodes.length, weightsBytes: weightsOf(model) };
 }
 

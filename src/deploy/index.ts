@@ -11,6 +11,7 @@ import { runtimeBundle } from './bundle.js';
 import { deployOpenFaas } from './openfaas.js';
 import { deployLambda } from './lambda.js';
 import { deployKnative } from './knative.js';
+import { writeReadme } from './readme.js';
 import { DEPLOY_TARGETS, type DeployOptions, type DeployResult } from './types.js';
 
 export * from './types.js';
@@ -33,9 +34,8 @@ export async function deploy(dir: string, out: string, opts: DeployOptions): Pro
   mkdirSync(outDir, { recursive: true });
   writeFileSync(resolve(outDir, '.mopar-deploy'), `${opts.target}\n`);
   const runtimes = { function: await runtimeBundle('function'), gateway: await runtimeBundle('gateway') };
-  switch (opts.target) {
-    case 'openfaas': return deployOpenFaas(input, outDir, opts, runtimes);
-    case 'lambda': return deployLambda(input, outDir, opts, runtimes);
-    case 'knative': return deployKnative(input, outDir, opts, runtimes);
-  }
+  const adapter = { openfaas: deployOpenFaas, lambda: deployLambda, knative: deployKnative }[opts.target];
+  const res = await adapter(input, outDir, opts, runtimes);
+  writeReadme(res, input.manifest);
+  return res;
 }

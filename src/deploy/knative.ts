@@ -13,7 +13,8 @@ import { GENERATED, functionConfig, packageJson, urlEnv, writeEntryFolder, write
 import { cpuQuantity, memQuantity } from './openfaas.js';
 import type { PipelineConfig } from './function-runtime/config.js';
 
-const PRUNE = 'rm -rf node_modules/onnxruntime-node/bin/napi-v*/darwin node_modules/onnxruntime-node/bin/napi-v*/win32 node_modules/onnxruntime-node/bin/napi-v*/linux/arm64';
+// Other OSes' onnxruntime binaries are dead weight in a Linux image (both Linux arches kept: amd64 or arm64 nodes).
+const PRUNE = 'rm -rf node_modules/onnxruntime-node/bin/napi-v*/darwin node_modules/onnxruntime-node/bin/napi-v*/win32';
 const DOCKERFILE = `# ${GENERATED}
 FROM node:20-bookworm-slim
 WORKDIR /app

@@ -3,14 +3,14 @@
  * CPU in proportion to memory), the Step Functions state machine chaining them, the S3 staging bucket for
  * tensors over the payload limits, and least-privilege roles. A slice ships as a zip while slice + runtime +
  * onnxruntime-node (Linux x64 binaries only) stay under Lambda's 250 MB unzipped limit, else as a container
- * image on the public Lambda Node.js 20 base image.
+ * image on the public Lambda Node.js base image of the same major.
  */
 import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 import type { DeployInput } from './manifest.js';
 import { dnsLabel, platformNames } from './manifest.js';
-import type { DeployOptions, DeployResult, DeployedFunction, Runtimes } from './types.js';
+import { DEFAULT_LAMBDA_RUNTIME, type DeployOptions, type DeployResult, type DeployedFunction, type Runtimes } from './types.js';
 import { GENERATED, MODEL_FILE, functionConfig, packageJson, writeSliceFolder } from './folder.js';
 import { RUNTIME_FILE } from './bundle.js';
 import { buildStateMachine } from './asl.js';
@@ -20,7 +20,6 @@ export const ZIP_LIMIT_BYTES = 250 * 1024 * 1024;
 export const LAMBDA_MEMORY = { min: 128, max: 10240 };
 /** Step Functions carries at most 256 KiB of state; keep inline tensors well below it. */
 export const INLINE_LIMIT_BYTES = 200_000;
-const BASE_IMAGE = 'public.ecr.aws/lambda/nodejs:20';
 const PRUNE = 'rm -rf node_modules/onnxruntime-node/bin/napi-v*/darwin node_modules/onnxruntime-node/bin/napi-v*/win32 node_modules/onnxruntime-node/bin/napi-v*/linux/arm64';
 
 function dirBytes(p: string): number {
@@ -61,6 +60,9 @@ export async function deployLambda(input: DeployInput, out: string, opts: Deploy
   const ids = new Map(functions.map((fn, i) => [fn.name, logicalId(fn.name, i)]));
   const keep = new Map(stages.flatMap((s) => s.functions.map((fn) => [fn.name, s.liveAfter] as const)));
   const timeout = Math.min(900, opts.timeoutS ?? 60);
+  const runtimeId = opts.lambdaRuntime ?? DEFAULT_LAMBDA_RUNTIME;
+  // The public Lambda base image of the same Node.js major (nodejs22.x → public.ecr.aws/lambda/nodejs:22).
+  const baseImage = `public.ecr.aws/lambda/nodejs:${/^nodejs(\d+)\.x$/.exec(runtimeId)![1]}`;
   const files: string[] = [];
   const deployed: DeployedFunction[] = [];
   const warnings: string[] = [];
@@ -79,7 +81,7 @@ export async function deployLambda(input: DeployInput, out: string, opts: Deploy
     if (memory !== Math.ceil(fn.memoryMB)) warnings.push(`${fn.name}: ${fn.memoryMB} MB is outside Lambda's ${LAMBDA_MEMORY.min}–${LAMBDA_MEMORY.max} MB; using ${memory} MB`);
     const copied = [MODEL_FILE, 'function.json', RUNTIME_FILE, 'handler.js', 'package.json'];
     const build: Record<string, string> = image
-      ? { Dockerfile: `# ${GENERATED}\nFROM ${BASE_IMAGE}\nCOPY package.json \${LAMBDA_TASK_ROOT}/\nRUN cd \${LAMBDA_TASK_ROOT} && npm install --omit=dev --no-audit --no-fund && ${PRUNE}\nCOPY ${copied.filter((f) => f !== 'package.json').join(' ')} \${LAMBDA_TASK_ROOT}/\nCMD ["handler.handler"]\n` }
+      ? { Dockerfile: `# ${GENERATED}\nFROM --platform=linux/amd64 ${baseImage}\nCOPY package.json \${LAMBDA_TASK_ROOT}/\nRUN cd \${LAMBDA_TASK_ROOT} && npm install --omit=dev --no-audit --no-fund && ${PRUNE}\nCOPY ${copied.filter((f) => f !== 'package.json').join(' ')} \${LAMBDA_TASK_ROOT}/\nCMD ["handler.handler"]\n` }
       // SAM's makefile build: install onnxruntime-node and drop the other platforms' binaries (they alone exceed 250 MB).
       : { Makefile: `# ${GENERATED} Used by \`sam build\` (BuildMethod: makefile).\nbuild-${id}:\n\tcp ${copied.join(' ')} $(ARTIFACTS_DIR)/\n\tcd $(ARTIFACTS_DIR) && npm install --omit=dev --no-audit --no-fund && ${PRUNE}\n` };
     files.push(...writeSliceFolder(dir, fn, runtimes.function, functionConfig(fn, keep.get(fn.name)), { 'handler.js': HANDLER, 'package.json': packageJson(name), ...build }));
@@ -94,7 +96,7 @@ export async function deployLambda(input: DeployInput, out: string, opts: Deploy
     resources[id] = image
       ? { Type: 'AWS::Serverless::Function', Properties: { PackageType: 'Image', ...common },
         Metadata: { Dockerfile: 'Dockerfile', DockerContext: `./functions/${name}`, DockerTag: 'nodejs20.x-v1' } }
-      : { Type: 'AWS::Serverless::Function', Properties: { CodeUri: `functions/${name}`, Handler: 'handler.handler', Runtime: 'nodejs20.x', ...common },
+      : { Type: 'AWS::Serverless::Function', Properties: { CodeUri: `functions/${name}`, Handler: 'handler.handler', Runtime: runtimeId, ...common },
         Metadata: { BuildMethod: 'makefile' } };
     deployed.push({ function: fn.name, name, memoryMB: memory, vcpu: Math.min(6, memory / 1769), packaging: image ? 'image' : 'zip', packageBytes });
   }

@@ -43,13 +43,13 @@ serveHandler(handler, port, '127.0.0.1').then(() => console.log(\`mopar-node20 l
 FROM --platform=\${TARGETPLATFORM:-linux/amd64} ${OF_WATCHDOG} AS watchdog
 FROM --platform=\${TARGETPLATFORM:-linux/amd64} node:20-bookworm-slim AS ship
 COPY --from=watchdog /fwatchdog /usr/bin/fwatchdog
-RUN chmod +x /usr/bin/fwatchdog && chmod 777 /tmp
+RUN chmod +x /usr/bin/fwatchdog && chmod 777 /tmp && mkdir -p /home/node/app/function && chown -R node:node /home/node/app
 ENV NPM_CONFIG_LOGLEVEL=warn
 USER node
 WORKDIR /home/node/app/function
 COPY --chown=node:node function/package.json ./
-# onnxruntime-node carries every platform's binaries; keep linux/x64 only.
-RUN npm install --omit=dev && rm -rf node_modules/onnxruntime-node/bin/napi-v*/darwin node_modules/onnxruntime-node/bin/napi-v*/win32 node_modules/onnxruntime-node/bin/napi-v*/linux/arm64
+# onnxruntime-node carries every OS's binaries; keep Linux's.
+RUN npm install --omit=dev && rm -rf node_modules/onnxruntime-node/bin/napi-v*/darwin node_modules/onnxruntime-node/bin/napi-v*/win32
 COPY --chown=node:node function/ ./
 RUN npm test
 WORKDIR /home/node/app

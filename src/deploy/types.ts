@@ -2,6 +2,10 @@
 /** The bundled runtime modules: slices and the entry/gateway. */
 export interface Runtimes { function: string; gateway: string }
 
+export const LAMBDA_RUNTIMES = ['nodejs20.x', 'nodejs22.x', 'nodejs24.x'] as const;
+export type LambdaRuntime = (typeof LAMBDA_RUNTIMES)[number];
+export const DEFAULT_LAMBDA_RUNTIME: LambdaRuntime = 'nodejs22.x';
+
 export type DeployTarget = 'openfaas' | 'lambda' | 'knative';
 export const DEPLOY_TARGETS: readonly DeployTarget[] = ['openfaas', 'lambda', 'knative'];
 
@@ -20,6 +24,8 @@ export interface DeployOptions {
   /** Scaling bounds. */
   minScale?: number;
   maxScale?: number;
+  /** Lambda runtime (default nodejs22.x: Lambda stopped creating nodejs20.x functions on 2026-06-01). */
+  lambdaRuntime?: LambdaRuntime;
   /** Lambda: package as a container image above this many unzipped bytes (default Lambda's 250 MB zip limit). */
   lambdaZipLimitBytes?: number;
 }

@@ -34,13 +34,14 @@ export function pieceOf(g: Graph, nodeNames: Iterable<string>, opts: ExtractOpti
     if (!g.nodeByName.has(n)) throw new MoparError(`no node named '${n}' in the model`);
     chosen.add(n);
   }
-  // Constant nodes are weights: pull in any the piece reads but does not contain. A pulled-in Constant is a
-  // private copy: it never becomes an output of this piece (the piece that owns it exposes it if needed).
+  // Weight nodes (Constants, Identity aliases of weights) are copied, not passed between pieces: pull in any the
+  // piece reads but does not contain. A pulled-in copy never becomes an output of this piece.
   const pulled = new Set<string>();
-  for (const name of [...chosen]) {
-    for (const i of g.nodeByName.get(name)!.inputs) {
-      const t = g.tensors.get(i)!;
-      if (t.kind === 'constant' && t.producer && !chosen.has(t.producer)) { chosen.add(t.producer); pulled.add(t.producer); }
+  const work = [...chosen];
+  while (work.length) {
+    for (const i of g.nodeByName.get(work.pop()!)!.inputs) {
+      const p = g.tensors.get(i)!.producer;
+      if (p && !chosen.has(p) && isWeightNode(g, p)) { chosen.add(p); pulled.add(p); work.push(p); }
     }
   }
   const nodes = g.nodes.filter((n) => chosen.has(n.name));
@@ -68,13 +69,14 @@ export function pieceOf(g: Graph, nodeNames: Iterable<string>, opts: ExtractOpti
     outputs = [];
     for (const n of nodes) {
       if (pulled.has(n.name)) continue;
-      if (n.isConstant && !g.tensors.get(n.outputs[0]!)!.isGraphOutput && !extra.has(n.outputs[0]!)) continue;
+      if (isWeightNode(g, n.name) && !g.tensors.get(n.outputs[0]!)!.isGraphOutput && !extra.has(n.outputs[0]!)) continue;
       for (const o of n.outputs) {
         const t = g.tensors.get(o)!;
         if (t.isGraphOutput || extra.has(o) || t.consumers.some((c) => !chosen.has(c))) outputs.push(o);
       }
     }
-    // A piece of dead nodes (results nobody reads) still has to be a valid model: expose its sinks.
+    // A piece of dead nodes (results nobody reads), or of weight aliases only, still has to be a valid model:
+    // expose its sinks.
     if (outputs.length === 0) {
       for (const n of nodes) {
         if (n.isConstant) continue;
@@ -83,6 +85,19 @@ export function pieceOf(g: Graph, nodeNames: Iterable<string>, opts: ExtractOpti
     }
   }
   return { nodes: nodes.map((n) => n.name), inputs, outputs, initializers };
+}
+
+/**
+ * A node whose output is a weight: a Constant, or an Identity of a weight (torch.onnx writes these for shared
+ * parameters). Pieces carry their own copy instead of receiving it from another piece.
+ */
+export function isWeightNode(g: Graph, name: string): boolean {
+  const n = g.nodeByName.get(name);
+  if (!n) return false;
+  if (n.isConstant) return true;
+  if (n.op !== 'Identity' || (n.domain !== '' && n.domain !== 'ai.onnx') || n.inputs.length !== 1) return false;
+  const src = g.tensors.get(n.inputs[0]!)!;
+  return src.kind === 'initializer' || (src.kind === 'constant') || (src.producer !== undefined && isWeightNode(g, src.producer));
 }
 
 /** Builds the standalone model for a piece. Tensor protos are shared, not copied (zero-copy weights). */

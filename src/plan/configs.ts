@@ -19,8 +19,11 @@ const r3 = (x: number) => Math.round(x * 1000) / 1000;
  * Candidate configurations that give at least `needMB` of memory, by rising vCPU (then memory); empty when none
  * fits the platform. Hot path of the planner: no maps or strings.
  */
-export function configsFor(p: Platform, needMB: number, grid: readonly number[] = VCPU_GRID): FnConfig[] {
+export function configsFor(p: Platform, needMB: number, grid: readonly number[] = VCPU_GRID, stopAboveVcpu = Infinity): FnConfig[] {
   const out: FnConfig[] = [];
+  // Past `stopAboveVcpu` more CPU buys no speed: only the first feasible setting is kept (some platforms need
+  // more vCPU for more memory).
+  const done = () => out.length > 0 && out[out.length - 1]!.vcpu >= stopAboveVcpu;
   const add = (memoryMB: number, vcpu: number) => {
     const last = out[out.length - 1];
     if (last && last.vcpu === vcpu && last.memoryMB === memoryMB) return;
@@ -34,14 +37,16 @@ export function configsFor(p: Platform, needMB: number, grid: readonly number[] 
     add(need, vcpuOf(need));
     let lastV = vcpuOf(need);
     for (const v of grid) {
+      if (done()) return out;
       const m = roundUp(v * cpu.mbPerVcpu, p.memory.stepMB);
       if (m <= need || m > p.memory.maxMB) continue;
       const vm = vcpuOf(m);
       if (vm > lastV) { add(m, vm); lastV = vm; }
     }
-    if (vcpuOf(p.memory.maxMB) > lastV) add(p.memory.maxMB, vcpuOf(p.memory.maxMB));
+    if (!done() && vcpuOf(p.memory.maxMB) > lastV) add(p.memory.maxMB, vcpuOf(p.memory.maxMB));
   } else {
     for (const v of snappedGrid(p, cpu, grid)) {
+      if (done()) return out;
       const m = memoryAt(p, cpu, v, need);
       if (m !== undefined) add(m, v);
     }

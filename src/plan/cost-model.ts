@@ -130,7 +130,7 @@ export function segmentOptions(ctx: CostContext, a: number, b: number, opts: Mod
     }
     const need = memoryNeedMB(ctx, partWeights, partAct, partIn + partOut);
     let prevMs = Infinity;
-    for (const c of configsFor(p, need, opts.vcpuGrid)) {
+    for (const c of configsFor(p, need, opts.vcpuGrid, ctx.curve.maxUsefulVcpu)) {
       const ms = computeMs(ctx, partWork, c.vcpu);
       // Configurations come by rising CPU: one that is not faster than the last only costs more.
       if (ms >= prevMs - 1e-9) continue;

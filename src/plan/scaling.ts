@@ -14,6 +14,8 @@ export interface ScalingCurve {
   factor(vcpu: number): number;
   /** Points used (sorted by vcpu, one per vcpu). */
   points: Array<{ vcpu: number; ms: number }>;
+  /** Past this share the curve is flat: more CPU buys no speed. */
+  maxUsefulVcpu: number;
 }
 
 export function scalingCurve(points: readonly CpuScalingPoint[], refVcpu: number, refMs: number): ScalingCurve {
@@ -32,7 +34,9 @@ export function scalingCurve(points: readonly CpuScalingPoint[], refVcpu: number
   for (let i = 1; i < pts.length; i++) pts[i]!.ms = Math.min(pts[i]!.ms, pts[i - 1]!.ms);
   const at = (v: number): number => interpolate(pts, v);
   const ref = at(refVcpu);
-  return { points: pts, factor: (v: number) => at(v) / ref };
+  let maxUsefulVcpu = pts.length ? pts[pts.length - 1]!.vcpu : 1;
+  for (let i = pts.length - 1; i > 0 && pts[i - 1]!.ms <= pts[i]!.ms; i--) maxUsefulVcpu = pts[i - 1]!.vcpu;
+  return { points: pts, maxUsefulVcpu, factor: (v: number) => at(v) / ref };
 }
 
 function interpolate(pts: ReadonlyArray<{ vcpu: number; ms: number }>, v: number): number {

@@ -5,6 +5,7 @@
  * limit killed it).
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { rmdirSync } from 'node:fs';
 import { hostEntry } from './host-entry.js';
 import { MoparError } from '../core/errors.js';
 import { cgroupsAvailable, createCgroup, spawnInCgroup, type Cgroup } from '../core/cgroup.js';
@@ -48,6 +49,7 @@ export class FunctionInstance {
   exitReason?: string;
   readonly limitsEnforced: boolean;
   private readonly cg?: Cgroup;
+  private cgDirs: string[] = [];
   private readonly pending = new Map<number, { resolve: (r: InvokeResult) => void; reject: (e: Error) => void }>();
   private nextId = 0;
   private readyReject!: (e: Error) => void;
@@ -59,6 +61,7 @@ export class FunctionInstance {
     const entry = hostEntry();
     if (avail.cpu && avail.memory) {
       this.cg = createCgroup({ vcpu: limits.vcpu, memoryBytes: limits.memoryMB * 2 ** 20 });
+      this.cgDirs = Object.values(this.cg.dirs);
       this.proc = spawnInCgroup(this.cg, process.execPath, [...entry.execArgv, entry.script], opts);
     } else {
       this.proc = fork(entry.script, [], { ...opts, execArgv: entry.execArgv });
@@ -107,6 +110,8 @@ export class FunctionInstance {
     this.pending.clear();
     this.readyReject(err); // a start that never finished (no-op when already settled)
     this.cg?.remove();
+    // A signal handler elsewhere may have tried (and failed, EBUSY) to remove the group while we still ran.
+    for (const d of this.cgDirs) { try { rmdirSync(d); } catch { /* removed already */ } }
     this.onExit(this);
   }
 

@@ -11,8 +11,8 @@ import { computeNodes, evenCuts, makePlan, tmpDir, writeModel, type Slice } from
 const HEAVY = new Set(['Conv', 'Gemm', 'MatMul']);
 
 /** Up to one run per split kind (non-overlapping), each a short run starting at a heavy op. */
-export function pickSplits(g: Graph, nodes: string[]): Array<{ start: number; len: number; kind: SplitKind }> {
-  const picks: Array<{ start: number; len: number; kind: SplitKind }> = [];
+export function pickSplits(g: Graph, nodes: string[]): Array<{ start: number; len: number; kind: SplitKind; parts: number }> {
+  const picks: Array<{ start: number; len: number; kind: SplitKind; parts: number }> = [];
   const used = new Set<SplitKind>();
   for (let i = 0; i < nodes.length && used.size < 3; i++) {
     if (!HEAVY.has(g.nodeByName.get(nodes[i]!)!.op)) continue;
@@ -22,19 +22,19 @@ export function pickSplits(g: Graph, nodes: string[]): Array<{ start: number; le
       const opt = analyzeSplits(g, run).find((o) => !used.has(o.kind));
       if (!opt) continue;
       used.add(opt.kind);
-      picks.push({ start: i, len: run.length, kind: opt.kind });
+      picks.push({ start: i, len: run.length, kind: opt.kind, parts: Math.min(3, opt.maxParts) });
       break;
     }
   }
   return picks;
 }
 
-function slicesWithSplits(nodes: string[], picks: ReturnType<typeof pickSplits>, parts: number): Slice[] {
+function slicesWithSplits(nodes: string[], picks: ReturnType<typeof pickSplits>): Slice[] {
   const slices: Slice[] = [];
   let at = 0;
   for (const p of [...picks].sort((a, b) => a.start - b.start)) {
     if (p.start > at) slices.push({ nodes: nodes.slice(at, p.start) });
-    slices.push({ nodes: nodes.slice(p.start, p.start + p.len), split: { kind: p.kind, parts } });
+    slices.push({ nodes: nodes.slice(p.start, p.start + p.len), split: { kind: p.kind, parts: p.parts } });
     at = p.start + p.len;
   }
   if (at < nodes.length) slices.push({ nodes: nodes.slice(at) });
@@ -57,9 +57,9 @@ describe('tiny zoo models: build + verify with hand-made plans', () => {
       const picks = pickSplits(g, nodes);
       assert.ok(picks.length > 0, `${name}: some run is splittable`);
       const out = join(dir, 'h');
-      const m = await buildPartition(path, makePlan(hash, inputShapes, slicesWithSplits(nodes, picks, 2)), out);
+      const m = await buildPartition(path, makePlan(hash, inputShapes, slicesWithSplits(nodes, picks)), out);
       const r = await verifyPartition(path, out, { runs: 2 });
-      const kinds = [...new Set(m.functions.map((f) => f.split?.kind).filter(Boolean))];
+      const kinds = [...new Set(m.functions.filter((f) => f.split).map((f) => `${f.split!.kind}×${f.split!.parts}`))];
       assert.ok(r.ok, `${name} splits ${kinds}: maxRelErr ${r.maxRelErr}`);
       if (process.env.MOPAR_TEST_VERBOSE) process.stderr.write(`${name}: splits ${kinds.join(',')} maxRelErr ${r.maxRelErr.toExponential(2)}\n`);
     });

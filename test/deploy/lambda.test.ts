@@ -153,7 +153,7 @@ test('over the zip limit a slice becomes a container image on the Lambda Node.js
     assert.equal(f.Properties.CodeUri, undefined);
     assert.equal(f.Metadata.Dockerfile, 'Dockerfile');
     const df = readFileSync(join(out, f.Metadata.DockerContext, 'Dockerfile'), 'utf8');
-    assert.match(df, /^FROM public\.ecr\.aws\/lambda\/nodejs:20$/m);
+    assert.match(df, /^FROM --platform=linux\/amd64 public\.ecr\.aws\/lambda\/nodejs:20$/m);
     assert.match(df, /^CMD \["handler\.handler"\]$/m);
     for (const file of ['model.onnx', 'function.json', 'mopar-runtime.js', 'handler.js']) assert.match(df, new RegExp(file.replace('.', '\\.')));
     const { feeds, expected } = await reference(built);

@@ -29,7 +29,7 @@ export async function runWhole(model: ModelProto | Uint8Array | string, feeds: F
 
 /** True when a piece holds only Constant nodes: its tensors are copied into every piece that reads them. */
 export function weightOnly(g: Graph, nodes: readonly string[]): boolean {
-  return pieceOf(g, nodes).outputs.length === 0 && nodes.every((n) => g.nodeByName.get(n)!.isConstant);
+  return nodes.every((n) => g.nodeByName.get(n)!.isConstant) && pieceOf(g, nodes).outputs.length === 0;
 }
 
 /** Runs the pieces in the order given; returns every tensor known at the end (feeds included). */

@@ -65,7 +65,9 @@ for (const name of NAMES) {
 
     // The streamed file decodes to exactly the model buildZooModel makes in memory.
     const loaded = loadModel(file);
-    const mem = decodeModel(encodeModel(buildZooModel(name, { tiny: true })));
+    const memBytes = encodeModel(buildZooModel(name, { tiny: true }));
+    assert.equal(sha256(encodeModel(buildZooModel(name, { tiny: true }))), sha256(memBytes), 'in-memory build is deterministic too');
+    const mem = decodeModel(memBytes);
     assert.equal(loaded.proto.graph!.node.length, mem.graph!.node.length);
     const memInit = new Map(mem.graph!.initializer.map((t) => [t.name, t]));
     for (const t of loaded.proto.graph!.initializer) {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { relative } from 'node:path';
-import { deploy, DEPLOY_TARGETS, type DeployResult, type DeployTarget } from '../../deploy/index.js';
+import { deploy, DEPLOY_TARGETS, DEFAULT_LAMBDA_RUNTIME, LAMBDA_RUNTIMES, type DeployResult, type DeployTarget, type LambdaRuntime } from '../../deploy/index.js';
 import { MoparError } from '../../core/errors.js';
 import { intOption, printJson, table } from '../options.js';
 
@@ -17,15 +17,20 @@ export function registerDeploy(program: Command): void {
     .option('--timeout <seconds>', 'function timeout in seconds', intOption('--timeout'), 60)
     .option('--min-scale <n>', 'minimum instances per function', intOption('--min-scale', 0), 1)
     .option('--max-scale <n>', 'maximum instances per function', intOption('--max-scale'), 20)
+    .option('--lambda-runtime <id>', `Lambda runtime: ${LAMBDA_RUNTIMES.join(' | ')}`, DEFAULT_LAMBDA_RUNTIME)
     .option('--json', 'print one JSON document')
-    .action(async (dir: string, opts: { target: string; out: string; name?: string; registry?: string; gateway: string; namespace?: string; timeout: number; minScale: number; maxScale: number; json?: boolean }) => {
+    .action(async (dir: string, opts: { target: string; out: string; name?: string; registry?: string; gateway: string; namespace?: string; timeout: number; minScale: number; maxScale: number; lambdaRuntime: string; json?: boolean }) => {
       if (!DEPLOY_TARGETS.includes(opts.target as DeployTarget)) {
         throw new MoparError(`unknown --target '${opts.target}' (choose one of: ${DEPLOY_TARGETS.join(', ')})`);
+      }
+      if (!(LAMBDA_RUNTIMES as readonly string[]).includes(opts.lambdaRuntime)) {
+        throw new MoparError(`unknown --lambda-runtime '${opts.lambdaRuntime}' (choose one of: ${LAMBDA_RUNTIMES.join(', ')})`);
       }
       if (opts.minScale > opts.maxScale) throw new MoparError(`--min-scale ${opts.minScale} exceeds --max-scale ${opts.maxScale}`);
       const res = await deploy(dir, opts.out, {
         target: opts.target as DeployTarget, name: opts.name, registry: opts.registry, gateway: opts.gateway,
         namespace: opts.namespace, timeoutS: opts.timeout, minScale: opts.minScale, maxScale: opts.maxScale,
+        lambdaRuntime: opts.lambdaRuntime as LambdaRuntime,
       });
       if (opts.json) printJson(res);
       else process.stdout.write(`${render(res)}\n`);

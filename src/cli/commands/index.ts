@@ -9,6 +9,7 @@ import { registerBuild } from './build.js';
 import { registerVerify } from './verify.js';
 import { registerPartition } from './partition.js';
 import { registerPlan } from './plan.js';
+import { registerBench } from './bench.js';
 
 /** Every verb registers itself here; one file per verb. */
 export const COMMANDS: Array<(program: Command) => void> = [
@@ -22,4 +23,5 @@ export const COMMANDS: Array<(program: Command) => void> = [
   registerVerify,
   registerPartition,
   registerPlan,
+  registerBench,
 ];

@@ -31,12 +31,16 @@ export function registerServe(program: Command): void {
         enforceLimits: o.limits, memArena: !!o.arena, prepacking: !!o.prepacking, prewarm: !o.cold,
         transport: o.transport as Transport | undefined,
       });
+      let stopping = false;
       const stop = (sig: string) => {
+        if (stopping) return;
+        stopping = true;
         log(`mopar serve: ${sig}: stopping all instances`);
         void gw.close().then(() => process.exit(0));
       };
-      process.once('SIGINT', () => stop('SIGINT'));
-      process.once('SIGTERM', () => stop('SIGTERM'));
+      // `on`, not `once`: other handlers (core/cgroup) exit at once when they believe they are the only one.
+      process.on('SIGINT', () => stop('SIGINT'));
+      process.on('SIGTERM', () => stop('SIGTERM'));
       try {
         const names = dirs.map((d) => gw.addModel(d));
         const addr = await gw.listen(o.port, o.host);

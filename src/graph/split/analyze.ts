@@ -1,9 +1,8 @@
 /** Which split kinds make sense for a run: exact (always, by construction) and with little recomputation. */
 import type { Graph } from '../ir.js';
-import { axisFor, planPart, runInfo, type RunInfo } from './bands.js';
+import { axisFor, constantTensor, planPart, runInfo, type PartPlan, type RunInfo } from './bands.js';
 import { splitAxis } from './rewrite.js';
 import { tensorByteSize } from './tensor-data.js';
-import { constantTensor } from './bands.js';
 import type { SplitKind, SplitOption } from './types.js';
 
 /** Above this much recomputation at k = 2 a split is not offered (it would mostly duplicate work). */
@@ -37,7 +36,7 @@ function tryKind(run: RunInfo, kind: SplitKind): SplitOption | null {
     if (overhead > MAX_OVERHEAD[kind]) return null;
     // A split that computes no node by band is pure duplication.
     if (plans.every((p) => p.nodes.every((n) => n.out === 'whole'))) return null;
-    const weightsFractionAt2 = weightsFraction(run, plans[0]!.nodes.flatMap((n) => n.node.proto.input.map((i, j) => [i, n.out === 'whole' ? 'whole' : n.inputs[j] ?? 'whole'] as const)));
+    const weightsFractionAt2 = weightsFraction(run, plans[0]!);
     return {
       kind, maxParts, axis: axisFor(axis, run.ctx.shape(run.outputs[0]!).length, run.outputs[0]!),
       weightsFractionPerPart: kind === 'channel' ? 'inverse' : 'full',
@@ -48,28 +47,28 @@ function tryKind(run: RunInfo, kind: SplitKind): SplitOption | null {
   }
 }
 
-/** Share of the run's weight bytes that part 0 holds at k = 2. */
-function weightsFraction(run: RunInfo, uses: ReadonlyArray<readonly [string, unknown]>): number {
+/** Share of the run's weight bytes that one part holds (weights read by a band are counted by their band). */
+function weightsFraction(run: RunInfo, part: PartPlan): number {
   let total = 0;
-  let part = 0;
   const seen = new Set<string>();
   for (const n of run.nodes) {
     for (const i of n.proto.input) {
       const w = i && !seen.has(i) ? constantTensor(run.g, i) : undefined;
-      if (!w) continue;
-      seen.add(i);
-      total += tensorByteSize(w);
+      if (w) { seen.add(i); total += tensorByteSize(w); }
     }
   }
-  const seenPart = new Set<string>();
-  for (const [i, need] of uses) {
-    const w = i ? constantTensor(run.g, i) : undefined;
-    if (!w || seenPart.has(`${i}|${JSON.stringify(need)}`)) continue;
-    seenPart.add(`${i}|${JSON.stringify(need)}`);
-    const bytes = tensorByteSize(w);
-    if (need === 'whole' || typeof need !== 'object' || need === null) { part += bytes; continue; }
-    const r = need as { axis: number; lo: number; hi: number };
-    part += (bytes * (r.hi - r.lo)) / Number(w.dims[r.axis]);
+  let held = 0;
+  const counted = new Set<string>();
+  for (const np of part.nodes) {
+    np.node.proto.input.forEach((i, j) => {
+      const w = i ? constantTensor(run.g, i) : undefined;
+      const need = np.out === 'whole' ? 'whole' : np.inputs[j] ?? 'whole';
+      const key = `${i}|${JSON.stringify(need)}`;
+      if (!w || counted.has(key)) return;
+      counted.add(key);
+      const bytes = tensorByteSize(w);
+      held += need === 'whole' ? bytes : (bytes * (need.hi - need.lo)) / Number(w.dims[need.axis]);
+    });
   }
-  return total > 0 ? Math.min(1, part / total) : 1;
+  return total > 0 ? Math.min(1, held / total) : 1;
 }

@@ -1,0 +1,151 @@
+/**
+ * One bench cell: a model × platform × strategy, planned, built, verified, then served on the embedded runtime
+ * with the plan's per-function limits and measured with real requests.
+ */
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { errorMessage } from '../core/errors.js';
+import type { Profile } from '../profile/index.js';
+import { getPlatform, planPartition, type Platform } from '../plan/index.js';
+import { buildPartition, verifyPartition, type Manifest } from '../build/index.js';
+import { Gateway, DEFAULT_GATEWAY, infer, modelMetadata, randomFeeds, billing } from '../runtime/index.js';
+import type { BenchRow, MeasuredFunction } from './types.js';
+
+export interface CellInput {
+  model: string;
+  category: string;
+  tiny: boolean;
+  modelPath: string;
+  profile: Profile;
+  platform: string;
+  strategy: string;
+  workDir: string;
+  warmRequests: number;
+  coldRequests: number;
+  verifyRuns: number;
+  /** SLO shared by every strategy of this model × platform (the unsplit function's latency at 1 vCPU). */
+  sloMs?: number;
+}
+
+const percentile = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.min(s.length - 1, Math.floor(p * s.length))]! : NaN;
+};
+
+/** Price of one invocation of every function, from measured durations, under the platform's billing. */
+export function measuredCost(platform: Platform, fns: MeasuredFunction[]): number {
+  let usd = 0;
+  for (const f of fns) {
+    const b = billing(f.durationMs, f.memoryMB, f.vcpu, platform.price.granularityMs);
+    usd += b.gbSeconds * platform.price.perGBSecond + b.vcpuSeconds * platform.price.perVcpuSecond + platform.price.perRequest;
+  }
+  return usd * 1e6;
+}
+
+/** Longest path through the groups (functions of one group in parallel), from measured durations. */
+function criticalPathMs(manifest: Manifest, byName: Map<string, MeasuredFunction>): number {
+  const groups: string[] = [];
+  for (const f of manifest.functions) if (!groups.includes(f.group)) groups.push(f.group);
+  return groups.reduce((acc, g) => acc + Math.max(...manifest.functions.filter((f) => f.group === g).map((f) => byName.get(f.name)?.durationMs ?? 0)), 0);
+}
+
+export async function runCell(c: CellInput): Promise<BenchRow> {
+  const base = { model: c.model, category: c.category, tiny: c.tiny, platform: c.platform, strategy: c.strategy };
+  const dir = join(c.workDir, `${c.model}${c.tiny ? '-tiny' : ''}__${c.platform}__${c.strategy.replace(':', '')}`);
+  try {
+    const platform = getPlatform(c.platform);
+    const plan = planPartition(c.profile, { platform: c.platform, strategy: c.strategy, sloMs: c.sloMs, allowSloMiss: true });
+    const manifest = await buildPartition(c.modelPath, plan, dir);
+    const verify = await verifyPartition(c.modelPath, dir, { runs: c.verifyRuns, seed: 11 });
+    const measured = await measure(dir, manifest, platform, c);
+    return {
+      ...base,
+      functions: manifest.functions.length,
+      subSlices: countSubSlices(manifest),
+      planMs: plan.planMs,
+      sloMs: plan.sloMs,
+      verify: { ok: verify.ok, maxRelErr: verify.maxRelErr, maxAbsErr: verify.maxAbsErr },
+      predicted: plan.predicted,
+      measured,
+    };
+  } catch (err) {
+    return {
+      ...base, functions: 0, subSlices: 0, planMs: 0, sloMs: c.sloMs ?? NaN,
+      verify: { ok: false, maxRelErr: NaN, maxAbsErr: NaN },
+      predicted: { latencyMs: NaN, costPerMillionUSD: NaN, efficiency: NaN },
+      measured: { requests: 0, errors: 0, p50Ms: NaN, p95Ms: NaN, coldStartMs: NaN, costPerMillionUSD: NaN, efficiency: NaN, commShare: NaN, functions: [] },
+      error: errorMessage(err).split('\n')[0]!,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function countSubSlices(m: Manifest): number {
+  const size = new Map<string, number>();
+  for (const f of m.functions) size.set(f.group, (size.get(f.group) ?? 0) + 1);
+  return m.functions.filter((f) => (size.get(f.group) ?? 0) > 1).length;
+}
+
+async function measure(dir: string, manifest: Manifest, platform: Platform, c: CellInput): Promise<BenchRow['measured']> {
+  const cold: number[] = [];
+  let errors = 0;
+  // Cold requests: a fresh gateway each time, nothing pre-started, so the request pays every cold start.
+  for (let i = 0; i < c.coldRequests; i++) {
+    const gw = new Gateway({ ...DEFAULT_GATEWAY, prewarm: false });
+    try {
+      const name = gw.addModel(dir, 'cell');
+      const addr = await gw.listen(0);
+      const url = `http://127.0.0.1:${addr.port}`;
+      const feeds = randomFeeds(await modelMetadata(url, name), 100 + i);
+      const t0 = performance.now();
+      const r = await infer(url, name, feeds);
+      if (r.status !== 200) errors++;
+      cold.push(performance.now() - t0);
+    } finally {
+      await gw.close();
+    }
+  }
+  const gw = new Gateway({ ...DEFAULT_GATEWAY, prewarm: true });
+  try {
+    const name = gw.addModel(dir, 'cell');
+    const addr = await gw.listen(0);
+    const url = `http://127.0.0.1:${addr.port}`;
+    const feeds = randomFeeds(await modelMetadata(url, name), 1);
+    // Two warm-up requests are not counted: they settle onnxruntime's first-run allocations.
+    for (let i = 0; i < 2; i++) await infer(url, name, feeds);
+    const before = gw.stats(name);
+    const lat: number[] = [];
+    for (let i = 0; i < c.warmRequests; i++) {
+      const t0 = performance.now();
+      const r = await infer(url, name, feeds);
+      if (r.status !== 200) { errors++; continue; }
+      lat.push(performance.now() - t0);
+    }
+    const after = gw.stats(name);
+    const fns: MeasuredFunction[] = after.functions.map((f) => {
+      const b = before.functions.find((x) => x.name === f.name)!;
+      const n = f.invocations - b.invocations;
+      const ms = n > 0 ? (f.meanMs * f.invocations - b.meanMs * b.invocations) / n : f.meanMs;
+      return { name: f.name, group: f.group, memoryMB: f.memoryMB, vcpu: f.vcpu, durationMs: ms, peakRssMB: f.peakRssMB };
+    });
+    const p50 = percentile(lat, 0.5);
+    const byName = new Map(fns.map((f) => [f.name, f]));
+    const used = fns.reduce((a, f) => a + f.peakRssMB * f.durationMs, 0);
+    const alloc = fns.reduce((a, f) => a + f.memoryMB * f.durationMs, 0);
+    return {
+      requests: lat.length,
+      errors,
+      p50Ms: p50,
+      p95Ms: percentile(lat, 0.95),
+      coldStartMs: cold.length ? percentile(cold, 0.5) : NaN,
+      costPerMillionUSD: measuredCost(platform, fns),
+      efficiency: alloc > 0 ? used / alloc : NaN,
+      commShare: Math.max(0, 1 - criticalPathMs(manifest, byName) / p50),
+      functions: fns,
+    };
+  } finally {
+    await gw.close();
+  }
+}

@@ -1,0 +1,7 @@
+/** bench: the evaluation, measured side by side on the embedded runtime, with a report people want to read. */
+export * from './types.js';
+export { runBench, DEFAULT_STRATEGIES, QUICK_MODELS, QUICK_PLATFORMS, type BenchOptions } from './run.js';
+export { runCell, measuredCost, type CellInput } from './cell.js';
+export { summarize, geomean } from './summary.js';
+export { writeReport, summaryTable, TARGETS } from './report.js';
+export { chartsFor, renderSvg, svgToPng, type Timeline } from './charts.js';

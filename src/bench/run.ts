@@ -1,0 +1,141 @@
+/**
+ * `mopar bench`: for each model × platform × strategy, build, verify, serve on the embedded runtime and measure.
+ * Resumable: finished cells are kept under OUT/cells and skipped unless `fresh`.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import cliProgress from 'cli-progress';
+import { MoparError } from '../core/errors.js';
+import { log } from '../core/log.js';
+import { cgroupsAvailable } from '../core/cgroup.js';
+import { ZOO_NAMES, zooModels, writeZooModel } from '../zoo/index.js';
+import { profileModel, saveProfile, loadProfile, type Profile } from '../profile/index.js';
+import { planPartition, parseStrategy, PLATFORMS } from '../plan/index.js';
+import { runCell } from './cell.js';
+import { summarize } from './summary.js';
+import { writeReport } from './report.js';
+import type { Timeline } from './charts.js';
+import type { BenchReport, BenchRow } from './types.js';
+
+export interface BenchOptions {
+  out: string;
+  /** Model names; `NAME:tiny` for a tiny variant. */
+  models?: string[];
+  platforms?: string[];
+  strategies?: string[];
+  quick?: boolean;
+  fresh?: boolean;
+  warmRequests?: number;
+  coldRequests?: number;
+}
+
+export const DEFAULT_STRATEGIES = ['unsplit', 'mopar', 'uniform:3', 'layerwise', 'gillis', 'amps'];
+/** --quick: every tiny model plus one full-size CNN, efficient CNN and transformer. */
+export const QUICK_MODELS = [...ZOO_NAMES.map((n) => `${n}:tiny`), 'resnet50', 'mobilenetv2', 'deit-s16'];
+export const QUICK_PLATFORMS = ['aws-lambda', 'gcp-cloud-run'];
+
+interface ModelRef { name: string; tiny: boolean; key: string }
+
+function parseModels(list: string[]): ModelRef[] {
+  return list.map((s) => {
+    const [name, variant] = s.split(':');
+    if (!ZOO_NAMES.includes(name!)) throw new MoparError(`unknown bench model '${name}' (zoo models: ${ZOO_NAMES.join(', ')})`);
+    if (variant !== undefined && variant !== 'tiny') throw new MoparError(`bench model '${s}': only the ':tiny' variant exists`);
+    return { name: name!, tiny: variant === 'tiny', key: `${name}${variant ? '-tiny' : ''}` };
+  });
+}
+
+export async function runBench(opts: BenchOptions): Promise<BenchReport> {
+  const models = parseModels(opts.models ?? (opts.quick ? QUICK_MODELS : [...ZOO_NAMES]));
+  const platforms = opts.platforms ?? (opts.quick ? QUICK_PLATFORMS : PLATFORMS.map((p) => p.id));
+  const strategies = opts.strategies ?? DEFAULT_STRATEGIES;
+  for (const p of platforms) if (!PLATFORMS.some((x) => x.id === p)) throw new MoparError(`unknown platform '${p}' (known: ${PLATFORMS.map((x) => x.id).join(', ')})`);
+  for (const s of strategies) parseStrategy(s);
+  const warm = opts.warmRequests ?? (opts.quick ? 8 : 20);
+  const coldN = opts.coldRequests ?? 1;
+  const out = opts.out;
+  if (opts.fresh) rmSync(join(out, 'cells'), { recursive: true, force: true });
+  for (const d of ['models', 'profiles', 'cells', 'work']) mkdirSync(join(out, d), { recursive: true });
+  const startedAt = new Date().toISOString();
+  const total = models.length * platforms.length * strategies.length;
+  log(`mopar bench: ${models.length} models × ${platforms.length} platforms × ${strategies.length} strategies = ${total} cells` +
+    `${opts.quick ? '' : ' (a full run takes hours on 2 cores; use --quick for a ~10 minute smoke run)'}`);
+  const bar = new cliProgress.SingleBar({
+    format: 'bench [{bar}] {value}/{total} cells | {model} | ETA {eta_formatted}', stream: process.stderr, etaBuffer: 20,
+  }, cliProgress.Presets.shades_classic);
+  const showBar = process.stderr.isTTY && !process.env.MOPAR_QUIET;
+  if (showBar) bar.start(total, 0, { model: '' });
+  const rows: BenchRow[] = [];
+  const timelines: Timeline[] = [];
+  let done = 0;
+  const category = new Map(zooModels().map((m) => [m.name, m.category as string]));
+  for (const m of models) {
+    if (showBar) bar.update(done, { model: `${m.key}: preparing` });
+    const modelPath = join(out, 'models', `${m.key}.onnx`);
+    if (!existsSync(modelPath)) writeZooModel(m.name, modelPath, { tiny: m.tiny });
+    const profile = await ensureProfile(modelPath, join(out, 'profiles', `${m.key}.json`), m.tiny);
+    timelines.push(timelineOf(m.key, profile, platforms[0]!));
+    for (const platform of platforms) {
+      for (const strategy of strategies) {
+        const key = `${m.key}__${platform}__${strategy.replace(':', '')}`;
+        const cellFile = join(out, 'cells', `${key}.json`);
+        let row: BenchRow;
+        if (existsSync(cellFile)) {
+          row = JSON.parse(readFileSync(cellFile, 'utf8')) as BenchRow;
+        } else {
+          if (showBar) bar.update(done, { model: `${m.key} ${platform} ${strategy}` });
+          else log(`bench: ${key}`);
+          row = await runCell({
+            model: m.key, category: category.get(m.name) ?? '', tiny: m.tiny, modelPath, profile, platform, strategy,
+            workDir: join(out, 'work'), warmRequests: warm, coldRequests: coldN, verifyRuns: 2,
+          });
+          writeFileSync(cellFile, JSON.stringify(row, null, 2));
+        }
+        if (row.error) log(`bench: ${key} failed: ${row.error}`);
+        rows.push(row);
+        done++;
+        if (showBar) bar.update(done);
+      }
+    }
+  }
+  if (showBar) bar.stop();
+  const require = createRequire(import.meta.url);
+  const report: BenchReport = {
+    kind: 'mopar.bench', version: 1, startedAt, finishedAt: new Date().toISOString(),
+    machine: {
+      cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryGB: Math.round(totalmem() / 2 ** 30),
+      node: process.versions.node, onnxruntime: (require('onnxruntime-node/package.json') as { version: string }).version,
+      cgroups: cgroupsAvailable().cpu && cgroupsAvailable().memory,
+    },
+    config: { models: models.map((m) => m.key), platforms, strategies, quick: !!opts.quick, warmRequests: warm, coldRequests: coldN },
+    summary: summarize(rows),
+    rows,
+  };
+  await writeReport(out, report, timelines);
+  return report;
+}
+
+async function ensureProfile(modelPath: string, file: string, tiny: boolean): Promise<Profile> {
+  const { loadModel } = await import('../graph/index.js');
+  const hash = loadModel(modelPath).hash;
+  if (existsSync(file)) {
+    try { return loadProfile(file, hash); } catch { /* stale: profile again */ }
+  }
+  const profile = await profileModel(modelPath, { runs: tiny ? 5 : 10 });
+  saveProfile(profile, file);
+  return profile;
+}
+
+function timelineOf(model: string, profile: Profile, platform: string): Timeline {
+  const index = new Map(profile.nodes.map((n, i) => [n.name, i]));
+  let cuts: number[] = [];
+  try {
+    const plan = planPartition(profile, { platform, strategy: 'mopar', allowSloMiss: true });
+    const groups = new Map<string, number>();
+    for (const f of plan.functions) groups.set(f.group, Math.max(groups.get(f.group) ?? 0, ...f.nodes.map((n) => index.get(n) ?? 0)));
+    cuts = [...groups.values()].sort((a, b) => a - b).slice(0, -1);
+  } catch { /* no plan: no boundaries drawn */ }
+  return { model, timelineMB: profile.memory.timelineMB.map((mb) => mb + profile.memory.weightsMB), cuts };
+}

@@ -1,0 +1,27 @@
+/**
+ * Not a test: prints the planner's predictions for saved profiles, every platform × strategy, as a markdown
+ * table (what the report quotes). Usage: node --import tsx test/plan/compare.ts PROFILE.json...
+ */
+import { loadProfile } from '../../src/profile/index.js';
+import { planPartition, PLATFORMS } from '../../src/plan/index.js';
+
+const STRATEGIES = ['mopar', 'unsplit', 'uniform:3', 'layerwise', 'gillis', 'amps'];
+console.log('| model | platform | strategy | slices / functions | latency ms | $ per 1M | vs unsplit | efficiency | plan ms |');
+console.log('|---|---|---|---|---|---|---|---|---|');
+for (const file of process.argv.slice(2)) {
+  const profile = loadProfile(file);
+  for (const p of PLATFORMS) {
+    for (const s of STRATEGIES) {
+      try {
+        const plan = planPartition(profile, { platform: p.id, strategy: s, allowSloMiss: true });
+        const groups = new Set(plan.functions.map((f) => f.group)).size;
+        const ratio = plan.predicted.costPerMillionUSD / plan.unsplit.costPerMillionUSD;
+        console.log(`| ${profile.model} | ${p.id} | ${s} | ${groups} / ${plan.functions.length} | ${plan.predicted.latencyMs.toFixed(1)}`
+          + `${plan.sloMet === false ? ' (misses SLO ' + plan.sloMs.toFixed(0) + ')' : ''} | ${plan.predicted.costPerMillionUSD.toFixed(2)} | `
+          + `${Number.isFinite(ratio) ? ratio.toFixed(3) : 'n/a'} | ${plan.predicted.efficiency.toFixed(3)} | ${plan.planMs.toFixed(0)} |`);
+      } catch (err) {
+        console.log(`| ${profile.model} | ${p.id} | ${s} | error: ${(err as Error).message} | | | | | |`);
+      }
+    }
+  }
+}
