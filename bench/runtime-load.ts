@@ -27,11 +27,13 @@ try {
   gw.addModel(join(dir, 'part'), 'part');
   const base = `http://127.0.0.1:${(await gw.listen(0)).port}`;
   const { body, headers } = binaryInferRequest(randomFeeds(await modelMetadata(base, 'part'), 1));
-  const r = await autocannon({ url: `${base}/v2/models/part/infer`, method: 'POST', body, headers, connections, duration: seconds });
+  // autocannon sets content-length itself (a second one would make every request malformed).
+  const { 'content-length': _, ...hdrs } = headers;
+  const r = await autocannon({ url: `${base}/v2/models/part/infer`, method: 'POST', body, headers: hdrs, connections, duration: seconds });
   const stats = gw.stats('part');
   console.log(JSON.stringify({
     model: `${name} (tiny), 3 functions, shm hand-offs`, connections, seconds, maxInstancesPerFunction: maxInstances,
-    requests: r.requests.total, reqPerSec: r.requests.average, latencyMs: r.latency, errors: r.errors, timeouts: r.timeouts, non2xx: r.non2xx,
+    requests: r.requests.total, reqPerSec: r.requests.average, latencyMs: { p50: r.latency.p50, p90: r.latency.p90, p99: r.latency.p99, max: r.latency.max }, errors: r.errors, timeouts: r.timeouts, non2xx: r.non2xx,
     limitsEnforced: stats.limitsEnforced, instances: stats.functions.map((f) => ({ fn: f.name, coldStarts: f.coldStarts, invocations: f.invocations, peakRssMB: +f.peakRssMB.toFixed(1) })),
   }, null, 2));
 } finally {

@@ -34,14 +34,15 @@ export function pieceOf(g: Graph, nodeNames: Iterable<string>, opts: ExtractOpti
     if (!g.nodeByName.has(n)) throw new MoparError(`no node named '${n}' in the model`);
     chosen.add(n);
   }
-  // Weight nodes (Constants, Identity aliases of weights) are copied, not passed between pieces: pull in any the
-  // piece reads but does not contain. A pulled-in copy never becomes an output of this piece.
+  // Constant nodes are weights: pull in any the piece reads but does not contain. A pulled-in Constant is a
+  // private copy: it never becomes an output of this piece (the piece that owns it exposes it if needed).
+  // (Identity aliases of weights, as torch.onnx writes them, still travel as activations: the split rewrite
+  // routes every non-Constant tensor, so copying them here too needs both changed together.)
   const pulled = new Set<string>();
-  const work = [...chosen];
-  while (work.length) {
-    for (const i of g.nodeByName.get(work.pop()!)!.inputs) {
-      const p = g.tensors.get(i)!.producer;
-      if (p && !chosen.has(p) && isWeightNode(g, p)) { chosen.add(p); pulled.add(p); work.push(p); }
+  for (const name of [...chosen]) {
+    for (const i of g.nodeByName.get(name)!.inputs) {
+      const t = g.tensors.get(i)!;
+      if (t.kind === 'constant' && t.producer && !chosen.has(t.producer)) { chosen.add(t.producer); pulled.add(t.producer); }
     }
   }
   const nodes = g.nodes.filter((n) => chosen.has(n.name));
@@ -69,40 +70,20 @@ export function pieceOf(g: Graph, nodeNames: Iterable<string>, opts: ExtractOpti
     outputs = [];
     for (const n of nodes) {
       if (pulled.has(n.name)) continue;
-      if (isWeightNode(g, n.name) && !g.tensors.get(n.outputs[0]!)!.isGraphOutput && !extra.has(n.outputs[0]!)) continue;
+      if (n.isConstant && !g.tensors.get(n.outputs[0]!)!.isGraphOutput && !extra.has(n.outputs[0]!)) continue;
       for (const o of n.outputs) {
         const t = g.tensors.get(o)!;
         if (t.isGraphOutput || extra.has(o) || t.consumers.some((c) => !chosen.has(c))) outputs.push(o);
-      }
-    }
-    // A piece of dead nodes (results nobody reads), or of weight aliases only, still has to be a valid model:
-    // expose its sinks.
-    if (outputs.length === 0) {
-      for (const n of nodes) {
-        if (n.isConstant) continue;
-        for (const o of n.outputs) if (!g.tensors.get(o)!.consumers.some((c) => chosen.has(c))) outputs.push(o);
       }
     }
   }
   return { nodes: nodes.map((n) => n.name), inputs, outputs, initializers };
 }
 
-/**
- * A node whose output is a weight: a Constant, or an Identity of a weight (torch.onnx writes these for shared
- * parameters). Pieces carry their own copy instead of receiving it from another piece.
- */
-export function isWeightNode(g: Graph, name: string): boolean {
-  const n = g.nodeByName.get(name);
-  if (!n) return false;
-  if (n.isConstant) return true;
-  if (n.op !== 'Identity' || (n.domain !== '' && n.domain !== 'ai.onnx') || n.inputs.length !== 1) return false;
-  const src = g.tensors.get(n.inputs[0]!)!;
-  return src.kind === 'initializer' || (src.kind === 'constant') || (src.producer !== undefined && isWeightNode(g, src.producer));
-}
-
 /** Builds the standalone model for a piece. Tensor protos are shared, not copied (zero-copy weights). */
 export function extractModel(g: Graph, nodeNames: Iterable<string>, opts: ExtractOptions = {}): { model: ModelProto; piece: Piece } {
   const piece = pieceOf(g, nodeNames, opts);
+  // Only weights (copied into their readers) or dead nodes: callers skip such a piece (check pieceOf first).
   if (piece.outputs.length === 0) {
     throw new MoparError(`piece (${piece.nodes.slice(0, 3).join(', ')}${piece.nodes.length > 3 ? ', …' : ''}) produces nothing used outside it`);
   }

@@ -50,6 +50,9 @@ export function checkProfile(profile: Profile): void {
     throw new MoparError(`profile of '${profile.model}' has no layers to plan with`);
   }
   for (const l of profile.layers) {
+    if (!Array.isArray(l.nodes) || l.nodes.length === 0 || !Array.isArray(l.cutTensors)) {
+      throw new MoparError(`profile of '${profile.model}': layer ${l.index} lacks its nodes or cut tensors`);
+    }
     if (![l.ms, l.paramMB, l.peakActivationMB, l.cutBytesAfter].every((x) => Number.isFinite(x) && x >= 0)) {
       throw new MoparError(`profile of '${profile.model}': layer ${l.index} has a missing or negative measurement`);
     }

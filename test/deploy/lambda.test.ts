@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { deploy, parseCfnYaml } from '../../src/deploy/index.js';
 import { decodeJsonTensor, tensorFromBytes, type WireMessage } from '../../src/deploy/function-runtime/wire.js';
@@ -67,7 +68,7 @@ test('SAM template: one right-sized function per slice, parameters, bucket, leas
     assert.equal(fns.length, built.manifest.functions.length);
     for (const [id, f] of fns) {
       const p = f.Properties;
-      assert.equal(p.Runtime, 'nodejs20.x');
+      assert.equal(p.Runtime, 'nodejs22.x');
       assert.equal(p.Handler, 'handler.handler');
       assert.equal(p.MemorySize, 256);
       assert.equal(p.Timeout, 60);
@@ -153,7 +154,7 @@ test('over the zip limit a slice becomes a container image on the Lambda Node.js
     assert.equal(f.Properties.CodeUri, undefined);
     assert.equal(f.Metadata.Dockerfile, 'Dockerfile');
     const df = readFileSync(join(out, f.Metadata.DockerContext, 'Dockerfile'), 'utf8');
-    assert.match(df, /^FROM --platform=linux\/amd64 public\.ecr\.aws\/lambda\/nodejs:20$/m);
+    assert.match(df, /^FROM --platform=linux\/amd64 public\.ecr\.aws\/lambda\/nodejs:22$/m);
     assert.match(df, /^CMD \["handler\.handler"\]$/m);
     for (const file of ['model.onnx', 'function.json', 'mopar-runtime.js', 'handler.js']) assert.match(df, new RegExp(file.replace('.', '\\.')));
     const { feeds, expected } = await reference(built);
@@ -162,5 +163,19 @@ test('over the zip limit a slice becomes a container image on the Lambda Node.js
     assert.ok(maxRelErr(await toFeeds(result), expected) <= 1e-4);
   } finally {
     cleanup(d);
+  }
+});
+
+// cfn-lint (AWS's CloudFormation linter; it expands the SAM transform with AWS's own translator) where installed.
+const cfnLint = spawnSync('cfn-lint', ['--version'], { encoding: 'utf8' });
+test('cfn-lint accepts the SAM templates (zip and image packaging)', { skip: cfnLint.status !== 0 ? 'cfn-lint is not installed' : false }, async () => {
+  const zip = await setup('lint-zip');
+  const image = await setup('lint-image', { lambdaZipLimitBytes: 1 });
+  try {
+    const r = spawnSync('cfn-lint', [join(zip.out, 'template.yaml'), join(image.out, 'template.yaml')], { encoding: 'utf8', timeout: 120_000 });
+    assert.equal(r.status, 0, `cfn-lint: ${r.stdout}${r.stderr}`);
+  } finally {
+    cleanup(zip.d);
+    cleanup(image.d);
   }
 });

@@ -27,16 +27,12 @@ export async function runWhole(model: ModelProto | Uint8Array | string, feeds: F
   try { return await runSession(session, feeds); } finally { await session.release(); }
 }
 
-/** True when a piece holds only Constant nodes: its tensors are copied into every piece that reads them. */
-export function weightOnly(g: Graph, nodes: readonly string[]): boolean {
-  return nodes.every((n) => g.nodeByName.get(n)!.isConstant) && pieceOf(g, nodes).outputs.length === 0;
-}
-
 /** Runs the pieces in the order given; returns every tensor known at the end (feeds included). */
 export async function runPieces(g: Graph, pieces: string[][], feeds: Feeds, opts: SessionOptions = EXACT): Promise<Feeds> {
   const env: Feeds = { ...feeds };
   for (const nodes of pieces) {
-    if (weightOnly(g, nodes)) continue;
+    // Weights only (each reader carries its own copy) or dead nodes: nothing to run, as the build stage does.
+    if (pieceOf(g, nodes).outputs.length === 0) continue;
     const { model, piece } = extractModel(g, nodes);
     const missing = piece.inputs.filter((i) => !env[i]);
     assert.deepEqual(missing, [], `piece [${nodes.join(', ')}] runs before its inputs exist`);

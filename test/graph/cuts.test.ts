@@ -2,7 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../../src/core/random.js';
-import { extractModel, isWeightNode, pieceOf, TensorProto_DataType } from '../../src/graph/index.js';
+import { extractModel, pieceOf, TensorProto_DataType } from '../../src/graph/index.js';
 import { FIXTURES, fixture } from '../fixtures/graphs.js';
 import { assertSameTensor, contiguousCut, prepare, runPieces, runWhole, topologicalPartition } from './compose.js';
 
@@ -59,19 +59,12 @@ describe('extractModel', () => {
     assert.deepEqual(piece.outputs, ['conv2d_0.tmp_0']);
   });
 
-  it('copies an Identity alias of a weight (PyTorch export) into the piece instead of passing it in', async () => {
+  it('passes an Identity alias of a weight (PyTorch export) between pieces like any activation', async () => {
     const { graph: g } = await prepare(fixture('pytorch-style').build());
-    assert.ok(isWeightNode(g, 'Identity_0'));
-    assert.ok(!isWeightNode(g, '/layer1/relu/Relu'));
     const { piece } = extractModel(g, ['/layer2/conv/Conv']);
-    assert.deepEqual(piece.inputs, ['/layer1/relu/Relu_output_0']);
-    assert.ok(piece.nodes.includes('Identity_0'));
-    assert.deepEqual(piece.initializers.sort(), ['layer1.conv.bias', 'layer1.conv.weight']);
-    // The piece that owns the alias does not export it to pieces that have their own copy...
-    const first = extractModel(g, ['Identity_0', '/layer1/conv/Conv', '/layer1/relu/Relu']).piece;
-    assert.deepEqual(first.outputs, ['/layer1/relu/Relu_output_0']);
-    // ...but a piece of nothing else still is a valid model.
-    assert.deepEqual(pieceOf(g, ['Identity_0']).outputs, ['onnx::Conv_21']);
+    assert.deepEqual(piece.inputs, ['/layer1/relu/Relu_output_0', 'onnx::Conv_21']);
+    assert.deepEqual(piece.initializers, ['layer1.conv.bias']);
+    assert.ok(extractModel(g, ['Identity_0']).piece.outputs.includes('onnx::Conv_21'));
   });
 
   it('treats an If node with outer-scope reads as one unit whose inputs include what its branches read', async () => {
@@ -85,9 +78,10 @@ describe('extractModel', () => {
     assert.ok(piece.initializers.length >= 1);
   });
 
-  it('exposes the sinks of a piece of dead nodes, and a Constant graph output only from its owner', async () => {
+  it('gives a piece of dead nodes no outputs, and exposes a Constant graph output only from its owner', async () => {
     const { graph: g } = await prepare(fixture('odd-outputs').build());
-    assert.deepEqual(pieceOf(g, ['dead_exp']).outputs, [g.nodeByName.get('dead_exp')!.outputs[0]]);
+    assert.deepEqual(pieceOf(g, ['dead_exp']).outputs, []);
+    assert.throws(() => extractModel(g, ['dead_exp']), /produces nothing used outside it/);
     const owner = g.tensors.get('k_const')!.producer!;
     const reader = g.tensors.get('k_const')!.consumers[0]!;
     assert.ok(!pieceOf(g, [reader]).outputs.includes('k_const'), 'a pulled-in copy is not an output');

@@ -44,9 +44,20 @@ export function checkPlan(plan: Plan, profile: Profile): void {
   assert.ok(plan.predicted.costPerMillionUSD + 1e-6 * plan.functions.length >= fnCost, 'total cost includes every function');
   if (plan.sloMet !== false) assert.ok(plan.predicted.latencyMs <= plan.sloMs + 1e-3, 'meets its SLO');
   assert.ok(plan.predicted.efficiency > 0 && plan.predicted.efficiency <= 1);
+  const names = new Set(plan.functions.map((f) => f.name));
+  const groupOf = new Map(plan.functions.map((f) => [f.name, f.group]));
+  const firstLayer = new Map(plan.functions.map((f) => [f.name, f.layers[0]]));
   for (const e of plan.edges) {
     assert.ok(e.bytes >= 0 && e.to.length > 0);
     assert.ok(['inline', 'compressed', 'shm', 'object-store'].includes(e.transport));
+    assert.ok(e.from === '$input' || names.has(e.from) || groups.has(e.from), `edge ${e.tensor} from a function, a group or $input`);
+    const fromGroup = names.has(e.from) ? groupOf.get(e.from) : e.from;
+    for (const t of e.to) {
+      if (t === '$output') continue;
+      assert.ok(names.has(t), `edge ${e.tensor} goes to a function`);
+      assert.notEqual(groupOf.get(t), fromGroup, 'an edge crosses a cut');
+      if (e.from !== '$input') assert.ok(firstLayer.get(t)! > (groups.get(fromGroup!)?.[0]!.layers[1] ?? -1), 'edges go forward');
+    }
   }
   assert.equal(plan.edges.length > 0, groups.size > 1, 'cuts have edges');
   assert.deepEqual(JSON.parse(JSON.stringify(plan)).functions, plan.functions, 'plain data');

@@ -50,6 +50,9 @@ test('bad platform, strategy, SLO or profile: one clear MoparError each', () => 
   const broken = structuredClone(profile);
   broken.layers[2]!.ms = Number.NaN;
   assert.throws(() => planPartition(broken, { platform: 'aws-lambda' }), isMopar(/layer 2 has a missing or negative measurement/));
+  const noCuts = structuredClone(profile) as unknown as { layers: Array<{ cutTensors?: string[] }> };
+  delete noCuts.layers[1]!.cutTensors;
+  assert.throws(() => planPartition(noCuts as never, { platform: 'aws-lambda' }), isMopar(/layer 1 lacks its nodes or cut tensors/));
 });
 
 test('an edge over Lambda\'s 6 MB payload is compressed or staged, never inline', () => {

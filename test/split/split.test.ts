@@ -95,7 +95,7 @@ test('transformer MLP splits by sequence (token-wise) and MatMul by output colum
 test('bad split requests give clear errors', async () => {
   const g = await convChain();
   assert.throws(() => splitRun(g, names(g), { kind: 'spatial', parts: 1 }), /at least 2 parts/);
-  assert.throws(() => splitRun(g, names(g), { kind: 'heads', parts: 2 }), /not supported/);
+  assert.throws(() => splitRun(g, names(g), { kind: 'heads', parts: 2 }), /needs an attention run/);
   assert.throws(() => splitRun(g, ['nope'], { kind: 'spatial', parts: 2 }), /no node named 'nope'/);
   assert.throws(() => splitRun(g, names(g), { kind: 'spatial', parts: 99 }), /only \d+ rows/);
 });
@@ -118,4 +118,24 @@ test('sequence split runs through whole attention blocks (K and V recomputed per
     assert.ok(r.maxRelErr <= 1e-5, `${what}: rel=${r.maxRelErr}`);
     assert.ok(r.overhead > 0, `${what}: K/V recomputation shows as overhead`);
   }
+});
+
+test('heads split: Q/K/V projections to the heads-merge Reshape, by whole heads, weights sliced', async () => {
+  const { buildZooModel } = await import('../../src/zoo/index.js');
+  const model = buildZooModel('vit-b16', { tiny: true });
+  const { buildGraph, resolveInputShapes } = await import('../../src/graph/index.js');
+  const g = await graphOf(model, resolveInputShapes(buildGraph(model)));
+  const all = names(g);
+  const start = all.findIndex((n) => g.nodeByName.get(n)!.op === 'LayerNormalization') + 1;
+  const soft = all.findIndex((n) => g.nodeByName.get(n)!.op === 'Softmax');
+  const merge = all.findIndex((n, i) => i > soft && g.nodeByName.get(n)!.op === 'Reshape');
+  const run = all.slice(start, merge + 1);
+  const opt = analyzeSplits(g, run).find((o) => o.kind === 'heads');
+  assert.ok(opt && opt.weightsFractionPerPart === 'inverse' && opt.overheadAt2 < 0.01, JSON.stringify(analyzeSplits(g, run)));
+  const r = await checkSplit(g, run, { kind: 'heads', parts: 2 });
+  assert.ok(r.maxRelErr <= 1e-5 && r.overhead < 0.01, `rel=${r.maxRelErr} overhead=${r.overhead}`);
+  assert.ok(r.weights.every((w) => w < 0.6 * (r.weights[0]! + r.weights[1]!)), `weights per part ${r.weights}`);
+  // 3 parts of 4 heads: bands widen to whole heads (some recomputation), still exact.
+  const r3 = await checkSplit(g, run, { kind: 'heads', parts: 3 });
+  assert.ok(r3.maxRelErr <= 1e-5 && r3.overhead > 0, `3 parts: rel=${r3.maxRelErr} overhead=${r3.overhead}`);
 });

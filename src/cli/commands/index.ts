@@ -10,6 +10,7 @@ import { registerVerify } from './verify.js';
 import { registerPartition } from './partition.js';
 import { registerPlan } from './plan.js';
 import { registerBench } from './bench.js';
+import { registerDemo } from './demo.js';
 
 /** Every verb registers itself here; one file per verb. */
 export const COMMANDS: Array<(program: Command) => void> = [
@@ -24,4 +25,5 @@ export const COMMANDS: Array<(program: Command) => void> = [
   registerPartition,
   registerPlan,
   registerBench,
+  registerDemo,
 ];

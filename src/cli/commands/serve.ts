@@ -19,17 +19,21 @@ export function registerServe(program: Command): void {
     .option('--no-limits', 'do not enforce CPU quota and memory limit with cgroups')
     .option('--arena', 'keep onnxruntime\'s CPU memory arena (faster, holds peak activations)')
     .option('--prepacking', 'let onnxruntime pre-pack weights (faster GEMM, a second copy of weights)')
+    .option('--optimization <level>', 'onnxruntime graph optimisation: disabled | basic | extended | all', 'extended')
+    .option('--no-external-data', 'load function files as they are (no memory-mapped external-data rewrite)')
     .option('--cold', 'do not start one instance per function before serving')
     .action(async (dirs: string[], o: {
       port: number; host: string; maxInstances: number; maxInflight: number; keepWarm: number; queue: number; queueTimeout: number;
-      transport?: string; limits: boolean; arena?: boolean; prepacking?: boolean; cold?: boolean;
+      transport?: string; limits: boolean; arena?: boolean; prepacking?: boolean; cold?: boolean; optimization: string; externalData: boolean;
     }) => {
+      if (!['disabled', 'basic', 'extended', 'all'].includes(o.optimization)) throw new MoparError(`--optimization must be disabled, basic, extended or all, got '${o.optimization}'`);
       if (o.transport && !['inline', 'compressed', 'shm'].includes(o.transport)) throw new MoparError(`--transport must be inline, compressed or shm, got '${o.transport}'`);
       const gw = new Gateway({
         ...DEFAULT_GATEWAY,
         pool: { maxInstances: o.maxInstances, maxInFlight: o.maxInflight, keepWarmMs: o.keepWarm * 1000, queueMax: o.queue, queueTimeoutMs: o.queueTimeout * 1000 },
         enforceLimits: o.limits, memArena: !!o.arena, prepacking: !!o.prepacking, prewarm: !o.cold,
         transport: o.transport as Transport | undefined,
+        optimization: o.optimization as 'extended', externalData: o.externalData,
       });
       let stopping = false;
       const stop = (sig: string) => {

@@ -6,14 +6,16 @@ import { tensorByteSize } from './tensor-data.js';
 import type { SplitKind, SplitOption } from './types.js';
 
 /** Above this much recomputation at k = 2 a split is not offered (it would mostly duplicate work). */
-const MAX_OVERHEAD = { channel: 0.25, spatial: 0.5, sequence: 0.5, heads: 0 } as const;
+const MAX_OVERHEAD = { channel: 0.25, spatial: 0.5, sequence: 0.5, heads: 0.25 } as const;
 const MAX_PARTS = 16;
 
 export function analyzeSplits(g: Graph, nodes: readonly string[]): SplitOption[] {
   let run: RunInfo;
   try { run = runInfo(g, nodes); } catch { return []; }
   const options: SplitOption[] = [];
-  for (const kind of ['channel', 'spatial', 'sequence'] as SplitKind[]) {
+  // In an attention run a last-axis split is a split by heads: offer it under that name.
+  const attention = run.nodes.some((n) => n.op === 'Softmax');
+  for (const kind of [attention ? 'heads' : 'channel', 'spatial', 'sequence'] as SplitKind[]) {
     const opt = tryKind(run, kind);
     if (opt) options.push(opt);
   }
@@ -37,10 +39,17 @@ function tryKind(run: RunInfo, kind: SplitKind): SplitOption | null {
     // A split that computes no node by band is pure duplication.
     if (plans.every((p) => p.nodes.every((n) => n.out === 'whole'))) return null;
     const weightsFractionAt2 = weightsFraction(run, plans[0]!);
+    const overheadAt: Record<number, number> = { 2: round(overhead) };
+    for (const k of [4, 8]) {
+      if (k > maxParts) break;
+      let w = 0;
+      for (let i = 0; i < k; i++) w += planPart(run, axis, i, k).work;
+      overheadAt[k] = round(w - 1);
+    }
     return {
       kind, maxParts, axis: axisFor(axis, run.ctx.shape(run.outputs[0]!).length, run.outputs[0]!),
-      weightsFractionPerPart: kind === 'channel' ? 'inverse' : 'full',
-      overheadAt2: Math.max(0, overhead), weightsFractionAt2,
+      weightsFractionPerPart: kind === 'channel' || kind === 'heads' ? 'inverse' : 'full',
+      overheadAt2: round(overhead), weightsFractionAt2: round(weightsFractionAt2), overheadAt,
     };
   } catch {
     return null;
@@ -72,3 +81,5 @@ function weightsFraction(run: RunInfo, part: PartPlan): number {
   }
   return total > 0 ? Math.min(1, held / total) : 1;
 }
+
+const round = (x: number) => Math.max(0, Math.round(x * 1e4) / 1e4);

@@ -39,7 +39,11 @@ export function splitAxis(run: RunInfo, kind: SplitKind): number {
       if (!best) throw new MoparError('a channel split needs a Conv, Gemm or MatMul with constant weights in the run');
       return best.op === 'MatMul' ? -1 : 1;
     }
-    case 'heads': throw new MoparError("split kind 'heads' is not supported (use 'sequence' or 'channel' for transformer layers)");
+    case 'heads':
+      // Attention heads are bands of the last axis of the merged [batch, seq, heads·dim] output: the band rules
+      // carry them through Reshape/Transpose to whole heads of Q, K, V (their projection weights sliced).
+      if (!run.nodes.some((n) => n.op === 'Softmax')) throw new MoparError("split kind 'heads' needs an attention run (with a Softmax)");
+      return -1;
     default: throw new MoparError(`unknown split kind '${String(kind)}'`);
   }
 }

@@ -9,7 +9,9 @@
  *             field needs (strides, dilations, padding included); weights are whole in every part.
  * - sequence: bands of tokens (axis 1 of [batch, seq, features] outputs) through token-wise ops (MatMul with
  *             weights, bias, LayerNorm, activations); attention itself mixes tokens and is not split.
- * - heads:    reserved (attention-head splits are not implemented; analyzeSplits never offers it).
+ * - heads:    attention heads: the last axis of a run ending at the heads-merge Reshape (before the output
+ *             projection); Q/K/V projection weights are sliced by whole heads. Offered instead of 'channel' for
+ *             runs that contain a Softmax.
  */
 import type { ModelProto } from '../onnx.js';
 
@@ -27,6 +29,8 @@ export interface SplitOption {
   axis?: number;
   /** Measured fraction of the run's weight bytes the largest part holds at k = 2. */
   weightsFractionAt2?: number;
+  /** Recomputation overhead (Σ parts' work / run's work − 1) at k = 2, 4, 8 parts (where k ≤ maxParts). */
+  overheadAt?: Record<number, number>;
 }
 
 /** One part of a split run: a standalone model computing a band of every output of the run. */

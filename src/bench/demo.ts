@@ -1,0 +1,158 @@
+/**
+ * `mopar demo`: the whole path on one zoo model (ResNet-50 by default) — build, profile, plan, build, verify —
+ * then the unsplit and the partitioned model served side by side on the embedded runtime, a bounded batch of
+ * requests to each, outputs compared, and a side-by-side table of latency, memory and cost.
+ */
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import cliProgress from 'cli-progress';
+import { CheckFailedError } from '../core/errors.js';
+import { log } from '../core/log.js';
+import { cgroupsAvailable } from '../core/cgroup.js';
+import { loadModel } from '../graph/index.js';
+import { writeZooModel, ZOO_NAMES } from '../zoo/index.js';
+import { profileModel, loadProfile, saveProfile, type Profile } from '../profile/index.js';
+import { getPlatform, planPartition, type Plan } from '../plan/index.js';
+import { buildPartition, compareTensors, verifyPartition } from '../build/index.js';
+import { Gateway, DEFAULT_GATEWAY, infer, modelMetadata, randomFeeds, billing } from '../runtime/index.js';
+import { MoparError } from '../core/errors.js';
+
+export interface DemoOptions {
+  model: string;
+  tiny: boolean;
+  platform: string;
+  requests: number;
+  workDir?: string;
+}
+
+export interface DemoSide {
+  name: string;
+  functions: number;
+  p50Ms: number;
+  p95Ms: number;
+  peakRssMB: Record<string, number>;
+  configuredMB: number;
+  gbSecondsPerRequest: number;
+  vcpuSecondsPerRequest: number;
+  costPerMillionUSD: number;
+  predictedCostPerMillionUSD: number;
+}
+
+export interface DemoResult {
+  model: string;
+  platform: string;
+  requests: number;
+  limitsEnforced: boolean;
+  maxRelErr: number;
+  verify: { ok: boolean; maxRelErr: number };
+  unsplit: DemoSide;
+  partitioned: DemoSide;
+  seconds: number;
+}
+
+const pct = (xs: number[], p: number) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(p * s.length))] ?? NaN; };
+
+export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
+  const t0 = performance.now();
+  if (!ZOO_NAMES.includes(opts.model)) throw new MoparError(`unknown zoo model '${opts.model}' (zoo models: ${ZOO_NAMES.join(', ')})`);
+  const platform = getPlatform(opts.platform);
+  const work = opts.workDir ?? join(process.env.MOPAR_CACHE_DIR ?? join(homedir(), '.cache', 'mopar'), 'demo');
+  mkdirSync(work, { recursive: true });
+  const key = `${opts.model}${opts.tiny ? '-tiny' : ''}`;
+  const modelPath = join(work, `${key}.onnx`);
+  const steps = ['build model', 'profile', 'plan', 'build functions', 'verify', 'serve', 'requests'];
+  const bar = new cliProgress.SingleBar({ format: 'demo [{bar}] {step} | {value}/{total}', stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic);
+  const tty = process.stderr.isTTY && !process.env.MOPAR_QUIET;
+  const step = (i: number) => { if (tty) bar.update(i, { step: steps[i] ?? 'done' }); else log(`demo: ${steps[i] ?? 'done'}`); };
+  if (tty) bar.start(steps.length, 0, { step: steps[0] });
+  try {
+    step(0);
+    if (!existsSync(modelPath)) writeZooModel(opts.model, modelPath, { tiny: opts.tiny });
+    step(1);
+    const profileFile = join(work, `${key}.profile.json`);
+    const hash = loadModel(modelPath).hash;
+    let profile: Profile;
+    try { profile = loadProfile(profileFile, hash); } catch {
+      profile = await profileModel(modelPath, { runs: 5 });
+      saveProfile(profile, profileFile);
+    }
+    step(2);
+    const plans: Record<'unsplit' | 'partitioned', Plan> = {
+      unsplit: planPartition(profile, { platform: platform.id, strategy: 'unsplit', allowSloMiss: true }),
+      partitioned: planPartition(profile, { platform: platform.id, strategy: 'mopar', allowSloMiss: true }),
+    };
+    step(3);
+    const dirs = { unsplit: join(work, `${key}-unsplit`), partitioned: join(work, `${key}-mopar`) };
+    for (const d of Object.values(dirs)) rmSync(d, { recursive: true, force: true });
+    await buildPartition(modelPath, plans.unsplit, dirs.unsplit);
+    await buildPartition(modelPath, plans.partitioned, dirs.partitioned);
+    step(4);
+    const verify = await verifyPartition(modelPath, dirs.partitioned, { runs: 2 });
+    if (!verify.ok) throw new CheckFailedError(`partitioned ${key} does not reproduce the unsplit outputs (max relative error ${verify.maxRelErr})`);
+    step(5);
+    const gw = new Gateway({ ...DEFAULT_GATEWAY, prewarm: true });
+    try {
+      const names = { unsplit: gw.addModel(dirs.unsplit, `${key}-unsplit`), partitioned: gw.addModel(dirs.partitioned, `${key}-mopar`) };
+      const addr = await gw.listen(0);
+      const url = `http://127.0.0.1:${addr.port}`;
+      const meta = await modelMetadata(url, names.unsplit);
+      step(6);
+      const lat = { unsplit: [] as number[], partitioned: [] as number[] };
+      let maxRelErr = 0;
+      // Warm-up requests (not counted) so both sides are compared warm.
+      for (const side of ['unsplit', 'partitioned'] as const) await infer(url, names[side], randomFeeds(meta, 0));
+      const before = { unsplit: gw.stats(names.unsplit), partitioned: gw.stats(names.partitioned) };
+      for (let i = 0; i < opts.requests; i++) {
+        const feeds = randomFeeds(meta, i + 1);
+        const outs: Record<string, Awaited<ReturnType<typeof infer>>> = {};
+        // Alternate the order so neither side always runs on a cooler machine.
+        const order = i % 2 === 0 ? (['unsplit', 'partitioned'] as const) : (['partitioned', 'unsplit'] as const);
+        for (const side of order) {
+          const s = performance.now();
+          const r = await infer(url, names[side], feeds);
+          if (r.status !== 200) throw new MoparError(`request ${i} to ${names[side]} failed with HTTP ${r.status}`);
+          lat[side].push(performance.now() - s);
+          outs[side] = r;
+        }
+        for (const [k, t] of Object.entries(outs.unsplit!.outputs)) {
+          maxRelErr = Math.max(maxRelErr, compareTensors(outs.partitioned!.outputs[k], t, k).rel);
+        }
+      }
+      const side = (s: 'unsplit' | 'partitioned'): DemoSide => {
+        const st = gw.stats(names[s]);
+        const b = before[s];
+        let gb = 0; let vcpu = 0; let usd = 0;
+        const rss: Record<string, number> = {};
+        for (const f of st.functions) {
+          const bf = b.functions.find((x) => x.name === f.name)!;
+          const n = f.invocations - bf.invocations;
+          const ms = n > 0 ? (f.meanMs * f.invocations - bf.meanMs * bf.invocations) / n : f.meanMs;
+          const bill = billing(ms, f.memoryMB, f.vcpu, platform.price.granularityMs);
+          gb += bill.gbSeconds; vcpu += bill.vcpuSeconds;
+          usd += bill.gbSeconds * platform.price.perGBSecond + bill.vcpuSeconds * platform.price.perVcpuSecond + platform.price.perRequest;
+          rss[f.name] = f.peakRssMB;
+        }
+        return {
+          name: names[s], functions: st.functions.length, p50Ms: pct(lat[s], 0.5), p95Ms: pct(lat[s], 0.95), peakRssMB: rss,
+          configuredMB: st.functions.reduce((a, f) => a + f.memoryMB, 0),
+          gbSecondsPerRequest: gb, vcpuSecondsPerRequest: vcpu, costPerMillionUSD: usd * 1e6,
+          predictedCostPerMillionUSD: plans[s].predicted.costPerMillionUSD,
+        };
+      };
+      const result: DemoResult = {
+        model: key, platform: platform.id, requests: opts.requests,
+        limitsEnforced: cgroupsAvailable().cpu && cgroupsAvailable().memory,
+        maxRelErr, verify: { ok: verify.ok, maxRelErr: verify.maxRelErr },
+        unsplit: side('unsplit'), partitioned: side('partitioned'), seconds: (performance.now() - t0) / 1000,
+      };
+      if (maxRelErr > 1e-4) throw new CheckFailedError(`served partitioned outputs differ from unsplit (max relative error ${maxRelErr})`);
+      return result;
+    } finally {
+      await gw.close();
+    }
+  } finally {
+    if (tty) { bar.update(steps.length, { step: 'done' }); bar.stop(); }
+  }
+}

@@ -1,0 +1,38 @@
+import type { Command } from 'commander';
+import { runDemo, type DemoResult } from '../../bench/demo.js';
+import { intOption, printJson, table } from '../options.js';
+
+export function registerDemo(program: Command): void {
+  program.command('demo')
+    .description('the whole path on a zoo model: partition it, serve unsplit and partitioned side by side, compare')
+    .option('--model <name>', 'zoo model', 'resnet50')
+    .option('--tiny', 'use the tiny variant (seconds instead of minutes)')
+    .option('--platform <id>', 'billing model for the plan and the cost columns', 'aws-lambda')
+    .option('--requests <n>', 'requests sent to each side', intOption('--requests'), 20)
+    .option('--json', 'print one JSON document')
+    .action(async (opts: { model: string; tiny?: boolean; platform: string; requests: number; json?: boolean }) => {
+      const r = await runDemo({ model: opts.model, tiny: !!opts.tiny, platform: opts.platform, requests: opts.requests });
+      if (opts.json) printJson(r);
+      else process.stdout.write(`${render(r)}\n`);
+    });
+}
+
+function render(r: DemoResult): string {
+  const f = (x: number, d = 1) => x.toFixed(d);
+  const rss = (s: DemoResult['unsplit']) => Object.entries(s.peakRssMB).map(([k, v]) => `${k}:${f(v, 0)}`).join(' ');
+  const rows = (['unsplit', 'partitioned'] as const).map((k) => {
+    const s = r[k];
+    return [k, s.functions, f(s.p50Ms), f(s.p95Ms), f(s.configuredMB, 0), rss(s), s.gbSecondsPerRequest.toFixed(4), `$${s.costPerMillionUSD.toFixed(2)}`, `$${s.predictedCostPerMillionUSD.toFixed(2)}`];
+  });
+  const ratio = r.unsplit.costPerMillionUSD / r.partitioned.costPerMillionUSD;
+  return [
+    `mopar demo: ${r.model} on the embedded runtime, billed as ${r.platform}; ${r.requests} requests each` +
+    ` (cgroup limits ${r.limitsEnforced ? 'enforced' : 'NOT enforced: cgroups are not writable here'})`,
+    '',
+    table(['model', 'functions', 'p50 ms', 'p95 ms', 'memory MB', 'peak RSS MB per function', 'GB-s/req', 'cost/1M', 'predicted'], rows),
+    '',
+    `outputs match: max relative error ${r.maxRelErr.toExponential(2)} (verify: ${r.verify.maxRelErr.toExponential(2)})`,
+    `cost: partitioned is ${ratio >= 1 ? `${f(ratio, 2)}× cheaper` : `${f(1 / ratio, 2)}× more expensive`}; ` +
+    `p50 latency ${f((r.partitioned.p50Ms / r.unsplit.p50Ms - 1) * 100)} % vs unsplit. (${f(r.seconds, 0)} s)`,
+  ].join('\n');
+}
