@@ -24,7 +24,7 @@ const names = values.models ? values.models.split(',') : [...ZOO_NAMES];
 mkdirSync(values.out!, { recursive: true });
 mkdirSync(values.zoo!, { recursive: true });
 const rows: string[] = [];
-const header = '| model | measured ms (1t) | peak RSS measured MB | predicted MB (err) | fluctuation | RD types (time share) | layers | profiling s |';
+const header = '| model | measured ms (1t) | CPU ms/run | peak RSS measured MB | predicted MB (err) | default-malloc peak MB | fluctuation (per layer) | RD types (time share) | layers | profiling s |';
 console.log(header);
 for (const name of names) {
   const file = join(values.zoo!, `${name}.onnx`);
@@ -38,8 +38,8 @@ for (const name of names) {
     saveProfile(p, join(values.out!, `${name}.json`));
     const m = p.memory;
     const err = m.predictedPeakRssMB / m.measuredPeakRssMB - 1;
-    const row = `| ${name} | ${p.measuredMs.toFixed(1)} | ${m.measuredPeakRssMB.toFixed(0)} | ${m.predictedPeakRssMB.toFixed(0)} (${err >= 0 ? '+' : ''}${(100 * err).toFixed(1)}%) | ` +
-      `${(100 * m.fluctuation).toFixed(1)}% | ${p.rdOps.map((o) => `${o} ${(100 * (p.opShare[o] ?? 0)).toFixed(1)}%`).join(', ')} | ${p.layers.length} | ${p.profilingSeconds.toFixed(1)} |`;
+    const row = `| ${name} | ${p.measuredMs.toFixed(1)} | ${p.measuredCpuMs?.toFixed(1)} | ${m.measuredPeakRssMB.toFixed(0)} | ${m.predictedPeakRssMB.toFixed(0)} (${err >= 0 ? '+' : ''}${(100 * err).toFixed(1)}%) | ` +
+      `${m.measuredPeakRssDefaultMallocMB?.toFixed(0)} | ${(100 * m.fluctuation).toFixed(1)}% (${(100 * (m.layerFluctuation ?? 0)).toFixed(1)}%) | ${p.rdOps.map((o) => `${o} ${(100 * (p.opShare[o] ?? 0)).toFixed(1)}%`).join(', ')} | ${p.layers.length} | ${p.profilingSeconds.toFixed(1)} |`;
     rows.push(row);
     console.log(row);
   } catch (err) {

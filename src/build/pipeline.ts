@@ -6,13 +6,15 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { MoparError } from '../core/errors.js';
-import { openSession, runSession, type Feeds, type ort } from '../graph/index.js';
+import { openSession, runSession, type Feeds, type ort, type SessionOptions } from '../graph/index.js';
 import { loadManifest, manifestDir } from './manifest-io.js';
 import type { Manifest } from './types.js';
 
 export interface PipelineOptions {
   /** Intra-op threads per function (default: the manifest's `threads`, capped at 2 to share the machine). */
   threads?: number;
+  /** onnxruntime graph optimisation level of every function (default 'all', as deployed). */
+  optimization?: SessionOptions['optimization'];
 }
 
 export interface PipelineRun {
@@ -38,10 +40,13 @@ export async function openPipeline(dir: string, opts: PipelineOptions = {}): Pro
       if (!existsSync(path)) throw new MoparError(`function '${f.name}': file ${f.file} is missing from ${dir}`);
       const threads = opts.threads ?? Math.min(2, Math.max(1, f.threads ?? 1));
       let s: ort.InferenceSession;
-      try { s = await openSession(path, { threads }); } catch (err) {
+      try { s = await openSession(path, { threads, optimization: opts.optimization }); } catch (err) {
         throw new MoparError(`function '${f.name}' (${f.file}): ${(err as Error).message}`);
       }
       sessions.set(f.name, s);
+      if ([...s.inputNames].sort().join('\0') !== [...f.inputs].sort().join('\0')) {
+        throw new MoparError(`function '${f.name}': file ${f.file} has inputs [${s.inputNames.join(', ')}] but the manifest says [${f.inputs.join(', ')}]`);
+      }
     }
   } catch (err) {
     for (const s of sessions.values()) await s.release();

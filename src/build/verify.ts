@@ -10,14 +10,18 @@
  * (so any difference in them fails). NaN on one side only counts as an infinite error.
  */
 import { CheckFailedError, MoparError } from '../core/errors.js';
-import { openModel, openSession, randomInputs, runSession, type PlainTensor } from '../graph/index.js';
+import { openModel, openSession, randomInputs, runSession, type PlainTensor, type SessionOptions } from '../graph/index.js';
 import { openPipeline } from './pipeline.js';
 
 export const DEFAULT_TOLERANCE = 1e-4;
 /** Relative errors are taken against at least this fraction of the tensor's largest magnitude. */
 export const REL_FLOOR = 1e-2;
 
-export interface VerifyOptions { runs?: number; seed?: number; tolerance?: number; threads?: number }
+export interface VerifyOptions {
+  runs?: number; seed?: number; tolerance?: number; threads?: number;
+  /** onnxruntime optimisation level on both sides (default 'all', as deployed). */
+  optimization?: SessionOptions['optimization'];
+}
 
 export interface VerifyResult {
   ok: boolean;
@@ -37,14 +41,14 @@ export async function verifyPartition(modelPath: string, dir: string, opts: Veri
   const runs = opts.runs ?? 3;
   const seed = opts.seed ?? 1;
   const tolerance = opts.tolerance ?? DEFAULT_TOLERANCE;
-  const pipeline = await openPipeline(dir, { threads: opts.threads });
+  const pipeline = await openPipeline(dir, { threads: opts.threads, optimization: opts.optimization });
   try {
     const m = pipeline.manifest;
     const { loaded, graph, inputShapes } = await openModel(modelPath, m.inputShapes ?? {}, { shapes: false });
     if (m.modelHash && m.modelHash !== loaded.hash) {
       throw new MoparError(`${dir} was built from another model (hash ${m.modelHash.slice(0, 12)}…) than ${modelPath} (${loaded.hash.slice(0, 12)}…)`);
     }
-    const ref = await openSession(loaded.path, { threads: opts.threads ?? 1 });
+    const ref = await openSession(loaded.path, { threads: opts.threads ?? 1, optimization: opts.optimization });
     const res: VerifyResult = { ok: true, maxAbsErr: 0, maxRelErr: 0, runs, tolerance, functions: m.functions.length, outputs: {}, pipelineMs: 0, unsplitMs: 0 };
     try {
       for (let r = 0; r < runs; r++) {

@@ -102,7 +102,8 @@ export async function deployLambda(input: DeployInput, out: string, opts: Deploy
   }
 
   const arnVar = (fn: string) => `${ids.get(fn)}Arn`;
-  const definition = buildStateMachine(manifest.model, stages, arnVar, (fn) => names.get(fn)!, timeout * stages.length);
+  // EXPRESS workflows run at most 5 minutes.
+  const definition = buildStateMachine(manifest.model, stages, arnVar, (fn) => names.get(fn)!, Math.min(300, timeout * stages.length));
   mkdirSync(join(out, 'statemachine'), { recursive: true });
   const aslFile = join(out, 'statemachine', 'pipeline.asl.json');
   writeFileSync(aslFile, `${JSON.stringify(definition, null, 2)}\n`);

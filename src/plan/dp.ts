@@ -9,6 +9,9 @@
  */
 import type { SegmentOption } from './cost-model.js';
 
+/** Plans print latencies to 0.001 ms; an SLO copied from a printed plan must still admit that plan. */
+export const SLO_TOLERANCE_MS = 1e-3;
+
 export interface DpProblem {
   n: number;
   options(a: number, b: number): readonly SegmentOption[];
@@ -28,9 +31,9 @@ export function minCostUnderSlo(problem: DpProblem, sloMs: number, opts: { bucke
   // Bounds for branch and bound (exact): the fastest and the cheapest way to cover each suffix, and the cost
   // of a known feasible plan. A label that cannot beat them is dropped.
   const bounds = suffixBounds(problem);
-  if (bounds.lat[0]! > sloMs + 1e-9) return undefined;
+  if (bounds.lat[0]! > sloMs + SLO_TOLERANCE_MS) return undefined;
   const fast = minLatency(problem);
-  let upper = fast && fast.latencyMs <= sloMs + 1e-9 ? fast.costUSD : Infinity;
+  let upper = fast && fast.latencyMs <= sloMs + SLO_TOLERANCE_MS ? fast.costUSD : Infinity;
   const at: Array<Buckets | undefined> = Array(n + 1).fill(undefined);
   at[0] = newBuckets(B);
   at[0].cost[0] = 0;
@@ -53,7 +56,7 @@ export function minCostUnderSlo(problem: DpProblem, sloMs: number, opts: { bucke
         for (let oi = 0; oi < os.length; oi++) {
           const o = os[oi]!;
           const lat = l0 + o.latencyMs;
-          if (lat + restLat > sloMs + 1e-9) continue;
+          if (lat + restLat > sloMs + SLO_TOLERANCE_MS) continue;
           const cost = c0 + o.costUSD;
           if (cost + restCost > upper * (1 + 1e-12)) continue;
           const bk = Math.min(B - 1, Math.floor(lat / width));

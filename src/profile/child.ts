@@ -26,7 +26,18 @@ export interface ChildResult {
   runMs: number[];
 }
 
+/**
+ * glibc's malloc raises its mmap threshold each time a large block is freed, so after loading the weights later
+ * large allocations come from the heap, fragment it and are never returned: peak RSS of the same model varies
+ * run to run (mixer-b16: 335 or 510 MB) and is higher. A fixed threshold turns that off: large blocks are always
+ * mmapped and returned on free, and peak RSS becomes deterministic and lower (mixer-b16 323 MB, resnet50 291 vs
+ * 338 MB). The profiler measures function hosts under this setting; the runtime should start hosts with it too.
+ */
+export const LEAN_MALLOC_ENV: Readonly<Record<string, string>> = { MALLOC_MMAP_THRESHOLD_: '131072' };
+
 export interface ChildOptions {
+  /** Extra environment for the child (e.g. LEAN_MALLOC_ENV). */
+  env?: Record<string, string>;
   threads: number;
   runs: number;
   warmup: number;
@@ -76,9 +87,10 @@ export async function measureInChild(modelPath: string, feeds: Feeds, opts: Chil
     writeFeeds(dir, feeds);
     const ortUrl = pathToFileURL(createRequire(import.meta.url).resolve('onnxruntime-node')).href;
     const args = ['--input-type=module', '-e', SCRIPT, ortUrl, modelPath, dir, String(opts.threads), String(opts.warmup), String(opts.runs)];
+    const spawnOpts = { stdio: ['ignore', 'pipe', 'pipe'] as ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } };
     const child = opts.cgroup
-      ? spawnInCgroup(opts.cgroup, process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
-      : spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      ? spawnInCgroup(opts.cgroup, process.execPath, args, spawnOpts)
+      : spawn(process.execPath, args, spawnOpts);
     let out = '';
     let err = '';
     child.stdout!.on('data', (d) => { out += d; });

@@ -1,4 +1,5 @@
 /** `profileModel`: the measured resource picture of one model — latency, memory, RD operators, layers. */
+import { cpus, loadavg } from 'node:os';
 import { basename } from 'node:path';
 import { MoparError } from '../core/errors.js';
 import { encodeModel } from '../graph/onnx-io.js';
@@ -8,7 +9,7 @@ import { openModel } from '../graph/open.js';
 import { randomInputs } from '../graph/random-inputs.js';
 import { openSession } from '../graph/runner.js';
 import { analyzeSplits } from '../graph/split/index.js';
-import { measureInChild } from './child.js';
+import { LEAN_MALLOC_ENV, measureInChild } from './child.js';
 import { crossings, cutPoints, layerRanges, type Crossing } from './layers.js';
 import { attribute, endToEndMs, profileKernels, type Attribution } from './latency.js';
 import { bytesOf, memoryTimeline, type MemoryTimeline } from './memory.js';
@@ -87,9 +88,11 @@ export async function profileModel(modelPath: string, opts: ProfileOptions = {})
   const layers = buildLayers(graph, nodes, mem, cross, cuts);
 
   let rss: { baselineMB: number; peakMB: number; loadPeakMB: number; steadyMB: number } | undefined;
+  let defaultMallocPeakMB: number | undefined;
   if (doRss) {
-    progress('peak RSS in a separate process');
-    rss = await measureInChild(loaded.path, feeds, { threads, runs: 2, warmup: 0 });
+    progress('peak RSS in separate processes (lean and default malloc)');
+    rss = await measureInChild(loaded.path, feeds, { threads, runs: 2, warmup: 0, env: { ...LEAN_MALLOC_ENV } });
+    defaultMallocPeakMB = (await measureInChild(loaded.path, feeds, { threads, runs: 2, warmup: 0 })).peakMB;
   }
   const baselineRssMB = rss?.baselineMB ?? DEFAULT_BASELINE_RSS_MB;
   const weightsMB = mem.weightsBytes / MB;
@@ -134,6 +137,7 @@ export async function profileModel(modelPath: string, opts: ProfileOptions = {})
       loadPeakRssMB: rss?.loadPeakMB,
       steadyRssMB: rss?.steadyMB,
       largestWeightMB: mem.largestWeightBytes / MB,
+      measuredPeakRssDefaultMallocMB: defaultMallocPeakMB,
     },
     layers,
     cutPoints: cuts,
@@ -142,6 +146,8 @@ export async function profileModel(modelPath: string, opts: ProfileOptions = {})
     attributionScale: times.scale,
     kernelSumMs: times.rawSumMs,
     profilingSeconds: (performance.now() - started) / 1000,
+    loadAverage: loadavg()[0],
+    cpus: cpus().length,
     createdAt: new Date().toISOString(),
   };
 }

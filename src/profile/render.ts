@@ -20,7 +20,8 @@ export function renderProfile(p: Profile, width = 64): string {
   lines.push(`  memory      weights ${mb(m.weightsMB)}, peak activations ${mb(m.peakActivationMB)}, fluctuation ${pct(m.fluctuation)}` +
     (m.layerFluctuation !== undefined ? ` (per layer ${pct(m.layerFluctuation)})` : ''));
   lines.push(`  peak RSS    predicted ${mb(m.predictedPeakRssMB)}` +
-    (m.rssMeasured === false ? ' (not measured)' : `, measured ${mb(m.measuredPeakRssMB)} (${signed(m.predictedPeakRssMB / m.measuredPeakRssMB - 1)}), baseline ${mb(m.baselineRssMB)}`));
+    (m.rssMeasured === false ? ' (not measured)' : `, measured ${mb(m.measuredPeakRssMB)} (${signed(m.predictedPeakRssMB / m.measuredPeakRssMB - 1)}), baseline ${mb(m.baselineRssMB)}` +
+      (m.measuredPeakRssDefaultMallocMB ? `; default malloc ${mb(m.measuredPeakRssDefaultMallocMB)}` : '')));
   lines.push(`  RD ops      ${p.rdOps.map((o) => `${o} ${pct(p.opShare[o] ?? 0)}`).join(', ') || '(none)'}`);
   lines.push('');
   lines.push('  top operator types by time');

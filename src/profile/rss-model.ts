@@ -1,6 +1,7 @@
 /**
  * Our model of the peak RSS of a process that loads and runs a whole model with onnxruntime-node
- * (graph optimisations on, CPU arena on — what a function host does):
+ * (graph optimisations on, CPU arena on — what a function host does — and glibc's mmap threshold fixed, see
+ * LEAN_MALLOC_ENV in child.ts; without it the peak is higher and not reproducible):
  *
  *   peak ≈ baseline + SESSION_OVERHEAD
  *        + CONV_WEIGHT_FACTOR × conv weights + 1 × other weights + largest weight tensor
@@ -10,13 +11,13 @@
  * models of one op type each): onnxruntime copies initializers out of the parsed model one tensor at a time and
  * frees the source, so Gemm/MatMul/Gather weights cost 1× plus one transient copy of the largest tensor
  * (VGG-16's 392 MB fc6 weight is why its load peak far exceeds its steady RSS). Conv weights are additionally
- * re-laid out (NCHWc reorder, prepacking) and the freed originals stay in the heap: ~2.5× in total. A session
+ * re-laid out (NCHWc reorder, prepacking) while the originals are alive: ~2.2× in total (2.1–3.0× measured). A session
  * with no weights costs ~26 MB over the Node + onnxruntime baseline (thread pool, kernel registry, arena).
  * Activations: the arena holds the memory-pattern plan, about twice the live peak.
  * Constants are calibrated once and not fitted per model.
  */
 export const SESSION_OVERHEAD_MB = 26;
-export const CONV_WEIGHT_FACTOR = 2.5;
+export const CONV_WEIGHT_FACTOR = 2.2;
 export const OTHER_WEIGHT_FACTOR = 1.0;
 export const ACTIVATION_FACTOR = 2.0;
 export const CONV_OPS = new Set(['Conv', 'ConvTranspose', 'QLinearConv', 'ConvInteger']);

@@ -64,7 +64,10 @@ export interface MemoryProfile {
   baselineRssMB: number;
   /** Our model of peak RSS for a process that loads and runs the whole model. */
   predictedPeakRssMB: number;
-  /** Measured peak RSS of a separate process that loaded and ran the model (0 when not measured). */
+  /**
+   * Measured peak RSS of a separate process that loaded and ran the model (0 when not measured), with glibc's
+   * mmap threshold fixed (profile/child.ts LEAN_MALLOC_ENV): deterministic, and what function hosts should use.
+   */
   measuredPeakRssMB: number;
   /** False when RSS was not measured (then `peakRssMB` is the prediction and the baseline a default). */
   rssMeasured?: boolean;
@@ -72,6 +75,8 @@ export interface MemoryProfile {
   loadPeakRssMB?: number;
   /** Measured RSS after the runs (steady footprint), MB. */
   steadyRssMB?: number;
+  /** Same, with glibc's default (dynamic) mmap threshold: higher and varies from run to run. */
+  measuredPeakRssDefaultMallocMB?: number;
   /** The largest single weight tensor, MB (one transient load-time copy of it is part of the prediction). */
   largestWeightMB?: number;
 }
@@ -113,5 +118,8 @@ export interface Profile {
   /** Sum of per-node kernel medians before scaling, ms. */
   kernelSumMs?: number;
   profilingSeconds: number;
+  /** 1-minute load average and CPU count when profiled: timings on a busy machine are inflated (see measuredCpuMs). */
+  loadAverage?: number;
+  cpus?: number;
   createdAt: string;
 }

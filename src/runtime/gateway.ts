@@ -26,7 +26,7 @@ export const DEFAULT_GATEWAY: GatewayOptions = { ...DEFAULT_RUNTIME, maxBodyByte
 
 /** Running totals per function (what /stats reports). */
 interface FnTotals { invocations: number; errors: number; coldStarts: number; crashes: number; ms: number; gbSeconds: number; vcpuSeconds: number; peakRssMB: number; coldStartMs: number[]; loadMs: number[] }
-interface EdgeTotals { transport: string; codec?: string; count: number; rawBytes: number; wireBytes: number; encodeMs: number }
+interface EdgeTotals { transport: string; codec?: string; count: number; rawBytes: number; wireBytes: number; encodeMs: number; lossy?: string; maxAbsErr?: number; maxRelErr?: number }
 
 export class Gateway {
   readonly models = new Map<string, ServedModel>();
@@ -71,7 +71,9 @@ export class Gateway {
   addModel(path: string, name?: string): string {
     const { manifest, dir } = loadServable(path);
     let n = name ?? manifest.model;
-    if (this.models.has(n)) n = `${n}-${this.models.size + 1}`;
+    // The unsplit ONNX file next to its partitioned manifest: serve it as '<model>-unsplit'.
+    if (this.models.has(n) && manifest.strategy === 'unsplit' && !name) n = `${n}-unsplit`;
+    for (let k = 2; this.models.has(n); k++) n = `${name ?? manifest.model}-${k}`;
     const model = new ServedModel(n, manifest, dir, this.opts, {
       coldStart: (fn, inst) => {
         const t = this.fnTotals(n, fn);
@@ -101,11 +103,10 @@ export class Gateway {
     }
     if (this.opts.prewarm) {
       for (const m of this.models.values()) m.prewarm();
-      const ok = await Promise.all([...this.models.values()].map((m) => m.ready()));
-      if (!ok.every(Boolean)) {
-        const why = this.fnLabels().length ? 'a function could not start (see above)' : 'no functions';
+      const failed = (await Promise.all([...this.models.values()].map(async (m) => (await m.startFailures()).map((f) => `model '${m.name}': ${f}`)))).flat();
+      if (failed.length) {
         await this.close();
-        throw new MoparError(`serve: ${why}`);
+        throw new MoparError(failed[0]! + (failed.length > 1 ? ` (and ${failed.length - 1} more)` : ''));
       }
     }
     this.server = createServer((req, res) => void this.handle(req, res));
@@ -209,6 +210,11 @@ export class Gateway {
       t.rawBytes += e.rawBytes;
       t.wireBytes += e.wireBytes;
       t.encodeMs += e.encodeMs;
+      if (e.lossy) {
+        t.lossy = e.lossy;
+        t.maxAbsErr = Math.max(t.maxAbsErr ?? 0, e.maxAbsErr ?? 0);
+        t.maxRelErr = Math.max(t.maxRelErr ?? 0, e.maxRelErr ?? 0);
+      }
       this.metrics.inc('mopar_edge_bytes_total', { model, tensor: e.tensor, transport: e.transport }, e.wireBytes);
     }
   }
@@ -234,6 +240,7 @@ export class Gateway {
         tensor: k.slice(name.length + 1), transport: e.transport, codec: e.codec, count: e.count,
         meanRawBytes: e.rawBytes / e.count, meanWireBytes: e.wireBytes / e.count, ratio: e.wireBytes ? e.rawBytes / e.wireBytes : null,
         meanEncodeMs: e.encodeMs / e.count,
+        ...(e.lossy ? { lossy: e.lossy, maxAbsErr: e.maxAbsErr, maxRelErrOfRange: e.maxRelErr } : {}),
       })),
     };
   }

@@ -11,10 +11,11 @@ import { buildGraph, inspectGraph, loadModel, type DType, type Feeds } from '../
 import type { Manifest, ManifestFunction } from '../build/types.js';
 import { FunctionPool, DEFAULT_POOL, type PoolEvents, type PoolOptions } from './pool.js';
 import { removeSegment, segmentPath } from './segments.js';
-import { CodecChooser, copyBytes, decodeTensor, encodeTensor, supportedDtype, type OutputPlan, type Transport, type WireTensor } from './wire.js';
+import { type CodecTrial, CodecChooser, copyBytes, decodeTensor, encodeTensor, supportedDtype, type OutputPlan, type Transport, type WireTensor } from './wire.js';
 import type { InvocationStats } from './host-protocol.js';
 import { billing, type Billing } from './accounting.js';
 import { leanModelPath } from './lean-load.js';
+import type { Lossy } from './lossy.js';
 
 export interface TensorMeta { name: string; dtype: DType; shape: (number | string)[] }
 
@@ -28,6 +29,8 @@ export interface RuntimeOptions {
   /** Load big function files through a cached external-data rewrite (memory-mapped weights). */
   externalData: boolean;
   sessionConfig?: Record<string, string>;
+  /** Opt-in lossy encoding of float32 tensors on 'compressed' edges (the error is reported per edge). */
+  lossy?: Lossy;
   /** Override every edge's transport (benchmarks, comparisons). */
   transport?: Transport;
   linkMBps: number;
@@ -42,7 +45,10 @@ export const DEFAULT_RUNTIME: RuntimeOptions = {
 /** Per-invocation record of one function. */
 export interface FunctionCall { fn: string; ms: number; stats: InvocationStats; billing: Billing }
 
-export interface EdgeCost { tensor: string; transport: Transport; codec?: string; rawBytes: number; wireBytes: number; encodeMs: number }
+export interface EdgeCost {
+  tensor: string; transport: Transport; codec?: string; rawBytes: number; wireBytes: number; encodeMs: number; trials?: CodecTrial[];
+  lossy?: Lossy; maxAbsErr?: number; maxRelErr?: number;
+}
 
 export interface InferResult { outputs: Feeds; calls: FunctionCall[]; edges: EdgeCost[]; ms: number }
 
@@ -120,10 +126,11 @@ export class ServedModel {
     for (const p of this.pools.values()) p.prewarm();
   }
 
-  async ready(): Promise<boolean> {
+  /** Waits for the instances being started; returns why those that failed did. */
+  async startFailures(): Promise<string[]> {
     const all = [...this.pools.values()].flatMap((p) => p.instances);
     const ok = await Promise.all(all.map((i) => i.started()));
-    return ok.every(Boolean);
+    return all.filter((_, k) => !ok[k]).map((i) => `function '${i.fn}' could not start: ${i.exitReason ?? 'unknown reason'}`);
   }
 
   private outputPlan(tensor: string): OutputPlan {
@@ -131,7 +138,7 @@ export class ServedModel {
     if (!this.consumers.has(tensor) || this.manifest.outputs.includes(tensor)) return { enc: 'raw' };
     const t = this.transport.get(tensor) ?? 'inline';
     if (t === 'shm' || t === 'object-store') return { enc: 'shm', path: segmentPath(tensor) };
-    if (t === 'compressed') return { enc: 'z' };
+    if (t === 'compressed') return this.opts.lossy ? { enc: 'z', lossy: this.opts.lossy } : { enc: 'z' };
     return { enc: 'raw' };
   }
 
@@ -197,7 +204,7 @@ export class ServedModel {
         calls.push({ fn: f.name, ms, stats: r.stats, billing: billing(r.stats.hostMs, f.memoryMB, f.vcpu) });
         for (const [k, e] of Object.entries(r.stats.encode)) {
           if (this.consumers.has(k)) {
-            edges.push({ tensor: k, transport: this.transport.get(k) ?? 'inline', codec: e.codec, rawBytes: e.rawBytes, wireBytes: e.wireBytes, encodeMs: e.encodeMs });
+            edges.push({ tensor: k, transport: this.transport.get(k) ?? 'inline', codec: e.codec, rawBytes: e.rawBytes, wireBytes: e.wireBytes, encodeMs: e.encodeMs, trials: e.trials, lossy: e.lossy, maxAbsErr: e.maxAbsErr, maxRelErr: e.maxRelErr });
           }
         }
       })().catch((err: Error) => { failure ??= err; });

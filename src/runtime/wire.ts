@@ -7,6 +7,7 @@ import { brotliCompressSync, brotliDecompressSync, constants as zc, deflateRawSy
 import { MoparError } from '../core/errors.js';
 import { dtypeBytes, numel, type DType } from '../graph/dtype.js';
 import type { PlainTensor } from '../graph/runner.js';
+import { decodeLossy, encodeLossy, type Lossy } from './lossy.js';
 
 export type Transport = 'inline' | 'compressed' | 'shm' | 'object-store';
 export type Codec = 'none' | 'deflate' | 'brotli';
@@ -14,11 +15,11 @@ export type Codec = 'none' | 'deflate' | 'brotli';
 interface WireBase { dtype: DType; dims: number[]; bytes: number }
 export type WireTensor =
   | (WireBase & { enc: 'raw'; data: Uint8Array })
-  | (WireBase & { enc: 'z'; codec: Codec; shuffle: number; data: Uint8Array })
+  | (WireBase & { enc: 'z'; codec: Codec; shuffle: number; data: Uint8Array; lossy?: Lossy; scale?: number })
   | (WireBase & { enc: 'shm'; path: string });
 
 /** What the gateway asks a host to do with one output. */
-export type OutputPlan = { enc: 'raw' } | { enc: 'z' } | { enc: 'shm'; path: string };
+export type OutputPlan = { enc: 'raw' } | { enc: 'z'; lossy?: Lossy } | { enc: 'shm'; path: string };
 
 const CTORS: Partial<Record<DType, { new (b: ArrayBuffer, o: number, n: number): ArrayLike<unknown> & { buffer: ArrayBufferLike } ; BYTES_PER_ELEMENT: number }>> = {
   float32: Float32Array, float64: Float64Array, int8: Int8Array, uint8: Uint8Array, int16: Int16Array,
@@ -90,7 +91,15 @@ function decompress(codec: Codec, data: Uint8Array): Uint8Array {
 }
 
 /** Measured cost of one encode, for per-edge accounting. */
-export interface EncodeStats { codec?: Codec; rawBytes: number; wireBytes: number; encodeMs: number }
+export interface EncodeStats {
+  codec?: Codec; rawBytes: number; wireBytes: number; encodeMs: number;
+  /** Opt-in lossy encoding used, and the error it introduced on this tensor. */
+  lossy?: Lossy; maxAbsErr?: number; maxRelErr?: number;
+  /** On an edge's first tensor: what each codec would have given (the measurement behind the pick). */
+  trials?: CodecTrial[];
+}
+
+export interface CodecTrial { codec: Codec; ratio: number; compressMs: number; decompressMs: number }
 
 /**
  * Per-edge codec choice: the first tensor of an edge is compressed with every codec and the one with the least
@@ -98,22 +107,32 @@ export interface EncodeStats { codec?: Codec; rawBytes: number; wireBytes: numbe
  */
 export class CodecChooser {
   private readonly chosen = new Map<string, Codec>();
+  /** Trials of edges chosen since last taken (reported once with the tensor that triggered them). */
+  lastTrials?: CodecTrial[];
   constructor(private readonly linkMBps = 100) {}
+
+  known(edge: string): Codec | undefined {
+    return this.chosen.get(edge);
+  }
 
   codecFor(edge: string, shuffled: Uint8Array): Codec {
     const known = this.chosen.get(edge);
     if (known) return known;
     let best: Codec = 'none';
     let bestCost = shuffled.length / (this.linkMBps * 1e3); // ms to move raw bytes
+    const trials: CodecTrial[] = [];
     for (const codec of ['deflate', 'brotli'] as const) {
       const t0 = performance.now();
       const z = compress(codec, shuffled);
       const t1 = performance.now();
       decompress(codec, z);
-      const cost = (performance.now() - t0) + z.length / (this.linkMBps * 1e3);
-      if (cost < bestCost && t1 > 0) { best = codec; bestCost = cost; }
+      const t2 = performance.now();
+      trials.push({ codec, ratio: shuffled.length / Math.max(1, z.length), compressMs: t1 - t0, decompressMs: t2 - t1 });
+      const cost = (t2 - t0) + z.length / (this.linkMBps * 1e3);
+      if (cost < bestCost) { best = codec; bestCost = cost; }
     }
     this.chosen.set(edge, best);
+    this.lastTrials = trials;
     return best;
   }
 }
@@ -124,10 +143,22 @@ export function encodeTensor(name: string, t: PlainTensor, plan: OutputPlan, cho
   const base = { dtype: t.dtype, dims: [...t.dims], bytes: raw.byteLength };
   let wire: WireTensor;
   let codec: Codec | undefined;
+  let lossyStats: Pick<EncodeStats, 'lossy' | 'maxAbsErr' | 'maxRelErr'> = {};
   if (plan.enc === 'shm') {
     // Written once, mode 0600, exclusive create: a stale name is an error, never silently reused.
     writeFileSync(plan.path, raw, { mode: 0o600, flag: 'wx' });
     wire = { ...base, enc: 'shm', path: plan.path };
+  } else if (plan.enc === 'z' && plan.lossy && t.dtype === 'float32') {
+    const l = encodeLossy(plan.lossy, t.data as Float32Array);
+    const width = plan.lossy === 'fp16' ? 2 : 1;
+    const sh = shuffle(l.bytes, width);
+    codec = chooser.codecFor(`${name}#${plan.lossy}`, sh);
+    wire = { ...base, enc: 'z', codec, shuffle: width, data: codec === 'none' ? l.bytes : compress(codec, sh), lossy: plan.lossy, scale: l.scale };
+    if (codec === 'none') wire.shuffle = 1;
+    lossyStats = { lossy: plan.lossy, maxAbsErr: l.maxAbsErr, maxRelErr: l.maxRelErr };
+  } else if (plan.enc === 'z' && chooser.known(name) === 'none') {
+    codec = 'none'; // compression did not pay on this edge: skip the shuffle too
+    wire = { ...base, enc: 'raw', data: raw };
   } else if (plan.enc === 'z') {
     const width = Math.max(1, dtypeBytes(t.dtype));
     const sh = shuffle(raw, width);
@@ -139,7 +170,9 @@ export function encodeTensor(name: string, t: PlainTensor, plan: OutputPlan, cho
     wire = { ...base, enc: 'raw', data: raw };
   }
   const wireBytes = wire.enc === 'shm' ? 0 : wire.data.byteLength;
-  return { wire, stats: { codec, rawBytes: raw.byteLength, wireBytes, encodeMs: performance.now() - t0 } };
+  const trials = chooser.lastTrials;
+  chooser.lastTrials = undefined;
+  return { wire, stats: { codec, rawBytes: raw.byteLength, wireBytes, encodeMs: performance.now() - t0, trials, ...lossyStats } };
 }
 
 /**
@@ -149,7 +182,9 @@ export function encodeTensor(name: string, t: PlainTensor, plan: OutputPlan, cho
 export function decodeTensor(w: WireTensor, alloc: (bytes: number) => Uint8Array = (n) => new Uint8Array(n)): PlainTensor {
   if (w.enc === 'raw') return tensorFromBytes(w.dtype, w.dims, w.data);
   if (w.enc === 'shm') return tensorFromBytes(w.dtype, w.dims, readSegment(w.path, alloc));
-  return tensorFromBytes(w.dtype, w.dims, unshuffle(decompress(w.codec, w.data), w.shuffle));
+  const bytes = unshuffle(decompress(w.codec, w.data), w.shuffle);
+  if (w.lossy) return { dtype: 'float32', dims: w.dims, data: decodeLossy(w.lossy, bytes, numel(w.dims), w.scale) };
+  return tensorFromBytes(w.dtype, w.dims, bytes);
 }
 
 function readSegment(path: string, alloc: (bytes: number) => Uint8Array): Uint8Array {

@@ -144,7 +144,7 @@ test('tensors over the inline limit are staged in the bucket and read back by th
   }
 });
 
-test('over the zip limit a slice becomes a container image on the Lambda Node.js 20 base image', async () => {
+test('over the zip limit a slice becomes a container image on the public Lambda Node.js base image', async () => {
   const { d, built, out, res, template, definition } = await setup('image', { lambdaZipLimitBytes: 1 });
   try {
     assert.ok(res.functions.every((f) => f.packaging === 'image'));

@@ -1,6 +1,7 @@
 /**
  * Not a test: prints the planner's predictions for saved profiles, every platform × strategy, as a markdown
- * table (what the report quotes). Usage: node --import tsx test/plan/compare.ts PROFILE.json...
+ * table (what the report quotes). Usage: node --import tsx test/plan/compare.ts [--slo-factor F] PROFILE.json...
+ * (F multiplies each platform's default SLO, the unsplit function at 1 vCPU).
  */
 import { loadProfile } from '../../src/profile/index.js';
 import { planPartition, PLATFORMS } from '../../src/plan/index.js';
@@ -8,12 +9,16 @@ import { planPartition, PLATFORMS } from '../../src/plan/index.js';
 const STRATEGIES = ['mopar', 'unsplit', 'uniform:3', 'layerwise', 'gillis', 'amps'];
 console.log('| model | platform | strategy | slices / functions | latency ms | $ per 1M | vs unsplit | efficiency | plan ms |');
 console.log('|---|---|---|---|---|---|---|---|---|');
-for (const file of process.argv.slice(2)) {
+const args = process.argv.slice(2);
+const fi = args.indexOf('--slo-factor');
+const factor = fi >= 0 ? Number(args.splice(fi, 2)[1]) : 1;
+for (const file of args) {
   const profile = loadProfile(file);
   for (const p of PLATFORMS) {
+    const sloMs = planPartition(profile, { platform: p.id, strategy: 'unsplit' }).sloMs * factor;
     for (const s of STRATEGIES) {
       try {
-        const plan = planPartition(profile, { platform: p.id, strategy: s, allowSloMiss: true });
+        const plan = planPartition(profile, { platform: p.id, strategy: s, sloMs, allowSloMiss: true });
         const groups = new Set(plan.functions.map((f) => f.group)).size;
         const ratio = plan.predicted.costPerMillionUSD / plan.unsplit.costPerMillionUSD;
         console.log(`| ${profile.model} | ${p.id} | ${s} | ${groups} / ${plan.functions.length} | ${plan.predicted.latencyMs.toFixed(1)}`

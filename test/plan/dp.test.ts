@@ -4,7 +4,7 @@ import { getPlatform } from '../../src/plan/platforms.js';
 import { makeContext, type SegmentOption } from '../../src/plan/cost-model.js';
 import { normalisedLayerMs, unitsOf } from '../../src/plan/units.js';
 import { makeProblem } from '../../src/plan/problem.js';
-import { minCostUnderSlo, minLatency, type DpProblem } from '../../src/plan/dp.js';
+import { minCostUnderSlo, minLatency, SLO_TOLERANCE_MS, type DpProblem } from '../../src/plan/dp.js';
 import { TRANSPORTS } from '../../src/plan/transport.js';
 import { randomProfile } from './synthetic.js';
 
@@ -12,7 +12,7 @@ import { randomProfile } from './synthetic.js';
 function bruteForce(pr: DpProblem, slo: number): { cost: number; lat: number } | undefined {
   let best: { cost: number; lat: number } | undefined;
   const rec = (pos: number, lat: number, cost: number) => {
-    if (lat > slo + 1e-9) return;
+    if (lat > slo + SLO_TOLERANCE_MS) return;
     if (pos === pr.n) {
       if (!best || cost < best.cost) best = { cost, lat };
       return;
@@ -61,7 +61,7 @@ test('the DP finds the brute-force optimum on small cases (4 platforms × seeds 
         assert.ok(got, `${platform} seed ${seed} slack ${slack}: DP found a plan`);
         assert.ok(Math.abs(got.costUSD - want.cost) <= 1e-12 + 1e-9 * want.cost,
           `${platform} seed ${seed} slack ${slack}: DP ${got.costUSD} vs brute force ${want.cost}`);
-        assert.ok(got.latencyMs <= slo + 1e-9);
+        assert.ok(got.latencyMs <= slo + SLO_TOLERANCE_MS);
         // The reported totals are the segments' own.
         assert.ok(Math.abs(sum(got.segments, 'costUSD') - got.costUSD) < 1e-12);
         assert.ok(Math.abs(sum(got.segments, 'latencyMs') - got.latencyMs) < 1e-9);
@@ -82,7 +82,7 @@ test('default resolution stays within one bucket of the optimum and always meets
     const slo = bruteLatency(pr) * 1.3;
     const want = bruteForce(pr, slo)!;
     const got = minCostUnderSlo(pr, slo)!;
-    assert.ok(got.latencyMs <= slo + 1e-9);
+    assert.ok(got.latencyMs <= slo + SLO_TOLERANCE_MS);
     assert.ok(got.costUSD >= want.cost - 1e-15);
     assert.ok(got.costUSD <= want.cost * 1.02, `seed ${seed}: ${got.costUSD} within 2 % of ${want.cost}`);
   }

@@ -47,7 +47,7 @@ test('serve + invoke + load test; SIGTERM stops every instance and leaves no seg
     const doc = JSON.parse(inv.stdout);
     assert.equal(doc.outputs.length, 1);
     assert.deepEqual(doc.outputs[0].shape, [1, 8]);
-    const unsplit = JSON.parse((await runCli(['invoke', base, '--model', 'toy-2', '--json'])).stdout);
+    const unsplit = JSON.parse((await runCli(['invoke', base, '--model', 'toy-unsplit', '--json'])).stdout);
     doc.outputs[0].data.forEach((v: number, i: number) => assert.ok(Math.abs(v - unsplit.outputs[0].data[i]) <= 1e-4 * Math.max(1, Math.abs(v))));
 
     const bad = await runCli(['invoke', base, '--model', 'nope']);

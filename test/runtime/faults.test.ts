@@ -1,6 +1,7 @@
 /** Every error path of the gateway, crash recovery, out-of-memory reporting, saturation, and clean shutdown. */
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import { Gateway, DEFAULT_GATEWAY, binaryInferRequest, httpRequest, infer, modelMetadata, randomFeeds, ownSegments, errorOf } from '../../src/runtime/index.js';
 import { cgroupsAvailable } from '../../src/core/cgroup.js';
 import { cleanup, tmpDir, writeManifest, writeSlowModel, writeToyManifest } from './helpers.js';
@@ -149,4 +150,41 @@ test('close() stops every instance process and leaves no segments', async () => 
   cleanup(d);
   for (const pid of pids) assert.throws(() => process.kill(pid, 0), /ESRCH/, `host ${pid} still running`);
   assert.deepEqual(ownSegments(), []);
+});
+
+test('keep-warm: an idle instance is stopped after the keep-warm time; the next request cold-starts a new one', async () => {
+  const d = tmpDir('warm');
+  const g = new Gateway({ ...DEFAULT_GATEWAY, prewarm: false, pool: { ...DEFAULT_GATEWAY.pool, keepWarmMs: 150 } });
+  try {
+    const toy = await writeToyManifest(d, 'inline');
+    g.addModel(toy.dir, 'toy');
+    const b = `http://127.0.0.1:${(await g.listen(0)).port}`;
+    const feeds = randomFeeds(await modelMetadata(b, 'toy'), 1);
+    await infer(b, 'toy', feeds);
+    // A request entering the chain warmed every function of it: one cold start each.
+    assert.deepEqual(g.stats('toy').functions.map((f) => f.coldStarts), [1, 1, 1, 1]);
+    const pools = [...g.models.get('toy')!.pools.values()];
+    for (let i = 0; i < 100 && pools.some((p) => p.instances.length > 0); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(pools.every((p) => p.instances.length === 0), 'idle instances should have been stopped');
+    await infer(b, 'toy', feeds);
+    assert.deepEqual(g.stats('toy').functions.map((f) => f.coldStarts), [2, 2, 2, 2]);
+    assert.ok(g.stats('toy').functions.every((f) => f.crashes === 0), 'a keep-warm stop is not a crash');
+  } finally {
+    await g.close();
+    cleanup(d);
+  }
+});
+
+test('a function file onnxruntime cannot load: serving fails with one clear message naming the function', async () => {
+  const d = tmpDir('corrupt');
+  const g = new Gateway({ ...DEFAULT_GATEWAY });
+  try {
+    const toy = await writeToyManifest(d, 'inline');
+    writeFileSync(`${toy.dir}/left.onnx`, 'not an onnx model');
+    g.addModel(toy.dir, 'toy');
+    await assert.rejects(g.listen(0), /model 'toy': function 'left' could not start: onnxruntime could not load the model/);
+  } finally {
+    await g.close();
+    cleanup(d);
+  }
 });

@@ -106,3 +106,25 @@ for (const transport of ['inline', 'compressed', 'shm'] as Transport[]) {
     assert.deepEqual(ownSegments(), []);
   });
 }
+
+test('lossy fp16 hand-offs (opt-in): close to the unsplit output, error reported per edge', async () => {
+  const d = tmpDir('lossy');
+  const g = new Gateway({ ...DEFAULT_GATEWAY, prewarm: false, lossy: 'fp16' });
+  try {
+    const toy = await writeToyManifest(d, (t) => (t === 'x' ? 'inline' : 'compressed'));
+    g.addModel(toy.dir, 'p');
+    g.addModel(toy.model, 'u');
+    const b = `http://127.0.0.1:${(await g.listen(0)).port}`;
+    const feeds = randomFeeds(await modelMetadata(b, 'u'), 5);
+    const [p, u] = await Promise.all([infer(b, 'p', feeds), infer(b, 'u', feeds)]);
+    const out = Object.keys(u.outputs)[0]!;
+    const err = maxRelErr(p.outputs[out]!.data as Float32Array, u.outputs[out]!.data as Float32Array);
+    assert.ok(err > 0 && err < 1e-2, `fp16 relative error ${err}`);
+    const lossyEdges = g.stats('p').edges.filter((e) => 'lossy' in e);
+    assert.ok(lossyEdges.length >= 3, JSON.stringify(g.stats('p').edges));
+    for (const e of lossyEdges) assert.ok((e as { maxAbsErr: number }).maxAbsErr > 0);
+  } finally {
+    await g.close();
+    cleanup(d);
+  }
+});

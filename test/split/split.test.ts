@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { analyzeSplits, splitRun } from '../../src/graph/split/index.js';
+import { analyzeSplits, splitOverhead, splitRun } from '../../src/graph/split/index.js';
 import { f } from '../../src/graph/index.js';
 import { Net, checkSplit, graphOf } from './helpers.js';
 
@@ -24,6 +24,7 @@ test('spatial bands with halos are exact on a conv/pool chain (strides, pads, SA
     const r = await checkSplit(g, names(g), { kind: 'spatial', parts });
     assert.ok(r.maxRelErr <= 1e-5, `parts=${parts} rel=${r.maxRelErr}`);
     assert.ok(r.overhead > 0 && r.overhead < 1, `halo overhead ${r.overhead}`);
+    assert.equal(splitOverhead(g, names(g), 'spatial', parts), Math.round(r.overhead * 1e4) / 1e4);
   }
 });
 

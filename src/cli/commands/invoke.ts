@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { MoparError } from '../../core/errors.js';
-import { errorOf, httpRequest, infer, modelMetadata, randomFeeds } from '../../runtime/index.js';
+import { errorOf, httpRequest, infer, modelMetadata, randomFeeds, v2Datatype } from '../../runtime/index.js';
 import { intOption, printJson, table } from '../options.js';
 
 export function registerInvoke(program: Command): void {
@@ -31,7 +31,7 @@ export function registerInvoke(program: Command): void {
         const meta = await modelMetadata(base, o.model);
         const r = await infer(base, o.model, randomFeeds(meta, o.seed));
         ms = r.ms;
-        outputs = Object.entries(r.outputs).map(([name, t]) => ({ name, datatype: t.dtype, shape: t.dims, data: t.data as ArrayLike<number> }));
+        outputs = Object.entries(r.outputs).map(([name, t]) => ({ name, datatype: v2Datatype(t.dtype), shape: t.dims, data: t.data as ArrayLike<number> }));
       }
       if (o.json) {
         printJson({

@@ -21,11 +21,13 @@ export function registerServe(program: Command): void {
     .option('--prepacking', 'let onnxruntime pre-pack weights (faster GEMM, a second copy of weights)')
     .option('--optimization <level>', 'onnxruntime graph optimisation: disabled | basic | extended | all', 'extended')
     .option('--no-external-data', 'load function files as they are (no memory-mapped external-data rewrite)')
+    .option('--lossy <kind>', 'opt-in lossy hand-off on compressed edges: fp16 | int8 (error reported at /v2/models/NAME/stats)')
     .option('--cold', 'do not start one instance per function before serving')
     .action(async (dirs: string[], o: {
       port: number; host: string; maxInstances: number; maxInflight: number; keepWarm: number; queue: number; queueTimeout: number;
-      transport?: string; limits: boolean; arena?: boolean; prepacking?: boolean; cold?: boolean; optimization: string; externalData: boolean;
+      transport?: string; limits: boolean; arena?: boolean; prepacking?: boolean; cold?: boolean; optimization: string; externalData: boolean; lossy?: string;
     }) => {
+      if (o.lossy && !['fp16', 'int8'].includes(o.lossy)) throw new MoparError(`--lossy must be fp16 or int8, got '${o.lossy}'`);
       if (!['disabled', 'basic', 'extended', 'all'].includes(o.optimization)) throw new MoparError(`--optimization must be disabled, basic, extended or all, got '${o.optimization}'`);
       if (o.transport && !['inline', 'compressed', 'shm'].includes(o.transport)) throw new MoparError(`--transport must be inline, compressed or shm, got '${o.transport}'`);
       const gw = new Gateway({
@@ -33,7 +35,7 @@ export function registerServe(program: Command): void {
         pool: { maxInstances: o.maxInstances, maxInFlight: o.maxInflight, keepWarmMs: o.keepWarm * 1000, queueMax: o.queue, queueTimeoutMs: o.queueTimeout * 1000 },
         enforceLimits: o.limits, memArena: !!o.arena, prepacking: !!o.prepacking, prewarm: !o.cold,
         transport: o.transport as Transport | undefined,
-        optimization: o.optimization as 'extended', externalData: o.externalData,
+        optimization: o.optimization as 'extended', externalData: o.externalData, lossy: o.lossy as 'fp16' | undefined,
       });
       let stopping = false;
       const stop = (sig: string) => {

@@ -19,6 +19,9 @@ export function loadHost(dir: string): Host {
   const getCore = () => (core ??= createFunctionCore(join(dir, config.model), {
     threads: config.threads, inputs: config.inputs, outputs: config.outputs,
   }));
+  // Load the slice at start-up (Lambda's init phase, the container's start), not on the first request; a load
+  // error still surfaces on every invocation.
+  getCore().catch(() => {});
   return {
     config,
     core: getCore,

@@ -22,6 +22,15 @@ export function analyzeSplits(g: Graph, nodes: readonly string[]): SplitOption[]
   return options;
 }
 
+/** Recomputation overhead of splitting `nodes` k ways (Σ parts' work / run's work − 1), e.g. for merged layers. */
+export function splitOverhead(g: Graph, nodes: readonly string[], kind: SplitKind, parts: number): number {
+  const run = runInfo(g, nodes);
+  const axis = splitAxis(run, kind);
+  let w = 0;
+  for (let i = 0; i < parts; i++) w += planPart(run, axis, i, parts).work;
+  return round(w - 1);
+}
+
 function tryKind(run: RunInfo, kind: SplitKind): SplitOption | null {
   try {
     const axis = splitAxis(run, kind);

@@ -53,7 +53,6 @@ export function splitRun(g: Graph, nodeNames: readonly string[], req: SplitReque
   const run = runInfo(g, nodeNames);
   const axis = splitAxis(run, req.kind);
   const plans = Array.from({ length: req.parts }, (_, i) => planPart(run, axis, i, req.parts));
-  checkRanks(run, axis);
   const parts = plans.map((p) => buildPart(run, p, req.parts));
   const joins = run.outputs.map((o) => {
     const shape = run.ctx.shape(o);
@@ -69,10 +68,6 @@ export function splitRun(g: Graph, nodeNames: readonly string[], req: SplitReque
   });
   const overhead = plans.reduce((a, p) => a + p.work, 0) - 1;
   return { kind: req.kind, axis, parts, joins, overhead };
-}
-
-function checkRanks(run: RunInfo, axis: number): void {
-  for (const o of run.outputs) axisFor(axis, run.ctx.shape(o).length, o);
 }
 
 function buildPart(run: RunInfo, plan: PartPlan, k: number): SplitPart {

@@ -1,6 +1,6 @@
 /** Shared by strategies: cost-minimal under the SLO, or (when allowed) the fastest plan flagged as missing it. */
 import type { CostContext, ModelOptions } from '../cost-model.js';
-import { minCostUnderSlo, minLatency } from '../dp.js';
+import { minCostUnderSlo, minLatency, SLO_TOLERANCE_MS } from '../dp.js';
 import { explainInfeasible, makeProblem } from '../problem.js';
 import type { StrategyEnv, StrategyOutcome } from './types.js';
 
@@ -16,7 +16,7 @@ export function fastest(env: StrategyEnv, name: string, ctx: CostContext, opts: 
   fixedCuts?: ReadonlySet<number>): StrategyOutcome {
   const problem = makeProblem(ctx, opts, fixedCuts);
   const result = minLatency(problem);
-  if (result && result.latencyMs <= env.sloMs + 1e-9) return { result, units: ctx.units, sloMet: true, notes: [] };
+  if (result && result.latencyMs <= env.sloMs + SLO_TOLERANCE_MS) return { result, units: ctx.units, sloMet: true, notes: [] };
   if (result && env.allowSloMiss) {
     return { result, units: ctx.units, sloMet: false,
       notes: [`'${name}' cannot meet the SLO of ${env.sloMs.toFixed(1)} ms; this is its fastest plan`] };
