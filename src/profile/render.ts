@@ -84,7 +84,9 @@ export async function plotTimeline(p: Profile, file: string): Promise<void> {
   const cuts = (p.cutPoints ?? []).map((c) => ({ i: c + 0.5 }));
   const spec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title: `${p.model}: memory over one inference (peak RSS measured ${p.memory.measuredPeakRssMB.toFixed(0)} MB, predicted ${p.memory.predictedPeakRssMB.toFixed(0)} MB)`,
+    title: `${p.model}: memory over one inference (peak RSS ` +
+      (p.memory.rssMeasured === false ? '' : `measured ${p.memory.measuredPeakRssMB.toFixed(0)} MB, `) +
+      `predicted ${p.memory.predictedPeakRssMB.toFixed(0)} MB)`,
     width: 720, height: 280,
     layer: [
       {
@@ -98,7 +100,7 @@ export async function plotTimeline(p: Profile, file: string): Promise<void> {
         encoding: {
           x: { field: 'i', type: 'quantitative', title: 'node (topological order); grey rules: layer cut points' },
           y: { field: 'mb', type: 'quantitative', title: 'MB' },
-          color: { field: 'kind', type: 'nominal', title: null },
+          color: { field: 'kind', type: 'nominal', title: null, legend: { labelLimit: 300, orient: 'bottom' } },
           tooltip: [{ field: 'node' }, { field: 'op' }, { field: 'mb', format: '.2f' }],
         },
       },

@@ -14,6 +14,7 @@ import { HttpError, inferResponse, parseInferRequest, v2Meta } from './protocol.
 import { FunctionFailedError } from './instance.js';
 import { SaturatedError } from './pool.js';
 import { removeOwnSegments, sweepStaleSegments } from './segments.js';
+import { sweepLeanCache } from './lean-load.js';
 
 export interface GatewayOptions extends RuntimeOptions {
   /** Largest request body accepted (HTTP 413 above). */
@@ -97,6 +98,8 @@ export class Gateway {
   async listen(port = 8080, host = '127.0.0.1'): Promise<AddressInfo> {
     const swept = sweepStaleSegments();
     if (swept) log(`mopar serve: removed ${swept} shared-memory segments left by an earlier run`);
+    const lean = sweepLeanCache();
+    if (lean) log(`mopar serve: removed ${lean} stale memory-lean model rewrites from the cache`);
     if (this.opts.enforceLimits) {
       const cg = cgroupsAvailable();
       if (!(cg.cpu && cg.memory)) log(`mopar serve: note: CPU and memory limits are NOT enforced (${cg.reason ?? 'cgroups unavailable'})`);

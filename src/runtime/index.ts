@@ -8,6 +8,8 @@ export { ServedModel, loadServable, DEFAULT_RUNTIME, type RuntimeOptions, type I
 export { FunctionPool, DEFAULT_POOL, SaturatedError, type PoolOptions } from './pool.js';
 export { FunctionInstance, FunctionFailedError } from './instance.js';
 export { billing, type Billing } from './accounting.js';
+export { leanModelPath, sweepLeanCache } from './lean-load.js';
+export { encodeLossy, decodeLossy, type Lossy } from './lossy.js';
 export * from './wire.js';
 export { ownSegments, sweepStaleSegments, segmentPath, removeSegment, SHM_DIR } from './segments.js';
 export { HttpError, parseInferRequest, inferResponse, parseInferResponse, v2Datatype } from './protocol.js';

@@ -5,7 +5,7 @@
  * rewritten once into that form (cached by path, size and mtime) and the host loads the rewritten copy.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadModel, saveModel } from '../graph/index.js';
@@ -19,11 +19,37 @@ function cacheRoot(): string {
   return join(process.env.MOPAR_CACHE_DIR ?? join(homedir(), '.cache', 'mopar'), 'lean');
 }
 
+function keyOf(file: string): string {
+  const st = statSync(file);
+  return createHash('sha256').update(`${resolve(file)}\0${st.size}\0${st.mtimeMs}`).digest('hex').slice(0, 24);
+}
+
+/**
+ * Removes rewrites whose source file is gone or changed (they can never be used again); returns how many.
+ * Entries are only ever removed when stale, so a running gateway's instances keep loading theirs.
+ */
+export function sweepLeanCache(): number {
+  const root = cacheRoot();
+  let n = 0;
+  let entries: string[] = [];
+  try { entries = readdirSync(root); } catch { return 0; }
+  for (const e of entries) {
+    if (e.endsWith('.tmp')) continue;
+    const dir = join(root, e);
+    let stale = true;
+    try {
+      const src = readFileSync(join(dir, 'source.txt'), 'utf8');
+      stale = !existsSync(src) || keyOf(src) !== e;
+    } catch { /* no source record: stale */ }
+    if (stale) { rmSync(dir, { recursive: true, force: true }); n++; }
+  }
+  return n;
+}
+
 /** The path a host should load: `file` itself, or its external-data rewrite. */
 export function leanModelPath(file: string): string {
-  const st = statSync(file);
-  if (st.size < MIN_FILE_BYTES) return file;
-  const key = createHash('sha256').update(`${resolve(file)}\0${st.size}\0${st.mtimeMs}`).digest('hex').slice(0, 24);
+  if (statSync(file).size < MIN_FILE_BYTES) return file;
+  const key = keyOf(file);
   const dir = join(cacheRoot(), key);
   const out = join(dir, 'model.onnx');
   if (existsSync(out)) return out;
@@ -33,6 +59,7 @@ export function leanModelPath(file: string): string {
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
   saveModel(loaded.proto, join(tmp, 'model.onnx'), { externalDataThreshold: MIN_TENSOR_BYTES });
+  writeFileSync(join(tmp, 'source.txt'), resolve(file));
   try {
     renameSync(tmp, dir);
   } catch {

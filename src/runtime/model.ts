@@ -113,11 +113,13 @@ export class ServedModel {
     for (const f of manifest.functions) {
       // A plain ONNX file has no planned size: give it room for its weights plus the runtime (not enforced as tight).
       const memoryMB = f.memoryMB || 0;
+      const file = join(dir, f.file);
       this.pools.set(f.name, new FunctionPool(f.name, {
-        name: f.name, file: opts.externalData ? leanModelPath(join(dir, f.file)) : join(dir, f.file), inputs: f.inputs, outputs: f.outputs, threads: f.threads || 1,
+        name: f.name, file: opts.externalData ? leanModelPath(file) : file, inputs: f.inputs, outputs: f.outputs, threads: f.threads || 1,
         memArena: opts.memArena, prepacking: opts.prepacking, linkMBps: opts.linkMBps,
         optimization: opts.optimization, config: opts.sessionConfig,
-      }, { enforce: opts.enforceLimits && memoryMB > 0, vcpu: f.vcpu || 1, memoryMB }, opts.pool, events));
+      }, { enforce: opts.enforceLimits && memoryMB > 0, vcpu: f.vcpu || 1, memoryMB }, opts.pool, events,
+      opts.externalData ? () => leanModelPath(file) : undefined));
     }
   }
 

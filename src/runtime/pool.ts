@@ -39,8 +39,9 @@ export class FunctionPool {
   private readonly idleTimers = new Map<FunctionInstance, NodeJS.Timeout>();
   private closed = false;
 
+  /** `resolveFile` is asked at every start (the file to load may be a cached rewrite that must be re-made). */
   constructor(readonly name: string, private readonly cfg: HostConfig, private readonly limits: InstanceLimits,
-    readonly opts: PoolOptions, private readonly events: PoolEvents = {}) {}
+    readonly opts: PoolOptions, private readonly events: PoolEvents = {}, private readonly resolveFile?: () => string) {}
 
   /** Runs one invocation on some instance (starting one when needed). */
   async invoke(feeds: Record<string, WireTensor>, outputs: Record<string, OutputPlan>): Promise<InvokeResult> {
@@ -106,7 +107,8 @@ export class FunctionPool {
   }
 
   private spawn(): FunctionInstance {
-    const inst = new FunctionInstance(this.name, this.cfg, this.limits, (dead) => this.onExit(dead));
+    const cfg = this.resolveFile ? { ...this.cfg, file: this.resolveFile() } : this.cfg;
+    const inst = new FunctionInstance(this.name, cfg, this.limits, (dead) => this.onExit(dead));
     this.instances.push(inst);
     void inst.started().then((ok) => { if (ok) this.events.coldStart?.(this.name, inst); });
     return inst;

@@ -1,14 +1,15 @@
 /** `mopar profile` per CONTRACTS.md: one JSON document with --json, files written, bad input → exit 2, one line. */
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { saveModel } from '../../src/graph/index.js';
 import { buildZooModel } from '../../src/zoo/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mopar-profile-cli-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
 const model = join(dir, 'bert-tiny.onnx');
 saveModel(buildZooModel('bert-base', { tiny: true }), model);
 

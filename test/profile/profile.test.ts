@@ -1,16 +1,18 @@
 /** profileModel end to end on tiny models: per-node times add up, RD ops, layers, saved JSON keyed by hash. */
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { saveModel } from '../../src/graph/index.js';
 import { MoparError } from '../../src/core/errors.js';
-import { attribute, loadProfile, parseOrtTrace, profileModel, saveProfile, type Profile } from '../../src/profile/index.js';
+import { attribute, cpuScaling, loadProfile, parseOrtTrace, profileModel, saveProfile, type Profile } from '../../src/profile/index.js';
+import { cgroupsAvailable } from '../../src/core/cgroup.js';
 import { buildZooModel } from '../../src/zoo/index.js';
 import { prepare } from '../graph/compose.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mopar-profile-test-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
 const resnet = join(dir, 'resnet50-tiny.onnx');
 saveModel(buildZooModel('resnet50', { tiny: true }), resnet);
 
@@ -42,6 +44,8 @@ test('contract fields, shares sum to 1, Conv is resource-dominant on ResNet', as
   assert.equal(p.memory.timelineMB.length, p.nodes.length);
   assert.ok(p.memory.rssMeasured && p.memory.measuredPeakRssMB > p.memory.baselineRssMB && p.memory.baselineRssMB > 10);
   assert.equal(p.peakRssMB, p.memory.measuredPeakRssMB);
+  assert.ok(p.memory.measuredPeakRssDefaultMallocMB! > p.memory.baselineRssMB, 'default-malloc peak measured too');
+  assert.ok(p.memory.loadPeakRssMB! <= p.memory.measuredPeakRssMB);
   const params = p.nodes.reduce((s, n) => s + n.paramBytes, 0);
   assert.ok(Math.abs(params / 2 ** 20 - p.memory.weightsMB) < 1e-9);
   assert.ok(p.layers.length >= 3);
@@ -87,4 +91,12 @@ test('trace parsing: kernels grouped per run, warm-up dropped by the caller, med
   assert.ok(Math.abs(t.rawSumMs - 0.05) < 1e-12);
   assert.ok(Math.abs(t.ms.get(a)! - 0.04) < 1e-12 && Math.abs(t.ms.get(b)! - 0.06) < 1e-12);
   assert.ok(Math.abs(t.unmappedMs - 0.005 / 3) < 1e-12, 'ReorderInput maps to no node');
+});
+
+test('CPU scaling: a thread point and, where cgroups are writable, a quota point from a child process', async () => {
+  const { feeds } = await prepare(buildZooModel('resnet50', { tiny: true }));
+  const points = await cpuScaling(resnet, feeds, { runs: 2, threads: [1], quotas: [0.5] });
+  assert.ok(points.some((p) => p.method === 'threads' && p.vcpu === 1 && p.ms > 0));
+  if (cgroupsAvailable().cpu) assert.ok(points.some((p) => p.method === 'cgroup-quota' && p.vcpu === 0.5 && p.ms > 0), JSON.stringify(points));
+  assert.deepEqual(points.map((p) => p.vcpu), [...points.map((p) => p.vcpu)].sort((a, b) => a - b));
 });

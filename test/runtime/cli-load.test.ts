@@ -3,7 +3,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { readdirSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { BIN, runCli } from '../cli/run-cli.js';
 import { cleanup, tmpDir, writeToyManifest } from './helpers.js';
 import { SHM_DIR } from '../../src/runtime/index.js';
@@ -49,6 +49,13 @@ test('serve + invoke + load test; SIGTERM stops every instance and leaves no seg
     assert.deepEqual(doc.outputs[0].shape, [1, 8]);
     const unsplit = JSON.parse((await runCli(['invoke', base, '--model', 'toy-unsplit', '--json'])).stdout);
     doc.outputs[0].data.forEach((v: number, i: number) => assert.ok(Math.abs(v - unsplit.outputs[0].data[i]) <= 1e-4 * Math.max(1, Math.abs(v))));
+
+    // --input: a KServe v2 JSON request body from a file.
+    const reqFile = `${dir}/req.json`;
+    writeFileSync(reqFile, JSON.stringify({ inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 16], data: new Array(16).fill(0.5) }] }));
+    const fromFile = await runCli(['invoke', base, '--model', 'toy', '--input', reqFile, '--json']);
+    assert.equal(fromFile.code, 0, fromFile.stderr);
+    assert.equal(JSON.parse(fromFile.stdout).outputs[0].data.length, 8);
 
     const bad = await runCli(['invoke', base, '--model', 'nope']);
     assert.equal(bad.code, 2);

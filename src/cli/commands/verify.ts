@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { assertVerified, verifyPartition, type VerifyResult } from '../../build/index.js';
+import { assertVerified, verifyPartition, type VerifyOptions, type VerifyResult } from '../../build/index.js';
+import { MoparError } from '../../core/errors.js';
 import { intOption, numberOption, printJson, table } from '../options.js';
 
 export function registerVerify(program: Command): void {
@@ -10,9 +11,15 @@ export function registerVerify(program: Command): void {
     .option('--runs <n>', 'random inputs to try (seeds seed..seed+n-1)', intOption('--runs'), 3)
     .option('--seed <n>', 'first random seed', intOption('--seed', 0), 1)
     .option('--tolerance <x>', 'max relative error allowed', numberOption('--tolerance'), 1e-4)
+    .option('--optimization <level>', 'onnxruntime optimisation on both sides: all (as deployed) | extended | basic | disabled (bit-exact check)', 'all')
     .option('--json', 'print one JSON document')
-    .action(async (modelPath: string, dir: string, opts: { runs: number; seed: number; tolerance: number; json?: boolean }) => {
-      const r = await verifyPartition(modelPath, dir, { runs: opts.runs, seed: opts.seed, tolerance: opts.tolerance });
+    .action(async (modelPath: string, dir: string, opts: { runs: number; seed: number; tolerance: number; optimization: string; json?: boolean }) => {
+      if (!['all', 'extended', 'basic', 'disabled'].includes(opts.optimization)) {
+        throw new MoparError(`--optimization must be all, extended, basic or disabled, got '${opts.optimization}'`);
+      }
+      const r = await verifyPartition(modelPath, dir, {
+        runs: opts.runs, seed: opts.seed, tolerance: opts.tolerance, optimization: opts.optimization as VerifyOptions['optimization'],
+      });
       if (opts.json) printJson(r);
       else process.stdout.write(`${render(r)}\n`);
       assertVerified(r);
