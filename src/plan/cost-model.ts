@@ -14,8 +14,10 @@ import type { Platform } from './platforms.js';
 import { configsFor, invocationUSD, type FnConfig } from './configs.js';
 import { scalingCurve, type ScalingCurve } from './scaling.js';
 import { handOff, TRANSPORTS, type HandOff, type Transport } from './transport.js';
-import type { Unit } from './units.js';
+import { normalisedLayerMs, type Unit } from './units.js';
+import { splitWorkModel, type SplitWorkFn } from './split-work.js';
 import type { SplitKind } from '../graph/split/types.js';
+import type { Graph } from '../graph/ir.js';
 
 export const HEADROOM = 0.1;
 /** Parallel degrees tried for a horizontal split (5 and 7 add little over their neighbours). */
@@ -59,9 +61,11 @@ export interface CostContext {
   paramPrefix: Float64Array;
   /** curve.factor memoised per vCPU share. */
   factorCache: Map<number, number>;
+  /** Work of a horizontal split of a run of layers (measured on the graph when there is one). */
+  splitWork: SplitWorkFn;
 }
 
-export function makeContext(profile: Profile, platform: Platform, units: Unit[]): CostContext {
+export function makeContext(profile: Profile, platform: Platform, units: Unit[], graph?: Graph): CostContext {
   const refVcpu = Math.max(1, profile.threads || 1);
   const refMs = profile.measuredMs;
   const curve = scalingCurve(profile.cpuScaling ?? [], refVcpu, refMs);
@@ -77,7 +81,8 @@ export function makeContext(profile: Profile, platform: Platform, units: Unit[])
   const msPrefix = new Float64Array(units.length + 1);
   const paramPrefix = new Float64Array(units.length + 1);
   units.forEach((u, i) => { msPrefix[i + 1] = msPrefix[i]! + u.ms; paramPrefix[i + 1] = paramPrefix[i]! + u.paramMB; });
-  return { platform, curve, units, baselineMB, loadFactor, inputBytes, refVcpu, msPrefix, paramPrefix, factorCache: new Map() };
+  const splitWork = splitWorkModel(profile.layers, normalisedLayerMs(profile), graph);
+  return { platform, curve, units, baselineMB, loadFactor, inputBytes, refVcpu, msPrefix, paramPrefix, factorCache: new Map(), splitWork };
 }
 
 /** Compute time of `refMs` of reference work at a configuration. */
@@ -102,21 +107,28 @@ export function segmentOptions(ctx: CostContext, a: number, b: number, opts: Mod
   const outBytes = b < ctx.units.length - 1 ? ctx.units[b]!.cutBytesAfter : 0;
   const p = ctx.platform;
   const out: SegmentOption[] = [];
-  const variants: Array<{ k: number; kind?: SplitKind; overhead: number; inverse: boolean }> = [{ k: 1, overhead: 0, inverse: false }];
+  // k = 1, and each k-way split with the work of its sum of parts (billed) and of its slowest part (latency).
+  const variants: Array<{ k: number; kind?: SplitKind; total: number; maxPart: number; inverse: boolean }> = [
+    { k: 1, total: 1, maxPart: 1, inverse: false }];
   if (opts.horizontal) {
     for (const s of commonOf(ctx.units, a, b)) {
       for (const k of PARTS) {
         if (k > s.maxParts || k > p.limits.maxParallel) break;
-        variants.push({ k, kind: s.kind, overhead: s.overheadAt2 * (k - 1), inverse: s.weightsFractionPerPart === 'inverse' });
+        const w = ctx.splitWork(ctx.units[a]!.first, ctx.units[b]!.last, s, k);
+        // A split whose slowest part does the whole run's work only adds cost.
+        if (!w || w.maxPart >= 1 - 1e-9) continue;
+        variants.push({ k, kind: s.kind, total: w.total, maxPart: w.maxPart, inverse: s.weightsFractionPerPart === 'inverse' });
       }
     }
   }
   for (const v of variants) {
     const banded = v.kind === 'spatial' || v.kind === 'sequence';
-    const partWork = work / v.k * (1 + v.overhead);
+    const partWork = work * v.maxPart;
+    const meanPartWork = work * v.total / v.k;
     const partWeights = v.inverse ? weights / v.k : weights;
-    const partAct = banded ? act / v.k * (1 + v.overhead) : act;
-    const partIn = banded ? inBytes / v.k * (1 + v.overhead) : inBytes;
+    const partAct = banded ? act * v.maxPart : act;
+    // Every part receives the run's inputs whole and slices inside (graph/split), so k copies move.
+    const partIn = inBytes;
     const partOut = outBytes / v.k;
     if (partWeights + p.limits.runtimePackageMB > p.limits.packageMB) continue;
     let hand: HandOff | undefined;
@@ -135,8 +147,10 @@ export function segmentOptions(ctx: CostContext, a: number, b: number, opts: Mod
       // Configurations come by rising CPU: one that is not faster than the last only costs more.
       if (ms >= prevMs - 1e-9) continue;
       prevMs = ms;
-      const billed = ms + p.hop.invokeMs + (hand?.consumerBilledMs ?? 0);
-      if (billed > p.limits.timeoutMs) continue;
+      const extraMs = p.hop.invokeMs + (hand?.consumerBilledMs ?? 0);
+      if (ms + extraMs > p.limits.timeoutMs) continue;
+      // Parts are billed for their own work: k × the mean part (= Σ parts' work, recomputation included).
+      const billed = computeMs(ctx, meanPartWork, c.vcpu) + extraMs;
       const partUSD = invocationUSD(p, c, billed);
       const producerUSD = hand && hand.producerBilledMs > 0
         ? hand.producerBilledMs / 1000 * (c.memoryMB / 1024 * p.price.perGBSecond + c.vcpu * p.price.perVcpuSecond) : 0;

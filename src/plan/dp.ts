@@ -11,6 +11,8 @@ import type { SegmentOption } from './cost-model.js';
 
 /** Plans print latencies to 0.001 ms; an SLO copied from a printed plan must still admit that plan. */
 export const SLO_TOLERANCE_MS = 1e-3;
+/** Plans within this fraction of the minimum cost count as equally cheap: the faster of them is returned. */
+export const COST_TIE = 0.005;
 
 export interface DpProblem {
   n: number;
@@ -58,7 +60,8 @@ export function minCostUnderSlo(problem: DpProblem, sloMs: number, opts: { bucke
           const lat = l0 + o.latencyMs;
           if (lat + restLat > sloMs + SLO_TOLERANCE_MS) continue;
           const cost = c0 + o.costUSD;
-          if (cost + restCost > upper * (1 + 1e-12)) continue;
+          // Keep labels that may end within the cost tie of the best plan (they may win on latency).
+          if (cost + restCost > upper * (1 + COST_TIE) + 1e-15) continue;
           const bk = Math.min(B - 1, Math.floor(lat / width));
           dst ??= at[j + 1] = newBuckets(B);
           const cur = dst.cost[bk]!;
@@ -77,9 +80,17 @@ export function minCostUnderSlo(problem: DpProblem, sloMs: number, opts: { bucke
   }
   const end = at[n];
   if (!end) return undefined;
+  let minCost = Infinity;
+  for (let k = 0; k < B; k++) minCost = Math.min(minCost, end.cost[k]!);
+  if (minCost === Infinity) return undefined;
+  // Among plans within COST_TIE of the cheapest, the lowest latency (users care about latency at equal bill);
+  // then the cheaper; deterministic.
   let best = -1;
-  for (let k = 0; k < B; k++) if (end.cost[k]! < Infinity && (best < 0 || end.cost[k]! < end.cost[best]! - 1e-15)) best = k;
-  if (best < 0) return undefined;
+  for (let k = 0; k < B; k++) {
+    const c = end.cost[k]!;
+    if (!(c <= minCost * (1 + COST_TIE) + 1e-15)) continue;
+    if (best < 0 || end.lat[k]! < end.lat[best]! - 1e-9 || (Math.abs(end.lat[k]! - end.lat[best]!) <= 1e-9 && c < end.cost[best]!)) best = k;
+  }
   const segments: Segment[] = [];
   for (let p = n, k = best; p > 0;) {
     const b = at[p]!;

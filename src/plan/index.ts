@@ -15,6 +15,7 @@ import { checkProfile, normalisedLayerMs, unitsOf } from './units.js';
 import { parseStrategy, type StrategyEnv, type StrategyOutcome } from './strategies/index.js';
 import { unsplit as unsplitStrategy } from './strategies/unsplit.js';
 import { assemble, round } from './assemble.js';
+import type { Graph } from '../graph/ir.js';
 
 export * from './types.js';
 export { PLATFORMS, getPlatform, type Platform } from './platforms.js';
@@ -28,6 +29,12 @@ export interface PlanOptions {
   sloMs?: number;
   /** Return the strategy's fastest plan with `sloMet: false` instead of throwing when it cannot meet the SLO. */
   allowSloMiss?: boolean;
+  /**
+   * The profiled model's graph with concrete shapes at the profile's input shapes (`openModel(path,
+   * profile.inputShapes)`): horizontal splits of multi-layer runs are then charged their measured recomputation
+   * instead of a worst-case bound (see split-work.ts).
+   */
+  graph?: Graph;
 }
 
 export function planPartition(profile: Profile, opts: PlanOptions): Plan {
@@ -38,15 +45,16 @@ export function planPartition(profile: Profile, opts: PlanOptions): Plan {
   if (opts.sloMs !== undefined && !(opts.sloMs > 0 && Number.isFinite(opts.sloMs))) {
     throw new MoparError(`--slo-ms must be a positive number of milliseconds, got ${opts.sloMs}`);
   }
+  if (opts.graph) checkGraph(profile, opts.graph);
   const layerMs = normalisedLayerMs(profile);
-  const ctx = makeContext(profile, platform, unitsOf(profile.layers, layerMs));
+  const ctx = makeContext(profile, platform, unitsOf(profile.layers, layerMs), opts.graph);
   let layerCtx: CostContext | undefined;
   const total = layerMs.reduce((a, b) => a + b, 0);
   const sloMs = opts.sloMs ?? computeMs(ctx, total, 1) + platform.hop.invokeMs;
   const env: StrategyEnv = {
     ctx,
     layerCtx: () => (layerCtx ??= ctx.units.length === profile.layers.length ? ctx
-      : makeContext(profile, platform, unitsOf(profile.layers, layerMs, profile.layers.map((_, i) => i)))),
+      : makeContext(profile, platform, unitsOf(profile.layers, layerMs, profile.layers.map((_, i) => i)), opts.graph)),
     sloMs,
     allowSloMiss: opts.allowSloMiss ?? false,
     layerName: (i) => profile.layers[i]?.nodes[0] ?? `#${i}`,
@@ -81,6 +89,16 @@ export function planPartition(profile: Profile, opts: PlanOptions): Plan {
     units: out.units.length,
     notes,
   };
+}
+
+function checkGraph(profile: Profile, graph: Graph): void {
+  for (const l of profile.layers) {
+    for (const n of l.nodes) {
+      if (!graph.nodeByName.has(n)) {
+        throw new MoparError(`the graph given to the planner is not the profiled model '${profile.model}' (no node '${n}')`);
+      }
+    }
+  }
 }
 
 /** The single function under the same platform model and SLO (its fastest config when it cannot meet it). */

@@ -33,7 +33,7 @@ export interface ChildResult {
  * mmapped and returned on free, and peak RSS becomes deterministic and lower (mixer-b16 323 MB, resnet50 291 vs
  * 338 MB). The profiler measures function hosts under this setting; the runtime should start hosts with it too.
  */
-export const LEAN_MALLOC_ENV: Readonly<Record<string, string>> = { MALLOC_MMAP_THRESHOLD_: '131072' };
+export { LEAN_MALLOC_ENV } from '../core/malloc.js';
 
 export interface ChildOptions {
   /** Extra environment for the child (e.g. LEAN_MALLOC_ENV). */

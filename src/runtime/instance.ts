@@ -7,6 +7,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { rmdirSync } from 'node:fs';
 import { hostEntry } from './host-entry.js';
+import { LEAN_MALLOC_ENV } from '../core/malloc.js';
 import { MoparError } from '../core/errors.js';
 import { cgroupsAvailable, createCgroup, spawnInCgroup, type Cgroup } from '../core/cgroup.js';
 import type { HostConfig, HostMessage, InvocationStats, InvokeMessage } from './host-protocol.js';
@@ -55,7 +56,7 @@ export class FunctionInstance {
   private readyReject!: (e: Error) => void;
 
   constructor(readonly fn: string, cfg: HostConfig, limits: InstanceLimits, private readonly onExit: (i: FunctionInstance) => void) {
-    const env = { ...process.env, MOPAR_HOST_CONFIG: JSON.stringify(cfg) };
+    const env = { ...process.env, ...LEAN_MALLOC_ENV, MOPAR_HOST_CONFIG: JSON.stringify(cfg) };
     const avail = limits.enforce ? cgroupsAvailable() : { cpu: false, memory: false };
     const opts = { env, serialization: 'advanced' as const, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] as ('ignore' | 'inherit' | 'ipc')[] };
     const entry = hostEntry();

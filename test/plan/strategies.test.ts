@@ -89,7 +89,10 @@ test('a weights-heavy head is sliced off when memory is billed apart from CPU', 
     const head = plan.functions.at(-1)!;
     assert.equal(head.similarity!.dominantOp, 'Gemm');
     assert.deepEqual(head.layers, [6, 6]);
-    assert.ok(plan.functions[0]!.memoryMB < head.memoryMB / 2, 'the body runs in far less memory than the head');
+    // The body needs far less memory than the head; its configuration may be larger than its need where a
+    // faster one costs the same within the 0.5 % tie (Alibaba's CPU-memory coupling), but never the head's.
+    assert.ok(plan.functions[0]!.predicted.peakMB < head.predicted.peakMB / 2, 'the body needs far less memory than the head');
+    assert.ok(plan.functions[0]!.memoryMB < head.memoryMB, 'the body runs in less memory than the head');
   }
 });
 

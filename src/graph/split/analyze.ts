@@ -31,6 +31,27 @@ export function splitOverhead(g: Graph, nodes: readonly string[], kind: SplitKin
   return round(w - 1);
 }
 
+/**
+ * Work of splitting `nodes` k ways for each k of `parts`, relative to the unsplit run: `total` = Σ parts' work
+ * (billed), `maxPart` = the slowest part's (critical path); undefined where that k cannot split the run.
+ */
+export function splitWork(g: Graph, nodes: readonly string[], kind: SplitKind, parts: readonly number[]):
+  Array<{ parts: number; total: number; maxPart: number } | undefined> {
+  let run: RunInfo;
+  let axis: number;
+  try { run = runInfo(g, nodes); axis = splitAxis(run, kind); } catch { return parts.map(() => undefined); }
+  return parts.map((k) => {
+    try {
+      let total = 0;
+      let maxPart = 0;
+      for (let i = 0; i < k; i++) { const w = planPart(run, axis, i, k).work; total += w; maxPart = Math.max(maxPart, w); }
+      return { parts: k, total, maxPart };
+    } catch {
+      return undefined;
+    }
+  });
+}
+
 function tryKind(run: RunInfo, kind: SplitKind): SplitOption | null {
   try {
     const axis = splitAxis(run, kind);

@@ -3,6 +3,6 @@
  * into the parts' standalone models plus their joins (`splitRun`). See types.ts for the kinds.
  */
 export * from './types.js';
-export { analyzeSplits, splitOverhead } from './analyze.js';
+export { analyzeSplits, splitOverhead, splitWork } from './analyze.js';
 export { splitRun, splitAxis, partName, type SplitRequest } from './rewrite.js';
 export { bandOf } from './bands.js';
