@@ -18,11 +18,13 @@ export function summarize(rows: BenchRow[]): Record<string, PlatformSummary> {
     const lat: number[] = [];
     const eff: number[] = [];
     let cheapest = 0;
+    let withMopar = 0;
     for (const m of models) {
       const cell = (s: string) => mine.find((r) => r.model === m && r.strategy === s);
       const mopar = cell('mopar');
       const unsplit = cell('unsplit');
       if (!mopar) continue;
+      withMopar++;
       eff.push(mopar.measured.efficiency);
       if (unsplit) {
         cost.push(unsplit.measured.costPerMillionUSD / mopar.measured.costPerMillionUSD);
@@ -37,7 +39,7 @@ export function summarize(rows: BenchRow[]): Record<string, PlatformSummary> {
       latencyRatioGeomean: geomean(lat),
       efficiencyMean: eff.length ? eff.reduce((a, b) => a + b, 0) / eff.length : NaN,
       cheapestModels: cheapest,
-      models: models.length,
+      models: withMopar,
     };
   }
   return out;

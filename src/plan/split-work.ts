@@ -13,9 +13,12 @@
  */
 import type { Graph } from '../graph/ir.js';
 import { splitWork, type SplitOption } from '../graph/split/index.js';
+import { BandWalker, type PartWork } from './band-walk.js';
 import type { LayerProfile } from '../profile/types.js';
 
-export interface PartWork { total: number; maxPart: number }
+export type { PartWork };
+/** Parallel degrees the planner tries (cost-model.ts PARTS). */
+const PART_COUNTS = [2, 3, 4, 6, 8];
 /** Work of splitting profile layers [first, last] by `split` into k parts; undefined when it cannot be split. */
 export type SplitWorkFn = (first: number, last: number, split: SplitOption, k: number) => PartWork | undefined;
 
@@ -43,25 +46,43 @@ function layerMaxPart(s: SplitOption, k: number, o: number): number {
   return Math.min(1, banded && k > 2 ? 1 / k + o / (k - 1) : (1 + o) / k);
 }
 
-/** Band plans per graph, shared by every plan made with it (bench and compare plan one model many times). */
-const measuredCache = new WeakMap<Graph, Map<string, Array<PartWork | undefined>>>();
+/** Measured split work per graph and layering, shared by every plan made with it (bench plans one model often). */
+const measuredCache = new WeakMap<Graph, Map<string, { walker: BandWalker; runs: Map<string, Array<Array<PartWork | undefined>>> }>>();
 
 export function splitWorkModel(layers: readonly LayerProfile[], layerMs: readonly number[], graph?: Graph): SplitWorkFn {
-  let cache = graph && measuredCache.get(graph);
-  if (graph && !cache) measuredCache.set(graph, cache = new Map());
+  let state: { walker: BandWalker; runs: Map<string, Array<Array<PartWork | undefined>>> } | undefined;
+  if (graph) {
+    let byLayering = measuredCache.get(graph);
+    if (!byLayering) measuredCache.set(graph, byLayering = new Map());
+    const layering = layers.map((l) => `${l.nodes[0]}+${l.nodes.length}`).join(',');
+    state = byLayering.get(layering);
+    if (!state) byLayering.set(layering, state = { walker: new BandWalker(graph, layers), runs: new Map() });
+  }
   const measured = (first: number, last: number, s: SplitOption, k: number): PartWork | undefined => {
-    // Keyed by the run's nodes, not layer indexes: two profiles of one graph may cut it differently.
-    const key = `${layers[first]!.nodes[0]}:${layers[last]!.nodes.at(-1)}:${s.kind}:${s.maxParts}`;
-    let byK = cache!.get(key);
-    if (!byK) {
+    const { walker, runs } = state!;
+    if (!walker.contiguous) {
+      // Layers interleave in the graph's order: measure this run on its own (slower, same numbers).
       const nodes = layers.slice(first, last + 1).flatMap((l) => l.nodes);
-      byK = [];
-      // One band plan per k the planner may try; computed once per run and kind.
-      const ks = [2, 3, 4, 6, 8].filter((x) => x <= s.maxParts);
-      splitWork(graph!, nodes, s.kind, ks).forEach((w, i) => { byK![ks[i]!] = w && { total: w.total, maxPart: w.maxPart }; });
-      cache!.set(key, byK);
+      const w = splitWork(graph!, nodes, s.kind, [k])[0];
+      return w && { total: w.total, maxPart: w.maxPart };
     }
-    return byK[k];
+    // Every run ending at `last`, for every k the planner may try, in one backward walk per k and axis.
+    const key = `${last}:${s.kind}:${s.maxParts}`;
+    let byK = runs.get(key);
+    if (!byK) {
+      byK = [];
+      const axes = walker.axes(last, s.kind);
+      for (const kk of PART_COUNTS) {
+        if (kk > s.maxParts) continue;
+        const table: Array<PartWork | undefined> = [];
+        for (const axis of new Set(axes.filter((x): x is number => x !== undefined))) {
+          walker.walk(last, axis, kk, (a) => axes[a] === axis).forEach((w, a) => { if (w) table[a] = w; });
+        }
+        byK[kk] = table;
+      }
+      runs.set(key, byK);
+    }
+    return byK[k]?.[first];
   };
   const ownSplit = (i: number, kind: SplitOption['kind']) => layers[i]!.splits?.find((x) => x.kind === kind);
   const worstCase = (first: number, last: number, s: SplitOption, k: number): PartWork | undefined => {

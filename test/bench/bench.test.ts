@@ -1,0 +1,60 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { summarize, geomean, runBench, type BenchRow } from '../../src/bench/index.js';
+
+function row(model: string, strategy: string, cost: number, p50: number, eff: number, extra: Partial<BenchRow> = {}): BenchRow {
+  return {
+    model, category: 'x', tiny: true, platform: 'p', strategy, functions: 1, subSlices: 0, planMs: 1, sloMs: 10,
+    verify: { ok: true, maxRelErr: 0, maxAbsErr: 0 },
+    predicted: { latencyMs: p50, costPerMillionUSD: cost, efficiency: eff },
+    measured: { requests: 3, errors: 0, p50Ms: p50, p95Ms: p50, coldStartMs: 1, costPerMillionUSD: cost, efficiency: eff, commShare: 0, functions: [] },
+    ...extra,
+  };
+}
+
+test('summary: geomeans of measured ratios, cheapest count, failed cells ignored', () => {
+  const rows = [
+    row('a', 'unsplit', 4, 10, 0.5), row('a', 'mopar', 1, 5, 0.9), row('a', 'layerwise', 2, 20, 0.7),
+    row('b', 'unsplit', 9, 10, 0.5), row('b', 'mopar', 1, 20, 0.7), row('b', 'layerwise', 0.5, 20, 0.7),
+    row('c', 'unsplit', 1, 1, 1), row('c', 'mopar', 1, 1, 1, { error: 'boom' }),
+  ];
+  const s = summarize(rows).p!;
+  assert.ok(Math.abs(s.costRatioGeomean - Math.sqrt(4 * 9)) < 1e-9);
+  assert.ok(Math.abs(s.latencyRatioGeomean - Math.sqrt(0.5 * 2)) < 1e-9);
+  assert.ok(Math.abs(s.efficiencyMean - 0.8) < 1e-9);
+  assert.equal(s.cheapestModels, 1, 'mopar is cheapest on a, not on b (layerwise is cheaper)');
+  assert.equal(s.models, 2);
+  assert.ok(Number.isNaN(geomean([])));
+});
+
+test('bench smoke run: one tiny model, two strategies, measured on the embedded runtime, report written and resumable', async () => {
+  const out = mkdtempSync(join(tmpdir(), 'mopar-bench-'));
+  try {
+    const opts = { out, models: ['resnet50:tiny'], platforms: ['gcp-cloud-run'], strategies: ['unsplit', 'mopar'], warmRequests: 3, coldRequests: 1 };
+    const report = await runBench(opts);
+    assert.equal(report.rows.length, 2);
+    for (const r of report.rows) {
+      assert.equal(r.error, undefined, `cell ${r.strategy} failed: ${r.error}`);
+      assert.ok(r.verify.ok && r.verify.maxRelErr <= 1e-4);
+      assert.equal(r.measured.errors, 0);
+      assert.equal(r.measured.requests, 3);
+      assert.ok(r.measured.p50Ms > 0 && r.measured.costPerMillionUSD > 0);
+      assert.ok(r.measured.functions.every((f) => f.durationMs > 0 && f.peakRssMB > 0));
+    }
+    const s = report.summary['gcp-cloud-run']!;
+    assert.ok(s.costRatioGeomean > 0 && Number.isFinite(s.latencyRatioGeomean));
+    for (const f of ['report.json', 'report.md', 'report.html', 'charts/cost-gcp-cloud-run.png']) {
+      assert.ok(existsSync(join(out, f)) && statSync(join(out, f)).size > 0, `${f} written`);
+    }
+    const json = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+    assert.ok(json.summary['gcp-cloud-run'].costRatioGeomean > 0);
+    // A second run reuses the measured cells instead of measuring again.
+    const again = await runBench(opts);
+    assert.deepEqual(again.rows.map((r) => r.measured.p50Ms), report.rows.map((r) => r.measured.p50Ms));
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
