@@ -61,7 +61,11 @@ export async function writeReport(outDir: string, report: BenchReport, timelines
     `${report.machine.memoryGB} GB, Node ${report.machine.node}, onnxruntime ${report.machine.onnxruntime}; ` +
     `cgroup limits ${report.machine.cgroups ? 'enforced' : 'NOT enforced (cgroups not writable)'}. ` +
     `${report.config.warmRequests} warm + ${report.config.coldRequests} cold requests per cell.`, '',
-    '## Summary', '', summaryTable(report.summary), '', '## Targets', '', ...targetLines(report.summary), '',
+    '## Summary', '', summaryTable(report.summary), '',
+    'Ratios are geometric means over models of measured cells (cost from measured function durations under each ' +
+    'platform\'s billing). When a run has full-size models the summary is over those only; `-tiny` rows are smoke ' +
+    'checks. All processes share this machine\'s cores: parallel sub-slices compete for them, unlike on a real platform.', '',
+    '## Targets', '', ...targetLines(report.summary), '',
   ];
   const html: string[] = [
     '<!doctype html><html><head><meta charset="utf-8"><title>mopar bench report</title>',

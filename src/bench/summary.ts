@@ -12,7 +12,10 @@ const good = (r: BenchRow) => !r.error && r.verify.ok && r.measured.errors === 0
 export function summarize(rows: BenchRow[]): Record<string, PlatformSummary> {
   const out: Record<string, PlatformSummary> = {};
   for (const platform of [...new Set(rows.map((r) => r.platform))]) {
-    const mine = rows.filter((r) => r.platform === platform && good(r));
+    const all = rows.filter((r) => r.platform === platform && good(r));
+    // Tiny variants are smoke checks (too small to be worth splitting); the headline is over full-size models
+    // whenever the run has any.
+    const mine = all.some((r) => !r.tiny) ? all.filter((r) => !r.tiny) : all;
     const models = [...new Set(mine.map((r) => r.model))];
     const cost: number[] = [];
     const lat: number[] = [];

@@ -15,13 +15,11 @@ import { configsFor, invocationUSD, type FnConfig } from './configs.js';
 import { scalingCurve, type ScalingCurve } from './scaling.js';
 import { handOff, TRANSPORTS, type HandOff, type Transport } from './transport.js';
 import { normalisedLayerMs, type Unit } from './units.js';
-import { splitWorkModel, type SplitWorkFn } from './split-work.js';
+import { PARTS, splitWorkModel, type SplitWorkFn } from './split-work.js';
 import type { SplitKind } from '../graph/split/types.js';
 import type { Graph } from '../graph/ir.js';
 
 export const HEADROOM = 0.1;
-/** Parallel degrees tried for a horizontal split (5 and 7 add little over their neighbours). */
-export const PARTS = [2, 3, 4, 6, 8];
 const MB = 1024 * 1024;
 
 export interface ModelOptions {
@@ -186,4 +184,4 @@ export function pareto<T extends { latencyMs: number; costUSD: number }>(xs: T[]
   return out;
 }
 
-export { TRANSPORTS };
+export { TRANSPORTS, PARTS };

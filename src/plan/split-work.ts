@@ -17,8 +17,8 @@ import { BandWalker, type PartWork } from './band-walk.js';
 import type { LayerProfile } from '../profile/types.js';
 
 export type { PartWork };
-/** Parallel degrees the planner tries (cost-model.ts PARTS). */
-const PART_COUNTS = [2, 3, 4, 6, 8];
+/** Parallel degrees tried for a horizontal split (5 and 7 add little over their neighbours). */
+export const PARTS = [2, 3, 4, 6, 8];
 /** Work of splitting profile layers [first, last] by `split` into k parts; undefined when it cannot be split. */
 export type SplitWorkFn = (first: number, last: number, split: SplitOption, k: number) => PartWork | undefined;
 
@@ -40,10 +40,14 @@ export function layerOverhead(s: SplitOption, k: number): number {
   return o0 + (o1 - o0) * (k - k0) / (k1 - k0);
 }
 
-/** Slowest part of a single layer with overhead o at k parts: middle bands carry two halos, edge bands one. */
+/**
+ * Slowest part of a single layer with overhead o at k parts, conservatively: its band (rows split as evenly as
+ * integers allow; maxParts < 16 is the row count itself) plus all of the recomputation, which can fall on one
+ * part (halos are not symmetric at the edges).
+ */
 function layerMaxPart(s: SplitOption, k: number, o: number): number {
-  const banded = s.kind === 'spatial' || s.kind === 'sequence';
-  return Math.min(1, banded && k > 2 ? 1 / k + o / (k - 1) : (1 + o) / k);
+  const band = s.maxParts < 16 ? Math.ceil(s.maxParts / k) / s.maxParts : 1 / k;
+  return Math.min(1, band + o);
 }
 
 /** Measured split work per graph and layering, shared by every plan made with it (bench plans one model often). */
@@ -72,7 +76,7 @@ export function splitWorkModel(layers: readonly LayerProfile[], layerMs: readonl
     if (!byK) {
       byK = [];
       const axes = walker.axes(last, s.kind);
-      for (const kk of PART_COUNTS) {
+      for (const kk of PARTS) {
         if (kk > s.maxParts) continue;
         const table: Array<PartWork | undefined> = [];
         for (const axis of new Set(axes.filter((x): x is number => x !== undefined))) {

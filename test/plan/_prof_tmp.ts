@@ -1,7 +1,7 @@
 import { openModel } from '../../src/graph/index.js';
 import { loadProfile } from '../../src/profile/index.js';
 import { planPartition } from '../../src/plan/index.js';
-const profile = loadProfile('/tmp/d1/full/' + (process.argv[2] ?? 'bert-base') + '.profile.json');
+const profile = loadProfile('/tmp/d1/full/' + (process.argv[2] ?? 'resnet50') + '.profile.json');
 const graph = (await openModel('/tmp/zoo/' + profile.model + '.onnx', profile.inputShapes)).graph;
 for (const s of ['mopar', 'gillis']) {
   const t = performance.now();

@@ -121,3 +121,20 @@ test('minLatency equals the brute-force fastest; an SLO below it has no plan', (
     assert.equal(minCostUnderSlo(pr, fast.latencyMs * 0.99), undefined);
   }
 });
+
+test('cost ties: within 0.5 % of the cheapest, the faster plan wins; beyond it, the cheaper', () => {
+  const opt = (latencyMs: number, costUSD: number) => ({ latencyMs, costUSD }) as SegmentOption;
+  const problem = (second: number): DpProblem => ({
+    n: 2,
+    // Segment [0, 1] whole: cost 1, slow. Cut after unit 0: two segments, faster, costing `second` in all.
+    options: (a, b) => (a === 0 && b === 1 ? [opt(100, 1)] : a === 0 ? [opt(20, second / 2)] : [opt(20, second / 2)]),
+  });
+  const within = minCostUnderSlo(problem(1 + COST_TIE * 0.8), 1000)!;
+  assert.equal(within.segments.length, 2, 'the faster plan within the tie');
+  assert.equal(within.latencyMs, 40);
+  const beyond = minCostUnderSlo(problem(1 + COST_TIE * 1.2), 1000)!;
+  assert.equal(beyond.segments.length, 1, 'the cheaper plan beyond the tie');
+  assert.equal(beyond.costUSD, 1);
+  // Deterministic: same problem, same answer.
+  assert.deepEqual(minCostUnderSlo(problem(1.004), 1000), minCostUnderSlo(problem(1.004), 1000));
+});

@@ -4,6 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { buildPartition } from '../../build/index.js';
 import { log } from '../../core/log.js';
 import { parseInputFlags } from '../../graph/input-shapes.js';
+import { openModel } from '../../graph/open.js';
 import { planPartition } from '../../plan/index.js';
 import { profileModel, saveProfile } from '../../profile/index.js';
 import { collect, intOption, numberOption, printJson } from '../options.js';
@@ -37,7 +38,9 @@ export function registerPartition(program: Command): void {
         cpuScaling: opts.cpuScaling, measureRss: opts.rss,
         onProgress: (step, i, n) => log(`profile [${i}/${n}] ${step} (${secs()} s)`),
       });
-      const plan = planPartition(profile, { platform: opts.platform, strategy: opts.strategy, sloMs: opts.sloMs, allowSloMiss: opts.allowSloMiss });
+      // The graph lets the planner measure how halos compound in multi-layer splits (shapes are cached).
+      const { graph } = await openModel(modelPath, profile.inputShapes);
+      const plan = planPartition(profile, { platform: opts.platform, strategy: opts.strategy, sloMs: opts.sloMs, allowSloMiss: opts.allowSloMiss, graph });
       log(`plan: ${plan.functions.length} functions, predicted ${plan.predicted.latencyMs} ms, $${plan.predicted.costPerMillionUSD} per million (unsplit ${plan.unsplit.latencyMs} ms, $${plan.unsplit.costPerMillionUSD}) (${secs()} s)`);
       mkdirSync(opts.output, { recursive: true });
       saveProfile(profile, join(opts.output, 'profile.json'));

@@ -4,6 +4,7 @@ import { MoparError, errorMessage } from '../../core/errors.js';
 import { sha256File } from '../../core/hash.js';
 import { log } from '../../core/log.js';
 import { parseInputFlags } from '../../graph/input-shapes.js';
+import { openModel } from '../../graph/open.js';
 import { PLATFORMS, STRATEGY_NAMES, planPartition, renderPlan } from '../../plan/index.js';
 import { loadProfile, profileModel } from '../../profile/index.js';
 import { collect, intOption, numberOption, printJson } from '../options.js';
@@ -57,8 +58,10 @@ export function registerPlan(program: Command): void {
           onProgress: (step, i, n) => log(`profile [${i}/${n}] ${step} (${((performance.now() - t0) / 1000).toFixed(1)} s)`),
         });
       }
+      // The graph lets the planner measure how halos compound in multi-layer splits (shapes are cached).
+      const { graph } = await openModel(modelPath, profile.inputShapes);
       const plan = planPartition(profile, {
-        platform: opts.platform, strategy: opts.strategy, sloMs: opts.sloMs, allowSloMiss: opts.allowSloMiss,
+        platform: opts.platform, strategy: opts.strategy, sloMs: opts.sloMs, allowSloMiss: opts.allowSloMiss, graph,
       });
       if (opts.output) {
         try {
