@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// Runs the compiled CLI (dist/, built by `npm ci` / `npm run build`). With MOPAR_FROM_SOURCE=1 (tests, a
-// checkout being edited) it still uses dist/ when dist/ is newer than every source file, because starting from
-// compiled JS is seconds faster than compiling with tsx on each start; otherwise it runs the sources via tsx.
+// Runs the compiled CLI (dist/, built by `npm ci` / `npm run build`) when it is newer than every source file,
+// because starting compiled JS is seconds faster than compiling with tsx; in a checkout being edited (dist/ older
+// than src/) it runs the sources via tsx, so nobody runs stale code. MOPAR_FROM_SOURCE=force always uses src/.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dirname, join } from 'node:path';
@@ -20,10 +20,11 @@ function newestMtime(dir) {
 
 function distIsFresh() {
   if (!existsSync(compiled)) return false;
-  if (!process.env.MOPAR_FROM_SOURCE) return true;
   if (process.env.MOPAR_FROM_SOURCE === 'force') return false;
-  return statSync(compiled).mtimeMs >= newestMtime(join(root, 'src')) && existsSync(join(root, 'dist', '.complete'))
-    && statSync(join(root, 'dist', '.complete')).mtimeMs >= newestMtime(join(root, 'src'));
+  // An installed package has no sources to be stale against.
+  if (!existsSync(join(root, 'src'))) return true;
+  const marker = join(root, 'dist', '.complete');
+  return existsSync(marker) && statSync(marker).mtimeMs >= newestMtime(join(root, 'src'));
 }
 
 if (distIsFresh()) {

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { errorMessage } from '../core/errors.js';
 import type { Profile } from '../profile/index.js';
+import type { Graph } from '../graph/index.js';
 import { getPlatform, planPartition, type Platform } from '../plan/index.js';
 import { buildPartition, verifyPartition, type Manifest } from '../build/index.js';
 import { Gateway, DEFAULT_GATEWAY, infer, modelMetadata, randomFeeds, billing } from '../runtime/index.js';
@@ -26,6 +27,8 @@ export interface CellInput {
   verifyRuns: number;
   /** SLO shared by every strategy of this model × platform (the unsplit function's latency at 1 vCPU). */
   sloMs?: number;
+  /** The model's graph, so the planner charges horizontal splits their measured recomputation. */
+  graph?: Graph;
 }
 
 const percentile = (xs: number[], p: number) => {
@@ -55,7 +58,7 @@ export async function runCell(c: CellInput): Promise<BenchRow> {
   const dir = join(c.workDir, `${c.model}${c.tiny ? '-tiny' : ''}__${c.platform}__${c.strategy.replace(':', '')}`);
   try {
     const platform = getPlatform(c.platform);
-    const plan = planPartition(c.profile, { platform: c.platform, strategy: c.strategy, sloMs: c.sloMs, allowSloMiss: true });
+    const plan = planPartition(c.profile, { platform: c.platform, strategy: c.strategy, sloMs: c.sloMs, allowSloMiss: true, graph: c.graph });
     const manifest = await buildPartition(c.modelPath, plan, dir);
     const verify = await verifyPartition(c.modelPath, dir, { runs: c.verifyRuns, seed: 11 });
     const measured = await measure(dir, manifest, platform, c);

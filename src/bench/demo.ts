@@ -11,7 +11,7 @@ import cliProgress from 'cli-progress';
 import { CheckFailedError } from '../core/errors.js';
 import { log } from '../core/log.js';
 import { cgroupsAvailable } from '../core/cgroup.js';
-import { loadModel } from '../graph/index.js';
+import { loadModel, openModel } from '../graph/index.js';
 import { writeZooModel, ZOO_NAMES } from '../zoo/index.js';
 import { profileModel, loadProfile, saveProfile, type Profile } from '../profile/index.js';
 import { getPlatform, planPartition, type Plan } from '../plan/index.js';
@@ -79,9 +79,10 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       saveProfile(profile, profileFile);
     }
     step(2);
+    const graph = (await openModel(modelPath, profile.inputShapes)).graph;
     const plans: Record<'unsplit' | 'partitioned', Plan> = {
-      unsplit: planPartition(profile, { platform: platform.id, strategy: 'unsplit', allowSloMiss: true }),
-      partitioned: planPartition(profile, { platform: platform.id, strategy: 'mopar', allowSloMiss: true }),
+      unsplit: planPartition(profile, { platform: platform.id, strategy: 'unsplit', allowSloMiss: true, graph }),
+      partitioned: planPartition(profile, { platform: platform.id, strategy: 'mopar', allowSloMiss: true, graph }),
     };
     step(3);
     const dirs = { unsplit: join(work, `${key}-unsplit`), partitioned: join(work, `${key}-mopar`) };

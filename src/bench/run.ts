@@ -11,6 +11,7 @@ import { MoparError } from '../core/errors.js';
 import { log } from '../core/log.js';
 import { cgroupsAvailable } from '../core/cgroup.js';
 import { ZOO_NAMES, zooModels, writeZooModel } from '../zoo/index.js';
+import { openModel, type Graph } from '../graph/index.js';
 import { profileModel, saveProfile, loadProfile, type Profile } from '../profile/index.js';
 import { planPartition, parseStrategy, PLATFORMS } from '../plan/index.js';
 import { runCell } from './cell.js';
@@ -76,7 +77,8 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
     const modelPath = join(out, 'models', `${m.key}.onnx`);
     if (!existsSync(modelPath)) writeZooModel(m.name, modelPath, { tiny: m.tiny });
     const profile = await ensureProfile(modelPath, join(out, 'profiles', `${m.key}.json`), m.tiny);
-    timelines.push(timelineOf(m.key, profile, platforms[0]!));
+    const graph = (await openModel(modelPath, profile.inputShapes)).graph;
+    timelines.push(timelineOf(m.key, profile, platforms[0]!, graph));
     for (const platform of platforms) {
       for (const strategy of strategies) {
         const key = `${m.key}__${platform}__${strategy.replace(':', '')}`;
@@ -89,7 +91,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
           else log(`bench: ${key}`);
           row = await runCell({
             model: m.key, category: category.get(m.name) ?? '', tiny: m.tiny, modelPath, profile, platform, strategy,
-            workDir: join(out, 'work'), warmRequests: warm, coldRequests: coldN, verifyRuns: 2,
+            workDir: join(out, 'work'), warmRequests: warm, coldRequests: coldN, verifyRuns: 2, graph,
           });
           writeFileSync(cellFile, JSON.stringify(row, null, 2));
         }
@@ -128,11 +130,11 @@ async function ensureProfile(modelPath: string, file: string, tiny: boolean): Pr
   return profile;
 }
 
-function timelineOf(model: string, profile: Profile, platform: string): Timeline {
+function timelineOf(model: string, profile: Profile, platform: string, graph: Graph): Timeline {
   const index = new Map(profile.nodes.map((n, i) => [n.name, i]));
   let cuts: number[] = [];
   try {
-    const plan = planPartition(profile, { platform, strategy: 'mopar', allowSloMiss: true });
+    const plan = planPartition(profile, { platform, strategy: 'mopar', allowSloMiss: true, graph });
     const groups = new Map<string, number>();
     for (const f of plan.functions) groups.set(f.group, Math.max(groups.get(f.group) ?? 0, ...f.nodes.map((n) => index.get(n) ?? 0)));
     cuts = [...groups.values()].sort((a, b) => a - b).slice(0, -1);

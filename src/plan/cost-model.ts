@@ -8,6 +8,9 @@
  * the session's own copy) is calibrated from the profile's measured peak RSS of the whole model.
  * Every function pays the handler's per-invocation time (platform.hop.invokeMs); the transfer of the model's
  * input and output is the same for every plan and is left out; every cut adds one hand-off. A skip tensor crossing several cuts is counted at each (conservative).
+ * A k-way parallel group: every part receives the run's inputs whole (k copies move), its latency is the slowest
+ * part's work and its bill the sum of the parts' work, recomputation included (split-work.ts: measured on the
+ * graph when the planner has it, a worst-case bound for multi-layer runs when it does not).
  */
 import type { Profile } from '../profile/types.js';
 import type { Platform } from './platforms.js';

@@ -6,6 +6,8 @@
  * point whose latencies fall in one bucket of SLO/B keep only the cheaper); B = 2048 for normal models, and
  * past 256 non-dominated states per cut point we keep the cheapest per SLO/256 (deep models only). Exact
  * branch-and-bound pruning (fastest and cheapest completion of each suffix, best plan so far) keeps it fast.
+ * Among plans within COST_TIE (0.5 %) of the minimum cost the one with the lowest latency is returned: users care
+ * about latency at an equal bill, and differences that small are below the cost model's accuracy.
  */
 import type { SegmentOption } from './cost-model.js';
 

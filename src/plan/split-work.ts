@@ -71,13 +71,13 @@ export function splitWorkModel(layers: readonly LayerProfile[], layerMs: readonl
       return w && { total: w.total, maxPart: w.maxPart };
     }
     // Every run ending at `last`, for every k the planner may try, in one backward walk per k and axis.
-    const key = `${last}:${s.kind}:${s.maxParts}`;
+    // Not keyed by maxParts (it varies with the run's first layer): a k the run's rows cannot take fails the walk.
+    const key = `${last}:${s.kind}`;
     let byK = runs.get(key);
     if (!byK) {
       byK = [];
       const axes = walker.axes(last, s.kind);
       for (const kk of PARTS) {
-        if (kk > s.maxParts) continue;
         const table: Array<PartWork | undefined> = [];
         for (const axis of new Set(axes.filter((x): x is number => x !== undefined))) {
           walker.walk(last, axis, kk, (a) => axes[a] === axis).forEach((w, a) => { if (w) table[a] = w; });
@@ -86,7 +86,7 @@ export function splitWorkModel(layers: readonly LayerProfile[], layerMs: readonl
       }
       runs.set(key, byK);
     }
-    return byK[k]?.[first];
+    return k <= s.maxParts ? byK[k]?.[first] : undefined;
   };
   const ownSplit = (i: number, kind: SplitOption['kind']) => layers[i]!.splits?.find((x) => x.kind === kind);
   const worstCase = (first: number, last: number, s: SplitOption, k: number): PartWork | undefined => {
