@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { configsFor, invocationUSD } from '../../src/plan/configs.js';
+import { billedMsFor, configsFor, invocationUSD } from '../../src/plan/configs.js';
 import { getPlatform, PLATFORMS } from '../../src/plan/platforms.js';
 import { scalingCurve } from '../../src/plan/scaling.js';
 import { handOff } from '../../src/plan/transport.js';
@@ -66,8 +66,13 @@ test('Cloud Run rules: fractional CPU caps memory; big memory needs CPU; 100 ms 
   for (const c of configsFor(p, 10000)) assert.ok(c.vcpu >= 4 && [4, 6, 8].includes(c.vcpu));
   assert.ok(configsFor(p, 300).filter((c) => c.vcpu > 1).every((c) => [2, 4, 6, 8].includes(c.vcpu)));
   const c = { memoryMB: 1024, vcpu: 1 };
-  assert.equal(invocationUSD(p, c, 1), invocationUSD(p, c, 100));
-  assert.ok(invocationUSD(p, c, 101) > invocationUSD(p, c, 100));
+  // 100 ms steps, planned with a 15 % margin: 86 ms (98.9 padded) is one step, 88 ms (101.2 padded) is two.
+  assert.equal(invocationUSD(p, c, 1), invocationUSD(p, c, 86));
+  assert.ok(invocationUSD(p, c, 88) > invocationUSD(p, c, 86));
+  assert.equal(billedMsFor(p, 86), 100);
+  assert.equal(billedMsFor(p, 88), 200);
+  // Fine-grained billing (Lambda, 1 ms) gets no margin.
+  assert.equal(billedMsFor(getPlatform('aws-lambda'), 86.2), 87);
 });
 
 test('Function Compute: 1–4 GB per vCPU in 64 MB steps', () => {

@@ -19,7 +19,7 @@ export function registerServe(program: Command): void {
     .option('--no-limits', 'do not enforce CPU quota and memory limit with cgroups')
     .option('--arena', 'keep onnxruntime\'s CPU memory arena (faster, holds peak activations)')
     .option('--prepacking', 'let onnxruntime pre-pack weights (faster GEMM, a second copy of weights)')
-    .option('--optimization <level>', 'onnxruntime graph optimisation: disabled | basic | extended | all', 'extended')
+    .option('--optimization <level>', 'onnxruntime graph optimisation: disabled | basic | extended | all', 'all')
     .option('--no-external-data', 'load function files as they are (no memory-mapped external-data rewrite)')
     .option('--lossy <kind>', 'opt-in lossy hand-off on compressed edges: fp16 | int8 (error reported at /v2/models/NAME/stats)')
     .option('--cold', 'do not start one instance per function before serving')
