@@ -7,6 +7,11 @@ export function geomean(xs: number[]): number {
   return Math.exp(ok.reduce((a, x) => a + Math.log(x), 0) / ok.length);
 }
 
+/** What was deployed: each function's group, memory and CPU (node sets are not recorded in a row). */
+function deployment(r: BenchRow): string {
+  return r.measured.functions.map((f) => `${f.group}:${f.memoryMB}:${f.vcpu}`).join('|');
+}
+
 const good = (r: BenchRow) => !r.error && r.verify.ok && r.measured.errors === 0;
 
 export function summarize(rows: BenchRow[]): Record<string, PlatformSummary> {
@@ -34,8 +39,10 @@ export function summarize(rows: BenchRow[]): Record<string, PlatformSummary> {
         lat.push(mopar.measured.p50Ms / unsplit.measured.p50Ms);
       }
       const others = mine.filter((r) => r.model === m && r.strategy !== 'mopar');
-      // 1 % slack: two plans that are the same configuration measure within noise of each other.
-      if (others.every((o) => mopar.measured.costPerMillionUSD <= o.measured.costPerMillionUSD * 1.01)) cheapest++;
+      // A strategy that deployed the very same functions as mopar ties with it: any measured difference between
+      // two identical deployments is noise. Otherwise 1 % slack.
+      const same = (o: BenchRow) => deployment(o) === deployment(mopar);
+      if (others.every((o) => same(o) || mopar.measured.costPerMillionUSD <= o.measured.costPerMillionUSD * 1.01)) cheapest++;
     }
     out[platform] = {
       costRatioGeomean: geomean(cost),

@@ -10,7 +10,10 @@ function row(model: string, strategy: string, cost: number, p50: number, eff: nu
     model, category: 'x', tiny: true, platform: 'p', strategy, functions: 1, subSlices: 0, planMs: 1, sloMs: 10,
     verify: { ok: true, maxRelErr: 0, maxAbsErr: 0 },
     predicted: { latencyMs: p50, costPerMillionUSD: cost, efficiency: eff },
-    measured: { requests: 3, errors: 0, p50Ms: p50, p95Ms: p50, coldStartMs: 1, costPerMillionUSD: cost, efficiency: eff, commShare: 0, functions: [] },
+    measured: {
+      requests: 3, errors: 0, p50Ms: p50, p95Ms: p50, coldStartMs: 1, costPerMillionUSD: cost, efficiency: eff, commShare: 0,
+      functions: [{ name: 's00', group: 'g00', memoryMB: strategy.length * 100, vcpu: 1, durationMs: p50, peakRssMB: 50 }],
+    },
     ...extra,
   };
 }
@@ -28,6 +31,14 @@ test('summary: geomeans of measured ratios, cheapest count, failed cells ignored
   assert.equal(s.cheapestModels, 1, 'mopar is cheapest on a, not on b (layerwise is cheaper)');
   assert.equal(s.models, 2);
   assert.ok(Number.isNaN(geomean([])));
+  // 'amps' deployed exactly what 'mopar' deployed: a cheaper measurement of an identical deployment is noise, so
+  // mopar still counts as cheapest on model d; a different deployment that is cheaper is not a tie.
+  const moparD = row('d', 'mopar', 1, 5, 0.9);
+  const ampsD: BenchRow = { ...structuredClone(moparD), strategy: 'amps' };
+  ampsD.measured.costPerMillionUSD = 0.9;
+  assert.equal(summarize([row('d', 'unsplit', 3, 10, 0.5), moparD, ampsD]).p!.cheapestModels, 1);
+  ampsD.measured.functions[0]!.memoryMB = 64;
+  assert.equal(summarize([row('d', 'unsplit', 3, 10, 0.5), moparD, ampsD]).p!.cheapestModels, 0);
 });
 
 test('bench smoke run: one tiny model, two strategies, measured on the embedded runtime, report written and resumable', async () => {
