@@ -2,7 +2,7 @@
  * `mopar bench`: for each model × platform × strategy, build, verify, serve on the embedded runtime and measure.
  * Resumable: finished cells are kept under OUT/cells and skipped unless `fresh`.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync, rmSync, statSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
@@ -86,6 +86,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
         let row: BenchRow;
         if (existsSync(cellFile)) {
           row = JSON.parse(readFileSync(cellFile, 'utf8')) as BenchRow;
+          row.measuredAt ??= statSync(cellFile).mtime.toISOString();
         } else {
           if (showBar) bar.update(done, { model: `${m.key} ${platform} ${strategy}` });
           else log(`bench: ${key}`);
@@ -93,6 +94,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
             model: m.key, category: category.get(m.name) ?? '', tiny: m.tiny, modelPath, profile, platform, strategy,
             workDir: join(out, 'work'), warmRequests: warm, coldRequests: coldN, verifyRuns: 2, graph,
           });
+          row.measuredAt = new Date().toISOString();
           writeFileSync(cellFile, JSON.stringify(row, null, 2));
         }
         if (row.error) log(`bench: ${key} failed: ${row.error}`);
@@ -104,8 +106,10 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
   }
   if (showBar) bar.stop();
   const require = createRequire(import.meta.url);
+  // The measurement window is that of the cells (a resumed run only re-reads most of them).
+  const times = rows.map((r) => r.measuredAt).filter((t): t is string => !!t).sort();
   const report: BenchReport = {
-    kind: 'mopar.bench', version: 1, startedAt, finishedAt: new Date().toISOString(),
+    kind: 'mopar.bench', version: 1, startedAt: times[0] ?? startedAt, finishedAt: times[times.length - 1] ?? new Date().toISOString(),
     machine: {
       cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryGB: Math.round(totalmem() / 2 ** 30),
       node: process.versions.node, onnxruntime: (require('onnxruntime-node/package.json') as { version: string }).version,

@@ -36,6 +36,8 @@ export interface BenchRow {
     commShare: number;
     functions: MeasuredFunction[];
   };
+  /** When the cell was measured (a resumed run reuses cells measured earlier). */
+  measuredAt?: string;
   /** Present when a cell failed: the row still appears, with the reason. */
   error?: string;
 }
