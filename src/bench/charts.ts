@@ -83,7 +83,7 @@ export function chartsFor(rows: BenchRow[], platform: string, timelines: Timelin
       id: 'timelines', title: 'Memory timelines with the mopar plan\'s slice boundaries',
       spec: {
         $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-        title: 'Memory over one inference (weights + live activations, MB); red rules are slice boundaries',
+        title: 'Memory over one inference (weights + live activations, MB); red rules: mopar slice boundaries (platform where it cut most)',
         columns: 3,
         concat: timelines.map((t) => ({
           title: t.model, width: 240, height: 120,

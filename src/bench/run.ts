@@ -78,7 +78,9 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
     if (!existsSync(modelPath)) writeZooModel(m.name, modelPath, { tiny: m.tiny });
     const profile = await ensureProfile(modelPath, join(out, 'profiles', `${m.key}.json`), m.tiny);
     const graph = (await openModel(modelPath, profile.inputShapes)).graph;
-    timelines.push(timelineOf(m.key, profile, platforms[0]!, graph));
+    // Draw the boundaries of the platform where mopar cut the most (on Lambda it usually keeps one function).
+    const candidates = platforms.map((p) => timelineOf(m.key, profile, p, graph));
+    timelines.push(candidates.reduce((a, b) => (b.cuts.length > a.cuts.length ? b : a)));
     for (const platform of platforms) {
       for (const strategy of strategies) {
         const key = `${m.key}__${platform}__${strategy.replace(':', '')}`;

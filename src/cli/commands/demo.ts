@@ -7,7 +7,7 @@ export function registerDemo(program: Command): void {
     .description('the whole path on a zoo model: partition it, serve unsplit and partitioned side by side, compare')
     .option('--model <name>', 'zoo model', 'resnet50')
     .option('--tiny', 'use the tiny variant (seconds instead of minutes)')
-    .option('--platform <id>', 'billing model for the plan and the cost columns (openfaas: Kubernetes requests/limits, like this runtime)', 'openfaas')
+    .option('--platform <id>', 'billing model for the plan and the cost columns', 'gcp-cloud-run')
     .option('--requests <n>', 'requests sent to each side', intOption('--requests'), 20)
     .option('--json', 'print one JSON document')
     .action(async (opts: { model: string; tiny?: boolean; platform: string; requests: number; json?: boolean }) => {
