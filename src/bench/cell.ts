@@ -10,7 +10,8 @@ import type { Profile } from '../profile/index.js';
 import type { Graph } from '../graph/index.js';
 import { getPlatform, planPartition, type Platform } from '../plan/index.js';
 import { buildPartition, verifyPartition, type Manifest } from '../build/index.js';
-import { Gateway, DEFAULT_GATEWAY, infer, modelMetadata, randomFeeds, billing } from '../runtime/index.js';
+import { Gateway, DEFAULT_GATEWAY, infer, modelMetadata, randomFeeds } from '../runtime/index.js';
+import { functionsBetween, percentile, requestBill } from './measure.js';
 import type { BenchRow, MeasuredFunction } from './types.js';
 
 export interface CellInput {
@@ -31,19 +32,9 @@ export interface CellInput {
   graph?: Graph;
 }
 
-const percentile = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? s[Math.min(s.length - 1, Math.floor(p * s.length))]! : NaN;
-};
-
 /** Price of one invocation of every function, from measured durations, under the platform's billing. */
 export function measuredCost(platform: Platform, fns: MeasuredFunction[]): number {
-  let usd = 0;
-  for (const f of fns) {
-    const b = billing(f.durationMs, f.memoryMB, f.vcpu, platform.price.granularityMs);
-    usd += b.gbSeconds * platform.price.perGBSecond + b.vcpuSeconds * platform.price.perVcpuSecond + platform.price.perRequest;
-  }
-  return usd * 1e6;
+  return requestBill(platform, fns).usd * 1e6;
 }
 
 /** Longest path through the groups (functions of one group in parallel), from measured durations. */
@@ -127,12 +118,7 @@ async function measure(dir: string, manifest: Manifest, platform: Platform, c: C
       lat.push(performance.now() - t0);
     }
     const after = gw.stats(name);
-    const fns: MeasuredFunction[] = after.functions.map((f) => {
-      const b = before.functions.find((x) => x.name === f.name)!;
-      const n = f.invocations - b.invocations;
-      const ms = n > 0 ? (f.meanMs * f.invocations - b.meanMs * b.invocations) / n : f.meanMs;
-      return { name: f.name, group: f.group, memoryMB: f.memoryMB, vcpu: f.vcpu, durationMs: ms, peakRssMB: f.peakRssMB };
-    });
+    const fns = functionsBetween(before, after);
     const p50 = percentile(lat, 0.5);
     const byName = new Map(fns.map((f) => [f.name, f]));
     const used = fns.reduce((a, f) => a + f.peakRssMB * f.durationMs, 0);

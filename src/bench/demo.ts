@@ -8,7 +8,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import cliProgress from 'cli-progress';
-import { CheckFailedError } from '../core/errors.js';
+import { CheckFailedError, MoparError } from '../core/errors.js';
 import { log } from '../core/log.js';
 import { cgroupsAvailable } from '../core/cgroup.js';
 import { loadModel, openModel } from '../graph/index.js';
@@ -16,8 +16,8 @@ import { writeZooModel, ZOO_NAMES } from '../zoo/index.js';
 import { profileModel, loadProfile, saveProfile, type Profile } from '../profile/index.js';
 import { getPlatform, planPartition, type Plan } from '../plan/index.js';
 import { buildPartition, compareTensors, verifyPartition } from '../build/index.js';
-import { Gateway, DEFAULT_GATEWAY, infer, modelMetadata, randomFeeds, billing } from '../runtime/index.js';
-import { MoparError } from '../core/errors.js';
+import { Gateway, DEFAULT_GATEWAY, infer, modelMetadata, randomFeeds } from '../runtime/index.js';
+import { functionsBetween, percentile, requestBill } from './measure.js';
 
 export interface DemoOptions {
   model: string;
@@ -52,7 +52,6 @@ export interface DemoResult {
   seconds: number;
 }
 
-const pct = (xs: number[], p: number) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(p * s.length))] ?? NaN; };
 
 export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   const t0 = performance.now();
@@ -123,22 +122,13 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       }
       const side = (s: 'unsplit' | 'partitioned'): DemoSide => {
         const st = gw.stats(names[s]);
-        const b = before[s];
-        let gb = 0; let vcpu = 0; let usd = 0;
-        const rss: Record<string, number> = {};
-        for (const f of st.functions) {
-          const bf = b.functions.find((x) => x.name === f.name)!;
-          const n = f.invocations - bf.invocations;
-          const ms = n > 0 ? (f.meanMs * f.invocations - bf.meanMs * bf.invocations) / n : f.meanMs;
-          const bill = billing(ms, f.memoryMB, f.vcpu, platform.price.granularityMs);
-          gb += bill.gbSeconds; vcpu += bill.vcpuSeconds;
-          usd += bill.gbSeconds * platform.price.perGBSecond + bill.vcpuSeconds * platform.price.perVcpuSecond + platform.price.perRequest;
-          rss[f.name] = f.peakRssMB;
-        }
+        const fns = functionsBetween(before[s], st);
+        const bill = requestBill(platform, fns);
+        const rss = Object.fromEntries(fns.map((f) => [f.name, f.peakRssMB]));
         return {
-          name: names[s], functions: st.functions.length, p50Ms: pct(lat[s], 0.5), p95Ms: pct(lat[s], 0.95), peakRssMB: rss,
+          name: names[s], functions: st.functions.length, p50Ms: percentile(lat[s], 0.5), p95Ms: percentile(lat[s], 0.95), peakRssMB: rss,
           configuredMB: st.functions.reduce((a, f) => a + f.memoryMB, 0),
-          gbSecondsPerRequest: gb, vcpuSecondsPerRequest: vcpu, costPerMillionUSD: usd * 1e6,
+          gbSecondsPerRequest: bill.gbSeconds, vcpuSecondsPerRequest: bill.vcpuSeconds, costPerMillionUSD: bill.usd * 1e6,
           predictedCostPerMillionUSD: plans[s].predicted.costPerMillionUSD,
         };
       };
