@@ -100,6 +100,11 @@ export function memoryNeedMB(ctx: CostContext, weightsMB: number, activationMB: 
 
 /** All Pareto-useful options for units [a, b]; empty when no configuration can hold it. */
 export function segmentOptions(ctx: CostContext, a: number, b: number, opts: ModelOptions): SegmentOption[] {
+  return pareto(segmentCandidates(ctx, a, b, opts));
+}
+
+/** Every feasible way to run layers a..b as one function (or one parallel group), dominated ones included. */
+export function segmentCandidates(ctx: CostContext, a: number, b: number, opts: ModelOptions): SegmentOption[] {
   const work = ctx.msPrefix[b + 1]! - ctx.msPrefix[a]!;
   const weights = ctx.paramPrefix[b + 1]! - ctx.paramPrefix[a]!;
   let act = 0;
@@ -163,7 +168,7 @@ export function segmentOptions(ctx: CostContext, a: number, b: number, opts: Mod
       });
     }
   }
-  return pareto(out);
+  return out;
 }
 
 function commonOf(units: readonly Unit[], a: number, b: number) {
