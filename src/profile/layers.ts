@@ -45,6 +45,19 @@ export function crossings(g: Graph): Crossing[] {
   return out;
 }
 
+/**
+ * onnxruntime fuses a residual Add into the LayerNormalization that reads it (SkipLayerNormalization; a
+ * decomposed LayerNorm starts with ReduceMean). Cutting between them makes the pieces compute with a different
+ * kernel than the whole model and drift past 1e-4 relative on BERT, so such positions are never cut points.
+ */
+function splitsAFusion(g: Graph, p: number): boolean {
+  const node = g.nodes[p]!;
+  const next = g.nodes[p + 1];
+  if (node.op !== 'Add' || !next) return false;
+  const out = node.outputs[0];
+  return (next.op === 'LayerNormalization' || next.op === 'ReduceMean') && next.inputs[0] === out;
+}
+
 /** Positions p (0-based) after which the model may be cut. */
 export function cutPoints(g: Graph, cross: Crossing[] = crossings(g)): number[] {
   if (cross.length === 0) return [];
@@ -52,7 +65,7 @@ export function cutPoints(g: Graph, cross: Crossing[] = crossings(g)): number[] 
   const cuts: number[] = [];
   for (const [p, c] of cross.entries()) {
     const node = g.nodes[p]!;
-    if (node.isConstant || c.tensors.length === 0) continue;
+    if (node.isConstant || c.tensors.length === 0 || splitsAFusion(g, p)) continue;
     if (c.significant <= minSig) { cuts.push(p); continue; }
     if (node.op === 'Concat') {
       const own = node.outputs.reduce((s, o) => s + bytesOf(g.tensors.get(o)), 0);

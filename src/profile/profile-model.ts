@@ -16,7 +16,7 @@ import { bytesOf, memoryTimeline, type MemoryTimeline } from './memory.js';
 import { rdOps, shares } from './rd.js';
 import { predictPeakRssMB } from './rss-model.js';
 import { cpuScaling } from './scaling.js';
-import type { LayerProfile, NodeProfile, Profile } from './types.js';
+import { PROFILE_VERSION, type LayerProfile, type NodeProfile, type Profile } from './types.js';
 
 export const MB = 2 ** 20;
 
@@ -111,7 +111,7 @@ export async function profileModel(modelPath: string, opts: ProfileOptions = {})
 
   return {
     kind: 'mopar.profile',
-    version: 1,
+    version: PROFILE_VERSION,
     model: basename(loaded.path).replace(/\.onnx$/i, ''),
     modelHash: loaded.hash,
     inputShapes,

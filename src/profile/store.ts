@@ -1,7 +1,7 @@
 /** Profiles on disk: plain JSON, keyed by the model's content hash so a stale one is rejected. */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { MoparError, errorMessage } from '../core/errors.js';
-import type { Profile } from './types.js';
+import { PROFILE_VERSION, type Profile } from './types.js';
 
 export function saveProfile(profile: Profile, path: string): void {
   try {
@@ -24,7 +24,10 @@ export function loadProfile(path: string, expectedModelHash?: string): Profile {
   if (!p || typeof p !== 'object' || p.kind !== 'mopar.profile') {
     throw new MoparError(`${path} is not a mopar profile (no "kind": "mopar.profile")`);
   }
-  if (p.version !== 1) throw new MoparError(`profile ${path} has version ${String(p.version)}; this mopar reads version 1`);
+  if (p.version !== PROFILE_VERSION) {
+    throw new MoparError(`profile ${path} has version ${String(p.version)}; this mopar reads version ${PROFILE_VERSION}` +
+      (p.version === 1 ? ' (version 1 layers may cut between operators onnxruntime fuses; profile the model again)' : ''));
+  }
   for (const k of ['modelHash', 'nodes', 'layers', 'memory', 'opShare', 'rdOps', 'measuredMs'] as const) {
     if (p[k] === undefined) throw new MoparError(`profile ${path} lacks field '${k}'`);
   }

@@ -5,6 +5,9 @@
 import type { InputShapes } from '../graph/input-shapes.js';
 import type { SplitOption } from '../graph/split/types.js';
 
+/** Version 2: layers never cut between operators onnxruntime fuses (profile/layers.ts). */
+export const PROFILE_VERSION = 2;
+
 export interface NodeProfile {
   name: string;
   op: string;
@@ -83,7 +86,7 @@ export interface MemoryProfile {
 
 export interface Profile {
   kind: 'mopar.profile';
-  version: 1;
+  version: typeof PROFILE_VERSION;
   model: string;
   modelHash: string;
   inputShapes: InputShapes;

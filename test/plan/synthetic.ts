@@ -1,6 +1,6 @@
 /** Synthetic profiles for planner tests: the planner reads only the Profile record, so these exercise it fully. */
 import type { SplitOption } from '../../src/graph/split/types.js';
-import type { CpuScalingPoint, LayerProfile, Profile } from '../../src/profile/types.js';
+import { PROFILE_VERSION, type CpuScalingPoint, type LayerProfile, type Profile } from '../../src/profile/types.js';
 import { Rng } from '../../src/core/random.js';
 
 export interface LayerSpec { ms: number; paramMB: number; actMB: number; cutBytes: number; op?: string; splits?: SplitOption[] }
@@ -35,7 +35,7 @@ export function syntheticProfile(specs: LayerSpec[], opts: { model?: string; sca
   const peakAct = Math.max(...specs.map((l) => l.actMB));
   const baseline = opts.baselineMB ?? 52;
   return {
-    kind: 'mopar.profile', version: 1, model: opts.model ?? 'synthetic', modelHash: 'f'.repeat(64),
+    kind: 'mopar.profile', version: PROFILE_VERSION, model: opts.model ?? 'synthetic', modelHash: 'f'.repeat(64),
     inputShapes: { x: [1, 3, 32, 32] }, threads: 1, runs: 5, measuredMs,
     peakRssMB: baseline + weightsMB + peakAct,
     nodes: layers.flatMap((l) => l.nodes.map((name) => ({ name, op: l.dominantOp, ms: l.ms / 2, outputBytes: l.cutBytesAfter, paramBytes: 0, liveBytesAfter: 0 }))),

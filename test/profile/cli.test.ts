@@ -37,7 +37,8 @@ test('human output shows op shares, RD types and the timeline chart', () => {
   const r = mopar('profile', model, '--runs', '1', '--no-cpu-scaling', '--no-rss');
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /top operator types by time/);
-  assert.match(r.stdout, /RD ops\s+MatMul/);
+  // MatMul is an RD op by its parameters; its rank by time on a tiny model depends on the run.
+  assert.match(r.stdout, /RD ops\s+[^\n]*MatMul/);
   assert.match(r.stdout, /memory timeline/);
   assert.match(r.stdout, /│[ ▁▂▃▄▅▆▇█]+/);
 });

@@ -85,3 +85,19 @@ for (const name of ['resnet50', 'bert-base', 'densenet121', 'gpt2']) {
     assert.ok(n >= 3, `${name}: only ${n} layers`);
   });
 }
+
+test('transformer: never a cut between a residual Add and the LayerNormalization onnxruntime fuses it into', async () => {
+  const { graph } = await prepare(buildZooModel('bert-base', { tiny: true }));
+  const cuts = cutPoints(graph);
+  let fusedPairs = 0;
+  for (let p = 0; p + 1 < graph.nodes.length; p++) {
+    const [a, b] = [graph.nodes[p]!, graph.nodes[p + 1]!];
+    if (a.op === 'Add' && b.op === 'LayerNormalization' && b.inputs[0] === a.outputs[0]) {
+      fusedPairs++;
+      assert.ok(!cuts.includes(p), `cut between ${a.name} and ${b.name}`);
+    }
+  }
+  assert.ok(fusedPairs >= 4, `${fusedPairs} Add → LayerNormalization pairs in tiny BERT`);
+  // The layer then starts at the LayerNormalization's output: one tensor (plus the mask) still crosses.
+  assert.ok(cuts.some((p) => graph.nodes[p]!.op === 'LayerNormalization'), 'cuts after the LayerNormalization instead');
+});

@@ -28,7 +28,7 @@ export function splitOverhead(g: Graph, nodes: readonly string[], kind: SplitKin
   const axis = splitAxis(run, kind);
   let w = 0;
   for (let i = 0; i < parts; i++) w += planPart(run, axis, i, parts).work;
-  return round(w - 1);
+  return roundUp(w - 1);
 }
 
 /**
@@ -69,17 +69,17 @@ function tryKind(run: RunInfo, kind: SplitKind): SplitOption | null {
     // A split that computes no node by band is pure duplication.
     if (plans.every((p) => p.nodes.every((n) => n.out === 'whole'))) return null;
     const weightsFractionAt2 = weightsFraction(run, plans[0]!);
-    const overheadAt: Record<number, number> = { 2: round(overhead) };
+    const overheadAt: Record<number, number> = { 2: roundUp(overhead) };
     for (const k of [4, 8]) {
       if (k > maxParts) break;
       let w = 0;
       for (let i = 0; i < k; i++) w += planPart(run, axis, i, k).work;
-      overheadAt[k] = round(w - 1);
+      overheadAt[k] = roundUp(w - 1);
     }
     return {
       kind, maxParts, axis: axisFor(axis, run.ctx.shape(run.outputs[0]!).length, run.outputs[0]!),
       weightsFractionPerPart: kind === 'channel' || kind === 'heads' ? 'inverse' : 'full',
-      overheadAt2: round(overhead), weightsFractionAt2: round(weightsFractionAt2), overheadAt,
+      overheadAt2: roundUp(overhead), weightsFractionAt2: round(weightsFractionAt2), overheadAt,
     };
   } catch {
     return null;
@@ -113,3 +113,5 @@ function weightsFraction(run: RunInfo, part: PartPlan): number {
 }
 
 const round = (x: number) => Math.max(0, Math.round(x * 1e4) / 1e4);
+/** Overheads feed the planner's no-graph bound (split-work.ts), so they round up: never below the real work. */
+const roundUp = (x: number) => Math.max(0, Math.ceil(x * 1e4 - 1e-6) / 1e4);
