@@ -17,31 +17,50 @@ export interface PartWork { total: number; maxPart: number }
 /** Past this slowest-part share a split buys almost no latency for k times the invocations. */
 export const USELESS = 0.95;
 
-interface Walk { needs: Map<string, Need>; work: number; failed: boolean }
+/** What each part of a walk needs of every tensor (indexed by tensor id), its work so far, and failure. */
+interface Walk { needs: Array<Need | undefined>; work: number; failed: boolean }
+
+/** A computing node with its tensors as ids (walks run thousands of steps; ids avoid string-keyed maps). */
+interface WalkNode { node: GraphNode; inputs: number[]; outputs: number[]; work: number }
 
 export class BandWalker {
-  private readonly layerNodes: GraphNode[][];
-  private readonly layerOf = new Map<string, number>();
+  private readonly layerNodes: WalkNode[][];
+  private readonly tensorNames: string[] = [];
+  /** Per tensor id, the last layer that reads it (Infinity for graph outputs): a run output when > run's last. */
+  private readonly lastReader: number[] = [];
   private readonly ctx: RuleContext;
   /** True when every layer's computing nodes precede the next layer's in the graph's order (walks are valid). */
   readonly contiguous: boolean;
 
   constructor(private readonly g: Graph, layers: readonly LayerProfile[]) {
     const order = new Map(g.nodes.map((n, i) => [n.name, i]));
-    this.layerNodes = layers.map((l, li) => {
-      for (const name of l.nodes) this.layerOf.set(name, li);
-      return l.nodes.map((name) => g.nodeByName.get(name)!).filter((n) => !n.isConstant)
-        .sort((x, y) => order.get(x.name)! - order.get(y.name)!);
-    });
+    const layerOf = new Map<string, number>();
+    layers.forEach((l, li) => { for (const name of l.nodes) layerOf.set(name, li); });
+    this.ctx = { shape: (name) => concreteShape(g, name), opset: g.opset, constant: (name) => constantTensor(g, name) };
+    const ids = new Map<string, number>();
+    const idOf = (name: string): number => {
+      if (!name) return -1;
+      let id = ids.get(name);
+      if (id === undefined) {
+        ids.set(name, id = this.tensorNames.length);
+        this.tensorNames.push(name);
+        const t = g.tensors.get(name);
+        this.lastReader.push(!t ? -Infinity : t.isGraphOutput ? Infinity
+          : Math.max(-Infinity, ...t.consumers.map((c) => layerOf.get(c) ?? Infinity)));
+      }
+      return id;
+    };
+    this.layerNodes = layers.map((l) => l.nodes.map((name) => g.nodeByName.get(name)!).filter((n) => !n.isConstant)
+      .sort((x, y) => order.get(x.name)! - order.get(y.name)!)
+      .map((node) => ({ node, inputs: node.proto.input.map(idOf), outputs: node.outputs.map(idOf), work: workOf(node, this.ctx) })));
     let ok = true;
     let prevMax = -1;
     for (const ns of this.layerNodes) {
       if (ns.length === 0) continue;
-      if (order.get(ns[0]!.name)! < prevMax) ok = false;
-      prevMax = order.get(ns.at(-1)!.name)!;
+      if (order.get(ns[0]!.node.name)! < prevMax) ok = false;
+      prevMax = order.get(ns.at(-1)!.node.name)!;
     }
     this.contiguous = ok;
-    this.ctx = { shape: (name) => concreteShape(g, name), opset: g.opset, constant: (name) => constantTensor(g, name) };
   }
 
   /**
@@ -51,17 +70,17 @@ export class BandWalker {
    */
   walk(last: number, axis: number, k: number, axisOk: (a: number) => boolean): Array<PartWork | undefined> {
     const out: Array<PartWork | undefined> = [];
-    const parts: Walk[] = Array.from({ length: k }, () => ({ needs: new Map(), work: 0, failed: false }));
+    const parts: Walk[] = Array.from({ length: k }, () => ({ needs: new Array(this.tensorNames.length), work: 0, failed: false }));
     let total = 0;
     let computing = 0;
     for (let a = last; a >= 0; a--) {
       const nodes = this.layerNodes[a]!;
       for (let j = nodes.length - 1; j >= 0; j--) {
         const n = nodes[j]!;
-        const w = workOf(n, this.ctx);
-        total += w;
+        total += n.work;
         computing++;
-        for (let i = 0; i < k; i++) this.step(parts[i]!, n, w, last, axis, i, k);
+        const runOutputs = n.outputs.filter((o) => this.lastReader[o]! > last);
+        for (let i = 0; i < k; i++) this.step(parts[i]!, n, runOutputs, axis, i, k);
       }
       if (parts.some((p) => p.failed)) break;
       if (computing === 0 || !axisOk(a)) continue;
@@ -74,35 +93,34 @@ export class BandWalker {
     return out;
   }
 
-  /** planPart's per-node step, for part i of k, on a run ending at layer `last`. */
-  private step(p: Walk, n: GraphNode, w: number, last: number, axis: number, i: number, k: number): void {
-    const g = this.g;
-    for (const o of n.outputs) {
-      const t = g.tensors.get(o);
-      if (!t) continue;
-      // A run output: read after the run (or a graph output); its band joins what consumers in the run need.
-      if (!(t.isGraphOutput || t.consumers.some((c) => (this.layerOf.get(c) ?? Infinity) > last))) continue;
-      const shape = this.ctx.shape(o);
+  /** planPart's per-node step, for part i of k; a run output's band joins what consumers in the run need. */
+  private step(p: Walk, wn: WalkNode, runOutputs: readonly number[], axis: number, i: number, k: number): void {
+    const { node: n, work: w } = wn;
+    for (const o of runOutputs) {
+      const name = this.tensorNames[o]!;
+      const shape = this.ctx.shape(name);
       let ax: number;
-      try { ax = axisFor(axis, shape.length, o); } catch { p.failed = true; return; }
+      try { ax = axisFor(axis, shape.length, name); } catch { p.failed = true; return; }
       if (shape[ax]! < k) { p.failed = true; return; }
       const [lo, hi] = bandOf(shape[ax]!, i, k);
-      p.needs.set(o, merge(p.needs.get(o), { axis: ax, lo, hi }));
+      p.needs[o] = merge(p.needs[o], { axis: ax, lo, hi });
     }
     let outNeed: Need | undefined;
-    for (const o of n.outputs) { const x = p.needs.get(o); if (x) outNeed = merge(outNeed, x); }
+    for (const o of wn.outputs) { const x = p.needs[o]; if (x) outNeed = merge(outNeed, x); }
     if (outNeed === undefined) return;
     const rule = outNeed === 'whole' ? null : ruleFor(n);
     const res = rule && outNeed !== 'whole' ? rule(n, outNeed, this.ctx) : null;
     if (!res || res.out.hi <= res.out.lo) {
-      for (const x of n.inputs) p.needs.set(x, 'whole');
+      for (const x of wn.inputs) if (x >= 0) p.needs[x] = 'whole';
       p.work += w;
       return;
     }
     const full = this.ctx.shape(n.outputs[0]!)[res.out.axis]!;
     p.work += (w * (res.out.hi - res.out.lo)) / full;
-    const replaced = new Set(res.replace?.map((x) => x.index));
-    n.proto.input.forEach((x, j) => { if (x && !replaced.has(j)) p.needs.set(x, merge(p.needs.get(x), res.inputs[j] ?? 'whole')); });
+    for (let j = 0; j < wn.inputs.length; j++) {
+      const x = wn.inputs[j]!;
+      if (x >= 0 && !res.replace?.some((r) => r.index === j)) p.needs[x] = merge(p.needs[x], res.inputs[j] ?? 'whole');
+    }
   }
 
   /** Axis graph/split's `splitAxis` picks for each run [a, last] (undefined: that kind cannot split it). */
@@ -114,7 +132,7 @@ export class BandWalker {
     for (let a = last; a >= 0; a--) {
       const ns = this.layerNodes[a]!;
       for (let j = ns.length - 1; j >= 0; j--) {
-        const n = ns[j]!;
+        const n = ns[j]!.node;
         if (n.op === 'Softmax') softmax = true;
         if (n.op !== 'Conv' && n.op !== 'Gemm' && n.op !== 'MatMul') continue;
         const wt = constantTensor(this.g, n.proto.input[1]!);
@@ -130,5 +148,6 @@ export class BandWalker {
 function merge(a: Need | undefined, b: Need): Need {
   if (a === undefined) return b;
   if (a === 'whole' || b === 'whole' || a.axis !== b.axis) return 'whole';
+  if (a.lo <= b.lo && a.hi >= b.hi) return a;
   return { axis: a.axis, lo: Math.min(a.lo, b.lo), hi: Math.max(a.hi, b.hi) };
 }

@@ -19,7 +19,7 @@ import { scalingCurve, type ScalingCurve } from './scaling.js';
 import { handOff, TRANSPORTS, type HandOff, type Transport } from './transport.js';
 import { normalisedLayerMs, type Unit } from './units.js';
 import { PARTS, splitWorkModel, type SplitWorkFn } from './split-work.js';
-import type { SplitKind } from '../graph/split/types.js';
+import type { SplitKind, SplitOption } from '../graph/split/types.js';
 import type { Graph } from '../graph/ir.js';
 
 export const HEADROOM = 0.1;
@@ -64,7 +64,12 @@ export interface CostContext {
   factorCache: Map<number, number>;
   /** Work of a horizontal split of a run of layers (measured on the graph when there is one). */
   splitWork: SplitWorkFn;
+  /** runFacts per segment (key a · n + b). */
+  runCache: Map<number, RunFacts>;
 }
+
+/** What a run of units shares: the splits every unit offers (tightest limits) and the peak activation. */
+interface RunFacts { splits: readonly SplitOption[]; peakActivationMB: number }
 
 export function makeContext(profile: Profile, platform: Platform, units: Unit[], graph?: Graph): CostContext {
   const refVcpu = Math.max(1, profile.threads || 1);
@@ -83,7 +88,7 @@ export function makeContext(profile: Profile, platform: Platform, units: Unit[],
   const paramPrefix = new Float64Array(units.length + 1);
   units.forEach((u, i) => { msPrefix[i + 1] = msPrefix[i]! + u.ms; paramPrefix[i + 1] = paramPrefix[i]! + u.paramMB; });
   const splitWork = splitWorkModel(profile.layers, normalisedLayerMs(profile), graph);
-  return { platform, curve, units, baselineMB, loadFactor, inputBytes, refVcpu, msPrefix, paramPrefix, factorCache: new Map(), splitWork };
+  return { platform, curve, units, baselineMB, loadFactor, inputBytes, refVcpu, msPrefix, paramPrefix, factorCache: new Map(), splitWork, runCache: new Map() };
 }
 
 /** Compute time of `refMs` of reference work at a configuration. */
@@ -107,8 +112,8 @@ export function segmentOptions(ctx: CostContext, a: number, b: number, opts: Mod
 export function segmentCandidates(ctx: CostContext, a: number, b: number, opts: ModelOptions): SegmentOption[] {
   const work = ctx.msPrefix[b + 1]! - ctx.msPrefix[a]!;
   const weights = ctx.paramPrefix[b + 1]! - ctx.paramPrefix[a]!;
-  let act = 0;
-  for (let i = a; i <= b; i++) act = Math.max(act, ctx.units[i]!.peakActivationMB);
+  const facts = runFacts(ctx, a, b);
+  const act = facts.peakActivationMB;
   const inBytes = a > 0 ? ctx.units[a - 1]!.cutBytesAfter : ctx.inputBytes;
   const outBytes = b < ctx.units.length - 1 ? ctx.units[b]!.cutBytesAfter : 0;
   const p = ctx.platform;
@@ -117,7 +122,7 @@ export function segmentCandidates(ctx: CostContext, a: number, b: number, opts: 
   const variants: Array<{ k: number; kind?: SplitKind; total: number; maxPart: number; inverse: boolean }> = [
     { k: 1, total: 1, maxPart: 1, inverse: false }];
   if (opts.horizontal) {
-    for (const s of commonOf(ctx.units, a, b)) {
+    for (const s of facts.splits) {
       for (const k of PARTS) {
         if (k > s.maxParts || k > p.limits.maxParallel) break;
         const w = ctx.splitWork(ctx.units[a]!.first, ctx.units[b]!.last, s, k);
@@ -171,17 +176,38 @@ export function segmentCandidates(ctx: CostContext, a: number, b: number, opts: 
   return out;
 }
 
-function commonOf(units: readonly Unit[], a: number, b: number) {
-  let acc = units[a]!.splits;
-  for (let i = a + 1; i <= b && acc.length > 0; i++) {
-    const u = units[i]!;
-    acc = acc.flatMap((s) => {
-      const m = u.splits.find((x) => x.kind === s.kind);
-      return m ? [{ ...s, maxParts: Math.min(s.maxParts, m.maxParts), overheadAt2: Math.max(s.overheadAt2, m.overheadAt2),
-        weightsFractionPerPart: s.weightsFractionPerPart === 'inverse' && m.weightsFractionPerPart === 'inverse' ? 'inverse' as const : 'full' as const }] : [];
-    });
+/**
+ * Facts of units [a, b], each extended from [a, b − 1] and cached: the DP asks for O(n²) segments, and walking
+ * each one from scratch made planning O(n³) (DenseNet-121 spent most of a second here).
+ */
+function runFacts(ctx: CostContext, a: number, b: number): RunFacts {
+  const n = ctx.units.length;
+  const cached = ctx.runCache.get(a * n + b);
+  if (cached) return cached;
+  let from = b;
+  while (from > a && !ctx.runCache.has(a * n + from - 1)) from--;
+  let facts = from > a ? ctx.runCache.get(a * n + from - 1)! : undefined;
+  for (let i = from; i <= b; i++) {
+    const u = ctx.units[i]!;
+    facts = facts ? { splits: commonSplit(facts.splits, u.splits), peakActivationMB: Math.max(facts.peakActivationMB, u.peakActivationMB) }
+      : { splits: u.splits, peakActivationMB: u.peakActivationMB };
+    ctx.runCache.set(a * n + i, facts);
   }
-  return acc;
+  return facts!;
+}
+
+const NO_SPLITS: readonly SplitOption[] = [];
+
+function commonSplit(acc: readonly SplitOption[], next: readonly SplitOption[]): readonly SplitOption[] {
+  if (acc.length === 0) return NO_SPLITS;
+  const out: SplitOption[] = [];
+  for (const s of acc) {
+    const m = next.find((x) => x.kind === s.kind);
+    if (!m) continue;
+    out.push({ ...s, maxParts: Math.min(s.maxParts, m.maxParts), overheadAt2: Math.max(s.overheadAt2, m.overheadAt2),
+      weightsFractionPerPart: s.weightsFractionPerPart === 'inverse' && m.weightsFractionPerPart === 'inverse' ? 'inverse' : 'full' });
+  }
+  return out.length > 0 ? out : NO_SPLITS;
 }
 
 /** Keeps options not dominated in (latency, cost); deterministic order by latency. */

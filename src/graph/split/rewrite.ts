@@ -158,9 +158,10 @@ function buildPart(run: RunInfo, plan: PartPlan, k: number): SplitPart {
       });
     }
     let attribute = p.attribute;
-    if (np.attrs?.length) {
-      const replaced = new Set(np.attrs.map((a) => a.name));
-      attribute = [...p.attribute.filter((a) => !replaced.has(a.name)), ...np.attrs];
+    if (np.attrs) {
+      const replaced = Object.keys(np.attrs);
+      attribute = [...p.attribute.filter((a) => !replaced.includes(a.name)),
+        ...Object.entries(np.attrs).map(([name, v]) => attr(name, v))];
     }
     nodes.push(create(NodeProtoSchema, { ...p, input, attribute }));
     for (const o of np.node.outputs) produced.set(o, np.out);

@@ -4,7 +4,6 @@
  * band exactly; the node is then computed whole (always exact, costs recomputation).
  */
 import type { GraphNode } from '../ir.js';
-import { attr } from '../builder.js';
 import type { AttributeProto, TensorProto } from '../onnx.js';
 import { intValues } from './tensor-data.js';
 
@@ -17,8 +16,11 @@ export interface RuleResult {
   out: Range;
   /** Per proto input (same order; '' inputs get 'whole'). */
   inputs: Need[];
-  /** Replacement attributes (same names replace, others kept). */
-  attrs?: AttributeProto[];
+  /**
+   * Replacement attributes by name (others kept), as plain values: the planner walks rules thousands of times
+   * and never needs protobuf messages; the rewrite turns them into AttributeProtos.
+   */
+  attrs?: Record<string, number | number[] | string>;
   /** Inputs replaced by a new int64 constant (e.g. Reshape's target shape for the band). */
   replace?: Array<{ index: number; values: number[] }>;
 }
@@ -39,13 +41,21 @@ export function intAttr(n: GraphNode, name: string, dflt: number): number {
   const a = getAttr(n, name);
   return a ? Number(a.i) : dflt;
 }
+/** Decoded list attributes per node: the planner's band walks apply the same node's rule thousands of times. */
+const intsCache = new WeakMap<GraphNode, Map<string, number[] | undefined>>();
 function intsAttr(n: GraphNode, name: string): number[] | undefined {
+  let byName = intsCache.get(n);
+  if (!byName) intsCache.set(n, byName = new Map());
+  if (byName.has(name)) return byName.get(name);
   const a = getAttr(n, name);
-  return a ? a.ints.map(Number) : undefined;
+  const v = a ? a.ints.map(Number) : undefined;
+  byName.set(name, v);
+  return v;
 }
+const utf8 = new TextDecoder();
 function strAttr(n: GraphNode, name: string, dflt: string): string {
   const a = getAttr(n, name);
-  return a ? new TextDecoder().decode(a.s) : dflt;
+  return a ? utf8.decode(a.s) : dflt;
 }
 const norm = (axis: number, rank: number) => (axis < 0 ? axis + rank : axis);
 
@@ -94,7 +104,7 @@ function explicitPads(n: GraphNode, inSpatial: number[], kernel: number[], strid
  * Rows of the input a window op needs for output rows [lo, hi) along spatial axis r.axis, and its new pads:
  * the band keeps the original zero padding only where it touches the tensor's real border.
  */
-function windowBand(n: GraphNode, r: Range, xShape: number[], kernel: number[]): { need: Range; attrs: AttributeProto[] } | null {
+function windowBand(n: GraphNode, r: Range, xShape: number[], kernel: number[]): { need: Range; attrs: RuleResult['attrs'] } | null {
   const k = xShape.length - 2;
   const d = r.axis - 2;
   const strides = intsAttr(n, 'strides') ?? new Array(k).fill(1);
@@ -111,7 +121,7 @@ function windowBand(n: GraphNode, r: Range, xShape: number[], kernel: number[]):
   const newPads = [...pads];
   newPads[d] = lo - rawLo;
   newPads[d + k] = rawHi - hi;
-  return { need: { axis: r.axis, lo, hi }, attrs: [attr('pads', newPads), attr('auto_pad', 'NOTSET')] };
+  return { need: { axis: r.axis, lo, hi }, attrs: { pads: newPads, auto_pad: 'NOTSET' } };
 }
 
 const conv: Rule = (n, r, ctx) => {
@@ -134,7 +144,7 @@ const conv: Rule = (n, r, ctx) => {
     return {
       out,
       inputs: [{ axis: 1, lo: g0 * inPerGroup, hi: g1 * inPerGroup }, { axis: 0, lo: out.lo, hi: out.hi }, ...bias({ axis: 0, lo: out.lo, hi: out.hi })],
-      attrs: [attr('group', g1 - g0)],
+      attrs: { group: g1 - g0 },
     };
   }
   const band = windowBand(n, r, xs, intsAttr(n, 'kernel_shape') ?? ws.slice(2));
