@@ -2,8 +2,9 @@
  * partition + verify of full-size zoo models across platforms and strategies (issue 5's "done when"), one at a
  * time: zoo build → profile (saved, reused) → plan with the graph → build → verify. Prints one line per cell.
  *   node --import tsx bench/partition-matrix.ts --models resnet50,vgg16 --platforms aws-lambda --strategies mopar [--dir /tmp/pm] [--cpu-scaling]
+ * Writes DIR/matrix.json and DIR/matrix.md; `--render matrix.json` prints the markdown of an earlier run.
  */
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ZOO_NAMES, writeZooModel } from '../src/zoo/index.js';
@@ -19,10 +20,46 @@ const { values } = parseArgs({ options: {
   strategies: { type: 'string', default: 'mopar' },
   dir: { type: 'string', default: '/tmp/mopar-partition-matrix' },
   'cpu-scaling': { type: 'boolean', default: false },
+  render: { type: 'string' },
 } });
+
+interface Row {
+  model: string; platform: string; strategy: string; ok: boolean; maxRelErr?: number; functions?: number; groups?: number;
+  predictedMs?: number; predictedCost?: number; planMs?: number; error?: string;
+}
+
+if (values.render) {
+  process.stdout.write(renderMarkdown(JSON.parse(readFileSync(values.render, 'utf8')) as Row[]));
+  process.exit(0);
+}
+
+function renderMarkdown(rows: Row[]): string {
+  const strategies = [...new Set(rows.map((r) => r.strategy))];
+  const failed = rows.filter((r) => !r.ok);
+  const errs = rows.filter((r) => r.ok).map((r) => r.maxRelErr ?? 0);
+  const plans = rows.filter((r) => r.planMs !== undefined).map((r) => r.planMs!).sort((a, b) => a - b);
+  const lines = [
+    `cells: ${rows.length}, verified ok: ${rows.length - failed.length}, failed: ${failed.length}; max rel err ${Math.max(0, ...errs).toExponential(2)}`,
+    ...failed.map((r) => `FAILED ${r.model} ${r.platform} ${r.strategy}  ${r.error ?? r.maxRelErr}`),
+    '', `| model | platform | ${strategies.join(' | ')} |`, `|---|---|${strategies.map(() => '---|').join('')}`,
+  ];
+  const keys = [...new Set(rows.map((r) => `${r.model}\t${r.platform}`))];
+  for (const key of keys) {
+    const [model, platform] = key.split('\t');
+    const cells = strategies.map((s) => {
+      const r = rows.find((x) => x.model === model && x.platform === platform && x.strategy === s);
+      if (!r) return '';
+      if (!r.ok) return 'FAIL';
+      return `${r.predictedCost!.toFixed(2)}$ ${r.predictedMs!.toFixed(0)}ms ${r.functions}f/${r.groups}g`;
+    });
+    lines.push(`| ${model} | ${platform} | ${cells.join(' | ')} |`);
+  }
+  if (plans.length) lines.push('', `plan ms: median ${plans[Math.floor(plans.length / 2)]!.toFixed(0)}, max ${plans.at(-1)!.toFixed(0)}`);
+  return `${lines.join('\n')}\n`;
+}
 const dir = values.dir!;
 mkdirSync(dir, { recursive: true });
-const rows: unknown[] = [];
+const rows: Row[] = [];
 for (const name of values.models!.split(',')) {
   const model = join(dir, `${name}.onnx`);
   if (!existsSync(model)) writeZooModel(name, model);
@@ -58,4 +95,5 @@ for (const name of values.models!.split(',')) {
     }
   }
   writeFileSync(join(dir, 'matrix.json'), JSON.stringify(rows, null, 2));
+  writeFileSync(join(dir, 'matrix.md'), renderMarkdown(rows));
 }

@@ -12,7 +12,7 @@
  * sandboxed caller stays inside its own limits. Every group created here is also removed at process exit.
  */
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MoparError, errorMessage } from './errors.js';
 import { log } from './log.js';
@@ -75,7 +75,30 @@ export function cgroupsAvailable(): CgroupSupport {
   const cpuWhy = probe('cpu');
   const memWhy = probe('memory');
   support = { cpu: !cpuWhy, memory: !memWhy, reason: [cpuWhy, memWhy].filter(Boolean).join('; ') || undefined };
+  sweepOrphanCgroups();
   return support;
+}
+
+/**
+ * Removes groups left by mopar processes that died without cleaning up (SIGKILL, a crash): empty `mopar-PID-N`
+ * directories whose PID is gone. A group that still holds tasks is left alone.
+ */
+export function sweepOrphanCgroups(): void {
+  for (const ctl of ['cpu', 'memory'] as const) {
+    const parent = ownDir(ctl);
+    if (!parent) continue;
+    let entries: string[];
+    try { entries = readdirSync(parent); } catch { continue; }
+    for (const e of entries) {
+      const m = /^mopar-(?:probe-)?(\d+)(?:-\d+)?$/.exec(e);
+      if (!m || Number(m[1]) === process.pid || pidAlive(Number(m[1]))) continue;
+      try { rmdirSync(join(parent, e)); } catch { /* not empty or already gone: leave it */ }
+    }
+  }
+}
+
+function pidAlive(pid: number): boolean {
+  try { process.kill(pid, 0); return true; } catch (err) { return (err as NodeJS.ErrnoException).code === 'EPERM'; }
 }
 
 let counter = 0;

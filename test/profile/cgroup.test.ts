@@ -1,8 +1,10 @@
 /** cgroup v1 helpers: a child really runs inside the group under its quota; removal leaves nothing behind. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { cgroupsAvailable, createCgroup, spawnInCgroup } from '../../src/core/cgroup.js';
+import { existsSync, mkdirSync, readFileSync, rmdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { dirname } from 'node:path';
+import { cgroupsAvailable, createCgroup, spawnInCgroup, sweepOrphanCgroups } from '../../src/core/cgroup.js';
 import { MoparError } from '../../src/core/errors.js';
 
 const support = cgroupsAvailable();
@@ -43,4 +45,22 @@ test('remove kills processes still inside', { skip: !support.cpu && 'cgroup v1 c
   cg.remove();
   assert.equal(await closed, 'SIGKILL');
   assert.deepEqual(cg.dirs, {});
+});
+
+test('groups left by a dead mopar process are swept; a live one\'s are kept', { skip: !support.cpu && 'cgroup v1 cpu controller not writable here' }, () => {
+  const probe = createCgroup({ vcpu: 1 });
+  const parent = dirname(probe.dirs.cpu!);
+  probe.remove();
+  const dead = spawnSync(process.execPath, ['-e', '']).pid!;
+  const orphan = `${parent}/mopar-${dead}-1`;
+  const alive = `${parent}/mopar-${process.ppid}-999999`;
+  mkdirSync(orphan);
+  mkdirSync(alive);
+  try {
+    sweepOrphanCgroups();
+    assert.ok(!existsSync(orphan), 'the dead process\'s group is removed');
+    assert.ok(existsSync(alive), 'a live process\'s group is kept');
+  } finally {
+    for (const d of [orphan, alive]) if (existsSync(d)) rmdirSync(d);
+  }
 });
