@@ -86,7 +86,7 @@ for (const name of ['resnet50', 'bert-base', 'densenet121', 'gpt2']) {
   });
 }
 
-test('transformer: never a cut between a residual Add and the LayerNormalization onnxruntime fuses it into', async () => {
+test('post-norm transformer: never a cut between a residual Add and the LayerNormalization fused with it', async () => {
   const { graph } = await prepare(buildZooModel('bert-base', { tiny: true }));
   const cuts = cutPoints(graph);
   let fusedPairs = 0;
@@ -100,4 +100,20 @@ test('transformer: never a cut between a residual Add and the LayerNormalization
   assert.ok(fusedPairs >= 4, `${fusedPairs} Add → LayerNormalization pairs in tiny BERT`);
   // The layer then starts at the LayerNormalization's output: one tensor (plus the mask) still crosses.
   assert.ok(cuts.some((p) => graph.nodes[p]!.op === 'LayerNormalization'), 'cuts after the LayerNormalization instead');
+});
+
+test('pre-norm transformer: the residual stream after each block\'s Add stays a cut point', async () => {
+  for (const name of ['gpt2', 'vit-b16']) {
+    const { graph } = await prepare(buildZooModel(name, { tiny: true }));
+    const cuts = new Set(cutPoints(graph));
+    let residuals = 0;
+    for (let p = 0; p + 1 < graph.nodes.length; p++) {
+      const [a, b] = [graph.nodes[p]!, graph.nodes[p + 1]!];
+      if (a.op !== 'Add' || b.op !== 'LayerNormalization' || b.inputs[0] !== a.outputs[0]) continue;
+      if (graph.tensors.get(a.outputs[0]!)!.consumers.length < 2) continue;
+      residuals++;
+      assert.ok(cuts.has(p), `${name}: no cut after residual ${a.name}`);
+    }
+    assert.ok(residuals >= 2, `${name}: ${residuals} residual Adds read by a LayerNormalization and the next block`);
+  }
 });

@@ -1,6 +1,4 @@
 import type { Command } from 'commander';
-import { runBench } from '../../bench/index.js';
-import { summaryTable } from '../../bench/report.js';
 import { intOption, printJson } from '../options.js';
 
 const list = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
@@ -18,6 +16,9 @@ export function registerBench(program: Command): void {
     .option('--cold <n>', 'cold requests per cell', intOption('--cold', 0))
     .option('--json', 'print the report as one JSON document')
     .action(async (opts: { out: string; models?: string; platform?: string; strategies?: string; quick?: boolean; fresh?: boolean; warm?: number; cold?: number; json?: boolean }) => {
+      // Loaded on use: the chart stack costs every other verb half a second of start-up.
+      const { runBench } = await import('../../bench/index.js');
+      const { summaryTable } = await import('../../bench/report.js');
       const report = await runBench({
         out: opts.out, models: opts.models ? list(opts.models) : undefined, platforms: opts.platform ? list(opts.platform) : undefined,
         strategies: opts.strategies ? list(opts.strategies) : undefined, quick: opts.quick, fresh: opts.fresh,

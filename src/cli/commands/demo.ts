@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { runDemo, type DemoResult } from '../../bench/demo.js';
+import type { DemoResult } from '../../bench/demo.js';
 import { intOption, printJson, table } from '../options.js';
 
 export function registerDemo(program: Command): void {
@@ -11,6 +11,7 @@ export function registerDemo(program: Command): void {
     .option('--requests <n>', 'requests sent to each side', intOption('--requests'), 20)
     .option('--json', 'print one JSON document')
     .action(async (opts: { model: string; tiny?: boolean; platform: string; requests: number; json?: boolean }) => {
+      const { runDemo } = await import('../../bench/demo.js'); // on use: see bench.ts
       const r = await runDemo({ model: opts.model, tiny: !!opts.tiny, platform: opts.platform, requests: opts.requests });
       if (opts.json) printJson(r);
       else process.stdout.write(`${render(r)}\n`);
