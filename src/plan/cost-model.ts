@@ -13,6 +13,7 @@
  * graph when the planner has it, a worst-case bound for multi-layer runs when it does not).
  */
 import type { Profile } from '../profile/types.js';
+import { ACTIVATION_FACTOR, SESSION_OVERHEAD_MB } from '../profile/index.js';
 import type { Platform } from './platforms.js';
 import { configsFor, invocationUSD, type FnConfig } from './configs.js';
 import { scalingCurve, type ScalingCurve } from './scaling.js';
@@ -79,7 +80,7 @@ export function makeContext(profile: Profile, platform: Platform, units: Unit[],
   const baselineMB = m?.baselineRssMB > 0 ? m.baselineRssMB : 52;
   let loadFactor = 1;
   if (m && m.weightsMB >= 1 && m.measuredPeakRssMB > 0) {
-    loadFactor = (m.measuredPeakRssMB - baselineMB - m.peakActivationMB) / m.weightsMB;
+    loadFactor = (m.measuredPeakRssMB - baselineMB - SESSION_OVERHEAD_MB - ACTIVATION_FACTOR * m.peakActivationMB) / m.weightsMB;
     loadFactor = Math.min(3, Math.max(1, Number.isFinite(loadFactor) ? loadFactor : 1));
   }
   let inputBytes = 0;
@@ -100,7 +101,11 @@ export function computeMs(ctx: CostContext, refMs: number, vcpu: number): number
 
 /** Memory a function needs, MB, before rounding to the platform's step. */
 export function memoryNeedMB(ctx: CostContext, weightsMB: number, activationMB: number, ioBytes: number): number {
-  return (ctx.baselineMB + ctx.loadFactor * weightsMB + activationMB + ioBytes / MB) * (1 + HEADROOM);
+  // The profiler's calibrated RSS model (profile/rss-model.ts): a session costs SESSION_OVERHEAD_MB over the bare
+  // process and its arena holds about twice the live activations. Without those terms an activation-heavy slice
+  // (VGG-16's second conv: 0.14 MB of weights, 25 MB in and out) was sized 128 MB and killed at 157 MB.
+  return (ctx.baselineMB + SESSION_OVERHEAD_MB + ctx.loadFactor * weightsMB + ACTIVATION_FACTOR * activationMB + ioBytes / MB)
+    * (1 + HEADROOM);
 }
 
 /** All Pareto-useful options for units [a, b]; empty when no configuration can hold it. */

@@ -6,6 +6,6 @@ export { memoryTimeline, type MemoryTimeline, type NodeMemory } from './memory.j
 export { crossings, cutPoints, layerRanges, type Crossing } from './layers.js';
 export { parseOrtTrace, attribute, type Attribution } from './latency.js';
 export { rdOps, shares, RD_TIME_THRESHOLD, RD_PARAM_THRESHOLD } from './rd.js';
-export { predictPeakRssMB } from './rss-model.js';
+export { predictPeakRssMB, ACTIVATION_FACTOR, SESSION_OVERHEAD_MB } from './rss-model.js';
 export { measureInChild, type ChildResult } from './child.js';
 export { cpuScaling } from './scaling.js';

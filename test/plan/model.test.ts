@@ -66,11 +66,21 @@ test('Cloud Run rules: fractional CPU caps memory; big memory needs CPU; 100 ms 
   for (const c of configsFor(p, 10000)) assert.ok(c.vcpu >= 4 && [4, 6, 8].includes(c.vcpu));
   assert.ok(configsFor(p, 300).filter((c) => c.vcpu > 1).every((c) => [2, 4, 6, 8].includes(c.vcpu)));
   const c = { memoryMB: 1024, vcpu: 1 };
-  // 100 ms steps, planned with a 15 % margin: 86 ms (98.9 padded) is one step, 88 ms (101.2 padded) is two.
+  // 100 ms steps, billed as the expected step over [ms, 1.15 ms]: 86 ms (up to 98.9) is one step; 88 ms may reach
+  // 101.2 (1.2 of its 13.2 ms range falls in the second step).
   assert.equal(invocationUSD(p, c, 1), invocationUSD(p, c, 86));
   assert.ok(invocationUSD(p, c, 88) > invocationUSD(p, c, 86));
   assert.equal(billedMsFor(p, 86), 100);
-  assert.equal(billedMsFor(p, 88), 200);
+  assert.ok(Math.abs(billedMsFor(p, 88) - (12 * 100 + 1.2 * 200) / 13.2) < 1e-9, String(billedMsFor(p, 88)));
+  // A long function pays part of the next step, not a whole extra one: 873 ms ranges over 900, 1000 and 1100.
+  assert.ok(Math.abs(billedMsFor(p, 873) - (27 * 900 + 100 * 1000 + 3.95 * 1100) / 130.95) < 1e-6, String(billedMsFor(p, 873)));
+  // Never below the plain round-up, and rising with the duration.
+  let prev = 0;
+  for (let ms = 1; ms < 2000; ms += 7) {
+    const b = billedMsFor(p, ms);
+    assert.ok(b >= Math.ceil(ms / 100) * 100 - 1e-9 && b >= prev - 1e-9, `${ms} ms billed ${b}`);
+    prev = b;
+  }
   // Fine-grained billing (Lambda, 1 ms) gets no margin.
   assert.equal(billedMsFor(getPlatform('aws-lambda'), 86.2), 87);
 });
