@@ -24,6 +24,13 @@ import type { SplitKind, SplitOption } from '../graph/split/types.js';
 import type { Graph } from '../graph/ir.js';
 
 export const HEADROOM = 0.1;
+/**
+ * A function host (HTTP server, wire codecs, request and response buffers, two intra-op threads) over the
+ * profiler's bare process. Measured on VGG-16's 37 single-layer hosts (bench cell vgg16 × aws-lambda × layerwise,
+ * 2026-11-23): peaks of 122–176 MB, up to 47 MB over the RSS model at the profiler's baseline once HEADROOM is
+ * applied (worst: the 112×112 layers, 165–176 MB). One model's calibration; hosts of other shapes may differ.
+ */
+export const HOST_OVERHEAD_MB = 50;
 const MB = 1024 * 1024;
 
 export interface ModelOptions {
@@ -104,7 +111,7 @@ export function memoryNeedMB(ctx: CostContext, weightsMB: number, activationMB: 
   // The profiler's calibrated RSS model (profile/rss-model.ts): a session costs SESSION_OVERHEAD_MB over the bare
   // process and its arena holds about twice the live activations. Without those terms an activation-heavy slice
   // (VGG-16's second conv: 0.14 MB of weights, 25 MB in and out) was sized 128 MB and killed at 157 MB.
-  return (ctx.baselineMB + SESSION_OVERHEAD_MB + ctx.loadFactor * weightsMB + ACTIVATION_FACTOR * activationMB + ioBytes / MB)
+  return (ctx.baselineMB + HOST_OVERHEAD_MB + SESSION_OVERHEAD_MB + ctx.loadFactor * weightsMB + ACTIVATION_FACTOR * activationMB + ioBytes / MB)
     * (1 + HEADROOM);
 }
 
