@@ -60,7 +60,8 @@ export async function writeReport(outDir: string, report: BenchReport, timelines
     `Measured ${report.startedAt} → ${report.finishedAt} on ${report.machine.cpus} × ${report.machine.cpuModel}, ` +
     `${report.machine.memoryGB} GB, Node ${report.machine.node}, onnxruntime ${report.machine.onnxruntime}; ` +
     `cgroup limits ${report.machine.cgroups ? 'enforced' : 'NOT enforced (cgroups not writable)'}. ` +
-    `${report.config.warmRequests} warm + ${report.config.coldRequests} cold requests per cell.`, '',
+    `${report.config.warmRequests} warm + ${report.config.coldRequests} cold requests per cell. ` +
+    'Every strategy of a model and platform is planned under one SLO: the unsplit function\'s predicted latency.', '',
     '## Summary', '', summaryTable(report.summary), '',
     'Ratios are geometric means over models of measured cells (cost from measured function durations under each ' +
     'platform\'s billing). When a run has full-size models the summary is over those only; `-tiny` rows are smoke ' +

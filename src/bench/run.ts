@@ -82,6 +82,9 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
     const candidates = platforms.map((p) => timelineOf(m.key, profile, p, graph));
     timelines.push(candidates.reduce((a, b) => (b.cuts.length > a.cuts.length ? b : a)));
     for (const platform of platforms) {
+      // One SLO for every strategy: the unsplit function's own predicted latency, so that "cheaper" never means
+      // "slower than what it replaces" (the default SLO, 1 vCPU, is looser where unsplit is cheapest at 2 vCPU).
+      const sloMs = planPartition(profile, { platform, strategy: 'unsplit', allowSloMiss: true, graph }).predicted.latencyMs;
       for (const strategy of strategies) {
         const key = `${m.key}__${platform}__${strategy.replace(':', '')}`;
         const cellFile = join(out, 'cells', `${key}.json`);
@@ -94,7 +97,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
           else log(`bench: ${key}`);
           row = await runCell({
             model: m.key, category: category.get(m.name) ?? '', tiny: m.tiny, modelPath, profile, platform, strategy,
-            workDir: join(out, 'work'), warmRequests: warm, coldRequests: coldN, verifyRuns: 2, graph,
+            workDir: join(out, 'work'), warmRequests: warm, coldRequests: coldN, verifyRuns: 2, graph, sloMs,
           });
           row.measuredAt = new Date().toISOString();
           writeFileSync(cellFile, JSON.stringify(row, null, 2));
