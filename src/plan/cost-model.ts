@@ -110,7 +110,7 @@ export function computeMs(ctx: CostContext, refMs: number, vcpu: number): number
 export function memoryNeedMB(ctx: CostContext, weightsMB: number, activationMB: number, ioBytes: number): number {
   // The profiler's calibrated RSS model (profile/rss-model.ts): a session costs SESSION_OVERHEAD_MB over the bare
   // process and its arena holds about twice the live activations. Without those terms an activation-heavy slice
-  // (VGG-16's second conv: 0.14 MB of weights, 25 MB in and out) was sized 128 MB and killed at 157 MB.
+  // (VGG-16's second conv: 0.14 MB of weights, 25 MB in and out) was sized 128 MB and OOM-killed; it peaks at 157 MB.
   return (ctx.baselineMB + HOST_OVERHEAD_MB + SESSION_OVERHEAD_MB + ctx.loadFactor * weightsMB + ACTIVATION_FACTOR * activationMB + ioBytes / MB)
     * (1 + HEADROOM);
 }
