@@ -21,7 +21,15 @@ export const USELESS = 0.95;
 interface Walk { needs: Array<Need | undefined>; work: number; failed: boolean }
 
 /** A computing node with its tensors as ids (walks run thousands of steps; ids avoid string-keyed maps). */
-interface WalkNode { node: GraphNode; inputs: number[]; outputs: number[]; work: number }
+interface WalkNode {
+  node: GraphNode;
+  /** Proto inputs in order ('' → −1), for the band rules. */
+  inputs: number[];
+  /** Every tensor the node reads, subgraphs' outer-scope names included: all needed whole when it is. */
+  reads: number[];
+  outputs: number[];
+  work: number;
+}
 
 export class BandWalker {
   private readonly layerNodes: WalkNode[][];
@@ -52,7 +60,7 @@ export class BandWalker {
     };
     this.layerNodes = layers.map((l) => l.nodes.map((name) => g.nodeByName.get(name)!).filter((n) => !n.isConstant)
       .sort((x, y) => order.get(x.name)! - order.get(y.name)!)
-      .map((node) => ({ node, inputs: node.proto.input.map(idOf), outputs: node.outputs.map(idOf), work: workOf(node, this.ctx) })));
+      .map((node) => ({ node, inputs: node.proto.input.map(idOf), reads: node.inputs.map(idOf), outputs: node.outputs.map(idOf), work: workOf(node, this.ctx) })));
     let ok = true;
     let prevMax = -1;
     for (const ns of this.layerNodes) {
@@ -111,7 +119,7 @@ export class BandWalker {
     const rule = outNeed === 'whole' ? null : ruleFor(n);
     const res = rule && outNeed !== 'whole' ? rule(n, outNeed, this.ctx) : null;
     if (!res || res.out.hi <= res.out.lo) {
-      for (const x of wn.inputs) if (x >= 0) p.needs[x] = 'whole';
+      for (const x of wn.reads) p.needs[x] = 'whole';
       p.work += w;
       return;
     }
