@@ -13,6 +13,7 @@ import { profileModel, loadProfile, saveProfile, type Profile } from '../src/pro
 import { planPartition, PLATFORMS } from '../src/plan/index.js';
 import { buildPartition, verifyPartition } from '../src/build/index.js';
 import { errorMessage } from '../src/core/errors.js';
+import { percentile } from '../src/bench/measure.js';
 
 const { values } = parseArgs({ options: {
   models: { type: 'string', default: ZOO_NAMES.join(',') },
@@ -37,7 +38,7 @@ function renderMarkdown(rows: Row[]): string {
   const strategies = [...new Set(rows.map((r) => r.strategy))];
   const failed = rows.filter((r) => !r.ok);
   const errs = rows.filter((r) => r.ok).map((r) => r.maxRelErr ?? 0);
-  const plans = rows.filter((r) => r.planMs !== undefined).map((r) => r.planMs!).sort((a, b) => a - b);
+  const plans = rows.filter((r) => r.planMs !== undefined).map((r) => r.planMs!);
   const lines = [
     `cells: ${rows.length}, verified ok: ${rows.length - failed.length}, failed: ${failed.length}; max rel err ${Math.max(0, ...errs).toExponential(2)}`,
     ...failed.map((r) => `FAILED ${r.model} ${r.platform} ${r.strategy}  ${r.error ?? r.maxRelErr}`),
@@ -54,7 +55,7 @@ function renderMarkdown(rows: Row[]): string {
     });
     lines.push(`| ${model} | ${platform} | ${cells.join(' | ')} |`);
   }
-  if (plans.length) lines.push('', `plan ms: median ${plans[Math.floor(plans.length / 2)]!.toFixed(0)}, max ${plans.at(-1)!.toFixed(0)}`);
+  if (plans.length) lines.push('', `plan ms: median ${percentile(plans, 0.5).toFixed(0)}, max ${Math.max(...plans).toFixed(0)}`);
   return `${lines.join('\n')}\n`;
 }
 const dir = values.dir!;
