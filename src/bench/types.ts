@@ -29,7 +29,15 @@ export interface BenchRow {
     p50Ms: number;
     p95Ms: number;
     coldStartMs: number;
+    /** From each function's measured duration; see `billedFrom`. */
     costPerMillionUSD: number;
+    /**
+     * Present on plans with parallel groups: their functions were billed from a pass that ran one function at a
+     * time (each alone on its CPU quota, as on a platform), since parallel members share this machine's cores.
+     */
+    billedFrom?: 'one-at-a-time';
+    /** The same plan billed from the parallel pass, where parallel members competed for the cores. */
+    costSharedCoresPerMillionUSD?: number;
     /** Σ memory used × time / Σ memory allocated × time, over functions. */
     efficiency: number;
     /** Share of end-to-end latency spent outside function execution (hops, hand-offs). */

@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { MoparError } from '../core/errors.js';
 import { sha256 } from '../core/hash.js';
+import { threadsFor } from '../core/threads.js';
 import { log } from '../core/log.js';
 import {
   concreteShape, encodeModel, extractModel, openModel, tensorBytes, type DType, type Graph, type ModelProto,
@@ -86,7 +87,7 @@ export async function buildPartition(modelPath: string, plan: Plan, outDir: stri
     const mf: ManifestFunction = {
       name: b.name, file, sha256: hash,
       inputs: b.model.graph!.input.map((i) => i.name), outputs: b.model.graph!.output.map((o) => o.name),
-      group: b.group, memoryMB: b.fn?.memoryMB ?? minMemory(plan), vcpu, threads: Math.max(1, Math.round(vcpu)),
+      group: b.group, memoryMB: b.fn?.memoryMB ?? minMemory(plan), vcpu, threads: threadsFor(vcpu),
       weightsBytes: b.weightsBytes, predictedMs: b.fn?.predicted?.ms ?? 0, nodeCount: b.nodeCount,
     };
     if (b.split) mf.split = b.split;

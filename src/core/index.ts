@@ -2,3 +2,4 @@ export * from './errors.js';
 export * from './random.js';
 export * from './hash.js';
 export * from './log.js';
+export * from './threads.js';

@@ -6,6 +6,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { MoparError, errorMessage } from '../core/errors.js';
+import { threadsFor } from '../core/threads.js';
 import type { Manifest, ManifestFunction } from '../build/types.js';
 
 export interface DeployFunction extends ManifestFunction {
@@ -54,7 +55,7 @@ export function readManifestForDeploy(dir: string): DeployInput {
     }
     const path = resolve(dir, fn.file);
     if (!existsSync(path)) throw bad(`${where}: function file ${fn.file} is missing`);
-    return { ...fn, group: fn.group ?? fn.name, threads: fn.threads ?? Math.max(1, Math.round(fn.vcpu)), path, fileBytes: statSync(path).size };
+    return { ...fn, group: fn.group ?? fn.name, threads: fn.threads ?? threadsFor(fn.vcpu), path, fileBytes: statSync(path).size };
   });
   return { dir, manifest: m, functions, stages: stagesOf(m, functions) };
 }

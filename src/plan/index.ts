@@ -81,7 +81,8 @@ export function planPartition(profile: Profile, opts: PlanOptions): Plan {
     predicted: {
       latencyMs: round(out.result.latencyMs, 3),
       costPerMillionUSD: round(out.result.costUSD * 1e6, 6),
-      efficiency: round(asm.efficiency, 4),
+      // Significant digits, not decimals: a tiny model billed by 100 ms on Cloud Run is ~1e-5 efficient, not 0.
+      efficiency: Number(asm.efficiency.toPrecision(4)),
     },
     unsplit: base,
     planMs: round(performance.now() - t0, 2),

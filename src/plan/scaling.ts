@@ -5,8 +5,10 @@
  * (a CPU quota gives proportionally fewer cycles); above the highest point we assume no further speed-up (we
  * never extrapolate a gain we did not measure). A share below 1 vCPU is never modelled faster than
  * (time at 1 vCPU) / share: under sustained load a quota binds on average, even where a single sub-millisecond
- * run fits in one CFS period and measures unthrottled.
+ * run fits in one CFS period and measures unthrottled. A fractional quota above the host's thread count is
+ * modelled at the thread count's speed: 1.25 vCPU runs one thread, as fast as 1 vCPU.
  */
+import { usableVcpu } from '../core/threads.js';
 import type { CpuScalingPoint } from '../profile/types.js';
 
 export interface ScalingCurve {
@@ -36,7 +38,8 @@ export function scalingCurve(points: readonly CpuScalingPoint[], refVcpu: number
   const ref = at(refVcpu);
   let maxUsefulVcpu = pts.length ? pts[pts.length - 1]!.vcpu : 1;
   for (let i = pts.length - 1; i > 0 && pts[i - 1]!.ms <= pts[i]!.ms; i--) maxUsefulVcpu = pts[i - 1]!.vcpu;
-  return { points: pts, maxUsefulVcpu, factor: (v: number) => at(v) / ref };
+  // A host's thread count is fixed by its quota (core/threads.ts): the part of a quota its threads cannot use buys no speed.
+  return { points: pts, maxUsefulVcpu, factor: (v: number) => at(usableVcpu(v)) / ref };
 }
 
 function interpolate(pts: ReadonlyArray<{ vcpu: number; ms: number }>, v: number): number {

@@ -34,6 +34,12 @@ export interface RuntimeOptions {
   /** Override every edge's transport (benchmarks, comparisons). */
   transport?: Transport;
   linkMBps: number;
+  /**
+   * Start a function only when none is running, even where a group could run in parallel. For measuring on a
+   * machine with fewer cores than a plan has parallel functions: each duration then reflects the function's own
+   * CPU quota, as on a platform that gives every instance its own CPU, instead of the contention for shared cores.
+   */
+  oneAtATime?: boolean;
 }
 
 export const DEFAULT_RUNTIME: RuntimeOptions = {
@@ -44,8 +50,8 @@ export const DEFAULT_RUNTIME: RuntimeOptions = {
   optimization: 'all',
 };
 
-/** Per-invocation record of one function. */
-export interface FunctionCall { fn: string; ms: number; stats: InvocationStats; billing: Billing }
+/** Per-invocation record of one function; `startMs` is when it was called, from the request's start. */
+export interface FunctionCall { fn: string; startMs: number; ms: number; stats: InvocationStats; billing: Billing }
 
 export interface EdgeCost {
   tensor: string; transport: Transport; codec?: string; rawBytes: number; wireBytes: number; encodeMs: number; trials?: CodecTrial[];
@@ -205,7 +211,7 @@ export class ServedModel {
         const ms = performance.now() - s;
         for (const [k, w] of Object.entries(r.outputs)) avail.set(k, w);
         for (const i of f.inputs) consume(i);
-        calls.push({ fn: f.name, ms, stats: r.stats, billing: billing(r.stats.hostMs, f.memoryMB, f.vcpu) });
+        calls.push({ fn: f.name, startMs: s - t0, ms, stats: r.stats, billing: billing(r.stats.hostMs, f.memoryMB, f.vcpu) });
         for (const [k, e] of Object.entries(r.stats.encode)) {
           if (this.consumers.has(k)) {
             edges.push({ tensor: k, transport: this.transport.get(k) ?? 'inline', codec: e.codec, rawBytes: e.rawBytes, wireBytes: e.wireBytes, encodeMs: e.encodeMs, trials: e.trials, lossy: e.lossy, maxAbsErr: e.maxAbsErr, maxRelErr: e.maxRelErr });
@@ -220,6 +226,7 @@ export class ServedModel {
       for (;;) {
         if (!failure) {
           for (const f of fns) {
+            if (this.opts.oneAtATime && running.size > 0) break;
             if (!started.has(f.name) && f.inputs.every((i) => avail.has(i))) launch(f);
           }
         }

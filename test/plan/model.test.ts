@@ -29,6 +29,9 @@ test('CPU scaling: interpolates measured points, 1/v below, flat above, never fa
   assert.ok(Math.abs(c.factor(2) - 0.6) < 1e-12);
   assert.ok(Math.abs(c.factor(6) - 0.6) < 1e-12, 'no gain extrapolated past 2 vCPU');
   assert.ok(c.factor(1.5) < 1 && c.factor(1.5) > 0.6);
+  // A 1.25-vCPU host runs one thread (core/threads.ts): no faster than 1 vCPU; 1.75 runs two, bound by the quota.
+  assert.equal(c.factor(1.25), 1);
+  assert.ok(c.factor(1.75) < c.factor(1.5) && c.factor(1.75) > 0.6);
   // Noise: a quota run that measured faster than 1 vCPU, and 2 threads slower than 1.
   const noisy = scalingCurve([
     { vcpu: 0.25, threads: 1, ms: 0.19, method: 'cgroup-quota' },
