@@ -20,8 +20,12 @@ export interface Chart { id: string; title: string; spec: vl.TopLevelSpec }
 
 const ok = (r: BenchRow) => !r.error;
 
-/** One small panel per model (independent y scales: tiny and full-size models differ by orders of magnitude). */
-function bars(id: string, title: string, rows: BenchRow[], field: string, label: string): Chart {
+/**
+ * One small panel per model (independent y scales: tiny and full-size models differ by orders of magnitude). Cost and
+ * latency are on symlog scales (log above 1, linear near 0, so bars keep a base): layerwise costs 10-50x the others
+ * and would flatten every other bar.
+ */
+function bars(id: string, title: string, rows: BenchRow[], field: string, label: string, log = false): Chart {
   return {
     id, title,
     spec: {
@@ -36,7 +40,7 @@ function bars(id: string, title: string, rows: BenchRow[], field: string, label:
         mark: 'bar',
         encoding: {
           x: { field: 'strategy', type: 'nominal', title: null, axis: { labelAngle: -45 } },
-          y: { field: 'value', type: 'quantitative', title: label },
+          y: { field: 'value', type: 'quantitative', title: label, ...(log ? { scale: { type: 'symlog' } } : {}) },
           color: { field: 'strategy', type: 'nominal', legend: null },
           tooltip: [{ field: 'model' }, { field: 'strategy' }, { field: 'value', format: '.4g' }],
         },
@@ -48,8 +52,8 @@ function bars(id: string, title: string, rows: BenchRow[], field: string, label:
 export function chartsFor(rows: BenchRow[], platform: string, timelines: Timeline[] = []): Chart[] {
   const mine = rows.filter((r) => r.platform === platform);
   const charts: Chart[] = [
-    bars(`cost-${platform}`, `Measured cost per million requests, ${platform} (USD)`, mine, 'measured.costPerMillionUSD', 'USD / 1M'),
-    bars(`latency-${platform}`, `Measured end-to-end p50 latency, ${platform} (ms)`, mine, 'measured.p50Ms', 'p50 ms'),
+    bars(`cost-${platform}`, `Measured cost per million requests, ${platform} (USD)`, mine, 'measured.costPerMillionUSD', 'USD / 1M (symlog)', true),
+    bars(`latency-${platform}`, `Measured end-to-end p50 latency, ${platform} (ms)`, mine, 'measured.p50Ms', 'p50 ms (symlog)', true),
     bars(`efficiency-${platform}`, `Measured resource efficiency, ${platform} (used / allocated memory × time)`, mine, 'measured.efficiency', 'efficiency'),
   ];
   const pts = mine.filter(ok).flatMap((r) => [

@@ -72,7 +72,7 @@ export async function writeReport(outDir: string, report: BenchReport, timelines
     'platform\'s billing). When a run has full-size models the summary is over those only; `-tiny` rows are smoke ' +
     'checks. All processes share this machine\'s cores: parallel sub-slices compete for them, unlike on a real ' +
     'platform, so plans with parallel groups are billed from a one-function-at-a-time pass (marked ¹) and their ' +
-    'latency is the shared-cores figure (pessimistic).', '',
+    'latency is the shared-cores figure (pessimistic).', '', ...noiseLines(report),
     '## Targets', '', ...targetLines(report.summary), '',
   ];
   const html: string[] = [
@@ -94,6 +94,16 @@ export async function writeReport(outDir: string, report: BenchReport, timelines
   html.push('<h2>Tables</h2>', `<pre>${escapeHtml(md.join('\n'))}</pre>`, '</body></html>');
   writeFileSync(join(outDir, 'report.md'), `${md.join('\n')}\n`);
   writeFileSync(join(outDir, 'report.html'), html.join('\n'));
+}
+
+function noiseLines(report: BenchReport): string[] {
+  const n = report.noise;
+  if (!n) return [];
+  const pc = (x: number) => `${(x * 100).toFixed(x < 0.1 ? 1 : 0)} %`;
+  return [`Noise floor: ${n.pairs} pairs of cells deployed identical functions (two strategies that planned the same thing for a ` +
+    `model and platform) and were measured separately; their measured cost differs by ${pc(n.costDiffMedian)} (median), ` +
+    `${pc(n.costDiffMax)} (max), their p50 by ${pc(n.p50DiffMedian)} (median), ${pc(n.p50DiffMax)} (max). Ratios closer to 1 than ` +
+    'that are not resolved by this machine.', ''];
 }
 
 function escapeHtml(s: string): string {

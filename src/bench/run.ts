@@ -15,7 +15,7 @@ import { openModel, type Graph } from '../graph/index.js';
 import { profileModel, saveProfile, loadProfile, type Profile } from '../profile/index.js';
 import { planPartition, parseStrategy, PLATFORMS } from '../plan/index.js';
 import { runCell } from './cell.js';
-import { summarize } from './summary.js';
+import { noiseFloor, summarize } from './summary.js';
 import { writeReport } from './report.js';
 import type { Timeline } from './charts.js';
 import type { BenchReport, BenchRow } from './types.js';
@@ -122,6 +122,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
     },
     config: { models: models.map((m) => m.key), platforms, strategies, quick: !!opts.quick, warmRequests: warm, coldRequests: coldN },
     summary: summarize(rows),
+    noise: noiseFloor(rows),
     rows,
   };
   await writeReport(out, report, timelines);

@@ -1,5 +1,5 @@
 /** Headline numbers per platform, computed from measured rows only. */
-import type { BenchRow, PlatformSummary } from './types.js';
+import type { BenchRow, NoiseFloor, PlatformSummary } from './types.js';
 
 export function geomean(xs: number[]): number {
   const ok = xs.filter((x) => Number.isFinite(x) && x > 0);
@@ -8,7 +8,7 @@ export function geomean(xs: number[]): number {
 }
 
 /** What was deployed: each function's group, memory and CPU (node sets are not recorded in a row). */
-function deployment(r: BenchRow): string {
+export function deployment(r: BenchRow): string {
   return r.measured.functions.map((f) => `${f.group}:${f.memoryMB}:${f.vcpu}`).join('|');
 }
 
@@ -53,4 +53,29 @@ export function summarize(rows: BenchRow[]): Record<string, PlatformSummary> {
     };
   }
   return out;
+}
+
+/** Spread between cells that deployed identical functions for one model and platform (see NoiseFloor). */
+export function noiseFloor(rows: BenchRow[]): NoiseFloor | undefined {
+  const all = rows.filter(good);
+  // Over the same rows as the summary: full-size models whenever the run has any.
+  const ok = all.some((r) => !r.tiny) ? all.filter((r) => !r.tiny) : all;
+  const cost: number[] = [];
+  const p50: number[] = [];
+  const rel = (a: number, b: number) => Math.abs(a - b) / Math.min(a, b);
+  ok.forEach((a, i) => {
+    for (const b of ok.slice(i + 1)) {
+      if (a.model !== b.model || a.platform !== b.platform || deployment(a) !== deployment(b)) continue;
+      cost.push(rel(a.measured.costPerMillionUSD, b.measured.costPerMillionUSD));
+      p50.push(rel(a.measured.p50Ms, b.measured.p50Ms));
+    }
+  });
+  if (cost.length === 0) return undefined;
+  return { pairs: cost.length, costDiffMedian: median(cost), costDiffMax: Math.max(...cost), p50DiffMedian: median(p50), p50DiffMax: Math.max(...p50) };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }

@@ -62,6 +62,20 @@ export interface PlatformSummary {
   models: number;
 }
 
+/**
+ * How far apart two measurements of the very same deployment land on this machine: pairs of cells (same model and
+ * platform, different strategies) that deployed identical functions. Differences below this are not resolvable.
+ */
+export interface NoiseFloor {
+  pairs: number;
+  /** Relative difference |a − b| / min(a, b) of measured cost per million requests. */
+  costDiffMedian: number;
+  costDiffMax: number;
+  /** The same for measured p50 latency. */
+  p50DiffMedian: number;
+  p50DiffMax: number;
+}
+
 export interface BenchReport {
   kind: 'mopar.bench';
   version: 1;
@@ -70,5 +84,7 @@ export interface BenchReport {
   machine: { cpus: number; cpuModel: string; memoryGB: number; node: string; onnxruntime: string; cgroups: boolean };
   config: { models: string[]; platforms: string[]; strategies: string[]; quick: boolean; warmRequests: number; coldRequests: number };
   summary: Record<string, PlatformSummary>;
+  /** Absent when no two cells deployed the same functions. */
+  noise?: NoiseFloor;
   rows: BenchRow[];
 }

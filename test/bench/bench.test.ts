@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { summarize, geomean, runBench, type BenchRow } from '../../src/bench/index.js';
+import { summarize, geomean, noiseFloor, runBench, type BenchRow } from '../../src/bench/index.js';
 
 function row(model: string, strategy: string, cost: number, p50: number, eff: number, extra: Partial<BenchRow> = {}): BenchRow {
   return {
@@ -39,6 +39,21 @@ test('summary: geomeans of measured ratios, cheapest count, failed cells ignored
   assert.equal(summarize([row('d', 'unsplit', 3, 10, 0.5), moparD, ampsD]).p!.cheapestModels, 1);
   ampsD.measured.functions[0]!.memoryMB = 64;
   assert.equal(summarize([row('d', 'unsplit', 3, 10, 0.5), moparD, ampsD]).p!.cheapestModels, 0);
+});
+
+test('noise floor: spread between cells that deployed identical functions, other pairs ignored', () => {
+  const a = row('a', 'mopar', 1, 10, 0.5);
+  const twin: BenchRow = { ...structuredClone(a), strategy: 'amps' };
+  twin.measured.costPerMillionUSD = 1.2;
+  twin.measured.p50Ms = 15;
+  const b = row('b', 'mopar', 2, 10, 0.5);
+  const bTwin: BenchRow = { ...structuredClone(b), strategy: 'unsplit' };
+  const n = noiseFloor([a, twin, row('a', 'unsplit', 5, 50, 0.5), b, bTwin, row('c', 'mopar', 9, 9, 1)])!;
+  assert.equal(n.pairs, 2);
+  assert.ok(Math.abs(n.costDiffMax - 0.2) < 1e-9);
+  assert.ok(Math.abs(n.p50DiffMax - 0.5) < 1e-9);
+  assert.ok(Math.abs(n.costDiffMedian - 0.1) < 1e-9, 'median of 0 and 0.2');
+  assert.equal(noiseFloor([a, row('a', 'unsplit', 5, 50, 0.5)]), undefined);
 });
 
 test('bench smoke run: one tiny model, two strategies, measured on the embedded runtime, report written and resumable', async () => {
