@@ -47,6 +47,10 @@ export interface DemoResult {
   limitsEnforced: boolean;
   maxRelErr: number;
   verify: { ok: boolean; maxRelErr: number };
+  /** The partitioned plan's latency target (the unsplit function's predicted latency). */
+  sloMs: number;
+  /** The planner found nothing cheaper than the unsplit function: both sides deploy the same function. */
+  samePlanAsUnsplit: boolean;
   unsplit: DemoSide;
   partitioned: DemoSide;
   seconds: number;
@@ -136,6 +140,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
         model: key, platform: platform.id, requests: opts.requests,
         limitsEnforced: cgroupsAvailable().cpu && cgroupsAvailable().memory,
         maxRelErr, verify: { ok: verify.ok, maxRelErr: verify.maxRelErr },
+        sloMs: plans.partitioned.sloMs, samePlanAsUnsplit: sameFunctions(plans.unsplit, plans.partitioned),
         unsplit: side('unsplit'), partitioned: side('partitioned'), seconds: (performance.now() - t0) / 1000,
       };
       if (maxRelErr > 1e-4) throw new CheckFailedError(`served partitioned outputs differ from unsplit (max relative error ${maxRelErr})`);
@@ -146,4 +151,9 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   } finally {
     if (tty) { bar.update(steps.length, { step: 'done' }); bar.stop(); }
   }
+}
+
+function sameFunctions(a: Plan, b: Plan): boolean {
+  const key = (p: Plan) => JSON.stringify(p.functions.map((f) => [f.nodes.length, f.memoryMB, f.vcpu, f.split?.parts ?? 1]));
+  return key(a) === key(b);
 }

@@ -32,6 +32,11 @@ function render(r: DemoResult): string {
     '',
     table(['model', 'functions', 'p50 ms', 'p95 ms', 'memory MB', 'peak RSS MB per function', 'GB-s/req', 'cost/1M', 'predicted'], rows),
     '',
+    ...(r.samePlanAsUnsplit
+      ? [`plan: under its own latency (SLO ${f(r.sloMs)} ms) the cheapest plan for ${r.model} on ${r.platform} is the unsplit ` +
+        'function itself, so both sides deploy the same function and differ only by noise.\nTry another --platform or ' +
+        '--model; docs/results/full/report.md shows where splitting pays.', '']
+      : []),
     `outputs match: max relative error ${r.maxRelErr.toExponential(2)} (verify: ${r.verify.maxRelErr.toExponential(2)})`,
     `cost: partitioned is ${ratio >= 1 ? `${f(ratio, 2)}× cheaper` : `${f(1 / ratio, 2)}× more expensive`}; ` +
     `p50 latency ${f((r.partitioned.p50Ms / r.unsplit.p50Ms - 1) * 100)} % vs unsplit. (${f(r.seconds, 0)} s)`,

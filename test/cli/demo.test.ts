@@ -1,0 +1,35 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { DemoResult } from '../../src/bench/demo.js';
+import { runCli } from './run-cli.js';
+
+test('mopar demo --tiny: both sides served, outputs match, the plan is reported for what it is', async () => {
+  const cache = mkdtempSync(join(tmpdir(), 'mopar-demo-'));
+  try {
+    const env = { MOPAR_CACHE_DIR: cache, MOPAR_QUIET: '1' };
+    const r = await runCli(['demo', '--tiny', '--requests', '3', '--json'], env, 120_000);
+    assert.equal(r.code, 0, r.stderr);
+    const d = JSON.parse(r.stdout) as DemoResult;
+    assert.equal(d.model, 'resnet50-tiny');
+    assert.ok(d.verify.ok && d.maxRelErr <= 1e-4);
+    for (const side of [d.unsplit, d.partitioned]) {
+      assert.ok(side.functions >= 1 && side.p50Ms > 0 && side.costPerMillionUSD > 0);
+    }
+    assert.equal(d.unsplit.functions, 1);
+    assert.ok(d.sloMs > 0);
+    if (d.partitioned.functions > 1) assert.equal(d.samePlanAsUnsplit, false, 'a split plan is not the unsplit one');
+    // The text form says what happened: the same function on both sides, or a real comparison.
+    const text = await runCli(['demo', '--tiny', '--requests', '2'], env, 120_000);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /outputs match: max relative error/);
+    assert.match(text.stdout, /cost: partitioned is/);
+    const said = /the cheapest plan for resnet50-tiny on gcp-cloud-run is the unsplit function itself/.test(text.stdout);
+    // The profile is cached from the first run, so the second plans the same functions.
+    assert.equal(said, d.samePlanAsUnsplit, 'the explanation appears exactly when the plans are the same');
+  } finally {
+    rmSync(cache, { recursive: true, force: true });
+  }
+});
