@@ -8,19 +8,25 @@ export function geomean(xs: number[]): number {
 }
 
 /** What was deployed: each function's group, memory and CPU (node sets are not recorded in a row). */
-export function deployment(r: BenchRow): string {
+function deployment(r: BenchRow): string {
   return r.measured.functions.map((f) => `${f.group}:${f.memoryMB}:${f.vcpu}`).join('|');
 }
 
 const good = (r: BenchRow) => !r.error && r.verify.ok && r.measured.errors === 0;
 
+/**
+ * The rows headline numbers are computed over: good cells, and only full-size models whenever the run has any (tiny
+ * variants are smoke checks, too small to be worth splitting).
+ */
+function headlineRows(rows: BenchRow[]): BenchRow[] {
+  const all = rows.filter(good);
+  return all.some((r) => !r.tiny) ? all.filter((r) => !r.tiny) : all;
+}
+
 export function summarize(rows: BenchRow[]): Record<string, PlatformSummary> {
   const out: Record<string, PlatformSummary> = {};
   for (const platform of [...new Set(rows.map((r) => r.platform))]) {
-    const all = rows.filter((r) => r.platform === platform && good(r));
-    // Tiny variants are smoke checks (too small to be worth splitting); the headline is over full-size models
-    // whenever the run has any.
-    const mine = all.some((r) => !r.tiny) ? all.filter((r) => !r.tiny) : all;
+    const mine = headlineRows(rows.filter((r) => r.platform === platform));
     const models = [...new Set(mine.map((r) => r.model))];
     const cost: number[] = [];
     const lat: number[] = [];
@@ -57,9 +63,7 @@ export function summarize(rows: BenchRow[]): Record<string, PlatformSummary> {
 
 /** Spread between cells that deployed identical functions for one model and platform (see NoiseFloor). */
 export function noiseFloor(rows: BenchRow[]): NoiseFloor | undefined {
-  const all = rows.filter(good);
-  // Over the same rows as the summary: full-size models whenever the run has any.
-  const ok = all.some((r) => !r.tiny) ? all.filter((r) => !r.tiny) : all;
+  const ok = headlineRows(rows);
   const cost: number[] = [];
   const p50: number[] = [];
   const rel = (a: number, b: number) => Math.abs(a - b) / Math.min(a, b);
