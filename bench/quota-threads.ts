@@ -7,7 +7,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { DEFAULT_RUNTIME, ServedModel, loadServable, randomFeeds } from '../src/runtime/index.js';
+import { DEFAULT_RUNTIME, ServedModel, loadServable, randomFeeds, v2Meta } from '../src/runtime/index.js';
 import { percentile } from '../src/bench/measure.js';
 
 const { values: a, positionals } = parseArgs({
@@ -24,7 +24,7 @@ for (const vcpu of a.quotas!.split(',').map(Number)) {
     const m = { ...manifest, functions: manifest.functions.map((f) => ({ ...f, vcpu, threads, memoryMB: 4096 })) };
     const served = new ServedModel('m', m, dir, { ...DEFAULT_RUNTIME, enforceLimits: true });
     try {
-      const feeds = randomFeeds({ name: 'm', inputs: served.inputs.map((i) => ({ name: i.name, datatype: 'FP32', shape: i.shape as number[] })), outputs: [] }, 1);
+      const feeds = randomFeeds({ name: 'm', inputs: served.inputs.map(v2Meta), outputs: [] }, 1);
       for (let i = 0; i < 2; i++) await served.infer(feeds);
       const ms: number[] = [];
       for (let i = 0; i < Number(a.runs); i++) ms.push((await served.infer(feeds)).calls[0]!.stats.hostMs);

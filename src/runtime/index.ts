@@ -12,5 +12,5 @@ export { leanModelPath, sweepLeanCache } from './lean-load.js';
 export { encodeLossy, decodeLossy, type Lossy } from './lossy.js';
 export * from './wire.js';
 export { ownSegments, sweepStaleSegments, segmentPath, removeSegment, SHM_DIR } from './segments.js';
-export { HttpError, parseInferRequest, inferResponse, parseInferResponse, v2Datatype } from './protocol.js';
+export { HttpError, parseInferRequest, inferResponse, parseInferResponse, v2Datatype, v2Meta } from './protocol.js';
 export { httpRequest, infer, modelMetadata, randomFeeds, binaryInferRequest, errorOf, type ModelMetadata, type InferReply } from './client.js';

@@ -1,7 +1,7 @@
 /** `oneAtATime`: a parallel group's members run one after another (bench billing on few cores), same outputs. */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_RUNTIME, ServedModel, loadServable, randomFeeds, type InferResult } from '../../src/runtime/index.js';
+import { DEFAULT_RUNTIME, ServedModel, loadServable, randomFeeds, v2Meta, type InferResult } from '../../src/runtime/index.js';
 import { cleanup, tmpDir, writeToyManifest } from './helpers.js';
 
 const dir = tmpDir('one-at-a-time');
@@ -24,7 +24,7 @@ test('a parallel group runs concurrently by default and one function at a time w
   const parallel = new ServedModel('toy', manifest, served, { ...DEFAULT_RUNTIME, enforceLimits: false });
   const alone = new ServedModel('toy', manifest, served, { ...DEFAULT_RUNTIME, enforceLimits: false, oneAtATime: true });
   try {
-    const feeds = randomFeeds({ name: 'toy', inputs: parallel.inputs.map((i) => ({ name: i.name, datatype: 'FP32', shape: i.shape as number[] })), outputs: [] }, 3);
+    const feeds = randomFeeds({ name: 'toy', inputs: parallel.inputs.map(v2Meta), outputs: [] }, 3);
     for (let i = 0; i < 3; i++) {
       const a = await parallel.infer(feeds);
       const b = await alone.infer(feeds);
