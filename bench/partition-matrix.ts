@@ -11,7 +11,7 @@ import { ZOO_NAMES, writeZooModel } from '../src/zoo/index.js';
 import { loadModel, openModel } from '../src/graph/index.js';
 import { profileModel, loadProfile, saveProfile, type Profile } from '../src/profile/index.js';
 import { planPartition, PLATFORMS } from '../src/plan/index.js';
-import { buildPartition, verifyPartition } from '../src/build/index.js';
+import { buildPartition, verifyPartition } from '../src/partition/index.js';
 import { errorMessage } from '../src/core/errors.js';
 import { percentile } from '../src/bench/measure.js';
 

@@ -9,7 +9,7 @@ import { errorMessage } from '../core/errors.js';
 import type { Profile } from '../profile/index.js';
 import type { Graph } from '../graph/index.js';
 import { getPlatform, planPartition, type Platform } from '../plan/index.js';
-import { buildPartition, verifyPartition, type Manifest } from '../build/index.js';
+import { buildPartition, verifyPartition, type Manifest } from '../partition/index.js';
 import { Gateway, DEFAULT_GATEWAY, infer, modelMetadata, randomFeeds } from '../runtime/index.js';
 import { functionsBetween, percentile, requestBill } from './measure.js';
 import type { BenchRow, MeasuredFunction } from './types.js';

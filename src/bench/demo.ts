@@ -15,7 +15,7 @@ import { loadModel, openModel } from '../graph/index.js';
 import { writeZooModel, ZOO_NAMES } from '../zoo/index.js';
 import { profileModel, loadProfile, saveProfile, type Profile } from '../profile/index.js';
 import { getPlatform, planPartition, type Plan } from '../plan/index.js';
-import { buildPartition, compareTensors, verifyPartition } from '../build/index.js';
+import { buildPartition, compareTensors, verifyPartition } from '../partition/index.js';
 import { Gateway, DEFAULT_GATEWAY, infer, modelMetadata, randomFeeds } from '../runtime/index.js';
 import { functionsBetween, percentile, requestBill } from './measure.js';
 

@@ -7,7 +7,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { MoparError, errorMessage } from '../core/errors.js';
 import { threadsFor } from '../core/threads.js';
-import type { Manifest, ManifestFunction } from '../build/types.js';
+import type { Manifest, ManifestFunction } from '../partition/types.js';
 
 export interface DeployFunction extends ManifestFunction {
   /** Absolute path of the slice file. */

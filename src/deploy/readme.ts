@@ -1,7 +1,7 @@
 /** OUT/README.md and OUT/request.json: how to deploy and call what `mopar deploy` wrote. */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Manifest } from '../build/types.js';
+import type { Manifest } from '../partition/types.js';
 import { tensorBytes } from '../graph/dtype.js';
 import type { DeployResult } from './types.js';
 import { BINARY_TYPE } from './function-runtime/wire.js';

@@ -8,7 +8,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { MoparError, errorMessage } from '../core/errors.js';
 import { buildGraph, inspectGraph, loadModel, type DType, type Feeds } from '../graph/index.js';
-import type { Manifest, ManifestFunction } from '../build/types.js';
+import type { Manifest, ManifestFunction } from '../partition/types.js';
 import { FunctionPool, DEFAULT_POOL, type PoolEvents, type PoolOptions } from './pool.js';
 import { removeSegment, segmentPath } from './segments.js';
 import { type CodecTrial, CodecChooser, copyBytes, decodeTensor, encodeTensor, supportedDtype, type OutputPlan, type Transport, type WireTensor } from './wire.js';

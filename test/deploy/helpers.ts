@@ -10,7 +10,7 @@ import {
   GraphBuilder, extractModel, openModel, openSession, randomInputs, runSession, saveModel, tensorBytes,
   type DType, type Feeds, type Graph, type InputShapes,
 } from '../../src/graph/index.js';
-import type { Manifest, ManifestFunction } from '../../src/build/types.js';
+import type { Manifest, ManifestFunction } from '../../src/partition/types.js';
 import type { ModelProto } from '../../src/graph/onnx.js';
 
 export const ROOT = dirname(dirname(dirname(fileURLToPath(import.meta.url))));

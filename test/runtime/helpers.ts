@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GraphBuilder, extractModel, openModel, saveModel, tensorBytes, type Graph, type DType } from '../../src/graph/index.js';
-import type { Manifest, ManifestFunction, ManifestEdge } from '../../src/build/types.js';
+import type { Manifest, ManifestFunction, ManifestEdge } from '../../src/partition/types.js';
 import type { Transport } from '../../src/runtime/index.js';
 
 export function tmpDir(tag: string): string {

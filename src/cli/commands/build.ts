@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { buildPartition, readPlan, type Manifest } from '../../build/index.js';
+import { buildPartition, readPlan, type Manifest } from '../../partition/index.js';
 import { log } from '../../core/log.js';
 import { printJson, table } from '../options.js';
 

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { join } from 'node:path';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { buildPartition } from '../../build/index.js';
+import { buildPartition } from '../../partition/index.js';
 import { log } from '../../core/log.js';
 import { parseInputFlags } from '../../graph/input-shapes.js';
 import { openModel } from '../../graph/open.js';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { assertVerified, verifyPartition, type VerifyOptions, type VerifyResult } from '../../build/index.js';
+import { assertVerified, verifyPartition, type VerifyOptions, type VerifyResult } from '../../partition/index.js';
 import { MoparError } from '../../core/errors.js';
 import { intOption, numberOption, printJson, table } from '../options.js';
 

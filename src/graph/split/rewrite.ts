@@ -5,7 +5,7 @@
  * name) and slices what it needs inside (Slice nodes; weights are sliced at build time into smaller
  * initializers, so a channel part stores 1/k of them). It delivers its band of every run output as
  * `<tensor>.part<i>of<k>`. Joining is the consumer's job: Concat(parts, axis) restores the tensor (build
- * prepends that Concat to each consuming function; see src/build/joins.ts).
+ * prepends that Concat to each consuming function; see src/partition/joins.ts).
  */
 import { MoparError } from '../../core/errors.js';
 import { attr, tensorProto, valueInfoOf } from '../builder.js';

@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildPartition, loadManifest, verifyPartition, runPipeline } from '../../src/build/index.js';
+import { buildPartition, loadManifest, verifyPartition, runPipeline } from '../../src/partition/index.js';
 import { openModel, pieceOf, randomInputs, decodeModel, openSession, runSession, type PlainTensor } from '../../src/graph/index.js';
 import { Net } from '../split/helpers.js';
 import { FIXTURES, fixture } from '../fixtures/graphs.js';

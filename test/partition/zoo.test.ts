@@ -2,7 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { buildPartition, verifyPartition } from '../../src/build/index.js';
+import { buildPartition, verifyPartition } from '../../src/partition/index.js';
 import { openModel, type Graph } from '../../src/graph/index.js';
 import { analyzeSplits, type SplitKind } from '../../src/graph/split/index.js';
 import { buildZooModel, ZOO_NAMES } from '../../src/zoo/index.js';

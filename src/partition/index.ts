@@ -1,5 +1,5 @@
 /**
- * build: a plan → standalone ONNX function files + manifest.json (`buildPartition`), the in-process executor of
+ * partition: a plan → standalone ONNX function files + manifest.json (`buildPartition`), the in-process executor of
  * a built partition (`openPipeline` / `runPipeline`), and its check against the unsplit model (`verifyPartition`).
  */
 export * from './types.js';

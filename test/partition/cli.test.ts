@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { compareTensors } from '../../src/build/index.js';
+import { compareTensors } from '../../src/partition/index.js';
 import { decodeModel, encodeModel, openModel } from '../../src/graph/index.js';
 import { fixture } from '../fixtures/graphs.js';
 import { runCli } from '../cli/run-cli.js';
