@@ -9,11 +9,17 @@ import { ZOO_DEFS } from './registry.js';
 import type { ZooCategory, ZooModelDef } from './types.js';
 import { materialize } from './weights.js';
 import { streamModel } from './writer.js';
+import { makeBatchDynamic, type ZooBatch } from './dynamic.js';
 
 export type { ZooCategory, ZooModelDef } from './types.js';
 export { ZOO_OPSET } from './net.js';
+export { BATCH_DIM, type ZooBatch } from './dynamic.js';
 
-export interface ZooBuildOptions { tiny?: boolean; seed?: number }
+export interface ZooBuildOptions {
+  tiny?: boolean; seed?: number;
+  /** 1 (default): every shape static. 'dynamic': a symbolic leading batch dim (see dynamic.ts). */
+  batch?: ZooBatch;
+}
 
 export interface ZooModelInfo {
   name: string;
@@ -36,10 +42,12 @@ function def(name: string): ZooModelDef {
 }
 
 /** The graph with lazy (not yet generated) weights: cheap even at full size. */
-export function zooNet(name: string, tiny = false): Net {
+export function zooNet(name: string, tiny = false, batch: ZooBatch = 1): Net {
   const d = def(name);
   const net = new Net(tiny ? `${d.name}-tiny` : d.name);
   d.build(net, tiny);
+  if (batch === 'dynamic') makeBatchDynamic(net);
+  else if (batch !== 1) throw new MoparError(`batch must be 1 or 'dynamic', got '${String(batch)}'`);
   return net;
 }
 
@@ -79,7 +87,7 @@ function checkSeed(seed: number): number {
 /** The model in memory with all weights generated (fine for tiny models; a full VGG-16 holds 550 MB). */
 export function buildZooModel(name: string, opts: ZooBuildOptions = {}): ModelProto {
   const seed = checkSeed(opts.seed ?? DEFAULT_SEED);
-  const net = zooNet(name, opts.tiny);
+  const net = zooNet(name, opts.tiny, opts.batch);
   const byName = new Map(net.weights.map((w) => [w.name, w]));
   for (const t of net.gb.initializers) {
     const w = byName.get(t.name);
@@ -94,7 +102,7 @@ export interface ZooWriteResult { name: string; file: string; bytes: number; par
 export function writeZooModel(name: string, file: string, opts: ZooBuildOptions = {}): ZooWriteResult {
   const seed = checkSeed(opts.seed ?? DEFAULT_SEED);
   const t0 = performance.now();
-  const net = zooNet(name, opts.tiny);
+  const net = zooNet(name, opts.tiny, opts.batch);
   const bytes = streamModel(net.skeleton(), net.weights, seed, file);
   return { name, file, bytes, params: net.params(), ms: performance.now() - t0 };
 }

@@ -18,6 +18,8 @@ export class Net {
   readonly gb: GraphBuilder;
   readonly weights: LazyWeight[] = [];
   private readonly consts = new Map<string, T>();
+  /** Static shape of every tensor made here (inputs, weights, constants, node outputs), for graph rewrites. */
+  readonly shapes = new Map<string, number[]>();
   private readonly scopes: string[] = [];
 
   constructor(readonly name: string) {
@@ -36,6 +38,7 @@ export class Net {
 
   input(name: string, dtype: DType, shape: number[]): T {
     this.gb.input(name, dtype, shape);
+    this.shapes.set(name, shape);
     return { name, shape, dtype };
   }
 
@@ -47,6 +50,7 @@ export class Net {
     node.output[i] = name;
     for (const n of this.gb.nodes) n.input.forEach((x, j) => { if (x === t.name) n.input[j] = name; });
     this.gb.output(name, t.dtype, t.shape);
+    this.shapes.set(name, t.shape);
     return { ...t, name };
   }
 
@@ -57,6 +61,7 @@ export class Net {
       name, dataType: dtypeCode('float32'), dims: dims.map(BigInt),
     }));
     this.weights.push({ name, dims, std, mean, index: this.weights.length });
+    this.shapes.set(name, dims);
     return { name, shape: dims, dtype: 'float32' };
   }
 
@@ -69,6 +74,7 @@ export class Net {
     this.gb.initializers.push(tensorProto(name, dtype, dims, values));
     const t: T = { name, shape: dims, dtype };
     this.consts.set(key, t);
+    this.shapes.set(name, dims);
     return t;
   }
 
@@ -86,6 +92,7 @@ export class Net {
     const ins = inputs.map((x) => (typeof x === 'string' ? x : x.name));
     const name = this.gb.node(opType, ins, attrs, { name: this.scoped(opts.name ?? opType) });
     const first = inputs.find((x): x is T => typeof x !== 'string');
+    this.shapes.set(name, shape);
     return { name, shape, dtype: opts.dtype ?? first?.dtype ?? 'float32' };
   }
 

@@ -30,6 +30,13 @@ test('mopar zoo build writes a tiny model; a bad name is one error line, exit 2'
   assert.equal(built.bytes, statSync(out).size);
   assert.equal(built.seed, 5);
 
+  const dyn = mopar('zoo', 'build', 'resnet50', '--tiny', '--batch', 'dynamic', '-o', join(dir, 'r.onnx'), '--json');
+  assert.equal(dyn.status, 0, dyn.stderr);
+  assert.equal((JSON.parse(dyn.stdout) as { batch: string }).batch, 'dynamic');
+  const badBatch = mopar('zoo', 'build', 'resnet50', '--tiny', '--batch', '4', '-o', join(dir, 'r.onnx'));
+  assert.equal(badBatch.status, 2);
+  assert.match(badBatch.stderr, /^mopar: error: --batch must be 1 or dynamic, got '4'\n$/);
+
   const bad = mopar('zoo', 'build', 'alexnet', '-o', join(dir, 'x.onnx'));
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /^mopar: error: unknown zoo model 'alexnet'; known models: vgg16, resnet50, .*dlrm\n$/);

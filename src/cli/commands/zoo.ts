@@ -25,14 +25,17 @@ export function registerZoo(program: Command): void {
     .requiredOption('-o, --output <file>', 'ONNX file to write')
     .option('--tiny', 'reduced width/depth/resolution, same block structure (for tests)')
     .option('--seed <n>', 'weight seed', intOption('--seed', 0), DEFAULT_SEED)
+    .option('--batch <b>', "1 (static shapes) or 'dynamic' (symbolic leading batch dim, as torch.onnx.export with dynamic_axes)", '1')
     .option('--json', 'print one JSON document')
-    .action((name: string, opts: { output: string; tiny?: boolean; seed: number; json?: boolean }) => {
+    .action((name: string, opts: { output: string; tiny?: boolean; seed: number; batch: string; json?: boolean }) => {
+      if (opts.batch !== '1' && opts.batch !== 'dynamic') throw new MoparError(`--batch must be 1 or dynamic, got '${opts.batch}'`);
+      const batch = opts.batch === 'dynamic' ? 'dynamic' as const : 1 as const;
       const dir = dirname(opts.output);
       if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new MoparError(`output directory does not exist: ${dir}`);
       if (existsSync(opts.output) && statSync(opts.output).isDirectory()) throw new MoparError(`output is a directory: ${opts.output}`);
-      const r = writeZooModel(name, opts.output, { tiny: opts.tiny, seed: opts.seed });
-      if (opts.json) printJson({ ...r, tiny: !!opts.tiny, seed: opts.seed });
-      else log(`wrote ${r.file}: ${r.name}${opts.tiny ? ' (tiny)' : ''}, ${r.params.toLocaleString('en-US')} params, ` +
+      const r = writeZooModel(name, opts.output, { tiny: opts.tiny, seed: opts.seed, batch });
+      if (opts.json) printJson({ ...r, tiny: !!opts.tiny, seed: opts.seed, batch });
+      else log(`wrote ${r.file}: ${r.name}${opts.tiny ? ' (tiny)' : ''}${batch === 'dynamic' ? ' (dynamic batch)' : ''}, ${r.params.toLocaleString('en-US')} params, ` +
         `${(r.bytes / 2 ** 20).toFixed(1)} MiB in ${(r.ms / 1000).toFixed(2)} s`);
     });
 
