@@ -12,3 +12,4 @@ export * from './inspect.js';
 export * from './open.js';
 export * from './builder.js';
 export * as split from './split/index.js';
+export * from './compare.js';
