@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type Cgroup, spawnInCgroup } from '../core/cgroup.js';
 import { MoparError } from '../core/errors.js';
+import { CodecError, packTensors, typedArraysSource } from '../codec/index.js';
 import type { Feeds } from '../graph/runner.js';
 
 export interface ChildResult {
@@ -57,13 +58,12 @@ const ort = await import(ortUrl);
 const baselineMB = mem().hwm;
 const spec = JSON.parse(readFileSync(dir + '/feeds.json', 'utf8'));
 const bin = readFileSync(dir + '/feeds.bin');
-const T = { float32: Float32Array, float64: Float64Array, int32: Int32Array, int64: BigInt64Array, uint8: Uint8Array,
-  int8: Int8Array, bool: Uint8Array, int16: Int16Array, uint16: Uint16Array, uint32: Uint32Array, uint64: BigUint64Array, float16: Uint16Array };
+const T = ${typedArraysSource()};
 const feeds = {};
 for (const f of spec) {
   const C = T[f.dtype];
   const data = new C(bin.buffer.slice(bin.byteOffset + f.offset, bin.byteOffset + f.offset + f.length));
-  feeds[f.name] = new ort.Tensor(f.dtype, data, f.dims);
+  feeds[f.name] = new ort.Tensor(f.dtype, data, f.shape);
 }
 const t0 = performance.now();
 const s = await ort.InferenceSession.create(modelPath, { intraOpNumThreads: Number(threads), interOpNumThreads: 1,
@@ -107,20 +107,15 @@ export async function measureInChild(modelPath: string, feeds: Feeds, opts: Chil
   }
 }
 
+/** The codec's tensor entries (feeds.json) and their bytes, 8-byte aligned (feeds.bin). */
 function writeFeeds(dir: string, feeds: Feeds): void {
-  const spec: Array<{ name: string; dtype: string; dims: number[]; offset: number; length: number }> = [];
-  const parts: Buffer[] = [];
-  let offset = 0;
-  for (const [name, t] of Object.entries(feeds)) {
-    const v = t.data as unknown as ArrayBufferView;
-    if (!ArrayBuffer.isView(v)) throw new MoparError(`input '${name}' of type ${t.dtype} cannot be passed to the measurement process`);
-    const pad = (8 - (offset % 8)) % 8;
-    if (pad) { parts.push(Buffer.alloc(pad)); offset += pad; }
-    const b = Buffer.from(v.buffer, v.byteOffset, v.byteLength);
-    spec.push({ name, dtype: t.dtype, dims: t.dims, offset, length: b.length });
-    parts.push(b);
-    offset += b.length;
+  let packed: ReturnType<typeof packTensors>;
+  try {
+    packed = packTensors(feeds, 8);
+  } catch (err) {
+    if (err instanceof CodecError) throw new MoparError(`an input cannot be passed to the measurement process: ${err.message}`);
+    throw err;
   }
-  writeFileSync(join(dir, 'feeds.json'), JSON.stringify(spec));
-  writeFileSync(join(dir, 'feeds.bin'), Buffer.concat(parts));
+  writeFileSync(join(dir, 'feeds.json'), JSON.stringify(packed.entries));
+  writeFileSync(join(dir, 'feeds.bin'), Buffer.concat(packed.parts));
 }

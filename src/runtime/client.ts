@@ -8,7 +8,7 @@ import type { Feeds, PlainTensor } from '../graph/runner.js';
 import { Rng } from '../core/random.js';
 import { numel } from '../graph/dtype.js';
 import { fromV2Datatype, parseInferResponse, v2Datatype } from './protocol.js';
-import { tensorBytesView } from './wire.js';
+import { bytesOf, joinFrame } from '../codec/index.js';
 
 export interface HttpReply { status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }
 
@@ -67,14 +67,13 @@ export function randomFeeds(meta: ModelMetadata, seed = 1, intHigh = 2): Feeds {
 /** A binary-extension infer request body and headers. */
 export function binaryInferRequest(feeds: Feeds, opts: { id?: string; binaryOutputs?: boolean } = {}): { body: Buffer; headers: Record<string, string | number> } {
   const entries = Object.entries(feeds);
-  const parts = entries.map(([, t]) => tensorBytesView(t));
-  const header = Buffer.from(JSON.stringify({
+  const parts = entries.map(([, t]) => bytesOf(t));
+  const { body, headerLength } = joinFrame({
     ...(opts.id ? { id: opts.id } : {}),
     inputs: entries.map(([name, t], i) => ({ name, datatype: v2Datatype(t.dtype), shape: t.dims, parameters: { binary_data_size: parts[i]!.byteLength } })),
     parameters: { binary_data_output: opts.binaryOutputs ?? true },
-  }));
-  const body = Buffer.concat([header, ...parts]);
-  return { body, headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': header.length, 'content-length': body.length } };
+  }, parts);
+  return { body, headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': headerLength, 'content-length': body.length } };
 }
 
 export interface InferReply { status: number; ms: number; outputs: Feeds; raw: ReturnType<typeof parseInferResponse> }

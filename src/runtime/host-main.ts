@@ -4,7 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { createFunctionCore } from './function-core.js';
-import { BufferPool, CodecChooser, copyBytes, decodeTensor, encodeTensor, type WireTensor } from './wire.js';
+import { copyBytes } from '../codec/index.js';
+import { BufferPool, CodecChooser, decodeTensor, encodeTensor, type WireTensor } from './wire.js';
 import type { HostConfig, HostMessage, InvokeMessage } from './host-protocol.js';
 import type { Feeds } from '../graph/runner.js';
 

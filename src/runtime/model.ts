@@ -11,7 +11,8 @@ import { buildGraph, inspectGraph, loadModel, type DType, type Feeds } from '../
 import type { Manifest, ManifestFunction } from '../partition/types.js';
 import { FunctionPool, DEFAULT_POOL, type PoolEvents, type PoolOptions } from './pool.js';
 import { removeSegment, segmentPath } from './segments.js';
-import { type CodecTrial, CodecChooser, copyBytes, decodeTensor, encodeTensor, supportedDtype, type OutputPlan, type Transport, type WireTensor } from './wire.js';
+import { copyBytes, supportedDtype } from '../codec/index.js';
+import { type CodecTrial, CodecChooser, decodeTensor, encodeTensor, type OutputPlan, type Transport, type WireTensor } from './wire.js';
 import type { InvocationStats } from './host-protocol.js';
 import { billing, type Billing } from './accounting.js';
 import { leanModelPath } from './lean-load.js';

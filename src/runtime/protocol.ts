@@ -4,10 +4,10 @@
  * Validation names the tensor and what is wrong; it throws BadRequestError (HTTP 400).
  */
 import { MoparError } from '../core/errors.js';
-import { numel, type DType } from '../graph/dtype.js';
+import type { DType } from '../graph/dtype.js';
 import type { Feeds, PlainTensor } from '../graph/runner.js';
 import type { TensorMeta } from './model.js';
-import { tensorBytesView, tensorFromBytes } from './wire.js';
+import { bytesOf, joinFrame, PartReader, splitFrame, tensorFromBytes, tensorFromValues, tensorValues } from '../codec/index.js';
 
 export class HttpError extends MoparError {
   constructor(readonly status: number, message: string) {
@@ -48,15 +48,15 @@ export function parseInferRequest(body: Buffer, headerLength: number | undefined
   if (headerLength !== undefined && (!Number.isInteger(headerLength) || headerLength < 0 || headerLength > body.length)) {
     throw badRequest(`Inference-Header-Content-Length ${headerLength} does not fit the ${body.length}-byte body`);
   }
-  const jsonPart = headerLength === undefined ? body : body.subarray(0, headerLength);
   let req: V2Request;
+  let payload: Buffer;
   try {
-    req = JSON.parse(jsonPart.toString('utf8')) as V2Request;
+    ({ header: req, payload } = splitFrame(body, headerLength) as { header: V2Request; payload: Buffer });
   } catch (err) {
-    throw badRequest(`malformed JSON body: ${(err as Error).message}`);
+    throw badRequest((err as Error).message);
   }
   if (!req || typeof req !== 'object' || !Array.isArray(req.inputs)) throw badRequest(`request body must be an object with an 'inputs' array`);
-  let offset = headerLength ?? 0;
+  const parts = new PartReader(payload);
   const feeds: Feeds = {};
   const expected = new Map(inputs.map((t) => [t.name, t]));
   for (const raw of req.inputs as V2InputTensor[]) {
@@ -81,15 +81,11 @@ export function parseInferRequest(body: Buffer, headerLength: number | undefined
     const size = raw.parameters?.binary_data_size;
     if (size !== undefined) {
       if (headerLength === undefined) throw badRequest(`input '${name}': binary_data_size without an Inference-Header-Content-Length header`);
-      if (typeof size !== 'number' || !Number.isInteger(size) || size < 0 || offset + size > body.length) {
-        throw badRequest(`input '${name}': binary_data_size ${String(size)} runs past the end of the body`);
-      }
       try {
-        feeds[name] = tensorFromBytes(dtype, dims, body.subarray(offset, offset + size));
+        feeds[name] = tensorFromBytes(dtype, dims, parts.take(size, 'binary_data_size'));
       } catch (err) {
         throw badRequest(`input '${name}': ${(err as Error).message}`);
       }
-      offset += size;
     } else {
       feeds[name] = fromJsonData(name, dtype, dims, raw.data);
     }
@@ -102,25 +98,11 @@ export function parseInferRequest(body: Buffer, headerLength: number | undefined
 
 function fromJsonData(name: string, dtype: DType, dims: number[], data: unknown): PlainTensor {
   if (!Array.isArray(data)) throw badRequest(`input '${name}': 'data' must be an array (or use binary_data_size)`);
-  const flat = (data as unknown[]).flat(Infinity);
-  const n = numel(dims);
-  if (flat.length !== n) throw badRequest(`input '${name}': ${flat.length} values do not fill shape [${dims}] (${n} needed)`);
-  if (dtype === 'bool') {
-    return { dtype, dims, data: Uint8Array.from(flat, (v) => (v ? 1 : 0)) as unknown as PlainTensor['data'] };
+  try {
+    return tensorFromValues(dtype, dims, (data as unknown[]).flat(Infinity), "'data'");
+  } catch (err) {
+    throw badRequest(`input '${name}': ${(err as Error).message}`);
   }
-  if (!flat.every((v) => typeof v === 'number' && Number.isFinite(v) || (typeof v === 'string' && /^-?\d+$/.test(v)))) {
-    throw badRequest(`input '${name}': 'data' must hold numbers`);
-  }
-  if (dtype === 'int64' || dtype === 'uint64') {
-    const a = dtype === 'int64' ? new BigInt64Array(n) : new BigUint64Array(n);
-    for (let i = 0; i < n; i++) a[i] = BigInt(flat[i] as number);
-    return { dtype, dims, data: a as PlainTensor['data'] };
-  }
-  if (dtype === 'float16') throw badRequest(`input '${name}': FP16 inputs must be sent as binary data`);
-  const bytes = new Uint8Array(n * ({ float32: 4, float64: 8, int8: 1, uint8: 1, int16: 2, uint16: 2, int32: 4, uint32: 4 } as Record<string, number>)[dtype]!);
-  const t = tensorFromBytes(dtype, dims, bytes);
-  (t.data as unknown as { set(a: ArrayLike<number>): void }).set(flat.map(Number));
-  return t;
 }
 
 /** The response body (JSON, or JSON header + binary tensors) and its extra headers. */
@@ -132,32 +114,31 @@ export function inferResponse(model: string, id: string | undefined, outputs: Fe
       model_name: model, ...(id ? { id } : {}),
       outputs: tensors.map(({ name, t }) => ({
         name, datatype: v2Datatype(t.dtype), shape: t.dims,
-        data: typeof (t.data as ArrayLike<unknown>)[0] === 'bigint' ? Array.from(t.data as BigInt64Array, Number) : Array.from(t.data as Float32Array),
+        data: tensorValues(t),
       })),
     };
     return { body: Buffer.from(JSON.stringify(json)), headers: { 'content-type': 'application/json' } };
   }
-  const parts = tensors.map(({ t }) => tensorBytesView(t));
-  const header = Buffer.from(JSON.stringify({
+  const parts = tensors.map(({ t }) => bytesOf(t));
+  const { body, headerLength } = joinFrame({
     model_name: model, ...(id ? { id } : {}),
     outputs: tensors.map(({ name, t }, i) => ({ name, datatype: v2Datatype(t.dtype), shape: t.dims, parameters: { binary_data_size: parts[i]!.byteLength } })),
-  }));
-  return {
-    body: Buffer.concat([header, ...parts]),
-    headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(header.length) },
-  };
+  }, parts);
+  return { body, headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(headerLength) } };
 }
 
 /** Decodes a binary response (for clients: `mopar invoke`, tests, benchmarks). */
 export function parseInferResponse(body: Buffer, headerLength: number | undefined): { model_name: string; outputs: Array<{ name: string; datatype: string; shape: number[]; data: PlainTensor['data'] | number[] }> } {
-  const head = JSON.parse(body.subarray(0, headerLength ?? body.length).toString('utf8'));
+  const { header, payload } = splitFrame(body, headerLength);
+  const head = header as ReturnType<typeof parseInferResponse>;
   if (headerLength === undefined) return head;
-  let off = headerLength;
-  for (const o of head.outputs) {
+  const parts = new PartReader(payload);
+  for (const o of head.outputs as Array<{ name: string; datatype: string; shape: number[]; data: unknown; parameters?: { binary_data_size?: number } }>) {
     const size = o.parameters?.binary_data_size;
     if (size === undefined) continue;
-    o.data = tensorFromBytes(FROM_V2[o.datatype]!, o.shape, body.subarray(off, off + size)).data;
-    off += size;
+    const dtype = FROM_V2[o.datatype];
+    if (!dtype) throw new MoparError(`output '${o.name}': unsupported datatype ${JSON.stringify(o.datatype)}`);
+    o.data = tensorFromBytes(dtype, o.shape, parts.take(size, `output '${o.name}': binary_data_size`)).data;
   }
   return head;
 }

@@ -5,6 +5,7 @@
 import { closeSync, fstatSync, openSync, readSync, writeFileSync } from 'node:fs';
 import { brotliCompressSync, brotliDecompressSync, constants as zc, deflateRawSync, inflateRawSync } from 'node:zlib';
 import { MoparError } from '../core/errors.js';
+import { bytesOf, tensorFromBytes } from '../codec/index.js';
 import { dtypeBytes, numel, type DType } from '../graph/dtype.js';
 import type { PlainTensor } from '../graph/runner.js';
 import { decodeLossy, encodeLossy, type Lossy } from './lossy.js';
@@ -20,36 +21,6 @@ export type WireTensor =
 
 /** What the gateway asks a host to do with one output. */
 export type OutputPlan = { enc: 'raw' } | { enc: 'z'; lossy?: Lossy } | { enc: 'shm'; path: string };
-
-const CTORS: Partial<Record<DType, { new (b: ArrayBuffer, o: number, n: number): ArrayLike<unknown> & { buffer: ArrayBufferLike } ; BYTES_PER_ELEMENT: number }>> = {
-  float32: Float32Array, float64: Float64Array, int8: Int8Array, uint8: Uint8Array, int16: Int16Array,
-  uint16: Uint16Array, int32: Int32Array, uint32: Uint32Array, int64: BigInt64Array, uint64: BigUint64Array,
-  bool: Uint8Array, float16: Uint16Array,
-};
-
-export function supportedDtype(d: DType): boolean {
-  return d in CTORS;
-}
-
-/** A byte view of a tensor's data (no copy). */
-export function tensorBytesView(t: PlainTensor): Uint8Array {
-  const d = t.data as unknown;
-  if (!ArrayBuffer.isView(d)) throw new MoparError(`tensor of type ${t.dtype} cannot be sent between functions`);
-  return new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
-}
-
-/** A typed tensor over bytes; copies only when the bytes are not aligned for the element type. */
-export function tensorFromBytes(dtype: DType, dims: number[], bytes: Uint8Array): PlainTensor {
-  const C = CTORS[dtype];
-  if (!C) throw new MoparError(`tensor type ${dtype} is not supported by the runtime`);
-  const n = numel(dims);
-  if (bytes.byteLength !== n * C.BYTES_PER_ELEMENT) {
-    throw new MoparError(`${bytes.byteLength} bytes do not fill a ${dtype} tensor of shape [${dims}]`);
-  }
-  let b = bytes;
-  if (b.byteOffset % C.BYTES_PER_ELEMENT !== 0) b = copyBytes(b);
-  return { dtype, dims, data: new C(b.buffer as ArrayBuffer, b.byteOffset, n) as PlainTensor['data'] };
-}
 
 /** Byte-shuffle: groups the k-th byte of every element together, so float exponents compress well. */
 export function shuffle(src: Uint8Array, width: number): Uint8Array {
@@ -139,7 +110,7 @@ export class CodecChooser {
 
 export function encodeTensor(name: string, t: PlainTensor, plan: OutputPlan, chooser: CodecChooser): { wire: WireTensor; stats: EncodeStats } {
   const t0 = performance.now();
-  const raw = tensorBytesView(t);
+  const raw = bytesOf(t);
   const base = { dtype: t.dtype, dims: [...t.dims], bytes: raw.byteLength };
   let wire: WireTensor;
   let codec: Codec | undefined;
@@ -227,9 +198,4 @@ export class BufferPool {
 /** Size of a wire tensor's payload (what crossed the channel). */
 export function wireBytes(w: WireTensor): number {
   return w.enc === 'shm' ? 0 : w.data.byteLength;
-}
-
-/** A fresh copy (Buffer#slice would return a view). */
-export function copyBytes(b: Uint8Array): Uint8Array {
-  return Uint8Array.prototype.slice.call(b);
 }
