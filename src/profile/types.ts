@@ -4,6 +4,7 @@
  */
 import type { InputShapes } from '../graph/input-shapes.js';
 import type { SplitOption } from '../graph/split/types.js';
+import type { BatchProfile } from './batch-types.js';
 
 /** Version 2: layers never cut between operators onnxruntime fuses (profile/layers.ts). */
 export const PROFILE_VERSION = 2;
@@ -124,5 +125,7 @@ export interface Profile {
   /** 1-minute load average and CPU count when profiled: timings on a busy machine are inflated (see measuredCpuMs). */
   loadAverage?: number;
   cpus?: number;
+  /** Latency and memory vs batch size (plan/batching); absent = not measured (per-item time assumed flat). */
+  batch?: BatchProfile;
   createdAt: string;
 }

@@ -37,12 +37,16 @@ function poissonPmf(m: number, k: number): number {
   return Math.exp(-m + k * Math.log(m) - logFactorial(k));
 }
 
-/** P(Erlang(n, rate) ≤ t) = P(Poisson(rate·t) ≥ n); n ≥ 1. */
+/**
+ * P(Erlang(n, rate) ≤ t) = P(Poisson(rate·t) ≥ n); n ≥ 1. The terms by recurrence from e^(−m): where that
+ * underflows (m > 745) every term for n in the hundreds is below 1e-200 and the CDF is 1 to double precision.
+ */
 function erlangCdf(n: number, ratePerMs: number, t: number): number {
   if (t <= 0) return 0;
   const m = ratePerMs * t;
+  let term = Math.exp(-m);
   let below = 0;
-  for (let j = 0; j < n; j++) below += poissonPmf(m, j);
+  for (let j = 0; j < n; j++) { below += term; term *= m / (j + 1); }
   return Math.max(0, 1 - below);
 }
 
@@ -130,7 +134,7 @@ export function latencyQuantile(q: BatchQueue, exec: ExecMs, quantile = 0.99): n
   let lo = 0;
   let hi = (single(q) ? 0 : q.timeoutMs) + exec(q.maxBatch) + 1e-9;
   if (latencyExceedance(q, exec, lo) <= tail) return lo;
-  for (let i = 0; i < 60 && hi - lo > 1e-6; i++) {
+  for (let i = 0; i < 60 && hi - lo > 1e-4; i++) {
     const mid = (lo + hi) / 2;
     if (latencyExceedance(q, exec, mid) <= tail) hi = mid; else lo = mid;
   }
