@@ -5,17 +5,18 @@ import { sha256File } from '../../core/hash.js';
 import { log } from '../../core/log.js';
 import { parseInputFlags } from '../../graph/input-shapes.js';
 import { openModel } from '../../graph/open.js';
-import { PLATFORMS, STRATEGY_NAMES, planPartition, renderPlan } from '../../plan/index.js';
+import { PLATFORMS, STRATEGY_NAMES, collectApps, planPartition, renderPlan } from '../../plan/index.js';
 import { loadProfile, profileModel } from '../../profile/index.js';
 import { collect, intOption, numberOption, printJson } from '../options.js';
+import { addBatchingFlags, batchingFields, batchingFor, renderBatching, type BatchFlags } from './plan-batching.js';
 
-interface PlanFlags {
+interface PlanFlags extends BatchFlags {
   platform: string; sloMs?: number; strategy: string; profile?: string; input?: string[]; json?: boolean;
   output?: string; runs: number; threads: number; allowSloMiss?: boolean; cpuScaling: boolean; rss: boolean;
 }
 
 export function registerPlan(program: Command): void {
-  program.command('plan')
+  const cmd = program.command('plan')
     .description('choose the functions a model becomes: slices, parallel sub-slices, memory and vCPU per function')
     .argument('<model>', 'ONNX file')
     .requiredOption('--platform <id>', PLATFORMS.map((p) => p.id).join(' | '))
@@ -29,8 +30,11 @@ export function registerPlan(program: Command): void {
     .option('--no-rss', 'skip measuring peak RSS in a separate process (without --profile)')
     .option('--allow-slo-miss', "print the strategy's fastest plan when it cannot meet the SLO instead of failing")
     .option('--json', 'print the plan as one JSON document')
-    .option('-o, --output <file>', 'save the plan as JSON (read by mopar build --plan)')
+    .option('-o, --output <file>', 'save the plan as JSON (read by mopar build --plan)');
+  addBatchingFlags(cmd)
     .action(async (modelPath: string, opts: PlanFlags) => {
+      // Bad applications fail before the (slow) profiling.
+      const apps = collectApps(opts.apps, opts.app);
       let profile;
       if (opts.profile) {
         let hash: string;
@@ -63,15 +67,17 @@ export function registerPlan(program: Command): void {
       const plan = planPartition(profile, {
         platform: opts.platform, strategy: opts.strategy, sloMs: opts.sloMs, allowSloMiss: opts.allowSloMiss, graph,
       });
+      const batching = apps ? batchingFor(profile, apps, opts.platform, opts.strategy, opts.maxBatch) : undefined;
+      const doc = batching ? { ...plan, ...batchingFields(batching) } : plan;
       if (opts.output) {
         try {
-          writeFileSync(opts.output, `${JSON.stringify(plan, null, 2)}\n`);
+          writeFileSync(opts.output, `${JSON.stringify(doc, null, 2)}\n`);
         } catch (err) {
           throw new MoparError(`cannot write plan ${opts.output}: ${errorMessage(err)}`);
         }
       }
-      if (opts.json) printJson(plan);
-      else process.stdout.write(`${renderPlan(plan)}\n`);
+      if (opts.json) printJson(doc);
+      else process.stdout.write(`${renderPlan(plan)}\n${batching ? `\n${renderBatching(batching)}\n` : ''}`);
       if (opts.output) log(`saved ${opts.output}`);
     });
 }

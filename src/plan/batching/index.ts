@@ -9,3 +9,5 @@ export {
 } from './queue-model.js';
 export { simulateBatching, quantileOf, type SimResult } from './simulate.js';
 export { batchFactor, profileAtBatch, maxBatchOf } from './batched-profile.js';
+export { appsFromJson, readAppsFile, parseAppFlag, collectApps } from './apps.js';
+export { renderBatching } from './render.js';
