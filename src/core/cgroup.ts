@@ -153,11 +153,13 @@ export function createCgroup(limits: CgroupLimits, name = `mopar-${process.pid}-
       exitHookInstalled = true;
       const cleanup = () => { for (const c of [...live]) c.remove(); };
       process.on('exit', cleanup);
-      // A signal skips 'exit' handlers: clean up, then die as the signal would have, unless someone else handles it.
+      // A signal skips 'exit' handlers: clean up, then die as the signal would have — unless someone else handles
+      // it (e.g. `serve` draining in-flight requests, whose instances must live until then; 'exit' cleans up).
       for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
         process.on(sig, () => {
+          if (process.listenerCount(sig) > 1) return;
           cleanup();
-          if (process.listenerCount(sig) === 1) process.exit(128 + (sig === 'SIGINT' ? 2 : sig === 'SIGTERM' ? 15 : 1));
+          process.exit(128 + (sig === 'SIGINT' ? 2 : sig === 'SIGTERM' ? 15 : 1));
         });
       }
     }

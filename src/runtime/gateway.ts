@@ -5,25 +5,54 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { basename } from 'node:path';
 import { MoparError, errorMessage } from '../core/errors.js';
 import { log } from '../core/log.js';
 import { cgroupsAvailable } from '../core/cgroup.js';
 import { Metrics } from './metrics.js';
-import { DEFAULT_RUNTIME, ServedModel, loadServable, type InferResult, type RuntimeOptions } from './model.js';
+import { DEFAULT_RUNTIME, ServedModel, loadServable, type InferResult, type RuntimeOptions, type TensorMeta } from './model.js';
 import { HttpError, inferResponse, parseInferRequest, v2Meta } from './protocol.js';
-import { FunctionFailedError } from './instance.js';
-import { SaturatedError } from './pool.js';
+import { FunctionFailedError, FunctionTimeoutError } from './instance.js';
+import { ClientGoneError, SaturatedError } from './pool.js';
+import { numel } from '../graph/dtype.js';
 import { removeOwnSegments, sweepStaleSegments } from './segments.js';
 import { sweepLeanCache } from './lean-load.js';
 
 export interface GatewayOptions extends RuntimeOptions {
-  /** Largest request body accepted (HTTP 413 above). */
-  maxBodyBytes: number;
+  /**
+   * Largest request body accepted, for every model (HTTP 413 above, as soon as the declared length or the bytes
+   * received pass it). Unset: per model, from its own inputs (see requestBodyLimit).
+   */
+  maxBodyBytes?: number;
   /** Start one instance of every function before serving. */
   prewarm: boolean;
+  /** On shutdown, how long requests in flight may take to finish before they are cut. */
+  drainMs?: number;
+  /** Client timeouts of the HTTP server (defaults: HTTP_TIMEOUTS). */
+  httpTimeouts?: Partial<typeof HTTP_TIMEOUTS>;
 }
 
-export const DEFAULT_GATEWAY: GatewayOptions = { ...DEFAULT_RUNTIME, maxBodyBytes: 256 * 2 ** 20, prewarm: true };
+export const DEFAULT_GATEWAY: GatewayOptions = { ...DEFAULT_RUNTIME, prewarm: true, drainMs: 30_000 };
+
+/** Bytes one value may take in a JSON body: "-1.2345678901234567e-300", separators, nesting, indentation. */
+const JSON_BYTES_PER_VALUE = 64;
+/** Room for the JSON around the tensors (names, parameters, a binary header). */
+const BODY_SLACK_BYTES = 2 ** 20;
+/** A dynamic dim (a batch) is counted as this many when sizing the default body limit. */
+const DYNAMIC_DIM_ALLOWANCE = 64;
+
+/**
+ * The largest body one request to `inputs` can need: every input's values as JSON text (a binary request is
+ * smaller), plus slack. A body beyond it cannot be a valid request, so it is refused before it is read whole.
+ */
+export function requestBodyLimit(inputs: readonly TensorMeta[]): number {
+  let values = 0;
+  for (const t of inputs) values += numel(t.shape.map((d) => (typeof d === 'number' && d >= 0 ? d : DYNAMIC_DIM_ALLOWANCE)));
+  return values * JSON_BYTES_PER_VALUE + BODY_SLACK_BYTES;
+}
+
+/** Client timeouts of the HTTP server: slow or idle connections cannot pile up. */
+export const HTTP_TIMEOUTS = { headersMs: 10_000, requestMs: 60_000, keepAliveMs: 5_000, checkEveryMs: 1_000 };
 
 /** Running totals per function (what /stats reports). */
 interface FnTotals { invocations: number; errors: number; coldStarts: number; crashes: number; ms: number; gbSeconds: number; vcpuSeconds: number; peakRssMB: number; coldStartMs: number[]; loadMs: number[] }
@@ -36,6 +65,12 @@ export class Gateway {
   private readonly totals = new Map<string, FnTotals>();
   private readonly edgeTotals = new Map<string, EdgeTotals>();
   private stopping?: Promise<void>;
+  private draining = false;
+  /** Inference requests being handled (what a drain waits for). */
+  private inflight = 0;
+  private readonly idleWaiters: Array<() => void> = [];
+  /** Per model: requests whose client left — finished anyway (work wasted) or cut short (functions not started). */
+  private readonly abandoned = new Map<string, { completed: number; cancelled: number }>();
 
   constructor(readonly opts: GatewayOptions = DEFAULT_GATEWAY) {
     const m = this.metrics;
@@ -112,8 +147,10 @@ export class Gateway {
         throw new MoparError(failed[0]! + (failed.length > 1 ? ` (and ${failed.length - 1} more)` : ''));
       }
     }
-    this.server = createServer((req, res) => void this.handle(req, res));
-    this.server.keepAliveTimeout = 30_000;
+    const to = { ...HTTP_TIMEOUTS, ...this.opts.httpTimeouts };
+    this.server = createServer({
+      headersTimeout: to.headersMs, requestTimeout: to.requestMs, keepAliveTimeout: to.keepAliveMs, connectionsCheckingInterval: to.checkEveryMs,
+    }, (req, res) => void this.handle(req, res));
     await new Promise<void>((resolve, reject) => {
       this.server!.once('error', (err: NodeJS.ErrnoException) => reject(new MoparError(`cannot listen on ${host}:${port}: ${err.code ?? err.message}`)));
       this.server!.listen(port, host, () => resolve());
@@ -139,7 +176,12 @@ export class Gateway {
       if (req.method === 'GET' && path === '/v2/models') return send(res, 200, { models: [...this.models.keys()] });
       const m = /^\/v2\/models\/([^/]+)(?:\/versions\/[^/]+)?(\/ready|\/infer|\/stats)?$/.exec(path);
       if (!m) throw new HttpError(404, `no route ${req.method} ${path}`);
-      const name = decodeURIComponent(m[1]!);
+      let name: string;
+      try {
+        name = decodeURIComponent(m[1]!);
+      } catch {
+        throw new HttpError(400, `model name in ${JSON.stringify(path.slice(0, 200))} is not valid percent-encoding`);
+      }
       const model = this.models.get(name);
       if (!model) throw new HttpError(404, `unknown model '${name}' (served: ${[...this.models.keys()].join(', ')})`);
       const action = m[2];
@@ -151,43 +193,79 @@ export class Gateway {
       }
       if (req.method === 'GET' && action === '/ready') return send(res, 200, { name, ready: true });
       if (req.method === 'GET' && action === '/stats') return send(res, 200, this.stats(name));
-      if (req.method === 'POST' && action === '/infer') return await this.infer(model, req, res);
+      if (req.method === 'POST' && action === '/infer') {
+        if (this.draining) {
+          res.setHeader('connection', 'close');
+          throw new SaturatedError('the gateway is shutting down', 503);
+        }
+        return await this.infer(model, req, res);
+      }
       throw new HttpError(405, `${req.method} not allowed on ${path}`);
     } catch (err) {
-      const status = err instanceof HttpError ? err.status
-        : err instanceof SaturatedError ? err.status
-          : err instanceof FunctionFailedError ? 502
-            : err instanceof MoparError ? 500 : 500;
+      if (err instanceof ClientGoneError || res.destroyed) return; // nobody to answer
+      const status = statusOf(err);
       if (status === 500) log(`mopar serve: ${req.method} ${path}: ${errorMessage(err)}`);
-      const body: Record<string, unknown> = { error: errorMessage(err) };
-      if (err instanceof FunctionFailedError) { body.function = err.fn; if (err.oom) body.reason = 'out of memory'; }
-      if (status === 413) res.setHeader('connection', 'close');
+      // Our own 4xx messages are built from the request; anything else may quote a file: no local paths out.
+      const body: Record<string, unknown> = { error: err instanceof HttpError ? errorMessage(err) : withoutPaths(errorMessage(err)) };
+      if (err instanceof FunctionFailedError) {
+        body.function = err.fn;
+        body.reason = err instanceof FunctionTimeoutError ? 'timeout' : err.oom ? 'out of memory' : 'function failed';
+      }
+      if (status === 413) {
+        res.setHeader('connection', 'close');
+        // Do not read the rest of an oversized upload; give the client a moment to read the 413 first.
+        res.once('finish', () => setTimeout(() => req.socket.destroy(), 1000).unref());
+      }
       send(res, status, body);
     }
+  }
+
+  /** The body limit of one model's requests (the explicit option, else derived from its inputs). */
+  bodyLimit(model: ServedModel): number {
+    return this.opts.maxBodyBytes ?? requestBodyLimit(model.inputs);
   }
 
   private async infer(model: ServedModel, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const t0 = performance.now();
     let status = 200;
+    this.inflight++;
+    // The client leaving (connection closed before the answer) cancels what has not started yet.
+    const gone = new AbortController();
+    const onClose = () => { if (!res.writableFinished) gone.abort(); };
+    res.once('close', onClose);
     try {
-      const body = await readBody(req, this.opts.maxBodyBytes);
+      const body = await readBody(req, this.bodyLimit(model));
       const h = req.headers['inference-header-content-length'];
       const parsed = parseInferRequest(body, h === undefined ? undefined : Number(h), model.inputs);
       const order = parsed.requested ?? model.outputs.map((o) => o.name);
       for (const o of order) if (!model.outputs.some((x) => x.name === o)) throw new HttpError(400, `unknown output '${o}' (the model's outputs: ${model.outputs.map((x) => x.name).join(', ')})`);
-      const result: InferResult = await model.infer(parsed.feeds);
+      if (gone.signal.aborted) throw new ClientGoneError(model.manifest.functions[0]?.name ?? model.name);
+      const result: InferResult = await model.infer(parsed.feeds, gone.signal);
       this.account(model.name, result);
+      if (gone.signal.aborted) { this.abandon(model.name).completed++; status = 499; return; }
       const out = inferResponse(model.name, parsed.id, result.outputs, order, parsed.binaryOutputs);
-      res.writeHead(200, { ...out.headers, 'content-length': out.body.length, 'x-mopar-duration-ms': result.ms.toFixed(3) });
+      const headers: Record<string, string | number> = { ...out.headers, 'content-length': out.body.length, 'x-mopar-duration-ms': result.ms.toFixed(3) };
+      if (this.draining) headers.connection = 'close';
+      res.writeHead(200, headers);
       res.end(out.body);
     } catch (err) {
-      status = err instanceof HttpError ? err.status : err instanceof SaturatedError ? err.status : err instanceof FunctionFailedError ? 502 : 500;
-      if (err instanceof FunctionFailedError) this.fnTotals(model.name, err.fn).errors++;
+      status = err instanceof ClientGoneError ? 499 : statusOf(err);
+      if (err instanceof ClientGoneError) this.abandon(model.name).cancelled++;
+      else if (err instanceof FunctionFailedError) this.fnTotals(model.name, err.fn).errors++;
+      if (this.draining) res.setHeader('connection', 'close');
       throw err;
     } finally {
+      res.off('close', onClose);
       this.metrics.inc('mopar_requests_total', { model: model.name, code: String(status) });
       if (status === 200) this.metrics.observe('mopar_request_duration_seconds', { model: model.name }, (performance.now() - t0) / 1000);
+      if (--this.inflight === 0) for (const w of this.idleWaiters.splice(0)) w();
     }
+  }
+
+  private abandon(model: string) {
+    let a = this.abandoned.get(model);
+    if (!a) this.abandoned.set(model, (a = { completed: 0, cancelled: 0 }));
+    return a;
   }
 
   private account(model: string, r: InferResult): void {
@@ -229,6 +307,8 @@ export class Gateway {
     return {
       model: name,
       limitsEnforced: limits,
+      // Requests whose client left: answered by nobody although computed, or cut before their next function.
+      abandoned: { ...(this.abandoned.get(name) ?? { completed: 0, cancelled: 0 }) },
       functions: model.manifest.functions.map((f) => {
         const t = this.fnTotals(name, f.name);
         return {
@@ -248,18 +328,53 @@ export class Gateway {
     };
   }
 
+  /**
+   * Graceful stop: refuse new connections and requests (503), let the requests in flight finish for up to
+   * `drainMs`, then close() (instances stopped, segments removed). Resolves with how many were cut.
+   */
+  async shutdown(drainMs = this.opts.drainMs ?? 30_000): Promise<{ drained: number; cut: number }> {
+    this.draining = true;
+    const before = this.inflight;
+    if (this.server?.listening) this.server.close();
+    this.server?.closeIdleConnections();
+    if (this.inflight > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        new Promise<void>((r) => this.idleWaiters.push(r)),
+        new Promise<void>((r) => { timer = setTimeout(r, drainMs); }),
+      ]);
+      clearTimeout(timer);
+    }
+    const cut = this.inflight;
+    await this.close();
+    return { drained: before - cut, cut };
+  }
+
   /** Stops serving, stops every instance and removes every segment. Safe to call twice. */
   close(): Promise<void> {
     this.stopping ??= (async () => {
       if (this.server) {
         this.server.closeAllConnections();
-        await new Promise<void>((r) => this.server!.close(() => r()));
+        await new Promise<void>((r) => (this.server!.listening ? this.server!.close(() => r()) : r()));
       }
       await Promise.all([...this.models.values()].map((m) => m.close()));
       removeOwnSegments();
     })();
     return this.stopping;
   }
+}
+
+function statusOf(err: unknown): number {
+  return err instanceof HttpError ? err.status
+    : err instanceof SaturatedError ? err.status
+      : err instanceof FunctionTimeoutError ? 504
+        : err instanceof FunctionFailedError ? 502
+          : 500;
+}
+
+/** Absolute file paths in a message (an onnxruntime load error quotes the file) reduced to their last part. */
+export function withoutPaths(message: string): string {
+  return message.replace(/(?:[A-Za-z]:)?(?:[\\/][^\s'"`:,;()[\]{}\\/]+){2,}/g, (p) => basename(p.replace(/\\/g, '/')));
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {

@@ -21,6 +21,14 @@ export class FunctionFailedError extends MoparError {
   }
 }
 
+/** An invocation ran past its timeout (its instance is killed, as a platform would): HTTP 504. */
+export class FunctionTimeoutError extends FunctionFailedError {
+  constructor(fn: string, readonly timeoutMs: number) {
+    super(fn, `timed out after ${Math.round(timeoutMs)} ms`);
+    this.name = 'FunctionTimeoutError';
+  }
+}
+
 export interface InstanceLimits {
   /** Enforce the limits below with a cgroup (when available). */
   enforce: boolean;
@@ -120,11 +128,26 @@ export class FunctionInstance {
     return this.proc.pid;
   }
 
-  async invoke(feeds: Record<string, WireTensor>, outputs: Record<string, OutputPlan>): Promise<InvokeResult> {
+  /**
+   * Runs one invocation. Past `timeoutMs` (counted from the hand-off, not the cold start) it rejects with a
+   * FunctionTimeoutError and the instance is killed: a stopped or runaway host must not hold the next request.
+   */
+  async invoke(feeds: Record<string, WireTensor>, outputs: Record<string, OutputPlan>, timeoutMs = 0): Promise<InvokeResult> {
     await this.ready;
     if (this.dead) throw new FunctionFailedError(this.fn, `instance ${this.id} ${this.exitReason}`);
     const id = ++this.nextId;
-    return new Promise((resolve, reject) => {
+    return new Promise((resolveResult, rejectResult) => {
+      let timer: NodeJS.Timeout | undefined;
+      const resolve = (r: InvokeResult) => { clearTimeout(timer); resolveResult(r); };
+      const reject = (e: Error) => { clearTimeout(timer); rejectResult(e); };
+      if (timeoutMs > 0) {
+        timer = setTimeout(() => {
+          if (!this.pending.delete(id)) return;
+          rejectResult(new FunctionTimeoutError(this.fn, timeoutMs));
+          this.exitReason ??= `was killed after an invocation timed out (${Math.round(timeoutMs)} ms)`;
+          this.proc.kill('SIGKILL');
+        }, timeoutMs);
+      }
       this.pending.set(id, { resolve, reject });
       const msg: InvokeMessage = { type: 'invoke', id, feeds, outputs };
       try {

@@ -9,7 +9,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { MoparError, errorMessage } from '../core/errors.js';
 import { buildGraph, inspectGraph, loadModel, type DType, type Feeds } from '../graph/index.js';
 import type { Manifest, ManifestFunction } from '../partition/types.js';
-import { FunctionPool, DEFAULT_POOL, type PoolEvents, type PoolOptions } from './pool.js';
+import { ClientGoneError, FunctionPool, DEFAULT_POOL, type PoolEvents, type PoolOptions } from './pool.js';
 import { removeSegment, segmentPath } from './segments.js';
 import { copyBytes, supportedDtype } from '../codec/index.js';
 import { type CodecTrial, CodecChooser, decodeTensor, encodeTensor, type OutputPlan, type Transport, type WireTensor } from './wire.js';
@@ -41,6 +41,24 @@ export interface RuntimeOptions {
    * CPU quota, as on a platform that gives every instance its own CPU, instead of the contention for shared cores.
    */
   oneAtATime?: boolean;
+  /**
+   * Per-invocation timeout (ms) of every function; 0 or unset: from each function's predicted duration with a
+   * margin (see invokeTimeoutMs).
+   */
+  invokeTimeoutMs?: number;
+}
+
+/** Floor and margin of the timeout derived from a plan's prediction (a shared local CPU runs slower than planned). */
+const TIMEOUT_FLOOR_MS = 10_000;
+const TIMEOUT_MARGIN = 10;
+/** Without a prediction (a plain ONNX file): a platform-like default. */
+const TIMEOUT_DEFAULT_MS = 60_000;
+
+/** The timeout of one function's invocations: the flag when given, else 10× the predicted duration, at least 10 s. */
+export function invokeTimeoutMs(f: Pick<ManifestFunction, 'predictedMs'>, flagMs?: number): number {
+  if (flagMs && flagMs > 0) return flagMs;
+  const p = typeof f.predictedMs === 'number' && Number.isFinite(f.predictedMs) ? f.predictedMs : 0;
+  return p > 0 ? Math.max(TIMEOUT_FLOOR_MS, p * TIMEOUT_MARGIN) : TIMEOUT_DEFAULT_MS;
 }
 
 export const DEFAULT_RUNTIME: RuntimeOptions = {
@@ -155,18 +173,21 @@ export class ServedModel {
 
   private readonly chooser = new CodecChooser();
 
-  /** Runs the chain on already-validated inputs. */
-  async infer(feeds: Feeds): Promise<InferResult> {
+  /**
+   * Runs the chain on already-validated inputs. Once `signal` is aborted (the client left) no further function
+   * of the chain starts and queued calls are dropped; the request then fails with a ClientGoneError.
+   */
+  async infer(feeds: Feeds, signal?: AbortSignal): Promise<InferResult> {
     const segments = new Set<string>();
     try {
-      return await this.run(feeds, segments);
+      return await this.run(feeds, segments, signal);
     } finally {
       // Every failure path included: no segment outlives its request.
       for (const s of segments) removeSegment(s);
     }
   }
 
-  private async run(feeds: Feeds, segments: Set<string>): Promise<InferResult> {
+  private async run(feeds: Feeds, segments: Set<string>, signal?: AbortSignal): Promise<InferResult> {
     const t0 = performance.now();
     const inputs: Record<string, WireTensor> = {};
     const edges: EdgeCost[] = [];
@@ -208,7 +229,7 @@ export class ServedModel {
       const pool = this.pools.get(f.name)!;
       const p = (async () => {
         const s = performance.now();
-        const r = await pool.invoke(feeds, plans);
+        const r = await pool.invoke(feeds, plans, { signal, timeoutMs: invokeTimeoutMs(f, this.opts.invokeTimeoutMs) });
         const ms = performance.now() - s;
         for (const [k, w] of Object.entries(r.outputs)) avail.set(k, w);
         for (const i of f.inputs) consume(i);
@@ -225,6 +246,7 @@ export class ServedModel {
 
     {
       for (;;) {
+        if (!failure && signal?.aborted) failure = new ClientGoneError(fns.find((f) => !started.has(f.name))?.name ?? this.name);
         if (!failure) {
           for (const f of fns) {
             if (this.opts.oneAtATime && running.size > 0) break;

@@ -26,6 +26,14 @@ export class SaturatedError extends MoparError {
   }
 }
 
+/** The client of a request went away before its call reached an instance: the call was dropped. */
+export class ClientGoneError extends MoparError {
+  constructor(readonly fn: string) {
+    super(`function '${fn}' was not started: the client disconnected`);
+    this.name = 'ClientGoneError';
+  }
+}
+
 interface Waiter { resolve: (i: FunctionInstance) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }
 
 export interface PoolEvents {
@@ -43,11 +51,14 @@ export class FunctionPool {
   constructor(readonly name: string, private readonly cfg: HostConfig, private readonly limits: InstanceLimits,
     readonly opts: PoolOptions, private readonly events: PoolEvents = {}, private readonly resolveFile?: () => string) {}
 
-  /** Runs one invocation on some instance (starting one when needed). */
-  async invoke(feeds: Record<string, WireTensor>, outputs: Record<string, OutputPlan>): Promise<InvokeResult> {
-    const inst = await this.acquire();
+  /**
+   * Runs one invocation on some instance (starting one when needed). `signal` aborted while the call waits in
+   * the queue drops it (its client is gone); once handed to an instance it runs to the end or to `timeoutMs`.
+   */
+  async invoke(feeds: Record<string, WireTensor>, outputs: Record<string, OutputPlan>, call: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<InvokeResult> {
+    const inst = await this.acquire(call.signal);
     try {
-      return await inst.invoke(feeds, outputs);
+      return await inst.invoke(feeds, outputs, call.timeoutMs);
     } finally {
       this.release(inst);
     }
@@ -58,8 +69,9 @@ export class FunctionPool {
     if (!this.closed && this.instances.length === 0) this.spawn();
   }
 
-  private acquire(): Promise<FunctionInstance> {
+  private acquire(signal?: AbortSignal): Promise<FunctionInstance> {
     if (this.closed) return Promise.reject(new SaturatedError(`function '${this.name}' is shutting down`, 503));
+    if (signal?.aborted) return Promise.reject(new ClientGoneError(this.name));
     const free = this.instances.find((i) => !i.dead && i.active < this.opts.maxInFlight);
     const inst = free ?? (this.instances.length < this.opts.maxInstances ? this.spawn() : undefined);
     if (inst) {
@@ -70,13 +82,22 @@ export class FunctionPool {
       return Promise.reject(new SaturatedError(`function '${this.name}' is saturated: ${this.instances.length} instances busy and ${this.queue.length} requests queued`, 429));
     }
     return new Promise((resolve, reject) => {
+      const leave = () => {
+        const i = this.queue.indexOf(w);
+        if (i >= 0) this.queue.splice(i, 1);
+        clearTimeout(w.timer);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      const onAbort = () => { leave(); reject(new ClientGoneError(this.name)); };
       const w: Waiter = {
-        resolve, reject,
+        resolve: (i) => { signal?.removeEventListener('abort', onAbort); resolve(i); },
+        reject: (e) => { leave(); reject(e); },
         timer: setTimeout(() => {
-          this.queue.splice(this.queue.indexOf(w), 1);
+          leave();
           reject(new SaturatedError(`function '${this.name}': no instance became free within ${this.opts.queueTimeoutMs} ms`, 503));
         }, this.opts.queueTimeoutMs),
       };
+      signal?.addEventListener('abort', onAbort, { once: true });
       this.queue.push(w);
     });
   }

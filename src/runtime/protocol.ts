@@ -7,15 +7,10 @@ import { MoparError } from '../core/errors.js';
 import type { DType } from '../graph/dtype.js';
 import type { Feeds, PlainTensor } from '../graph/runner.js';
 import type { TensorMeta } from './model.js';
-import { bytesOf, joinFrame, PartReader, splitFrame, tensorFromBytes, tensorFromValues, tensorValues } from '../codec/index.js';
+import { bytesOf, elementCount, joinFrame, PartReader, splitFrame, tensorFromBytes, tensorFromValues } from '../codec/index.js';
+import { badRequest, checkInferRequest, convertValues, flattenData, outputDataJson } from './validate.js';
 
-export class HttpError extends MoparError {
-  constructor(readonly status: number, message: string) {
-    super(message);
-    this.name = 'HttpError';
-  }
-}
-export const badRequest = (m: string) => new HttpError(400, m);
+export { HttpError, badRequest } from './validate.js';
 
 const TO_V2: Partial<Record<DType, string>> = {
   float32: 'FP32', float64: 'FP64', float16: 'FP16', int8: 'INT8', int16: 'INT16', int32: 'INT32', int64: 'INT64',
@@ -31,8 +26,9 @@ export function v2Meta(t: TensorMeta) {
   return { name: t.name, datatype: v2Datatype(t.dtype), shape: t.shape.map((d) => (typeof d === 'number' && d >= 0 ? d : -1)) };
 }
 
-interface V2InputTensor { name?: unknown; shape?: unknown; datatype?: unknown; data?: unknown; parameters?: Record<string, unknown> }
-interface V2Request { id?: unknown; inputs?: unknown; outputs?: Array<{ name?: string; parameters?: Record<string, unknown> }>; parameters?: Record<string, unknown> }
+/** A request that passed docs/schemas/infer-request.schema.json. */
+interface V2InputTensor { name: string; shape: number[]; datatype: string; data?: unknown[]; parameters?: Record<string, unknown> }
+interface V2Request { id?: string; inputs: V2InputTensor[]; outputs?: Array<{ name: string; parameters?: Record<string, unknown> }>; parameters?: Record<string, unknown> }
 
 export interface ParsedRequest {
   id?: string;
@@ -56,23 +52,19 @@ export function parseInferRequest(body: Buffer, headerLength: number | undefined
     throw badRequest((err as Error).message);
   }
   if (!req || typeof req !== 'object' || !Array.isArray(req.inputs)) throw badRequest(`request body must be an object with an 'inputs' array`);
+  checkInferRequest(req);
   const parts = new PartReader(payload);
   const feeds: Feeds = {};
   const expected = new Map(inputs.map((t) => [t.name, t]));
-  for (const raw of req.inputs as V2InputTensor[]) {
-    if (!raw || typeof raw.name !== 'string') throw badRequest(`every input needs a 'name'`);
+  for (const raw of req.inputs) {
     const name = raw.name;
     const meta = expected.get(name);
     if (!meta) throw badRequest(`unknown input '${name}' (the model's inputs: ${inputs.map((t) => t.name).join(', ')})`);
     if (feeds[name]) throw badRequest(`input '${name}' given twice`);
-    const dtype = typeof raw.datatype === 'string' ? FROM_V2[raw.datatype] : undefined;
+    const dtype = Object.hasOwn(FROM_V2, raw.datatype) ? FROM_V2[raw.datatype] : undefined;
     if (!dtype) throw badRequest(`input '${name}': unsupported datatype ${JSON.stringify(raw.datatype)}`);
     if (dtype !== meta.dtype) throw badRequest(`input '${name}': datatype ${raw.datatype} but the model expects ${v2Datatype(meta.dtype)}`);
-    const shape = raw.shape;
-    if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
-      throw badRequest(`input '${name}': 'shape' must be an array of non-negative integers`);
-    }
-    const dims = shape as number[];
+    const dims = raw.shape;
     const fits = dims.length === meta.shape.length && dims.every((d, i) => {
       const m = meta.shape[i];
       return typeof m !== 'number' || m < 0 || m === d;
@@ -87,22 +79,21 @@ export function parseInferRequest(body: Buffer, headerLength: number | undefined
         throw badRequest(`input '${name}': ${(err as Error).message}`);
       }
     } else {
-      feeds[name] = fromJsonData(name, dtype, dims, raw.data);
+      feeds[name] = fromJsonData(name, dtype, dims, raw.data, raw.datatype);
     }
   }
   for (const t of inputs) if (!feeds[t.name]) throw badRequest(`missing input '${t.name}'`);
   const binaryOutputs = req.parameters?.binary_data_output === true || !!req.outputs?.some((o) => o?.parameters?.binary_data === true);
-  const requested = req.outputs?.map((o) => String(o?.name));
-  return { id: typeof req.id === 'string' ? req.id : undefined, feeds, binaryOutputs, requested };
+  const requested = req.outputs?.map((o) => o.name);
+  return { id: req.id, feeds, binaryOutputs, requested };
 }
 
-function fromJsonData(name: string, dtype: DType, dims: number[], data: unknown): PlainTensor {
+function fromJsonData(name: string, dtype: DType, dims: number[], data: unknown[] | undefined, v2: string): PlainTensor {
   if (!Array.isArray(data)) throw badRequest(`input '${name}': 'data' must be an array (or use binary_data_size)`);
-  try {
-    return tensorFromValues(dtype, dims, (data as unknown[]).flat(Infinity), "'data'");
-  } catch (err) {
-    throw badRequest(`input '${name}': ${(err as Error).message}`);
-  }
+  const n = elementCount(dims);
+  const flat = flattenData(name, data, dims.length, n);
+  if (flat.length !== n) throw badRequest(`input '${name}': ${flat.length} values do not fill shape [${dims}] (${n} needed)`);
+  return tensorFromValues(dtype, dims, convertValues(name, dtype, v2, flat) as ArrayLike<unknown> as unknown[], "'data'");
 }
 
 /** The response body (JSON, or JSON header + binary tensors) and its extra headers. */
@@ -110,14 +101,14 @@ export function inferResponse(model: string, id: string | undefined, outputs: Fe
   { body: Buffer; headers: Record<string, string> } {
   const tensors = order.map((name) => ({ name, t: outputs[name]! }));
   if (!binary) {
-    const json = {
-      model_name: model, ...(id ? { id } : {}),
-      outputs: tensors.map(({ name, t }) => ({
-        name, datatype: v2Datatype(t.dtype), shape: t.dims,
-        data: tensorValues(t),
-      })),
-    };
-    return { body: Buffer.from(JSON.stringify(json)), headers: { 'content-type': 'application/json' } };
+    // Built as text so that 64-bit integers stay exact and NaN/±Inf are explicit (see outputDataJson).
+    const outs = tensors.map(({ name, t }) => {
+      const { text, nonFinite } = outputDataJson(t.data as ArrayLike<number | bigint>);
+      const head = JSON.stringify({ name, datatype: v2Datatype(t.dtype), shape: t.dims, ...(nonFinite ? { parameters: { non_finite: nonFinite } } : {}) });
+      return `${head.slice(0, -1)},"data":${text}}`;
+    });
+    const head = JSON.stringify({ model_name: model, ...(id ? { id } : {}) });
+    return { body: Buffer.from(`${head.slice(0, -1)},"outputs":[${outs.join(',')}]}`), headers: { 'content-type': 'application/json' } };
   }
   const parts = tensors.map(({ t }) => bytesOf(t));
   const { body, headerLength } = joinFrame({

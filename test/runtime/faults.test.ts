@@ -43,7 +43,7 @@ test('bad tensors → 400 naming the tensor and what is wrong', async () => {
     [x({ datatype: 'FP64' }), /input 'x': datatype FP64 but the model expects FP32/],
     [x({ datatype: 'NOPE' }), /input 'x': unsupported datatype/],
     [x({ data: [1, 2, 3] }), /input 'x': 3 values do not fill shape \[1,16\]/],
-    [x({ data: new Array(16).fill('a') }), /input 'x': 'data' must hold numbers/],
+    [x({ data: new Array(16).fill('a') }), /input 'x': value "a" at index 0 is not a number \(FP32\)/],
     [JSON.stringify({ inputs: [] }), /missing input 'x'/],
     ['{"inputs": [', /malformed JSON/],
     ['[1,2]', /must be an object with an 'inputs' array/],

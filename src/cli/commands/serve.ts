@@ -4,11 +4,26 @@ import { Gateway, DEFAULT_GATEWAY, type Transport } from '../../runtime/index.js
 import { intOption, numberOption } from '../options.js';
 import { MoparError } from '../../core/errors.js';
 
+/** A TCP port: a whole number 0–65535 written as digits ('' or '8e3' are refused, not read as 0 or 8000). */
+function portOption(value: string): number {
+  const n = Number(value);
+  if (!/^\d{1,5}$/.test(value.trim()) || n > 65535) throw new MoparError(`--port must be an integer from 0 to 65535 (0 = any free port), got '${value}'`);
+  return n;
+}
+
+function positiveNumber(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new MoparError(`${name} must be a number > 0, got '${value}'`);
+    return n;
+  };
+}
+
 export function registerServe(program: Command): void {
   program.command('serve')
     .description('local serverless runtime: one process per function instance, Open Inference Protocol gateway')
     .argument('<dir...>', 'built directories (with manifest.json) or plain ONNX files, served side by side')
-    .option('--port <n>', 'port (0 = any free one)', intOption('--port', 0), 8080)
+    .option('--port <n>', 'port (0 = any free one)', portOption, 8080)
     .option('--host <h>', 'address to listen on', '127.0.0.1')
     .option('--max-instances <n>', 'instances per function at most', intOption('--max-instances'), DEFAULT_GATEWAY.pool.maxInstances)
     .option('--max-inflight <n>', 'concurrent invocations per instance (1 like Lambda)', intOption('--max-inflight'), DEFAULT_GATEWAY.pool.maxInFlight)
@@ -23,9 +38,13 @@ export function registerServe(program: Command): void {
     .option('--no-external-data', 'load function files as they are (no memory-mapped external-data rewrite)')
     .option('--lossy <kind>', 'opt-in lossy hand-off on compressed edges: fp16 | int8 (error reported at /v2/models/NAME/stats)')
     .option('--cold', 'do not start one instance per function before serving')
+    .option('--max-body-mb <mb>', 'largest request body (413 above); default: per model, from its inputs as JSON with a margin', positiveNumber('--max-body-mb'))
+    .option('--timeout <s>', 'per-invocation timeout of every function (504 after; the instance is replaced); default: 10x the plan\'s predicted duration, at least 10 s (60 s without a plan)', positiveNumber('--timeout'))
+    .option('--drain-timeout <s>', 'on SIGTERM/SIGINT: seconds requests in flight may take to finish before they are cut', positiveNumber('--drain-timeout'), (DEFAULT_GATEWAY.drainMs ?? 30_000) / 1000)
     .action(async (dirs: string[], o: {
       port: number; host: string; maxInstances: number; maxInflight: number; keepWarm: number; queue: number; queueTimeout: number;
       transport?: string; limits: boolean; arena?: boolean; prepacking?: boolean; cold?: boolean; optimization: string; externalData: boolean; lossy?: string;
+      maxBodyMb?: number; timeout?: number; drainTimeout: number;
     }) => {
       if (o.lossy && !['fp16', 'int8'].includes(o.lossy)) throw new MoparError(`--lossy must be fp16 or int8, got '${o.lossy}'`);
       if (!['disabled', 'basic', 'extended', 'all'].includes(o.optimization)) throw new MoparError(`--optimization must be disabled, basic, extended or all, got '${o.optimization}'`);
@@ -36,13 +55,24 @@ export function registerServe(program: Command): void {
         enforceLimits: o.limits, memArena: !!o.arena, prepacking: !!o.prepacking, prewarm: !o.cold,
         transport: o.transport as Transport | undefined,
         optimization: o.optimization as 'extended', externalData: o.externalData, lossy: o.lossy as 'fp16' | undefined,
+        maxBodyBytes: o.maxBodyMb === undefined ? undefined : Math.round(o.maxBodyMb * 2 ** 20),
+        invokeTimeoutMs: o.timeout === undefined ? undefined : o.timeout * 1000,
+        drainMs: o.drainTimeout * 1000,
       });
       let stopping = false;
       const stop = (sig: string) => {
-        if (stopping) return;
+        if (stopping) {
+          // A second signal: no more waiting for requests in flight.
+          log(`mopar serve: ${sig} again: stopping now`);
+          void gw.close().then(() => process.exit(0));
+          return;
+        }
         stopping = true;
-        log(`mopar serve: ${sig}: stopping all instances`);
-        void gw.close().then(() => process.exit(0));
+        log(`mopar serve: ${sig}: not accepting new requests; finishing those in flight (at most ${o.drainTimeout} s)`);
+        void gw.shutdown().then(({ drained, cut }) => {
+          log(`mopar serve: stopped (${drained} request(s) finished${cut ? `, ${cut} cut at the drain timeout` : ''}); all instances and segments removed`);
+          process.exit(0);
+        });
       };
       // `on`, not `once`: other handlers (core/cgroup) exit at once when they believe they are the only one.
       process.on('SIGINT', () => stop('SIGINT'));
