@@ -212,8 +212,8 @@ export class Gateway {
         body.reason = err instanceof FunctionTimeoutError ? 'timeout' : err.oom ? 'out of memory' : 'function failed';
       }
       if (status === 413) {
-        res.setHeader('connection', 'close');
-        // Do not read the rest of an oversized upload; give the client a moment to read the 413 first.
+        // The rest of an oversized upload is discarded unparsed for a moment (so that a client still writing
+        // reads the 413 instead of a reset), then the connection is cut.
         res.once('finish', () => setTimeout(() => req.socket.destroy(), 1000).unref());
       }
       send(res, status, body);
@@ -250,7 +250,11 @@ export class Gateway {
       res.end(out.body);
     } catch (err) {
       status = err instanceof ClientGoneError ? 499 : statusOf(err);
-      if (err instanceof ClientGoneError) this.abandon(model.name).cancelled++;
+      if (err instanceof ClientGoneError) {
+        this.abandon(model.name).cancelled++;
+        // What ran before the cut ran for real (and a platform bills it).
+        this.account(model.name, { outputs: {}, calls: (err.calls ?? []) as InferResult['calls'], edges: [], ms: 0 });
+      }
       else if (err instanceof FunctionFailedError) this.fnTotals(model.name, err.fn).errors++;
       if (this.draining) res.setHeader('connection', 'close');
       throw err;

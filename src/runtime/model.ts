@@ -256,6 +256,7 @@ export class ServedModel {
         if (running.size === 0) break;
         await Promise.race(running);
       }
+      if (failure instanceof ClientGoneError) failure.calls = calls;
       if (failure) throw failure;
       if (started.size !== fns.length) {
         const stuck = fns.filter((f) => !started.has(f.name)).map((f) => f.name);

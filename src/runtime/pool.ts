@@ -28,6 +28,8 @@ export class SaturatedError extends MoparError {
 
 /** The client of a request went away before its call reached an instance: the call was dropped. */
 export class ClientGoneError extends MoparError {
+  /** The calls of the request that did run before it was cut (they were billed all the same). */
+  calls?: unknown[];
   constructor(readonly fn: string) {
     super(`function '${fn}' was not started: the client disconnected`);
     this.name = 'ClientGoneError';

@@ -78,7 +78,8 @@ const INTEGER_TEXT = /^-?\d{1,40}$/;
  */
 export function convertValues(input: string, dtype: DType, v2: string, flat: unknown[]): number[] | bigint[] | Uint8Array {
   const bad = (i: number, why: string): never => {
-    const shown = JSON.stringify(flat[i]);
+    const v = flat[i];
+    const shown = typeof v === 'number' ? String(v) : JSON.stringify(v);
     throw badRequest(`input '${input}': value ${shown && shown.length > 40 ? `${shown.slice(0, 40)}…` : shown} at index ${i} ${why}`);
   };
   if (dtype === 'bool') {
