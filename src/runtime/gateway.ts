@@ -15,6 +15,7 @@ import { HttpError, inferResponse, parseInferRequest, v2Meta } from './protocol.
 import { FunctionFailedError, FunctionTimeoutError } from './instance.js';
 import { ClientGoneError, SaturatedError } from './pool.js';
 import { numel } from '../graph/dtype.js';
+import { CodecError } from '../codec/index.js';
 import { removeOwnSegments, sweepStaleSegments } from './segments.js';
 import { sweepLeanCache } from './lean-load.js';
 
@@ -206,7 +207,7 @@ export class Gateway {
       const status = statusOf(err);
       if (status === 500) log(`mopar serve: ${req.method} ${path}: ${errorMessage(err)}`);
       // Our own 4xx messages are built from the request; anything else may quote a file: no local paths out.
-      const body: Record<string, unknown> = { error: err instanceof HttpError ? errorMessage(err) : withoutPaths(errorMessage(err)) };
+      const body: Record<string, unknown> = { error: err instanceof HttpError || err instanceof CodecError ? errorMessage(err) : withoutPaths(errorMessage(err)) };
       if (err instanceof FunctionFailedError) {
         body.function = err.fn;
         body.reason = err instanceof FunctionTimeoutError ? 'timeout' : err.oom ? 'out of memory' : 'function failed';
@@ -369,7 +370,7 @@ export class Gateway {
 }
 
 function statusOf(err: unknown): number {
-  return err instanceof HttpError ? err.status
+  return err instanceof HttpError || err instanceof CodecError ? err.status
     : err instanceof SaturatedError ? err.status
       : err instanceof FunctionTimeoutError ? 504
         : err instanceof FunctionFailedError ? 502
