@@ -7,7 +7,7 @@ import { MoparError } from '../core/errors.js';
 import type { DType } from '../graph/dtype.js';
 import type { Feeds, PlainTensor } from '../graph/runner.js';
 import type { TensorMeta } from './model.js';
-import { bytesOf, elementCount, joinFrame, PartReader, splitFrame, tensorFromBytes, tensorFromValues } from '../codec/index.js';
+import { bytesOf, elementCount, joinFrame, PartReader, splitFrame, tensorFromBytes, typedArrayOf } from '../codec/index.js';
 import { badRequest, checkInferRequest, convertValues, flattenData, outputDataJson } from './validate.js';
 
 export { HttpError, badRequest } from './validate.js';
@@ -93,7 +93,10 @@ function fromJsonData(name: string, dtype: DType, dims: number[], data: unknown[
   const n = elementCount(dims);
   const flat = flattenData(name, data, dims.length, n);
   if (flat.length !== n) throw badRequest(`input '${name}': ${flat.length} values do not fill shape [${dims}] (${n} needed)`);
-  return tensorFromValues(dtype, dims, convertValues(name, dtype, v2, flat) as ArrayLike<unknown> as unknown[], "'data'");
+  // Values already checked against the datatype (NaN/±Inf included, which tensorFromValues refuses).
+  const typed = new (typedArrayOf(dtype))(n);
+  (typed as unknown as { set(a: ArrayLike<number | bigint>): void }).set(convertValues(name, dtype, v2, flat));
+  return { dtype, dims: [...dims], data: typed };
 }
 
 /** The response body (JSON, or JSON header + binary tensors) and its extra headers. */
