@@ -116,8 +116,12 @@ export function billedMsFor(p: Platform, ms: number): number {
 
 /** USD for one invocation of `ms` at a configuration (rounded up to the billing granularity). */
 export function invocationUSD(p: Platform, c: FnConfig, ms: number): number {
-  const billedS = billedMsFor(p, ms) / 1000;
-  return billedS * (c.memoryMB / 1024 * p.price.perGBSecond + c.vcpu * p.price.perVcpuSecond) + p.price.perRequest;
+  return billedMsFor(p, ms) / 1000 * usdPerSecond(p, c) + p.price.perRequest;
+}
+
+/** USD per second a configuration is billed while it runs (configured memory and CPU; no request fee). */
+export function usdPerSecond(p: Platform, c: FnConfig): number {
+  return c.memoryMB / 1024 * p.price.perGBSecond + c.vcpu * p.price.perVcpuSecond;
 }
 
 /** Largest memory any configuration of the platform can have. */

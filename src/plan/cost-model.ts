@@ -15,7 +15,7 @@
 import type { Profile } from '../profile/types.js';
 import { ACTIVATION_FACTOR, SESSION_OVERHEAD_MB } from '../profile/index.js';
 import type { Platform } from './platforms.js';
-import { configsFor, invocationUSD, type FnConfig } from './configs.js';
+import { configsFor, invocationUSD, usdPerSecond, type FnConfig } from './configs.js';
 import { scalingCurve, type ScalingCurve } from './scaling.js';
 import { handOff, TRANSPORTS, type HandOff, type Transport } from './transport.js';
 import { normalisedLayerMs, type Unit } from './units.js';
@@ -176,7 +176,7 @@ export function segmentCandidates(ctx: CostContext, a: number, b: number, opts: 
       const billed = computeMs(ctx, meanPartWork, c.vcpu) + extraMs;
       const partUSD = invocationUSD(p, c, billed);
       const producerUSD = hand && hand.producerBilledMs > 0
-        ? hand.producerBilledMs / 1000 * (c.memoryMB / 1024 * p.price.perGBSecond + c.vcpu * p.price.perVcpuSecond) : 0;
+        ? hand.producerBilledMs / 1000 * usdPerSecond(p, c) : 0;
       out.push({
         latencyMs: (hand?.latencyMs ?? 0) + ms + p.hop.invokeMs,
         costUSD: v.k * partUSD + producerUSD + (hand?.usd ?? 0),

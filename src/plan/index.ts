@@ -21,6 +21,7 @@ export * from './types.js';
 export { PLATFORMS, getPlatform, type Platform } from './platforms.js';
 export { STRATEGY_NAMES, parseStrategy } from './strategies/index.js';
 export { renderPlan } from './render.js';
+export { physicalFloor, liveMemoryMB, type PhysicalFloor, type FloorLayer } from './floor.js';
 export * from './batching/index.js';
 
 export interface PlanOptions {

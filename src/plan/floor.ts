@@ -1,0 +1,75 @@
+/**
+ * The physical floor: the lowest bill a platform's rules allow for a model's work, served one request per
+ * invocation. No deployment reaches it; it is how close to the limit a plan is (measured cost ÷ floor).
+ *
+ * Per profile layer, the work runs at the configuration that makes it cheapest (the best thread count: CPU-seconds
+ * from the profile's scaling curve) with only the memory physically live while it runs: the runtime baseline
+ * (Node + onnxruntime + one session), that layer's own weights and its activations (the arena holds about
+ * ACTIVATION_FACTOR × the live bytes). Every configuration obeys the platform's rules (memory step and minimum,
+ * memory:vCPU bounds, CPU following memory) via `configsFor`, and is priced by the one price formula
+ * (`usdPerSecond`). The request pays one invocation fee and its total duration is rounded up to the billing
+ * granularity once, at the cheapest rate used. Left out, all of which real plans pay: hand-offs, the host's own
+ * overhead and planning headroom, per-function fees beyond one, and weights held while other layers run.
+ */
+import type { Profile } from '../profile/types.js';
+import { ACTIVATION_FACTOR, SESSION_OVERHEAD_MB } from '../profile/index.js';
+import { getPlatform, type Platform } from './platforms.js';
+import { configsFor, usdPerSecond, VCPU_GRID, type FnConfig } from './configs.js';
+import { computeMs, makeContext } from './cost-model.js';
+import { checkProfile, normalisedLayerMs, unitsOf } from './units.js';
+
+export interface FloorLayer {
+  /** Memory physically live while the layer runs, MB. */
+  liveMB: number;
+  /** The cheapest allowed configuration for it, its duration there (ms) and its cost (USD). */
+  config: FnConfig;
+  ms: number;
+  usd: number;
+}
+
+export interface PhysicalFloor {
+  platform: string;
+  /** USD per request and per million requests. */
+  usd: number;
+  perMillionUSD: number;
+  /** Duration of the request at the floor's configurations, before and after rounding to the granularity. */
+  ms: number;
+  billedMs: number;
+  /** vCPU-seconds and GB-seconds (configured) per request at the floor. */
+  vcpuSeconds: number;
+  gbSeconds: number;
+  layers: FloorLayer[];
+}
+
+/** Memory a layer physically needs while it runs, MB: baseline + session + its weights + its activations. */
+export function liveMemoryMB(baselineMB: number, weightsMB: number, activationMB: number): number {
+  return baselineMB + SESSION_OVERHEAD_MB + weightsMB + ACTIVATION_FACTOR * activationMB;
+}
+
+export function physicalFloor(profile: Profile, platformId: string | Platform): PhysicalFloor {
+  checkProfile(profile);
+  const p = typeof platformId === 'string' ? getPlatform(platformId) : platformId;
+  const layerMs = normalisedLayerMs(profile);
+  const ctx = makeContext(profile, p, unitsOf(profile.layers, layerMs, profile.layers.map((_, i) => i)));
+  const layers: FloorLayer[] = [];
+  for (const u of ctx.units) {
+    const liveMB = liveMemoryMB(ctx.baselineMB, u.paramMB, u.peakActivationMB);
+    let best: FloorLayer | undefined;
+    for (const c of configsFor(p, liveMB, VCPU_GRID, ctx.curve.maxUsefulVcpu)) {
+      const ms = computeMs(ctx, u.ms, c.vcpu);
+      const usd = ms / 1000 * usdPerSecond(p, c);
+      if (!best || usd < best.usd) best = { liveMB, config: c, ms, usd };
+    }
+    if (!best) throw new Error(`physical floor: layer ${u.first} needs ${liveMB.toFixed(0)} MB, more than ${p.id} allows`);
+    layers.push(best);
+  }
+  const ms = layers.reduce((a, l) => a + l.ms, 0);
+  const g = p.price.granularityMs;
+  const billedMs = Math.max(g, Math.ceil(ms / g - 1e-9) * g);
+  const cheapestRate = Math.min(...layers.map((l) => usdPerSecond(p, l.config)));
+  const usd = layers.reduce((a, l) => a + l.usd, 0) + (billedMs - ms) / 1000 * cheapestRate + p.price.perRequest;
+  let vcpuSeconds = 0;
+  let gbSeconds = 0;
+  for (const l of layers) { vcpuSeconds += l.ms / 1000 * l.config.vcpu; gbSeconds += l.ms / 1000 * l.config.memoryMB / 1024; }
+  return { platform: p.id, usd, perMillionUSD: usd * 1e6, ms, billedMs, vcpuSeconds, gbSeconds, layers };
+}
