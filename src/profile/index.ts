@@ -10,3 +10,4 @@ export { rdOps, shares, RD_TIME_THRESHOLD, RD_PARAM_THRESHOLD } from './rd.js';
 export { predictPeakRssMB, ACTIVATION_FACTOR, SESSION_OVERHEAD_MB } from './rss-model.js';
 export { measureInChild, type ChildResult } from './child.js';
 export { cpuScaling } from './scaling.js';
+export { measureBatchProfile, fitBatchLatency, renderBatchProfile, DEFAULT_BATCH_SIZES, BATCH_MEMORY_BOUND_MB } from './batch.js';

@@ -12,6 +12,7 @@ import { analyzeSplits } from '../graph/split/index.js';
 import { LEAN_MALLOC_ENV, measureInChild } from './child.js';
 import { crossings, cutPoints, layerRanges, type Crossing } from './layers.js';
 import { attribute, endToEndMs, profileKernels, type Attribution } from './latency.js';
+import { measureBatchProfile } from './batch.js';
 import { bytesOf, memoryTimeline, type MemoryTimeline } from './memory.js';
 import { rdOps, shares } from './rd.js';
 import { predictPeakRssMB } from './rss-model.js';
@@ -35,6 +36,8 @@ export interface ProfileOptions {
   /** Measure peak RSS in a separate process (default true). */
   measureRss?: boolean;
   attribution?: Attribution;
+  /** Also measure latency at these batch sizes (needs a dynamic batch dim; profile/batch.ts). */
+  batchSizes?: readonly number[];
   /** Called at the start of each step: a short label, step number and total. */
   onProgress?: (step: string, index: number, total: number) => void;
 }
@@ -49,7 +52,7 @@ export async function profileModel(modelPath: string, opts: ProfileOptions = {})
   const mode = opts.attribution ?? 'unoptimised-scaled';
   const doScaling = opts.cpuScaling ?? true;
   const doRss = opts.measureRss ?? true;
-  const total = 4 + (doRss ? 1 : 0) + (doScaling ? 1 : 0);
+  const total = 4 + (doRss ? 1 : 0) + (doScaling ? 1 : 0) + (opts.batchSizes ? 1 : 0);
   let step = 0;
   const progress = (label: string) => opts.onProgress?.(label, ++step, total);
 
@@ -109,9 +112,16 @@ export async function profileModel(modelPath: string, opts: ProfileOptions = {})
     scaling = await cpuScaling(loaded.path, feeds, { runs, known: { threads, ms: measuredMs } });
   }
 
+  let batch: Profile['batch'];
+  if (opts.batchSizes) {
+    progress(`batch latency (sizes ${opts.batchSizes.join(',')}, 1 and 2 threads)`);
+    batch = await measureBatchProfile(loaded.path, graph, inputShapes, { sizes: opts.batchSizes, runs, peakActivationMB });
+  }
+
   return {
     kind: 'mopar.profile',
     version: PROFILE_VERSION,
+    ...(batch ? { batch } : {}),
     model: basename(loaded.path).replace(/\.onnx$/i, ''),
     modelHash: loaded.hash,
     inputShapes,

@@ -24,6 +24,8 @@ export function loadProfile(path: string, expectedModelHash?: string): Profile {
   if (!p || typeof p !== 'object' || p.kind !== 'mopar.profile') {
     throw new MoparError(`${path} is not a mopar profile (no "kind": "mopar.profile")`);
   }
+  // Version 3 only added the optional `batch` field: a version 2 profile is a version 3 one without it.
+  if ((p.version as number) === 2) p.version = PROFILE_VERSION;
   if (p.version !== PROFILE_VERSION) {
     throw new MoparError(`profile ${path} has version ${String(p.version)}; this mopar reads version ${PROFILE_VERSION}` +
       (p.version === 1 ? ' (version 1 layers may cut between operators onnxruntime fuses; profile the model again)' : ''));

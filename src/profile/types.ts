@@ -6,8 +6,11 @@ import type { InputShapes } from '../graph/input-shapes.js';
 import type { SplitOption } from '../graph/split/types.js';
 import type { BatchProfile } from './batch-types.js';
 
-/** Version 2: layers never cut between operators onnxruntime fuses (profile/layers.ts). */
-export const PROFILE_VERSION = 2;
+/**
+ * Version 2: layers never cut between operators onnxruntime fuses (profile/layers.ts). Version 3: optional
+ * `batch` (latency vs batch size); version 2 files still load (as version 3 without `batch`).
+ */
+export const PROFILE_VERSION = 3;
 
 export interface NodeProfile {
   name: string;

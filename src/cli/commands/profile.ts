@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { MoparError } from '../../core/errors.js';
 import { log } from '../../core/log.js';
 import { parseInputFlags } from '../../graph/input-shapes.js';
-import { profileModel, saveProfile } from '../../profile/index.js';
+import { DEFAULT_BATCH_SIZES, profileModel, renderBatchProfile, saveProfile } from '../../profile/index.js';
 import { plotTimeline, renderProfile } from '../../profile/render.js';
 import { collect, intOption, printJson } from '../options.js';
 
@@ -16,6 +16,18 @@ interface ProfileFlags {
   cpuScaling: boolean;
   rss: boolean;
   attribution: string;
+  batch?: string | boolean;
+}
+
+/** `--batch` alone: the default sizes; `--batch 1,2,4,8,16,32`: those. */
+function batchSizesOf(flag: string | boolean | undefined): number[] | undefined {
+  if (flag === undefined || flag === false) return undefined;
+  if (flag === true) return [...DEFAULT_BATCH_SIZES];
+  const sizes = flag.split(',').map((x) => Number(x.trim()));
+  if (sizes.length === 0 || sizes.some((b) => !Number.isInteger(b) || b < 1 || b > 4096)) {
+    throw new MoparError(`--batch takes batch sizes like 1,2,4,8 (integers 1–4096), got '${flag}'`);
+  }
+  return sizes;
 }
 
 export function registerProfile(program: Command): void {
@@ -30,6 +42,7 @@ export function registerProfile(program: Command): void {
     .option('--plot <file>', 'write the memory timeline chart (.svg or .png)')
     .option('--no-cpu-scaling', 'skip latency at other thread counts and CPU quotas')
     .option('--no-rss', 'skip measuring peak RSS in a separate process')
+    .option('--batch [sizes]', `also measure latency at batch sizes (default ${DEFAULT_BATCH_SIZES.join(',')}; needs a dynamic batch dim)`)
     .option('--attribution <mode>', 'per-node time: unoptimised-scaled | optimised-mapped', 'unoptimised-scaled')
     .action(async (modelPath: string, opts: ProfileFlags) => {
       if (opts.attribution !== 'unoptimised-scaled' && opts.attribution !== 'optimised-mapped') {
@@ -38,8 +51,10 @@ export function registerProfile(program: Command): void {
       if (opts.plot && !/\.(svg|png)$/i.test(opts.plot)) {
         throw new MoparError(`--plot writes .svg or .png, not '${opts.plot}'`);
       }
+      const batchSizes = batchSizesOf(opts.batch);
       const t0 = performance.now();
       const profile = await profileModel(modelPath, {
+        batchSizes,
         inputShapes: parseInputFlags(opts.input),
         threads: opts.threads,
         runs: opts.runs,
@@ -51,7 +66,7 @@ export function registerProfile(program: Command): void {
       if (opts.output) saveProfile(profile, opts.output);
       if (opts.plot) await plotTimeline(profile, opts.plot);
       if (opts.json) printJson(profile);
-      else process.stdout.write(`${renderProfile(profile)}\n`);
+      else process.stdout.write(`${renderProfile(profile)}\n${profile.batch ? `\n${renderBatchProfile(profile.batch)}\n` : ''}`);
       log(`profiled in ${profile.profilingSeconds.toFixed(1)} s${opts.output ? `; saved ${opts.output}` : ''}${opts.plot ? `; plot ${opts.plot}` : ''}`);
     });
 }
