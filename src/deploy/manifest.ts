@@ -1,13 +1,11 @@
 /**
- * Reads DIR/manifest.json for deployment: checks the fields deploy relies on and that every function file is
- * there, then orders the functions into stages (a stage = one function, or one group of sub-slices that run
- * in parallel) and works out which tensors are still needed after each stage.
+ * Reads DIR/manifest.json for deployment (through partition's one manifest reader), then orders the functions
+ * into stages (a stage = one function, or one group of sub-slices that run in parallel) and works out which
+ * tensors are still needed after each stage.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { MoparError, errorMessage } from '../core/errors.js';
-import { threadsFor } from '../core/threads.js';
-import type { Manifest, ManifestFunction } from '../partition/types.js';
+import { statSync } from 'node:fs';
+import { MoparError } from '../core/errors.js';
+import { loadManifest, type Manifest, type ManifestFunction } from '../partition/index.js';
 
 export interface DeployFunction extends ManifestFunction {
   /** Absolute path of the slice file. */
@@ -30,32 +28,11 @@ export interface DeployInput {
 }
 
 export function readManifestForDeploy(dir: string): DeployInput {
-  const file = join(dir, 'manifest.json');
-  if (!existsSync(file)) throw new MoparError(`${dir}: no manifest.json (build the model first: mopar build MODEL --plan PLAN -o DIR)`);
-  let m: Manifest;
-  try {
-    m = JSON.parse(readFileSync(file, 'utf8')) as Manifest;
-  } catch (err) {
-    throw new MoparError(`${file}: not valid JSON (${errorMessage(err)})`);
-  }
-  const bad = (what: string) => new MoparError(`${file}: ${what}`);
-  if (!m || typeof m !== 'object') throw bad('not a manifest object');
-  if (!Array.isArray(m.inputs) || !Array.isArray(m.outputs)) throw bad('needs "inputs" and "outputs" arrays');
-  if (!Array.isArray(m.functions) || m.functions.length === 0) throw bad('needs a non-empty "functions" array');
-  const names = new Set<string>();
-  const functions = m.functions.map((fn, i): DeployFunction => {
-    const where = `functions[${i}]${fn && typeof fn.name === 'string' ? ` ('${fn.name}')` : ''}`;
-    if (!fn || typeof fn.name !== 'string' || !fn.name) throw bad(`${where} has no name`);
-    if (names.has(fn.name)) throw bad(`function name '${fn.name}' appears twice`);
-    names.add(fn.name);
-    if (typeof fn.file !== 'string') throw bad(`${where} has no "file"`);
-    if (!Array.isArray(fn.inputs) || !Array.isArray(fn.outputs)) throw bad(`${where} needs "inputs" and "outputs"`);
-    for (const k of ['memoryMB', 'vcpu'] as const) {
-      if (typeof fn[k] !== 'number' || !(fn[k] > 0)) throw bad(`${where} needs a positive "${k}"`);
-    }
-    const path = resolve(dir, fn.file);
-    if (!existsSync(path)) throw bad(`${where}: function file ${fn.file} is missing`);
-    return { ...fn, group: fn.group ?? fn.name, threads: fn.threads ?? threadsFor(fn.vcpu), path, fileBytes: statSync(path).size };
+  // The one manifest reader: schema, dataflow, files confined to the folder and matching their sha256.
+  const { manifest: m, paths } = loadManifest(dir);
+  const functions = m.functions.map((fn): DeployFunction => {
+    const path = paths.get(fn.name)!;
+    return { ...fn, path, fileBytes: statSync(path).size };
   });
   return { dir, manifest: m, functions, stages: stagesOf(m, functions) };
 }

@@ -5,7 +5,7 @@
 export * from './types.js';
 export { buildPartition, type BuildOptions } from './build.js';
 export { readPlan, checkPlan, type PlanGroup } from './plan-check.js';
-export { loadManifest, manifestDir } from './manifest-io.js';
+export { loadManifest, type LoadManifestOptions, type LoadedManifest } from './manifest.js';
 export { openPipeline, runPipeline, type Pipeline, type PipelineRun, type PipelineOptions } from './pipeline.js';
 export { verifyPartition, compareTensors, assertVerified, DEFAULT_TOLERANCE, type VerifyResult, type VerifyOptions } from './verify.js';
 export { applyJoins, joinModel } from './joins.js';

@@ -3,11 +3,10 @@
  * as all its inputs exist, and everything ready at once (the sub-slices of a group, independent branches) runs
  * concurrently (onnxruntime-node runs sessions off the main thread).
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { MoparError } from '../core/errors.js';
+import { runDataflow } from '../core/dataflow.js';
 import { openSession, runSession, type Feeds, type ort, type SessionOptions } from '../graph/index.js';
-import { loadManifest, manifestDir } from './manifest-io.js';
+import { loadManifest } from './manifest.js';
 import type { Manifest } from './types.js';
 
 export interface PipelineOptions {
@@ -31,13 +30,11 @@ export interface Pipeline {
 }
 
 export async function openPipeline(dir: string, opts: PipelineOptions = {}): Promise<Pipeline> {
-  const manifest = loadManifest(dir);
-  const base = manifestDir(dir);
+  const { manifest, paths } = loadManifest(dir);
   const sessions = new Map<string, ort.InferenceSession>();
   try {
     for (const f of manifest.functions) {
-      const path = join(base, f.file);
-      if (!existsSync(path)) throw new MoparError(`function '${f.name}': file ${f.file} is missing from ${dir}`);
+      const path = paths.get(f.name)!;
       const threads = opts.threads ?? Math.min(2, Math.max(1, f.threads ?? 1));
       let s: ort.InferenceSession;
       try { s = await openSession(path, { threads, optimization: opts.optimization }); } catch (err) {
@@ -55,38 +52,16 @@ export async function openPipeline(dir: string, opts: PipelineOptions = {}): Pro
 
   const run = async (feeds: Feeds): Promise<PipelineRun> => {
     const t0 = performance.now();
-    const store = new Map(Object.entries(feeds));
-    for (const i of manifest.inputs) if (!store.has(i)) throw new MoparError(`missing model input '${i}'`);
     const functionMs: Record<string, number> = {};
-    let pending = [...manifest.functions];
-    while (pending.length) {
-      const ready = pending.filter((f) => f.inputs.every((i) => store.has(i)));
-      if (ready.length === 0) {
-        const f = pending[0]!;
-        throw new MoparError(`pipeline stalled: function '${f.name}' waits for ${f.inputs.filter((i) => !store.has(i)).join(', ')}`);
+    const outputs = await runDataflow(manifest, feeds, async (f, ins) => {
+      const t = performance.now();
+      let out: Feeds;
+      try { out = await runSession(sessions.get(f.name)!, ins); } catch (err) {
+        throw new MoparError(`function '${f.name}' failed: ${(err as Error).message}`);
       }
-      const results = await Promise.all(ready.map(async (f) => {
-        const t = performance.now();
-        const ins: Feeds = {};
-        for (const i of f.inputs) ins[i] = store.get(i)!;
-        let out: Feeds;
-        try { out = await runSession(sessions.get(f.name)!, ins); } catch (err) {
-          throw new MoparError(`function '${f.name}' failed: ${(err as Error).message}`);
-        }
-        functionMs[f.name] = performance.now() - t;
-        return [f, out] as const;
-      }));
-      for (const [f, out] of results) {
-        for (const o of f.outputs) {
-          if (!out[o]) throw new MoparError(`function '${f.name}' did not return '${o}'`);
-          store.set(o, out[o]!);
-        }
-      }
-      const doneNames = new Set(ready.map((f) => f.name));
-      pending = pending.filter((f) => !doneNames.has(f.name));
-    }
-    const outputs: Feeds = {};
-    for (const o of manifest.outputs) outputs[o] = store.get(o)!;
+      functionMs[f.name] = performance.now() - t;
+      return out;
+    });
     return { outputs, functionMs, totalMs: performance.now() - t0 };
   };
   return {

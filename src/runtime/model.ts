@@ -4,11 +4,12 @@
  * as its manifest says (inline, compressed or shared memory); shared-memory segments are named here and removed
  * once their last consumer finished, and on every failure path.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { MoparError, errorMessage } from '../core/errors.js';
+import { MoparError } from '../core/errors.js';
+import { runDataflow } from '../core/dataflow.js';
 import { buildGraph, inspectGraph, loadModel, type DType, type Feeds } from '../graph/index.js';
-import type { Manifest, ManifestFunction } from '../partition/types.js';
+import { loadManifest, type Manifest, type ManifestFunction } from '../partition/index.js';
 import { ClientGoneError, FunctionPool, DEFAULT_POOL, type PoolEvents, type PoolOptions } from './pool.js';
 import { removeSegment, segmentPath } from './segments.js';
 import { copyBytes, supportedDtype } from '../codec/index.js';
@@ -83,21 +84,8 @@ export interface InferResult { outputs: Feeds; calls: FunctionCall[]; edges: Edg
 export function loadServable(path: string): { manifest: Manifest; dir: string } {
   if (!existsSync(path)) throw new MoparError(`${path}: no such file or directory`);
   if (statSync(path).isDirectory()) {
-    const file = join(path, 'manifest.json');
-    if (!existsSync(file)) throw new MoparError(`${path}: no manifest.json (build one with 'mopar build')`);
-    let m: Manifest;
-    try {
-      m = JSON.parse(readFileSync(file, 'utf8')) as Manifest;
-    } catch (err) {
-      throw new MoparError(`${file}: not valid JSON: ${errorMessage(err)}`);
-    }
-    if (m.kind !== 'mopar.manifest' || !Array.isArray(m.functions) || !Array.isArray(m.inputs)) {
-      throw new MoparError(`${file}: not a mopar manifest`);
-    }
-    for (const f of m.functions) {
-      if (!existsSync(join(path, f.file))) throw new MoparError(`${file}: function '${f.name}' file ${f.file} is missing`);
-    }
-    return { manifest: m, dir: resolve(path) };
+    const { manifest, dir } = loadManifest(path);
+    return { manifest, dir };
   }
   const facts = inspectGraph(buildGraph(loadModel(path).proto));
   const name = basename(path).replace(/\.onnx$/i, '');
@@ -200,76 +188,43 @@ export class ServedModel {
       inputs[k] = wire;
       edges.push({ tensor: k, transport: this.transport.get(k) ?? 'inline', codec: stats.codec, rawBytes: stats.rawBytes, wireBytes: stats.wireBytes, encodeMs: stats.encodeMs });
     }
-    const fns = this.manifest.functions;
     // Archipelago-style: a request entering the chain warms every function of it that has no instance.
     for (const p of this.pools.values()) p.prewarm();
-    const avail = new Map<string, WireTensor>(Object.entries(inputs));
-    const remaining = new Map(this.consumers);
     const calls: FunctionCall[] = [];
-    const started = new Set<string>();
-    const running = new Set<Promise<void>>();
-    let failure: Error | undefined;
-
-    const consume = (tensor: string) => {
-      const left = (remaining.get(tensor) ?? 1) - 1;
-      remaining.set(tensor, left);
-      const w = avail.get(tensor);
-      if (left <= 0 && w?.enc === 'shm') { removeSegment(w.path); segments.delete(w.path); }
-    };
-    const launch = (f: ManifestFunction) => {
-      started.add(f.name);
-      const feeds: Record<string, WireTensor> = {};
-      for (const i of f.inputs) feeds[i] = avail.get(i)!;
+    const call = async (f: ManifestFunction, feeds: Record<string, WireTensor>): Promise<Record<string, WireTensor>> => {
       const plans: Record<string, OutputPlan> = {};
       for (const o of f.outputs) {
-        plans[o] = this.outputPlan(o);
-        const p = plans[o]!;
+        const p = this.outputPlan(o);
+        plans[o] = p;
         if (p.enc === 'shm') segments.add(p.path);
       }
-      const pool = this.pools.get(f.name)!;
-      const p = (async () => {
-        const s = performance.now();
-        const r = await pool.invoke(feeds, plans, { signal, timeoutMs: invokeTimeoutMs(f, this.opts.invokeTimeoutMs) });
-        const ms = performance.now() - s;
-        for (const [k, w] of Object.entries(r.outputs)) avail.set(k, w);
-        for (const i of f.inputs) consume(i);
-        calls.push({ fn: f.name, startMs: s - t0, ms, stats: r.stats, billing: billing(r.stats.hostMs, f.memoryMB, f.vcpu) });
-        for (const [k, e] of Object.entries(r.stats.encode)) {
-          if (this.consumers.has(k)) {
-            edges.push({ tensor: k, transport: this.transport.get(k) ?? 'inline', codec: e.codec, rawBytes: e.rawBytes, wireBytes: e.wireBytes, encodeMs: e.encodeMs, trials: e.trials, lossy: e.lossy, maxAbsErr: e.maxAbsErr, maxRelErr: e.maxRelErr });
-          }
+      const s = performance.now();
+      const r = await this.pools.get(f.name)!.invoke(feeds, plans, { signal, timeoutMs: invokeTimeoutMs(f, this.opts.invokeTimeoutMs) });
+      calls.push({ fn: f.name, startMs: s - t0, ms: performance.now() - s, stats: r.stats, billing: billing(r.stats.hostMs, f.memoryMB, f.vcpu) });
+      for (const [k, e] of Object.entries(r.stats.encode)) {
+        if (this.consumers.has(k)) {
+          edges.push({ tensor: k, transport: this.transport.get(k) ?? 'inline', codec: e.codec, rawBytes: e.rawBytes, wireBytes: e.wireBytes, encodeMs: e.encodeMs, trials: e.trials, lossy: e.lossy, maxAbsErr: e.maxAbsErr, maxRelErr: e.maxRelErr });
         }
-      })().catch((err: Error) => { failure ??= err; });
-      running.add(p);
-      void p.finally(() => running.delete(p));
+      }
+      return r.outputs;
     };
-
-    {
-      for (;;) {
-        if (!failure && signal?.aborted) failure = new ClientGoneError(fns.find((f) => !started.has(f.name))?.name ?? this.name);
-        if (!failure) {
-          for (const f of fns) {
-            if (this.opts.oneAtATime && running.size > 0) break;
-            if (!started.has(f.name) && f.inputs.every((i) => avail.has(i))) launch(f);
-          }
-        }
-        if (running.size === 0) break;
-        await Promise.race(running);
-      }
-      if (failure instanceof ClientGoneError) failure.calls = calls;
-      if (failure) throw failure;
-      if (started.size !== fns.length) {
-        const stuck = fns.filter((f) => !started.has(f.name)).map((f) => f.name);
-        throw new MoparError(`model '${this.name}': functions ${stuck.join(', ')} never got all their inputs (broken manifest)`);
-      }
-      const outputs: Feeds = {};
-      for (const o of this.manifest.outputs) {
-        const w = avail.get(o);
-        if (!w) throw new MoparError(`model '${this.name}': no function produced output '${o}'`);
-        outputs[o] = decodeTensor(w);
-      }
-      return { outputs, calls, edges, ms: performance.now() - t0 };
+    let wires: Record<string, WireTensor>;
+    try {
+      wires = await runDataflow(this.manifest, inputs, call, {
+        oneAtATime: this.opts.oneAtATime,
+        label: `model '${this.name}'`,
+        signal,
+        abortError: (next) => new ClientGoneError(next ?? this.name),
+        // A segment goes once its last reader is done (every other path: infer's finally).
+        release: (_tensor, w) => { if (w.enc === 'shm') { removeSegment(w.path); segments.delete(w.path); } },
+      });
+    } catch (err) {
+      if (err instanceof ClientGoneError) err.calls = calls;
+      throw err;
     }
+    const outputs: Feeds = {};
+    for (const [o, w] of Object.entries(wires)) outputs[o] = decodeTensor(w);
+    return { outputs, calls, edges, ms: performance.now() - t0 };
   }
 
   async close(): Promise<void> {

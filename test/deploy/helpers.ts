@@ -4,6 +4,7 @@
  */
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { sha256File } from '../../src/core/index.js';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -61,7 +62,7 @@ export async function writeBuiltDir(model: ModelProto, dir: string, parts: Part[
     [...piece.inputs, ...piece.outputs].forEach(spec);
     const weightsBytes = piece.initializers.reduce((a, n) => a + (graph.tensors.get(n)?.shape ? tensorBytes(graph.tensors.get(n)!.dtype ?? 'float32', graph.tensors.get(n)!.shape!.map(Number)) : 0), 0);
     return {
-      name: p.name, file, sha256: '', inputs: piece.inputs, outputs: piece.outputs, group: p.group ?? p.name,
+      name: p.name, file, sha256: sha256File(join(dir, file)), inputs: piece.inputs, outputs: piece.outputs, group: p.group ?? p.name,
       memoryMB: 256, vcpu: 0.5, threads: 1, weightsBytes, predictedMs: 1,
     };
   });

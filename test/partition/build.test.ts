@@ -7,6 +7,7 @@ import { openModel, pieceOf, randomInputs, decodeModel, openSession, runSession,
 import { Net } from '../split/helpers.js';
 import { FIXTURES, fixture } from '../fixtures/graphs.js';
 import { computeNodes, evenCuts, makePlan, tmpDir, writeModel, type Slice } from './plans.js';
+import { rehash } from '../runtime/helpers.js';
 
 async function setup(model: import('../../src/graph/index.js').ModelProto, inputShapes = {}) {
   const dir = tmpDir('build');
@@ -124,6 +125,9 @@ describe('bad plans and manifests', () => {
     w.rawData = new Uint8Array(raw.buffer);
     const { encodeModel } = await import('../../src/graph/index.js');
     writeFileSync(join(out, f.file), encodeModel(model));
+    // The manifest's sha256 catches the changed file on load; re-hashed, verify's numerical check must catch it.
+    assert.throws(() => loadManifest(out), /does not match its sha256/);
+    rehash(out, f.name);
     const r = await verifyPartition(path, out, { runs: 1 });
     assert.equal(r.ok, false);
     assert.ok(r.maxRelErr > 1e-4);

@@ -7,6 +7,7 @@ import { decodeModel, encodeModel, openModel } from '../../src/graph/index.js';
 import { fixture } from '../fixtures/graphs.js';
 import { runCli } from '../cli/run-cli.js';
 import { computeNodes, evenCuts, makePlan, tmpDir, writeModel } from './plans.js';
+import { rehash } from '../runtime/helpers.js';
 
 describe('mopar build / verify (CLI)', () => {
   it('builds from a plan file, verifies (exit 0, JSON), and exits 1 on a corrupted slice', async () => {
@@ -35,6 +36,10 @@ describe('mopar build / verify (CLI)', () => {
     const vals = new Float32Array(new Uint8Array(w.rawData).buffer).map((x) => -x);
     w.rawData = new Uint8Array(vals.buffer);
     writeFileSync(join(out, f.file), encodeModel(model));
+    const stale = await runCli(['verify', path, out, '--runs', '1']);
+    assert.equal(stale.code, 2, stale.stderr);
+    assert.match(stale.stderr, /^mopar: error: .*does not match its sha256/m);
+    rehash(out, f.name); // a slice that is consistent with its manifest but computes something else
     const bad = await runCli(['verify', path, out, '--runs', '1', '--json']);
     assert.equal(bad.code, 1, bad.stderr);
     assert.equal(JSON.parse(bad.stdout).ok, false);

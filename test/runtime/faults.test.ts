@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { Gateway, DEFAULT_GATEWAY, binaryInferRequest, httpRequest, infer, modelMetadata, randomFeeds, ownSegments, errorOf } from '../../src/runtime/index.js';
 import { cgroupsAvailable } from '../../src/core/cgroup.js';
-import { cleanup, tmpDir, writeManifest, writeSlowModel, writeToyManifest } from './helpers.js';
+import { cleanup, tmpDir, writeManifest, writeSlowModel, writeToyManifest, rehash } from './helpers.js';
 
 const dir = tmpDir('faults');
 let gw: Gateway;
@@ -181,6 +181,7 @@ test('a function file onnxruntime cannot load: serving fails with one clear mess
   try {
     const toy = await writeToyManifest(d, 'inline');
     writeFileSync(`${toy.dir}/left.onnx`, 'not an onnx model');
+    rehash(toy.dir, 'left'); // as if built so: past the manifest's sha256 check, onnxruntime must refuse it
     g.addModel(toy.dir, 'toy');
     await assert.rejects(g.listen(0), /model 'toy': function 'left' could not start: onnxruntime could not load the model/);
   } finally {

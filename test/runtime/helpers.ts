@@ -2,8 +2,9 @@
  * Test manifests made by hand (the build stage is written in parallel): a tiny model with a parallel group,
  * cut with extractModel, written as one ONNX file per function plus manifest.json.
  */
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { sha256File } from '../../src/core/index.js';
 import { join } from 'node:path';
 import { GraphBuilder, extractModel, openModel, saveModel, tensorBytes, type Graph, type DType } from '../../src/graph/index.js';
 import type { Manifest, ManifestFunction, ManifestEdge } from '../../src/partition/types.js';
@@ -65,7 +66,7 @@ export async function writeManifest(modelPath: string, outDir: string, parts: Ar
     saveModel(model, join(outDir, file));
     for (const n of [...piece.inputs, ...piece.outputs]) spec(graph, n);
     functions.push({
-      name: p.name, file, sha256: '', inputs: piece.inputs, outputs: piece.outputs, group: p.group ?? p.name,
+      name: p.name, file, sha256: sha256File(join(outDir, file)), inputs: piece.inputs, outputs: piece.outputs, group: p.group ?? p.name,
       memoryMB: 512, vcpu: 1, threads: 1, weightsBytes: 0, predictedMs: 0, ...extra,
     });
   }
@@ -123,4 +124,14 @@ export async function writeChunkedManifest(modelPath: string, outDir: string, k:
   const size = Math.ceil(names.length / k);
   const parts = Array.from({ length: k }, (_, i) => ({ name: `s${i}`, nodes: names.slice(i * size, (i + 1) * size) })).filter((p) => p.nodes.length);
   return writeManifest(modelPath, outDir, parts, transport, extra);
+}
+
+/** After a test changed function `fn`'s file on purpose: record the file's new sha256 in DIR/manifest.json. */
+export function rehash(dir: string, fn: string): void {
+  const path = join(dir, 'manifest.json');
+  const m = JSON.parse(readFileSync(path, 'utf8')) as Manifest;
+  const file = m.functions.find((f) => f.name === fn)!.file;
+  const hash = sha256File(join(dir, file));
+  for (const f of m.functions) if (f.file === file) f.sha256 = hash;
+  writeFileSync(path, JSON.stringify(m, null, 2));
 }

@@ -1,46 +1,17 @@
 /**
- * Chains the slice functions of a pipeline over HTTP: each function is called as soon as all its inputs exist
- * (so the sub-slices of one group run in parallel), tensors travel in the binary encoding.
+ * Chains the slice functions of a pipeline over HTTP through the one dataflow scheduler (core/dataflow): each
+ * function is called as soon as all its inputs exist (so the sub-slices of one group run in parallel), tensors
+ * travel in the binary encoding.
  */
-import type { Feeds } from '../../graph/runner.js';
+import { runDataflow } from '../../core/index.js';
+import type { Feeds } from '../../graph/index.js';
 import type { PipelineConfig, PipelineFunction } from './config.js';
 import { BINARY_TYPE, WireError, decodeBinary, encodeBinary } from './wire.js';
 
 export type CallFunction = (fn: PipelineFunction, feeds: Feeds) => Promise<Feeds>;
 
-export async function orchestrate(p: PipelineConfig, inputs: Feeds, call: CallFunction): Promise<Feeds> {
-  const ready = new Map<string, Promise<Feeds[string]>>();
-  for (const name of p.inputs) {
-    if (!inputs[name]) throw new WireError(`missing model input '${name}'`);
-    ready.set(name, Promise.resolve(inputs[name]!));
-  }
-  const pending: Promise<unknown>[] = [];
-  for (const fn of p.functions) {
-    const waits = fn.inputs.map((t) => {
-      const r = ready.get(t);
-      if (!r) throw new Error(`pipeline: '${fn.name}' reads '${t}' before anything produces it`);
-      return r;
-    });
-    const result = Promise.all(waits).then((vals) => {
-      const feeds: Feeds = {};
-      fn.inputs.forEach((t, i) => { feeds[t] = vals[i]!; });
-      return call(fn, feeds);
-    });
-    pending.push(result);
-    for (const t of fn.outputs) {
-      const tensor = result.then((out) => {
-        if (!out[t]) throw new Error(`function '${fn.name}' returned no '${t}'`);
-        return out[t]!;
-      });
-      tensor.catch(() => {}); // a failure surfaces once, through the outputs below, not as an unhandled rejection
-      ready.set(t, tensor);
-    }
-  }
-  const outs = await Promise.all(p.outputs.map((t) => ready.get(t) ?? Promise.reject(new Error(`nothing produces model output '${t}'`))));
-  await Promise.all(pending); // a function whose outputs nobody reads still must have succeeded
-  const res: Feeds = {};
-  p.outputs.forEach((t, i) => { res[t] = outs[i]!; });
-  return res;
+export function orchestrate(p: PipelineConfig, inputs: Feeds, call: CallFunction): Promise<Feeds> {
+  return runDataflow(p, inputs, call, { missingInput: (name) => new WireError(`missing model input '${name}'`) });
 }
 
 /** Calls functions at the URLs named by their `urlEnv` variables. */

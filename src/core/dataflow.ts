@@ -1,0 +1,119 @@
+/**
+ * The one dataflow scheduler for a manifest's functions (verify's in-process pipeline, the embedded runtime and
+ * the deployed gateway all run through it): a function starts as soon as all its inputs exist, so the
+ * sub-slices of a group and independent branches run concurrently. It knows nothing of how a function is
+ * called or what a tensor is (`T`: onnxruntime tensors, wire tensors, encoded bodies), so it lives in core with
+ * no dependencies and bundles into a deployed gateway as is.
+ */
+import { MoparError } from './errors.js';
+
+export interface DataflowFunction {
+  name: string;
+  inputs: readonly string[];
+  outputs: readonly string[];
+}
+
+export interface DataflowGraph<F extends DataflowFunction> {
+  /** Model inputs (given) and outputs (returned). */
+  inputs: readonly string[];
+  outputs: readonly string[];
+  functions: readonly F[];
+}
+
+export type DataflowCall<F, T> = (fn: F, feeds: Record<string, T>) => Promise<Record<string, T>>;
+
+export interface DataflowOptions<T> {
+  /**
+   * Start a function only when none is running (measuring on fewer cores than a plan has parallel functions).
+   */
+  oneAtATime?: boolean;
+  /** Called once every consumer of a tensor has finished with it (frees shared-memory segments, say). */
+  release?: (tensor: string, value: T) => void;
+  /** The error for a missing model input (default: a MoparError); a server answers it as a client error. */
+  missingInput?: (name: string) => Error;
+  /**
+   * Once aborted (the client left) no further function starts; after the running ones end the run rejects with
+   * `abortError(the first function not started)`, or else the signal's reason.
+   */
+  signal?: AbortSignal;
+  abortError?: (notStarted: string | undefined) => Error;
+  /** Prefix of the scheduler's own error messages, e.g. `model 'resnet'`. */
+  label?: string;
+}
+
+/**
+ * Runs `graph` on `inputs`, calling `call` for each function once its inputs exist; resolves to the model
+ * outputs. On the first failure no further function starts; the run waits for those already running (so
+ * nothing is left computing behind the caller's back) and rejects with that first error.
+ */
+export async function runDataflow<F extends DataflowFunction, T>(
+  graph: DataflowGraph<F>, inputs: Readonly<Record<string, T>>, call: DataflowCall<F, T>, opts: DataflowOptions<T> = {},
+): Promise<Record<string, T>> {
+  const prefix = opts.label ? `${opts.label}: ` : '';
+  const available = new Map<string, T>();
+  for (const name of graph.inputs) {
+    const v = inputs[name];
+    if (v === undefined || v === null) throw opts.missingInput?.(name) ?? new MoparError(`${prefix}missing model input '${name}'`);
+    available.set(name, v);
+  }
+  // Consumers left per tensor, so a tensor is released (and dropped here) after its last reader.
+  const consumersLeft = new Map<string, number>();
+  for (const f of graph.functions) for (const i of f.inputs) consumersLeft.set(i, (consumersLeft.get(i) ?? 0) + 1);
+  const modelOutputs = new Set(graph.outputs);
+
+  const started = new Set<F>();
+  const running = new Set<Promise<void>>();
+  let failure: { error: unknown } | undefined;
+
+  const finish = (f: F, out: Record<string, T>) => {
+    for (const o of f.outputs) {
+      const v = out[o];
+      if (v === undefined || v === null) throw new MoparError(`${prefix}function '${f.name}' did not return '${o}'`);
+      available.set(o, v);
+    }
+    for (const i of f.inputs) {
+      const left = (consumersLeft.get(i) ?? 1) - 1;
+      consumersLeft.set(i, left);
+      if (left > 0) continue;
+      const v = available.get(i);
+      if (v !== undefined) opts.release?.(i, v);
+      if (!modelOutputs.has(i)) available.delete(i);
+    }
+  };
+  const launch = (f: F) => {
+    started.add(f);
+    const feeds: Record<string, T> = {};
+    for (const i of f.inputs) feeds[i] = available.get(i) as T;
+    const p = (async () => finish(f, await call(f, feeds)))()
+      .catch((error: unknown) => { failure ??= { error }; })
+      .finally(() => running.delete(p));
+    running.add(p);
+  };
+  for (;;) {
+    if (!failure && opts.signal?.aborted) {
+      const next = graph.functions.find((f) => !started.has(f))?.name;
+      failure = { error: opts.abortError?.(next) ?? opts.signal.reason };
+    }
+    if (!failure) {
+      for (const f of graph.functions) {
+        if (opts.oneAtATime && running.size > 0) break;
+        if (!started.has(f) && f.inputs.every((i) => available.has(i))) launch(f);
+      }
+    }
+    if (running.size === 0) break;
+    await Promise.race(running);
+  }
+  if (failure) throw failure.error;
+  if (started.size !== graph.functions.length) {
+    const stuck = graph.functions.filter((f) => !started.has(f))
+      .map((f) => `'${f.name}' waits for ${f.inputs.filter((i) => !available.has(i)).map((i) => `'${i}'`).join(', ')}`);
+    throw new MoparError(`${prefix}functions never got all their inputs (broken manifest): ${stuck.join('; ')}`);
+  }
+  const outputs: Record<string, T> = {};
+  for (const o of graph.outputs) {
+    const v = available.get(o);
+    if (v === undefined) throw new MoparError(`${prefix}no function produced model output '${o}'`);
+    outputs[o] = v;
+  }
+  return outputs;
+}

@@ -1,0 +1,128 @@
+/**
+ * The one reader of manifest.json (verify, serve and deploy all load through it): the JSON Schema in
+ * docs/schemas/manifest.schema.json for types and ranges, then what a schema cannot say: unique function
+ * names, every tensor produced once, every input produced, no cycle, and every function file confined to the
+ * manifest's folder and matching its sha256. A bad manifest is a MoparError naming the file and the field.
+ */
+import { existsSync, realpathSync, statSync } from 'node:fs';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { MoparError } from '../core/errors.js';
+import { sha256File } from '../core/hash.js';
+import { threadsFor } from '../core/threads.js';
+import { readJsonFile, validate } from '../core/validate.js';
+import type { Manifest, ManifestFunction } from './types.js';
+
+export interface LoadManifestOptions {
+  /** Check that every function file exists and matches its sha256 (default true). */
+  checkFiles?: boolean;
+}
+
+export interface LoadedManifest {
+  manifest: Manifest;
+  /** Absolute path of the folder holding manifest.json (function files are relative to it). */
+  dir: string;
+  /** Absolute path of each function's file, by function name (confined to `dir`). */
+  paths: Map<string, string>;
+}
+
+/** Reads and checks DIR/manifest.json (DIR may also name the manifest file itself). */
+export function loadManifest(path: string, opts: LoadManifestOptions = {}): LoadedManifest {
+  if (!existsSync(path)) {
+    throw new MoparError(`partition directory not found: ${path} (no manifest.json; build one with 'mopar build' or 'mopar partition')`);
+  }
+  const isDir = statSync(path).isDirectory();
+  const file = isDir ? join(path, 'manifest.json') : path;
+  if (!existsSync(file)) throw new MoparError(`${path} has no manifest.json (build it with 'mopar build' or 'mopar partition')`);
+  const raw = readJsonFile(file, 'manifest');
+  if ((raw as { kind?: unknown } | null)?.kind !== 'mopar.manifest') {
+    throw new MoparError(`${file} is not a mopar manifest (expected kind 'mopar.manifest' with functions, inputs, outputs)`);
+  }
+  const manifest = withDefaults(validate<Manifest>('manifest', raw, file));
+  const dir = resolve(isDir ? path : join(path, '..'));
+  const paths = new Map<string, string>();
+  manifest.functions.forEach((f, i) => {
+    const where = `${file}: functions[${i}] ('${f.name}')`;
+    const p = confinedPath(dir, f.file, `${where}.file`);
+    paths.set(f.name, p);
+    if (opts.checkFiles === false) return;
+    if (!existsSync(p)) throw new MoparError(`${file}: function '${f.name}' file ${f.file} is missing`);
+    checkContained(dir, p, `${where}.file`);
+    if (sha256File(p) !== f.sha256) {
+      throw new MoparError(`${file}: function '${f.name}' file ${f.file} does not match its sha256 (changed since it was built; build again)`);
+    }
+  });
+  if (manifest.original !== undefined) confinedPath(dir, manifest.original, `${file}: original`);
+  checkDataflow(manifest, file);
+  return { manifest, dir, paths };
+}
+
+/** The fields docs/contracts.md leaves optional, filled in so every reader sees a complete manifest. */
+function withDefaults(m: Manifest): Manifest {
+  m.version ??= 1;
+  m.modelHash ??= '';
+  m.platform ??= '';
+  m.strategy ??= '';
+  m.tensors ??= {};
+  m.edges ??= [];
+  for (const f of m.functions) {
+    f.threads ??= threadsFor(f.vcpu);
+    f.weightsBytes ??= 0;
+    f.predictedMs ??= 0;
+  }
+  return m;
+}
+
+/** A path relative to `dir` that stays inside it: no absolute path, no '..', nothing resolving outside. */
+function confinedPath(dir: string, file: string, where: string): string {
+  if (isAbsolute(file) || /^[A-Za-z]:/.test(file) || file.split(/[\\/]/).includes('..')) {
+    throw new MoparError(`${where} must be a path inside the manifest's folder (no absolute path, no '..'): ${JSON.stringify(file)}`);
+  }
+  const p = resolve(dir, file);
+  if (!isInside(dir, p)) throw new MoparError(`${where} leads outside the manifest's folder: ${JSON.stringify(file)}`);
+  return p;
+}
+
+/** A symbolic link (of the file or a folder on its way) must not lead outside the folder either. */
+function checkContained(dir: string, p: string, where: string): void {
+  if (!isInside(realpathSync(dir), realpathSync(p))) throw new MoparError(`${where} is a link leading outside the manifest's folder`);
+}
+
+function isInside(dir: string, p: string): boolean {
+  const r = relative(dir, p);
+  return r !== '' && !r.startsWith(`..${sep}`) && r !== '..' && !isAbsolute(r);
+}
+
+/** Names unique, each tensor produced once, every input and model output produced, no cycle. */
+function checkDataflow(m: Manifest, file: string): void {
+  const names = new Set<string>();
+  const producer = new Map<string, ManifestFunction>();
+  for (const f of m.functions) {
+    if (names.has(f.name)) throw new MoparError(`${file}: function name '${f.name}' appears twice`);
+    names.add(f.name);
+    for (const t of f.outputs) {
+      const other = producer.get(t);
+      if (other || m.inputs.includes(t)) {
+        throw new MoparError(`${file}: tensor '${t}' is produced by both '${other?.name ?? '$input'}' and '${f.name}'`);
+      }
+      producer.set(t, f);
+    }
+  }
+  const given = new Set(m.inputs);
+  for (const f of m.functions) {
+    for (const t of f.inputs) {
+      if (!given.has(t) && !producer.has(t)) throw new MoparError(`${file}: function '${f.name}' reads '${t}', which no function produces`);
+    }
+  }
+  for (const t of m.outputs) {
+    if (!given.has(t) && !producer.has(t)) throw new MoparError(`${file}: model output '${t}' is produced by no function`);
+  }
+  // A cycle would leave the scheduler waiting: find it here, with the functions it involves.
+  const available = new Set(m.inputs);
+  let pending = m.functions;
+  while (pending.length) {
+    const ready = pending.filter((f) => f.inputs.every((t) => available.has(t)));
+    if (!ready.length) throw new MoparError(`${file}: functions ${pending.map((f) => `'${f.name}'`).join(', ')} depend on each other in a cycle`);
+    for (const f of ready) for (const t of f.outputs) available.add(t);
+    pending = pending.filter((f) => !ready.includes(f));
+  }
+}

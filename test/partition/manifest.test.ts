@@ -1,0 +1,99 @@
+/** The one manifest reader: schema errors name the field; files stay in the folder and match their sha256. */
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { cpSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { MoparError } from '../../src/core/index.js';
+import { loadManifest, type Manifest } from '../../src/partition/index.js';
+import { loadServable } from '../../src/runtime/index.js';
+import { readManifestForDeploy } from '../../src/deploy/index.js';
+import { runCli } from '../cli/run-cli.js';
+import { cleanup, tmpDir, writeToyManifest } from '../runtime/helpers.js';
+
+const root = tmpDir('manifest');
+after(() => cleanup(root));
+const toy = writeToyManifest(root);
+let n = 0;
+
+/** A copy of the toy partition with its manifest changed by `edit`. */
+async function variant(edit: (m: Manifest & Record<string, unknown>) => void): Promise<string> {
+  const { dir } = await toy;
+  const copy = join(root, `v${n++}`);
+  cpSync(dir, copy, { recursive: true });
+  const m = JSON.parse(readFileSync(join(copy, 'manifest.json'), 'utf8')) as Manifest & Record<string, unknown>;
+  edit(m);
+  writeFileSync(join(copy, 'manifest.json'), JSON.stringify(m));
+  return copy;
+}
+
+/** Every reader (verify's, serve's, deploy's) rejects the same way: a MoparError matching `re`. */
+function rejectedByAll(dir: string, re: RegExp): void {
+  for (const read of [() => loadManifest(dir), () => loadServable(dir), () => readManifestForDeploy(dir)]) {
+    assert.throws(read, (e: unknown) => e instanceof MoparError && re.test(e.message), String(re));
+  }
+}
+
+test('a good manifest loads with its files resolved inside the folder', async () => {
+  const { dir } = await toy;
+  const { manifest, paths } = loadManifest(dir);
+  assert.equal(manifest.functions.length, 4);
+  for (const f of manifest.functions) assert.equal(paths.get(f.name), join(dir, f.file));
+});
+
+test('a manifest with only the minimum fields of the contract loads, the rest defaulted', async () => {
+  const keep = ['name', 'file', 'sha256', 'inputs', 'outputs', 'group', 'memoryMB', 'vcpu'];
+  const dir = await variant((m) => {
+    for (const k of ['version', 'modelHash', 'platform', 'strategy', 'edges']) delete m[k];
+    m.functions = m.functions.map((f) => Object.fromEntries(Object.entries(f).filter(([k]) => keep.includes(k)))) as never;
+  });
+  const { manifest } = loadManifest(dir);
+  assert.deepEqual(manifest.edges, []);
+  assert.deepEqual(manifest.functions.map((f) => [f.threads, f.weightsBytes, f.predictedMs]), [[1, 0, 0], [1, 0, 0], [1, 0, 0], [1, 0, 0]]);
+});
+
+test('wrong types and out-of-range numbers name the field', async () => {
+  rejectedByAll(await variant((m) => { (m.functions as unknown[])[1] = null; }), /functions\[1\] must be an object/);
+  rejectedByAll(await variant((m) => { (m.functions[0] as unknown as Record<string, unknown>).memoryMB = 'abc'; }), /functions\[0\]\.memoryMB must be a number/);
+  rejectedByAll(await variant((m) => { m.functions[0]!.vcpu = -3; }), /functions\[0\]\.vcpu must be > 0/);
+  rejectedByAll(await variant((m) => { m.functions[2]!.threads = 0; }), /functions\[2\]\.threads must be >= 1/);
+  rejectedByAll(await variant((m) => { m.functions[0]!.threads = 1.5; }), /functions\[0\]\.threads must be an integer/);
+  rejectedByAll(await variant((m) => { delete (m.functions[0] as Partial<Manifest['functions'][0]>).sha256; }), /functions\[0\]\.sha256 is missing/);
+  rejectedByAll(await variant((m) => { m.functions[0]!.inputs = 'x' as never; }), /functions\[0\]\.inputs must be an array/);
+  rejectedByAll(await variant((m) => { m.edges[0]!.transport = 'pigeon' as never; }), /edges\[0\]\.transport must be one of/);
+  rejectedByAll(await variant((m) => { m.functions = []; }), /functions must NOT have fewer than 1 items/);
+});
+
+test('function files are confined to the folder: no absolute path, no .., no link leading out', async () => {
+  rejectedByAll(await variant((m) => { m.functions[0]!.file = '../../../../../../etc/passwd'; }), /functions\[0\] \('head'\)\.file must be a path inside the manifest's folder/);
+  rejectedByAll(await variant((m) => { m.functions[0]!.file = '/etc/passwd'; }), /must be a path inside the manifest's folder/);
+  rejectedByAll(await variant((m) => { m.functions[0]!.file = 'sub/../../x.onnx'; }), /must be a path inside the manifest's folder/);
+  const linked = await variant((m) => { m.functions[0]!.file = 'escape.onnx'; });
+  symlinkSync((await toy).model, join(linked, 'escape.onnx'));
+  rejectedByAll(linked, /functions\[0\] \('head'\)\.file is a link leading outside the manifest's folder/);
+});
+
+test('sha256 is checked on load: a changed function file is refused', async () => {
+  const { manifest } = await toy;
+  const changed = await variant(() => {});
+  const f = manifest.functions[3]!;
+  writeFileSync(join(changed, f.file), Buffer.concat([readFileSync(join(changed, f.file)), Buffer.from([0])]));
+  rejectedByAll(changed, new RegExp(`function '${f.name}' file ${f.file} does not match its sha256`));
+});
+
+test('dataflow: names unique, each tensor produced once, every input produced, no cycle', async () => {
+  rejectedByAll(await variant((m) => { m.functions[1]!.name = 'head'; }), /function name 'head' appears twice/);
+  rejectedByAll(await variant((m) => { m.functions[2]!.outputs = m.functions[1]!.outputs; }), /produced by both 'left' and 'right'/);
+  rejectedByAll(await variant((m) => { m.functions[3]!.inputs = ['nowhere']; }), /function 'tail' reads 'nowhere', which no function produces/);
+  rejectedByAll(await variant((m) => { m.outputs = ['ghost']; }), /model output 'ghost' is produced by no function/);
+  rejectedByAll(await variant((m) => { m.functions[0]!.inputs = [...m.functions[0]!.inputs, m.functions[3]!.outputs[0]!]; }), /depend on each other in a cycle/);
+});
+
+test('CLI: verify and deploy refuse a manifest pointing outside its folder (exit 2, one line)', async () => {
+  const bad = await variant((m) => { m.functions[0]!.file = '../../../../../../etc/passwd'; });
+  for (const args of [['verify', (await toy).model, bad], ['deploy', bad, '--target', 'lambda', '-o', join(root, 'out')]]) {
+    const r = await runCli(args);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /^mopar: error: .*must be a path inside the manifest's folder/);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  }
+});
