@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { GraphBuilder, saveModel } from '../../src/graph/index.js';
 import { Gateway, DEFAULT_GATEWAY, httpRequest, infer, modelMetadata, randomFeeds, ownSegments, errorOf } from '../../src/runtime/index.js';
 import { requestBodyLimit, withoutPaths } from '../../src/runtime/gateway.js';
-import { cleanup, tmpDir, writeChunkedManifest, writeSlowModel, writeToyManifest } from './helpers.js';
+import { cleanup, tmpDir, writeChunkedManifest, writeSlowModel, writeToyManifest, rehash } from './helpers.js';
 
 const dir = tmpDir('harden');
 let gw: Gateway;
@@ -193,6 +193,7 @@ test('a corrupt function file in a cold gateway → 502 naming the function, not
   try {
     const toy = await writeToyManifest(d, 'inline');
     writeFileSync(join(toy.dir, 'left.onnx'), 'this is not onnx');
+    rehash(toy.dir, 'left'); // as if built so: past the manifest's sha256 check, onnxruntime must refuse it
     const g = new Gateway({ ...DEFAULT_GATEWAY, prewarm: false, externalData: false });
     g.addModel(toy.dir, 'toy');
     const b = `http://127.0.0.1:${(await g.listen(0)).port}`;
