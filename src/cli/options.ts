@@ -1,5 +1,15 @@
-/** Flag helpers shared by verbs. */
+/**
+ * Flags shared by verbs, declared once here so every verb spells, defaults and explains them the same way
+ * (docs/contracts.md). Older spellings stay accepted as hidden aliases.
+ */
+import { Option, type Command } from 'commander';
 import { MoparError } from '../core/errors.js';
+import { PLATFORMS, STRATEGY_NAMES } from '../plan/index.js';
+
+/** The billing model every verb plans for unless told otherwise. */
+export const DEFAULT_PLATFORM = 'gcp-cloud-run';
+/** Timed profiling runs after warm-up, for every verb that profiles. */
+export const DEFAULT_RUNS = 5;
 
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
@@ -19,6 +29,70 @@ export function numberOption(name: string, min = 0) {
     if (!Number.isFinite(n) || n < min) throw new MoparError(`${name} must be a number ≥ ${min}, got '${value}'`);
     return n;
   };
+}
+
+export const list = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
+
+/**
+ * An older flag spelling that keeps working, hidden from --help: its value lands in `attribute` unless the
+ * new spelling was given too.
+ */
+export function hiddenAlias(cmd: Command, flags: string, attribute: string): Command {
+  const old = new Option(flags).hideHelp();
+  cmd.addOption(old);
+  const oldAttr = old.attributeName();
+  cmd.hook('preAction', (self) => {
+    const o = self.opts();
+    if (o[oldAttr] !== undefined && self.getOptionValueSource(attribute) !== 'cli') self.setOptionValue(attribute, o[oldAttr]);
+  });
+  return cmd;
+}
+
+/** `-o, --output <what>` (older spelling `--out` still works); `required` is checked after aliases fold in. */
+export function outputOption(cmd: Command, what: string, description: string, required: boolean): Command {
+  cmd.option(`-o, --output <${what}>`, description);
+  hiddenAlias(cmd, `--out <${what}>`, 'output');
+  if (required) {
+    cmd.hook('preAction', (self) => {
+      if (self.opts().output === undefined) self.error(`error: required option '-o, --output <${what}>' not specified`, { code: 'commander.missingMandatoryOptionValue' });
+    });
+  }
+  return cmd;
+}
+
+export function jsonOption(cmd: Command, what = 'one JSON document'): Command {
+  return cmd.option('--json', `print ${what} on stdout (nothing else goes there)`);
+}
+
+export function platformOption(cmd: Command, purpose = 'billing model to plan for'): Command {
+  return cmd.option('--platform <id>', `${purpose}: ${PLATFORMS.map((p) => p.id).join(' | ')}`, DEFAULT_PLATFORM);
+}
+
+/** Plan flags: SLO, strategy, and what to do when the SLO cannot be met. */
+export function planOptions(cmd: Command, missVerb: string): Command {
+  return cmd
+    .option('--slo-ms <n>', 'end-to-end latency SLO in ms (default: the unsplit model at 1 vCPU)', numberOption('--slo-ms'))
+    .option('--strategy <s>', STRATEGY_NAMES.join(' | '), 'mopar')
+    .option('--allow-slo-miss', `${missVerb} the strategy's fastest plan when it cannot meet the SLO instead of failing`);
+}
+
+export function inputOption(cmd: Command): Command {
+  return cmd.option('--input <name=dims>', 'fix an input shape, e.g. input_ids=1,128 (repeatable)', collect);
+}
+
+/** Profiling flags; `suffix` says when they apply (e.g. 'without --profile'). */
+export function profilingOptions(cmd: Command, suffix = ''): Command {
+  const when = suffix ? ` (${suffix})` : '';
+  return cmd
+    .option('--runs <n>', `timed profiling runs after warm-up${when}`, intOption('--runs'), DEFAULT_RUNS)
+    .option('--threads <n>', `intra-op threads for profiling${when}`, intOption('--threads'), 1)
+    .option('--no-cpu-scaling', `skip profiling latency at other thread counts and CPU quotas${when}`)
+    .option('--no-rss', `skip measuring peak RSS in a separate process${when}`);
+}
+
+/** Examples shown at the end of a verb's --help. */
+export function examples(cmd: Command, lines: string[]): Command {
+  return cmd.addHelpText('after', `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`);
 }
 
 /** Prints exactly one JSON document on stdout. */

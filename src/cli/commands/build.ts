@@ -1,15 +1,17 @@
 import type { Command } from 'commander';
 import { buildPartition, readPlan, type Manifest } from '../../partition/index.js';
 import { log } from '../../core/log.js';
-import { printJson, table } from '../options.js';
+import { examples, jsonOption, outputOption, printJson, table } from '../options.js';
 
 export function registerBuild(program: Command): void {
-  program.command('build')
+  const cmd = program.command('build')
     .description('write one standalone ONNX file per planned function (named by content hash) + DIR/manifest.json')
     .argument('<model>', 'ONNX file the plan was made for')
-    .requiredOption('--plan <file>', 'plan JSON (mopar plan -o)')
-    .requiredOption('-o, --output <dir>', 'partition directory to write')
-    .option('--json', 'print the manifest as one JSON document')
+    .requiredOption('--plan <file>', 'plan JSON (mopar plan -o)');
+  outputOption(cmd, 'dir', 'partition directory to write', true);
+  jsonOption(cmd, 'the manifest as one JSON document');
+  examples(cmd, ['mopar plan model.onnx -o plan.json && mopar build model.onnx --plan plan.json -o model.parts']);
+  cmd
     .action(async (modelPath: string, opts: { plan: string; output: string; json?: boolean }) => {
       const t0 = performance.now();
       const manifest = await buildPartition(modelPath, readPlan(opts.plan), opts.output);

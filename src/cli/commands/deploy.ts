@@ -2,14 +2,19 @@ import type { Command } from 'commander';
 import { relative } from 'node:path';
 import { deploy, DEPLOY_TARGETS, DEFAULT_LAMBDA_RUNTIME, LAMBDA_RUNTIMES, type DeployResult, type DeployTarget, type LambdaRuntime } from '../../deploy/index.js';
 import { MoparError } from '../../core/errors.js';
-import { intOption, printJson, table } from '../options.js';
+import { examples, intOption, jsonOption, outputOption, printJson, table } from '../options.js';
 
 export function registerDeploy(program: Command): void {
-  program.command('deploy')
+  const cmd = program.command('deploy')
     .description('deploy artifacts for a built directory: OpenFaaS stack.yml, AWS SAM template + Step Functions, or Knative Services')
     .argument('<dir>', 'built directory (manifest.json + one ONNX file per function)')
-    .requiredOption('--target <target>', `one of: ${DEPLOY_TARGETS.join(', ')}`)
-    .requiredOption('-o, --out <dir>', 'output folder (empty, or an earlier deploy output)')
+    .requiredOption('--target <target>', `one of: ${DEPLOY_TARGETS.join(', ')}`);
+  outputOption(cmd, 'dir', 'output folder (empty, or an earlier deploy output)', true);
+  examples(cmd, [
+    'mopar deploy model.parts --target lambda -o deploy/lambda',
+    'mopar deploy model.parts --target openfaas --registry registry.example:5000 -o deploy/openfaas',
+  ]);
+  cmd
     .option('--name <prefix>', 'prefix of function/service names (default: the model name)')
     .option('--registry <registry>', 'container registry for images (OpenFaaS: default ${MOPAR_REGISTRY:-localhost:5000}; Knative: localhost:5000)')
     .option('--gateway <url>', 'OpenFaaS gateway URL written into stack.yml', 'http://127.0.0.1:8080')
@@ -17,9 +22,9 @@ export function registerDeploy(program: Command): void {
     .option('--timeout <seconds>', 'function timeout in seconds', intOption('--timeout'), 60)
     .option('--min-scale <n>', 'minimum instances per function', intOption('--min-scale', 0), 1)
     .option('--max-scale <n>', 'maximum instances per function', intOption('--max-scale'), 20)
-    .option('--lambda-runtime <id>', `Lambda runtime: ${LAMBDA_RUNTIMES.join(' | ')}`, DEFAULT_LAMBDA_RUNTIME)
-    .option('--json', 'print one JSON document')
-    .action(async (dir: string, opts: { target: string; out: string; name?: string; registry?: string; gateway: string; namespace?: string; timeout: number; minScale: number; maxScale: number; lambdaRuntime: string; json?: boolean }) => {
+    .option('--lambda-runtime <id>', `Lambda runtime: ${LAMBDA_RUNTIMES.join(' | ')}`, DEFAULT_LAMBDA_RUNTIME);
+  jsonOption(cmd);
+  cmd.action(async (dir: string, opts: { target: string; output: string; name?: string; registry?: string; gateway: string; namespace?: string; timeout: number; minScale: number; maxScale: number; lambdaRuntime: string; json?: boolean }) => {
       if (!DEPLOY_TARGETS.includes(opts.target as DeployTarget)) {
         throw new MoparError(`unknown --target '${opts.target}' (choose one of: ${DEPLOY_TARGETS.join(', ')})`);
       }
@@ -27,7 +32,7 @@ export function registerDeploy(program: Command): void {
         throw new MoparError(`unknown --lambda-runtime '${opts.lambdaRuntime}' (choose one of: ${LAMBDA_RUNTIMES.join(', ')})`);
       }
       if (opts.minScale > opts.maxScale) throw new MoparError(`--min-scale ${opts.minScale} exceeds --max-scale ${opts.maxScale}`);
-      const res = await deploy(dir, opts.out, {
+      const res = await deploy(dir, opts.output, {
         target: opts.target as DeployTarget, name: opts.name, registry: opts.registry, gateway: opts.gateway,
         namespace: opts.namespace, timeoutS: opts.timeout, minScale: opts.minScale, maxScale: opts.maxScale,
         lambdaRuntime: opts.lambdaRuntime as LambdaRuntime,

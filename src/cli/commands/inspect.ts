@@ -1,13 +1,14 @@
 import type { Command } from 'commander';
 import { buildGraph, inspectGraph, loadModel, type ModelFacts } from '../../graph/index.js';
-import { printJson, table } from '../options.js';
+import { examples, jsonOption, printJson, table } from '../options.js';
 
 export function registerInspect(program: Command): void {
-  program.command('inspect')
+  const cmd = program.command('inspect')
     .description('facts of an ONNX file: parameters, nodes, operator histogram, inputs and outputs')
-    .argument('<model>', 'ONNX file')
-    .option('--json', 'print one JSON document')
-    .action((modelPath: string, opts: { json?: boolean }) => {
+    .argument('<model>', 'ONNX file');
+  jsonOption(cmd);
+  examples(cmd, ['mopar inspect model.onnx', 'mopar inspect model.onnx --json']);
+  cmd.action((modelPath: string, opts: { json?: boolean }) => {
       const loaded = loadModel(modelPath);
       const facts = inspectGraph(buildGraph(loaded.proto));
       if (opts.json) printJson(facts);

@@ -7,7 +7,7 @@ import { parseInputFlags } from '../../graph/input-shapes.js';
 import { openModel } from '../../graph/open.js';
 import { planPartition } from '../../plan/index.js';
 import { profileModel, saveProfile } from '../../profile/index.js';
-import { collect, intOption, numberOption, printJson } from '../options.js';
+import { examples, inputOption, jsonOption, outputOption, planOptions, platformOption, printJson, profilingOptions } from '../options.js';
 import { renderManifest } from './build.js';
 
 interface PartitionFlags {
@@ -16,20 +16,20 @@ interface PartitionFlags {
 }
 
 export function registerPartition(program: Command): void {
-  program.command('partition')
+  const cmd = program.command('partition')
     .description('profile + plan + build in one step; writes DIR/profile.json, DIR/plan.json, the function files and DIR/manifest.json')
-    .argument('<model>', 'ONNX file')
-    .requiredOption('-o, --output <dir>', 'partition directory to write')
-    .option('--platform <id>', 'aws-lambda | gcp-cloud-run | alibaba-fc | openfaas', 'aws-lambda')
-    .option('--slo-ms <n>', 'end-to-end latency SLO in ms (default: the unsplit model at 1 vCPU)', numberOption('--slo-ms'))
-    .option('--strategy <s>', 'mopar | unsplit | uniform:K | layerwise | gillis | amps', 'mopar')
-    .option('--input <name=dims>', 'fix an input shape, e.g. input_ids=1,128 (repeatable)', collect)
-    .option('--runs <n>', 'timed profiling runs', intOption('--runs'), 5)
-    .option('--threads <n>', 'intra-op threads for profiling', intOption('--threads'), 1)
-    .option('--no-cpu-scaling', 'skip profiling latency at other CPU shares')
-    .option('--no-rss', 'skip measuring peak RSS in a separate process')
-    .option('--allow-slo-miss', "build the strategy's fastest plan when it cannot meet the SLO instead of failing")
-    .option('--json', 'print the manifest as one JSON document')
+    .argument('<model>', 'ONNX file');
+  outputOption(cmd, 'dir', 'partition directory to write', true);
+  platformOption(cmd);
+  planOptions(cmd, 'build');
+  inputOption(cmd);
+  profilingOptions(cmd);
+  jsonOption(cmd, 'the manifest as one JSON document');
+  examples(cmd, [
+    'mopar partition model.onnx -o model.parts',
+    'mopar partition bert.onnx --input input_ids=1,128 --platform aws-lambda --slo-ms 300 -o bert.parts',
+  ]);
+  cmd
     .action(async (modelPath: string, opts: PartitionFlags) => {
       const t0 = performance.now();
       const secs = () => ((performance.now() - t0) / 1000).toFixed(1);

@@ -5,9 +5,9 @@ import { sha256File } from '../../core/hash.js';
 import { log } from '../../core/log.js';
 import { parseInputFlags } from '../../graph/input-shapes.js';
 import { openModel } from '../../graph/open.js';
-import { PLATFORMS, STRATEGY_NAMES, collectApps, planPartition, renderPlan } from '../../plan/index.js';
+import { collectApps, planPartition, renderPlan } from '../../plan/index.js';
 import { loadProfile, profileModel } from '../../profile/index.js';
-import { collect, intOption, numberOption, printJson } from '../options.js';
+import { examples, inputOption, jsonOption, outputOption, planOptions, platformOption, printJson, profilingOptions } from '../options.js';
 import { addBatchingFlags, batchingFields, batchingFor, renderBatching, type BatchFlags } from './plan-batching.js';
 
 interface PlanFlags extends BatchFlags {
@@ -18,19 +18,20 @@ interface PlanFlags extends BatchFlags {
 export function registerPlan(program: Command): void {
   const cmd = program.command('plan')
     .description('choose the functions a model becomes: slices, parallel sub-slices, memory and vCPU per function')
-    .argument('<model>', 'ONNX file')
-    .requiredOption('--platform <id>', PLATFORMS.map((p) => p.id).join(' | '))
-    .option('--slo-ms <n>', 'end-to-end latency SLO in ms (default: the unsplit model at 1 vCPU)', numberOption('--slo-ms'))
-    .option('--strategy <s>', STRATEGY_NAMES.join(' | '), 'mopar')
-    .option('--profile <file>', 'use a saved profile (mopar profile -o) instead of profiling now')
-    .option('--input <name=dims>', 'fix an input shape, e.g. input_ids=1,128 (repeatable)', collect)
-    .option('--runs <n>', 'timed profiling runs (without --profile)', intOption('--runs'), 5)
-    .option('--threads <n>', 'intra-op threads for profiling (without --profile)', intOption('--threads'), 1)
-    .option('--no-cpu-scaling', 'skip profiling latency at other CPU shares (without --profile)')
-    .option('--no-rss', 'skip measuring peak RSS in a separate process (without --profile)')
-    .option('--allow-slo-miss', "print the strategy's fastest plan when it cannot meet the SLO instead of failing")
-    .option('--json', 'print the plan as one JSON document')
-    .option('-o, --output <file>', 'save the plan as JSON (read by mopar build --plan)');
+    .argument('<model>', 'ONNX file');
+  platformOption(cmd);
+  planOptions(cmd, 'print');
+  cmd.option('--profile <file>', 'use a saved profile (mopar profile -o) instead of profiling now');
+  inputOption(cmd);
+  profilingOptions(cmd, 'without --profile');
+  jsonOption(cmd, 'the plan as one JSON document');
+  outputOption(cmd, 'file', 'save the plan as JSON (read by mopar build --plan)', false);
+  examples(cmd, [
+    'mopar plan model.onnx',
+    'mopar plan model.onnx --platform aws-lambda --slo-ms 200 -o plan.json',
+    'mopar profile model.onnx -o profile.json && mopar plan model.onnx --profile profile.json --json',
+    'mopar plan model.onnx --app chat:200:50 --app batch:2000:5',
+  ]);
   addBatchingFlags(cmd)
     .action(async (modelPath: string, opts: PlanFlags) => {
       // Bad applications fail before the (slow) profiling.

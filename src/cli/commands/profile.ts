@@ -4,7 +4,7 @@ import { log } from '../../core/log.js';
 import { parseInputFlags } from '../../graph/input-shapes.js';
 import { DEFAULT_BATCH_SIZES, profileModel, renderBatchProfile, saveProfile } from '../../profile/index.js';
 import { plotTimeline, renderProfile } from '../../profile/render.js';
-import { collect, intOption, printJson } from '../options.js';
+import { examples, inputOption, jsonOption, outputOption, printJson, profilingOptions } from '../options.js';
 
 interface ProfileFlags {
   input?: string[];
@@ -31,19 +31,23 @@ function batchSizesOf(flag: string | boolean | undefined): number[] | undefined 
 }
 
 export function registerProfile(program: Command): void {
-  program.command('profile')
+  const cmd = program.command('profile')
     .description('per-node latency and memory, RD operators, layers and their resource vectors')
-    .argument('<model>', 'ONNX file')
-    .option('--input <name=dims>', 'fix an input shape, e.g. input_ids=1,128 (repeatable)', collect)
-    .option('--threads <n>', 'intra-op threads for the measurements', intOption('--threads'), 1)
-    .option('--runs <n>', 'timed runs after warm-up', intOption('--runs'), 10)
-    .option('--json', 'print the profile as one JSON document')
-    .option('-o, --output <file>', 'save the profile as JSON (reusable by plan --profile)')
+    .argument('<model>', 'ONNX file');
+  inputOption(cmd);
+  profilingOptions(cmd);
+  jsonOption(cmd, 'the profile as one JSON document');
+  outputOption(cmd, 'file', 'save the profile as JSON (reusable by plan --profile)', false);
+  cmd
     .option('--plot <file>', 'write the memory timeline chart (.svg or .png)')
-    .option('--no-cpu-scaling', 'skip latency at other thread counts and CPU quotas')
-    .option('--no-rss', 'skip measuring peak RSS in a separate process')
     .option('--batch [sizes]', `also measure latency at batch sizes (default ${DEFAULT_BATCH_SIZES.join(',')}; needs a dynamic batch dim)`)
-    .option('--attribution <mode>', 'per-node time: unoptimised-scaled | optimised-mapped', 'unoptimised-scaled')
+    .option('--attribution <mode>', 'per-node time: unoptimised-scaled | optimised-mapped', 'unoptimised-scaled');
+  examples(cmd, [
+    'mopar profile model.onnx',
+    'mopar profile model.onnx --runs 20 -o profile.json --plot memory.svg',
+    'mopar profile bert.onnx --batch 1,2,4,8 -o bert.profile.json',
+  ]);
+  cmd
     .action(async (modelPath: string, opts: ProfileFlags) => {
       if (opts.attribution !== 'unoptimised-scaled' && opts.attribution !== 'optimised-mapped') {
         throw new MoparError(`--attribution must be unoptimised-scaled or optimised-mapped, got '${opts.attribution}'`);

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { log } from '../../core/log.js';
 import { Gateway, DEFAULT_GATEWAY, type Transport } from '../../runtime/index.js';
-import { intOption, numberOption } from '../options.js';
+import { examples, intOption, numberOption } from '../options.js';
 import { MoparError } from '../../core/errors.js';
 
 /** A TCP port: a whole number 0–65535 written as digits ('' or '8e3' are refused, not read as 0 or 8000). */
@@ -20,7 +20,7 @@ function positiveNumber(name: string) {
 }
 
 export function registerServe(program: Command): void {
-  program.command('serve')
+  const cmd = program.command('serve')
     .description('local serverless runtime: one process per function instance, Open Inference Protocol gateway')
     .argument('<dir...>', 'built directories (with manifest.json) or plain ONNX files, served side by side')
     .option('--port <n>', 'port (0 = any free one)', portOption, 8080)
@@ -40,8 +40,12 @@ export function registerServe(program: Command): void {
     .option('--cold', 'do not start one instance per function before serving')
     .option('--max-body-mb <mb>', 'largest request body (413 above); default: per model, from its inputs as JSON with a margin', positiveNumber('--max-body-mb'))
     .option('--timeout <s>', 'per-invocation timeout of every function (504 after; the instance is replaced); default: 10x the plan\'s predicted duration, at least 10 s (60 s without a plan)', positiveNumber('--timeout'))
-    .option('--drain-timeout <s>', 'on SIGTERM/SIGINT: seconds requests in flight may take to finish before they are cut', positiveNumber('--drain-timeout'), (DEFAULT_GATEWAY.drainMs ?? 30_000) / 1000)
-    .action(async (dirs: string[], o: {
+    .option('--drain-timeout <s>', 'on SIGTERM/SIGINT: seconds requests in flight may take to finish before they are cut', positiveNumber('--drain-timeout'), (DEFAULT_GATEWAY.drainMs ?? 30_000) / 1000);
+  examples(cmd, [
+    'mopar serve model.parts --port 8080',
+    'mopar serve model.parts model.onnx --port 0 --max-instances 4',
+  ]);
+  cmd.action(async (dirs: string[], o: {
       port: number; host: string; maxInstances: number; maxInflight: number; keepWarm: number; queue: number; queueTimeout: number;
       transport?: string; limits: boolean; arena?: boolean; prepacking?: boolean; cold?: boolean; optimization: string; externalData: boolean; lossy?: string;
       maxBodyMb?: number; timeout?: number; drainTimeout: number;

@@ -1,19 +1,20 @@
 import type { Command } from 'commander';
 import { assertVerified, verifyPartition, type VerifyOptions, type VerifyResult } from '../../partition/index.js';
 import { MoparError } from '../../core/errors.js';
-import { intOption, numberOption, printJson, table } from '../options.js';
+import { examples, intOption, jsonOption, numberOption, printJson, table } from '../options.js';
 
 export function registerVerify(program: Command): void {
-  program.command('verify')
+  const cmd = program.command('verify')
     .description('run the partitioned pipeline against the unsplit model on random inputs (exit 1 when max relative error > tolerance)')
     .argument('<model>', 'the unsplit ONNX file')
     .argument('<dir>', 'partition directory (with manifest.json)')
-    .option('--runs <n>', 'random inputs to try (seeds seed..seed+n-1)', intOption('--runs'), 3)
+    .option('--runs <n>', 'random inputs to try, seeds seed..seed+n-1', intOption('--runs'), 3)
     .option('--seed <n>', 'first random seed', intOption('--seed', 0), 1)
     .option('--tolerance <x>', 'max relative error allowed', numberOption('--tolerance'), 1e-4)
-    .option('--optimization <level>', 'onnxruntime optimisation on both sides: all (as deployed) | extended | basic | disabled (bit-exact check)', 'all')
-    .option('--json', 'print one JSON document')
-    .action(async (modelPath: string, dir: string, opts: { runs: number; seed: number; tolerance: number; optimization: string; json?: boolean }) => {
+    .option('--optimization <level>', 'onnxruntime optimisation on both sides: all (as deployed) | extended | basic | disabled (bit-exact check)', 'all');
+  jsonOption(cmd);
+  examples(cmd, ['mopar verify model.onnx model.parts', 'mopar verify model.onnx model.parts --runs 10 --optimization disabled --json']);
+  cmd.action(async (modelPath: string, dir: string, opts: { runs: number; seed: number; tolerance: number; optimization: string; json?: boolean }) => {
       if (!['all', 'extended', 'basic', 'disabled'].includes(opts.optimization)) {
         throw new MoparError(`--optimization must be all, extended, basic or disabled, got '${opts.optimization}'`);
       }

@@ -4,30 +4,33 @@ import { existsSync, statSync } from 'node:fs';
 import { MoparError } from '../../core/errors.js';
 import { log } from '../../core/log.js';
 import { writeZooModel, zooModels, DEFAULT_SEED } from '../../zoo/index.js';
-import { intOption, printJson, table } from '../options.js';
+import { examples, intOption, jsonOption, outputOption, printJson, table } from '../options.js';
 
 export function registerZoo(program: Command): void {
   const zoo = program.command('zoo').description('the built-in benchmark models (12 architectures, 4 categories)');
 
-  zoo.command('list')
-    .description('name, category and parameter count of each zoo model')
-    .option('--json', 'print one JSON document')
-    .action((opts: { json?: boolean }) => {
+  const ls = zoo.command('list')
+    .description('name, category and parameter count of each zoo model');
+  jsonOption(ls);
+  examples(ls, ['mopar zoo list', 'mopar zoo list --json']);
+  ls.action((opts: { json?: boolean }) => {
       const models = zooModels();
       if (opts.json) { printJson(models.map(({ name, category, params }) => ({ name, category, params }))); return; }
       process.stdout.write(`${table(['name', 'category', 'params', 'published'],
         models.map((m) => [m.name, m.category, `${(m.params / 1e6).toFixed(2)} M`, `${(m.referenceParams / 1e6).toFixed(1)} M`]))}\n`);
     });
 
-  zoo.command('build')
+  const build = zoo.command('build')
     .description('write a zoo model as ONNX (weights seeded and streamed to the file)')
-    .argument('<name>', 'zoo model name (see `mopar zoo list`)')
-    .requiredOption('-o, --output <file>', 'ONNX file to write')
+    .argument('<name>', 'zoo model name (see `mopar zoo list`)');
+  outputOption(build, 'file', 'ONNX file to write', true);
+  build
     .option('--tiny', 'reduced width/depth/resolution, same block structure (for tests)')
     .option('--seed <n>', 'weight seed', intOption('--seed', 0), DEFAULT_SEED)
-    .option('--batch <b>', "1 (static shapes) or 'dynamic' (symbolic leading batch dim, as torch.onnx.export with dynamic_axes)", '1')
-    .option('--json', 'print one JSON document')
-    .action((name: string, opts: { output: string; tiny?: boolean; seed: number; batch: string; json?: boolean }) => {
+    .option('--batch <b>', "1 (static shapes) or 'dynamic' (symbolic leading batch dim, as torch.onnx.export with dynamic_axes)", '1');
+  jsonOption(build);
+  examples(build, ['mopar zoo build resnet50 -o resnet50.onnx', 'mopar zoo build bert --tiny -o bert-tiny.onnx', 'mopar zoo build bert --batch dynamic -o bert.onnx']);
+  build.action((name: string, opts: { output: string; tiny?: boolean; seed: number; batch: string; json?: boolean }) => {
       if (opts.batch !== '1' && opts.batch !== 'dynamic') throw new MoparError(`--batch must be 1 or dynamic, got '${opts.batch}'`);
       const batch = opts.batch === 'dynamic' ? 'dynamic' as const : 1 as const;
       const dir = dirname(opts.output);
