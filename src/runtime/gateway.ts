@@ -18,6 +18,7 @@ import { numel } from '../graph/dtype.js';
 import { CodecError } from '../codec/index.js';
 import { removeOwnSegments, sweepStaleSegments } from './segments.js';
 import { sweepLeanCache } from './lean-load.js';
+import { BatchInputError, Batcher, type BatchingConfig } from './batcher.js';
 
 export interface GatewayOptions extends RuntimeOptions {
   /**
@@ -72,6 +73,8 @@ export class Gateway {
   private readonly idleWaiters: Array<() => void> = [];
   /** Per model: requests whose client left — finished anyway (work wasted) or cut short (functions not started). */
   private readonly abandoned = new Map<string, { completed: number; cancelled: number }>();
+  /** Per model: request batching by application group (enableBatching). */
+  private readonly batchers = new Map<string, Batcher>();
 
   constructor(readonly opts: GatewayOptions = DEFAULT_GATEWAY) {
     const m = this.metrics;
@@ -86,6 +89,10 @@ export class Gateway {
     m.define('mopar_function_peak_rss_bytes', 'gauge', 'Peak RSS of the function\'s instances so far.');
     m.define('mopar_function_instances', 'gauge', 'Running or starting instances.');
     m.define('mopar_edge_bytes_total', 'counter', 'Bytes that crossed each hand-off (after compression; 0 for shared memory).');
+    m.define('mopar_batch_size', 'histogram', 'Requests per dispatched batch (one invocation per function per batch).', [1, 2, 4, 8, 16, 32, 64, 128]);
+    m.define('mopar_app_request_duration_seconds', 'histogram', 'End-to-end latency per application (batched requests).');
+    m.define('mopar_app_requests_total', 'counter', 'Answered requests per application (batched requests).');
+    m.define('mopar_app_slo_misses_total', 'counter', 'Requests answered later than their application\'s SLO.');
     m.gauge('mopar_function_instances', () => this.fnLabels().map(([l, p]) => [l, p.instances.length]));
     m.gauge('mopar_function_peak_rss_bytes', () => this.fnLabels().map(([l]) => [l, (this.totals.get(`${l.model}/${l.function}`)?.peakRssMB ?? 0) * 2 ** 20]));
   }
@@ -128,6 +135,25 @@ export class Gateway {
     });
     this.models.set(n, model);
     return n;
+  }
+
+  /**
+   * Batches the requests of a served model per group of applications (runtime/batcher.ts). A request names its
+   * application in `parameters.app` or the `x-mopar-app` header; requests naming none run alone as before.
+   */
+  enableBatching(modelName: string, cfg: BatchingConfig): void {
+    const model = this.models.get(modelName);
+    if (!model) throw new MoparError(`cannot batch '${modelName}': no such model is served`);
+    const fixed = model.inputs.filter((t) => typeof t.shape[0] === 'number' && t.shape[0] >= 0);
+    if (fixed.length > 0) {
+      throw new MoparError(`cannot batch '${modelName}': input '${fixed[0]!.name}' has a fixed leading dim ${String(fixed[0]!.shape[0])} (build the model with a dynamic batch dim)`);
+    }
+    this.batchers.get(modelName)?.close();
+    this.batchers.set(modelName, new Batcher(cfg, (feeds) => model.infer(feeds), (group, size, result, err) => {
+      this.metrics.observe('mopar_batch_size', { model: modelName, group }, size);
+      if (result) this.account(modelName, result);
+      else if (err instanceof FunctionFailedError) this.fnTotals(modelName, err.fn).errors++;
+    }));
   }
 
   /** Starts serving; resolves with the bound address once listening (and pre-warmed when asked). */
@@ -241,11 +267,34 @@ export class Gateway {
       const order = parsed.requested ?? model.outputs.map((o) => o.name);
       for (const o of order) if (!model.outputs.some((x) => x.name === o)) throw new HttpError(400, `unknown output '${o}' (the model's outputs: ${model.outputs.map((x) => x.name).join(', ')})`);
       if (gone.signal.aborted) throw new ClientGoneError(model.manifest.functions[0]?.name ?? model.name);
-      const result: InferResult = await model.infer(parsed.feeds, gone.signal);
-      this.account(model.name, result);
+      const header = req.headers['x-mopar-app'];
+      const app = parsed.app ?? (typeof header === 'string' && header.length > 0 ? header : undefined);
+      const batcher = app !== undefined ? this.batchers.get(model.name) : undefined;
+      let result: InferResult;
+      let outputs: InferResult['outputs'];
+      let batchSize: number | undefined;
+      if (batcher) {
+        const sloMs = batcher.sloOf(app);
+        if (sloMs === undefined) {
+          throw new HttpError(400, `unknown application '${app!.slice(0, 100)}' for model '${model.name}' (known: ${batcher.apps.join(', ')})`);
+        }
+        // The batch is accounted once, when it ran (Batcher's onBatch); a client leaving does not cancel it.
+        const reply = await batcher.submit(app, parsed.feeds, t0)
+          .catch((e: unknown) => { throw e instanceof BatchInputError ? new HttpError(400, e.message) : e; });
+        ({ result, outputs, batchSize } = reply);
+        const ms = performance.now() - t0;
+        this.metrics.observe('mopar_app_request_duration_seconds', { model: model.name, app: app! }, ms / 1000);
+        this.metrics.inc('mopar_app_requests_total', { model: model.name, app: app! });
+        if (ms > sloMs) this.metrics.inc('mopar_app_slo_misses_total', { model: model.name, app: app! });
+      } else {
+        result = await model.infer(parsed.feeds, gone.signal);
+        outputs = result.outputs;
+        this.account(model.name, result);
+      }
       if (gone.signal.aborted) { this.abandon(model.name).completed++; status = 499; return; }
-      const out = inferResponse(model.name, parsed.id, result.outputs, order, parsed.binaryOutputs);
+      const out = inferResponse(model.name, parsed.id, outputs, order, parsed.binaryOutputs);
       const headers: Record<string, string | number> = { ...out.headers, 'content-length': out.body.length, 'x-mopar-duration-ms': result.ms.toFixed(3) };
+      if (batchSize !== undefined) headers['x-mopar-batch-size'] = batchSize;
       if (this.draining) headers.connection = 'close';
       res.writeHead(200, headers);
       res.end(out.body);
@@ -362,6 +411,7 @@ export class Gateway {
         this.server.closeAllConnections();
         await new Promise<void>((r) => (this.server!.listening ? this.server!.close(() => r()) : r()));
       }
+      for (const b of this.batchers.values()) b.close(new SaturatedError('the gateway is shutting down', 503));
       await Promise.all([...this.models.values()].map((m) => m.close()));
       removeOwnSegments();
     })();

@@ -5,7 +5,7 @@ const key = (l: Labels) => Object.entries(l).map(([k, v]) => `${k}="${v.replace(
 
 const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-interface Metric { name: string; help: string; type: 'counter' | 'gauge' | 'histogram' }
+interface Metric { name: string; help: string; type: 'counter' | 'gauge' | 'histogram'; buckets: readonly number[] }
 
 export class Metrics {
   private readonly defs = new Map<string, Metric>();
@@ -13,8 +13,9 @@ export class Metrics {
   private readonly hists = new Map<string, Map<string, { buckets: number[]; sum: number; count: number }>>();
   private readonly gauges = new Map<string, () => Array<[Labels, number]>>();
 
-  define(name: string, type: Metric['type'], help: string): void {
-    this.defs.set(name, { name, type, help });
+  /** `buckets`: a histogram's upper bounds (default: latency buckets in seconds). */
+  define(name: string, type: Metric['type'], help: string, buckets: readonly number[] = BUCKETS): void {
+    this.defs.set(name, { name, type, help, buckets });
   }
 
   inc(name: string, labels: Labels, by = 1): void {
@@ -28,9 +29,10 @@ export class Metrics {
     const m = this.hists.get(name) ?? new Map();
     this.hists.set(name, m);
     const k = key(labels);
-    const h = m.get(k) ?? { buckets: BUCKETS.map(() => 0), sum: 0, count: 0 };
+    const bounds = this.defs.get(name)?.buckets ?? BUCKETS;
+    const h = m.get(k) ?? { buckets: bounds.map(() => 0), sum: 0, count: 0 };
     m.set(k, h);
-    BUCKETS.forEach((b, i) => { if (seconds <= b) h.buckets[i]!++; });
+    bounds.forEach((b, i) => { if (seconds <= b) h.buckets[i]!++; });
     h.sum += seconds;
     h.count++;
   }
@@ -47,7 +49,7 @@ export class Metrics {
       if (d.type === 'histogram') {
         for (const [k, h] of this.hists.get(d.name) ?? []) {
           const sep = k ? ',' : '';
-          BUCKETS.forEach((b, i) => out.push(`${d.name}_bucket{${k}${sep}le="${b}"} ${h.buckets[i]}`));
+          d.buckets.forEach((b, i) => out.push(`${d.name}_bucket{${k}${sep}le="${b}"} ${h.buckets[i]}`));
           out.push(`${d.name}_bucket{${k}${sep}le="+Inf"} ${h.count}`, `${d.name}_sum{${k}} ${h.sum}`, `${d.name}_count{${k}} ${h.count}`);
         }
       } else if (this.gauges.has(d.name)) {

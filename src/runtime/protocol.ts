@@ -37,6 +37,8 @@ export interface ParsedRequest {
   binaryOutputs: boolean;
   /** Outputs the client asked for (all when undefined). */
   requested?: string[];
+  /** The application the request belongs to (`parameters.app`), for request batching per group. */
+  app?: string;
 }
 
 /** Parses and validates an infer request against the model's inputs. `headerLength` set ⇒ binary extension. */
@@ -85,7 +87,8 @@ export function parseInferRequest(body: Buffer, headerLength: number | undefined
   for (const t of inputs) if (!feeds[t.name]) throw badRequest(`missing input '${t.name}'`);
   const binaryOutputs = req.parameters?.binary_data_output === true || !!req.outputs?.some((o) => o?.parameters?.binary_data === true);
   const requested = req.outputs?.map((o) => o.name);
-  return { id: req.id, feeds, binaryOutputs, requested };
+  const app = typeof req.parameters?.app === 'string' ? req.parameters.app : undefined;
+  return { id: req.id, feeds, binaryOutputs, requested, ...(app !== undefined ? { app } : {}) };
 }
 
 function fromJsonData(name: string, dtype: DType, dims: number[], data: unknown[] | undefined, v2: string): PlainTensor {

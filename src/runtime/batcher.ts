@@ -1,0 +1,219 @@
+/**
+ * Request batching per group of applications (docs/batching.md): requests queue with their deadlines
+ * (arrival + their application's SLO); a batch is dispatched when it holds maxBatch requests, when its first
+ * request has waited timeoutMs, or earlier when waiting longer would miss the earliest deadline in it given the
+ * batch execution time seen so far. A batch is one run of the model's function chain (one invocation per
+ * function); its outputs are split back per request along the leading (batch) dim.
+ */
+import { MoparError } from '../core/errors.js';
+import type { Feeds, PlainTensor } from '../graph/runner.js';
+import type { InferResult } from './model.js';
+
+export interface BatchAppConfig { name: string; sloMs: number }
+export interface BatchGroupConfig {
+  /** Defaults to the application names joined with '+'. */
+  name?: string;
+  apps: BatchAppConfig[];
+  maxBatch: number;
+  timeoutMs: number;
+}
+export interface BatchingConfig {
+  groups: BatchGroupConfig[];
+  /** Group that requests of unknown (or unnamed) applications join; absent: they are refused (400). */
+  defaultGroup?: string;
+}
+
+/** A request that cannot join a batch as sent (the client's fault: a 400). */
+export class BatchInputError extends MoparError {}
+
+export interface BatchedReply { outputs: Feeds; batchSize: number; waitMs: number; result: InferResult }
+
+/** Safety factor on the execution estimate when deciding that waiting longer would miss a deadline. */
+const EXEC_MARGIN = 1.2;
+/** Weight of the newest batch in the running execution-time estimate. */
+const EWMA = 0.3;
+
+interface Pending {
+  feeds: Feeds;
+  rows: number;
+  arrivedAt: number;
+  deadline: number;
+  resolve: (r: BatchedReply) => void;
+  reject: (e: unknown) => void;
+}
+
+interface Queue { group: Group; items: Pending[]; timer?: NodeJS.Timeout }
+
+interface Group { name: string; cfg: BatchGroupConfig; queues: Map<string, Queue>; execMs?: number; execRows?: number }
+
+export class Batcher {
+  private readonly groups = new Map<string, Group>();
+  private readonly appGroup = new Map<string, { group: Group; sloMs: number }>();
+  private readonly defaultGroup?: Group;
+  private closed = false;
+
+  constructor(
+    cfg: BatchingConfig,
+    private readonly run: (feeds: Feeds) => Promise<InferResult>,
+    private readonly onBatch: (group: string, size: number, result: InferResult | undefined, err?: unknown) => void = () => {},
+  ) {
+    if (!Array.isArray(cfg.groups) || cfg.groups.length === 0) throw new MoparError('batching needs at least one group');
+    for (const g of cfg.groups) {
+      if (!Number.isInteger(g.maxBatch) || g.maxBatch < 1) throw new MoparError(`batch group ${g.name ?? '?'}: maxBatch must be an integer ≥ 1`);
+      if (!(g.timeoutMs >= 0) || !Number.isFinite(g.timeoutMs)) throw new MoparError(`batch group ${g.name ?? '?'}: timeoutMs must be ≥ 0`);
+      const name = g.name ?? g.apps.map((a) => a.name).join('+');
+      if (this.groups.has(name)) throw new MoparError(`batch group '${name}' is given twice`);
+      const group: Group = { name, cfg: g, queues: new Map() };
+      this.groups.set(name, group);
+      for (const a of g.apps) {
+        if (this.appGroup.has(a.name)) throw new MoparError(`application '${a.name}' is in two batch groups`);
+        if (!(a.sloMs > 0)) throw new MoparError(`application '${a.name}': sloMs must be > 0`);
+        this.appGroup.set(a.name, { group, sloMs: a.sloMs });
+      }
+    }
+    if (cfg.defaultGroup !== undefined) {
+      this.defaultGroup = this.groups.get(cfg.defaultGroup);
+      if (!this.defaultGroup) throw new MoparError(`default batch group '${cfg.defaultGroup}' is not one of ${[...this.groups.keys()].join(', ')}`);
+    }
+  }
+
+  get apps(): string[] { return [...this.appGroup.keys()]; }
+
+  /** The SLO a request of `app` is held to, or undefined when the app is unknown and there is no default group. */
+  sloOf(app: string | undefined): number | undefined {
+    const a = app === undefined ? undefined : this.appGroup.get(app);
+    if (a) return a.sloMs;
+    if (!this.defaultGroup) return undefined;
+    return Math.min(...this.defaultGroup.cfg.apps.map((x) => x.sloMs));
+  }
+
+  accepts(app: string | undefined): boolean { return this.sloOf(app) !== undefined; }
+
+  submit(app: string | undefined, feeds: Feeds, arrivedAt = performance.now()): Promise<BatchedReply> {
+    if (this.closed) return Promise.reject(new MoparError('batching is shut down'));
+    const known = app === undefined ? undefined : this.appGroup.get(app);
+    const group = known?.group ?? this.defaultGroup;
+    const sloMs = this.sloOf(app);
+    if (!group || sloMs === undefined) return Promise.reject(new MoparError(`unknown application '${app ?? ''}'`));
+    const names = Object.keys(feeds).sort();
+    const rows = names.length ? feeds[names[0]!]!.dims[0] ?? 1 : 1;
+    for (const n of names) {
+      if (feeds[n]!.dims.length === 0 || feeds[n]!.dims[0] !== rows) {
+        return Promise.reject(new BatchInputError(`input '${n}' must have the same leading (batch) dim as the others (${rows}) to be batched`));
+      }
+    }
+    // Requests batch together only when every non-batch dim and type agree.
+    const sig = names.map((n) => `${n}:${feeds[n]!.dtype}:${feeds[n]!.dims.slice(1).join('x')}`).join('|');
+    let q = group.queues.get(sig);
+    if (!q) { q = { group, items: [] }; group.queues.set(sig, q); }
+    const queue = q;
+    return new Promise<BatchedReply>((resolve, reject) => {
+      queue.items.push({ feeds, rows, arrivedAt, deadline: arrivedAt + sloMs, resolve, reject });
+      this.schedule(queue);
+    });
+  }
+
+  /** Rejects everything queued (shutdown) with `reason`. */
+  close(reason: Error = new MoparError('batching is shut down')): void {
+    this.closed = true;
+    for (const g of this.groups.values()) {
+      for (const q of g.queues.values()) {
+        clearTimeout(q.timer);
+        for (const p of q.items.splice(0)) p.reject(reason);
+      }
+    }
+  }
+
+  private estimateMs(group: Group, rows: number): number {
+    if (group.execMs === undefined || !group.execRows) return 0;
+    return group.execMs * Math.max(1, rows / group.execRows) * EXEC_MARGIN;
+  }
+
+  private schedule(q: Queue): void {
+    clearTimeout(q.timer);
+    q.timer = undefined;
+    const g = q.group;
+    const rows = q.items.reduce((s, p) => s + p.rows, 0);
+    if (q.items.length >= g.cfg.maxBatch) { this.dispatch(q); return; }
+    const now = performance.now();
+    const earliest = Math.min(...q.items.map((p) => p.deadline));
+    // Waiting for one more request makes the batch bigger: judge the deadline at that size.
+    const byDeadline = earliest - this.estimateMs(g, rows + 1);
+    const at = Math.min(q.items[0]!.arrivedAt + g.cfg.timeoutMs, byDeadline);
+    if (at <= now) { this.dispatch(q); return; }
+    q.timer = setTimeout(() => this.dispatch(q), at - now);
+  }
+
+  private dispatch(q: Queue): void {
+    clearTimeout(q.timer);
+    q.timer = undefined;
+    const batch = q.items.splice(0, q.group.cfg.maxBatch);
+    if (q.items.length > 0) this.schedule(q);
+    if (batch.length === 0) return;
+    void this.execute(q.group, batch);
+  }
+
+  private async execute(group: Group, batch: Pending[]): Promise<void> {
+    const started = performance.now();
+    let result: InferResult;
+    let outputs: Feeds[];
+    try {
+      result = await this.run(concatFeeds(batch.map((p) => p.feeds)));
+      outputs = splitFeeds(result.outputs, batch.map((p) => p.rows));
+    } catch (err) {
+      this.onBatch(group.name, batch.length, undefined, err);
+      for (const p of batch) p.reject(err);
+      return;
+    }
+    const rows = batch.reduce((s, p) => s + p.rows, 0);
+    const ms = performance.now() - started;
+    group.execMs = group.execMs === undefined ? ms : (1 - EWMA) * group.execMs + EWMA * ms;
+    group.execRows = group.execRows === undefined ? rows : (1 - EWMA) * group.execRows + EWMA * rows;
+    this.onBatch(group.name, batch.length, result);
+    batch.forEach((p, i) => p.resolve({ outputs: outputs[i]!, batchSize: batch.length, waitMs: started - p.arrivedAt, result }));
+  }
+}
+
+type Data = PlainTensor['data'];
+
+/** Every request's inputs concatenated along dim 0 (same names, types and other dims: the queue's key). */
+export function concatFeeds(parts: readonly Feeds[]): Feeds {
+  if (parts.length === 1) return parts[0]!;
+  const out: Feeds = {};
+  for (const name of Object.keys(parts[0]!)) {
+    const ts = parts.map((p) => p[name]!);
+    out[name] = { dtype: ts[0]!.dtype, dims: [ts.reduce((s, t) => s + t.dims[0]!, 0), ...ts[0]!.dims.slice(1)], data: concatData(ts.map((t) => t.data)) };
+  }
+  return out;
+}
+
+function concatData(xs: readonly Data[]): Data {
+  const first = xs[0]!;
+  if (Array.isArray(first)) return (xs as string[][]).flat() as Data;
+  const total = xs.reduce((s, x) => s + x.length, 0);
+  const Ctor = (first as unknown as { constructor: new (n: number) => { set(a: ArrayLike<unknown>, o: number): void } }).constructor;
+  const out = new Ctor(total);
+  let at = 0;
+  for (const x of xs) { out.set(x as ArrayLike<unknown>, at); at += x.length; }
+  return out as unknown as Data;
+}
+
+/** The batch's outputs split back per request by its rows; every output must carry the batch dim. */
+export function splitFeeds(outputs: Feeds, rows: readonly number[]): Feeds[] {
+  if (rows.length === 1) return [outputs];
+  const total = rows.reduce((s, r) => s + r, 0);
+  const out: Feeds[] = rows.map(() => ({}));
+  for (const [name, t] of Object.entries(outputs)) {
+    if (t.dims[0] !== total) {
+      throw new MoparError(`output '${name}' has leading dim ${t.dims[0]} for a batch of ${total} rows: the model does not batch along dim 0`);
+    }
+    const per = t.data.length / total;
+    let at = 0;
+    rows.forEach((r, i) => {
+      const data = (t.data as { slice(a: number, b: number): Data }).slice(at * per, (at + r) * per);
+      out[i]![name] = { dtype: t.dtype, dims: [r, ...t.dims.slice(1)], data };
+      at += r;
+    });
+  }
+  return out;
+}
