@@ -30,7 +30,7 @@ test('CPU scaling: interpolates measured points, 1/v below, flat above, never fa
   assert.ok(Math.abs(c.factor(6) - 0.6) < 1e-12, 'no gain extrapolated past 2 vCPU');
   assert.ok(c.factor(1.5) < 1 && c.factor(1.5) > 0.6);
   // A 1.25-vCPU host runs one thread (core/threads.ts): no faster than 1 vCPU; 1.75 runs two, bound by the quota.
-  assert.equal(c.factor(1.25), 1);
+  assert.ok(Math.abs(c.factor(1.25) - 1) < 1e-12);
   assert.ok(c.factor(1.75) < c.factor(1.5) && c.factor(1.75) > 0.6);
   // Noise: a quota run that measured faster than 1 vCPU, and 2 threads slower than 1.
   const noisy = scalingCurve([
@@ -39,7 +39,15 @@ test('CPU scaling: interpolates measured points, 1/v below, flat above, never fa
     { vcpu: 2, threads: 2, ms: 0.32, method: 'threads' },
   ], 1, 0.22);
   assert.ok(Math.abs(noisy.factor(0.25) - 4) < 1e-9);
-  assert.equal(noisy.factor(2), 1);
+  assert.ok(Math.abs(noisy.factor(2) - 1) < 1e-12);
+  // Two methods at one share: the slower one counts (served functions are children under a quota).
+  const both = scalingCurve([
+    { vcpu: 1, threads: 1, ms: 100, method: 'threads' },
+    { vcpu: 1, threads: 1, ms: 140, method: 'cgroup-quota' },
+    { vcpu: 2, threads: 2, ms: 70, method: 'threads' },
+  ], 1, 100);
+  assert.deepEqual(both.points.map((x) => x.ms), [140, 70]);
+  assert.ok(Math.abs(both.factor(1) - 1.4) < 1e-12, 'layer times (summing to 100 ms) are scaled to the slower 140 ms');
   // No curve at all: 1/v below the profile's own share, flat above.
   const none = scalingCurve([], 1, 50);
   assert.equal(none.factor(0.5), 2);
