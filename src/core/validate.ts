@@ -28,7 +28,7 @@ function validator(schemaName: string): ValidateFunction {
   const path = `${schemaDir()}${schemaName}.schema.json`;
   if (!existsSync(path)) throw new Error(`no JSON schema '${schemaName}' (${path})`);
   // allErrors off: the first error is the one reported, and validation stops early on large bodies.
-  ajv ??= new Ajv({ allErrors: false, strict: true });
+  ajv ??= new Ajv({ allErrors: false, strict: true, allowUnionTypes: true });
   v = ajv.compile(JSON.parse(readFileSync(path, 'utf8')) as object);
   compiled.set(schemaName, v);
   return v;

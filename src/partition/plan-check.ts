@@ -2,22 +2,19 @@
  * Reading a plan and checking that it belongs to the model and is executable: every computing node in exactly
  * one group, sub-slice groups consistent, and the groups' dataflow acyclic (each cut convex).
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { MoparError, errorMessage } from '../core/errors.js';
+import { MoparError } from '../core/errors.js';
+import { readJsonFile, validate } from '../core/validate.js';
 import type { Graph } from '../graph/index.js';
 import { pieceOf, type Piece } from '../graph/index.js';
 import type { Plan, PlanFunction } from '../plan/types.js';
 
+/** Reads a plan file: JSON, kind, then docs/schemas/plan.schema.json (types, ranges: memoryMB >= 1, vcpu > 0). */
 export function readPlan(path: string): Plan {
-  if (!existsSync(path)) throw new MoparError(`plan file not found: ${path}`);
-  let plan: Plan;
-  try { plan = JSON.parse(readFileSync(path, 'utf8')) as Plan; } catch (err) {
-    throw new MoparError(`plan file ${path} is not valid JSON (${errorMessage(err)})`);
-  }
-  if (plan?.kind !== 'mopar.plan' || !Array.isArray(plan.functions)) {
+  const raw = readJsonFile(path, 'plan file');
+  if ((raw as { kind?: unknown } | null)?.kind !== 'mopar.plan' || !Array.isArray((raw as { functions?: unknown }).functions)) {
     throw new MoparError(`${path} is not a mopar plan (expected kind 'mopar.plan' with a functions list)`);
   }
-  return plan;
+  return validate<Plan>('plan', raw, path);
 }
 
 export interface PlanGroup {

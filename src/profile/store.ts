@@ -1,6 +1,7 @@
 /** Profiles on disk: plain JSON, keyed by the model's content hash so a stale one is rejected. */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { MoparError, errorMessage } from '../core/errors.js';
+import { readJsonFile, validate } from '../core/validate.js';
 import { PROFILE_VERSION, type Profile } from './types.js';
 
 export function saveProfile(profile: Profile, path: string): void {
@@ -13,14 +14,7 @@ export function saveProfile(profile: Profile, path: string): void {
 
 /** Reads a profile; with `expectedModelHash`, rejects one made for a different model file. */
 export function loadProfile(path: string, expectedModelHash?: string): Profile {
-  if (!existsSync(path)) throw new MoparError(`profile file not found: ${path}`);
-  let data: unknown;
-  try {
-    data = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (err) {
-    throw new MoparError(`profile ${path} is not valid JSON (${errorMessage(err)})`);
-  }
-  const p = data as Partial<Profile>;
+  const p = readJsonFile(path, 'profile file') as Partial<Profile>;
   if (!p || typeof p !== 'object' || p.kind !== 'mopar.profile') {
     throw new MoparError(`${path} is not a mopar profile (no "kind": "mopar.profile")`);
   }
@@ -30,9 +24,7 @@ export function loadProfile(path: string, expectedModelHash?: string): Profile {
     throw new MoparError(`profile ${path} has version ${String(p.version)}; this mopar reads version ${PROFILE_VERSION}` +
       (p.version === 1 ? ' (version 1 layers may cut between operators onnxruntime fuses; profile the model again)' : ''));
   }
-  for (const k of ['modelHash', 'nodes', 'layers', 'memory', 'opShare', 'rdOps', 'measuredMs'] as const) {
-    if (p[k] === undefined) throw new MoparError(`profile ${path} lacks field '${k}'`);
-  }
+  validate<Profile>('profile', p, `profile ${path}`);
   if (expectedModelHash && p.modelHash !== expectedModelHash) {
     throw new MoparError(
       `profile ${path} is stale: it was made for model hash ${p.modelHash!.slice(0, 12)}…, ` +

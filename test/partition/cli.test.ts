@@ -71,7 +71,15 @@ describe('mopar build / verify (CLI)', () => {
     writeFileSync(notPlan, '{"hello": 1}');
     const other = join(dir, 'other.json');
     writeFileSync(other, JSON.stringify(makePlan('f'.repeat(64), {}, [{ nodes: ['a'] }])));
+    const { graph: g, inputShapes } = await openModel(path);
+    const good = makePlan('f'.repeat(64), inputShapes, [{ nodes: computeNodes(g) }]);
+    const badMemory = join(dir, 'bad-memory.json');
+    writeFileSync(badMemory, JSON.stringify({ ...good, functions: [{ ...good.functions[0], memoryMB: 'abc' }] }));
+    const badVcpu = join(dir, 'bad-vcpu.json');
+    writeFileSync(badVcpu, JSON.stringify({ ...good, functions: [{ ...good.functions[0], vcpu: -3 }] }));
     for (const [args, re] of [
+      [['build', path, '--plan', badMemory, '-o', join(dir, 'o')], /bad-memory\.json: functions\[0\]\.memoryMB must be a number/],
+      [['build', path, '--plan', badVcpu, '-o', join(dir, 'o')], /bad-vcpu\.json: functions\[0\]\.vcpu must be > 0/],
       [['build', path, '--plan', join(dir, 'nope.json'), '-o', join(dir, 'o')], /plan file not found/],
       [['build', path, '--plan', notPlan, '-o', join(dir, 'o')], /not a mopar plan/],
       [['build', path, '--plan', other, '-o', join(dir, 'o')], /another model/],
