@@ -217,3 +217,33 @@ export function splitFeeds(outputs: Feeds, rows: readonly number[]): Feeds[] {
   }
   return out;
 }
+
+/**
+ * The batching configuration in a plan document written by `mopar plan --apps … -o PLAN` (`apps` and `groups`,
+ * docs/batching.md); `source` names it in errors.
+ */
+export function batchingFromPlan(doc: unknown, source: string): { model: string; config: BatchingConfig } {
+  const d = doc as { model?: unknown; apps?: unknown; groups?: unknown } | null;
+  if (!d || typeof d !== 'object' || !Array.isArray(d.apps) || !Array.isArray(d.groups) || typeof d.model !== 'string') {
+    throw new MoparError(`${source} has no batching groups (make it with: mopar plan MODEL --apps FILE -o PLAN)`);
+  }
+  const slo = new Map<string, number>();
+  for (const a of d.apps as Array<{ name?: unknown; sloMs?: unknown }>) {
+    if (typeof a?.name !== 'string' || typeof a.sloMs !== 'number') throw new MoparError(`${source}: every entry of 'apps' needs a name and sloMs`);
+    slo.set(a.name, a.sloMs);
+  }
+  const groups = (d.groups as Array<{ apps?: unknown; maxBatch?: unknown; timeoutMs?: unknown }>).map((g, i): BatchGroupConfig => {
+    if (!Array.isArray(g?.apps) || typeof g.maxBatch !== 'number' || typeof g.timeoutMs !== 'number') {
+      throw new MoparError(`${source}: groups[${i}] needs apps, maxBatch and timeoutMs`);
+    }
+    return {
+      apps: (g.apps as unknown[]).map((name) => {
+        const s = typeof name === 'string' ? slo.get(name) : undefined;
+        if (s === undefined) throw new MoparError(`${source}: groups[${i}] names application ${JSON.stringify(name)}, which 'apps' does not list`);
+        return { name: name as string, sloMs: s };
+      }),
+      maxBatch: g.maxBatch, timeoutMs: g.timeoutMs,
+    };
+  });
+  return { model: d.model, config: { groups } };
+}

@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { log } from '../../core/log.js';
-import { Gateway, DEFAULT_GATEWAY, type Transport } from '../../runtime/index.js';
+import { readFileSync } from 'node:fs';
+import { Gateway, DEFAULT_GATEWAY, batchingFromPlan, type Transport } from '../../runtime/index.js';
+import { errorMessage } from '../../core/errors.js';
 import { examples, intOption, numberOption } from '../options.js';
 import { MoparError } from '../../core/errors.js';
 
@@ -40,6 +42,7 @@ export function registerServe(program: Command): void {
     .option('--cold', 'do not start one instance per function before serving')
     .option('--max-body-mb <mb>', 'largest request body (413 above); default: per model, from its inputs as JSON with a margin', positiveNumber('--max-body-mb'))
     .option('--timeout <s>', 'per-invocation timeout of every function (504 after; the instance is replaced); default: 10x the plan\'s predicted duration, at least 10 s (60 s without a plan)', positiveNumber('--timeout'))
+    .option('--batching <plan>', 'batch requests per application group as planned by mopar plan --apps … -o PLAN (requests name their app in parameters.app or x-mopar-app)')
     .option('--drain-timeout <s>', 'on SIGTERM/SIGINT: seconds requests in flight may take to finish before they are cut', positiveNumber('--drain-timeout'), (DEFAULT_GATEWAY.drainMs ?? 30_000) / 1000);
   examples(cmd, [
     'mopar serve model.parts --port 8080',
@@ -48,8 +51,18 @@ export function registerServe(program: Command): void {
   cmd.action(async (dirs: string[], o: {
       port: number; host: string; maxInstances: number; maxInflight: number; keepWarm: number; queue: number; queueTimeout: number;
       transport?: string; limits: boolean; arena?: boolean; prepacking?: boolean; cold?: boolean; optimization: string; externalData: boolean; lossy?: string;
-      maxBodyMb?: number; timeout?: number; drainTimeout: number;
+      maxBodyMb?: number; timeout?: number; drainTimeout: number; batching?: string;
     }) => {
+      let batching: ReturnType<typeof batchingFromPlan> | undefined;
+      if (o.batching) {
+        let doc: unknown;
+        try {
+          doc = JSON.parse(readFileSync(o.batching, 'utf8'));
+        } catch (err) {
+          throw new MoparError(`cannot read batching plan ${o.batching}: ${errorMessage(err)}`);
+        }
+        batching = batchingFromPlan(doc, `batching plan ${o.batching}`);
+      }
       if (o.lossy && !['fp16', 'int8'].includes(o.lossy)) throw new MoparError(`--lossy must be fp16 or int8, got '${o.lossy}'`);
       if (!['disabled', 'basic', 'extended', 'all'].includes(o.optimization)) throw new MoparError(`--optimization must be disabled, basic, extended or all, got '${o.optimization}'`);
       if (o.transport && !['inline', 'compressed', 'shm'].includes(o.transport)) throw new MoparError(`--transport must be inline, compressed or shm, got '${o.transport}'`);
@@ -83,6 +96,12 @@ export function registerServe(program: Command): void {
       process.on('SIGTERM', () => stop('SIGTERM'));
       try {
         const names = dirs.map((d) => gw.addModel(d));
+        if (batching) {
+          const target = names.find((n) => gw.models.get(n)!.manifest.model === batching!.model);
+          if (!target) throw new MoparError(`--batching: the plan is for model '${batching.model}', which is not served here (${names.join(', ')})`);
+          gw.enableBatching(target, batching.config);
+          log(`mopar serve: ${target}: batching ${batching.config.groups.length} group(s) of ${batching.config.groups.flatMap((g) => g.apps).length} application(s)`);
+        }
         const addr = await gw.listen(o.port, o.host);
         const base = `http://${addr.address.includes(':') ? `[${addr.address}]` : addr.address}:${addr.port}`;
         for (const n of names) {

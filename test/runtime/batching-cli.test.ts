@@ -1,0 +1,60 @@
+/** `mopar plan --apps … -o PLAN` then `mopar serve MODEL --batching PLAN`, as a user runs them. */
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { BIN, runCli } from '../cli/run-cli.js';
+import { binaryInferRequest, httpRequest, modelMetadata, randomFeeds } from '../../src/runtime/index.js';
+import { cleanup, tmpDir } from './helpers.js';
+
+const dir = tmpDir('batching-cli');
+after(() => cleanup(dir));
+
+test('plan --apps -o PLAN, serve --batching PLAN: requests of the planned apps are batched', async () => {
+  const model = join(dir, 'm.onnx');
+  const plan = join(dir, 'plan.json');
+  assert.equal((await runCli(['zoo', 'build', 'mobilenetv2', '--tiny', '--batch', 'dynamic', '-o', model])).code, 0);
+  const p = await runCli(['plan', model, '--platform', 'aws-lambda', '--app', 'a:5000:20', '--app', 'b:8000:20',
+    '--runs', '2', '--no-cpu-scaling', '--no-rss', '--max-batch', '4', '-o', plan], {}, 120_000);
+  assert.equal(p.code, 0, p.stderr);
+
+  const bad = join(dir, 'bad.json');
+  writeFileSync(bad, JSON.stringify({ model: 'm', functions: [] }));
+  const refused = await runCli(['serve', model, '--port', '0', '--batching', bad]);
+  assert.equal(refused.code, 2);
+  assert.match(refused.stderr, /^mopar: error: batching plan .* has no batching groups/);
+
+  const serve = spawn(process.execPath, [BIN, 'serve', model, '--port', '0', '--batching', plan], {
+    env: { ...process.env, MOPAR_FROM_SOURCE: '1' }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  serve.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+  try {
+    const base = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      const t = setTimeout(() => reject(new Error(`serve did not start: ${stderr}`)), 60_000);
+      serve.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        const m = /listening (\S+)/.exec(out);
+        if (m) { clearTimeout(t); resolve(m[1]!); }
+      });
+      serve.on('exit', () => reject(new Error(`serve exited: ${stderr}`)));
+    });
+    assert.match(stderr, /batching \d+ group\(s\) of 2 application\(s\)/);
+    const meta = await modelMetadata(base, 'm');
+    const replies = await Promise.all([0, 1, 2, 3].map((i) => {
+      const { body, headers } = binaryInferRequest(randomFeeds(meta, i + 1));
+      return httpRequest(`${base}/v2/models/m/infer`, { method: 'POST', headers: { ...headers, 'x-mopar-app': i % 2 ? 'b' : 'a' }, body });
+    }));
+    for (const r of replies) {
+      assert.equal(r.status, 200, r.body.toString().slice(0, 200));
+      assert.ok(Number(r.headers['x-mopar-batch-size']) >= 1);
+    }
+    const metrics = (await httpRequest(`${base}/metrics`)).body.toString();
+    assert.match(metrics, /mopar_batch_size_count\{model="m",group="[ab+]+"\} [1-4]/);
+  } finally {
+    serve.kill('SIGTERM');
+    await new Promise((r) => serve.once('exit', r));
+  }
+});
