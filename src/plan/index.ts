@@ -15,12 +15,14 @@ import { checkProfile, normalisedLayerMs, unitsOf } from './units.js';
 import { parseStrategy, type StrategyEnv, type StrategyOutcome } from './strategies/index.js';
 import { unsplit as unsplitStrategy } from './strategies/unsplit.js';
 import { assemble, round } from './assemble.js';
+import { compareAlternatives } from './alternatives.js';
 import type { Graph } from '../graph/ir.js';
 
 export * from './types.js';
 export { PLATFORMS, getPlatform, type Platform } from './platforms.js';
 export { STRATEGY_NAMES, parseStrategy } from './strategies/index.js';
-export { renderPlan } from './render.js';
+export { renderPlan, renderAlternatives } from './render.js';
+export { compareAlternatives, whyChosen } from './alternatives.js';
 export { physicalFloor, liveMemoryMB, type PhysicalFloor, type FloorLayer } from './floor.js';
 export * from './batching/index.js';
 
@@ -37,6 +39,8 @@ export interface PlanOptions {
    * instead of a worst-case bound (see split-work.ts).
    */
   graph?: Graph;
+  /** Also plan every other strategy at the same SLO: fills `alternatives` and `why` (costs a few more plans). */
+  alternatives?: boolean;
 }
 
 export function planPartition(profile: Profile, opts: PlanOptions): Plan {
@@ -69,7 +73,7 @@ export function planPartition(profile: Profile, opts: PlanOptions): Plan {
   if (ctx.units.length < profile.layers.length && out.units === ctx.units) {
     notes.push(`${profile.layers.length} layers merged into ${ctx.units.length} cut candidates to bound planning time`);
   }
-  return {
+  const plan: Plan = {
     kind: 'mopar.plan',
     version: 1,
     model: profile.model,
@@ -92,6 +96,16 @@ export function planPartition(profile: Profile, opts: PlanOptions): Plan {
     units: out.units.length,
     notes,
   };
+  if (opts.alternatives) {
+    const { alternatives, why, unavailable } = compareAlternatives(plan, (strategy) => planPartition(profile, {
+      ...opts, strategy, sloMs: plan.sloMs, allowSloMiss: true, alternatives: false,
+    }));
+    plan.alternatives = alternatives;
+    plan.why = why;
+    for (const u of unavailable) notes.push(`strategy ${u.strategy} has no plan here: ${u.reason}`);
+    plan.planMs = round(performance.now() - t0, 2);
+  }
+  return plan;
 }
 
 function checkGraph(profile: Profile, graph: Graph): void {

@@ -44,7 +44,27 @@ export function renderPlan(plan: Plan): string {
     ]),
     '',
     `edges: ${plan.edges.length} tensors across cuts (${summariseTransports(plan)});  planned in ${plan.planMs.toFixed(1)} ms`,
+    ...(plan.alternatives ? ['', renderAlternatives(plan)] : []),
     ...(plan.notes ?? []).map((n) => `note: ${n}`),
+  ].join('\n');
+}
+
+/** The best plan per strategy at the plan's SLO, preferred first, and why the chosen one wins. */
+export function renderAlternatives(plan: Pick<Plan, 'alternatives' | 'why' | 'strategy' | 'sloMs'>): string {
+  const alts = plan.alternatives ?? [];
+  const cheapest = alts.find((a) => a.sloMet)?.predicted.costPerMillionUSD;
+  const rows = alts.map((a) => [
+    `${a.strategy === plan.strategy ? '* ' : '  '}${a.strategy}`,
+    `${a.functions}${a.groups !== a.functions ? ` in ${a.groups} groups` : ''}`,
+    ms(a.predicted.latencyMs),
+    a.sloMet ? 'yes' : 'no',
+    money(a.predicted.costPerMillionUSD),
+    cheapest && a.sloMet ? `${((a.predicted.costPerMillionUSD / cheapest - 1) * 100).toFixed(1)} %` : '',
+  ]);
+  return [
+    `alternatives at SLO ${plan.sloMs.toFixed(1)} ms (best plan per strategy; * = this plan):`,
+    table(['strategy', 'functions', 'latency ms', 'meets SLO', '$/1M req', 'vs cheapest'], rows),
+    ...(plan.why ? [`why: ${plan.why}`] : []),
   ].join('\n');
 }
 

@@ -66,4 +66,22 @@ export interface Plan {
   units?: number;
   /** Remarks on how the plan was made (merged layers, a missed SLO), for people. */
   notes?: string[];
+  /** The best plan of each strategy at this plan's SLO, preferred first (planPartition with `alternatives`). */
+  alternatives?: PlanAlternative[];
+  /** One sentence on why this plan wins over the alternatives. */
+  why?: string;
+}
+
+/** Another strategy's best plan at the same SLO, summarised. */
+export interface PlanAlternative {
+  strategy: string;
+  functions: number;
+  groups: number;
+  /** False: no plan of this strategy meets the SLO; its fastest plan is summarised. */
+  sloMet: boolean;
+  predicted: { latencyMs: number; costPerMillionUSD: number };
+  /** Cuts between consecutive groups and the bytes that cross them per request. */
+  handOffs: { count: number; bytes: number };
+  /** Configured MB × billed seconds per request, summed over functions. */
+  memoryMBs: number;
 }

@@ -68,7 +68,19 @@ describe('CLI flags', () => {
     assert.equal(r2.code, 0, r2.stderr);
     assert.equal(JSON.parse(readFileSync(a, 'utf8')).platform, DEFAULT_PLATFORM);
     assert.equal(JSON.parse(readFileSync(b, 'utf8')).platform, DEFAULT_PLATFORM);
-    assert.equal(JSON.parse(r2.stdout).platform, DEFAULT_PLATFORM);
+    const doc = JSON.parse(r2.stdout);
+    assert.equal(doc.platform, DEFAULT_PLATFORM);
+    // The alternatives it weighed (docs/contracts.md): one row per strategy, and why this one.
+    assert.ok(doc.alternatives.length >= 5);
+    for (const alt of doc.alternatives) {
+      assert.equal(typeof alt.strategy, 'string');
+      assert.ok(Number.isInteger(alt.functions) && alt.functions >= 1);
+      assert.ok(alt.predicted.latencyMs > 0 && alt.predicted.costPerMillionUSD > 0);
+    }
+    assert.ok(doc.alternatives.some((a: { strategy: string }) => a.strategy === doc.strategy));
+    assert.match(doc.why, /\S/);
+    assert.match(r1.stdout, /alternatives at SLO [\d.]+ ms/);
+    assert.match(r1.stdout, /\nwhy: \S.*\n/); // (r1 profiled on its own: its sentence may differ)
   });
 
   it('partition, zoo build and profile accept --out for -o', async () => {
@@ -76,7 +88,9 @@ describe('CLI flags', () => {
     const p = await runCli(['partition', model, '--out', parts, ...FAST_PROFILE, '--json'], {}, 120_000);
     assert.equal(p.code, 0, p.stderr);
     assert.ok(existsSync(join(parts, 'manifest.json')));
-    assert.equal(JSON.parse(readFileSync(join(parts, 'plan.json'), 'utf8')).platform, DEFAULT_PLATFORM);
+    const saved = JSON.parse(readFileSync(join(parts, 'plan.json'), 'utf8'));
+    assert.equal(saved.platform, DEFAULT_PLATFORM);
+    assert.ok(saved.alternatives.length >= 5 && typeof saved.why === 'string', 'partition keeps the alternatives in plan.json');
     const z = await runCli(['zoo', 'build', 'mobilenetv2', '--tiny', '--out', join(dir, 'zoo.onnx')]);
     assert.equal(z.code, 0, z.stderr);
     assert.ok(existsSync(join(dir, 'zoo.onnx')));

@@ -5,7 +5,7 @@ import { buildPartition } from '../../partition/index.js';
 import { log } from '../../core/log.js';
 import { parseInputFlags } from '../../graph/input-shapes.js';
 import { openModel } from '../../graph/open.js';
-import { planPartition } from '../../plan/index.js';
+import { planPartition, renderAlternatives } from '../../plan/index.js';
 import { profileModel, saveProfile } from '../../profile/index.js';
 import { examples, inputOption, jsonOption, outputOption, planOptions, platformOption, printJson, profilingOptions } from '../options.js';
 import { renderManifest } from './build.js';
@@ -40,14 +40,14 @@ export function registerPartition(program: Command): void {
       });
       // The graph lets the planner measure how halos compound in multi-layer splits (shapes are cached).
       const { graph } = await openModel(modelPath, profile.inputShapes);
-      const plan = planPartition(profile, { platform: opts.platform, strategy: opts.strategy, sloMs: opts.sloMs, allowSloMiss: opts.allowSloMiss, graph });
+      const plan = planPartition(profile, { platform: opts.platform, strategy: opts.strategy, sloMs: opts.sloMs, allowSloMiss: opts.allowSloMiss, graph, alternatives: true });
       log(`plan: ${plan.functions.length} functions, predicted ${plan.predicted.latencyMs} ms, $${plan.predicted.costPerMillionUSD} per million (unsplit ${plan.unsplit.latencyMs} ms, $${plan.unsplit.costPerMillionUSD}) (${secs()} s)`);
       mkdirSync(opts.output, { recursive: true });
       saveProfile(profile, join(opts.output, 'profile.json'));
       writeFileSync(join(opts.output, 'plan.json'), `${JSON.stringify(plan, null, 2)}\n`);
       const manifest = await buildPartition(modelPath, plan, opts.output);
       if (opts.json) printJson(manifest);
-      else process.stdout.write(`${renderManifest(manifest)}\n`);
+      else process.stdout.write(`${renderManifest(manifest)}\n\n${renderAlternatives(plan)}\n`);
       log(`partitioned into ${opts.output} in ${secs()} s (check it with: mopar verify ${modelPath} ${opts.output})`);
     });
 }

@@ -66,7 +66,7 @@ export function registerPlan(program: Command): void {
       // The graph lets the planner measure how halos compound in multi-layer splits (shapes are cached).
       const { graph } = await openModel(modelPath, profile.inputShapes);
       const plan = planPartition(profile, {
-        platform: opts.platform, strategy: opts.strategy, sloMs: opts.sloMs, allowSloMiss: opts.allowSloMiss, graph,
+        platform: opts.platform, strategy: opts.strategy, sloMs: opts.sloMs, allowSloMiss: opts.allowSloMiss, graph, alternatives: true,
       });
       const batching = apps ? batchingFor(profile, apps, opts.platform, opts.strategy, opts.maxBatch) : undefined;
       const doc = batching ? { ...plan, ...batchingFields(batching) } : plan;
