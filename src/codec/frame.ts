@@ -1,7 +1,7 @@
 /**
  * Binary framing: a JSON header followed by raw tensor bytes. This is the layout of the Open Inference Protocol's
  * binary tensor extension (the header's length travels in the `Inference-Header-Content-Length` HTTP header);
- * a sealed frame carries that length itself (magic "MPT1" + u32 LE), for bodies and files without HTTP headers.
+ * packTensors lays out a set of tensors with their offsets (for a file beside its JSON entries).
  */
 import type { DType, Feeds } from '../graph/index.js';
 import { CodecError } from './errors.js';
@@ -46,28 +46,6 @@ export class PartReader {
   }
 }
 
-const MAGIC = 0x3154504d; // "MPT1" read as u32 LE
-
-export function isSealedFrame(body: Uint8Array): boolean {
-  return body.byteLength >= 8 && Buffer.from(body.buffer, body.byteOffset, 4).readUInt32LE(0) === MAGIC;
-}
-
-export function sealFrame(header: unknown, parts: readonly Uint8Array[]): Buffer {
-  const { body, headerLength } = joinFrame(header, parts);
-  const prefix = Buffer.alloc(8);
-  prefix.writeUInt32LE(MAGIC, 0);
-  prefix.writeUInt32LE(headerLength, 4);
-  return Buffer.concat([prefix, body]);
-}
-
-export function openFrame(body: Uint8Array): { header: unknown; payload: Buffer } {
-  if (!isSealedFrame(body)) throw new CodecError('body is not a sealed tensor frame (bad magic)');
-  const buf = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
-  const len = buf.readUInt32LE(4);
-  if (8 + len > buf.byteLength) throw new CodecError('truncated frame header');
-  return splitFrame(buf.subarray(8), len);
-}
-
 /** Where one tensor's bytes lie in a payload. */
 export interface TensorEntry { name: string; dtype: DType; shape: number[]; offset: number; length: number }
 
@@ -104,15 +82,4 @@ export function unpackTensors(entries: unknown, payload: Uint8Array): Feeds {
     }
   }
   return feeds;
-}
-
-/** Tensors as one sealed frame. */
-export function encodeTensorFrame(feeds: Feeds): Buffer {
-  const { entries, parts } = packTensors(feeds);
-  return sealFrame(entries, parts);
-}
-
-export function decodeTensorFrame(body: Uint8Array): Feeds {
-  const { header, payload } = openFrame(body);
-  return unpackTensors(header, payload);
 }

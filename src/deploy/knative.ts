@@ -1,7 +1,10 @@
 /**
  * Knative target: one `serving.knative.dev/v1` Service per slice (CPU/memory requests and limits from the plan,
  * containerConcurrency 1: a slice is sized for one inference at a time) and the gateway Service that chains
- * them, configured with the slices' cluster-local URLs. Every folder has a Dockerfile on a glibc Node 20 image.
+ * them, configured with the slices' cluster-local URLs. Every Service speaks the Open Inference Protocol; the
+ * gateway's is the model's endpoint. Pods run as the image's non-root `node` user with a read-only root filesystem,
+ * no privilege escalation and no capabilities (nothing in a function writes to disk, so no volume either).
+ * Images are tagged by their folder's content hash.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,89 +12,120 @@ import { stringifyYaml as stringify } from './cfn-yaml.js';
 import type { DeployInput } from './manifest.js';
 import { dnsLabel, platformNames } from './manifest.js';
 import type { DeployOptions, DeployResult, DeployedFunction, Runtimes } from './types.js';
-import { GENERATED, functionConfig, packageJson, urlEnv, writeEntryFolder, writeSliceFolder } from './folder.js';
+import { GENERATED, contentTag, functionConfig, leanInstall, packageBytes, packageJson, pipelineConfig, writeEntryFolder, writeSliceFolder } from './folder.js';
 import { cpuQuantity, memQuantity } from './openfaas.js';
-import type { PipelineConfig } from './function-runtime/config.js';
 
-// Other OSes' onnxruntime binaries are dead weight in a Linux image (both Linux arches kept: amd64 or arm64 nodes).
-const PRUNE = 'rm -rf node_modules/onnxruntime-node/bin/napi-v*/darwin node_modules/onnxruntime-node/bin/napi-v*/win32';
-const DOCKERFILE = `# ${GENERATED}
+/** The container port (Knative sets $PORT to it). */
+const PORT = 8080;
+/** uid of the `node` user in the official Node images (numeric, so that runAsNonRoot can be verified). */
+export const NODE_UID = 1000;
+
+const dockerfile = (ort: boolean) => `# ${GENERATED}
 FROM node:20-bookworm-slim
 WORKDIR /app
 COPY package.json ./
-RUN npm install --omit=dev --no-audit --no-fund && ${PRUNE}
-COPY . ./
-USER node
+${ort ? `RUN ${leanInstall('"$(node -p process.arch)"')}\n` : ''}COPY . ./
+USER ${NODE_UID}
 ENV NODE_ENV=production
 CMD ["node", "server.js"]
 `;
 const SLICE_SERVER = `'use strict';
-// ${GENERATED} One model slice as a Knative Service: the node20-contract handler behind an HTTP server on $PORT.
+// ${GENERATED} One model slice as a Knative Service: the Open Inference Protocol on $PORT.
 const rt = require('./mopar-runtime.js');
 rt.serveHandler(rt.openfaasFunction(__dirname), Number(process.env.PORT || 8080));
 `;
 const GATEWAY_SERVER = `'use strict';
-// ${GENERATED} The model's endpoint: calls the slice Services at the URLs in MOPAR_URL_* env.
+// ${GENERATED} The model's endpoint (Open Inference Protocol on $PORT): calls the slice Services at the URLs in MOPAR_URL_* env.
 const rt = require('./mopar-runtime.js');
 rt.serveHandler(rt.openfaasEntry(__dirname), Number(process.env.PORT || 8080));
 `;
 
+export const SECURITY_CONTEXT = {
+  runAsNonRoot: true, runAsUser: NODE_UID, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false,
+  capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' },
+};
+
 export async function deployKnative(input: DeployInput, out: string, opts: DeployOptions, runtimes: Runtimes): Promise<DeployResult> {
-  const { manifest, functions, stages } = input;
+  const { manifest, functions } = input;
   const prefix = opts.name ?? manifest.model;
   const ns = dnsLabel(opts.namespace ?? 'default');
   const names = platformNames(prefix, functions);
   const gatewayName = dnsLabel(prefix);
-  const registry = opts.registry ?? 'localhost:5000';
+  const registry = opts.registry!;
   const partOf = { 'app.kubernetes.io/part-of': `mopar-${gatewayName}`.slice(0, 63), 'app.kubernetes.io/managed-by': 'mopar' };
   const scale = { 'autoscaling.knative.dev/min-scale': String(opts.minScale ?? 1), 'autoscaling.knative.dev/max-scale': String(opts.maxScale ?? 20) };
   const timeoutSeconds = opts.timeoutS ?? 60;
   const files: string[] = [];
   const deployed: DeployedFunction[] = [];
   const docs: unknown[] = [];
-  const service = (name: string, concurrency: number, res: Record<string, string>, env: Record<string, string>, role: string) => ({
+  const images: string[] = [];
+  const service = (name: string, image: string, concurrency: number, res: Record<string, string>, env: Record<string, string>, labels: Record<string, string>) => ({
     apiVersion: 'serving.knative.dev/v1', kind: 'Service',
-    metadata: { name, namespace: ns, labels: { ...partOf, 'mopar.dev/role': role } },
+    metadata: { name, namespace: ns, labels: { ...partOf, ...labels } },
     spec: { template: {
       metadata: { annotations: scale },
       spec: {
         containerConcurrency: concurrency, timeoutSeconds,
         containers: [{
-          image: `${registry}/${name}:latest`,
-          env: Object.entries(env).map(([k, v]) => ({ name: k, value: v })),
+          name: 'function', image, ports: [{ containerPort: PORT }],
+          ...(Object.keys(env).length ? { env: Object.entries(env).map(([k, v]) => ({ name: k, value: v })) } : {}),
           resources: { requests: res, limits: res },
+          readinessProbe: { httpGet: { path: '/v2/health/ready', port: PORT } },
+          securityContext: SECURITY_CONTEXT,
         }],
       },
     } },
   });
+  const folder = (name: string, written: string[], ort: boolean) => {
+    files.push(...written);
+    const image = `${registry}/${name}:${contentTag(written)}`;
+    images.push(`${image} functions/${name}`);
+    return { image, bytes: packageBytes(written, ort) };
+  };
 
   for (const fn of functions) {
     const name = names.get(fn.name)!;
-    files.push(...writeSliceFolder(join(out, 'functions', name), fn, runtimes.function, functionConfig(fn),
-      { 'server.js': SLICE_SERVER, 'package.json': packageJson(name, { main: 'server.js' }), Dockerfile: DOCKERFILE }));
-    docs.push(service(name, 1, { cpu: cpuQuantity(fn.vcpu), memory: memQuantity(fn.memoryMB) }, { MOPAR_GROUP: fn.group }, 'slice'));
-    deployed.push({ function: fn.name, name, memoryMB: fn.memoryMB, vcpu: fn.vcpu, packaging: 'container' });
+    const f = folder(name, writeSliceFolder(join(out, 'functions', name), fn, runtimes.function, functionConfig(fn, input),
+      { 'server.js': SLICE_SERVER, 'package.json': packageJson(name, { main: 'server.js' }), Dockerfile: dockerfile(true) }), true);
+    docs.push(service(name, f.image, 1, { cpu: cpuQuantity(fn.vcpu), memory: memQuantity(fn.memoryMB) }, {}, { 'mopar.dev/role': 'slice', 'mopar.dev/group': dnsLabel(fn.group) }));
+    deployed.push({ function: fn.name, name, memoryMB: fn.memoryMB, vcpu: fn.vcpu, packaging: 'container', packageBytes: f.bytes });
   }
-  const pipeline: PipelineConfig = {
-    model: manifest.model, inputs: manifest.inputs, outputs: manifest.outputs,
-    functions: stages.flatMap((s) => s.functions).map((fn) => ({ name: fn.name, inputs: fn.inputs, outputs: fn.outputs, urlEnv: urlEnv(names.get(fn.name)!) })),
-  };
-  files.push(...writeEntryFolder(join(out, 'functions', gatewayName), pipeline, runtimes.gateway,
-    { 'server.js': GATEWAY_SERVER, 'package.json': packageJson(gatewayName, { main: 'server.js' }, false), Dockerfile: DOCKERFILE }));
+  const pipeline = pipelineConfig(input, names);
+  const g = folder(gatewayName, writeEntryFolder(join(out, 'functions', gatewayName), pipeline, runtimes.gateway,
+    { 'server.js': GATEWAY_SERVER, 'package.json': packageJson(gatewayName, { main: 'server.js' }, false), Dockerfile: dockerfile(false) }), false);
   const urls: Record<string, string> = {};
   for (const f of pipeline.functions) urls[f.urlEnv] = `http://${names.get(f.name)}.${ns}.svc.cluster.local`;
   // The gateway mostly waits on its slices: many requests per instance.
-  docs.push(service(gatewayName, 0, { cpu: '250m', memory: '256Mi' }, urls, 'gateway'));
-  deployed.push({ function: '$entry', name: gatewayName, memoryMB: 256, vcpu: 0.25, packaging: 'container' });
+  docs.push(service(gatewayName, g.image, 0, { cpu: '250m', memory: '256Mi' }, urls, { 'mopar.dev/role': 'gateway' }));
+  deployed.push({ function: '$entry', name: gatewayName, memoryMB: 256, vcpu: 0.25, packaging: 'container', packageBytes: g.bytes });
 
   const main = join(out, 'knative.yaml');
   writeFileSync(main, `# ${GENERATED} Deploy: kubectl apply -f knative.yaml\n${docs.map((d) => stringify(d)).join('---\n')}`);
   files.push(main);
   const buildSh = join(out, 'build-images.sh');
-  writeFileSync(buildSh, `#!/bin/sh\n# ${GENERATED} Builds and pushes one image per function folder.\nset -eu\nREGISTRY="\${REGISTRY:-${registry}}"\ncd "$(dirname "$0")/functions"\nfor d in */; do\n  n="\${d%/}"\n  docker build -t "$REGISTRY/$n:latest" "$n"\n  docker push "$REGISTRY/$n:latest"\ndone\n`, { mode: 0o755 });
+  writeFileSync(buildSh, buildImagesScript(images), { mode: 0o755 });
   files.push(buildSh);
   return {
     target: 'knative', out, main, files, functions: deployed, warnings: [],
-    commands: [`cd ${out}`, './build-images.sh', 'kubectl apply -f knative.yaml', `kubectl get ksvc ${gatewayName} -n ${ns}`],
+    commands: [
+      `cd ${out}`, './build-images.sh', 'kubectl apply -f knative.yaml', `kubectl wait ksvc --all -n ${ns} --for=condition=Ready --timeout=300s`,
+      `KNATIVE_URL=$(kubectl get ksvc ${gatewayName} -n ${ns} -o jsonpath='{.status.url}')`,
+      `mopar invoke "$KNATIVE_URL" --model ${manifest.model} --input request.json --json`,
+    ],
   };
+}
+
+/** Builds and pushes exactly the images the manifest file names (`<image> <folder>` lines). */
+export function buildImagesScript(images: readonly string[]): string {
+  return `#!/bin/sh
+# ${GENERATED} Builds and pushes the image of every function folder, tagged by the folder's content hash.
+set -eu
+cd "$(dirname "$0")"
+while read -r image dir; do
+  docker build -t "$image" "$dir"
+  docker push "$image"
+done <<'IMAGES'
+${images.join('\n')}
+IMAGES
+`;
 }

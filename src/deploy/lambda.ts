@@ -3,15 +3,19 @@
  * CPU in proportion to memory), the Step Functions state machine chaining them, the S3 staging bucket for
  * tensors over the payload limits, and least-privilege roles. A slice ships as a zip while slice + runtime +
  * onnxruntime-node (Linux x64 binaries only) stay under Lambda's 250 MB unzipped limit, else as a container
- * image on the public Lambda Node.js base image of the same major.
+ * image on the public Lambda Node.js base image of the same major. The model's endpoint is the entry function's
+ * URL: the Open Inference Protocol, each request run by the state machine (inputs over its 256 KiB input limit are
+ * staged in the bucket by the entry). The bucket refuses requests that do not use TLS.
  */
-import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { createRequire } from 'node:module';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { DeployInput } from './manifest.js';
 import { dnsLabel, platformNames } from './manifest.js';
 import { DEFAULT_LAMBDA_RUNTIME, type DeployOptions, type DeployResult, type DeployedFunction, type Runtimes } from './types.js';
-import { GENERATED, MODEL_FILE, functionConfig, packageJson, writeSliceFolder } from './folder.js';
+import {
+  GENERATED, MODEL_FILE, contentTag, functionConfig, leanInstall, ortLinuxBytes, packageBytes, packageJson, pipelineConfig,
+  writeEntryFolder, writeSliceFolder,
+} from './folder.js';
 import { RUNTIME_FILE } from './bundle.js';
 import { buildStateMachine } from './asl.js';
 import { cfn, stringifyCfnYaml } from './cfn-yaml.js';
@@ -20,36 +24,18 @@ export const ZIP_LIMIT_BYTES = 250 * 1024 * 1024;
 export const LAMBDA_MEMORY = { min: 128, max: 10240 };
 /** Step Functions carries at most 256 KiB of state; keep inline tensors well below it. */
 export const INLINE_LIMIT_BYTES = 200_000;
-const PRUNE = 'rm -rf node_modules/onnxruntime-node/bin/napi-v*/darwin node_modules/onnxruntime-node/bin/napi-v*/win32 node_modules/onnxruntime-node/bin/napi-v*/linux/arm64';
-
-function dirBytes(p: string): number {
-  const st = statSync(p);
-  if (!st.isDirectory()) return st.size;
-  return readdirSync(p).reduce((a, f) => a + dirBytes(join(p, f)), 0);
-}
-
-let ortBytes: number | undefined;
-/** Unzipped bytes onnxruntime-node adds to a Linux x64 package (its JS, onnxruntime-common, linux/x64 binaries). */
-export function ortLinuxBytes(): number {
-  if (ortBytes !== undefined) return ortBytes;
-  try {
-    const req = createRequire(import.meta.url);
-    const root = dirname(req.resolve('onnxruntime-node/package.json'));
-    const common = dirname(createRequire(join(root, 'package.json')).resolve('onnxruntime-common/package.json'));
-    const bins = join(root, 'bin');
-    let linux = 0;
-    for (const napi of readdirSync(bins)) linux += dirBytes(join(bins, napi, 'linux', 'x64'));
-    ortBytes = dirBytes(join(root, 'dist')) + dirBytes(join(root, 'package.json')) + dirBytes(common) + linux;
-  } catch {
-    ortBytes = 48 * 1024 * 1024; // onnxruntime-node 1.30 linux/x64, measured
-  }
-  return ortBytes;
-}
+/** Bytes of the generated files beside the slice file (handler, package.json, function.json): a margin. */
+const SMALL_FILES_BYTES = 64 * 1024;
 
 const HANDLER = `'use strict';
 // ${GENERATED} One model slice as a Lambda function (invoked by the Step Functions state machine).
 exports.handler = require('./mopar-runtime.js').lambdaFunction(__dirname);
 `;
+const ENTRY_HANDLER = `'use strict';
+// ${GENERATED} The model's endpoint (function URL, Open Inference Protocol): runs the state machine per request.
+exports.handler = require('./mopar-runtime.js').lambdaEntry(__dirname);
+`;
+export const ENTRY_ID = 'Entry';
 
 const logicalId = (fn: string, i: number) => `Fn${i}${fn.replace(/[^A-Za-z0-9]/g, '').replace(/^./, (c) => c.toUpperCase()).slice(0, 40)}`;
 
@@ -68,38 +54,61 @@ export async function deployLambda(input: DeployInput, out: string, opts: Deploy
   const warnings: string[] = [];
   const resources: Record<string, unknown> = {};
   const baseName = dnsLabel(prefix, 40);
+  const staging = {
+    MOPAR_STAGING_BUCKET: cfn.ref('StagingBucket'), MOPAR_STAGING_PREFIX: 'staging/', MOPAR_INLINE_LIMIT_BYTES: String(INLINE_LIMIT_BYTES),
+  };
 
   for (const fn of functions) {
     const id = ids.get(fn.name)!;
     const name = names.get(fn.name)!;
     const dir = join(out, 'functions', name);
-    const packageBytes = fn.fileBytes + runtimes.function.length + ortLinuxBytes() + 4096;
-    const image = packageBytes > (opts.lambdaZipLimitBytes ?? ZIP_LIMIT_BYTES);
+    const image = fn.fileBytes + runtimes.function.length + ortLinuxBytes() + SMALL_FILES_BYTES > (opts.lambdaZipLimitBytes ?? ZIP_LIMIT_BYTES);
     const memory = Math.min(LAMBDA_MEMORY.max, Math.max(LAMBDA_MEMORY.min, Math.ceil(fn.memoryMB)));
     // Lambda's CPU share follows memory (1 vCPU at 1,769 MB): a plan made for another platform may want more CPU.
     if (memory / 1769 < fn.vcpu * 0.9) warnings.push(`${fn.name}: ${memory} MB gives Lambda ≈${(memory / 1769).toFixed(2)} vCPU, the plan assumed ${fn.vcpu} (plan with --platform aws-lambda for Lambda-sized functions)`);
     if (memory !== Math.ceil(fn.memoryMB)) warnings.push(`${fn.name}: ${fn.memoryMB} MB is outside Lambda's ${LAMBDA_MEMORY.min}–${LAMBDA_MEMORY.max} MB; using ${memory} MB`);
     const copied = [MODEL_FILE, 'function.json', RUNTIME_FILE, 'handler.js', 'package.json'];
+    // onnxruntime-node without its GPU download and without the other platforms' binaries (they alone exceed 250 MB).
     const build: Record<string, string> = image
-      ? { Dockerfile: `# ${GENERATED}\nFROM --platform=linux/amd64 ${baseImage}\nCOPY package.json \${LAMBDA_TASK_ROOT}/\nRUN cd \${LAMBDA_TASK_ROOT} && npm install --omit=dev --no-audit --no-fund && ${PRUNE}\nCOPY ${copied.filter((f) => f !== 'package.json').join(' ')} \${LAMBDA_TASK_ROOT}/\nCMD ["handler.handler"]\n` }
-      // SAM's makefile build: install onnxruntime-node and drop the other platforms' binaries (they alone exceed 250 MB).
-      : { Makefile: `# ${GENERATED} Used by \`sam build\` (BuildMethod: makefile).\nbuild-${id}:\n\tcp ${copied.join(' ')} $(ARTIFACTS_DIR)/\n\tcd $(ARTIFACTS_DIR) && npm install --omit=dev --no-audit --no-fund && ${PRUNE}\n` };
-    files.push(...writeSliceFolder(dir, fn, runtimes.function, functionConfig(fn, keep.get(fn.name)), { 'handler.js': HANDLER, 'package.json': packageJson(name), ...build }));
+      ? { Dockerfile: `# ${GENERATED}\nFROM --platform=linux/amd64 ${baseImage}\nCOPY package.json \${LAMBDA_TASK_ROOT}/\nRUN cd \${LAMBDA_TASK_ROOT} && ${leanInstall('x64')}\nCOPY ${copied.filter((f) => f !== 'package.json').join(' ')} \${LAMBDA_TASK_ROOT}/\nCMD ["handler.handler"]\n` }
+      : { Makefile: makefile(id, copied, true) };
+    const written = writeSliceFolder(dir, fn, runtimes.function, functionConfig(fn, input, keep.get(fn.name)), { 'handler.js': HANDLER, 'package.json': packageJson(name), ...build });
+    files.push(...written);
+    const shipped = written.filter((f) => copied.some((c) => f.endsWith(`/${c}`)));
     const common = {
       MemorySize: memory, Timeout: timeout, EphemeralStorage: { Size: 512 }, Architectures: ['x86_64'],
       Role: cfn.getAtt('FunctionRole', 'Arn'),
-      Environment: { Variables: {
-        MOPAR_STAGING_BUCKET: cfn.ref('StagingBucket'), MOPAR_STAGING_PREFIX: 'staging/', MOPAR_INLINE_LIMIT_BYTES: String(INLINE_LIMIT_BYTES),
-      } },
+      Environment: { Variables: staging },
       Description: `mopar ${manifest.model} slice ${fn.name} (group ${fn.group}, ${fn.vcpu} vCPU planned)`.slice(0, 256),
     };
     resources[id] = image
       ? { Type: 'AWS::Serverless::Function', Properties: { PackageType: 'Image', ...common },
-        Metadata: { Dockerfile: 'Dockerfile', DockerContext: `./functions/${name}`, DockerTag: 'nodejs20.x-v1' } }
+        Metadata: { Dockerfile: 'Dockerfile', DockerContext: `./functions/${name}`, DockerTag: contentTag(written) } }
       : { Type: 'AWS::Serverless::Function', Properties: { CodeUri: `functions/${name}`, Handler: 'handler.handler', Runtime: runtimeId, ...common },
         Metadata: { BuildMethod: 'makefile' } };
-    deployed.push({ function: fn.name, name, memoryMB: memory, vcpu: Math.min(6, memory / 1769), packaging: image ? 'image' : 'zip', packageBytes });
+    deployed.push({ function: fn.name, name, memoryMB: memory, vcpu: Math.min(6, memory / 1769), packaging: image ? 'image' : 'zip', packageBytes: packageBytes(shipped, true) });
   }
+
+  // The entry: no model, no onnxruntime; a zip of its four files.
+  const entryName = dnsLabel(prefix, 64);
+  const entryDir = join(out, 'functions', entryName);
+  const entryCopied = ['pipeline.json', RUNTIME_FILE, 'handler.js', 'package.json'];
+  const entryWritten = writeEntryFolder(entryDir, pipelineConfig(input, names), runtimes.gateway,
+    { 'handler.js': ENTRY_HANDLER, 'package.json': packageJson(entryName, {}, false), Makefile: makefile(ENTRY_ID, entryCopied, false) });
+  files.push(...entryWritten);
+  const entryTimeout = Math.min(900, Math.min(300, timeout * stages.length) + 10);
+  resources[ENTRY_ID] = {
+    Type: 'AWS::Serverless::Function',
+    Properties: {
+      CodeUri: `functions/${entryName}`, Handler: 'handler.handler', Runtime: runtimeId, MemorySize: 512, Timeout: entryTimeout,
+      Architectures: ['x86_64'], Role: cfn.getAtt('EntryRole', 'Arn'),
+      FunctionUrlConfig: { AuthType: cfn.ref('EntryAuthType') },
+      Environment: { Variables: { ...staging, MOPAR_STATE_MACHINE_ARN: cfn.ref('Pipeline') } },
+      Description: `mopar ${manifest.model}: the Open Inference Protocol endpoint (runs the state machine)`.slice(0, 256),
+    },
+    Metadata: { BuildMethod: 'makefile' },
+  };
+  deployed.push({ function: '$entry', name: entryName, memoryMB: 512, vcpu: 512 / 1769, packaging: 'zip', packageBytes: packageBytes(entryWritten.filter((f) => entryCopied.some((c) => f.endsWith(`/${c}`))), false) });
 
   const arnVar = (fn: string) => `${ids.get(fn)}Arn`;
   // EXPRESS workflows run at most 5 minutes.
@@ -118,6 +127,11 @@ export async function deployLambda(input: DeployInput, out: string, opts: Deploy
       StagingBucketName: { Type: 'String', Description: 'S3 bucket (created) for tensors over the payload limits', AllowedPattern: '^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$' },
       FunctionRoleName: { Type: 'String', Default: `${baseName}-functions`.slice(0, 64), Description: 'IAM role (created) the slice functions run as' },
       StateMachineRoleName: { Type: 'String', Default: `${baseName}-pipeline`.slice(0, 64), Description: 'IAM role (created) the state machine runs as' },
+      EntryRoleName: { Type: 'String', Default: `${baseName}-entry`.slice(0, 64), Description: 'IAM role (created) the entry function runs as' },
+      EntryAuthType: {
+        Type: 'String', Default: 'AWS_IAM', AllowedValues: ['AWS_IAM', 'NONE'],
+        Description: 'Who may call the entry function URL: AWS_IAM (SigV4-signed requests) or NONE (public)',
+      },
     },
     Resources: {
       StagingBucket: {
@@ -130,6 +144,17 @@ export async function deployLambda(input: DeployInput, out: string, opts: Deploy
           LifecycleConfiguration: { Rules: [{ Id: 'expire-staged-tensors', Status: 'Enabled', Prefix: 'staging/', ExpirationInDays: 1 }] },
         },
       },
+      StagingBucketPolicy: {
+        Type: 'AWS::S3::BucketPolicy',
+        Properties: {
+          Bucket: cfn.ref('StagingBucket'),
+          PolicyDocument: { Version: '2012-10-17', Statement: [{
+            Sid: 'DenyInsecureTransport', Effect: 'Deny', Principal: '*', Action: 's3:*',
+            Resource: [cfn.getAtt('StagingBucket', 'Arn'), cfn.sub('${StagingBucket.Arn}/*')],
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          }] },
+        },
+      },
       FunctionRole: {
         Type: 'AWS::IAM::Role',
         Properties: {
@@ -139,6 +164,18 @@ export async function deployLambda(input: DeployInput, out: string, opts: Deploy
           Policies: [{ PolicyName: 'staged-tensors', PolicyDocument: { Version: '2012-10-17', Statement: [{
             Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: cfn.sub('arn:${AWS::Partition}:s3:::${StagingBucket}/staging/*'),
           }] } }],
+        },
+      },
+      EntryRole: {
+        Type: 'AWS::IAM::Role',
+        Properties: {
+          RoleName: cfn.ref('EntryRoleName'),
+          AssumeRolePolicyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] },
+          ManagedPolicyArns: [cfn.sub('arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole')],
+          Policies: [{ PolicyName: 'run-pipeline', PolicyDocument: { Version: '2012-10-17', Statement: [
+            { Effect: 'Allow', Action: 'states:StartSyncExecution', Resource: cfn.ref('Pipeline') },
+            { Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: cfn.sub('arn:${AWS::Partition}:s3:::${StagingBucket}/staging/*') },
+          ] } }],
         },
       },
       StateMachineRole: {
@@ -162,7 +199,8 @@ export async function deployLambda(input: DeployInput, out: string, opts: Deploy
       },
     },
     Outputs: {
-      StateMachineArn: { Description: 'Start requests with: aws stepfunctions start-sync-execution', Value: cfn.ref('Pipeline') },
+      EntryUrl: { Description: 'The model endpoint (Open Inference Protocol)', Value: cfn.getAtt(`${ENTRY_ID}Url`, 'FunctionUrl') },
+      StateMachineArn: { Description: 'The state machine the entry runs per request', Value: cfn.ref('Pipeline') },
       StagingBucket: { Value: cfn.ref('StagingBucket') },
     },
   };
@@ -170,7 +208,10 @@ export async function deployLambda(input: DeployInput, out: string, opts: Deploy
   writeFileSync(main, `# ${GENERATED} Deploy: sam build && sam deploy --guided\n${stringifyCfnYaml(template)}`);
   files.push(main);
   const samconfig = join(out, 'samconfig.toml');
-  writeFileSync(samconfig, `# ${GENERATED}\nversion = 0.1\n[default.deploy.parameters]\ncapabilities = "CAPABILITY_NAMED_IAM"\nresolve_s3 = true\nresolve_image_repos = true\nconfirm_changeset = true\n`);
+  // Image functions go to the registry given (--registry / MOPAR_REGISTRY: an ECR repository URI), else to
+  // repositories SAM creates.
+  const repos = opts.registry ? `image_repository = ${JSON.stringify(opts.registry)}` : 'resolve_image_repos = true';
+  writeFileSync(samconfig, `# ${GENERATED}\nversion = 0.1\n[default.deploy.parameters]\nstack_name = ${JSON.stringify(baseName)}\ncapabilities = "CAPABILITY_NAMED_IAM"\nresolve_s3 = true\n${repos}\nconfirm_changeset = true\n`);
   files.push(samconfig);
   return {
     target: 'lambda', out, main, files, functions: deployed, warnings,
@@ -179,7 +220,13 @@ export async function deployLambda(input: DeployInput, out: string, opts: Deploy
       'sam validate --lint',
       'sam build',
       'sam deploy --guided --parameter-overrides StagingBucketName=<globally unique bucket name>',
-      'aws stepfunctions start-sync-execution --state-machine-arn <StateMachineArn output> --input file://request.json',
+      `ENTRY_URL=$(aws cloudformation describe-stacks --stack-name ${baseName} --query "Stacks[0].Outputs[?OutputKey=='EntryUrl'].OutputValue" --output text)`,
+      `curl --fail-with-body --aws-sigv4 "aws:amz:$AWS_REGION:lambda" --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" -H "x-amz-security-token: $AWS_SESSION_TOKEN" -H 'content-type: application/json' --data-binary @request.json "\${ENTRY_URL%/}/v2/models/${manifest.model}/infer"`,
     ],
   };
+}
+
+/** SAM's makefile build (BuildMethod: makefile): copy the folder's files, then the lean onnxruntime install. */
+function makefile(id: string, copied: string[], ort: boolean): string {
+  return `# ${GENERATED} Used by \`sam build\` (BuildMethod: makefile).\nbuild-${id}:\n\tcp ${copied.join(' ')} $(ARTIFACTS_DIR)/\n${ort ? `\tcd $(ARTIFACTS_DIR) && ${leanInstall('x64')}\n` : ''}`;
 }

@@ -2,7 +2,10 @@
  * OpenFaaS target: stack.yml (faas-cli), one folder per slice plus the entry function that chains them through
  * the gateway, and the `mopar-node20` template they build with. The template keeps the node20 of-watchdog HTTP
  * handler contract but uses a Debian (glibc) Node 20 image: onnxruntime-node ships glibc-only binaries and does
- * not load on node20's Alpine (musl) base (microsoft/onnxruntime#12439).
+ * not load on node20's Alpine (musl) base (microsoft/onnxruntime#12439). Every function speaks the Open
+ * Inference Protocol (the entry's is the model's endpoint); functions run as the image's non-root `node` user
+ * with a read-only root filesystem (OpenFaaS mounts a writable /tmp, which of-watchdog needs for its lock file).
+ * Images are tagged by their folder's content hash.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,8 +13,7 @@ import { stringifyYaml as stringify } from './cfn-yaml.js';
 import type { DeployInput } from './manifest.js';
 import { platformNames } from './manifest.js';
 import type { DeployOptions, DeployResult, DeployedFunction, Runtimes } from './types.js';
-import { GENERATED, functionConfig, packageJson, urlEnv, writeEntryFolder, writeSliceFolder } from './folder.js';
-import type { PipelineConfig } from './function-runtime/config.js';
+import { GENERATED, contentTag, functionConfig, leanInstall, packageBytes, packageJson, pipelineConfig, writeEntryFolder, writeSliceFolder } from './folder.js';
 
 export const OPENFAAS_TEMPLATE = 'mopar-node20';
 const OF_WATCHDOG = 'ghcr.io/openfaas/of-watchdog:0.10.1';
@@ -24,7 +26,8 @@ const SLICE_HANDLER = `'use strict';
 module.exports = require('./mopar-runtime.js').openfaasFunction(__dirname);
 `;
 const ENTRY_HANDLER = `'use strict';
-// ${GENERATED} The model's endpoint: calls the slice functions through the gateway (URLs in MOPAR_URL_* env).
+// ${GENERATED} The model's endpoint (Open Inference Protocol): calls the slice functions through the gateway
+// (URLs in MOPAR_URL_* env).
 module.exports = require('./mopar-runtime.js').openfaasEntry(__dirname);
 `;
 
@@ -43,13 +46,13 @@ serveHandler(handler, port, '127.0.0.1').then(() => console.log(\`mopar-node20 l
 FROM --platform=\${TARGETPLATFORM:-linux/amd64} ${OF_WATCHDOG} AS watchdog
 FROM --platform=\${TARGETPLATFORM:-linux/amd64} node:20-bookworm-slim AS ship
 COPY --from=watchdog /fwatchdog /usr/bin/fwatchdog
-RUN chmod +x /usr/bin/fwatchdog && chmod 777 /tmp && mkdir -p /home/node/app/function && chown -R node:node /home/node/app
+RUN chmod +x /usr/bin/fwatchdog && mkdir -p /home/node/app/function && chown -R node:node /home/node/app
 ENV NPM_CONFIG_LOGLEVEL=warn
 USER node
 WORKDIR /home/node/app/function
 COPY --chown=node:node function/package.json ./
-# onnxruntime-node carries every OS's binaries; keep Linux's.
-RUN npm install --omit=dev && rm -rf node_modules/onnxruntime-node/bin/napi-v*/darwin node_modules/onnxruntime-node/bin/napi-v*/win32
+# onnxruntime-node without its GPU download, and only what a CPU function of this architecture loads.
+RUN ${leanInstall('"$(node -p process.arch)"')}
 COPY --chown=node:node function/ ./
 RUN npm test
 WORKDIR /home/node/app
@@ -63,59 +66,55 @@ CMD ["fwatchdog"]
 }
 
 export async function deployOpenFaas(input: DeployInput, out: string, opts: DeployOptions, runtimes: Runtimes): Promise<DeployResult> {
-  const { manifest, functions, stages } = input;
+  const { manifest, functions } = input;
   const prefix = opts.name ?? manifest.model;
   const names = platformNames(prefix, functions);
   const entryName = platformNames('', [{ name: prefix }]).get(prefix)!;
-  const registry = opts.registry ?? '${MOPAR_REGISTRY:-localhost:5000}';
+  const registry = opts.registry!;
   const gatewayInCluster = `http://gateway.${opts.namespace ?? 'openfaas'}:8080`;
   const timeout = `${opts.timeoutS ?? 60}s`;
   const timeouts = { exec_timeout: timeout, read_timeout: timeout, write_timeout: timeout };
-  const labels = { 'com.openfaas.scale.min': String(opts.minScale ?? 1), 'com.openfaas.scale.max': String(opts.maxScale ?? 20) };
+  const scale = { 'com.openfaas.scale.min': String(opts.minScale ?? 1), 'com.openfaas.scale.max': String(opts.maxScale ?? 20) };
   const files: string[] = [];
   const deployed: DeployedFunction[] = [];
   const stackFns: Record<string, unknown> = {};
 
+  // The template is part of every image: written first, hashed into every tag.
+  const tdir = join(out, 'template', OPENFAAS_TEMPLATE);
+  mkdirSync(tdir, { recursive: true });
+  const templateFilesWritten = Object.entries(templateFiles()).map(([f, text]) => {
+    writeFileSync(join(tdir, f), text);
+    return join(tdir, f);
+  });
+  files.push(...templateFilesWritten);
+  const image = (name: string, written: string[]) => `${registry}/${name}:${contentTag([...written, ...templateFilesWritten])}`;
+
   for (const fn of functions) {
     const name = names.get(fn.name)!;
-    const consumers = functions.filter((g) => g.inputs.some((t) => fn.outputs.includes(t))).map((g) => names.get(g.name)!);
-    const dir = join(out, 'functions', name);
-    files.push(...writeSliceFolder(dir, fn, runtimes.function, functionConfig(fn), { 'handler.js': SLICE_HANDLER, 'package.json': packageJson(name) }));
+    const written = writeSliceFolder(join(out, 'functions', name), fn, runtimes.function, functionConfig(fn, input), { 'handler.js': SLICE_HANDLER, 'package.json': packageJson(name) });
+    files.push(...written);
     const res = { memory: memQuantity(fn.memoryMB), cpu: cpuQuantity(fn.vcpu) };
     stackFns[name] = {
-      lang: OPENFAAS_TEMPLATE, handler: `./functions/${name}`, image: `${registry}/${name}:latest`,
-      environment: {
-        RAW_BODY: 'true', MAX_RAW_SIZE: '256mb', ...timeouts,
-        // Who reads this function's outputs (the entry function does the calling; this is for tracing).
-        MOPAR_NEXT_HOPS: consumers.length ? consumers.join(',') : entryName,
-        MOPAR_GROUP: fn.group,
-      },
-      limits: res, requests: res, labels,
+      lang: OPENFAAS_TEMPLATE, handler: `./functions/${name}`, image: image(name, written),
+      environment: { RAW_BODY: 'true', MAX_RAW_SIZE: '256mb', ...timeouts },
+      limits: res, requests: res, labels: { ...scale, 'mopar.dev/group': fn.group }, readonly_root_filesystem: true,
     };
-    deployed.push({ function: fn.name, name, memoryMB: fn.memoryMB, vcpu: fn.vcpu, packaging: 'container' });
+    deployed.push({ function: fn.name, name, memoryMB: fn.memoryMB, vcpu: fn.vcpu, packaging: 'container', packageBytes: packageBytes(written, true) });
   }
 
-  const pipeline: PipelineConfig = {
-    model: manifest.model, inputs: manifest.inputs, outputs: manifest.outputs,
-    functions: stages.flatMap((s) => s.functions).map((fn) => ({ name: fn.name, inputs: fn.inputs, outputs: fn.outputs, urlEnv: urlEnv(names.get(fn.name)!) })),
-  };
-  files.push(...writeEntryFolder(join(out, 'functions', entryName), pipeline, runtimes.gateway, { 'handler.js': ENTRY_HANDLER, 'package.json': packageJson(entryName, {}, false) }));
+  const pipeline = pipelineConfig(input, names);
+  const written = writeEntryFolder(join(out, 'functions', entryName), pipeline, runtimes.gateway, { 'handler.js': ENTRY_HANDLER, 'package.json': packageJson(entryName, {}, false) });
+  files.push(...written);
   const hops: Record<string, string> = {};
   for (const f of pipeline.functions) hops[f.urlEnv] = `${gatewayInCluster}/function/${names.get(f.name)}`;
   const entryRes = { memory: '256Mi', cpu: '250m' };
   stackFns[entryName] = {
-    lang: OPENFAAS_TEMPLATE, handler: `./functions/${entryName}`, image: `${registry}/${entryName}:latest`,
+    lang: OPENFAAS_TEMPLATE, handler: `./functions/${entryName}`, image: image(entryName, written),
     environment: { RAW_BODY: 'true', MAX_RAW_SIZE: '256mb', ...timeouts, ...hops },
-    limits: entryRes, requests: entryRes, labels,
+    limits: entryRes, requests: entryRes, labels: scale, readonly_root_filesystem: true,
   };
-  deployed.push({ function: '$entry', name: entryName, memoryMB: 256, vcpu: 0.25, packaging: 'container' });
+  deployed.push({ function: '$entry', name: entryName, memoryMB: 256, vcpu: 0.25, packaging: 'container', packageBytes: packageBytes(written, false) });
 
-  const tdir = join(out, 'template', OPENFAAS_TEMPLATE);
-  mkdirSync(tdir, { recursive: true });
-  for (const [f, text] of Object.entries(templateFiles())) {
-    writeFileSync(join(tdir, f), text);
-    files.push(join(tdir, f));
-  }
   const stack = { version: '1.0', provider: { name: 'openfaas', gateway: opts.gateway ?? 'http://127.0.0.1:8080' }, functions: stackFns };
   const main = join(out, 'stack.yml');
   writeFileSync(main, `# ${GENERATED} Deploy: faas-cli up -f stack.yml\n${stringify(stack)}`);
@@ -124,9 +123,8 @@ export async function deployOpenFaas(input: DeployInput, out: string, opts: Depl
     target: 'openfaas', out, main, files, functions: deployed, warnings: [],
     commands: [
       `cd ${out}`,
-      'export MOPAR_REGISTRY=<your registry>   # images are pushed there',
       'faas-cli up -f stack.yml',
-      `curl -H 'content-type: application/json' -d @request.json $OPENFAAS_URL/function/${entryName}`,
+      `mopar invoke "\${OPENFAAS_URL:-${opts.gateway ?? 'http://127.0.0.1:8080'}}/function/${entryName}" --model ${manifest.model} --input request.json --json`,
     ],
   };
 }

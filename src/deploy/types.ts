@@ -13,8 +13,13 @@ export interface DeployOptions {
   target: DeployTarget;
   /** Prefix of every function/service name (default: the manifest's model name). */
   name?: string;
-  /** Container registry/namespace for images (OpenFaaS, Knative, Lambda images are built by sam). */
+  /**
+   * Container registry/namespace for images (default: env MOPAR_REGISTRY, else localhost:5000 for OpenFaaS and
+   * Knative; Lambda: the ECR repository for image functions, else SAM creates them).
+   */
   registry?: string;
+  /** Replace a non-empty output folder that holds an earlier deploy (else a non-empty folder is an error). */
+  force?: boolean;
   /** OpenFaaS gateway URL written into stack.yml. */
   gateway?: string;
   /** Kubernetes namespace (Knative; OpenFaaS functions namespace for in-cluster URLs). */

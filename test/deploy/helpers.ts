@@ -2,7 +2,7 @@
  * Built directories made by hand for deploy tests (`mopar build` is written in parallel): a model cut into
  * functions with extractModel, one ONNX file each plus manifest.json, and the unsplit model's reference run.
  */
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { sha256File } from '../../src/core/index.js';
 import { dirname, join } from 'node:path';
@@ -131,4 +131,56 @@ export async function writeBranchyDir(dir: string, D = 16, H = 32): Promise<Buil
     { name: 'pc', nodes: ['mmc'], group: 'wide' },
     { name: 'tail', nodes: ['sum', 'out'] },
   ], 'branchy');
+}
+
+/**
+ * Runs one command line exactly as the generated README gives it (`sh -c`, in the output folder), with `mopar`
+ * on PATH (this checkout's CLI) and `env` added: how the end-to-end tests call a deployment.
+ */
+export async function runReadmeLine(out: string, line: string, env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const { spawn } = await import('node:child_process');
+  const bin = join(out, '.test-bin');
+  mkdirSync(bin, { recursive: true });
+  writeFileSync(join(bin, 'mopar'), `#!/bin/sh\nexec "${process.execPath}" "${join(ROOT, 'bin', 'mopar.js')}" "$@"\n`, { mode: 0o755 });
+  return new Promise((resolve, reject) => {
+    const child = spawn('sh', ['-c', line], {
+      cwd: out, env: { ...process.env, MOPAR_FROM_SOURCE: '1', ...env, PATH: `${bin}:${process.env.PATH}` }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`${line} timed out`)); }, 120_000);
+    child.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
+  });
+}
+
+/** The shell block of OUT/README.md, line by line (the commands a user runs). */
+export function readmeCommands(out: string): string[] {
+  const text = readFileSync(join(out, 'README.md'), 'utf8');
+  const m = /```sh\n([\s\S]*?)```/.exec(text);
+  if (!m) throw new Error('README.md has no sh block');
+  return m[1]!.trim().split('\n');
+}
+
+/** The unsplit model's outputs on request.json's inputs (what the README's call must answer). */
+export async function referenceForRequest(b: Built, requestFile: string): Promise<Feeds> {
+  const req = JSON.parse(readFileSync(requestFile, 'utf8')) as { inputs: { name: string; datatype: string; shape: number[]; data: number[] }[] };
+  const feeds: Feeds = {};
+  for (const i of req.inputs) {
+    if (i.datatype !== 'FP32') throw new Error(`referenceForRequest: ${i.datatype} inputs are not handled here`);
+    feeds[i.name] = { dtype: 'float32', dims: i.shape, data: Float32Array.from(i.data) };
+  }
+  const s = await openSession(b.modelPath);
+  try {
+    return await runSession(s, feeds);
+  } finally {
+    await s.release();
+  }
+}
+
+/** `mopar invoke --json` output as feeds (float outputs). */
+export function invokeOutputs(stdout: string): Feeds {
+  const r = JSON.parse(stdout) as { outputs: { name: string; shape: number[]; data: number[] }[] };
+  return Object.fromEntries(r.outputs.map((o) => [o.name, { dtype: 'float32', dims: o.shape, data: Float32Array.from(o.data) }]));
 }

@@ -1,8 +1,7 @@
+/** The Step Functions state between Lambda functions: the codec's JSON tensors, and errors that name the tensor. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  decodeBinary, decodeBody, encodeBinary, encodeJson, WireError, BINARY_TYPE,
-} from '../../src/deploy/function-runtime/wire.js';
+import { decodeJsonTensor, encodeJson, encodeJsonTensor, WireError } from '../../src/deploy/function-runtime/wire.js';
 import type { Feeds } from '../../src/graph/index.js';
 
 const feeds: Feeds = {
@@ -21,33 +20,31 @@ function same(a: Feeds, b: Feeds): void {
   }
 }
 
-test('binary and JSON encodings round-trip every supported dtype, int64 beyond 2^53 included', () => {
-  same(decodeBinary(encodeBinary(feeds)), feeds);
-  same(decodeBody(encodeBinary(feeds), BINARY_TYPE), feeds);
-  same(decodeBody(JSON.stringify(encodeJson(feeds)), 'application/json'), feeds);
-  same(decodeBody(Buffer.from(JSON.stringify(encodeJson(feeds)))), feeds);
-  same(decodeBody(encodeJson(feeds)), feeds);
+test('JSON state round-trips every dtype, int64 beyond 2^53 included, through JSON text', () => {
+  const msg = JSON.parse(JSON.stringify(encodeJson(feeds))) as ReturnType<typeof encodeJson>;
+  const got: Feeds = {};
+  for (const [k, w] of Object.entries(msg.tensors)) got[k] = decodeJsonTensor(k, w);
+  same(got, feeds);
+  assert.deepEqual(Object.keys(encodeJsonTensor(feeds.x!)).sort(), ['data', 'dtype', 'shape']);
 });
 
-test('a binary message at an odd offset decodes into aligned arrays', () => {
-  const buf = encodeBinary({ x: feeds.x! });
-  const shifted = Buffer.alloc(buf.length + 1);
-  buf.copy(shifted, 1);
-  same(decodeBinary(shifted.subarray(1)), { x: feeds.x! });
+test('hand-written values are accepted', () => {
+  const x = decodeJsonTensor('x', { dtype: 'float32', shape: [2], values: [1, 2] });
+  const i = decodeJsonTensor('i', { dtype: 'int64', shape: [1], values: [7] });
+  assert.deepEqual(Array.from(x.data as Float32Array), [1, 2]);
+  assert.deepEqual(Array.from(i.data as BigInt64Array), [7n]);
 });
 
-test('hand-written JSON with values is accepted', () => {
-  const got = decodeBody({ tensors: { x: { dtype: 'float32', shape: [2], values: [1, 2] }, i: { dtype: 'int64', shape: [1], values: [7] } } });
-  assert.deepEqual(Array.from(got.x!.data as Float32Array), [1, 2]);
-  assert.equal((got.i!.data as BigInt64Array)[0], 7n);
-});
-
-test('malformed bodies are WireErrors (HTTP 400), not crashes', () => {
-  assert.throws(() => decodeBody('not json'), WireError);
-  assert.throws(() => decodeBody({ inputs: [] }), /needs \{"tensors"/);
-  assert.throws(() => decodeBody({ tensors: { x: { dtype: 'float32', shape: [3], data: Buffer.alloc(8).toString('base64') } } }), /8 bytes do not fill float32\[3\]/);
-  assert.throws(() => decodeBody({ tensors: { x: { dtype: 'string', shape: [1], values: ['a'] } } }), /cannot cross/);
-  assert.throws(() => decodeBody({ tensors: { x: { dtype: 'float32', shape: [1], s3: { bucket: 'b', key: 'k' } } } }), /object-store reference/);
-  const truncated = encodeBinary({ x: feeds.x! }).subarray(0, 20);
-  assert.throws(() => decodeBinary(truncated), WireError);
+test('malformed tensors are WireErrors (HTTP 400) naming the tensor', () => {
+  const bad: Array<[unknown, RegExp]> = [
+    [{ dtype: 'float32', shape: [3], data: Buffer.alloc(8).toString('base64') }, /tensor 'x': 8 bytes do not fill float32\[3\]/],
+    [{ dtype: 'string', shape: [1], values: ['a'] }, /tensor 'x': .*cannot cross/],
+    [{ dtype: 'float32', shape: [1], data: '!!!!' }, /tensor 'x': tensor data is not valid base64/],
+    [{ dtype: 'float32', shape: [1] }, /neither data/],
+    [{ shape: [1] }, /needs \{dtype, shape/],
+    [null, /needs \{dtype, shape/],
+  ];
+  for (const [w, re] of bad) {
+    assert.throws(() => decodeJsonTensor('x', w as never), (e: unknown) => e instanceof WireError && e.status === 400 && re.test(e.message), String(re));
+  }
 });

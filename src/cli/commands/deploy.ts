@@ -9,14 +9,15 @@ export function registerDeploy(program: Command): void {
     .description('deploy artifacts for a built directory: OpenFaaS stack.yml, AWS SAM template + Step Functions, or Knative Services')
     .argument('<dir>', 'built directory (manifest.json + one ONNX file per function)')
     .requiredOption('--target <target>', `one of: ${DEPLOY_TARGETS.join(', ')}`);
-  outputOption(cmd, 'dir', 'output folder (empty, or an earlier deploy output)', true);
+  outputOption(cmd, 'dir', 'output folder (empty or new; see --force)', true);
   examples(cmd, [
     'mopar deploy model.parts --target lambda -o deploy/lambda',
     'mopar deploy model.parts --target openfaas --registry registry.example:5000 -o deploy/openfaas',
   ]);
   cmd
+    .option('--force', 'replace the output folder if it holds an earlier mopar deploy output')
     .option('--name <prefix>', 'prefix of function/service names (default: the model name)')
-    .option('--registry <registry>', 'container registry for images (OpenFaaS: default ${MOPAR_REGISTRY:-localhost:5000}; Knative: localhost:5000)')
+    .option('--registry <registry>', 'container registry for images, all targets (default: env MOPAR_REGISTRY, else localhost:5000; Lambda: an ECR repository for image functions, else SAM creates one)')
     .option('--gateway <url>', 'OpenFaaS gateway URL written into stack.yml', 'http://127.0.0.1:8080')
     .option('--namespace <ns>', 'Kubernetes namespace (Knative services; OpenFaaS gateway namespace for in-cluster URLs)')
     .option('--timeout <seconds>', 'function timeout in seconds', intOption('--timeout'), 60)
@@ -24,7 +25,7 @@ export function registerDeploy(program: Command): void {
     .option('--max-scale <n>', 'maximum instances per function', intOption('--max-scale'), 20)
     .option('--lambda-runtime <id>', `Lambda runtime: ${LAMBDA_RUNTIMES.join(' | ')}`, DEFAULT_LAMBDA_RUNTIME);
   jsonOption(cmd);
-  cmd.action(async (dir: string, opts: { target: string; output: string; name?: string; registry?: string; gateway: string; namespace?: string; timeout: number; minScale: number; maxScale: number; lambdaRuntime: string; json?: boolean }) => {
+  cmd.action(async (dir: string, opts: { target: string; output: string; force?: boolean; name?: string; registry?: string; gateway: string; namespace?: string; timeout: number; minScale: number; maxScale: number; lambdaRuntime: string; json?: boolean }) => {
       if (!DEPLOY_TARGETS.includes(opts.target as DeployTarget)) {
         throw new MoparError(`unknown --target '${opts.target}' (choose one of: ${DEPLOY_TARGETS.join(', ')})`);
       }
@@ -35,7 +36,7 @@ export function registerDeploy(program: Command): void {
       const res = await deploy(dir, opts.output, {
         target: opts.target as DeployTarget, name: opts.name, registry: opts.registry, gateway: opts.gateway,
         namespace: opts.namespace, timeoutS: opts.timeout, minScale: opts.minScale, maxScale: opts.maxScale,
-        lambdaRuntime: opts.lambdaRuntime as LambdaRuntime,
+        lambdaRuntime: opts.lambdaRuntime as LambdaRuntime, force: opts.force,
       });
       if (opts.json) printJson(res);
       else process.stdout.write(`${render(res)}\n`);

@@ -2,6 +2,8 @@
  * The two small JSON files every generated folder carries next to the runtime module:
  * `function.json` (one slice) and `pipeline.json` (the entry/gateway that chains the slices).
  */
+import type { TensorSpec } from '../../partition/types.js';
+
 export interface FunctionConfig {
   name: string;
   /** ONNX file, relative to the folder. */
@@ -9,6 +11,8 @@ export interface FunctionConfig {
   inputs: string[];
   outputs: string[];
   threads: number;
+  /** dtype and shape of its inputs and outputs (its Open Inference Protocol metadata). */
+  tensors: Record<string, TensorSpec>;
   /**
    * Tensors still needed after this function's stage (by later functions, or as model outputs): what a Step
    * Functions task passes through in its result. Absent: pass everything through.
@@ -28,5 +32,7 @@ export interface PipelineConfig {
   model: string;
   inputs: string[];
   outputs: string[];
+  /** dtype and shape of the model's inputs and outputs (the entry's Open Inference Protocol metadata). */
+  tensors: Record<string, TensorSpec>;
   functions: PipelineFunction[];
 }

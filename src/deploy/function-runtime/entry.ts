@@ -3,6 +3,8 @@
  * one CommonJS file; only onnxruntime-node, and the AWS SDK on Lambda, come from outside).
  */
 export { openfaasFunction } from './openfaas.js';
-export * from './gateway-entry.js';
 export { lambdaFunction } from './lambda.js';
+export { faasHandler } from './faas-handler.js';
+export { serveHandler } from './http-server.js';
 export { memoryStore, s3Store } from './object-store.js';
+export * from './wire.js';

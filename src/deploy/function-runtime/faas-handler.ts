@@ -1,12 +1,13 @@
 /**
  * The OpenFaaS `node20` (of-watchdog, HTTP mode) handler contract: `module.exports = async (event, context)`,
  * event = {body, headers, method, query, path}, context.status(n).headers({...}).succeed(value). With
- * RAW_BODY=true the template hands the body over as a Buffer, which keeps binary tensor messages intact.
+ * RAW_BODY=true the template hands the body over as a Buffer, which keeps binary tensor data intact. The path is
+ * what follows /function/<name> at the OpenFaaS gateway, so `<gateway>/function/<name>/v2/models/...` reaches
+ * the function's Open Inference Protocol routes.
  */
-import type { Feeds } from '../../graph/runner.js';
-import { BINARY_TYPE, WireError, decodeBody, encodeBinary, encodeJson } from './wire.js';
+import type { V2Handler } from './v2.js';
 
-export interface FaasEvent { body: unknown; headers: Record<string, string | string[] | undefined>; method?: string }
+export interface FaasEvent { body: unknown; headers: Record<string, string | string[] | undefined>; method?: string; path?: string }
 export interface FaasContext {
   status(code: number): FaasContext;
   headers(h: Record<string, string>): FaasContext;
@@ -14,28 +15,17 @@ export interface FaasContext {
 }
 export type FaasHandler = (event: FaasEvent, context: FaasContext) => Promise<unknown>;
 
-function header(e: FaasEvent, name: string): string {
-  const v = e.headers?.[name];
-  return (Array.isArray(v) ? v[0] : v) ?? '';
+function bodyBuffer(body: unknown): Buffer {
+  if (body instanceof Uint8Array) return Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  if (typeof body === 'string') return Buffer.from(body);
+  if (body === undefined || body === null || body === '') return Buffer.alloc(0);
+  return Buffer.from(JSON.stringify(body)); // a template without RAW_BODY parsed the JSON already
 }
 
-/** Wraps "feeds in → feeds out" as a node20-template handler; replies in the encoding the caller used. */
-export function feedsHandler(info: unknown, run: (feeds: Feeds) => Promise<Feeds>): FaasHandler {
+/** An Open Inference Protocol handler behind the node20 contract. */
+export function faasHandler(v2: V2Handler): FaasHandler {
   return async (event, context) => {
-    if (event.method === 'GET') return context.status(200).headers({ 'content-type': 'application/json' }).succeed(info);
-    const ctype = header(event, 'content-type');
-    const binary = ctype.startsWith(BINARY_TYPE) || header(event, 'accept').startsWith(BINARY_TYPE);
-    try {
-      const out = await run(decodeBody(event.body, ctype));
-      return binary
-        ? context.status(200).headers({ 'content-type': BINARY_TYPE }).succeed(encodeBinary(out))
-        : context.status(200).headers({ 'content-type': 'application/json' }).succeed(encodeJson(out));
-    } catch (err) {
-      const status = err instanceof WireError ? err.status : 500;
-      const message = err instanceof Error ? err.message : String(err);
-      if (status >= 500) console.error(err);
-      return context.status(status).headers({ 'content-type': 'application/json' }).succeed({ error: message });
-    }
+    const r = await v2({ method: event.method ?? 'GET', path: event.path || '/', headers: event.headers ?? {}, body: bodyBuffer(event.body) });
+    return context.status(r.status).headers(r.headers).succeed(r.body);
   };
 }
-

@@ -1,6 +1,8 @@
 /** The runtime module of the entry/gateway folder: no model, no onnxruntime-node. */
 export { openfaasEntry } from './gateway.js';
-export { feedsHandler } from './faas-handler.js';
+export { lambdaEntry } from './lambda-entry.js';
+export { faasHandler } from './faas-handler.js';
 export { serveHandler } from './http-server.js';
-export { orchestrate, httpCaller } from './orchestrate.js';
+export { v2Handler } from './v2.js';
+export { memoryStore, s3Store } from './object-store.js';
 export * from './wire.js';

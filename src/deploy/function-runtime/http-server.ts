@@ -1,16 +1,28 @@
 /**
- * A plain HTTP server around a node20-contract handler: what a Knative Service container runs (listens on
- * $PORT, any path). The request is adapted to the same {body, headers, method} event the OpenFaaS template
- * builds, so both targets run the same handler code.
+ * A plain HTTP server around a node20-contract handler: what a Knative Service container and the mopar-node20
+ * OpenFaaS template run. The request is adapted to the {body, headers, method, path} event the OpenFaaS template
+ * builds, so both targets run the same handler code. Bodies over `maxBodyBytes` get 413 without being buffered.
  */
 import { createServer, type Server } from 'node:http';
 import type { FaasContext, FaasHandler } from './faas-handler.js';
 
-export function serveHandler(handler: FaasHandler, port = Number(process.env.PORT ?? 8080), host = '0.0.0.0'): Promise<Server> {
+/** serve's default body limit. */
+const MAX_BODY_BYTES = 256 * 2 ** 20;
+
+export function serveHandler(handler: FaasHandler, port = Number(process.env.PORT ?? 8080), host = '0.0.0.0', maxBodyBytes = MAX_BODY_BYTES): Promise<Server> {
   const server = createServer((req, res) => {
+    const tooBig = () => res.writeHead(413, { 'content-type': 'application/json', connection: 'close' })
+      .end(JSON.stringify({ error: `request body exceeds the limit of ${maxBodyBytes} bytes` }));
+    if (Number(req.headers['content-length'] ?? 0) > maxBodyBytes) { req.resume(); tooBig(); return; }
     const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
+    let n = 0;
+    req.on('data', (c: Buffer) => {
+      n += c.length;
+      if (n > maxBodyBytes) { req.removeAllListeners('data'); req.resume(); if (!res.headersSent) tooBig(); return; }
+      chunks.push(c);
+    });
     req.on('end', () => {
+      if (res.headersSent) return;
       let status = 200;
       let headers: Record<string, string> = {};
       const context: FaasContext = {
@@ -22,8 +34,9 @@ export function serveHandler(handler: FaasHandler, port = Number(process.env.POR
           return value;
         },
       };
-      handler({ body: Buffer.concat(chunks), headers: req.headers, method: req.method }, context).catch((err) => {
-        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: String(err) }));
+      handler({ body: Buffer.concat(chunks), headers: req.headers, method: req.method, path: req.url ?? '/' }, context).catch((err) => {
+        console.error(err);
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'internal error (see the function\'s log)' }));
       });
     });
   });

@@ -1,20 +1,13 @@
 /**
- * Tensors on the wire between deployed functions. Two encodings of the same thing:
- * - JSON: `{"tensors": {name: {dtype, shape, data: <base64 of little-endian bytes>}}}` (what Lambda and Step
- *   Functions carry; `values: number[]` is also accepted from hand-written clients);
- * - binary (`application/vnd.mopar.tensors`): the codec's sealed tensor frame — no base64 inflation over HTTP.
- * A JSON tensor may instead be a reference `{dtype, shape, s3: {bucket, key}}` to bytes staged in an object store.
- * This file is bundled into the self-contained runtime module of every generated function: the codec it uses is
- * Node-only and small.
+ * The Step Functions state between the Lambda functions of a chain (JSON, as Step Functions carries it):
+ * `{"tensors": {name: {dtype, shape, data: <base64 of little-endian bytes>}}}`, built with the tensor codec; a
+ * tensor may instead be a reference `{dtype, shape, s3: {bucket, key}}` to its raw bytes staged in the bucket.
+ * (Over HTTP, functions exchange KServe v2 binary requests instead; see caller.ts.) The map form lets a Parallel
+ * state merge its branches with States.JsonMerge.
  */
 import type { DType } from '../../graph/dtype.js';
 import type { Feeds, PlainTensor } from '../../graph/runner.js';
-import {
-  bytesOf, CodecError, decodeTensorFrame, encodeTensorFrame, fromBase64, isSealedFrame, tensorFromBytes as fromBytes,
-  tensorFromValues, toBase64,
-} from '../../codec/index.js';
-
-export const BINARY_TYPE = 'application/vnd.mopar.tensors';
+import { bytesOf, CodecError, fromBase64, tensorFromBytes as fromBytes, tensorFromValues, toBase64 } from '../../codec/index.js';
 
 export interface WireRef { bucket: string; key: string }
 export interface WireTensor {
@@ -65,28 +58,4 @@ export function encodeJson(feeds: Feeds): WireMessage {
   const tensors: Record<string, WireTensor> = {};
   for (const [k, t] of Object.entries(feeds)) tensors[k] = encodeJsonTensor(t);
   return { tensors };
-}
-
-export const encodeBinary = encodeTensorFrame;
-export const decodeBinary = decodeTensorFrame;
-
-/** Any request body the HTTP adapters accept: binary by content type or magic, else JSON text/object. */
-export function decodeBody(body: unknown, contentType = ''): Feeds {
-  if (body instanceof Uint8Array) {
-    if (contentType.startsWith(BINARY_TYPE) || isSealedFrame(body)) return decodeBinary(body);
-    body = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
-  }
-  if (typeof body === 'string') {
-    try { body = JSON.parse(body); } catch { throw new CodecError('request body is neither a mopar tensor message nor JSON'); }
-  }
-  const msg = body as Partial<WireMessage> | null;
-  if (!msg || typeof msg !== 'object' || !msg.tensors || typeof msg.tensors !== 'object') {
-    throw new CodecError('request JSON needs {"tensors": {name: {dtype, shape, data}}}');
-  }
-  const feeds: Feeds = {};
-  for (const [k, w] of Object.entries(msg.tensors)) {
-    if (w && w.s3) throw new CodecError(`tensor '${k}' is an object-store reference; this endpoint takes inline tensors`);
-    feeds[k] = decodeJsonTensor(k, w);
-  }
-  return feeds;
 }
