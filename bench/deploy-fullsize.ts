@@ -11,7 +11,8 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { deploy, parseCfnYaml, type DeployTarget } from '../src/deploy/index.js';
-import { BINARY_TYPE, decodeBinary, decodeJsonTensor, encodeBinary, encodeJson, tensorFromBytes, type WireMessage } from '../src/deploy/function-runtime/wire.js';
+import { decodeJsonTensor, encodeJson, tensorFromBytes, type WireMessage } from '../src/deploy/function-runtime/wire.js';
+import { infer } from '../src/runtime/index.js';
 import { openModel, openSession, randomInputs, runSession, type Feeds } from '../src/graph/index.js';
 import { runStateMachine } from '../test/deploy/asl-run.js';
 import { startFaasGateway } from '../test/deploy/faas-gateway.js';
@@ -66,9 +67,8 @@ try {
   for (const [k, v] of Object.entries(entry[1].environment)) process.env[k] = v.replace('http://gateway.openfaas:8080', gw.url);
   for (const run of ['cold', 'warm', 'warm']) {
     t = performance.now();
-    const r = await fetch(`${gw.url}/function/${entry[0]}`, { method: 'POST', headers: { 'content-type': BINARY_TYPE }, body: new Uint8Array(encodeBinary(feeds)) });
-    const o = decodeBinary(new Uint8Array(await r.arrayBuffer()));
-    console.log(`openfaas chain (${run}): ${ms(t)}, HTTP ${r.status}, maxRelErr ${maxRelErr(o, expected)}`);
+    const r = await infer(`${gw.url}/function/${entry[0]}`, JSON.parse(readFileSync(join(built, 'manifest.json'), 'utf8')).model, feeds);
+    console.log(`openfaas chain (${run}): ${ms(t)}, HTTP ${r.status}, maxRelErr ${maxRelErr(r.outputs, expected)}`);
   }
   await gw.close();
   const docs = parseAllDocuments(readFileSync(join(out, 'knative', 'knative.yaml'), 'utf8'));

@@ -103,24 +103,38 @@ function dirBytes(p: string): number {
   return readdirSync(p).reduce((a, f) => a + dirBytes(join(p, f)), 0);
 }
 
+function isPackageRoot(dir: string, name: string): boolean {
+  try {
+    return (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string }).name === name;
+  } catch {
+    return false;
+  }
+}
+
 let ortBytes: number | undefined;
 /**
- * Unzipped bytes of what `leanInstall('x64')` leaves of onnxruntime-node: its JS and package.json, the Linux x64
- * binaries, onnxruntime-common's dist and package.json (measured on the installed package mopar runs with).
+ * Unzipped bytes of what `leanInstall('x64')` leaves of onnxruntime-node and onnxruntime-common (measured on the
+ * installed packages mopar runs with: the ones the generated package.json files pin).
  */
 export function ortLinuxBytes(): number {
   if (ortBytes !== undefined) return ortBytes;
   try {
     const req = createRequire(import.meta.url);
     const root = dirname(req.resolve('onnxruntime-node/package.json'));
-    const common = dirname(createRequire(join(root, 'package.json')).resolve('onnxruntime-common/package.json'));
+    // onnxruntime-common's exports do not include its package.json: from its entry file up to the package root.
+    let common = dirname(createRequire(join(root, 'package.json')).resolve('onnxruntime-common'));
+    while (!isPackageRoot(common, 'onnxruntime-common')) {
+      if (dirname(common) === common) throw new Error('onnxruntime-common not found');
+      common = dirname(common);
+    }
+    // Mirrors leanInstall: all of both packages but the scripts, sources and other platforms' binaries.
     const bins = join(root, 'bin');
     let linux = 0;
     for (const napi of readdirSync(bins)) linux += dirBytes(join(bins, napi, 'linux', 'x64'));
-    ortBytes = dirBytes(join(root, 'dist')) + dirBytes(join(root, 'package.json')) + linux
-      + dirBytes(join(common, 'dist')) + dirBytes(join(common, 'package.json'));
+    const except = (dir: string, drop: string[]) => readdirSync(dir).filter((f) => !drop.includes(f)).reduce((a, f) => a + dirBytes(join(dir, f)), 0);
+    ortBytes = except(root, ['bin', 'script', 'lib', 'node_modules']) + linux + except(common, ['lib', 'node_modules']);
   } catch {
-    ortBytes = 48 * 1024 * 1024; // onnxruntime-node 1.30 linux/x64, measured
+    ortBytes = 48 * 2 ** 20; // onnxruntime-node 1.30 as leanInstall('x64') leaves it: 44.5 MiB measured, rounded up
   }
   return ortBytes;
 }

@@ -7,15 +7,17 @@ import { join } from 'node:path';
 import { deploy, parseCfnYaml } from '../../src/deploy/index.js';
 import { decodeJsonTensor, tensorFromBytes, type WireMessage } from '../../src/deploy/function-runtime/wire.js';
 import type { Feeds } from '../../src/graph/index.js';
-import { cleanup, linkOrt, maxRelErr, reference, tmpDir, writeBranchyDir } from './helpers.js';
-import { runStateMachine } from './asl-run.js';
+import { cleanup, invokeOutputs, linkOrt, maxRelErr, readmeCommands, reference, referenceForRequest, runReadmeLine, tmpDir, writeBranchyDir } from './helpers.js';
+import { runStateMachine, type AslRunOptions } from './asl-run.js';
+import { startFunctionUrl } from './function-url.js';
+import { httpRequest, infer, modelMetadata } from '../../src/runtime/index.js';
 
 const req = createRequire(import.meta.url);
 const validateAsl = req('asl-validator') as (d: unknown) => { isValid: boolean; errors: unknown[] };
 type Store = { objects: Map<string, Uint8Array>; put(b: string, k: string, v: Uint8Array): Promise<void>; get(b: string, k: string): Promise<Uint8Array> };
 
 /** The generated runtime module of a function folder, as the Lambda runtime would load it. */
-function runtimeOf(dir: string): { lambdaFunction(dir: string, o?: unknown): unknown; memoryStore(): Store } {
+function runtimeOf(dir: string): { lambdaFunction(dir: string, o?: unknown): unknown; lambdaEntry(dir: string, o?: unknown): unknown; memoryStore(): Store } {
   return createRequire(join(dir, 'handler.js'))('./mopar-runtime.js');
 }
 
@@ -52,7 +54,8 @@ test('SAM template: one right-sized function per slice, parameters, bucket, leas
   try {
     assert.equal(template.Transform, 'AWS::Serverless-2016-10-31');
     assert.equal(template.AWSTemplateFormatVersion, '2010-09-09');
-    for (const p of ['StagingBucketName', 'FunctionRoleName', 'StateMachineRoleName']) assert.equal(template.Parameters[p].Type, 'String');
+    for (const p of ['StagingBucketName', 'FunctionRoleName', 'StateMachineRoleName', 'EntryRoleName', 'EntryAuthType']) assert.equal(template.Parameters[p].Type, 'String');
+    assert.equal(template.Parameters.EntryAuthType.Default, 'AWS_IAM', 'the endpoint is not public unless asked');
     const R = template.Resources;
     assert.deepEqual(R.StagingBucket.Properties.BucketName, { Ref: 'StagingBucketName' });
     assert.deepEqual(R.FunctionRole.Properties.RoleName, { Ref: 'FunctionRoleName' });
@@ -64,7 +67,22 @@ test('SAM template: one right-sized function per slice, parameters, bucket, leas
     const smStmt = R.StateMachineRole.Properties.Policies[0].PolicyDocument.Statement;
     assert.deepEqual(smStmt.map((s: { Action: string }) => s.Action), ['lambda:InvokeFunction']);
 
-    const fns = Object.entries(R).filter(([, r]) => (r as { Type: string }).Type === 'AWS::Serverless::Function') as [string, any][]; // eslint-disable-line @typescript-eslint/no-explicit-any
+    // The bucket refuses plain HTTP.
+    const deny = R.StagingBucketPolicy.Properties.PolicyDocument.Statement[0];
+    assert.deepEqual([deny.Effect, deny.Action, deny.Principal, deny.Condition], ['Deny', 's3:*', '*', { Bool: { 'aws:SecureTransport': 'false' } }]);
+    assert.deepEqual(R.StagingBucketPolicy.Properties.Bucket, { Ref: 'StagingBucket' });
+    // The entry: a function URL, allowed to run the state machine and to stage inputs, nothing else.
+    const entry = R.Entry.Properties;
+    assert.deepEqual(entry.FunctionUrlConfig, { AuthType: { Ref: 'EntryAuthType' } });
+    assert.deepEqual(entry.Environment.Variables.MOPAR_STATE_MACHINE_ARN, { Ref: 'Pipeline' });
+    assert.deepEqual(entry.Role, { 'Fn::GetAtt': ['EntryRole', 'Arn'] });
+    const entryStmt = R.EntryRole.Properties.Policies[0].PolicyDocument.Statement;
+    assert.deepEqual(entryStmt.map((x: { Action: unknown }) => x.Action), ['states:StartSyncExecution', ['s3:GetObject', 's3:PutObject']]);
+    assert.deepEqual(entryStmt[0].Resource, { Ref: 'Pipeline' });
+    assert.deepEqual(template.Outputs.EntryUrl.Value, { 'Fn::GetAtt': ['EntryUrl', 'FunctionUrl'] });
+    assert.doesNotMatch(readFileSync(join(out, entry.CodeUri, 'Makefile'), 'utf8'), /npm install/, 'the entry has no dependencies');
+
+    const fns = Object.entries(R).filter(([id, r]) => id !== 'Entry' && (r as { Type: string }).Type === 'AWS::Serverless::Function') as [string, any][]; // eslint-disable-line @typescript-eslint/no-explicit-any
     assert.equal(fns.length, built.manifest.functions.length);
     for (const [id, f] of fns) {
       const p = f.Properties;
@@ -76,7 +94,9 @@ test('SAM template: one right-sized function per slice, parameters, bucket, leas
       assert.deepEqual(p.Role, { 'Fn::GetAtt': ['FunctionRole', 'Arn'] });
       assert.deepEqual(p.Environment.Variables.MOPAR_STAGING_BUCKET, { Ref: 'StagingBucket' });
       assert.equal(f.Metadata.BuildMethod, 'makefile');
-      assert.match(readFileSync(join(out, p.CodeUri, 'Makefile'), 'utf8'), new RegExp(`^build-${id}:\\n\\tcp `, 'm'));
+      const mk = readFileSync(join(out, p.CodeUri, 'Makefile'), 'utf8');
+      assert.match(mk, new RegExp(`^build-${id}:\\n\\tcp `, 'm'));
+      assert.match(mk, /ONNXRUNTIME_NODE_INSTALL=skip npm install/, 'no GPU download');
       // Every function ARN the state machine may invoke is granted, nothing else.
       assert.ok(smStmt[0].Resource.some((r: unknown) => JSON.stringify(r) === JSON.stringify({ 'Fn::GetAtt': [id, 'Arn'] })));
     }
@@ -147,12 +167,13 @@ test('tensors over the inline limit are staged in the bucket and read back by th
 test('over the zip limit a slice becomes a container image on the public Lambda Node.js base image', async () => {
   const { d, built, out, res, template, definition } = await setup('image', { lambdaZipLimitBytes: 1 });
   try {
-    assert.ok(res.functions.every((f) => f.packaging === 'image'));
+    assert.ok(res.functions.filter((f) => f.function !== '$entry').every((f) => f.packaging === 'image'));
     const f = template.Resources.Fn0Head;
     assert.equal(f.Properties.PackageType, 'Image');
     assert.equal(f.Properties.Runtime, undefined);
     assert.equal(f.Properties.CodeUri, undefined);
     assert.equal(f.Metadata.Dockerfile, 'Dockerfile');
+    assert.match(f.Metadata.DockerTag, /^[0-9a-f]{12}$/, 'tagged by content');
     const df = readFileSync(join(out, f.Metadata.DockerContext, 'Dockerfile'), 'utf8');
     assert.match(df, /^FROM --platform=linux\/amd64 public\.ecr\.aws\/lambda\/nodejs:22$/m);
     assert.match(df, /^CMD \["handler\.handler"\]$/m);
@@ -163,6 +184,82 @@ test('over the zip limit a slice becomes a container image on the public Lambda 
     assert.ok(maxRelErr(await toFeeds(result), expected) <= 1e-4);
   } finally {
     cleanup(d);
+  }
+});
+
+/** The entry under a local function URL; its state machine run by asl-run over the slices under lambda-local. */
+async function entryUrl(s: Awaited<ReturnType<typeof setup>>, env: Record<string, string>) {
+  const entryDir = join(s.out, s.template.Resources.Entry.Properties.CodeUri);
+  const rt = runtimeOf(entryDir);
+  const store = rt.memoryStore();
+  const machine: AslRunOptions = {
+    template: s.template, out: s.out,
+    environment: () => ({ MOPAR_STAGING_BUCKET: 'test-bucket', MOPAR_STAGING_PREFIX: 'staging/', MOPAR_INLINE_LIMIT_BYTES: env.MOPAR_INLINE_LIMIT_BYTES! }),
+    lambdaFunc: (dir) => ({ handler: runtimeOf(dir).lambdaFunction(dir, { store }) }),
+  };
+  const executions: string[] = [];
+  const handler = rt.lambdaEntry(entryDir, {
+    store,
+    startSyncExecution: async (arn: string, input: string) => {
+      executions.push(input);
+      assert.equal(arn, 'arn:aws:states:local:0:stateMachine:test');
+      assert.ok(input.length <= 256 * 1024, `state machine input of ${input.length} bytes is over the Step Functions limit`);
+      return { status: 'SUCCEEDED', output: JSON.stringify(await runStateMachine(machine, s.definition, JSON.parse(input))) };
+    },
+  });
+  const fnUrl = await startFunctionUrl(handler, {
+    MOPAR_STATE_MACHINE_ARN: 'arn:aws:states:local:0:stateMachine:test', MOPAR_STAGING_BUCKET: 'test-bucket', MOPAR_STAGING_PREFIX: 'staging/', ...env,
+  });
+  return { fnUrl, store, executions };
+}
+
+test('Lambda end to end: the entry function URL answers KServe v2 through the state machine, the README call included', async () => {
+  const s = await setup('entry');
+  let fnUrl: Awaited<ReturnType<typeof entryUrl>>['fnUrl'] | undefined;
+  try {
+    const e = await entryUrl(s, { MOPAR_INLINE_LIMIT_BYTES: '200000' });
+    fnUrl = e.fnUrl;
+    const base = fnUrl.url.replace(/\/$/, '');
+    assert.equal((await httpRequest(`${base}/v2/health/ready`)).status, 200);
+    assert.deepEqual((await modelMetadata(base, 'branchy')).inputs, [{ name: 'x', datatype: 'FP32', shape: [1, 16] }]);
+    const { feeds, expected } = await reference(s.built);
+    const r = await infer(base, 'branchy', feeds);
+    assert.ok(maxRelErr(r.outputs, expected) <= 1e-4, 'binary extension');
+    assert.equal(e.executions.length, 1);
+    assert.equal(e.store.objects.size, 0, 'small tensors travel inline');
+    const bad = await httpRequest(`${base}/v2/models/branchy/infer`, { method: 'POST', body: '{"inputs": [{"name": "x", "datatype": "FP32", "shape": [1, 2], "data": [1, 2]}]}' });
+    assert.equal(bad.status, 400);
+    assert.match(JSON.parse(bad.body.toString()).error, /shape \[1,2\] but the model expects \[1,16\]/);
+
+    // The README's call, run as written: curl signs with SigV4 (not checked locally) and posts request.json.
+    const call = readmeCommands(s.out).at(-1)!;
+    assert.match(call, /^curl .*--aws-sigv4 .*@request\.json "\$\{ENTRY_URL%\/\}\/v2\/models\/branchy\/infer"$/);
+    const cli = await runReadmeLine(s.out, call, { ENTRY_URL: fnUrl.url, AWS_REGION: 'eu-west-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_SESSION_TOKEN: 'test' });
+    assert.equal(cli.code, 0, `${cli.stdout}${cli.stderr}`);
+    const answer = JSON.parse(cli.stdout) as { outputs: { name: string; shape: number[]; data: number[] }[] };
+    assert.ok(maxRelErr(invokeOutputs(JSON.stringify(answer)), await referenceForRequest(s.built, join(s.out, 'request.json'))) <= 1e-4, 'README call');
+  } finally {
+    await fnUrl?.close();
+    cleanup(s.d);
+  }
+});
+
+test('Lambda entry: inputs over the state machine\'s input limit are staged in the bucket, and the answer is the same', async () => {
+  const s = await setup('entry-stage');
+  let fnUrl: Awaited<ReturnType<typeof entryUrl>>['fnUrl'] | undefined;
+  try {
+    const e = await entryUrl(s, { MOPAR_INLINE_LIMIT_BYTES: '64' });
+    fnUrl = e.fnUrl;
+    const { feeds, expected } = await reference(s.built);
+    const r = await infer(fnUrl.url.replace(/\/$/, ''), 'branchy', feeds);
+    assert.ok(maxRelErr(r.outputs, expected) <= 1e-4);
+    const input = JSON.parse(e.executions[0]!) as WireMessage;
+    assert.ok(input.tensors.x!.s3, 'the input went to the bucket');
+    assert.match(input.tensors.x!.s3!.key, /^staging\/[0-9a-f-]{36}\/input\/x$/);
+    assert.ok(e.store.objects.has(`test-bucket/${input.tensors.x!.s3!.key}`));
+  } finally {
+    await fnUrl?.close();
+    cleanup(s.d);
   }
 });
 

@@ -1,6 +1,6 @@
 /**
  * The handler chain on every tiny zoo model: cut into 3 slices, deployed for OpenFaaS and Lambda; the OpenFaaS
- * entry chains the slice handlers through a local gateway (node20 contract), the Step Functions definition
+ * entry (KServe v2) chains the slice handlers through a local gateway (node20 contract), the Step Functions definition
  * chains the Lambda handlers under lambda-local (tensors over a 2 KB inline limit staged in an in-memory bucket).
  * Both must reproduce the unsplit model.
  */
@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { ZOO_NAMES, buildZooModel } from '../../src/zoo/index.js';
 import { deploy, parseCfnYaml } from '../../src/deploy/index.js';
-import { BINARY_TYPE, decodeBinary, decodeJsonTensor, encodeBinary, encodeJson, tensorFromBytes, type WireMessage } from '../../src/deploy/function-runtime/wire.js';
+import { decodeJsonTensor, encodeJson, tensorFromBytes, type WireMessage } from '../../src/deploy/function-runtime/wire.js';
+import { infer } from '../../src/runtime/index.js';
 import type { Feeds } from '../../src/graph/index.js';
 import { cleanup, linkOrt, maxRelErr, reference, tmpDir, writeBuiltDir } from './helpers.js';
 import { startFaasGateway } from './faas-gateway.js';
@@ -38,9 +39,8 @@ for (const name of ZOO_NAMES) {
       gw = await startFaasGateway(Object.fromEntries(Object.entries(stack.functions).map(([n, f]) => [n, join(of, f.handler)])));
       const entry = Object.entries(stack.functions).find(([, f]) => Object.keys(f.environment).some((k) => k.startsWith('MOPAR_URL_')))!;
       for (const [k, v] of Object.entries(entry[1].environment)) process.env[k] = v.replace(/^http:\/\/gateway\.openfaas:8080/, gw.url);
-      const r = await fetch(`${gw.url}/function/${entry[0]}`, { method: 'POST', headers: { 'content-type': BINARY_TYPE }, body: new Uint8Array(encodeBinary(feeds)) });
-      assert.equal(r.status, 200, await r.clone().text());
-      const ofErr = maxRelErr(decodeBinary(new Uint8Array(await r.arrayBuffer())), expected);
+      const r = await infer(`${gw.url}/function/${entry[0]}`, built.manifest.model, feeds);
+      const ofErr = maxRelErr(r.outputs, expected);
       assert.ok(ofErr <= 1e-4, `OpenFaaS chain: max relative error ${ofErr}`);
 
       const lam = join(d, 'lambda');
