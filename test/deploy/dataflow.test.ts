@@ -15,11 +15,11 @@ dataflowSuite({
     const cores = new Map<string, FunctionCore>();
     for (const f of m.functions) cores.set(f.name, await createFunctionCore(paths.get(f.name)!, { inputs: f.inputs, outputs: f.outputs }));
     const config: PipelineConfig = {
-      model: m.model, inputs: m.inputs, outputs: m.outputs,
+      model: m.model, inputs: m.inputs, outputs: m.outputs, tensors: m.tensors,
       functions: m.functions.map((f) => ({ name: f.name, inputs: f.inputs, outputs: f.outputs, urlEnv: 'UNUSED' })),
     };
     return {
-      // As httpCaller does over HTTP: a failure names the function.
+      // As v2Caller does over HTTP: a failure names the function.
       run: (feeds) => orchestrate(config, feeds, async (fn, ins) => {
         try { return await cores.get(fn.name)!.invoke(ins); } catch (err) { throw new Error(`function '${fn.name}' failed: ${(err as Error).message}`); }
       }),
