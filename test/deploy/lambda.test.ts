@@ -4,7 +4,7 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { deploy, parseCfnYaml } from '../../src/deploy/index.js';
+import { deploy, parseCfnYaml, runtimeBundle } from '../../src/deploy/index.js';
 import { decodeJsonTensor, tensorFromBytes, type WireMessage } from '../../src/deploy/function-runtime/wire.js';
 import type { Feeds } from '../../src/graph/index.js';
 import { cleanup, invokeOutputs, linkOrt, maxRelErr, readmeCommands, reference, referenceForRequest, runReadmeLine, tmpDir, writeBranchyDir } from './helpers.js';
@@ -115,8 +115,16 @@ test('SAM template: one right-sized function per slice, parameters, bucket, leas
     assert.equal(par.Branches.length, 3);
     assert.match(par.ResultSelector['tensors.$']!, /^States\.JsonMerge\(States\.JsonMerge\(/);
 
+    // The runtime modules are the library bundle as built, the same for every deployment (third-party code in them
+    // may spell 'password:'); everything written for this deployment carries no secret.
+    const bundles = { function: await runtimeBundle('function'), gateway: await runtimeBundle('gateway') };
     for (const f of textFiles(out)) {
-      assert.doesNotMatch(readFileSync(f, 'utf8'), /AKIA[0-9A-Z]{16}|aws_secret_access_key|aws_session_token|password\s*[:=]/i, f);
+      const text = readFileSync(f, 'utf8');
+      if (f.endsWith('/mopar-runtime.js')) {
+        assert.ok(text === bundles.function || text === bundles.gateway, f);
+        continue;
+      }
+      assert.doesNotMatch(text, /AKIA[0-9A-Z]{16}|aws_secret_access_key|aws_session_token|password\s*[:=]/i, f);
     }
   } finally {
     cleanup(d);
