@@ -37,9 +37,9 @@ export const DEFAULT_STRATEGIES = ['unsplit', 'mopar', 'uniform:3', 'layerwise',
 export const QUICK_MODELS = [...ZOO_NAMES.map((n) => `${n}:tiny`), 'resnet50', 'mobilenetv2', 'deit-s16'];
 export const QUICK_PLATFORMS = ['aws-lambda', 'gcp-cloud-run'];
 
-interface ModelRef { name: string; tiny: boolean; key: string }
+export interface ModelRef { name: string; tiny: boolean; key: string }
 
-function parseModels(list: string[]): ModelRef[] {
+export function parseModels(list: string[]): ModelRef[] {
   return list.map((s) => {
     const [name, variant] = s.split(':');
     if (!ZOO_NAMES.includes(name!)) throw new MoparError(`unknown bench model '${name}' (zoo models: ${ZOO_NAMES.join(', ')})`);
@@ -110,16 +110,11 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
     }
   }
   if (showBar) bar.stop();
-  const require = createRequire(import.meta.url);
   // The measurement window is that of the cells (a resumed run only re-reads most of them).
   const times = rows.map((r) => r.measuredAt).filter((t): t is string => !!t).sort();
   const report: BenchReport = {
     kind: 'mopar.bench', version: 1, startedAt: times[0] ?? startedAt, finishedAt: times[times.length - 1] ?? new Date().toISOString(),
-    machine: {
-      cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryGB: Math.round(totalmem() / 2 ** 30),
-      node: process.versions.node, onnxruntime: (require('onnxruntime-node/package.json') as { version: string }).version,
-      cgroups: cgroupsAvailable().cpu && cgroupsAvailable().memory,
-    },
+    machine: machineInfo(),
     config: { models: models.map((m) => m.key), platforms, strategies, quick: !!opts.quick, warmRequests: warm, coldRequests: coldN },
     summary: summarize(rows),
     noise: noiseFloor(rows),
@@ -129,7 +124,17 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
   return report;
 }
 
-async function ensureProfile(modelPath: string, file: string, tiny: boolean): Promise<Profile> {
+/** The machine a report was measured on. */
+export function machineInfo(): BenchReport['machine'] {
+  const require = createRequire(import.meta.url);
+  return {
+    cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryGB: Math.round(totalmem() / 2 ** 30),
+    node: process.versions.node, onnxruntime: (require('onnxruntime-node/package.json') as { version: string }).version,
+    cgroups: cgroupsAvailable().cpu && cgroupsAvailable().memory,
+  };
+}
+
+export async function ensureProfile(modelPath: string, file: string, tiny: boolean): Promise<Profile> {
   const { loadModel } = await import('../graph/index.js');
   const hash = loadModel(modelPath).hash;
   if (existsSync(file)) {

@@ -7,8 +7,8 @@
  * (Node + onnxruntime + one session), that layer's own weights and its activations (the arena holds about
  * ACTIVATION_FACTOR × the live bytes). Every configuration obeys the platform's rules (memory step and minimum,
  * memory:vCPU bounds, CPU following memory) via `configsFor`, and is priced by the one price formula
- * (`usdPerSecond`). The request pays one invocation fee and its total duration is rounded up to the billing
- * granularity once, at the cheapest rate used. Left out, all of which real plans pay: hand-offs, the host's own
+ * (`usdPerSecond`). The request pays one invocation fee and at least one billing granule at the cheapest
+ * configuration that holds its smallest live set. Left out, all of which real plans pay: hand-offs, the host's own
  * overhead and planning headroom, per-function fees beyond one, and weights held while other layers run.
  */
 import type { Profile } from '../profile/types.js';
@@ -46,28 +46,42 @@ export function liveMemoryMB(baselineMB: number, weightsMB: number, activationMB
   return baselineMB + SESSION_OVERHEAD_MB + weightsMB + ACTIVATION_FACTOR * activationMB;
 }
 
-export function physicalFloor(profile: Profile, platformId: string | Platform): PhysicalFloor {
+export interface FloorOptions {
+  /**
+   * The work as one function that holds all weights and the peak activations for the whole request (the physical
+   * limit of an unsplit function, on the same terms as the floor; splitBound = this ÷ the floor).
+   */
+  whole?: boolean;
+}
+
+export function physicalFloor(profile: Profile, platformId: string | Platform, opts: FloorOptions = {}): PhysicalFloor {
   checkProfile(profile);
   const p = typeof platformId === 'string' ? getPlatform(platformId) : platformId;
   const layerMs = normalisedLayerMs(profile);
-  const ctx = makeContext(profile, p, unitsOf(profile.layers, layerMs, profile.layers.map((_, i) => i)));
+  const boundaries = opts.whole ? [profile.layers.length - 1] : profile.layers.map((_, i) => i);
+  const ctx = makeContext(profile, p, unitsOf(profile.layers, layerMs, boundaries));
+  const g = p.price.granularityMs;
+  const billed = (ms: number) => Math.max(g, Math.ceil(ms / g - 1e-9) * g);
   const layers: FloorLayer[] = [];
   for (const u of ctx.units) {
     const liveMB = liveMemoryMB(ctx.baselineMB, u.paramMB, u.peakActivationMB);
     let best: FloorLayer | undefined;
     for (const c of configsFor(p, liveMB, VCPU_GRID, ctx.curve.maxUsefulVcpu)) {
       const ms = computeMs(ctx, u.ms, c.vcpu);
-      const usd = ms / 1000 * usdPerSecond(p, c);
+      // One function: its exact bill, duration rounded up. Per layer: the work alone (rounding comes below).
+      const usd = (opts.whole ? billed(ms) : ms) / 1000 * usdPerSecond(p, c);
       if (!best || usd < best.usd) best = { liveMB, config: c, ms, usd };
     }
     if (!best) throw new Error(`physical floor: layer ${u.first} needs ${liveMB.toFixed(0)} MB, more than ${p.id} allows`);
     layers.push(best);
   }
   const ms = layers.reduce((a, l) => a + l.ms, 0);
-  const g = p.price.granularityMs;
-  const billedMs = Math.max(g, Math.ceil(ms / g - 1e-9) * g);
-  const cheapestRate = Math.min(...layers.map((l) => usdPerSecond(p, l.config)));
-  const usd = layers.reduce((a, l) => a + l.usd, 0) + (billedMs - ms) / 1000 * cheapestRate + p.price.perRequest;
+  const billedMs = billed(ms);
+  // A request is billed at least one granule, at no less than the cheapest configuration that holds the smallest
+  // live set (slowing down inside a granule is free, so a coarse granularity bounds the bill from below this way).
+  const smallest = Math.min(...layers.map((l) => l.liveMB));
+  const oneGranule = g / 1000 * Math.min(...configsFor(p, smallest).map((c) => usdPerSecond(p, c)));
+  const usd = Math.max(layers.reduce((a, l) => a + l.usd, 0), oneGranule) + p.price.perRequest;
   let vcpuSeconds = 0;
   let gbSeconds = 0;
   for (const l of layers) { vcpuSeconds += l.ms / 1000 * l.config.vcpu; gbSeconds += l.ms / 1000 * l.config.memoryMB / 1024; }

@@ -35,19 +35,24 @@ test('floor on AWS Lambda: weights past 1,769 MB force more (unused) CPU', () =>
   const p = getPlatform('aws-lambda');
   const big = syntheticProfile([{ ms: 10, paramMB: 4000, actMB: 0, cutBytes: 4 }]);
   const f = physicalFloor(big, p);
-  // 52 + 26 + 4000 = 4078 MB → 2.305 vCPU; 2 threads, 10 / 1.8 = 5.56 ms, billed 6 ms (1 ms granularity).
+  // 52 + 26 + 4000 = 4078 MB → 2.305 vCPU; 2 threads, 10 / 1.8 = 5.56 ms.
   assert.deepEqual(f.layers[0]!.config, { memoryMB: 4078, vcpu: 2.305 });
-  assert.equal(f.billedMs, 6);
-  close(f.usd, 6 / 1000 * 4078 / 1024 * p.price.perGBSecond + 0.2e-6, 'usd');
+  close(f.usd, 10 / 1.8 / 1000 * 4078 / 1024 * p.price.perGBSecond + 0.2e-6, 'usd');
+  // As one function its duration is billed whole milliseconds: 6 ms.
+  const whole = physicalFloor(big, p, { whole: true });
+  assert.equal(whole.billedMs, 6);
+  close(whole.usd, 6 / 1000 * 4078 / 1024 * p.price.perGBSecond + 0.2e-6, 'whole usd');
 });
 
-test('floor on Cloud Run: 1 vCPU with the live memory, duration rounded up to 100 ms at the cheaper rate', () => {
+test('floor on Cloud Run: 1 vCPU with the live memory; at least one 100 ms granule at the smallest configuration', () => {
   const p = getPlatform('gcp-cloud-run');
   const f = physicalFloor(profile(), p);
   const rate = (mb: number) => mb / 1024 * p.price.perGBSecond + p.price.perVcpuSecond;
   assert.deepEqual(f.layers.map((l) => l.config), [{ memoryMB: 128, vcpu: 1 }, { memoryMB: 280, vcpu: 1 }]);
-  assert.equal(f.billedMs, 200);
-  close(f.usd, 0.1 * rate(128) + 0.05 * rate(280) + 0.05 * rate(128) + 0.4e-6, 'usd');
+  close(f.usd, 0.1 * rate(128) + 0.05 * rate(280) + 0.4e-6, 'usd');
+  // 1.5 ms of work: below one granule at 0.08 vCPU and 128 MB (the smallest Cloud Run size), so that granule is the floor.
+  const tiny = syntheticProfile([{ ms: 1.5, paramMB: 0.1, actMB: 0.1, cutBytes: 4 }]);
+  close(physicalFloor(tiny, p).usd, 0.1 * (128 / 1024 * p.price.perGBSecond + 0.08 * p.price.perVcpuSecond) + 0.4e-6, 'tiny usd');
 });
 
 test('floor on Function Compute: at least 1 GB per vCPU, so CPU-seconds × (1 vCPU + 1 GB)', () => {
@@ -71,4 +76,13 @@ test('floor is below every strategy\'s predicted cost on every platform', () => 
       assert.ok(floor <= plan.predicted.costPerMillionUSD, `${platform} ${strategy}: floor ${floor} > ${plan.predicted.costPerMillionUSD}`);
     }
   }
+});
+
+test('floor, whole: one function holding all weights and the peak activations for the whole request', () => {
+  const p = getPlatform('openfaas');
+  const f = physicalFloor(profile(), p, { whole: true });
+  // 52 + 26 + 210 + 2·5 = 298 MB for 150 ms at 1 vCPU.
+  assert.deepEqual(f.layers.map((l) => l.config), [{ memoryMB: 298, vcpu: 1 }]);
+  close(f.usd, 0.15 * (298 / 1024 * p.price.perGBSecond + p.price.perVcpuSecond), 'usd');
+  assert.ok(f.usd > physicalFloor(profile(), p).usd);
 });

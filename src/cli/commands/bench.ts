@@ -15,9 +15,24 @@ export function registerBench(program: Command): void {
     .option('--quick', 'tiny models + three full-size ones on two platforms (a smoke run of ~10 minutes)')
     .option('--fresh', 're-run cells that are already measured')
     .option('--warm <n>', 'warm requests per cell', intOption('--warm'))
-    .option('--cold <n>', 'cold requests per cell', intOption('--cold', 0));
+    .option('--cold <n>', 'cold requests per cell', intOption('--cold', 0))
+    .option('--sweep', 'per model × platform, a ladder of SLOs; every strategy\'s cheapest deployment at each, measured interleaved (with --quick: tiny models, two steps)')
+    .option('--steps <n>', 'SLO steps of --sweep (default 6; --quick 2)', intOption('--steps', 1));
   jsonOption(cmd, 'the report as one JSON document');
-  cmd.action(async (opts: { output: string; models?: string; platforms?: string; strategies?: string; quick?: boolean; fresh?: boolean; warm?: number; cold?: number; json?: boolean }) => {
+  cmd.action(async (opts: { output: string; models?: string; platforms?: string; strategies?: string; quick?: boolean; fresh?: boolean; warm?: number; cold?: number; json?: boolean; sweep?: boolean; steps?: number }) => {
+      if (opts.sweep) {
+        const { runSweep } = await import('../../bench/sweep.js');
+        const { writeSweepReport, sweepMarkdown } = await import('../../bench/sweep-report.js');
+        const report = await runSweep({
+          out: opts.output, models: opts.models ? list(opts.models) : undefined, platforms: opts.platforms ? list(opts.platforms) : undefined,
+          strategies: opts.strategies ? list(opts.strategies) : undefined, quick: opts.quick, steps: opts.steps,
+          warmRequests: opts.warm, coldRequests: opts.cold,
+        });
+        await writeSweepReport(opts.output, report);
+        if (opts.json) printJson(report);
+        else process.stdout.write(`${sweepMarkdown(report).split('\n## Split bound')[0]}\nreport: ${opts.output}/report.md, ${opts.output}/report.html\n`);
+        return;
+      }
       // Loaded on use: the chart stack costs every other verb half a second of start-up.
       const { runBench } = await import('../../bench/index.js');
       const { summaryTable } = await import('../../bench/report.js');

@@ -1,0 +1,162 @@
+/**
+ * The sweep report: OUT/sweep.json, OUT/report.md (tables + PNG Pareto charts) and OUT/report.html (the same
+ * Markdown rendered by markdown-it, so tables are HTML tables, with inline SVG charts).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import MarkdownIt from 'markdown-it';
+import type * as vl from 'vega-lite';
+import { renderSvg, svgToPng } from './charts.js';
+import type { SweepReport, SweepRow } from './sweep.js';
+
+const fmt = (x: number | null | undefined, d = 3) => (x !== null && x !== undefined && Number.isFinite(x) ? x.toPrecision(d) : 'n/a');
+const money = (x: number | null | undefined) => (x !== null && x !== undefined && Number.isFinite(x) ? `$${x < 1 ? x.toPrecision(3) : x.toFixed(2)}` : 'n/a');
+const measuredOk = (r: SweepRow) => !!r.measured && !r.error && r.measured.errors === 0 && !!r.verify?.ok;
+
+export interface StepVerdict {
+  model: string;
+  platform: string;
+  step: number;
+  sloMs: number;
+  moparUSD: number | null;
+  best: { strategy: string; usd: number } | null;
+  /** Best baseline ÷ mopar (> 1: mopar cheaper). */
+  ratio: number | null;
+  /** mopar costs no more than the best baseline within the measured noise floor (or no baseline meets the SLO). */
+  moparCheapest: boolean | null;
+  moparOverFloor: number | null;
+  unsplitFeasible: boolean;
+}
+
+/** Per model × platform × SLO step: mopar against the cheapest other strategy that met the same SLO, measured. */
+export function stepVerdicts(report: SweepReport): StepVerdict[] {
+  const slack = 1 + (report.noise?.costDiffMax ?? 0.01);
+  const out: StepVerdict[] = [];
+  const keys = [...new Set(report.sweep.map((r) => `${r.model}\u0000${r.platform}\u0000${r.step}`))];
+  for (const k of keys) {
+    const [model, platform, stepS] = k.split('\u0000') as [string, string, string];
+    const step = Number(stepS);
+    const cells = report.sweep.filter((r) => r.model === model && r.platform === platform && r.step === step);
+    const mopar = cells.find((r) => r.strategy === 'mopar');
+    const others = cells.filter((r) => r.strategy !== 'mopar' && r.feasible && measuredOk(r));
+    const best = others.reduce<SweepRow | undefined>((a, r) => (!a || r.measured!.costPerMillionUSD < a.measured!.costPerMillionUSD ? r : a), undefined);
+    const m = mopar && mopar.feasible && measuredOk(mopar) ? mopar.measured!.costPerMillionUSD : null;
+    const b = best ? best.measured!.costPerMillionUSD : null;
+    out.push({
+      model, platform, step, sloMs: cells[0]!.sloMs, moparUSD: m,
+      best: best ? { strategy: best.strategy, usd: b! } : null,
+      ratio: m !== null && b !== null ? b / m : null,
+      moparCheapest: m === null ? (best ? false : null) : b === null ? true : m <= b * slack,
+      moparOverFloor: m !== null ? m / cells[0]!.floorPerMillionUSD : null,
+      unsplitFeasible: cells.some((r) => r.strategy === 'unsplit' && r.feasible),
+    });
+  }
+  return out;
+}
+
+/** One Pareto panel per model: measured cost vs measured p50, a line per strategy over the SLO steps, the floor as a rule. */
+export function paretoChart(report: SweepReport, platform: string): vl.TopLevelSpec {
+  const rows = report.sweep.filter((r) => r.platform === platform && r.feasible && measuredOk(r));
+  const models = [...new Set(report.sweep.filter((r) => r.platform === platform).map((r) => r.model))];
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: `Measured cost per 1M requests vs measured p50, ${platform} (one line per strategy over the SLO steps; dashed: physical floor)`,
+    columns: 3,
+    concat: models.map((model) => {
+      const pts = rows.filter((r) => r.model === model).map((r) => ({ strategy: r.strategy, step: r.step, p50: r.measured!.p50Ms, cost: r.measured!.costPerMillionUSD }));
+      const floor = report.sweep.find((r) => r.model === model && r.platform === platform)?.floorPerMillionUSD ?? NaN;
+      return {
+        title: model, width: 240, height: 160,
+        layer: [
+          { data: { values: pts }, mark: { type: 'line', point: true },
+            encoding: {
+              x: { field: 'p50', type: 'quantitative', title: 'measured p50 (ms)', scale: { type: 'log', zero: false } },
+              y: { field: 'cost', type: 'quantitative', title: 'USD / 1M', scale: { type: 'log', zero: false } },
+              color: { field: 'strategy', type: 'nominal' }, order: { field: 'p50', type: 'quantitative' },
+              tooltip: [{ field: 'strategy' }, { field: 'step' }, { field: 'p50', format: '.4g' }, { field: 'cost', format: '.4g' }] } },
+          { data: { values: Number.isFinite(floor) ? [{ floor }] : [] }, mark: { type: 'rule', strokeDash: [4, 4], color: 'black' },
+            encoding: { y: { field: 'floor', type: 'quantitative' } } },
+        ],
+      };
+    }),
+  } as vl.TopLevelSpec;
+}
+
+export function sweepMarkdown(report: SweepReport): string {
+  const n = report.noise;
+  const verdicts = stepVerdicts(report);
+  const md: string[] = [
+    '# mopar bench — SLO sweep', '',
+    `Measured ${report.startedAt} → ${report.finishedAt} on ${report.machine.cpus} × ${report.machine.cpuModel}, ${report.machine.memoryGB} GB, ` +
+    `Node ${report.machine.node}, onnxruntime ${report.machine.onnxruntime}; cgroup limits ${report.machine.cgroups ? 'enforced' : 'NOT enforced'}. ` +
+    `1-minute load average ${fmt(report.loadAverage[0])} at start, ${fmt(report.loadAverage[1])} at end (this machine was shared with other work). ` +
+    `${report.config.steps} SLO steps per model × platform, from the fastest any strategy can reach to 2× the unsplit function's 1-vCPU latency; ` +
+    `${report.config.warmRequests} warm requests per deployment, interleaved round-robin across all deployments of a model × platform ` +
+    `served at once; ${report.config.coldRequests} cold request(s) per deployment.`, '',
+    n ? `Noise floor: ${n.pairs} control pair(s) (one deployment served twice, interleaved with the rest): measured cost differs by ` +
+      `${pc(n.costDiffMedian)} (median), ${pc(n.costDiffMax)} (max); p50 by ${pc(n.p50DiffMedian)} (median), ${pc(n.p50DiffMax)} (max). ` +
+      '"mopar cheapest" allows the max cost difference as slack.' : 'Noise floor: no control pair was measured.', '',
+    '## Per SLO step: mopar vs the cheapest baseline that met the same SLO', '',
+    '| model | platform | step | SLO ms | mopar $/1M | best baseline | its $/1M | baseline ÷ mopar | mopar ÷ floor | unsplit meets SLO | mopar cheapest |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const v of verdicts) {
+    md.push(`| ${v.model} | ${v.platform} | ${v.step} | ${fmt(v.sloMs)} | ${money(v.moparUSD)} | ${v.best?.strategy ?? '—'} | ${money(v.best?.usd)} | ` +
+      `${fmt(v.ratio)} | ${fmt(v.moparOverFloor)} | ${v.unsplitFeasible ? 'yes' : 'no'} | ${v.moparCheapest === null ? '—' : v.moparCheapest ? 'yes' : '**no**'} |`);
+  }
+  md.push('', '## Targets', '');
+  for (const p of report.config.platforms) {
+    const mine = verdicts.filter((v) => v.platform === p);
+    const models = [...new Set(mine.map((v) => v.model))];
+    const everyStep = models.filter((m) => mine.filter((v) => v.model === m).every((v) => v.moparCheapest !== false)).length;
+    const overFloor = mine.filter((v) => v.moparOverFloor !== null && v.step === report.config.steps - 1).map((v) => v.moparOverFloor!);
+    const gm = overFloor.length ? Math.exp(overFloor.reduce((a, x) => a + Math.log(x), 0) / overFloor.length) : NaN;
+    const unreachable = mine.filter((v) => !v.unsplitFeasible);
+    md.push(`- **${p}**: mopar no dearer than the cheapest baseline at every step on ${everyStep} of ${models.length} models ` +
+      `(target ≥ 11 of 12 on the full zoo); mopar ÷ floor at the loosest step ${fmt(gm)} (geomean; target ≤ 1.25); ` +
+      `${unreachable.length} step(s) the unsplit function cannot meet, mopar met ${unreachable.filter((v) => v.moparUSD !== null).length}.`);
+  }
+  md.push('', '## Split bound (physical unsplit ÷ floor with a second request fee) and measured unsplit ÷ mopar at the loosest SLO', '',
+    '| model | platform | bound | measured |', '|---|---|---|---|');
+  for (const b of report.splitBound) md.push(`| ${b.model} | ${b.platform} | ${fmt(b.boundRatio)} | ${fmt(b.measuredRatio)} |`);
+  md.push('', '## Every cell: predicted vs measured', '',
+    '| model | platform | step | SLO ms | strategy | meets SLO | functions (sub-slices) | deployment | predicted p50 | measured p50 | measured ÷ predicted | predicted $/1M | measured $/1M | measured ÷ floor | note |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  for (const r of report.sweep) {
+    const m = r.measured;
+    md.push(`| ${r.model} | ${r.platform} | ${r.step} | ${fmt(r.sloMs)} | ${r.strategy} | ${r.feasible ? 'yes' : 'no'} | ${r.functions} (${r.subSlices}) | ` +
+      `${r.deployment ?? '—'} | ${fmt(r.predicted.latencyMs)} | ${fmt(m?.p50Ms)} | ${m ? fmt(m.p50Ms / r.predicted.latencyMs) : 'n/a'} | ` +
+      `${money(r.predicted.costPerMillionUSD)} | ${money(m?.costPerMillionUSD)}${m?.billedFrom ? ' ¹' : ''} | ${m ? fmt(m.costPerMillionUSD / r.floorPerMillionUSD) : 'n/a'} | ${(r.error ?? '').replace(/\|/g, '/')} |`);
+  }
+  const ratios = report.sweep.filter((r) => r.measured && measuredOk(r)).map((r) => r.measured!.p50Ms / r.predicted.latencyMs).sort((a, b) => a - b);
+  if (ratios.length) md.push('', `Measured ÷ predicted p50 over the ${ratios.length} measured cells: median ${fmt(ratios[ratios.length >> 1])}, ` +
+    `min ${fmt(ratios[0])}, max ${fmt(ratios[ratios.length - 1])}.`);
+  md.push('', '¹ Parallel sub-slices: billed from a second interleaved pass that runs one function at a time (each alone on its quota, ' +
+    'as on a platform); latency from the parallel pass, where sub-slices share this machine\'s cores.', '');
+  return md.join('\n');
+}
+
+const pc = (x: number) => `${(x * 100).toFixed(x < 0.1 ? 1 : 0)} %`;
+
+export async function writeSweepReport(outDir: string, report: SweepReport): Promise<void> {
+  mkdirSync(join(outDir, 'charts'), { recursive: true });
+  writeFileSync(join(outDir, 'sweep.json'), `${JSON.stringify(report, null, 2)}\n`);
+  const md = sweepMarkdown(report);
+  const charts: string[] = [];
+  const html: string[] = [];
+  for (const p of report.config.platforms) {
+    const svg = await renderSvg(paretoChart(report, p));
+    writeFileSync(join(outDir, 'charts', `pareto-${p}.png`), svgToPng(svg));
+    charts.push(`![Pareto, ${p}](charts/pareto-${p}.png)`, '');
+    html.push(`<figure>${svg}<figcaption>Pareto, ${p}</figcaption></figure>`);
+  }
+  const [head, ...rest] = md.split('\n## ');
+  const full = [head, '## Pareto charts', '', ...charts, ...rest.map((s) => `## ${s}`)].join('\n');
+  writeFileSync(join(outDir, 'report.md'), `${full}\n`);
+  const body = new MarkdownIt({ html: false }).render(md);
+  writeFileSync(join(outDir, 'report.html'), [
+    '<!doctype html><html><head><meta charset="utf-8"><title>mopar bench — SLO sweep</title>',
+    '<style>body{font-family:sans-serif;max-width:1400px;margin:2em auto}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 6px;font-size:13px}</style>',
+    '</head><body>', body, '<h2>Pareto charts</h2>', ...html, '</body></html>',
+  ].join('\n'));
+}

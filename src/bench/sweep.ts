@@ -1,0 +1,321 @@
+/**
+ * `mopar bench --sweep`: per model × platform, a ladder of SLOs from the fastest any strategy can reach to twice the
+ * unsplit function's 1-vCPU latency. At each step every strategy plans its cheapest deployment that meets the SLO
+ * (or says it cannot); `unsplit` is the best single function that meets it. Deployments that are identical are
+ * built and measured once, all of one model × platform served at once and measured interleaved (round-robin
+ * requests), so drift on this shared machine does not masquerade as a difference between them. One deployment is
+ * served twice as a control: the spread between the two copies is the noise floor (summary.ts noiseFloor).
+ */
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { errorMessage, MoparError } from '../core/errors.js';
+import { log } from '../core/log.js';
+import { zooModels, writeZooModel } from '../zoo/index.js';
+import { openModel, type Graph } from '../graph/index.js';
+import type { Profile } from '../profile/index.js';
+import { getPlatform, parseStrategy, physicalFloor, planPartition, PLATFORMS, type Plan, type Platform } from '../plan/index.js';
+import { buildPartition, verifyPartition } from '../partition/index.js';
+import { Gateway, DEFAULT_GATEWAY, infer, modelMetadata, randomFeeds } from '../runtime/index.js';
+import { functionsBetween, percentile, requestBill } from './measure.js';
+import { noiseFloor } from './summary.js';
+import { DEFAULT_STRATEGIES, ensureProfile, machineInfo, parseModels, type ModelRef } from './run.js';
+import type { BenchRow, MeasuredFunction, NoiseFloor, BenchReport } from './types.js';
+
+export interface SweepOptions {
+  out: string;
+  models?: string[];
+  platforms?: string[];
+  strategies?: string[];
+  quick?: boolean;
+  /** SLO steps per model × platform (default 6; --quick 2). */
+  steps?: number;
+  warmRequests?: number;
+  coldRequests?: number;
+}
+
+/** --quick sweep: tiny models, two SLO steps, one platform where CPU follows memory and one where it does not. */
+export const QUICK_SWEEP_MODELS = ['resnet50:tiny', 'mobilenetv2:tiny', 'vit-b16:tiny', 'bert-base:tiny', 'dlrm:tiny'];
+export const QUICK_SWEEP_PLATFORMS = ['aws-lambda', 'gcp-cloud-run'];
+
+export interface SweepRow {
+  model: string;
+  platform: string;
+  /** 0 = tightest step. */
+  step: number;
+  sloMs: number;
+  strategy: string;
+  /** The strategy has a plan that meets the SLO (else nothing is measured). */
+  feasible: boolean;
+  functions: number;
+  subSlices: number;
+  /** Index of the measured deployment within its model × platform (identical plans share one). */
+  deployment: number | null;
+  predicted: { latencyMs: number; costPerMillionUSD: number };
+  measured: {
+    costPerMillionUSD: number; p50Ms: number; p95Ms: number; coldStartMs: number; requests: number; errors: number;
+    billedFrom?: 'one-at-a-time';
+  } | null;
+  floorPerMillionUSD: number;
+  verify?: { ok: boolean; maxRelErr: number };
+  error?: string;
+}
+
+export interface SplitBound {
+  model: string;
+  platform: string;
+  /** Best unsplit ÷ split cost the platform's rules allow (physical unsplit vs the floor with a second request fee). */
+  boundRatio: number;
+  /** Measured unsplit ÷ mopar cost at the loosest SLO step (null when either was not measured). */
+  measuredRatio: number | null;
+}
+
+export interface SweepReport {
+  kind: 'mopar.bench';
+  version: 1;
+  mode: 'sweep';
+  startedAt: string;
+  finishedAt: string;
+  machine: BenchReport['machine'];
+  /** 1-minute load average at start and end: this machine is shared. */
+  loadAverage: [number, number];
+  config: { models: string[]; platforms: string[]; strategies: string[]; quick: boolean; steps: number; warmRequests: number; coldRequests: number };
+  sweep: SweepRow[];
+  splitBound: SplitBound[];
+  noise?: NoiseFloor;
+}
+
+/** Geometric ladder of `steps` SLOs from `lo` to `hi` (both included). */
+export function sloLadder(lo: number, hi: number, steps: number): number[] {
+  if (!(lo > 0) || !(hi >= lo)) throw new MoparError(`SLO ladder needs 0 < lo ≤ hi, got ${lo}, ${hi}`);
+  if (steps <= 1 || hi === lo) return [hi];
+  return Array.from({ length: steps }, (_, i) => lo * (hi / lo) ** (i / (steps - 1)));
+}
+
+/** What a plan deploys: each function's nodes, memory, CPU and split (equal keys = identical deployments). */
+export function deploymentKey(plan: Plan): string {
+  return JSON.stringify(plan.functions.map((f) => [f.group, f.nodes, f.memoryMB, f.vcpu, f.split?.kind ?? null, f.split?.index ?? 0, f.split?.parts ?? 1]));
+}
+
+export interface PlannedCell { step: number; sloMs: number; strategy: string; plan: Plan }
+
+/** The SLO ladder of one model × platform and every strategy's plan at each step. */
+export function planSweep(profile: Profile, platform: string, strategies: readonly string[], steps: number, graph?: Graph): { slos: number[]; cells: PlannedCell[] } {
+  const fastest = (strategy: string) => planPartition(profile, { platform, strategy, sloMs: 1e-3, allowSloMiss: true, graph }).predicted.latencyMs;
+  const lo = Math.min(...strategies.map(fastest));
+  // The unsplit function's own latency at 1 vCPU (the planner's default SLO).
+  const oneVcpu = planPartition(profile, { platform, strategy: 'unsplit', allowSloMiss: true, graph }).sloMs;
+  const slos = sloLadder(lo, Math.max(lo, 2 * oneVcpu), steps);
+  const cells: PlannedCell[] = [];
+  slos.forEach((sloMs, step) => {
+    for (const strategy of strategies) cells.push({ step, sloMs, strategy, plan: planPartition(profile, { platform, strategy, sloMs, allowSloMiss: true, graph }) });
+  });
+  return { slos, cells };
+}
+
+/** Physical unsplit ÷ (floor + one more request fee): the most any split can save under the platform's rules. */
+export function splitBoundRatio(profile: Profile, platform: Platform): number {
+  const whole = physicalFloor(profile, platform, { whole: true });
+  const split = physicalFloor(profile, platform);
+  return whole.usd / (split.usd + platform.price.perRequest);
+}
+
+interface Measured { costPerMillionUSD: number; p50Ms: number; p95Ms: number; coldStartMs: number; requests: number; errors: number; fns: MeasuredFunction[]; billedFrom?: 'one-at-a-time' }
+
+export async function runSweep(opts: SweepOptions): Promise<SweepReport> {
+  const models = parseModels(opts.models ?? (opts.quick ? QUICK_SWEEP_MODELS : zooModels().map((m) => m.name)));
+  const platforms = opts.platforms ?? (opts.quick ? QUICK_SWEEP_PLATFORMS : PLATFORMS.map((p) => p.id));
+  const strategies = opts.strategies ?? DEFAULT_STRATEGIES;
+  for (const p of platforms) getPlatform(p);
+  for (const s of strategies) parseStrategy(s);
+  const steps = opts.steps ?? (opts.quick ? 2 : 6);
+  if (!Number.isInteger(steps) || steps < 1) throw new MoparError(`--steps must be a whole number ≥ 1, got ${steps}`);
+  const warm = opts.warmRequests ?? (opts.quick ? 6 : 20);
+  const coldN = opts.coldRequests ?? (opts.quick ? 0 : 1);
+  for (const d of ['models', 'profiles', 'work']) mkdirSync(join(opts.out, d), { recursive: true });
+  const startedAt = new Date().toISOString();
+  const load0 = (await import('node:os')).loadavg()[0]!;
+  const rows: SweepRow[] = [];
+  const controls: BenchRow[] = [];
+  const splitBound: SplitBound[] = [];
+  for (const m of models) {
+    const modelPath = join(opts.out, 'models', `${m.key}.onnx`);
+    if (!existsSync(modelPath)) writeZooModel(m.name, modelPath, { tiny: m.tiny });
+    const profile = await ensureProfile(modelPath, join(opts.out, 'profiles', `${m.key}.json`), m.tiny);
+    const graph = (await openModel(modelPath, profile.inputShapes)).graph;
+    for (const platformId of platforms) {
+      const platform = getPlatform(platformId);
+      log(`sweep: ${m.key} × ${platformId}`);
+      const mine = await sweepOne(m, modelPath, profile, graph, platform, strategies, steps, join(opts.out, 'work'), warm, coldN, controls);
+      rows.push(...mine);
+      const at = (s: string) => mine.find((r) => r.step === steps - 1 && r.strategy === s && r.measured)?.measured?.costPerMillionUSD;
+      const u = at('unsplit');
+      const mo = at('mopar');
+      splitBound.push({ model: m.key, platform: platformId, boundRatio: splitBoundRatio(profile, platform), measuredRatio: u && mo ? u / mo : null });
+    }
+  }
+  const load1 = (await import('node:os')).loadavg()[0]!;
+  return {
+    kind: 'mopar.bench', version: 1, mode: 'sweep', startedAt, finishedAt: new Date().toISOString(), machine: machineInfo(),
+    loadAverage: [load0, load1],
+    config: { models: models.map((m) => m.key), platforms, strategies, quick: !!opts.quick, steps, warmRequests: warm, coldRequests: coldN },
+    sweep: rows, splitBound, noise: noiseFloor(controls),
+  };
+}
+
+async function sweepOne(m: ModelRef, modelPath: string, profile: Profile, graph: Graph, platform: Platform, strategies: readonly string[],
+  steps: number, workDir: string, warm: number, coldN: number, controls: BenchRow[]): Promise<SweepRow[]> {
+  const floor = physicalFloor(profile, platform).perMillionUSD;
+  const { cells } = planSweep(profile, platform.id, strategies, steps, graph);
+  // Unique deployments among the feasible cells, in order of first appearance.
+  const keys: string[] = [];
+  const plans: Plan[] = [];
+  const deploymentOf = cells.map((c) => {
+    if (!c.plan.sloMet) return null;
+    const k = deploymentKey(c.plan);
+    let i = keys.indexOf(k);
+    if (i < 0) { i = keys.length; keys.push(k); plans.push(c.plan); }
+    return i;
+  });
+  const dirs = plans.map((_, i) => join(workDir, `${m.key}__${platform.id}__d${i}`));
+  const built: Array<{ ok: boolean; maxRelErr: number; error?: string }> = [];
+  let measured: Array<Measured | undefined> = [];
+  try {
+    for (let i = 0; i < plans.length; i++) {
+      rmSync(dirs[i]!, { recursive: true, force: true });
+      try {
+        await buildPartition(modelPath, plans[i]!, dirs[i]!);
+        const v = await verifyPartition(modelPath, dirs[i]!, { runs: 2, seed: 11 });
+        built.push({ ok: v.ok, maxRelErr: v.maxRelErr, ...(v.ok ? {} : { error: 'does not reproduce the unsplit outputs' }) });
+      } catch (err) {
+        built.push({ ok: false, maxRelErr: NaN, error: errorMessage(err).split('\n')[0]! });
+      }
+    }
+    const good = built.map((b) => b.ok);
+    measured = await measureInterleaved(dirs, good, platform, warm, coldN);
+    // The control: deployment 0 served twice (the second copy measured as `n`), rows for noiseFloor.
+    const ctl = measured[plans.length];
+    if (measured[0] && ctl) {
+      for (const x of [measured[0], ctl]) {
+        controls.push(controlRow(m.key, platform.id, x));
+      }
+    }
+  } finally {
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  }
+  return cells.map((c, i): SweepRow => {
+    const d = deploymentOf[i]!;
+    const base: SweepRow = {
+      model: m.key, platform: platform.id, step: c.step, sloMs: round(c.sloMs), strategy: c.strategy, feasible: !!c.plan.sloMet,
+      functions: c.plan.functions.length, subSlices: subSlices(c.plan), deployment: d,
+      predicted: { latencyMs: c.plan.predicted.latencyMs, costPerMillionUSD: c.plan.predicted.costPerMillionUSD },
+      measured: null, floorPerMillionUSD: floor,
+    };
+    if (d === null) return base;
+    const b = built[d]!;
+    const x = measured[d];
+    return {
+      ...base, verify: { ok: b.ok, maxRelErr: b.maxRelErr },
+      measured: x ? { costPerMillionUSD: x.costPerMillionUSD, p50Ms: x.p50Ms, p95Ms: x.p95Ms, coldStartMs: x.coldStartMs, requests: x.requests, errors: x.errors, ...(x.billedFrom ? { billedFrom: x.billedFrom } : {}) } : null,
+      ...(b.error ? { error: b.error } : x ? {} : { error: 'not measured' }),
+    };
+  });
+}
+
+function subSlices(plan: Plan): number {
+  const size = new Map<string, number>();
+  for (const f of plan.functions) size.set(f.group, (size.get(f.group) ?? 0) + 1);
+  return plan.functions.filter((f) => (size.get(f.group) ?? 0) > 1).length;
+}
+
+const round = (x: number) => Math.round(x * 1000) / 1000;
+
+/**
+ * All good deployments (plus a second copy of the first, the control) served by one gateway, `warm` rounds of one
+ * request to each in rotating order. Deployments with parallel sub-slices are billed from a second interleaved pass
+ * that runs one function at a time (each alone on its quota, as on a platform; see cell.ts).
+ */
+async function measureInterleaved(dirs: string[], good: boolean[], platform: Platform, warm: number, coldN: number): Promise<Array<Measured | undefined>> {
+  const serve = dirs.map((d, i) => (good[i] ? d : undefined));
+  if (serve[0]) serve.push(serve[0]);
+  const shared = await interleavedPass(serve, warm, false);
+  const parallel = shared.map((s) => !!s && new Set(s.fns.map((f) => f.group)).size < s.fns.length);
+  const alone = parallel.some(Boolean) ? await interleavedPass(serve.map((d, i) => (parallel[i] ? d : undefined)), warm, true) : [];
+  const out: Array<Measured | undefined> = [];
+  for (let i = 0; i < serve.length; i++) {
+    const s = shared[i];
+    if (!s || !serve[i]) { out.push(undefined); continue; }
+    const billed = alone[i]?.fns ?? s.fns;
+    const cold: number[] = [];
+    for (let k = 0; k < coldN && i < dirs.length; k++) cold.push(await coldRequest(serve[i]!, 100 + k));
+    out.push({
+      costPerMillionUSD: requestBill(platform, billed).usd * 1e6, p50Ms: percentile(s.lat, 0.5), p95Ms: percentile(s.lat, 0.95),
+      coldStartMs: cold.length ? percentile(cold, 0.5) : NaN, requests: s.lat.length, errors: s.errors + (alone[i]?.errors ?? 0),
+      fns: billed, ...(alone[i] ? { billedFrom: 'one-at-a-time' as const } : {}),
+    });
+  }
+  return out;
+}
+
+async function interleavedPass(dirs: Array<string | undefined>, requests: number, oneAtATime: boolean): Promise<Array<{ lat: number[]; errors: number; fns: MeasuredFunction[] } | undefined>> {
+  const gw = new Gateway({ ...DEFAULT_GATEWAY, prewarm: true, oneAtATime });
+  try {
+    const names = dirs.map((d, i) => (d ? gw.addModel(d, `d${i}`) : undefined));
+    const addr = await gw.listen(0);
+    const url = `http://127.0.0.1:${addr.port}`;
+    const live = names.map((n, i) => ({ n, i })).filter((x): x is { n: string; i: number } => !!x.n);
+    if (live.length === 0) return dirs.map(() => undefined);
+    const feeds = randomFeeds(await modelMetadata(url, live[0]!.n), 1);
+    // Two warm-up rounds are not counted: they settle onnxruntime's first-run allocations.
+    for (let r = 0; r < 2; r++) for (const x of live) await infer(url, x.n, feeds);
+    const before = new Map(live.map((x) => [x.i, gw.stats(x.n)]));
+    const lat = new Map<number, number[]>(live.map((x) => [x.i, []]));
+    const errors = new Map<number, number>(live.map((x) => [x.i, 0]));
+    for (let r = 0; r < requests; r++) {
+      // Rotate the order so no deployment always runs right after the same neighbour.
+      for (let j = 0; j < live.length; j++) {
+        const x = live[(j + r) % live.length]!;
+        const t0 = performance.now();
+        const res = await infer(url, x.n, feeds);
+        if (res.status !== 200) { errors.set(x.i, errors.get(x.i)! + 1); continue; }
+        lat.get(x.i)!.push(performance.now() - t0);
+      }
+    }
+    return dirs.map((_, i) => {
+      const n = names[i];
+      return n ? { lat: lat.get(i)!, errors: errors.get(i)!, fns: functionsBetween(before.get(i)!, gw.stats(n)) } : undefined;
+    });
+  } finally {
+    await gw.close();
+  }
+}
+
+/** One request to a fresh gateway with nothing pre-started: it pays every cold start on its path. */
+async function coldRequest(dir: string, seed: number): Promise<number> {
+  const gw = new Gateway({ ...DEFAULT_GATEWAY, prewarm: false });
+  try {
+    const name = gw.addModel(dir, 'cold');
+    const addr = await gw.listen(0);
+    const url = `http://127.0.0.1:${addr.port}`;
+    const feeds = randomFeeds(await modelMetadata(url, name), seed);
+    const t0 = performance.now();
+    const r = await infer(url, name, feeds);
+    return r.status === 200 ? performance.now() - t0 : NaN;
+  } finally {
+    await gw.close();
+  }
+}
+
+/** A bench row for one copy of the control deployment (noiseFloor compares rows that deployed the same functions). */
+function controlRow(model: string, platform: string, x: Measured): BenchRow {
+  return {
+    model, category: '', tiny: false, platform, strategy: 'control', functions: x.fns.length, subSlices: 0, planMs: 0, sloMs: NaN,
+    verify: { ok: true, maxRelErr: 0, maxAbsErr: 0 }, predicted: { latencyMs: NaN, costPerMillionUSD: NaN, efficiency: NaN },
+    measured: { requests: x.requests, errors: x.errors, p50Ms: x.p50Ms, p95Ms: x.p95Ms, coldStartMs: NaN, costPerMillionUSD: x.costPerMillionUSD,
+      efficiency: NaN, commShare: NaN, functions: x.fns },
+  };
+}
+
+export function writeSweepJson(out: string, report: SweepReport): void {
+  writeFileSync(join(out, 'sweep.json'), `${JSON.stringify(report, null, 2)}\n`);
+}

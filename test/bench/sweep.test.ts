@@ -1,0 +1,77 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runSweep, sloLadder, stepVerdicts, writeSweepReport, type SweepReport, type SweepRow } from '../../src/bench/index.js';
+
+test('SLO ladder: geometric from the fastest to the loosest, both ends included', () => {
+  assert.deepEqual(sloLadder(10, 40, 3), [10, 20, 40]);
+  assert.deepEqual(sloLadder(10, 40, 1), [40]);
+  assert.throws(() => sloLadder(0, 40, 3), /0 < lo/);
+});
+
+function cell(strategy: string, step: number, cost: number | null, feasible = true): SweepRow {
+  return {
+    model: 'm', platform: 'p', step, sloMs: 10 * (step + 1), strategy, feasible, functions: 1, subSlices: 0, deployment: cost === null ? null : 0,
+    predicted: { latencyMs: 5, costPerMillionUSD: 1 },
+    measured: cost === null ? null : { costPerMillionUSD: cost, p50Ms: 5, p95Ms: 6, coldStartMs: NaN, requests: 3, errors: 0 },
+    floorPerMillionUSD: 0.5, verify: { ok: true, maxRelErr: 0 },
+  };
+}
+
+test('step verdicts: mopar against the cheapest baseline meeting the same SLO, noise floor as slack', () => {
+  const report = {
+    noise: { pairs: 1, costDiffMedian: 0.02, costDiffMax: 0.02, p50DiffMedian: 0, p50DiffMax: 0 },
+    sweep: [
+      cell('mopar', 0, 2), cell('unsplit', 0, null, false), cell('gillis', 0, 3),
+      cell('mopar', 1, 1.01), cell('unsplit', 1, 1), cell('layerwise', 1, 0.9, false),
+      cell('mopar', 2, 1.1), cell('unsplit', 2, 1),
+    ],
+  } as unknown as SweepReport;
+  const v = stepVerdicts(report);
+  assert.deepEqual(v.map((x) => x.moparCheapest), [true, true, false]);
+  assert.deepEqual(v.map((x) => x.best?.strategy), ['gillis', 'unsplit', 'unsplit'], 'an infeasible cell is no baseline');
+  assert.equal(v[0]!.unsplitFeasible, false);
+  assert.equal(v[0]!.moparOverFloor, 4);
+});
+
+test('bench --sweep --quick machinery on one tiny model: ladder, dedup, interleaved measurement, floor, report', { timeout: 120_000 }, async () => {
+  const out = mkdtempSync(join(tmpdir(), 'mopar-sweep-'));
+  try {
+    const report = await runSweep({ out, models: ['resnet50:tiny'], platforms: ['gcp-cloud-run'], strategies: ['unsplit', 'mopar', 'layerwise'], quick: true, warmRequests: 3 });
+    assert.equal(report.config.steps, 2);
+    const rows = report.sweep;
+    assert.equal(rows.length, 2 * 3);
+    const slos = [...new Set(rows.map((r) => r.sloMs))];
+    assert.equal(slos.length, 2);
+    assert.ok(slos[0]! < slos[1]!, 'the ladder rises');
+    for (const r of rows) {
+      assert.ok(r.floorPerMillionUSD > 0);
+      if (!r.feasible) { assert.equal(r.measured, null); continue; }
+      assert.ok(r.predicted.latencyMs <= r.sloMs + 1e-3, `${r.strategy} step ${r.step} predicted within its SLO`);
+      assert.ok(r.measured && r.measured.p50Ms > 0 && r.measured.costPerMillionUSD > 0, `${r.strategy} step ${r.step} measured`);
+      assert.ok(r.verify?.ok, `${r.strategy} step ${r.step} verified`);
+      // No plan is predicted below the physical floor (measured bills can be, where the profile was slower than serving).
+      assert.ok(r.predicted.costPerMillionUSD >= r.floorPerMillionUSD * (1 - 1e-6), `${r.strategy}: ${r.predicted.costPerMillionUSD} ≥ floor ${r.floorPerMillionUSD}`);
+    }
+    // The loosest step is at least the unsplit function's 1-vCPU latency, so unsplit meets it.
+    assert.ok(rows.find((r) => r.step === 1 && r.strategy === 'unsplit')!.feasible, 'unsplit meets the loosest SLO');
+    // Identical plans share one measured deployment (same numbers), different plans do not.
+    const byDeployment = new Map<number, SweepRow[]>();
+    for (const r of rows) if (r.deployment !== null) byDeployment.set(r.deployment, [...(byDeployment.get(r.deployment) ?? []), r]);
+    for (const same of byDeployment.values()) assert.ok(same.every((r) => r.measured!.p50Ms === same[0]!.measured!.p50Ms), 'one measurement per deployment');
+    assert.equal(report.noise?.pairs, 1, `the control pair gives a noise floor: ${JSON.stringify(report.noise)}`);
+    assert.equal(report.splitBound.length, 1);
+    assert.ok(report.splitBound[0]!.boundRatio > 0, `split bound ${report.splitBound[0]!.boundRatio}`);
+    await writeSweepReport(out, report);
+    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    assert.match(html, /<table>/, 'tables are HTML tables');
+    assert.doesNotMatch(html, /<pre>/);
+    assert.match(html, /<svg/);
+    const json = JSON.parse(readFileSync(join(out, 'sweep.json'), 'utf8')) as SweepReport;
+    assert.equal(json.sweep.length, rows.length);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
