@@ -57,6 +57,11 @@ export interface Platform {
   hop: { overheadMs: number; bandwidthMBps: number; invokeMs: number };
   /** Functions may be co-located and hand tensors over through shared memory. */
   shm: { available: boolean; overheadMs: number; bandwidthMBps: number };
+  /**
+   * Concurrent requests on one instance billed together (instance time while at least one request is active,
+   * rounded per busy period); absent where each request is billed as its own invocation.
+   */
+  concurrency?: { maxPerInstance: number; targetUtilisation: number };
   /** Staging big tensors: one PUT by the producer, one GET per consumer. */
   objectStore: { putUSD: number; getUSD: number; latencyMs: number; bandwidthMBps: number };
   notes: Record<string, string>;
@@ -117,7 +122,9 @@ export const PLATFORMS: readonly Platform[] = [
     hop: { overheadMs: 10, bandwidthMBps: 100, invokeMs: 2 },
     shm: { available: false, overheadMs: 0, bandwidthMBps: 0 },
     objectStore: { putUSD: 0.005 / 1000, getUSD: 0.0004 / 1000, latencyMs: 30, bandwidthMBps: 90 },
+    concurrency: { maxPerInstance: 80, targetUtilisation: 0.6 },
     notes: {
+      'concurrency': 'cloud.google.com/run/docs/about-concurrency: default 80 concurrent requests per instance; request-based billing charges instance time while it handles at least one request, rounded up to 100 ms; autoscaling targets 60 % CPU (as of 2024-06)',
       'memory': 'cloud.google.com/run/docs/configuring/services/memory-limits: 128 MiB–32 GiB (as of 2024-06)',
       'cpu': 'cloud.google.com/run/docs/configuring/services/cpu: 0.08–1 vCPU in 0.001 steps, then 1/2/4/6/8; memory per vCPU per the table; >512 MiB needs ≥0.5 vCPU, >1 GiB needs ≥1 vCPU (as of 2024-06)',
       'price': 'cloud.google.com/run/pricing, request-based billing Tier 1: $0.000024/vCPU-s, $0.0000025/GiB-s, $0.40 per 1M requests, rounded up to 100 ms (as of 2024-06; free tier ignored)',

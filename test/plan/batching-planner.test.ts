@@ -135,7 +135,8 @@ test('batching planner: the issue\'s low-rate case (4 apps Ã— 2 req/s, SLOs 0.2â
   for (const platform of ['aws-lambda', 'gcp-cloud-run']) {
     const r = planBatching(profile, apps, { platform, batchSizes: SIZES });
     const by = Object.fromEntries(r.strategies.map((s) => [s.strategy, s]));
-    assert.deepEqual(Object.keys(by).sort(), ['harmony', 'one-group', 'per-app', 'unbatched']);
+    const names = ['harmony', 'one-group', 'per-app', 'unbatched', ...(platform === 'gcp-cloud-run' ? ['concurrency'] : [])].sort();
+    assert.deepEqual(Object.keys(by).sort(), names);
     for (const s of r.strategies) assert.ok(s.feasible, `${platform} ${s.strategy}`);
     assert.equal(r.groups, by.harmony!.groups);
     // Grouping beats per-application batching here (not just ties it), and every baseline is dearer or equal.
@@ -148,6 +149,24 @@ test('batching planner: the issue\'s low-rate case (4 apps Ã— 2 req/s, SLOs 0.2â
     }
     assert.deepEqual(r.groups.flatMap((g) => g.apps).sort(), ['a', 'b', 'c', 'd']);
   }
+});
+
+test('batching planner: the request-concurrency baseline (Cloud Run) at a vanishing rate is one request per busy period', () => {
+  const ev = new GroupEvaluator(profile, { platform: 'gcp-cloud-run', batchSizes: SIZES });
+  const alone = ev.choose(400, 1e-6, true)!;
+  const conc = ev.chooseConcurrent(400, 1e-6)!;
+  assert.ok(Math.abs(conc.costPerRequestUSD - alone.costPerRequestUSD) <= 1e-6 * alone.costPerRequestUSD, `${conc.costPerRequestUSD} vs ${alone.costPerRequestUSD}`);
+  // A model so small that even the least CPU Cloud Run allows (0.08 vCPU) leaves most of a 100 ms step unused:
+  // at a busy rate requests share an instance's busy periods and each pays a fraction of a step. (For the 20 ms
+  // model above it does not pay: a slow config already fills the step, and sharing the CPU stretches requests.)
+  const small = new GroupEvaluator(syntheticProfile([{ ms: 0.5, paramMB: 1, actMB: 0.5, cutBytes: 1000 }, { ms: 0.5, paramMB: 1, actMB: 0.5, cutBytes: 100 }]),
+    { platform: 'gcp-cloud-run', batchSizes: SIZES });
+  const lone = small.chooseConcurrent(1000, 1e-6)!;
+  const busy = small.chooseConcurrent(1000, 30)!;
+  assert.ok(busy.costPerRequestUSD < lone.costPerRequestUSD * 0.9, `${busy.costPerRequestUSD} vs ${lone.costPerRequestUSD}`);
+  assert.ok(busy.p99Ms <= 1000 * (1 - DEFAULT_HEADROOM));
+  // Platforms that bill each request alone have no such baseline.
+  assert.equal(new GroupEvaluator(profile, { platform: 'aws-lambda' }).chooseConcurrent(400, 5), undefined);
 });
 
 test('batching planner: bad applications are clear errors', () => {

@@ -22,8 +22,9 @@ import { costPerRequest, latencyQuantile, meanBatchSize, type BatchQueue, type E
 
 export interface AppSpec { name: string; sloMs: number; ratePerSec: number }
 
-export type BatchStrategy = 'harmony' | 'per-app' | 'one-group' | 'unbatched';
-export const BATCH_STRATEGIES: readonly BatchStrategy[] = ['harmony', 'per-app', 'one-group', 'unbatched'];
+export type BatchStrategy = 'harmony' | 'per-app' | 'one-group' | 'unbatched' | 'concurrency';
+/** `concurrency` only on platforms that bill concurrent requests on one instance together (Cloud Run). */
+export const BATCH_STRATEGIES: readonly BatchStrategy[] = ['harmony', 'per-app', 'one-group', 'unbatched', 'concurrency'];
 
 export interface BatchGroup {
   apps: string[];
@@ -175,6 +176,44 @@ export class GroupEvaluator {
   }
 
   /**
+   * The platform's own request concurrency, unbatched (the fair baseline where concurrent requests on one
+   * instance are billed together): every function a service whose instances each serve requests side by side
+   * (processor sharing), scaled out at the platform's target utilisation. Per function with service time S and
+   * utilisation ρ per instance: busy periods last S/(1 − ρ) on average and hold 1/(1 − ρ) requests, each busy
+   * period billed once by the one price formula (the request fee stays per request); latency is the PS mean
+   * S/(1 − ρ) plus the hand-off (a mean, not a p99: the model does not give the PS tail).
+   */
+  chooseConcurrent(appSloMs: number, ratePerSec: number): GroupChoice | undefined {
+    const p = getPlatform(this.opts.platform);
+    const conc = p.concurrency;
+    if (!conc) return undefined;
+    const sloMs = appSloMs * (1 - (this.opts.headroom ?? DEFAULT_HEADROOM));
+    let best: GroupChoice | undefined;
+    for (const frac of BUDGET_FRACTIONS) {
+      const plan = this.planAt(1, sloMs * frac);
+      if (!plan) continue;
+      const perFnUSD = plan.functions.reduce((s, f) => s + invocationUSD(p, f, f.predicted.billedMs ?? f.predicted.ms + p.hop.invokeMs), 0);
+      const extraUSD = Math.max(0, plan.predicted.costPerMillionUSD / 1e6 - perFnUSD);
+      let usd = extraUSD;
+      const groupMs = new Map<string, number>();
+      for (const f of plan.functions) {
+        const serviceMs = f.predicted.billedMs ?? f.predicted.ms + p.hop.invokeMs;
+        const load = ratePerSec * serviceMs / 1000;
+        const instances = Math.max(1, Math.ceil(load / conc.targetUtilisation), Math.ceil(ratePerSec / 1000 * serviceMs / conc.maxPerInstance));
+        const rho = load / instances;
+        const busyMs = serviceMs / (1 - rho);
+        usd += (invocationUSD(p, f, busyMs) - p.price.perRequest) * (1 - rho) + p.price.perRequest;
+        const ms = (f.predicted.handInMs ?? 0) + f.predicted.ms / (1 - rho) + p.hop.invokeMs;
+        groupMs.set(f.group, Math.max(groupMs.get(f.group) ?? 0, ms));
+      }
+      const latency = [...groupMs.values()].reduce((a, b) => a + b, 0);
+      if (latency > sloMs || (best && usd >= best.costPerRequestUSD)) continue;
+      best = { maxBatch: 1, timeoutMs: 0, plan, exec: () => latency, batchUSD: () => usd, p99Ms: latency, meanBatch: 1, costPerRequestUSD: usd };
+    }
+    return best;
+  }
+
+  /**
    * exec(b) and batchUSD(b) for the functions planned at batch B running a batch of b ≤ B: compute scales by
    * latency(b)/latency(B); hand-offs are kept at B's bytes and the handler time per invocation is fixed
    * (conservative for b < B). Each function is billed once per batch by the one price formula.
@@ -222,10 +261,10 @@ function maxTimeout(ratePerSec: number, B: number, exec: ExecMs, sloMs: number):
 
 const round = (x: number, d: number) => Math.round(x * 10 ** d) / 10 ** d;
 
-function groupOf(ev: GroupEvaluator, apps: AppSpec[], unbatched = false): BatchGroup | undefined {
+function groupOf(ev: GroupEvaluator, apps: AppSpec[], unbatched = false, concurrent = false): BatchGroup | undefined {
   const sloMs = Math.min(...apps.map((a) => a.sloMs));
   const ratePerSec = apps.reduce((s, a) => s + a.ratePerSec, 0);
-  const c = ev.choose(sloMs, ratePerSec, unbatched);
+  const c = concurrent ? ev.chooseConcurrent(sloMs, ratePerSec) : ev.choose(sloMs, ratePerSec, unbatched);
   if (!c) return undefined;
   return {
     apps: apps.map((a) => a.name), sloMs, ratePerSec: round(ratePerSec, 6), maxBatch: c.maxBatch,
@@ -245,12 +284,12 @@ function outcome(strategy: BatchStrategy, apps: AppSpec[], groups: Array<BatchGr
 }
 
 /** The cheapest grouping (USD per second over all apps) and its groups; undefined when some app is infeasible. */
-export function bestGrouping(ev: GroupEvaluator, apps: AppSpec[]): AppSpec[][] | undefined {
+export function bestGrouping(ev: GroupEvaluator, apps: AppSpec[], concurrent = false): AppSpec[][] | undefined {
   const sorted = [...apps].sort((a, b) => a.sloMs - b.sloMs || (a.name < b.name ? -1 : 1));
   const cost = (members: AppSpec[]) => {
     const slo = Math.min(...members.map((a) => a.sloMs));
     const rate = members.reduce((s, a) => s + a.ratePerSec, 0);
-    const c = ev.choose(slo, rate);
+    const c = concurrent ? ev.chooseConcurrent(slo, rate) : ev.choose(slo, rate);
     return c ? rate * c.costPerRequestUSD : Infinity;
   };
   const n = sorted.length;
@@ -297,7 +336,6 @@ export function bestGrouping(ev: GroupEvaluator, apps: AppSpec[]): AppSpec[][] |
 /** Plans batching for a set of applications on one model and platform, with the baselines computed alike. */
 export function planBatching(profile: Profile, apps: AppSpec[], opts: BatchingOptions): BatchingResult {
   checkApps(apps);
-  getPlatform(opts.platform);
   const ev = new GroupEvaluator(profile, opts);
   const singles = apps.map((a) => [a]);
   const strategies: BatchPlanOutcome[] = [];
@@ -307,6 +345,12 @@ export function planBatching(profile: Profile, apps: AppSpec[], opts: BatchingOp
   strategies.push(outcome('per-app', apps, singles.map((m) => groupOf(ev, m)), singles));
   strategies.push(outcome('one-group', apps, [groupOf(ev, apps)], [apps]));
   strategies.push(outcome('unbatched', apps, singles.map((m) => groupOf(ev, m, true)), singles));
+  const platform = getPlatform(opts.platform);
+  if (platform.concurrency) {
+    // Services grouped the same way (a service per group of applications), each at its tightest SLO.
+    const services = bestGrouping(ev, apps, true) ?? singles;
+    strategies.push(outcome('concurrency', apps, services.map((m) => groupOf(ev, m, false, true)), services));
+  }
   const chosen = strategies[0]!;
   if (!chosen.feasible) {
     throw new MoparError(`no batching plan meets every SLO on ${opts.platform}: ${chosen.infeasibleApps.map((n) => {
@@ -316,6 +360,7 @@ export function planBatching(profile: Profile, apps: AppSpec[], opts: BatchingOp
   }
   const notes: string[] = [];
   if (!profile.batch) notes.push('no batch profile: per-item time assumed flat in the batch size (latency(b) = b · latency(1))');
+  if (platform.concurrency) notes.push(`'concurrency' (${platform.name}'s own request concurrency, one service per group of applications, grouped like 'harmony'): its latency is a processor-sharing mean, not a p99`);
   if (apps.length > EXACT_APPS) notes.push(`more than ${EXACT_APPS} applications: groups searched among SLO-contiguous ones only`);
   return {
     kind: 'mopar.batching', model: profile.model, platform: opts.platform, apps,
