@@ -43,6 +43,8 @@ function sfnStart(): StartSyncExecution {
 }
 
 const DEFAULT_INLINE_LIMIT = 200_000;
+/** A function URL's synchronous response limit (6 MB), less room for the headers. */
+const RESPONSE_LIMIT_BYTES = 6 * 1024 * 1024 - 16 * 1024;
 
 export function lambdaEntry(dir: string, opts: LambdaEntryOptions = {}) {
   const p = readPipeline(dir);
@@ -96,10 +98,16 @@ export function lambdaEntry(dir: string, opts: LambdaEntryOptions = {}) {
   // No /metrics: counters of one short-lived Lambda instance say little (CloudWatch has the platform's).
   const v2 = v2Handler(pipelineModel(p, run));
   return async (event: FunctionUrlEvent): Promise<FunctionUrlResult> => {
-    const body = event.body === undefined ? Buffer.alloc(0) : Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
+    const request = event.body === undefined ? Buffer.alloc(0) : Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
     const headers = Object.fromEntries(Object.entries(event.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
-    const r = await v2({ method: event.requestContext?.http?.method ?? 'GET', path: event.rawPath ?? '/', headers, body });
+    const r = await v2({ method: event.requestContext?.http?.method ?? 'GET', path: event.rawPath ?? '/', headers, body: request });
     const binary = !/json/.test(r.headers['content-type'] ?? '');
-    return { statusCode: r.status, headers: r.headers, body: r.body.toString(binary ? 'base64' : 'utf8'), isBase64Encoded: binary };
+    const body = r.body.toString(binary ? 'base64' : 'utf8');
+    // Lambda would drop a larger response with an opaque error: say what happened instead.
+    if (Buffer.byteLength(body) > RESPONSE_LIMIT_BYTES) {
+      return { statusCode: 502, headers: { 'content-type': 'application/json' }, isBase64Encoded: false,
+        body: JSON.stringify({ error: `the answer (${Buffer.byteLength(body)} bytes) is over a function URL's 6 MB response limit; ask for fewer outputs ('outputs' in the request)` }) };
+    }
+    return { statusCode: r.status, headers: r.headers, body, isBase64Encoded: binary };
   };
 }
