@@ -97,6 +97,25 @@ export function sweepOrphanCgroups(): void {
   }
 }
 
+/**
+ * For a process inside a group of a mopar process that died (SIGKILL): moves itself to the parent group and
+ * removes its own group, for each controller where its group's name is `mopar-<ownerPid>-N`. Returns how many
+ * groups were removed. Used by function hosts whose gateway is gone, so nothing waits for the next sweep.
+ */
+export function leaveOwnerGroup(ownerPid: number): number {
+  let removed = 0;
+  for (const ctl of ['cpu', 'memory'] as const) {
+    const dir = ownDir(ctl);
+    if (!dir || !new RegExp(`^mopar-${ownerPid}-\\d+$`).test(dir.split('/').pop() ?? '')) continue;
+    try {
+      writeFileSync(join(dir, '..', 'cgroup.procs'), String(process.pid));
+      rmdirSync(dir);
+      removed++;
+    } catch { /* another member still inside, or not ours to move: the next sweep removes it */ }
+  }
+  return removed;
+}
+
 function pidAlive(pid: number): boolean {
   try { process.kill(pid, 0); return true; } catch (err) { return (err as NodeJS.ErrnoException).code === 'EPERM'; }
 }

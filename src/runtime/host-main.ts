@@ -4,6 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { createFunctionCore } from './function-core.js';
+import { removeSegmentsOf } from './segments.js';
+import { leaveOwnerGroup } from '../core/cgroup.js';
 import { copyBytes } from '../codec/index.js';
 import { BufferPool, CodecChooser, decodeTensor, encodeTensor, type WireTensor } from './wire.js';
 import type { HostConfig, HostMessage, InvokeMessage } from './host-protocol.js';
@@ -23,6 +25,9 @@ function peakRssMB(): number {
   return process.resourceUsage().maxRSS / 1024;
 }
 const MB = 2 ** 20;
+
+/** The gateway that started this host (the shell of spawnInCgroup execs node, so it is the direct parent). */
+const gatewayPid = process.ppid;
 
 async function main(): Promise<void> {
   const cfg = JSON.parse(process.env.MOPAR_HOST_CONFIG ?? '{}') as HostConfig;
@@ -80,8 +85,16 @@ async function main(): Promise<void> {
       }
     })();
   });
-  // The parent going away (crash, kill -9) must not leave an orphan host behind.
-  process.on('disconnect', () => process.exit(0));
+  // The parent going away (crash, kill -9) must not leave an orphan host behind, nor the gateway's segments and
+  // this host's cgroup: a gateway killed with SIGKILL cannot remove them, so its hosts do. Reparenting shows the
+  // gateway is gone (a plain disconnect while it lives leaves its segments alone).
+  process.on('disconnect', () => {
+    if (process.ppid !== gatewayPid) {
+      removeSegmentsOf(gatewayPid);
+      leaveOwnerGroup(gatewayPid);
+    }
+    process.exit(0);
+  });
 }
 
 void main();

@@ -54,6 +54,14 @@ export function sweepStaleSegments(): number {
   return n;
 }
 
+/** Removes every segment named by gateway `pid` (a host whose gateway was killed cleans up after it). */
+export function removeSegmentsOf(pid: number): number {
+  const prefix = `${PREFIX}${pid}-`;
+  let n = 0;
+  for (const f of safeList()) if (f.startsWith(prefix)) { removeSegment(join(SHM_DIR, f)); n++; }
+  return n;
+}
+
 export function removeOwnSegments(): void {
   for (const p of ownSegments()) removeSegment(p);
 }
