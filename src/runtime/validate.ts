@@ -1,12 +1,11 @@
 /**
  * Validation of KServe v2 request bodies before any tensor is built: the body's structure against
- * docs/schemas/infer-request.schema.json (ajv), then each JSON `data` array against its declared shape and
+ * docs/schemas/infer-request.schema.json (core/validate, the one validation layer), then each JSON `data` array against its declared shape and
  * datatype — nesting no deeper than the shape, no more values than it holds, every value representable in the
  * datatype (the first bad one is named by its flat index). Everything here is a client error (HTTP 400).
  */
-import { readFileSync } from 'node:fs';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { MoparError } from '../core/errors.js';
+import { MoparError, errorMessage } from '../core/errors.js';
+import { validate } from '../core/validate.js';
 import type { DType } from '../graph/dtype.js';
 
 export class HttpError extends MoparError {
@@ -17,27 +16,13 @@ export class HttpError extends MoparError {
 }
 export const badRequest = (m: string) => new HttpError(400, m);
 
-let requestValidator: ValidateFunction | undefined;
-
-/** The schema ships in docs/schemas (two levels up from both src/runtime and dist/runtime). */
-function validator(): ValidateFunction {
-  if (!requestValidator) {
-    const schema = JSON.parse(readFileSync(new URL('../../docs/schemas/infer-request.schema.json', import.meta.url), 'utf8'));
-    requestValidator = new Ajv({ allErrors: false, strict: false }).compile(schema);
-  }
-  return requestValidator;
-}
-
-function describe(e: ErrorObject): string {
-  // '/inputs/0/shape/1' → 'inputs[0].shape[1]'
-  const where = e.instancePath.split('/').slice(1).map((p) => (/^\d+$/.test(p) ? `[${p}]` : `.${p}`)).join('').replace(/^\./, '');
-  return `${where || 'request body'} ${e.message ?? 'is invalid'}`;
-}
-
-/** Checks the request's structure (field types, counts); throws a 400 naming the first offending field. */
+/** Checks the request's structure (field types, counts) with the one validation layer; 400 naming the first bad field. */
 export function checkInferRequest(req: unknown): void {
-  const v = validator();
-  if (!v(req)) throw badRequest(`invalid inference request: ${describe(v.errors![0]!)}`);
+  try {
+    validate('infer-request', req, 'invalid inference request');
+  } catch (err) {
+    throw badRequest(errorMessage(err));
+  }
 }
 
 /**
