@@ -29,6 +29,18 @@ const MB = 2 ** 20;
 /** The gateway that started this host (the shell of spawnInCgroup execs node, so it is the direct parent). */
 const gatewayPid = process.ppid;
 
+/** The gateway has exited (this host was reparented, or the gateway is a zombie or gone). */
+function gatewayGone(): boolean {
+  if (process.ppid !== gatewayPid) return true;
+  try {
+    // /proc/PID/stat: "pid (comm) S ..." — the state letter after the last ')'.
+    const stat = readFileSync(`/proc/${gatewayPid}/stat`, 'utf8');
+    return /^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2));
+  } catch {
+    return true;
+  }
+}
+
 async function main(): Promise<void> {
   const cfg = JSON.parse(process.env.MOPAR_HOST_CONFIG ?? '{}') as HostConfig;
   let core;
@@ -89,11 +101,18 @@ async function main(): Promise<void> {
   // this host's cgroup: a gateway killed with SIGKILL cannot remove them, so its hosts do. Reparenting shows the
   // gateway is gone (a plain disconnect while it lives leaves its segments alone).
   process.on('disconnect', () => {
-    if (process.ppid !== gatewayPid) {
-      removeSegmentsOf(gatewayPid);
-      leaveOwnerGroup(gatewayPid);
-    }
-    process.exit(0);
+    // The kernel closes a dying gateway's IPC socket before it reparents its children: wait (briefly) for that.
+    const t0 = Date.now();
+    const check = () => {
+      if (gatewayGone()) {
+        removeSegmentsOf(gatewayPid);
+        leaveOwnerGroup(gatewayPid);
+        process.exit(0);
+      }
+      if (Date.now() - t0 > 2000) process.exit(0);
+      setTimeout(check, 10);
+    };
+    check();
   });
 }
 
