@@ -1,6 +1,7 @@
 /** Writes OUT/report.json, OUT/report.md (tables + PNG charts) and OUT/report.html (inline SVG charts). */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import MarkdownIt from 'markdown-it';
 import { chartsFor, renderSvg, svgToPng, type Timeline } from './charts.js';
 import type { BenchReport, BenchRow, PlatformSummary } from './types.js';
 
@@ -91,7 +92,8 @@ export async function writeReport(outDir: string, report: BenchReport, timelines
       html.push(`<figure>${svg}<figcaption>${c.title}</figcaption></figure>`);
     }
   }
-  html.push('<h2>Tables</h2>', `<pre>${escapeHtml(md.join('\n'))}</pre>`, '</body></html>');
+  // The Markdown rendered as HTML (tables as <table>); image links are left out (the SVGs are inline above).
+  html.push('<h2>Tables</h2>', new MarkdownIt({ html: false }).render(md.filter((l) => !l.startsWith('![')).join('\n')), '</body></html>');
   writeFileSync(join(outDir, 'report.md'), `${md.join('\n')}\n`);
   writeFileSync(join(outDir, 'report.html'), html.join('\n'));
 }
@@ -104,8 +106,4 @@ function noiseLines(report: BenchReport): string[] {
     `model and platform) and were measured separately; their measured cost differs by ${pc(n.costDiffMedian)} (median), ` +
     `${pc(n.costDiffMax)} (max), their p50 by ${pc(n.p50DiffMedian)} (median), ${pc(n.p50DiffMax)} (max). Ratios closer to 1 than ` +
     'that are not resolved by this machine.', ''];
-}
-
-function escapeHtml(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }

@@ -58,6 +58,7 @@ export function stepVerdicts(report: SweepReport): StepVerdict[] {
 export function paretoChart(report: SweepReport, platform: string): vl.TopLevelSpec {
   const rows = report.sweep.filter((r) => r.platform === platform && r.feasible && measuredOk(r));
   const models = [...new Set(report.sweep.filter((r) => r.platform === platform).map((r) => r.model))];
+  const strategies = report.config.strategies;
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title: `Measured cost per 1M requests vs measured p50, ${platform} (one line per strategy over the SLO steps; dashed: physical floor)`,
@@ -67,16 +68,21 @@ export function paretoChart(report: SweepReport, platform: string): vl.TopLevelS
       const floor = report.sweep.find((r) => r.model === model && r.platform === platform)?.floorPerMillionUSD ?? NaN;
       return {
         title: model, width: 240, height: 160,
-        layer: [
-          { data: { values: pts }, mark: { type: 'line', point: true },
-            encoding: {
-              x: { field: 'p50', type: 'quantitative', title: 'measured p50 (ms)', scale: { type: 'log', zero: false } },
-              y: { field: 'cost', type: 'quantitative', title: 'USD / 1M', scale: { type: 'log', zero: false } },
-              color: { field: 'strategy', type: 'nominal' }, order: { field: 'p50', type: 'quantitative' },
-              tooltip: [{ field: 'strategy' }, { field: 'step' }, { field: 'p50', format: '.4g' }, { field: 'cost', format: '.4g' }] } },
+        // mopar drawn last and thicker: strategies that deployed the same thing share its points.
+        layer: [false, true].map((top) => ({
+          data: { values: pts.filter((x) => (x.strategy === 'mopar') === top) },
+          mark: { type: 'line', point: { size: top ? 60 : 40, filled: !top }, strokeWidth: top ? 3 : 1.5, opacity: top ? 1 : 0.7 },
+          encoding: {
+            x: { field: 'p50', type: 'quantitative', title: 'measured p50 (ms)', scale: { type: 'log' } },
+            y: { field: 'cost', type: 'quantitative', title: 'USD / 1M', scale: { type: 'log' } },
+            color: { field: 'strategy', type: 'nominal', scale: { domain: strategies } },
+            shape: { field: 'strategy', type: 'nominal', scale: { domain: strategies } },
+            detail: { field: 'strategy' }, order: { field: 'p50', type: 'quantitative' },
+            tooltip: [{ field: 'strategy' }, { field: 'step' }, { field: 'p50', format: '.4g' }, { field: 'cost', format: '.4g' }] },
+        })).concat([
           { data: { values: Number.isFinite(floor) ? [{ floor }] : [] }, mark: { type: 'rule', strokeDash: [4, 4], color: 'black' },
-            encoding: { y: { field: 'floor', type: 'quantitative' } } },
-        ],
+            encoding: { y: { field: 'floor', type: 'quantitative' } } } as never,
+        ]),
       };
     }),
   } as vl.TopLevelSpec;

@@ -64,7 +64,7 @@ export interface SweepRow {
 export interface SplitBound {
   model: string;
   platform: string;
-  /** Best unsplit ÷ split cost the platform's rules allow (physical unsplit vs the floor with a second request fee). */
+  /** Best unsplit ÷ split cost the platform's rules allow (splitBoundRatio); null (JSON) = unsplit does not fit at all. */
   boundRatio: number;
   /** Measured unsplit ÷ mopar cost at the loosest SLO step (null when either was not measured). */
   measuredRatio: number | null;
@@ -113,11 +113,16 @@ export function planSweep(profile: Profile, platform: string, strategies: readon
   return { slos, cells };
 }
 
-/** Physical unsplit ÷ (floor + one more request fee): the most any split can save under the platform's rules. */
+/**
+ * The most any split can save under the platform's rules: the physical unsplit function ÷ the floor of a split,
+ * which has at least two functions, each paying a request fee and at least one billing granule. Infinity when the
+ * unsplit function does not fit the platform at all.
+ */
 export function splitBoundRatio(profile: Profile, platform: Platform): number {
-  const whole = physicalFloor(profile, platform, { whole: true });
+  let whole;
+  try { whole = physicalFloor(profile, platform, { whole: true }); } catch { return Infinity; }
   const split = physicalFloor(profile, platform);
-  return whole.usd / (split.usd + platform.price.perRequest);
+  return whole.usd / (Math.max(split.workUSD, 2 * split.granuleUSD) + 2 * platform.price.perRequest);
 }
 
 interface Measured { costPerMillionUSD: number; p50Ms: number; p95Ms: number; coldStartMs: number; requests: number; errors: number; fns: MeasuredFunction[]; billedFrom?: 'one-at-a-time' }

@@ -38,6 +38,9 @@ export interface PhysicalFloor {
   /** vCPU-seconds and GB-seconds (configured) per request at the floor. */
   vcpuSeconds: number;
   gbSeconds: number;
+  /** The work alone at each layer's cheapest configuration, and one billing granule at the smallest one (USD). */
+  workUSD: number;
+  granuleUSD: number;
   layers: FloorLayer[];
 }
 
@@ -81,9 +84,10 @@ export function physicalFloor(profile: Profile, platformId: string | Platform, o
   // live set (slowing down inside a granule is free, so a coarse granularity bounds the bill from below this way).
   const smallest = Math.min(...layers.map((l) => l.liveMB));
   const oneGranule = g / 1000 * Math.min(...configsFor(p, smallest).map((c) => usdPerSecond(p, c)));
-  const usd = Math.max(layers.reduce((a, l) => a + l.usd, 0), oneGranule) + p.price.perRequest;
+  const workUSD = layers.reduce((a, l) => a + l.usd, 0);
+  const usd = Math.max(workUSD, oneGranule) + p.price.perRequest;
   let vcpuSeconds = 0;
   let gbSeconds = 0;
   for (const l of layers) { vcpuSeconds += l.ms / 1000 * l.config.vcpu; gbSeconds += l.ms / 1000 * l.config.memoryMB / 1024; }
-  return { platform: p.id, usd, perMillionUSD: usd * 1e6, ms, billedMs, vcpuSeconds, gbSeconds, layers };
+  return { platform: p.id, usd, perMillionUSD: usd * 1e6, ms, billedMs, vcpuSeconds, gbSeconds, workUSD, granuleUSD: oneGranule, layers };
 }

@@ -77,6 +77,9 @@ test('bench smoke run: one tiny model, two strategies, measured on the embedded 
     }
     const json = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
     assert.ok(json.summary['gcp-cloud-run'].costRatioGeomean > 0);
+    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    assert.match(html, /<table>[\s\S]*<td>resnet50-tiny<\/td>/, 'the tables are HTML tables');
+    assert.doesNotMatch(html, /<pre>/);
     // A second run reuses the measured cells instead of measuring again.
     const again = await runBench(opts);
     assert.deepEqual(again.rows.map((r) => r.measured.p50Ms), report.rows.map((r) => r.measured.p50Ms));
