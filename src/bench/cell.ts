@@ -2,6 +2,7 @@
  * One bench cell: a model × platform × strategy, planned, built, verified, then served on the embedded runtime
  * with the plan's per-function limits and measured with real requests.
  */
+import { watchLoad } from '../core/load.js';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -52,7 +53,9 @@ export async function runCell(c: CellInput): Promise<BenchRow> {
     const plan = planPartition(c.profile, { platform: c.platform, strategy: c.strategy, sloMs: c.sloMs, allowSloMiss: true, graph: c.graph });
     const manifest = await buildPartition(c.modelPath, plan, dir);
     const verify = await verifyPartition(c.modelPath, dir, { runs: c.verifyRuns, seed: 11 });
+    const watch = watchLoad();
     const measured = await measure(dir, manifest, platform, c);
+    const load = watch.stop();
     return {
       ...base,
       functions: manifest.functions.length,
@@ -62,6 +65,7 @@ export async function runCell(c: CellInput): Promise<BenchRow> {
       verify: { ok: verify.ok, maxRelErr: verify.maxRelErr, maxAbsErr: verify.maxAbsErr },
       predicted: plan.predicted,
       measured,
+      load,
     };
   } catch (err) {
     return {

@@ -3,6 +3,7 @@
  * then the unsplit and the partitioned model served side by side on the embedded runtime, a bounded batch of
  * requests to each, outputs compared, and a side-by-side table of latency, memory and cost.
  */
+import { loadWarning, watchLoad, type MachineLoad } from '../core/load.js';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -54,6 +55,11 @@ export interface DemoResult {
   unsplit: DemoSide;
   partitioned: DemoSide;
   seconds: number;
+  /** Load while the requests were measured (core/load.ts); `profileLoad` while profiling, when profiled now. */
+  load: MachineLoad;
+  profileLoad?: MachineLoad;
+  /** Sentences on what makes these numbers suspect (a loaded machine), printed with the result. */
+  warnings: string[];
 }
 
 
@@ -108,6 +114,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       // Warm-up requests (not counted) so both sides are compared warm.
       for (const side of ['unsplit', 'partitioned'] as const) await infer(url, names[side], randomFeeds(meta, 0));
       const before = { unsplit: gw.stats(names.unsplit), partitioned: gw.stats(names.partitioned) };
+      const watch = watchLoad();
       for (let i = 0; i < opts.requests; i++) {
         const feeds = randomFeeds(meta, i + 1);
         const outs: Record<string, Awaited<ReturnType<typeof infer>>> = {};
@@ -136,12 +143,16 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
           predictedCostPerMillionUSD: plans[s].predicted.costPerMillionUSD,
         };
       };
+      const load = watch.stop();
+      const warnings = [loadWarning(load, 'the measured latencies and costs'), loadWarning(profile.load, 'the profiled timings the plan rests on')]
+        .filter((w): w is string => !!w);
       const result: DemoResult = {
         model: key, platform: platform.id, requests: opts.requests,
         limitsEnforced: cgroupsAvailable().cpu && cgroupsAvailable().memory,
         maxRelErr, verify: { ok: verify.ok, maxRelErr: verify.maxRelErr },
         sloMs: plans.partitioned.sloMs, samePlanAsUnsplit: sameFunctions(plans.unsplit, plans.partitioned),
         unsplit: side('unsplit'), partitioned: side('partitioned'), seconds: (performance.now() - t0) / 1000,
+        load, ...(profile.load ? { profileLoad: profile.load } : {}), warnings,
       };
       if (maxRelErr > 1e-4) throw new CheckFailedError(`served partitioned outputs differ from unsplit (max relative error ${maxRelErr})`);
       return result;

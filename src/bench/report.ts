@@ -11,6 +11,16 @@ export const TARGETS = { costRatio: 4, latencyRatio: 0.85, efficiency: 0.85, che
 const fmt = (x: number, d = 3) => (Number.isFinite(x) ? x.toPrecision(d) : 'n/a');
 const money = (x: number) => (Number.isFinite(x) ? `$${x < 1 ? x.toFixed(4) : x.toFixed(2)}` : 'n/a');
 
+/** A warning when some cells were measured on a loaded machine (their timings are inflated); else nothing. */
+export function loadedCellsLine(rows: BenchRow[]): string[] {
+  const loaded = rows.filter((r) => r.load?.loaded);
+  if (loaded.length === 0) return [];
+  const worst = loaded.reduce((a, r) => (r.load!.loadAvg > a.load!.loadAvg ? r : a));
+  return [`warning: ${loaded.length} of ${rows.length} cells were measured on a loaded machine (load average up to `
+    + `${worst.load!.loadAvg.toFixed(1)} on ${worst.load!.cores} cores): their timings and costs are inflated; `
+    + 'measure again on an idle machine (rows marked ²).'];
+}
+
 export function summaryTable(summary: Record<string, PlatformSummary>): string {
   const lines = [
     '| platform | cost ÷ (unsplit / mopar, geomean) | p50 ratio (mopar / unsplit) | efficiency (mean) | mopar cheapest | models |',
@@ -46,7 +56,7 @@ function rowsTable(rows: BenchRow[]): string {
       continue;
     }
     const m = r.measured;
-    lines.push(`| ${r.model} | ${r.strategy} | ${r.functions} (${r.subSlices}) | ${fmt(m.p50Ms)} | ${fmt(m.p95Ms)} | ${fmt(m.coldStartMs)} | ` +
+    lines.push(`| ${r.model} | ${r.strategy}${r.load?.loaded ? ' ²' : ''} | ${r.functions} (${r.subSlices}) | ${fmt(m.p50Ms)} | ${fmt(m.p95Ms)} | ${fmt(m.coldStartMs)} | ` +
       `${money(m.costPerMillionUSD)}${m.billedFrom ? ` ¹ (${money(m.costSharedCoresPerMillionUSD ?? NaN)} on shared cores)` : ''} | ${money(r.predicted.costPerMillionUSD)} | ${fmt(m.efficiency * 100)} % | ${fmt(m.commShare * 100, 2)} % | ${r.verify.maxRelErr.toExponential(1)} |`);
   }
   if (rows.some((r) => r.measured.billedFrom)) {
@@ -73,7 +83,7 @@ export async function writeReport(outDir: string, report: BenchReport, timelines
     'platform\'s billing). When a run has full-size models the summary is over those only; `-tiny` rows are smoke ' +
     'checks. All processes share this machine\'s cores: parallel sub-slices compete for them, unlike on a real ' +
     'platform, so plans with parallel groups are billed from a one-function-at-a-time pass (marked ¹) and their ' +
-    'latency is the shared-cores figure (pessimistic).', '', ...noiseLines(report),
+    'latency is the shared-cores figure (pessimistic).', '', ...loadedCellsLine(report.rows).flatMap((l) => [l, '']), ...noiseLines(report),
     '## Targets', '', ...targetLines(report.summary), '',
   ];
   const html: string[] = [

@@ -1,4 +1,5 @@
 /** The bench report: one row per model × platform × strategy, measured on the embedded runtime. */
+import type { MachineLoad } from '../core/load.js';
 
 export interface MeasuredFunction {
   name: string;
@@ -44,6 +45,8 @@ export interface BenchRow {
     commShare: number;
     functions: MeasuredFunction[];
   };
+  /** Load while the cell was measured (core/load.ts); `loaded` cells have inflated timings. */
+  load?: MachineLoad;
   /** When the cell was measured (a resumed run reuses cells measured earlier). */
   measuredAt?: string;
   /** Present when a cell failed: the row still appears, with the reason. */

@@ -94,6 +94,7 @@ export function planPartition(profile: Profile, opts: PlanOptions): Plan {
     planMs: round(performance.now() - t0, 2),
     sloMet: out.sloMet,
     units: out.units.length,
+    ...(profile.load ? { profileLoad: profile.load } : {}),
     notes,
   };
   if (opts.alternatives) {

@@ -1,5 +1,6 @@
 /** The plan as text a person reads: one row per function, then totals against the unsplit function. */
 import type { Plan } from './types.js';
+import { loadWarning } from '../core/load.js';
 
 function table(headers: string[], rows: (string | number)[][]): string {
   const cells = [headers, ...rows.map((r) => r.map(String))];
@@ -46,6 +47,7 @@ export function renderPlan(plan: Plan): string {
     `edges: ${plan.edges.length} tensors across cuts (${summariseTransports(plan)});  planned in ${plan.planMs.toFixed(1)} ms`,
     ...(plan.alternatives ? ['', renderAlternatives(plan)] : []),
     ...(plan.notes ?? []).map((n) => `note: ${n}`),
+    ...(plan.profileLoad?.loaded ? [`warning: ${loadWarning(plan.profileLoad, 'the profiled timings this plan rests on')}`] : []),
   ].join('\n');
 }
 

@@ -2,6 +2,7 @@
  * Plan: which functions a model becomes, each with its nodes and configuration. Written by `mopar plan -o`,
  * read by `mopar build`. Plain data.
  */
+import type { MachineLoad } from '../core/load.js';
 import type { InputShapes } from '../graph/input-shapes.js';
 
 /** How a sub-slice computes its disjoint part of the slice's output. */
@@ -64,6 +65,8 @@ export interface Plan {
   sloMet?: boolean;
   /** Number of cut candidates the DP used (profile layers, merged for very deep models). */
   units?: number;
+  /** Load while the profile this plan rests on was measured (core/load.ts). */
+  profileLoad?: MachineLoad;
   /** Remarks on how the plan was made (merged layers, a missed SLO), for people. */
   notes?: string[];
   /** The best plan of each strategy at this plan's SLO, preferred first (planPartition with `alternatives`). */

@@ -1,5 +1,6 @@
 /** `profileModel`: the measured resource picture of one model — latency, memory, RD operators, layers. */
 import { cpus, loadavg } from 'node:os';
+import { watchLoad } from '../core/load.js';
 import { basename } from 'node:path';
 import { MoparError } from '../core/errors.js';
 import { encodeModel } from '../graph/onnx-io.js';
@@ -44,6 +45,7 @@ export interface ProfileOptions {
 
 export async function profileModel(modelPath: string, opts: ProfileOptions = {}): Promise<Profile> {
   const started = performance.now();
+  const watch = watchLoad();
   const threads = opts.threads ?? 1;
   const runs = opts.runs ?? 10;
   const warmup = opts.warmup ?? Math.min(3, Math.max(1, Math.ceil(runs / 5)));
@@ -157,6 +159,7 @@ export async function profileModel(modelPath: string, opts: ProfileOptions = {})
     kernelSumMs: times.rawSumMs,
     profilingSeconds: (performance.now() - started) / 1000,
     loadAverage: loadavg()[0],
+    load: watch.stop(),
     cpus: cpus().length,
     createdAt: new Date().toISOString(),
   };

@@ -2,6 +2,7 @@
  * A profile for people: top operator types by share, RD types, layers, CPU scaling, and the memory timeline as a
  * small terminal chart; `plotTimeline` writes the same timeline as an SVG or PNG chart (vega-lite → vega → resvg).
  */
+import { loadWarning } from '../core/load.js';
 import { writeFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { MoparError, errorMessage } from '../core/errors.js';
@@ -35,6 +36,8 @@ export function renderProfile(p: Profile, width = 64): string {
   lines.push('');
   lines.push(`  memory timeline: weights + live activations after each node (MB), ${p.nodes.length} nodes`);
   lines.push(...sparkChart(m.timelineMB.map((a) => a + m.weightsMB), width, 6).map((l) => `    ${l}`));
+  const warning = loadWarning(p.load, 'latencies');
+  if (warning) lines.push('', `warning: ${warning}`);
   return lines.join('\n');
 }
 

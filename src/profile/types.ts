@@ -2,6 +2,7 @@
  * Profile: the measured resource picture of one model at fixed input shapes. Written by `mopar profile -o`,
  * read by `mopar plan --profile`. Plain data; keyed by the model's content hash so that a stale one is rejected.
  */
+import type { MachineLoad } from '../core/load.js';
 import type { InputShapes } from '../graph/input-shapes.js';
 import type { SplitOption } from '../graph/split/types.js';
 import type { BatchProfile } from './batch-types.js';
@@ -128,6 +129,8 @@ export interface Profile {
   /** 1-minute load average and CPU count when profiled: timings on a busy machine are inflated (see measuredCpuMs). */
   loadAverage?: number;
   cpus?: number;
+  /** Highest load average seen while profiling and whether that makes the timings suspect (core/load.ts). */
+  load?: MachineLoad;
   /** Latency and memory vs batch size (plan/batching); absent = not measured (per-item time assumed flat). */
   batch?: BatchProfile;
   createdAt: string;

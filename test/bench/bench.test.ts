@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { summarize, geomean, noiseFloor, runBench, type BenchRow } from '../../src/bench/index.js';
+import { LOADED_RATIO } from '../../src/core/load.js';
 
 function row(model: string, strategy: string, cost: number, p50: number, eff: number, extra: Partial<BenchRow> = {}): BenchRow {
   return {
@@ -69,7 +70,12 @@ test('bench smoke run: one tiny model, two strategies, measured on the embedded 
       assert.equal(r.measured.requests, 3);
       assert.ok(r.measured.p50Ms > 0 && r.measured.costPerMillionUSD > 0);
       assert.ok(r.measured.functions.every((f) => f.durationMs > 0 && f.peakRssMB > 0));
+      assert.ok(r.load && r.load.cores > 0 && r.load.loadAvg >= 0, 'each cell records the load it was measured under');
+      assert.equal(r.load.loaded, r.load.loadAvg / r.load.cores > LOADED_RATIO);
     }
+    // The report says so when cells were measured on a loaded machine, and stays silent otherwise.
+    const md = readFileSync(join(out, 'report.md'), 'utf8');
+    assert.equal(/cells were measured on a loaded machine/.test(md), report.rows.some((r) => r.load?.loaded));
     const s = report.summary['gcp-cloud-run']!;
     assert.ok(s.costRatioGeomean > 0 && Number.isFinite(s.latencyRatioGeomean));
     for (const f of ['report.json', 'report.md', 'report.html', 'charts/cost-gcp-cloud-run.png']) {

@@ -20,11 +20,15 @@ test('mopar demo --tiny: both sides served, outputs match, the plan is reported 
     }
     assert.equal(d.unsplit.functions, 1);
     assert.ok(d.sloMs > 0);
+    assert.ok(d.load.cores > 0 && d.load.loadAvg >= 0 && Array.isArray(d.warnings));
+    assert.equal(d.warnings.some((w) => /machine was loaded/.test(w)), d.load.loaded || !!d.profileLoad?.loaded);
     if (d.partitioned.functions > 1) assert.equal(d.samePlanAsUnsplit, false, 'a split plan is not the unsplit one');
     // The text form says what happened: the same function on both sides, or a real comparison.
-    const text = await runCli(['demo', '--tiny', '--requests', '2'], env, 120_000);
+    // A loaded machine (stood in for by MOPAR_LOADAVG) is said in the text.
+    const text = await runCli(['demo', '--tiny', '--requests', '2'], { ...env, MOPAR_LOADAVG: '4096' }, 120_000);
     assert.equal(text.code, 0, text.stderr);
     assert.match(text.stdout, /outputs match: max relative error/);
+    assert.match(text.stdout, /\nwarning: the machine was loaded while measuring \(load average 4096\.0 on \d+ cores\): the measured latencies and costs are inflated/);
     // The closing line states a saving only when there was a split; an unsplit plan is said to be one.
     assert.match(text.stdout, d.samePlanAsUnsplit ? /result: mopar kept \S+ as one function/ : /cost: partitioned is/);
     if (d.samePlanAsUnsplit) assert.doesNotMatch(text.stdout, /partitioned is [\d.]+× cheaper/);

@@ -35,13 +35,13 @@ export function registerBench(program: Command): void {
       }
       // Loaded on use: the chart stack costs every other verb half a second of start-up.
       const { runBench } = await import('../../bench/index.js');
-      const { summaryTable } = await import('../../bench/report.js');
+      const { loadedCellsLine, summaryTable } = await import('../../bench/report.js');
       const report = await runBench({
         out: opts.output, models: opts.models ? list(opts.models) : undefined, platforms: opts.platforms ? list(opts.platforms) : undefined,
         strategies: opts.strategies ? list(opts.strategies) : undefined, quick: opts.quick, fresh: opts.fresh,
         warmRequests: opts.warm, coldRequests: opts.cold,
       });
       if (opts.json) printJson(report);
-      else process.stdout.write(`${summaryTable(report.summary)}\n\nreport: ${opts.output}/report.md, ${opts.output}/report.html\n`);
+      else process.stdout.write(`${summaryTable(report.summary)}\n${loadedCellsLine(report.rows).map((l) => `\n${l}\n`).join('')}\nreport: ${opts.output}/report.md, ${opts.output}/report.html\n`);
     });
 }

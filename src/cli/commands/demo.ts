@@ -39,6 +39,7 @@ function render(r: DemoResult): string {
         'function itself, so both sides deploy the same function and differ only by noise.\nTry another --platform or ' +
         '--model; docs/results/full/report.md shows where splitting pays.', '']
       : []),
+    ...r.warnings.map((w) => `warning: ${w}`),
     `outputs match: max relative error ${r.maxRelErr.toExponential(2)} (verify: ${r.verify.maxRelErr.toExponential(2)})`,
     r.samePlanAsUnsplit
       ? `result: mopar kept ${r.model} as one function, so there is no saving to report; the two sides differ by ` +

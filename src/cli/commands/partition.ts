@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { buildPartition } from '../../partition/index.js';
 import { log } from '../../core/log.js';
+import { loadWarning } from '../../core/load.js';
 import { parseInputFlags } from '../../graph/input-shapes.js';
 import { openModel } from '../../graph/open.js';
 import { planPartition, renderAlternatives } from '../../plan/index.js';
@@ -47,7 +48,7 @@ export function registerPartition(program: Command): void {
       writeFileSync(join(opts.output, 'plan.json'), `${JSON.stringify(plan, null, 2)}\n`);
       const manifest = await buildPartition(modelPath, plan, opts.output);
       if (opts.json) printJson(manifest);
-      else process.stdout.write(`${renderManifest(manifest)}\n\n${renderAlternatives(plan)}\n`);
+      else process.stdout.write(`${renderManifest(manifest)}\n\n${renderAlternatives(plan)}\n${profile.load?.loaded ? `warning: ${loadWarning(profile.load, 'the profiled timings this plan rests on')}\n` : ''}`);
       log(`partitioned into ${opts.output} in ${secs()} s (check it with: mopar verify ${modelPath} ${opts.output})`);
     });
 }
