@@ -122,7 +122,7 @@ export function sweepMarkdown(report: SweepReport): string {
       `(target ≥ 11 of 12 on the full zoo); mopar ÷ floor at the loosest step ${fmt(gm)} (geomean; target ≤ 1.25); ` +
       `${unreachable.length} step(s) the unsplit function cannot meet, mopar met ${unreachable.filter((v) => v.moparUSD !== null).length}.`);
   }
-  md.push('', '## Split bound (physical unsplit ÷ floor with a second request fee) and measured unsplit ÷ mopar at the loosest SLO', '',
+  md.push('', '## Split bound (physical unsplit ÷ the floor of a split: ≥ 2 functions, each a request fee and a billing granule; ∞ = unsplit does not fit) and measured unsplit ÷ mopar at the loosest SLO', '',
     '| model | platform | bound | measured |', '|---|---|---|---|');
   for (const b of report.splitBound) md.push(`| ${b.model} | ${b.platform} | ${fmt(b.boundRatio)} | ${fmt(b.measuredRatio)} |`);
   md.push('', '## Every cell: predicted vs measured', '',
