@@ -97,18 +97,32 @@ export function deploymentKey(plan: Plan): string {
   return JSON.stringify(plan.functions.map((f) => [f.group, f.nodes, f.memoryMB, f.vcpu, f.split?.kind ?? null, f.split?.index ?? 0, f.split?.parts ?? 1]));
 }
 
-export interface PlannedCell { step: number; sloMs: number; strategy: string; plan: Plan }
+/** One strategy at one SLO step: its plan, or why it has none (a model that does not fit the platform at all). */
+export interface PlannedCell { step: number; sloMs: number; strategy: string; plan?: Plan; error?: string }
+
+function tryPlan(profile: Profile, platform: string, strategy: string, sloMs: number | undefined, graph?: Graph): { plan?: Plan; error?: string } {
+  try {
+    return { plan: planPartition(profile, { platform, strategy, sloMs, allowSloMiss: true, graph }) };
+  } catch (err) {
+    if (!(err instanceof MoparError)) throw err;
+    return { error: errorMessage(err).split('\n')[0]! };
+  }
+}
 
 /** The SLO ladder of one model × platform and every strategy's plan at each step. */
 export function planSweep(profile: Profile, platform: string, strategies: readonly string[], steps: number, graph?: Graph): { slos: number[]; cells: PlannedCell[] } {
-  const fastest = (strategy: string) => planPartition(profile, { platform, strategy, sloMs: 1e-3, allowSloMiss: true, graph }).predicted.latencyMs;
-  const lo = Math.min(...strategies.map(fastest));
-  // The unsplit function's own latency at 1 vCPU (the planner's default SLO).
-  const oneVcpu = planPartition(profile, { platform, strategy: 'unsplit', allowSloMiss: true, graph }).sloMs;
+  const fastest = strategies.map((s) => tryPlan(profile, platform, s, 1e-3, graph).plan?.predicted.latencyMs ?? Infinity);
+  const lo = Math.min(...fastest);
+  if (!Number.isFinite(lo)) {
+    return { slos: [], cells: strategies.map((strategy) => ({ step: 0, sloMs: NaN, strategy, error: tryPlan(profile, platform, strategy, undefined, graph).error })) };
+  }
+  // The unsplit function's own latency at 1 vCPU (the planner's default SLO); where no single function fits the
+  // platform, twice the fastest plan.
+  const oneVcpu = tryPlan(profile, platform, 'unsplit', undefined, graph).plan?.sloMs ?? lo;
   const slos = sloLadder(lo, Math.max(lo, 2 * oneVcpu), steps);
   const cells: PlannedCell[] = [];
   slos.forEach((sloMs, step) => {
-    for (const strategy of strategies) cells.push({ step, sloMs, strategy, plan: planPartition(profile, { platform, strategy, sloMs, allowSloMiss: true, graph }) });
+    for (const strategy of strategies) cells.push({ step, sloMs, strategy, ...tryPlan(profile, platform, strategy, sloMs, graph) });
   });
   return { slos, cells };
 }
@@ -170,13 +184,14 @@ export async function runSweep(opts: SweepOptions): Promise<SweepReport> {
 
 async function sweepOne(m: ModelRef, modelPath: string, profile: Profile, graph: Graph, platform: Platform, strategies: readonly string[],
   steps: number, workDir: string, warm: number, coldN: number, controls: BenchRow[]): Promise<SweepRow[]> {
-  const floor = physicalFloor(profile, platform).perMillionUSD;
+  let floor = NaN;
+  try { floor = physicalFloor(profile, platform).perMillionUSD; } catch { /* a layer alone exceeds the platform: no floor */ }
   const { cells } = planSweep(profile, platform.id, strategies, steps, graph);
   // Unique deployments among the feasible cells, in order of first appearance.
   const keys: string[] = [];
   const plans: Plan[] = [];
   const deploymentOf = cells.map((c) => {
-    if (!c.plan.sloMet) return null;
+    if (!c.plan?.sloMet) return null;
     const k = deploymentKey(c.plan);
     let i = keys.indexOf(k);
     if (i < 0) { i = keys.length; keys.push(k); plans.push(c.plan); }
@@ -211,10 +226,10 @@ async function sweepOne(m: ModelRef, modelPath: string, profile: Profile, graph:
   return cells.map((c, i): SweepRow => {
     const d = deploymentOf[i]!;
     const base: SweepRow = {
-      model: m.key, platform: platform.id, step: c.step, sloMs: round(c.sloMs), strategy: c.strategy, feasible: !!c.plan.sloMet,
-      functions: c.plan.functions.length, subSlices: subSlices(c.plan), deployment: d,
-      predicted: { latencyMs: c.plan.predicted.latencyMs, costPerMillionUSD: c.plan.predicted.costPerMillionUSD },
-      measured: null, floorPerMillionUSD: floor,
+      model: m.key, platform: platform.id, step: c.step, sloMs: round(c.sloMs), strategy: c.strategy, feasible: !!c.plan?.sloMet,
+      functions: c.plan?.functions.length ?? 0, subSlices: c.plan ? subSlices(c.plan) : 0, deployment: d,
+      predicted: { latencyMs: c.plan?.predicted.latencyMs ?? NaN, costPerMillionUSD: c.plan?.predicted.costPerMillionUSD ?? NaN },
+      measured: null, floorPerMillionUSD: floor, ...(c.error ? { error: c.error } : {}),
     };
     if (d === null) return base;
     const b = built[d]!;

@@ -11,6 +11,7 @@
  * configuration that holds its smallest live set. Left out, all of which real plans pay: hand-offs, the host's own
  * overhead and planning headroom, per-function fees beyond one, and weights held while other layers run.
  */
+import { MoparError } from '../core/errors.js';
 import type { Profile } from '../profile/types.js';
 import { ACTIVATION_FACTOR, SESSION_OVERHEAD_MB } from '../profile/index.js';
 import { getPlatform, type Platform } from './platforms.js';
@@ -75,7 +76,7 @@ export function physicalFloor(profile: Profile, platformId: string | Platform, o
       const usd = (opts.whole ? billed(ms) : ms) / 1000 * usdPerSecond(p, c);
       if (!best || usd < best.usd) best = { liveMB, config: c, ms, usd };
     }
-    if (!best) throw new Error(`physical floor: layer ${u.first} needs ${liveMB.toFixed(0)} MB, more than ${p.id} allows`);
+    if (!best) throw new MoparError(`physical floor: layer ${u.first} needs ${liveMB.toFixed(0)} MB, more than ${p.id} allows`);
     layers.push(best);
   }
   const ms = layers.reduce((a, l) => a + l.ms, 0);

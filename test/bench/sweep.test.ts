@@ -3,12 +3,32 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runSweep, sloLadder, stepVerdicts, writeSweepReport, type SweepReport, type SweepRow } from '../../src/bench/index.js';
+import { planSweep, runSweep, sloLadder, splitBoundRatio, stepVerdicts, writeSweepReport, type SweepReport, type SweepRow } from '../../src/bench/index.js';
+import { getPlatform } from '../../src/plan/index.js';
+import { syntheticProfile } from '../plan/synthetic.js';
 
 test('SLO ladder: geometric from the fastest to the loosest, both ends included', () => {
   assert.deepEqual(sloLadder(10, 40, 3), [10, 20, 40]);
   assert.deepEqual(sloLadder(10, 40, 1), [40]);
   assert.throws(() => sloLadder(0, 40, 3), /0 < lo/);
+});
+
+test('a model over Lambda\'s 10,240 MB: unsplit cannot be planned, mopar splits it, the split bound is unbounded', () => {
+  const big = syntheticProfile([
+    { ms: 40, paramMB: 6000, actMB: 1, cutBytes: 4096 },
+    { ms: 40, paramMB: 6000, actMB: 1, cutBytes: 4 },
+  ]);
+  const { slos, cells } = planSweep(big, 'aws-lambda', ['unsplit', 'mopar'], 3);
+  assert.equal(slos.length, 3);
+  for (const c of cells.filter((x) => x.strategy === 'unsplit')) {
+    assert.equal(c.plan, undefined);
+    assert.match(c.error ?? '', /memory|MB/);
+  }
+  const loosest = cells.find((x) => x.strategy === 'mopar' && x.step === 2)!;
+  assert.ok(loosest.plan?.sloMet && loosest.plan.functions.length >= 2, 'mopar meets the loosest SLO with a split');
+  assert.equal(splitBoundRatio(big, getPlatform('aws-lambda')), Infinity);
+  // On OpenFaaS (15 GiB) the same model fits one function, so the bound is finite.
+  assert.ok(Number.isFinite(splitBoundRatio(big, getPlatform('openfaas'))));
 });
 
 function cell(strategy: string, step: number, cost: number | null, feasible = true): SweepRow {
