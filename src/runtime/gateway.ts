@@ -10,6 +10,7 @@ import { MoparError, errorMessage } from '../core/errors.js';
 import { log } from '../core/log.js';
 import { cgroupsAvailable } from '../core/cgroup.js';
 import { Metrics } from './metrics.js';
+import { STATUS_PAGE, litHtmlSource, statusSnapshot, type StatusSnapshot } from './status.js';
 import { DEFAULT_RUNTIME, ServedModel, loadServable, type InferResult, type RuntimeOptions, type TensorMeta } from './model.js';
 import { HttpError, inferResponse, parseInferRequest, v2Meta } from './protocol.js';
 import { FunctionFailedError, FunctionTimeoutError } from './instance.js';
@@ -75,6 +76,8 @@ export class Gateway {
   private readonly abandoned = new Map<string, { completed: number; cancelled: number }>();
   /** Per model: request batching by application group (enableBatching). */
   private readonly batchers = new Map<string, Batcher>();
+  /** Per model and application with an SLO: answered requests and those later than the SLO (status page). */
+  private readonly appSlo = new Map<string, { model: string; app: string; sloMs: number; requests: number; misses: number }>();
 
   constructor(readonly opts: GatewayOptions = DEFAULT_GATEWAY) {
     const m = this.metrics;
@@ -189,7 +192,9 @@ export class Gateway {
     const url = new URL(req.url ?? '/', 'http://x');
     const path = url.pathname.replace(/\/+$/, '') || '/';
     try {
-      if (req.method === 'GET' && (path === '/v2/health/live' || path === '/v2/health/ready')) {
+      // HEAD answers like GET without a body (node's ServerResponse drops it): probes often use HEAD.
+      const get = req.method === 'GET' || req.method === 'HEAD';
+      if (get && (path === '/v2/health/live' || path === '/v2/health/ready')) {
         return send(res, 200, { live: true, ready: true });
       }
       if (req.method === 'GET' && path === '/v2') {
@@ -201,7 +206,10 @@ export class Gateway {
         return;
       }
       if (req.method === 'GET' && path === '/v2/models') return send(res, 200, { models: [...this.models.keys()] });
-      const m = /^\/v2\/models\/([^/]+)(?:\/versions\/[^/]+)?(\/ready|\/infer|\/stats)?$/.exec(path);
+      if (get && path === '/') return sendText(res, 200, 'text/html; charset=utf-8', STATUS_PAGE);
+      if (get && path === '/status.json') return send(res, 200, this.status());
+      if (get && path === '/status/lit-html.js') return sendText(res, 200, 'text/javascript; charset=utf-8', litHtmlSource());
+      const m = /^\/v2\/models\/([^/]+)(?:\/versions\/([^/]+))?(\/ready|\/infer|\/stats)?$/.exec(path);
       if (!m) throw new HttpError(404, `no route ${req.method} ${path}`);
       let name: string;
       try {
@@ -211,14 +219,18 @@ export class Gateway {
       }
       const model = this.models.get(name);
       if (!model) throw new HttpError(404, `unknown model '${name}' (served: ${[...this.models.keys()].join(', ')})`);
-      const action = m[2];
+      // One version per served model, '1' (as the metadata says); any other is not served.
+      if (m[2] !== undefined && safeDecode(m[2]) !== MODEL_VERSION) {
+        throw new HttpError(404, `unknown version '${safeDecode(m[2]).slice(0, 100)}' of model '${name}' (versions: ${MODEL_VERSION})`);
+      }
+      const action = m[3];
       if (req.method === 'GET' && !action) {
         return send(res, 200, {
-          name, versions: ['1'], platform: 'mopar', inputs: model.inputs.map(v2Meta), outputs: model.outputs.map(v2Meta),
+          name, versions: [MODEL_VERSION], platform: 'mopar', inputs: model.inputs.map(v2Meta), outputs: model.outputs.map(v2Meta),
           parameters: { functions: model.manifest.functions.length, strategy: model.manifest.strategy, platform: model.manifest.platform },
         });
       }
-      if (req.method === 'GET' && action === '/ready') return send(res, 200, { name, ready: true });
+      if (get && action === '/ready') return send(res, 200, { name, ready: true });
       if (req.method === 'GET' && action === '/stats') return send(res, 200, this.stats(name));
       if (req.method === 'POST' && action === '/infer') {
         if (this.draining) {
@@ -243,8 +255,21 @@ export class Gateway {
         // reads the 413 instead of a reset), then the connection is cut.
         res.once('finish', () => setTimeout(() => req.socket.destroy(), 1000).unref());
       }
+      // Saturated (429) or shutting down / waited too long (503): tell clients when to try again.
+      if (status === 429 || status === 503) res.setHeader('retry-after', String(RETRY_AFTER_S));
       send(res, status, body);
     }
+  }
+
+  /** What the status page shows (GET /status.json). */
+  status(): StatusSnapshot {
+    return statusSnapshot(this.models.values(), {
+      totals: (model, fn) => {
+        const t = this.fnTotals(model, fn);
+        return { invocations: t.invocations, meanMs: t.invocations ? t.ms / t.invocations : 0, peakRssMB: t.peakRssMB };
+      },
+      apps: (model) => [...this.appSlo.values()].filter((a) => a.model === model),
+    });
   }
 
   /** The body limit of one model's requests (the explicit option, else derived from its inputs). */
@@ -286,6 +311,11 @@ export class Gateway {
         this.metrics.observe('mopar_app_request_duration_seconds', { model: model.name, app: app! }, ms / 1000);
         this.metrics.inc('mopar_app_requests_total', { model: model.name, app: app! });
         if (ms > sloMs) this.metrics.inc('mopar_app_slo_misses_total', { model: model.name, app: app! });
+        const k = `${model.name}/${app!}`;
+        const slo = this.appSlo.get(k) ?? { model: model.name, app: app!, sloMs, requests: 0, misses: 0 };
+        this.appSlo.set(k, slo);
+        slo.requests++;
+        if (ms > sloMs) slo.misses++;
       } else {
         result = await model.infer(parsed.feeds, gone.signal);
         outputs = result.outputs;
@@ -431,6 +461,21 @@ function statusOf(err: unknown): number {
 export function withoutPaths(message: string): string {
   return message.replace(/(?:[A-Za-z]:)?(?:[\\/][^\s'"`:,;()[\]{}\\/]+){2,}/g, (p) => basename(p.replace(/\\/g, '/')));
 }
+
+function sendText(res: ServerResponse, status: number, type: string, text: string): void {
+  const b = Buffer.from(text);
+  res.writeHead(status, { 'content-type': type, 'content-length': b.length, 'cache-control': 'no-cache' });
+  res.end(b);
+}
+
+function safeDecode(s: string): string {
+  try { return decodeURIComponent(s); } catch { return s; }
+}
+
+/** The one version every served model has. */
+const MODEL_VERSION = '1';
+/** Seconds a 429/503 asks the client to wait before retrying (about one queue timeout's worth of work). */
+const RETRY_AFTER_S = 1;
 
 function send(res: ServerResponse, status: number, body: unknown): void {
   if (res.headersSent) { res.destroy(); return; }

@@ -53,6 +53,8 @@ export class FunctionInstance {
   peakRssMB = 0;
   /** Invocations assigned to this instance (running or reserved while it starts). */
   active = 0;
+  /** The session is loaded (the cold start is over). */
+  isReady = false;
   lastUsed = performance.now();
   dead = false;
   exitReason?: string;
@@ -85,6 +87,7 @@ export class FunctionInstance {
         this.loadMs = m.loadMs;
         this.rssMB = m.rssMB;
         this.peakRssMB = m.peakRssMB;
+        this.isReady = true;
         readyResolve();
       } else if (m.type === 'fatal') {
         this.exitReason = m.message;

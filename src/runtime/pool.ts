@@ -40,6 +40,8 @@ interface Waiter { resolve: (i: FunctionInstance) => void; reject: (e: Error) =>
 
 export interface PoolEvents {
   coldStart?(fn: string, inst: FunctionInstance): void;
+  /** A call got its instance after waiting `waitMs` (0 when one was free). */
+  acquired?(fn: string, waitMs: number): void;
   crash?(fn: string, inst: FunctionInstance): void;
 }
 
@@ -58,12 +60,19 @@ export class FunctionPool {
    * the queue drops it (its client is gone); once handed to an instance it runs to the end or to `timeoutMs`.
    */
   async invoke(feeds: Record<string, WireTensor>, outputs: Record<string, OutputPlan>, call: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<InvokeResult> {
+    const t0 = performance.now();
     const inst = await this.acquire(call.signal);
+    this.events.acquired?.(this.name, performance.now() - t0);
     try {
       return await inst.invoke(feeds, outputs, call.timeoutMs);
     } finally {
       this.release(inst);
     }
+  }
+
+  /** Calls waiting for an instance. */
+  get queueDepth(): number {
+    return this.queue.length;
   }
 
   /** Starts one instance if none is running or starting (pre-warming ahead of a request). */

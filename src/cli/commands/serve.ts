@@ -45,7 +45,7 @@ export function registerServe(program: Command): void {
     .option('--batching <plan>', 'batch requests per application group as planned by mopar plan --apps … -o PLAN (requests name their app in parameters.app or x-mopar-app)')
     .option('--drain-timeout <s>', 'on SIGTERM/SIGINT: seconds requests in flight may take to finish before they are cut', positiveNumber('--drain-timeout'), (DEFAULT_GATEWAY.drainMs ?? 30_000) / 1000);
   examples(cmd, [
-    'mopar serve model.parts --port 8080',
+    'mopar serve model.parts --port 8080      # then open http://127.0.0.1:8080/ for the live status page',
     'mopar serve model.parts model.onnx --port 0 --max-instances 4',
   ]);
   cmd.action(async (dirs: string[], o: {
@@ -108,6 +108,7 @@ export function registerServe(program: Command): void {
           const m = gw.models.get(n)!;
           log(`mopar serve: ${n}: ${m.manifest.functions.length} function(s) → POST ${base}/v2/models/${n}/infer`);
         }
+        log(`mopar serve: live status page at ${base}/`);
         // The one line a script waits for (stdout), e.g. to learn the port when --port 0.
         process.stdout.write(`listening ${base}\n`);
       } catch (err) {
