@@ -61,9 +61,9 @@ test('mopar plan: bad applications are one-line errors, exit 2, before any profi
     [['--app', 'x:100'], /NAME:SLO_MS:RATE/],
     [['--app', 'x:100:1', '--app', 'x:200:1'], /'x' is given twice/],
     [['--apps', bad], /unknown field 'slo'/, JSON.stringify({ apps: [{ name: 'a', slo: 1, sloMs: 1, ratePerSec: 1 }] })],
-    [['--apps', bad], /apps\.0 must have required property 'ratePerSec'/, JSON.stringify({ apps: [{ name: 'a', sloMs: 1 }] })],
-    [['--apps', bad], /not JSON/, '{"apps": ['],
-    [['--apps', join(dir, 'missing.json')], /cannot read apps file/],
+    [['--apps', bad], /apps\[0\]\.ratePerSec is missing/, JSON.stringify({ apps: [{ name: 'a', sloMs: 1 }] })],
+    [['--apps', bad], /is not valid JSON/, '{"apps": ['],
+    [['--apps', join(dir, 'missing.json')], /apps file not found/],
   ];
   for (const [args, want, content] of cases) {
     if (content !== undefined) writeFileSync(bad, content);
