@@ -36,8 +36,8 @@ export function pieceOf(g: Graph, nodeNames: Iterable<string>, opts: ExtractOpti
   }
   // Constant nodes are weights: pull in any the piece reads but does not contain. A pulled-in Constant is a
   // private copy: it never becomes an output of this piece (the piece that owns it exposes it if needed).
-  // (Identity aliases of weights, as torch.onnx writes them, still travel as activations: the split rewrite
-  // routes every non-Constant tensor, so copying them here too needs both changed together.)
+  // Nodes computing only from weights (torch.onnx's Identity aliases, Casts, Transposes of weights) are folded
+  // into initializers when the model is opened (fold.ts), so they are copied like any initializer.
   const pulled = new Set<string>();
   for (const name of [...chosen]) {
     for (const i of g.nodeByName.get(name)!.inputs) {
@@ -131,4 +131,28 @@ export function valueInfo(g: Graph, name: string): ValueInfoProto {
 export function nodesOf(g: Graph, names: Iterable<string>): GraphNode[] {
   const set = new Set(names);
   return g.nodes.filter((n) => set.has(n.name));
+}
+
+/**
+ * Gives a piece's graph inputs and outputs the symbolic batch where the whole model has one (the shapes written
+ * by extraction and splitting are measured at batch 1), so every function file runs at any batch. A split part
+ * `<tensor>.part<i>of<k>` follows its tensor except on the split axis (its own size there).
+ */
+export function withSymbolicBatch(g: Graph, model: ModelProto): ModelProto {
+  if (!g.batch?.dynamic) return model;
+  for (const vi of [...model.graph!.input, ...model.graph!.output]) {
+    const base = vi.name.replace(/\.part\d+of\d+$/, '');
+    const t = g.tensors.get(base);
+    const sym = t?.symbolicShape;
+    const tt = vi.type?.value.case === 'tensorType' ? vi.type.value.value : undefined;
+    const dims = tt?.shape?.dim;
+    if (!sym || !t.shape || !dims || dims.length !== sym.length) continue;
+    dims.forEach((d, i) => {
+      const s = sym[i];
+      if (typeof s === 'string' && d.value.case === 'dimValue' && Number(d.value.value) === t.shape![i]) {
+        d.value = { case: 'dimParam', value: s };
+      }
+    });
+  }
+  return model;
 }

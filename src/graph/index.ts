@@ -9,6 +9,7 @@ export * from './extract.js';
 export * from './runner.js';
 export * from './random-inputs.js';
 export * from './inspect.js';
+export * from './fold.js';
 export * from './open.js';
 export * from './builder.js';
 export * as split from './split/index.js';

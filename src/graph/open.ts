@@ -1,5 +1,6 @@
 /** The front door most verbs use: load a file, build the IR, fix input shapes, learn every tensor's shape. */
-import { buildGraph, type Graph } from './ir.js';
+import type { Graph } from './ir.js';
+import { foldConstants } from './fold.js';
 import { loadModel, type LoadedModel } from './onnx-io.js';
 import { resolveInputShapes, type InputShapes } from './input-shapes.js';
 import { inferShapes } from './shapes.js';
@@ -8,12 +9,15 @@ export interface OpenedModel {
   loaded: LoadedModel;
   graph: Graph;
   inputShapes: InputShapes;
+  /** Nodes that computed only from constants and were replaced by their values. */
+  folded: number;
 }
 
 export async function openModel(path: string, inputOverrides: InputShapes = {}, opts: { shapes?: boolean } = {}): Promise<OpenedModel> {
   const loaded = loadModel(path);
-  const graph = buildGraph(loaded.proto);
+  // Constant subgraphs become weights before anything looks at the graph (see fold.ts).
+  const { graph, folded } = await foldConstants(loaded.proto);
   const inputShapes = resolveInputShapes(graph, inputOverrides);
   if (opts.shapes !== false) await inferShapes(graph, inputShapes, loaded.hash);
-  return { loaded, graph, inputShapes };
+  return { loaded, graph, inputShapes, folded };
 }

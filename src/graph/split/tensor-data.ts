@@ -47,8 +47,8 @@ export function sliceTensor(t: TensorProto, name: string, axis: number, lo: numb
 /** Integer values of a small int64/int32 tensor (e.g. `axes` inputs). */
 export function intValues(t: TensorProto): number[] {
   const dtype = dtypeFromCode(t.dataType);
-  const b = rawBytes(t);
-  const copy = b.slice();
+  // A copy of exactly these bytes: for a loaded file rawData is a Buffer view, whose slice() is a view too.
+  const copy = new Uint8Array(rawBytes(t));
   if (dtype === 'int64') return [...new BigInt64Array(copy.buffer)].map(Number);
   if (dtype === 'int32') return [...new Int32Array(copy.buffer)];
   throw new MoparError(`tensor '${t.name}' is ${dtype}, expected integers`);
