@@ -17,6 +17,11 @@ export interface TensorInfo {
   dtype?: DType;
   /** Declared or inferred shape; strings are symbolic dims. Undefined when unknown. */
   shape?: Dim[];
+  /**
+   * For a model with a dynamic batch: `shape` with the dims that follow the batch named (e.g. ['batch', 64, 56,
+   * 56]; a dim the batch is folded into is named like 'batch_x12'). Set by shape inference (graph/shapes.ts).
+   */
+  symbolicShape?: Dim[];
   /** Name of the producing node (for 'constant' and 'activation'). */
   producer?: string;
   /** Names of consuming nodes, in topological order (a node appears once even if it reads twice). */
@@ -49,6 +54,11 @@ export interface Graph {
   inputs: string[];
   outputs: string[];
   initializers: Map<string, TensorProto>;
+  /**
+   * The symbolic batch, once shapes are inferred: `dynamic` when every input's leading dim is symbolic and the
+   * graph ran at another batch (tensors then carry `symbolicShape`); otherwise why not (`fixed`).
+   */
+  batch?: { dynamic: true; name: string } | { dynamic: false; why: string };
 }
 
 /** Builds the IR. Renames nothing in tensors; fills missing/duplicate node names in the proto itself. */

@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { sha256 } from '../core/hash.js';
+import { errorMessage } from '../core/errors.js';
 import { dtypeFromCode, type DType } from './dtype.js';
 import type { Graph } from './ir.js';
 import type { InputShapes } from './input-shapes.js';
@@ -24,6 +25,62 @@ export function cacheDir(): string {
 
 /** Fills `shape` (concrete) and `dtype` of every tensor in the IR; returns the table it applied. */
 export async function inferShapes(g: Graph, inputShapes: InputShapes, modelHash?: string): Promise<ShapeTable> {
+  const table = await cachedShapes(g, inputShapes, modelHash);
+  applyShapes(g, inputShapes, table);
+  await inferBatchDims(g, inputShapes, table, modelHash);
+  return table;
+}
+
+/** The leading dim of each input as the file declares it (a string when symbolic). */
+export function declaredBatch(g: Graph): Array<number | string | undefined> {
+  return g.inputs.map((name) => {
+    const vi = g.model.graph!.input.find((v) => v.name === name);
+    const tt = vi?.type?.value.case === 'tensorType' ? vi.type.value.value : undefined;
+    const d = tt?.shape?.dim[0];
+    return !d ? undefined : d.value.case === 'dimValue' ? Number(d.value.value) : d.value.case === 'dimParam' ? d.value.value : '?';
+  });
+}
+
+/**
+ * Which dims follow the batch: shapes are measured again at twice the batch, and every dim that changed is
+ * named after the input's batch dim. A graph that hard-codes the batch (a Reshape to [1, …]) fails or keeps its
+ * shapes there: it is then not dynamic, and `g.batch` says why.
+ */
+async function inferBatchDims(g: Graph, inputShapes: InputShapes, table: ShapeTable, modelHash?: string): Promise<void> {
+  const declared = declaredBatch(g);
+  if (g.inputs.length === 0 || declared.some((d) => typeof d !== 'string')) {
+    g.batch = { dynamic: false, why: g.inputs.length ? 'an input has a fixed leading dim' : 'the model has no inputs' };
+    return;
+  }
+  const name = declared.find((d): d is string => typeof d === 'string' && !/^\?\d*$/.test(d)) ?? 'batch';
+  const doubled: InputShapes = Object.fromEntries(Object.entries(inputShapes).map(([k, s]) => [k, [2 * s[0]!, ...s.slice(1)]]));
+  let table2: ShapeTable;
+  try {
+    table2 = await cachedShapes(g, doubled, modelHash);
+  } catch (err) {
+    g.batch = { dynamic: false, why: `it does not run at batch ${doubled[g.inputs[0]!]![0]} (${errorMessage(err).split('\n')[0]!.slice(0, 200)})` };
+    return;
+  }
+  const b = inputShapes[g.inputs[0]!]![0]!;
+  for (const [tensor, rec] of Object.entries(table)) {
+    const other = table2[tensor];
+    const t = g.tensors.get(tensor);
+    if (!other || !t || other.shape.length !== rec.shape.length) continue;
+    if (other.shape.every((d, i) => d === rec.shape[i])) continue;
+    t.symbolicShape = rec.shape.map((d, i) => (other.shape[i] === d ? d : d === b ? name : `${name}_x${d / b}`));
+  }
+  for (const i of g.inputs) {
+    const t = g.tensors.get(i)!;
+    t.symbolicShape = [name, ...inputShapes[i]!.slice(1)];
+  }
+  const stuck = g.outputs.filter((o) => typeof g.tensors.get(o)?.symbolicShape?.[0] !== 'string');
+  g.batch = stuck.length
+    ? { dynamic: false, why: `output '${stuck[0]}' keeps its leading dim at twice the batch (the graph hard-codes the batch)` }
+    : { dynamic: true, name };
+  if (!g.batch.dynamic) for (const t of g.tensors.values()) delete t.symbolicShape;
+}
+
+async function cachedShapes(g: Graph, inputShapes: InputShapes, modelHash?: string): Promise<ShapeTable> {
   const key = modelHash ? sha256(`${modelHash}|${JSON.stringify(inputShapes)}`).slice(0, 32) : undefined;
   const file = key ? join(cacheDir(), 'shapes', `${key}.json`) : undefined;
   let table: ShapeTable | undefined;
@@ -37,7 +94,6 @@ export async function inferShapes(g: Graph, inputShapes: InputShapes, modelHash?
       writeFileSync(file, JSON.stringify(table));
     }
   }
-  applyShapes(g, inputShapes, table);
   return table;
 }
 

@@ -12,7 +12,7 @@ import {
   concreteShape, encodeModel, extractModel, openModel, tensorBytes, type DType, type Graph, type ModelProto,
 } from '../graph/index.js';
 import { create, GraphProtoSchema, ModelProtoSchema } from '../graph/onnx.js';
-import { valueInfo } from '../graph/extract.js';
+import { valueInfo, withSymbolicBatch } from '../graph/extract.js';
 import { splitRun, type SplitJoin } from '../graph/split/index.js';
 import { tensorByteSize } from '../graph/split/tensor-data.js';
 import type { Plan, PlanFunction } from '../plan/types.js';
@@ -69,6 +69,8 @@ export async function buildPartition(modelPath: string, plan: Plan, outDir: stri
     joinedBy.set(name, outs.map((j) => j.tensor));
   }
 
+  for (const b of built) withSymbolicBatch(g, b.model);
+
   mkdirSync(outDir, { recursive: true });
   const files = new Set<string>();
   let filesBytes = 0;
@@ -107,8 +109,18 @@ export async function buildPartition(modelPath: string, plan: Plan, outDir: stri
     tensors[name] = t;
     return t;
   };
-  for (const n of [...g.inputs, ...g.outputs]) spec(n);
+  // Model inputs and outputs keep a dynamic batch as -1 (as KServe metadata shows it); edges are sized at the
+  // built batch.
+  const published = (name: string): TensorSpec => {
+    const t = spec(name);
+    const whole = g.tensors.get(name.replace(/\.part\d+of\d+$/, ''));
+    const sym = whole?.symbolicShape;
+    if (!sym || sym.length !== t.shape.length) return t;
+    return { dtype: t.dtype, shape: t.shape.map((d, i) => (typeof sym[i] === 'string' && d === whole.shape?.[i] ? -1 : d)) };
+  };
   const edges = edgesOf(functions, g, plan, spec);
+  for (const n of [...g.inputs, ...g.outputs]) spec(n);
+  for (const n of Object.keys(tensors)) tensors[n] = published(n);
   const manifest: Manifest = {
     kind: 'mopar.manifest', version: 1,
     model: plan.model || basename(modelPath).replace(/\.onnx$/, ''), modelHash: loaded.hash,

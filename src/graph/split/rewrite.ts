@@ -148,7 +148,8 @@ function buildPart(run: RunInfo, plan: PartPlan, k: number): SplitPart {
     } else {
       const replaced = new Map(np.replace?.map((x) => [x.index, x.values]));
       input = p.input.map((i, j) => {
-        const values = replaced.get(j);
+        let values = replaced.get(j);
+        if (values && np.node.op === 'Reshape' && j === 1) values = keepBatch(g, np.node.inputs[0]!, np.node.outputs[0]!, values);
         if (values) {
           const name = fresh('shape');
           inits.set(name, tensorProto(name, 'int64', [values.length], BigInt64Array.from(values.map(BigInt))));
@@ -194,4 +195,14 @@ function buildPart(run: RunInfo, plan: PartPlan, k: number): SplitPart {
   for (const t of inits.values()) weightsBytes += tensorByteSize(t);
   for (const c of constNodes) { const t = g.nodeByName.get(c)!.proto.attribute[0]?.t; if (t) weightsBytes += tensorByteSize(t); }
   return { index: plan.index, model, inputs, outputs, weightsBytes };
+}
+
+/**
+ * A band's Reshape target is concrete (measured at batch 1); where the input and output share the symbolic batch
+ * as their leading dim, target 0 copies it, so the part runs at any batch.
+ */
+function keepBatch(g: Graph, input: string, output: string, values: number[]): number[] {
+  const from = g.tensors.get(input)?.symbolicShape?.[0];
+  const to = g.tensors.get(output)?.symbolicShape?.[0];
+  return typeof from === 'string' && from === to ? [0, ...values.slice(1)] : values;
 }
