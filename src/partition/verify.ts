@@ -1,24 +1,27 @@
 /**
- * `verifyPartition`: the built pipeline against the unsplit model on random inputs (several seeds).
- *
- * Relative error, per element: |a − b| / max(|b|, 1e-2 · max|b| over the tensor, 1e-30), with b the unsplit
- * model's value. The floor keeps elements near zero (where any float32 rounding is "infinitely" relative) from
- * dominating, while staying scaled to the tensor's own magnitude: onnxruntime fuses differently across a cut
- * (e.g. MatMul + Add → Gemm only when both sit in one function), which moves results by a few ulp; an element
- * at 0.1 % of the tensor's peak would turn that into 1e-4 "relative" error with a smaller floor. A wrong slice
- * or weight gives errors of order 1 either way. Integer and bool outputs compare the same way
- * (so any difference in them fails). NaN on one side only counts as an infinite error.
+ * `verifyPartition`: the built pipeline against the unsplit model on random inputs (several seeds), judged by
+ * the one closeness rule of graph/compare.ts (numpy's allclose: |a − b| ≤ atol + rtol·|b|, rtol 1e-4, atol
+ * 1e-5 × max|b| per output). Max abs, max rel and the worst element are reported. `batch` runs it at another
+ * batch than the partition was built (and profiled) for, where the model's batch is dynamic.
  */
 import { CheckFailedError, MoparError } from '../core/errors.js';
-import { openModel, openSession, randomInputs, runSession, type PlainTensor, type SessionOptions } from '../graph/index.js';
+import {
+  allclose, DEFAULT_RTOL, openModel, openSession, randomInputs, runSession, type PlainTensor, type SessionOptions,
+} from '../graph/index.js';
 import { openPipeline } from './pipeline.js';
 
-export const DEFAULT_TOLERANCE = 1e-4;
-/** Relative errors are taken against at least this fraction of the tensor's largest magnitude. */
-export const REL_FLOOR = 1e-2;
+/** rtol of the allclose rule (the `--tolerance` of verify). */
+export const DEFAULT_TOLERANCE = DEFAULT_RTOL;
 
 export interface VerifyOptions {
-  runs?: number; seed?: number; tolerance?: number; threads?: number;
+  runs?: number; seed?: number;
+  /** rtol of the allclose rule (default 1e-4). */
+  tolerance?: number;
+  /** atol = atolScale × max|reference| per output (default 1e-5). */
+  atolScale?: number;
+  threads?: number;
+  /** Batch size of the random inputs (default: the batch the partition was built for). */
+  batch?: number;
   /** onnxruntime optimisation level on both sides (default 'all', as deployed). */
   optimization?: SessionOptions['optimization'];
 }
@@ -28,10 +31,17 @@ export interface VerifyResult {
   maxAbsErr: number;
   maxRelErr: number;
   runs: number;
+  /** rtol (kept under its first name). */
   tolerance: number;
+  rtol: number;
+  /** Largest atol applied (each output's is atolScale × its max |reference|). */
+  atol: number;
+  /** The element furthest outside (or nearest to) its bound, over all outputs and runs. */
+  worst?: { output: string; index: number; got: number; want: number };
+  batch: number;
   functions: number;
   /** Worst errors per model output. */
-  outputs: Record<string, { maxAbsErr: number; maxRelErr: number }>;
+  outputs: Record<string, { maxAbsErr: number; maxRelErr: number; atol: number; ok: boolean; mismatch?: string }>;
   /** Mean wall ms of the in-process pipeline and of the unsplit model (informational, not a benchmark). */
   pipelineMs: number;
   unsplitMs: number;
@@ -40,16 +50,22 @@ export interface VerifyResult {
 export async function verifyPartition(modelPath: string, dir: string, opts: VerifyOptions = {}): Promise<VerifyResult> {
   const runs = opts.runs ?? 3;
   const seed = opts.seed ?? 1;
-  const tolerance = opts.tolerance ?? DEFAULT_TOLERANCE;
+  const rtol = opts.tolerance ?? DEFAULT_TOLERANCE;
   const pipeline = await openPipeline(dir, { threads: opts.threads, optimization: opts.optimization });
   try {
     const m = pipeline.manifest;
-    const { loaded, graph, inputShapes } = await openModel(modelPath, m.inputShapes ?? {}, { shapes: false });
+    const { loaded, graph, inputShapes: built } = await openModel(modelPath, m.inputShapes ?? {}, { shapes: false });
     if (m.modelHash && m.modelHash !== loaded.hash) {
       throw new MoparError(`${dir} was built from another model (hash ${m.modelHash.slice(0, 12)}…) than ${modelPath} (${loaded.hash.slice(0, 12)}…)`);
     }
+    const inputShapes = opts.batch === undefined ? built : atBatch(m.inputs, built, m.tensors, opts.batch);
+    const batch = inputShapes[m.inputs[0]!]?.[0] ?? 1;
     const ref = await openSession(loaded.path, { threads: opts.threads ?? 1, optimization: opts.optimization });
-    const res: VerifyResult = { ok: true, maxAbsErr: 0, maxRelErr: 0, runs, tolerance, functions: m.functions.length, outputs: {}, pipelineMs: 0, unsplitMs: 0 };
+    const res: VerifyResult = {
+      ok: true, maxAbsErr: 0, maxRelErr: 0, runs, tolerance: rtol, rtol, atol: 0, batch, functions: m.functions.length,
+      outputs: {}, pipelineMs: 0, unsplitMs: 0,
+    };
+    let worstScore = -1;
     try {
       for (let r = 0; r < runs; r++) {
         const feeds = randomInputs(graph, inputShapes, seed + r);
@@ -60,59 +76,67 @@ export async function verifyPartition(modelPath: string, dir: string, opts: Veri
         const got = (await pipeline.run(feeds)).outputs;
         res.pipelineMs += (performance.now() - t) / runs;
         for (const name of m.outputs) {
-          const e = compareTensors(got[name], want[name], name);
-          const o = (res.outputs[name] ??= { maxAbsErr: 0, maxRelErr: 0 });
-          o.maxAbsErr = Math.max(o.maxAbsErr, e.abs);
-          o.maxRelErr = Math.max(o.maxRelErr, e.rel);
-          res.maxAbsErr = Math.max(res.maxAbsErr, e.abs);
-          res.maxRelErr = Math.max(res.maxRelErr, e.rel);
+          const c = allclose(got[name], want[name], { rtol, atolScale: opts.atolScale });
+          const o = (res.outputs[name] ??= { maxAbsErr: 0, maxRelErr: 0, atol: 0, ok: true });
+          o.maxAbsErr = Math.max(o.maxAbsErr, c.maxAbsErr);
+          o.maxRelErr = Math.max(o.maxRelErr, c.maxRelErr);
+          o.atol = Math.max(o.atol, c.atol);
+          o.ok &&= c.ok;
+          res.ok &&= c.ok;
+          res.maxAbsErr = Math.max(res.maxAbsErr, c.maxAbsErr);
+          res.maxRelErr = Math.max(res.maxRelErr, c.maxRelErr);
+          res.atol = Math.max(res.atol, c.atol);
+          if (c.worst) {
+            const score = boundScore(c.worst, c.atol, c.rtol);
+            if (score > worstScore) { worstScore = score; res.worst = { output: name, ...c.worst }; }
+          }
+          if (c.mismatch) o.mismatch ??= c.mismatch;
         }
       }
     } finally {
       await ref.release();
     }
-    res.ok = res.maxRelErr <= tolerance;
     return res;
   } finally {
     await pipeline.close();
   }
 }
 
-/** Max absolute and relative error of `a` against reference `b` (definition in the file comment). */
-export function compareTensors(a: PlainTensor | undefined, b: PlainTensor | undefined, name = 'tensor'): { abs: number; rel: number } {
-  if (!a || !b) return { abs: Infinity, rel: Infinity };
-  if (a.dims.length !== b.dims.length || a.dims.some((d, i) => d !== b.dims[i])) {
-    return { abs: Infinity, rel: Infinity };
+function boundScore(w: { got: number; want: number }, atol: number, rtol: number): number {
+  const d = Number.isNaN(w.got) !== Number.isNaN(w.want) ? Infinity : Math.abs(w.got - w.want);
+  if (!(d > 0)) return 0;
+  const bound = atol + rtol * Math.abs(w.want);
+  return bound > 0 ? d / bound : Infinity;
+}
+
+/** Input shapes at another batch: only inputs whose leading dim the manifest publishes as dynamic (-1). */
+function atBatch(inputs: string[], built: Record<string, number[]>, tensors: Record<string, { shape: number[] }>, batch: number): Record<string, number[]> {
+  if (!Number.isInteger(batch) || batch < 1) throw new MoparError(`batch must be an integer ≥ 1, got ${batch}`);
+  const out: Record<string, number[]> = {};
+  for (const name of inputs) {
+    const s = built[name]!;
+    if (tensors[name]?.shape[0] !== -1) {
+      if (batch !== s[0]) throw new MoparError(`input '${name}' has a fixed batch of ${s[0]}: this partition cannot run at batch ${batch}`);
+      out[name] = s;
+      continue;
+    }
+    out[name] = [batch, ...s.slice(1)];
   }
-  if (a.dtype === 'string' || b.dtype === 'string') {
-    const same = (a.data as string[]).every((s, i) => s === (b.data as string[])[i]);
-    return same ? { abs: 0, rel: 0 } : { abs: Infinity, rel: Infinity };
-  }
-  const av = a.data as ArrayLike<number | bigint>;
-  const bv = b.data as ArrayLike<number | bigint>;
-  if (av.length !== bv.length) throw new MoparError(`output '${name}': ${av.length} vs ${bv.length} values`);
-  let peak = 0;
-  for (let i = 0; i < bv.length; i++) { const v = Math.abs(Number(bv[i])); if (v > peak) peak = v; }
-  const floor = Math.max(REL_FLOOR * peak, 1e-30);
-  let abs = 0;
-  let rel = 0;
-  for (let i = 0; i < av.length; i++) {
-    const x = Number(av[i]);
-    const y = Number(bv[i]);
-    let d: number;
-    if (Number.isNaN(x) || Number.isNaN(y)) d = Number.isNaN(x) && Number.isNaN(y) ? 0 : Infinity;
-    else if (x === y) d = 0;
-    else d = Math.abs(x - y);
-    if (d > abs) abs = d;
-    const q = d === 0 ? 0 : d / Math.max(Math.abs(y), floor);
-    if (q > rel) rel = q;
-  }
-  return { abs, rel };
+  return out;
+}
+
+/** Max absolute and relative error of `a` against reference `b`, and whether they are close (graph/compare.ts). */
+export function compareTensors(a: PlainTensor | undefined, b: PlainTensor | undefined): { abs: number; rel: number; ok: boolean } {
+  const c = allclose(a, b);
+  return { abs: c.maxAbsErr, rel: c.maxRelErr, ok: c.ok };
 }
 
 /** Throws CheckFailedError (exit 1) when a verification is out of tolerance. */
 export function assertVerified(r: VerifyResult): void {
   if (!r.ok) {
-    throw new CheckFailedError(`partition does not reproduce the model: max relative error ${r.maxRelErr.toExponential(2)} > ${r.tolerance} (max abs ${r.maxAbsErr.toExponential(2)}, ${r.runs} runs)`);
+    const bad = Object.entries(r.outputs).find(([, o]) => o.mismatch);
+    if (bad) throw new CheckFailedError(`partition does not reproduce the model: output '${bad[0]}': ${bad[1].mismatch}`);
+    const w = r.worst ? `; worst: ${r.worst.output}[${r.worst.index}] = ${r.worst.got} instead of ${r.worst.want}` : '';
+    throw new CheckFailedError(`partition does not reproduce the model: |a − b| > atol + rtol·|b| (rtol ${r.rtol}, atol ${r.atol.toExponential(2)}); max abs ${r.maxAbsErr.toExponential(2)}, max rel ${r.maxRelErr.toExponential(2)} over ${r.runs} runs${w}`);
   }
 }
