@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { create, GraphBuilder, saveModel, ValueInfoProtoSchema } from '../../src/graph/index.js';
+import { create, GraphBuilder, saveModel, tensorProto, ValueInfoProtoSchema } from '../../src/graph/index.js';
+import { writeZooModel } from '../../src/zoo/index.js';
 import { fixture } from '../fixtures/graphs.js';
 import { runCli } from './run-cli.js';
 
@@ -19,6 +20,14 @@ before(() => {
   }));
   b.output(b.node('Relu', ['x']), 'float32');
   saveModel(b.model(13), join(dir, 'unknown.onnx'));
+  // A dynamic input pinned by a Reshape to [1, 4]; a ConstantOfShape fill value (not a weight); an op no runtime has.
+  const p = new GraphBuilder('pinned');
+  const x = p.input('x', 'float32', ['N', 4]);
+  const y = p.node('Reshape', [x, p.init('to', 'int64', [2], BigInt64Array.of(1n, 4n))]);
+  const z = p.node('ConstantOfShape', [p.init('shape', 'int64', [1], BigInt64Array.of(4n))], { value: tensorProto('v', 'float32', [1], Float32Array.of(0)) });
+  p.output(p.node('NoSuchOp', [p.node('Add', [y, z])]), 'float32');
+  saveModel(p.model(14), join(dir, 'pinned.onnx'));
+  writeZooModel('gpt2', join(dir, 'gpt2.onnx'), { tiny: true });
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -66,5 +75,34 @@ describe('mopar inspect', { concurrency: 2 }, () => {
     assert.match(r.stdout, /^Relu\s+1$/m);
     const json = JSON.parse((await runCli(['inspect', '--json', join(dir, 'unknown.onnx')])).stdout);
     assert.equal(json.outputs[0].shapeKnown, false);
+  });
+
+  it('--json on torch.onnx.export output: dynamic batch, constant subgraphs, shared weights, runs in onnxruntime', async () => {
+    const r = await runCli(['inspect', '--json', join(import.meta.dirname, '..', 'fixtures', 'exported', 'resnet50.onnx')]);
+    assert.equal(r.code, 0, r.stderr);
+    const facts = JSON.parse(r.stdout);
+    assert.equal(facts.batch, 'dynamic');
+    assert.deepEqual(facts.symbolicDims, ['batch']);
+    // The exporter's deduplicated biases, fanned out by Identity nodes.
+    assert.equal(facts.constantSubgraphs, facts.ops.Identity);
+    assert.ok(facts.constantSubgraphs > 40 && facts.sharedWeights > 0);
+    assert.deepEqual(facts.runtimeProblems, []);
+  });
+
+  it('says which node pins a symbolic batch, which ops onnxruntime lacks; a fill value is no parameter; tied weights', async () => {
+    const r = await runCli(['inspect', '--json', join(dir, 'pinned.onnx')]);
+    assert.equal(r.code, 0, r.stderr);
+    const facts = JSON.parse(r.stdout);
+    assert.equal(facts.batch, 1);
+    assert.match(facts.batchFixedBy, /Reshape '.*' to \[1, 4\] fixes the batch at 1/);
+    assert.equal(facts.params, 2 + 1, 'the two shape vectors only, not the ConstantOfShape value');
+    assert.deepEqual(facts.runtimeProblems, ['NoSuchOp']);
+    const text = await runCli(['inspect', join(dir, 'pinned.onnx')]);
+    assert.match(text.stdout, /batch\s+1 \(Reshape .* fixes the batch at 1\)/);
+    assert.match(text.stdout, /onnxruntime cannot run it: NoSuchOp/);
+    const gpt2 = JSON.parse((await runCli(['inspect', '--json', '--no-runtime-check', join(dir, 'gpt2.onnx')])).stdout);
+    assert.ok(gpt2.tiedWeights.some((w: string) => /wte/.test(w)), `tied: ${gpt2.tiedWeights}`);
+    assert.equal(gpt2.batch, 1);
+    assert.equal(gpt2.runtimeProblems, undefined);
   });
 });

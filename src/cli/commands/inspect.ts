@@ -1,31 +1,42 @@
 import type { Command } from 'commander';
-import { buildGraph, inspectGraph, loadModel, type ModelFacts } from '../../graph/index.js';
+import { buildGraph, inspectGraph, loadModel, runtimeProblems, type ModelFacts } from '../../graph/index.js';
 import { examples, jsonOption, printJson, table } from '../options.js';
+
+type InspectFacts = ModelFacts & { runtimeProblems?: string[] };
 
 export function registerInspect(program: Command): void {
   const cmd = program.command('inspect')
-    .description('facts of an ONNX file: parameters, nodes, operator histogram, inputs and outputs')
-    .argument('<model>', 'ONNX file');
+    .description('facts of an ONNX file: parameters, nodes, operator histogram, inputs and outputs, batch, constant subgraphs, shared weights')
+    .argument('<model>', 'ONNX file')
+    .option('--no-runtime-check', 'skip loading the model in onnxruntime (which reports ops it cannot run)');
   jsonOption(cmd);
   examples(cmd, ['mopar inspect model.onnx', 'mopar inspect model.onnx --json']);
-  cmd.action((modelPath: string, opts: { json?: boolean }) => {
+  cmd.action(async (modelPath: string, opts: { json?: boolean; runtimeCheck: boolean }) => {
       const loaded = loadModel(modelPath);
-      const facts = inspectGraph(buildGraph(loaded.proto));
+      const facts: InspectFacts = inspectGraph(buildGraph(loaded.proto));
+      if (opts.runtimeCheck) facts.runtimeProblems = await runtimeProblems(loaded.path);
       if (opts.json) printJson(facts);
       else process.stdout.write(`${render(modelPath, facts)}\n`);
     });
 }
 
-function render(path: string, f: ModelFacts): string {
+function render(path: string, f: InspectFacts): string {
   // Unknown shapes and dims print as '?' (a '[]' would read as a scalar).
   const dim = (d: number | string) => (typeof d === 'string' && /^\?\d*$/.test(d) ? '?' : String(d));
   const io = (xs: ModelFacts['inputs']) => xs.map((t) => [t.name, t.dtype, t.shapeKnown ? `[${t.shape.map(dim).join(', ')}]` : '?']);
   const opsets = Object.entries(f.opsets).map(([d, v]) => `${d} ${v}`).join(', ');
+  const batch = f.batch === 'dynamic' ? 'dynamic' : `${f.batch}${f.batchFixedBy ? ` (${f.batchFixedBy})` : ''}`;
+  const runtime = f.runtimeProblems === undefined ? 'not checked'
+    : f.runtimeProblems.length ? `onnxruntime cannot run it: ${f.runtimeProblems.join(', ')}` : 'onnxruntime runs every op';
   return [
     `${path}`,
     `  producer  ${f.producer || '(unknown)'}   IR ${f.irVersion}   opsets ${opsets}`,
     `  params    ${f.params.toLocaleString('en-US')} (${(f.paramBytes / 2 ** 20).toFixed(1)} MiB)`,
     `  nodes     ${f.nodes}${f.subgraphNodes ? ` (+${f.subgraphNodes} in subgraphs)` : ''}`,
+    `  batch     ${batch}${f.symbolicDims.length ? `   symbolic dims: ${f.symbolicDims.join(', ')}` : ''}`,
+    `  weights   ${f.constantSubgraphs} nodes compute only from constants (folded into weights for partitioning); ` +
+      `${f.sharedWeights} shared${f.tiedWeights.length ? `, tied across op types: ${f.tiedWeights.slice(0, 5).join(', ')}${f.tiedWeights.length > 5 ? ', …' : ''}` : ''}`,
+    `  runtime   ${runtime}`,
     '',
     table(['input', 'dtype', 'shape'], io(f.inputs)),
     '',
