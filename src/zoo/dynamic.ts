@@ -41,7 +41,7 @@ export function makeBatchDynamic(net: Net): void {
     if (node.opType === 'Reshape') {
       const target = initializer.get(node.input[1]!);
       if (!target) throw new MoparError(`zoo: Reshape '${node.name}' has no constant target`);
-      const dims = Array.from(new BigInt64Array(target.rawData.slice().buffer), Number);
+      const dims = Array.from(new BigInt64Array(new Uint8Array(target.rawData).buffer), Number);
       const from = shapeOf(node.input[0]!);
       const out = [...dims];
       out[0] = from[0] === 1 && dims[0] === 1 ? 0 : -1;
