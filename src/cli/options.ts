@@ -4,7 +4,7 @@
  */
 import { Option, type Command } from 'commander';
 import { MoparError } from '../core/errors.js';
-import { PLATFORMS, STRATEGY_NAMES } from '../plan/index.js';
+import { PLATFORMS, STRATEGY_NAMES, getPlatform, parseStrategy } from '../plan/index.js';
 
 /** The billing model every verb plans for unless told otherwise. */
 export const DEFAULT_PLATFORM = 'gcp-cloud-run';
@@ -65,14 +65,15 @@ export function jsonOption(cmd: Command, what = 'one JSON document'): Command {
 }
 
 export function platformOption(cmd: Command, purpose = 'billing model to plan for'): Command {
-  return cmd.option('--platform <id>', `${purpose}: ${PLATFORMS.map((p) => p.id).join(' | ')}`, DEFAULT_PLATFORM);
+  // Checked when the flags are parsed, so a typo fails before any profiling.
+  return cmd.option('--platform <id>', `${purpose}: ${PLATFORMS.map((p) => p.id).join(' | ')}`, (id: string) => getPlatform(id).id, DEFAULT_PLATFORM);
 }
 
 /** Plan flags: SLO, strategy, and what to do when the SLO cannot be met. */
 export function planOptions(cmd: Command, missVerb: string): Command {
   return cmd
     .option('--slo-ms <n>', 'end-to-end latency SLO in ms (default: the unsplit model at 1 vCPU)', numberOption('--slo-ms'))
-    .option('--strategy <s>', STRATEGY_NAMES.join(' | '), 'mopar')
+    .option('--strategy <s>', STRATEGY_NAMES.join(' | '), (spec: string) => { parseStrategy(spec); return spec; }, 'mopar')
     .option('--allow-slo-miss', `${missVerb} the strategy's fastest plan when it cannot meet the SLO instead of failing`);
 }
 

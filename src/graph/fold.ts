@@ -59,7 +59,7 @@ export interface FoldResult {
 
 /** Folds constant subgraphs of `model` in place (see the file comment) and returns the new IR. */
 export async function foldConstants(model: ModelProto): Promise<FoldResult> {
-  let g = buildGraph(model);
+  let g = hoistShapeReads(model);
   const candidates = constantNodes(g);
   if (candidates.length === 0) return { graph: g, folded: 0, aliases: 0 };
 
@@ -114,8 +114,41 @@ export async function foldConstants(model: ModelProto): Promise<FoldResult> {
     if (!folded.has(n.name)) continue;
     for (const o of n.outputs) if (read.has(o) && values.has(o)) graph.initializer.push(values.get(o)!);
   }
-  g = buildGraph(model);
+  g = hoistShapeReads(model);
   return { graph: g, folded: folded.size, aliases };
+}
+
+/**
+ * Shape (and Size) nodes move right behind the producer of what they read. Exporters compute an output size
+ * from the input's shape at the end of the graph (a segmentation head resizing to the image's size): read there,
+ * the input image would stay live across every cut. Read early, only the small shape vector travels along.
+ * Returns the IR of the reordered model (the proto's node list is reordered in place).
+ */
+export function hoistShapeReads(model: ModelProto): Graph {
+  const g = buildGraph(model);
+  const isShape = (n: GraphNode) => (n.op === 'Shape' || n.op === 'Size') && (n.domain === '' || n.domain === 'ai.onnx');
+  const shapesOf = new Map<string, GraphNode[]>();
+  const first: GraphNode[] = [];
+  for (const n of g.nodes) {
+    if (!isShape(n)) continue;
+    const producer = g.tensors.get(n.inputs[0]!)?.producer;
+    if (!producer) first.push(n);
+    else shapesOf.set(producer, [...(shapesOf.get(producer) ?? []), n]);
+  }
+  if (first.length + shapesOf.size === 0) return g;
+  const order: GraphNode[] = [...first];
+  for (const n of g.nodes) {
+    if (isShape(n)) continue;
+    order.push(n, ...(shapesOf.get(n.name) ?? []));
+  }
+  // A Shape of a Shape's output (rare) keeps its place relative to it: fall back to the original order then.
+  const seen = new Set<string>([...g.inputs, ...g.initializers.keys()]);
+  for (const n of order) {
+    if (!n.inputs.every((i) => seen.has(i))) return g;
+    for (const o of n.outputs) seen.add(o);
+  }
+  model.graph!.node = order.map((n) => n.proto);
+  return buildGraph(model);
 }
 
 function constantValue(g: Graph, name: string): TensorProto | undefined {
