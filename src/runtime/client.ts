@@ -14,7 +14,7 @@ export interface HttpReply { status: number; headers: Record<string, string | st
 
 const agent = new Agent({ keepAlive: true, maxSockets: 64 });
 
-export function httpRequest(url: string, opts: { method?: string; headers?: Record<string, string | number>; body?: Buffer | string } = {}): Promise<HttpReply> {
+export function httpRequest(url: string, opts: { method?: string; headers?: Record<string, string | number>; body?: Buffer | string } = {}, retried = false): Promise<HttpReply> {
   return new Promise((resolve, reject) => {
     const req = request(url, { method: opts.method ?? 'GET', headers: opts.headers, agent }, (res) => {
       const chunks: Buffer[] = [];
@@ -22,7 +22,15 @@ export function httpRequest(url: string, opts: { method?: string; headers?: Reco
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
       res.on('error', reject);
     });
-    req.on('error', (err) => reject(new MoparError(`cannot reach ${url}: ${err.message}`)));
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      // A kept-alive socket the server closed for idleness just as we reused it: the request never reached it
+      // (inference has no side effects), so once more on a fresh socket — the pattern Node's docs give.
+      if (!retried && req.reusedSocket && (err.code === 'ECONNRESET' || err.message === 'socket hang up')) {
+        resolve(httpRequest(url, opts, true));
+        return;
+      }
+      reject(new MoparError(`cannot reach ${url}: ${err.message}`));
+    });
     req.end(opts.body);
   });
 }
