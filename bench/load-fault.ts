@@ -10,7 +10,8 @@
  *   G    SIGTERM with requests in flight: answered? exit code, processes / segments / cgroups left;
  *   H    SIGKILL of the gateway: processes / segments / cgroups left after 3 s.
  * Everything is bounded (counts and durations); only loopback is used.
- * Run: nice node --import tsx bench/load-fault.ts [--model resnet50] [--seconds 60] [--timeout-s 3] [--out FILE]
+ * Run: nice node --import tsx bench/load-fault.ts [--model resnet50] [--seconds 60] [--timeout-s 3] [--queue 64]
+ *        [--slow 1000] [--phases ABCFDEGH] [--out FILE]
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -30,6 +31,8 @@ const timeoutS = Number(opt('--timeout-s', '3'));
 const outFile = opt('--out', '');
 const phases = opt('--phases', 'ABCFDEGH');
 const slowCount = Number(opt('--slow', '1000'));
+/** Per-function queue (serve --queue); the default 64 makes 200 closed-loop clients a 429 storm. */
+const queue = opt('--queue', '64');
 const BIN = join(import.meta.dirname, '..', 'bin', 'mopar.js');
 
 type Result = {
@@ -62,7 +65,7 @@ const rssMB = (pid: number) => {
 };
 
 async function startServe(dir: string, extra: string[] = []): Promise<{ proc: ChildProcess; base: string; log: () => string }> {
-  const proc = spawn(process.execPath, [BIN, 'serve', dir, '--port', '0', '--max-instances', '2', '--timeout', String(timeoutS), ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [BIN, 'serve', dir, '--port', '0', '--max-instances', '2', '--timeout', String(timeoutS), '--queue', queue, ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   proc.stderr!.on('data', (d: Buffer) => { log += d.toString(); });
   const base = await new Promise<string>((resolve, reject) => {
@@ -133,7 +136,7 @@ function bigUpload(base: string, path: string, bytes: number): Promise<{ status:
 
 const report: Record<string, unknown> = {
   cpu: cpus()[0]?.model, cores: cpus().length, note: 'shared machine (other jobs running); numbers are indicative',
-  model: `${modelName} (tiny), 3 functions, shm hand-offs, --max-instances 2, --timeout ${timeoutS}`, seconds,
+  model: `${modelName} (tiny), 3 functions, shm hand-offs, --max-instances 2, --timeout ${timeoutS}, --queue ${queue}`, seconds,
 };
 const dir = tmpDir('loadfault');
 let serve: Awaited<ReturnType<typeof startServe>> | undefined;

@@ -286,6 +286,8 @@ export class Gateway {
     const onClose = () => { if (!res.writableFinished) gone.abort(); };
     res.once('close', onClose);
     try {
+      // Refuse before reading the body: under overload a 429 must cost next to nothing.
+      if (model.saturated()) throw new SaturatedError(`model '${model.name}' is saturated: every instance of its first function is busy and its queue is full`, 429);
       const body = await readBody(req, this.bodyLimit(model));
       const h = req.headers['inference-header-content-length'];
       const parsed = parseInferRequest(body, h === undefined ? undefined : Number(h), model.inputs);

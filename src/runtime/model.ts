@@ -161,6 +161,18 @@ export class ServedModel {
 
   private readonly chooser = new CodecChooser();
 
+  /** Functions that read only model inputs: where a request enters the chain (and may be refused, 429). */
+  private get entry(): Set<string> {
+    this.entryCache ??= new Set(this.manifest.functions.filter((f) => f.inputs.every((i) => this.manifest.inputs.includes(i))).map((f) => f.name));
+    return this.entryCache;
+  }
+  private entryCache?: Set<string>;
+
+  /** A new request would be refused at the chain's entry right now (checked before its body is read). */
+  saturated(): boolean {
+    return [...this.entry].some((f) => this.pools.get(f)?.saturated());
+  }
+
   /**
    * Runs the chain on already-validated inputs. Once `signal` is aborted (the client left) no further function
    * of the chain starts and queued calls are dropped; the request then fails with a ClientGoneError.
@@ -199,7 +211,7 @@ export class ServedModel {
         if (p.enc === 'shm') segments.add(p.path);
       }
       const s = performance.now();
-      const r = await this.pools.get(f.name)!.invoke(feeds, plans, { signal, timeoutMs: invokeTimeoutMs(f, this.opts.invokeTimeoutMs) });
+      const r = await this.pools.get(f.name)!.invoke(feeds, plans, { signal, timeoutMs: invokeTimeoutMs(f, this.opts.invokeTimeoutMs), admitted: !this.entry.has(f.name) });
       calls.push({ fn: f.name, startMs: s - t0, ms: performance.now() - s, stats: r.stats, billing: billing(r.stats.hostMs, f.memoryMB, f.vcpu) });
       for (const [k, e] of Object.entries(r.stats.encode)) {
         if (this.consumers.has(k)) {

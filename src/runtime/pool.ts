@@ -59,9 +59,9 @@ export class FunctionPool {
    * Runs one invocation on some instance (starting one when needed). `signal` aborted while the call waits in
    * the queue drops it (its client is gone); once handed to an instance it runs to the end or to `timeoutMs`.
    */
-  async invoke(feeds: Record<string, WireTensor>, outputs: Record<string, OutputPlan>, call: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<InvokeResult> {
+  async invoke(feeds: Record<string, WireTensor>, outputs: Record<string, OutputPlan>, call: { signal?: AbortSignal; timeoutMs?: number; admitted?: boolean } = {}): Promise<InvokeResult> {
     const t0 = performance.now();
-    const inst = await this.acquire(call.signal);
+    const inst = await this.acquire(call.signal, call.admitted);
     this.events.acquired?.(this.name, performance.now() - t0);
     try {
       return await inst.invoke(feeds, outputs, call.timeoutMs);
@@ -80,7 +80,17 @@ export class FunctionPool {
     if (!this.closed && this.instances.length === 0) this.spawn();
   }
 
-  private acquire(signal?: AbortSignal): Promise<FunctionInstance> {
+  /** Whether a new call would be refused now (429): every instance busy and the queue full. */
+  saturated(): boolean {
+    return !this.instances.some((i) => !i.dead && i.active < this.opts.maxInFlight)
+      && this.instances.length >= this.opts.maxInstances && this.queue.length >= this.opts.queueMax;
+  }
+
+  /**
+   * `admitted`: the call belongs to a request already past the chain's entry; it is queued even beyond
+   * `queueMax` (refusing it would throw away the work done upstream; the entry's queue bounds how many there are).
+   */
+  private acquire(signal?: AbortSignal, admitted = false): Promise<FunctionInstance> {
     if (this.closed) return Promise.reject(new SaturatedError(`function '${this.name}' is shutting down`, 503));
     if (signal?.aborted) return Promise.reject(new ClientGoneError(this.name));
     const free = this.instances.find((i) => !i.dead && i.active < this.opts.maxInFlight);
@@ -89,7 +99,7 @@ export class FunctionPool {
       this.take(inst);
       return Promise.resolve(inst);
     }
-    if (this.queue.length >= this.opts.queueMax) {
+    if (!admitted && this.queue.length >= this.opts.queueMax) {
       return Promise.reject(new SaturatedError(`function '${this.name}' is saturated: ${this.instances.length} instances busy and ${this.queue.length} requests queued`, 429));
     }
     return new Promise((resolve, reject) => {
