@@ -91,6 +91,7 @@ export class Gateway {
     m.define('mopar_function_billed_vcpu_seconds_total', 'counter', 'Billed vCPU-seconds.');
     m.define('mopar_function_peak_rss_bytes', 'gauge', 'Peak RSS of the function\'s instances so far.');
     m.define('mopar_function_instances', 'gauge', 'Running or starting instances.');
+    m.define('mopar_function_queue_wait_seconds', 'histogram', 'Time a call waited for a free instance (0 when one was free).');
     m.define('mopar_edge_bytes_total', 'counter', 'Bytes that crossed each hand-off (after compression; 0 for shared memory).');
     m.define('mopar_batch_size', 'histogram', 'Requests per dispatched batch (one invocation per function per batch).', [1, 2, 4, 8, 16, 32, 64, 128]);
     m.define('mopar_app_request_duration_seconds', 'histogram', 'End-to-end latency per application (batched requests).');
@@ -122,6 +123,7 @@ export class Gateway {
     if (this.models.has(n) && manifest.strategy === 'unsplit' && !name) n = `${n}-unsplit`;
     for (let k = 2; this.models.has(n); k++) n = `${name ?? manifest.model}-${k}`;
     const model = new ServedModel(n, manifest, dir, this.opts, {
+      acquired: (fn, waitMs) => this.metrics.observe('mopar_function_queue_wait_seconds', { model: n, function: fn }, waitMs / 1000),
       coldStart: (fn, inst) => {
         const t = this.fnTotals(n, fn);
         t.coldStarts++;
@@ -201,8 +203,9 @@ export class Gateway {
         return send(res, 200, { name: 'mopar', version: '0.1.0', extensions: ['binary_tensor_data', 'mopar_stats'] });
       }
       if (req.method === 'GET' && path === '/metrics') {
-        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
-        res.end(this.metrics.text());
+        const text = await this.metrics.text();
+        res.writeHead(200, { 'content-type': this.metrics.contentType });
+        res.end(text);
         return;
       }
       if (req.method === 'GET' && path === '/v2/models') return send(res, 200, { models: [...this.models.keys()] });

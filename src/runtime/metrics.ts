@@ -1,63 +1,76 @@
-/** A small Prometheus registry (text exposition format 0.0.4): counters, gauges and histograms with labels. */
+/**
+ * The gateway's Prometheus metrics, through prom-client (correct label escaping, the exposition format, and the
+ * process and event-loop metrics of the gateway process). Each Gateway owns its registry. Metric names are
+ * defined up front; a metric's label names are those of its first use (prom-client fixes them at creation).
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 type Labels = Record<string, string>;
-const key = (l: Labels) => Object.entries(l).map(([k, v]) => `${k}="${v.replace(/["\\\n]/g, '_')}"`).join(',');
+type Kind = 'counter' | 'gauge' | 'histogram';
 
 const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-interface Metric { name: string; help: string; type: 'counter' | 'gauge' | 'histogram'; buckets: readonly number[] }
+interface Definition { name: string; help: string; type: Kind; buckets: readonly number[] }
 
 export class Metrics {
-  private readonly defs = new Map<string, Metric>();
-  private readonly values = new Map<string, Map<string, number>>();
-  private readonly hists = new Map<string, Map<string, { buckets: number[]; sum: number; count: number }>>();
-  private readonly gauges = new Map<string, () => Array<[Labels, number]>>();
+  readonly registry = new Registry();
+  private readonly defs = new Map<string, Definition>();
+  private readonly live = new Map<string, Counter | Gauge | Histogram>();
+  private readonly readers = new Map<string, () => Array<[Labels, number]>>();
+
+  constructor() {
+    // process_* (CPU, memory, file descriptors) and nodejs_* (event-loop lag, heap, GC) of the gateway process.
+    collectDefaultMetrics({ register: this.registry });
+  }
 
   /** `buckets`: a histogram's upper bounds (default: latency buckets in seconds). */
-  define(name: string, type: Metric['type'], help: string, buckets: readonly number[] = BUCKETS): void {
+  define(name: string, type: Kind, help: string, buckets: readonly number[] = BUCKETS): void {
     this.defs.set(name, { name, type, help, buckets });
   }
 
-  inc(name: string, labels: Labels, by = 1): void {
-    const m = this.values.get(name) ?? new Map<string, number>();
-    this.values.set(name, m);
-    const k = key(labels);
-    m.set(k, (m.get(k) ?? 0) + by);
+  private metric(name: string, labels: Labels): Counter | Gauge | Histogram {
+    let m = this.live.get(name);
+    if (!m) {
+      const d = this.defs.get(name);
+      if (!d) throw new Error(`metric ${name} is not defined`);
+      const common = { name, help: d.help, labelNames: Object.keys(labels), registers: [this.registry] };
+      m = d.type === 'counter' ? new Counter(common)
+        : d.type === 'gauge' ? new Gauge(common)
+          : new Histogram({ ...common, buckets: [...d.buckets] });
+      this.live.set(name, m);
+    }
+    return m;
   }
 
-  observe(name: string, labels: Labels, seconds: number): void {
-    const m = this.hists.get(name) ?? new Map();
-    this.hists.set(name, m);
-    const k = key(labels);
-    const bounds = this.defs.get(name)?.buckets ?? BUCKETS;
-    const h = m.get(k) ?? { buckets: bounds.map(() => 0), sum: 0, count: 0 };
-    m.set(k, h);
-    bounds.forEach((b, i) => { if (seconds <= b) h.buckets[i]!++; });
-    h.sum += seconds;
-    h.count++;
+  inc(name: string, labels: Labels, by = 1): void {
+    // prom-client throws on NaN or a negative increment; an unmeasured quantity is skipped, not a failed request.
+    if (!Number.isFinite(by) || by < 0) return;
+    (this.metric(name, labels) as Counter).inc(labels, by);
+  }
+
+  observe(name: string, labels: Labels, value: number): void {
+    if (!Number.isFinite(value)) return;
+    (this.metric(name, labels) as Histogram).observe(labels, value);
   }
 
   /** A gauge read when scraped. */
   gauge(name: string, read: () => Array<[Labels, number]>): void {
-    this.gauges.set(name, read);
+    this.readers.set(name, read);
   }
 
-  text(): string {
-    const out: string[] = [];
-    for (const d of this.defs.values()) {
-      out.push(`# HELP ${d.name} ${d.help}`, `# TYPE ${d.name} ${d.type}`);
-      if (d.type === 'histogram') {
-        for (const [k, h] of this.hists.get(d.name) ?? []) {
-          const sep = k ? ',' : '';
-          d.buckets.forEach((b, i) => out.push(`${d.name}_bucket{${k}${sep}le="${b}"} ${h.buckets[i]}`));
-          out.push(`${d.name}_bucket{${k}${sep}le="+Inf"} ${h.count}`, `${d.name}_sum{${k}} ${h.sum}`, `${d.name}_count{${k}} ${h.count}`);
-        }
-      } else if (this.gauges.has(d.name)) {
-        for (const [l, v] of this.gauges.get(d.name)!()) out.push(`${d.name}{${key(l)}} ${v}`);
-      } else {
-        for (const [k, v] of this.values.get(d.name) ?? []) out.push(`${d.name}{${k}} ${v}`);
-      }
+  /** The exposition text (format 0.0.4), gauges read now. */
+  async text(): Promise<string> {
+    for (const [name, read] of this.readers) {
+      const values = read();
+      if (values.length === 0 && !this.live.has(name)) continue;
+      const g = this.metric(name, values[0]?.[0] ?? {}) as Gauge;
+      g.reset();
+      for (const [l, v] of values) g.set(l, v);
     }
-    return `${out.join('\n')}\n`;
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
   }
 }

@@ -47,6 +47,8 @@ test('status.json: the DAG in groups, instance states, per-function counters', a
     assert.ok(f.meanMs > 0 && f.queueDepth === 0);
     assert.ok(f.instances.length >= 1 && f.instances.every((i) => ['cold', 'warm', 'busy'].includes(i.state)));
   }
+  const metrics = (await httpRequest(`${base}/metrics`)).body.toString();
+  assert.match(metrics, /^mopar_function_queue_wait_seconds_count\{model="toy",function="head"\} [1-9]/m, 'queue wait observed per call');
   const head = await httpRequest(`${base}/v2/health/ready`, { method: 'HEAD' });
   assert.equal(head.status, 200);
   assert.equal(head.body.length, 0);
