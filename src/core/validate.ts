@@ -21,15 +21,30 @@ export function schemaDir(): string {
 
 let ajv: Ajv | undefined;
 const compiled = new Map<string, ValidateFunction>();
+const provided = new Map<string, () => object>();
+
+/**
+ * Supplies a schema's text from the module that uses it instead of from docs/schemas/ at run time. A bundled
+ * deployed function carries no docs/ folder (and a CommonJS bundle has no import.meta.url), so a module that is
+ * bundled reads its schema with `readFileSync(new URL(..., import.meta.url), 'utf8')`, which the deploy bundler
+ * inlines, and provides it here.
+ */
+export function provideSchema(schemaName: string, load: () => object): void {
+  provided.set(schemaName, load);
+}
 
 function validator(schemaName: string): ValidateFunction {
   let v = compiled.get(schemaName);
   if (v) return v;
-  const path = `${schemaDir()}${schemaName}.schema.json`;
-  if (!existsSync(path)) throw new Error(`no JSON schema '${schemaName}' (${path})`);
+  let schema = provided.get(schemaName)?.();
+  if (!schema) {
+    const path = `${schemaDir()}${schemaName}.schema.json`;
+    if (!existsSync(path)) throw new Error(`no JSON schema '${schemaName}' (${path})`);
+    schema = JSON.parse(readFileSync(path, 'utf8')) as object;
+  }
   // allErrors off: the first error is the one reported, and validation stops early on large bodies.
   ajv ??= new Ajv({ allErrors: false, strict: true, allowUnionTypes: true });
-  v = ajv.compile(JSON.parse(readFileSync(path, 'utf8')) as object);
+  v = ajv.compile(schema);
   compiled.set(schemaName, v);
   return v;
 }

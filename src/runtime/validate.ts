@@ -5,7 +5,8 @@
  * datatype (the first bad one is named by its flat index). Everything here is a client error (HTTP 400).
  */
 import { MoparError, errorMessage } from '../core/errors.js';
-import { validate } from '../core/validate.js';
+import { readFileSync } from 'node:fs';
+import { provideSchema, validate } from '../core/validate.js';
 import type { DType } from '../graph/dtype.js';
 
 export class HttpError extends MoparError {
@@ -15,6 +16,10 @@ export class HttpError extends MoparError {
   }
 }
 export const badRequest = (m: string) => new HttpError(400, m);
+
+// Read beside this module (and inlined by the deploy bundler), so deployed entries validate requests too.
+provideSchema('infer-request', () =>
+  JSON.parse(readFileSync(new URL('../../docs/schemas/infer-request.schema.json', import.meta.url), 'utf8')) as object);
 
 /** Checks the request's structure (field types, counts) with the one validation layer; 400 naming the first bad field. */
 export function checkInferRequest(req: unknown): void {
