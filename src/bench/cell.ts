@@ -9,8 +9,8 @@ import { performance } from 'node:perf_hooks';
 import { errorMessage } from '../core/errors.js';
 import type { Profile } from '../profile/index.js';
 import type { Graph } from '../graph/index.js';
-import { getPlatform, planPartition, type Platform } from '../plan/index.js';
-import { buildPartition, verifyPartition, type Manifest } from '../partition/index.js';
+import { getPlatform, type Platform } from '../plan/index.js';
+import { partitionModel, verifyPartition, type Manifest } from '../partition/index.js';
 import { Gateway, DEFAULT_GATEWAY, infer, modelMetadata, randomFeeds } from '../runtime/index.js';
 import { functionsBetween, percentile, requestBill } from './measure.js';
 import type { BenchRow, MeasuredFunction } from './types.js';
@@ -50,8 +50,12 @@ export async function runCell(c: CellInput): Promise<BenchRow> {
   const dir = join(c.workDir, `${c.model}${c.tiny ? '-tiny' : ''}__${c.platform}__${c.strategy.replace(':', '')}`);
   try {
     const platform = getPlatform(c.platform);
-    const plan = planPartition(c.profile, { platform: c.platform, strategy: c.strategy, sloMs: c.sloMs, allowSloMiss: true, graph: c.graph });
-    const manifest = await buildPartition(c.modelPath, plan, dir);
+    const { plan, manifest: built } = await partitionModel(c.modelPath, {
+      profiled: { profile: c.profile, graph: c.graph },
+      plan: { platform: c.platform, strategy: c.strategy, sloMs: c.sloMs, allowSloMiss: true },
+      outDir: dir,
+    });
+    const manifest = built!;
     const verify = await verifyPartition(c.modelPath, dir, { runs: c.verifyRuns, seed: 11 });
     const watch = watchLoad();
     const measured = await measure(dir, manifest, platform, c);

@@ -12,11 +12,9 @@ import cliProgress from 'cli-progress';
 import { CheckFailedError, MoparError } from '../core/errors.js';
 import { log } from '../core/log.js';
 import { cgroupsAvailable } from '../core/cgroup.js';
-import { loadModel, openModel } from '../graph/index.js';
 import { writeZooModel, ZOO_NAMES } from '../zoo/index.js';
-import { profileModel, loadProfile, saveProfile, type Profile } from '../profile/index.js';
-import { getPlatform, planPartition, type Plan } from '../plan/index.js';
-import { buildPartition, compareTensors, verifyPartition } from '../partition/index.js';
+import { getPlatform, type Plan } from '../plan/index.js';
+import { compareTensors, modelProfile, partitionModel, verifyPartition } from '../partition/index.js';
 import { Gateway, DEFAULT_GATEWAY, infer, modelMetadata, randomFeeds } from '../runtime/index.js';
 import { functionsBetween, percentile, requestBill } from './measure.js';
 
@@ -80,24 +78,19 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     step(0);
     if (!existsSync(modelPath)) writeZooModel(opts.model, modelPath, { tiny: opts.tiny });
     step(1);
-    const profileFile = join(work, `${key}.profile.json`);
-    const hash = loadModel(modelPath).hash;
-    let profile: Profile;
-    try { profile = loadProfile(profileFile, hash); } catch {
-      profile = await profileModel(modelPath, { runs: 5 });
-      saveProfile(profile, profileFile);
-    }
+    const profiled = await modelProfile(modelPath, { profileFile: { path: join(work, `${key}.profile.json`), mode: 'cache' } });
     step(2);
-    const graph = (await openModel(modelPath, profile.inputShapes)).graph;
-    const plans: Record<'unsplit' | 'partitioned', Plan> = {
-      unsplit: planPartition(profile, { platform: platform.id, strategy: 'unsplit', allowSloMiss: true, graph }),
-      partitioned: planPartition(profile, { platform: platform.id, strategy: 'mopar', allowSloMiss: true, graph }),
-    };
-    step(3);
     const dirs = { unsplit: join(work, `${key}-unsplit`), partitioned: join(work, `${key}-mopar`) };
     for (const d of Object.values(dirs)) rmSync(d, { recursive: true, force: true });
-    await buildPartition(modelPath, plans.unsplit, dirs.unsplit);
-    await buildPartition(modelPath, plans.partitioned, dirs.partitioned);
+    let building = false;
+    const partition = (strategy: string, outDir: string) => partitionModel(modelPath, {
+      profiled, plan: { platform: platform.id, strategy, allowSloMiss: true }, outDir,
+      onPlan: () => { if (!building) step(3); building = true; },
+    });
+    const plans: Record<'unsplit' | 'partitioned', Plan> = {
+      unsplit: (await partition('unsplit', dirs.unsplit)).plan,
+      partitioned: (await partition('mopar', dirs.partitioned)).plan,
+    };
     step(4);
     const verify = await verifyPartition(modelPath, dirs.partitioned, { runs: 2 });
     if (!verify.ok) throw new CheckFailedError(`partitioned ${key} does not reproduce the unsplit outputs (max relative error ${verify.maxRelErr})`);

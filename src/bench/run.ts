@@ -11,8 +11,9 @@ import { MoparError } from '../core/errors.js';
 import { log } from '../core/log.js';
 import { cgroupsAvailable } from '../core/cgroup.js';
 import { ZOO_NAMES, zooModels, writeZooModel } from '../zoo/index.js';
-import { openModel, type Graph } from '../graph/index.js';
-import { profileModel, saveProfile, loadProfile, type Profile } from '../profile/index.js';
+import type { Graph } from '../graph/index.js';
+import type { Profile } from '../profile/index.js';
+import { DEFAULT_PROFILE_RUNS, modelProfile, type ProfiledModel } from '../partition/index.js';
 import { planPartition, parseStrategy, PLATFORMS } from '../plan/index.js';
 import { runCell } from './cell.js';
 import { noiseFloor, summarize } from './summary.js';
@@ -76,8 +77,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
     if (showBar) bar.update(done, { model: `${m.key}: preparing` });
     const modelPath = join(out, 'models', `${m.key}.onnx`);
     if (!existsSync(modelPath)) writeZooModel(m.name, modelPath, { tiny: m.tiny });
-    const profile = await ensureProfile(modelPath, join(out, 'profiles', `${m.key}.json`), m.tiny);
-    const graph = (await openModel(modelPath, profile.inputShapes)).graph;
+    const { profile, graph } = await benchProfile(modelPath, join(out, 'profiles', `${m.key}.json`), m.tiny);
     // Draw the boundaries of the platform where mopar cut the most (on Lambda it usually keeps one function).
     const candidates = platforms.map((p) => timelineOf(m.key, profile, p, graph));
     timelines.push(candidates.reduce((a, b) => (b.cuts.length > a.cuts.length ? b : a)));
@@ -134,15 +134,10 @@ export function machineInfo(): BenchReport['machine'] {
   };
 }
 
-export async function ensureProfile(modelPath: string, file: string, tiny: boolean): Promise<Profile> {
-  const { loadModel } = await import('../graph/index.js');
-  const hash = loadModel(modelPath).hash;
-  if (existsSync(file)) {
-    try { return loadProfile(file, hash); } catch { /* stale: profile again */ }
-  }
-  const profile = await profileModel(modelPath, { runs: tiny ? 5 : 10 });
-  saveProfile(profile, file);
-  return profile;
+/** A bench model's profile, cached in `file` (re-measured when missing or stale), and its graph. */
+export function benchProfile(modelPath: string, file: string, tiny: boolean): Promise<ProfiledModel> {
+  // Full-size models get more timed runs than the default: their cells are compared against measurements.
+  return modelProfile(modelPath, { profileFile: { path: file, mode: 'cache' }, profiling: { runs: tiny ? DEFAULT_PROFILE_RUNS : 2 * DEFAULT_PROFILE_RUNS } });
 }
 
 function timelineOf(model: string, profile: Profile, platform: string, graph: Graph): Timeline {

@@ -12,14 +12,14 @@ import { performance } from 'node:perf_hooks';
 import { errorMessage, MoparError } from '../core/errors.js';
 import { log } from '../core/log.js';
 import { zooModels, writeZooModel } from '../zoo/index.js';
-import { openModel, type Graph } from '../graph/index.js';
+import type { Graph } from '../graph/index.js';
 import type { Profile } from '../profile/index.js';
 import { getPlatform, parseStrategy, physicalFloor, planPartition, PLATFORMS, type Plan, type Platform } from '../plan/index.js';
 import { buildPartition, verifyPartition } from '../partition/index.js';
 import { Gateway, DEFAULT_GATEWAY, infer, modelMetadata, randomFeeds } from '../runtime/index.js';
 import { functionsBetween, percentile, requestBill } from './measure.js';
 import { noiseFloor } from './summary.js';
-import { DEFAULT_STRATEGIES, ensureProfile, machineInfo, parseModels, type ModelRef } from './run.js';
+import { DEFAULT_STRATEGIES, benchProfile, machineInfo, parseModels, type ModelRef } from './run.js';
 import type { BenchRow, MeasuredFunction, NoiseFloor, BenchReport } from './types.js';
 
 export interface SweepOptions {
@@ -160,8 +160,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepReport> {
   for (const m of models) {
     const modelPath = join(opts.out, 'models', `${m.key}.onnx`);
     if (!existsSync(modelPath)) writeZooModel(m.name, modelPath, { tiny: m.tiny });
-    const profile = await ensureProfile(modelPath, join(opts.out, 'profiles', `${m.key}.json`), m.tiny);
-    const graph = (await openModel(modelPath, profile.inputShapes)).graph;
+    const { profile, graph } = await benchProfile(modelPath, join(opts.out, 'profiles', `${m.key}.json`), m.tiny);
     for (const platformId of platforms) {
       const platform = getPlatform(platformId);
       log(`sweep: ${m.key} × ${platformId}`);

@@ -5,11 +5,14 @@
 import { Option, type Command } from 'commander';
 import { MoparError } from '../core/errors.js';
 import { PLATFORMS, STRATEGY_NAMES, getPlatform, parseStrategy } from '../plan/index.js';
+import { DEFAULT_PROFILE_RUNS, type ProfileOptions } from '../profile/index.js';
+import { parseInputFlags } from '../graph/index.js';
+import { log } from '../core/log.js';
 
 /** The billing model every verb plans for unless told otherwise. */
 export const DEFAULT_PLATFORM = 'gcp-cloud-run';
-/** Timed profiling runs after warm-up, for every verb that profiles. */
-export const DEFAULT_RUNS = 5;
+/** Timed profiling runs after warm-up, for every verb that profiles (the library's one default). */
+export const DEFAULT_RUNS = DEFAULT_PROFILE_RUNS;
 
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
@@ -89,6 +92,19 @@ export function profilingOptions(cmd: Command, suffix = ''): Command {
     .option('--threads <n>', `intra-op threads for profiling${when}`, intOption('--threads'), 1)
     .option('--no-cpu-scaling', `skip profiling latency at other thread counts and CPU quotas${when}`)
     .option('--no-rss', `skip measuring peak RSS in a separate process${when}`);
+}
+
+/** The flags `profilingOptions` declares (plus `--input`), as commander hands them over. */
+export interface ProfilingFlags { input?: string[]; runs: number; threads: number; cpuScaling: boolean; rss: boolean }
+
+/** Profiling flags → the library's one profiling options type, with progress lines on stderr. */
+export function profilingFrom(flags: ProfilingFlags, progressPrefix = 'profile '): ProfileOptions {
+  const t0 = performance.now();
+  return {
+    inputShapes: parseInputFlags(flags.input), runs: flags.runs, threads: flags.threads,
+    cpuScaling: flags.cpuScaling, measureRss: flags.rss,
+    onProgress: (step, i, n) => log(`${progressPrefix}[${i}/${n}] ${step} (${((performance.now() - t0) / 1000).toFixed(1)} s)`),
+  };
 }
 
 /** Examples shown at the end of a verb's --help. */

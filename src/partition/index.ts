@@ -4,6 +4,10 @@
  */
 export * from './types.js';
 export { buildPartition, type BuildOptions } from './build.js';
+export {
+  partitionModel, modelProfile, DEFAULT_PROFILE_RUNS,
+  type PartitionModelOptions, type PartitionedModel, type ModelProfileOptions, type ProfiledModel, type ProfileOptions,
+} from './partition-model.js';
 export { readPlan, checkPlan, type PlanGroup } from './plan-check.js';
 export { loadManifest, type LoadManifestOptions, type LoadedManifest } from './manifest.js';
 export { openPipeline, runPipeline, type Pipeline, type PipelineRun, type PipelineOptions } from './pipeline.js';

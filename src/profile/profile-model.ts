@@ -25,11 +25,15 @@ export const MB = 2 ** 20;
 /** RSS of Node + onnxruntime-node alone on this kind of machine, used only when RSS is not measured. */
 export const DEFAULT_BASELINE_RSS_MB = 54;
 
+/** Timed profiling runs after warm-up unless told otherwise: the one default (library, CLI, demo). */
+export const DEFAULT_PROFILE_RUNS = 5;
+
+/** How to profile a model: the one definition of the profiling options (CLI flags map onto it). */
 export interface ProfileOptions {
   inputShapes?: InputShapes;
   /** Intra-op threads for the per-node and end-to-end measurements (default 1). */
   threads?: number;
-  /** Timed runs after warm-up (default 10). */
+  /** Timed runs after warm-up (default DEFAULT_PROFILE_RUNS). */
   runs?: number;
   warmup?: number;
   /** Measure latency at several CPU shares (default true). */
@@ -47,7 +51,7 @@ export async function profileModel(modelPath: string, opts: ProfileOptions = {})
   const started = performance.now();
   const watch = watchLoad();
   const threads = opts.threads ?? 1;
-  const runs = opts.runs ?? 10;
+  const runs = opts.runs ?? DEFAULT_PROFILE_RUNS;
   const warmup = opts.warmup ?? Math.min(3, Math.max(1, Math.ceil(runs / 5)));
   if (!Number.isInteger(threads) || threads < 1) throw new MoparError(`threads must be an integer ≥ 1, got ${threads}`);
   if (!Number.isInteger(runs) || runs < 1) throw new MoparError(`runs must be an integer ≥ 1, got ${runs}`);

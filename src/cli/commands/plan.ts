@@ -1,18 +1,14 @@
 import type { Command } from 'commander';
 import { writeFileSync } from 'node:fs';
 import { MoparError, errorMessage } from '../../core/errors.js';
-import { sha256File } from '../../core/hash.js';
 import { log } from '../../core/log.js';
-import { parseInputFlags } from '../../graph/input-shapes.js';
-import { openModel } from '../../graph/open.js';
-import { collectApps, planPartition, renderPlan } from '../../plan/index.js';
-import { loadProfile, profileModel } from '../../profile/index.js';
-import { examples, inputOption, jsonOption, outputOption, planOptions, platformOption, printJson, profilingOptions } from '../options.js';
+import { collectApps, renderPlan } from '../../plan/index.js';
+import { partitionModel } from '../../partition/index.js';
+import { examples, inputOption, jsonOption, outputOption, planOptions, platformOption, printJson, profilingFrom, profilingOptions, type ProfilingFlags } from '../options.js';
 import { addBatchingFlags, batchingFields, batchingFor, renderBatching, type BatchFlags } from './plan-batching.js';
 
-interface PlanFlags extends BatchFlags {
-  platform: string; sloMs?: number; strategy: string; profile?: string; input?: string[]; json?: boolean;
-  output?: string; runs: number; threads: number; allowSloMiss?: boolean; cpuScaling: boolean; rss: boolean;
+interface PlanFlags extends BatchFlags, ProfilingFlags {
+  platform: string; sloMs?: number; strategy: string; profile?: string; json?: boolean; output?: string; allowSloMiss?: boolean;
 }
 
 export function registerPlan(program: Command): void {
@@ -36,37 +32,10 @@ export function registerPlan(program: Command): void {
     .action(async (modelPath: string, opts: PlanFlags) => {
       // Bad applications fail before the (slow) profiling.
       const apps = collectApps(opts.apps, opts.app);
-      let profile;
-      if (opts.profile) {
-        let hash: string;
-        try {
-          hash = sha256File(modelPath);
-        } catch (err) {
-          throw new MoparError(`cannot read model ${modelPath}: ${errorMessage(err)}`);
-        }
-        profile = loadProfile(opts.profile, hash);
-        if (opts.input?.length) {
-          const want = parseInputFlags(opts.input);
-          for (const [name, dims] of Object.entries(want)) {
-            const had = profile.inputShapes[name];
-            if (!had || had.join(',') !== dims.join(',')) {
-              throw new MoparError(`profile ${opts.profile} was made with ${name}=${had?.join(',') ?? '(absent)'}, `
-                + `not ${name}=${dims.join(',')} (profile it again with these --input shapes)`);
-            }
-          }
-        }
-      } else {
-        const t0 = performance.now();
-        profile = await profileModel(modelPath, {
-          inputShapes: parseInputFlags(opts.input), runs: opts.runs, threads: opts.threads,
-          cpuScaling: opts.cpuScaling, measureRss: opts.rss,
-          onProgress: (step, i, n) => log(`profile [${i}/${n}] ${step} (${((performance.now() - t0) / 1000).toFixed(1)} s)`),
-        });
-      }
-      // The graph lets the planner measure how halos compound in multi-layer splits (shapes are cached).
-      const { graph } = await openModel(modelPath, profile.inputShapes);
-      const plan = planPartition(profile, {
-        platform: opts.platform, strategy: opts.strategy, sloMs: opts.sloMs, allowSloMiss: opts.allowSloMiss, graph, alternatives: true,
+      const { profile, plan } = await partitionModel(modelPath, {
+        profileFile: opts.profile ? { path: opts.profile, mode: 'use' } : undefined,
+        profiling: profilingFrom(opts),
+        plan: { platform: opts.platform, strategy: opts.strategy, sloMs: opts.sloMs, allowSloMiss: opts.allowSloMiss, alternatives: true },
       });
       const batching = apps ? batchingFor(profile, apps, opts.platform, opts.strategy, opts.maxBatch) : undefined;
       const doc = batching ? { ...plan, ...batchingFields(batching) } : plan;

@@ -1,20 +1,14 @@
 import type { Command } from 'commander';
 import { MoparError } from '../../core/errors.js';
 import { log } from '../../core/log.js';
-import { parseInputFlags } from '../../graph/input-shapes.js';
 import { DEFAULT_BATCH_SIZES, profileModel, renderBatchProfile, saveProfile } from '../../profile/index.js';
 import { plotTimeline, renderProfile } from '../../profile/render.js';
-import { examples, inputOption, jsonOption, outputOption, printJson, profilingOptions } from '../options.js';
+import { examples, inputOption, jsonOption, outputOption, printJson, profilingFrom, profilingOptions, type ProfilingFlags } from '../options.js';
 
-interface ProfileFlags {
-  input?: string[];
-  threads: number;
-  runs: number;
+interface ProfileFlags extends ProfilingFlags {
   json?: boolean;
   output?: string;
   plot?: string;
-  cpuScaling: boolean;
-  rss: boolean;
   attribution: string;
   batch?: string | boolean;
 }
@@ -56,17 +50,7 @@ export function registerProfile(program: Command): void {
         throw new MoparError(`--plot writes .svg or .png, not '${opts.plot}'`);
       }
       const batchSizes = batchSizesOf(opts.batch);
-      const t0 = performance.now();
-      const profile = await profileModel(modelPath, {
-        batchSizes,
-        inputShapes: parseInputFlags(opts.input),
-        threads: opts.threads,
-        runs: opts.runs,
-        cpuScaling: opts.cpuScaling,
-        measureRss: opts.rss,
-        attribution: opts.attribution,
-        onProgress: (step, i, n) => log(`[${i}/${n}] ${step} (${((performance.now() - t0) / 1000).toFixed(1)} s)`),
-      });
+      const profile = await profileModel(modelPath, { ...profilingFrom(opts, ''), batchSizes, attribution: opts.attribution });
       if (opts.output) saveProfile(profile, opts.output);
       if (opts.plot) await plotTimeline(profile, opts.plot);
       if (opts.json) printJson(profile);
