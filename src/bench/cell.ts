@@ -2,11 +2,10 @@
  * One bench cell: a model × platform × strategy, planned, built, verified, then served on the embedded runtime
  * with the plan's per-function limits and measured with real requests.
  */
-import { watchLoad } from '../core/load.js';
+import { watchLoad, errorMessage } from '../core/index.js';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { errorMessage } from '../core/errors.js';
 import type { Profile } from '../profile/index.js';
 import type { Graph } from '../graph/index.js';
 import { getPlatform, type Platform } from '../plan/index.js';

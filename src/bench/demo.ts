@@ -3,15 +3,12 @@
  * then the unsplit and the partitioned model served side by side on the embedded runtime, a bounded batch of
  * requests to each, outputs compared, and a side-by-side table of latency, memory and cost.
  */
-import { loadWarning, watchLoad, type MachineLoad } from '../core/load.js';
+import { loadWarning, watchLoad, CheckFailedError, MoparError, log, cgroupsAvailable, type MachineLoad } from '../core/index.js';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import cliProgress from 'cli-progress';
-import { CheckFailedError, MoparError } from '../core/errors.js';
-import { log } from '../core/log.js';
-import { cgroupsAvailable } from '../core/cgroup.js';
 import { writeZooModel, ZOO_NAMES } from '../zoo/index.js';
 import { getPlatform, type Plan } from '../plan/index.js';
 import { compareTensors, modelProfile, partitionModel, verifyPartition } from '../partition/index.js';
@@ -140,7 +137,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
         };
       };
       const load = watch.stop();
-      const warnings = [loadWarning(load, 'the measured latencies and costs'), loadWarning(profile.load, 'the profiled timings the plan rests on')]
+      const warnings = [loadWarning(load, 'the measured latencies and costs'), loadWarning(profiled.profile.load, 'the profiled timings the plan rests on')]
         .filter((w): w is string => !!w);
       const result: DemoResult = {
         model: key, platform: platform.id, requests: opts.requests,
@@ -148,7 +145,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
         maxRelErr, verify: { ok: verify.ok, maxRelErr: verify.maxRelErr },
         sloMs: plans.partitioned.sloMs, samePlanAsUnsplit: sameFunctions(plans.unsplit, plans.partitioned),
         unsplit: side('unsplit'), partitioned: side('partitioned'), seconds: (performance.now() - t0) / 1000,
-        load, ...(profile.load ? { profileLoad: profile.load } : {}), warnings,
+        load, ...(profiled.profile.load ? { profileLoad: profiled.profile.load } : {}), warnings,
       };
       if (!close) throw new CheckFailedError(`served partitioned outputs differ from unsplit (max relative error ${maxRelErr})`);
       return result;

@@ -9,8 +9,7 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { errorMessage, MoparError } from '../core/errors.js';
-import { log } from '../core/log.js';
+import { errorMessage, MoparError, log } from '../core/index.js';
 import { zooModels, writeZooModel } from '../zoo/index.js';
 import type { Graph } from '../graph/index.js';
 import type { Profile } from '../profile/index.js';

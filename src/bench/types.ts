@@ -1,5 +1,5 @@
 /** The bench report: one row per model × platform × strategy, measured on the embedded runtime. */
-import type { MachineLoad } from '../core/load.js';
+import type { MachineLoad } from '../core/index.js';
 
 export interface MeasuredFunction {
   name: string;

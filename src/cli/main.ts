@@ -1,6 +1,6 @@
 /** The `mopar` command line: one file per verb under commands/, errors per CONTRACTS.md. */
 import { Command, CommanderError } from 'commander';
-import { MoparError, errorMessage } from '../core/errors.js';
+import { MoparError, errorMessage } from '../core/index.js';
 import { COMMANDS } from './commands/index.js';
 import { DEFAULT_PLATFORM } from './options.js';
 

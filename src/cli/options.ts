@@ -3,11 +3,10 @@
  * (docs/contracts.md). Older spellings stay accepted as hidden aliases.
  */
 import { Option, type Command } from 'commander';
-import { MoparError } from '../core/errors.js';
+import { MoparError, log } from '../core/index.js';
 import { PLATFORMS, STRATEGY_NAMES, getPlatform, parseStrategy } from '../plan/index.js';
 import { DEFAULT_PROFILE_RUNS, type ProfileOptions } from '../profile/index.js';
 import { parseInputFlags } from '../graph/index.js';
-import { log } from '../core/log.js';
 
 /** The billing model every verb plans for unless told otherwise. */
 export const DEFAULT_PLATFORM = 'gcp-cloud-run';

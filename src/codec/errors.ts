@@ -1,4 +1,4 @@
-import { MoparError } from '../core/errors.js';
+import { MoparError } from '../core/index.js';
 
 /** Malformed tensor bytes, frames or values: the sender's fault, so HTTP front ends answer 400 (status). */
 export class CodecError extends MoparError {

@@ -5,3 +5,6 @@ export * from './log.js';
 export * from './threads.js';
 export * from './dataflow.js';
 export * from './validate.js';
+export * from './cgroup.js';
+export * from './malloc.js';
+export * from './load.js';

@@ -9,7 +9,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { build, type Plugin } from 'esbuild';
-import { MoparError, errorMessage } from '../core/errors.js';
+import { MoparError, errorMessage } from '../core/index.js';
 
 export const RUNTIME_FILE = 'mopar-runtime.js';
 

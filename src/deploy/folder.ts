@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 import type { FunctionConfig, PipelineConfig } from './function-runtime/config.js';
 import type { DeployFunction, DeployInput } from './manifest.js';
-import type { TensorSpec } from '../partition/types.js';
+import type { TensorSpec } from '../partition/index.js';
 import { RUNTIME_FILE, ortVersion } from './bundle.js';
 
 export const MODEL_FILE = 'model.onnx';

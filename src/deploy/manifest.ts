@@ -4,7 +4,7 @@
  * tensors are still needed after each stage.
  */
 import { statSync } from 'node:fs';
-import { MoparError } from '../core/errors.js';
+import { MoparError } from '../core/index.js';
 import { loadManifest, type Manifest, type ManifestFunction } from '../partition/index.js';
 
 export interface DeployFunction extends ManifestFunction {

@@ -1,9 +1,9 @@
 /** OUT/README.md and OUT/request.json: how to deploy and call what `mopar deploy` wrote. */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Manifest } from '../partition/types.js';
-import { numel } from '../graph/dtype.js';
-import { Rng } from '../core/random.js';
+import type { Manifest } from '../partition/index.js';
+import { numel } from '../graph/index.js';
+import { Rng } from '../core/index.js';
 import { v2Datatype } from '../runtime/index.js';
 import type { DeployResult } from './types.js';
 

@@ -3,7 +3,7 @@
  * outputs the tensors it produces for outside (or for the caller), and it carries exactly the initializers and
  * Constant nodes it uses (a weight used by two pieces goes into both) with the original opset imports.
  */
-import { MoparError } from '../core/errors.js';
+import { MoparError } from '../core/index.js';
 import { dtypeCode } from './dtype.js';
 import type { Graph, GraphNode } from './ir.js';
 import {

@@ -11,7 +11,7 @@
  * layers, cut points, memory and hand-off bytes leave them out. Shape arithmetic on *inputs* (Shape → Gather →
  * Concat → Reshape) is not constant and is left alone, so a symbolic batch dim survives.
  */
-import { MoparError, errorMessage } from '../core/errors.js';
+import { MoparError, errorMessage } from '../core/index.js';
 import { dtypeCode, type DType } from './dtype.js';
 import { buildGraph, type Graph, type GraphNode } from './ir.js';
 import { encodeModel } from './onnx-io.js';

@@ -13,4 +13,7 @@ export * from './fold.js';
 export * from './open.js';
 export * from './builder.js';
 export * as split from './split/index.js';
+// Horizontal splitting, also by name: what the planner and the partition stage use.
+export * from './split/index.js';
+export { tensorByteSize } from './split/tensor-data.js';
 export * from './compare.js';

@@ -2,7 +2,7 @@
  * Fixing symbolic input dims: `--input NAME=d0,d1,...` overrides; otherwise a symbolic leading (batch-like)
  * dim becomes 1 and any other unresolved symbolic dim is an error naming the input and the dim.
  */
-import { MoparError } from '../core/errors.js';
+import { MoparError } from '../core/index.js';
 import type { Graph } from './ir.js';
 
 export type InputShapes = Record<string, number[]>;

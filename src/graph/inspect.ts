@@ -1,5 +1,5 @@
 /** Facts about an ONNX file, as `mopar inspect` reports them. */
-import { errorMessage } from '../core/errors.js';
+import { errorMessage } from '../core/index.js';
 import { dtypeFromCode } from './dtype.js';
 import { constantNodes } from './fold.js';
 import type { Graph } from './ir.js';

@@ -2,7 +2,7 @@
  * The graph IR every later stage works on: nodes in topological order, and every tensor with its producer,
  * consumers, element type and (once known) concrete shape. Plain data over the protobuf model it indexes.
  */
-import { MoparError } from '../core/errors.js';
+import { MoparError } from '../core/index.js';
 import { dtypeFromCode, type DType } from './dtype.js';
 import { defaultOpset } from './onnx-io.js';
 import type { GraphProto, ModelProto, NodeProto, TensorProto, ValueInfoProto } from './onnx.js';

@@ -1,7 +1,6 @@
 import { closeSync, existsSync, openSync, readFileSync, readSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join, basename, resolve, relative, isAbsolute } from 'node:path';
-import { MoparError, errorMessage } from '../core/errors.js';
-import { sha256 } from '../core/hash.js';
+import { MoparError, errorMessage, sha256 } from '../core/index.js';
 import {
   fromBinary, toBinary, create, clearField, isFieldSet, ModelProtoSchema, TensorProtoSchema, StringStringEntryProtoSchema, TensorProto_DataLocation,
   type ModelProto, type TensorProto, type GraphProto,

@@ -2,8 +2,7 @@
  * Valid random inputs for any model: floats in a range, token ids inside the vocabulary of the embedding they
  * index (found by following the input to the Gather it feeds), masks as ones.
  */
-import { MoparError } from '../core/errors.js';
-import { Rng } from '../core/random.js';
+import { MoparError, Rng } from '../core/index.js';
 import { numel, type DType } from './dtype.js';
 import type { Graph } from './ir.js';
 import type { InputShapes } from './input-shapes.js';

@@ -6,8 +6,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { sha256 } from '../core/hash.js';
-import { errorMessage } from '../core/errors.js';
+import { sha256, errorMessage } from '../core/index.js';
 import { dtypeFromCode, type DType } from './dtype.js';
 import type { Graph } from './ir.js';
 import type { InputShapes } from './input-shapes.js';

@@ -4,18 +4,9 @@
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { MoparError } from '../core/errors.js';
-import { sha256 } from '../core/hash.js';
-import { threadsFor } from '../core/threads.js';
-import { log } from '../core/log.js';
-import {
-  concreteShape, encodeModel, extractModel, openModel, tensorBytes, type DType, type Graph, type ModelProto,
-} from '../graph/index.js';
-import { create, GraphProtoSchema, ModelProtoSchema } from '../graph/onnx.js';
-import { valueInfo, withSymbolicBatch } from '../graph/extract.js';
-import { splitRun, type SplitJoin } from '../graph/split/index.js';
-import { tensorByteSize } from '../graph/split/tensor-data.js';
-import type { Plan, PlanFunction } from '../plan/types.js';
+import { MoparError, sha256, threadsFor, log } from '../core/index.js';
+import { concreteShape, encodeModel, extractModel, openModel, tensorBytes, create, GraphProtoSchema, ModelProtoSchema, valueInfo, withSymbolicBatch, splitRun, tensorByteSize, type DType, type Graph, type ModelProto, type SplitJoin } from '../graph/index.js';
+import type { Plan, PlanFunction } from '../plan/index.js';
 import { applyJoins, joinModel } from './joins.js';
 import { checkPlan } from './plan-check.js';
 import type { Manifest, ManifestEdge, ManifestFunction, TensorSpec } from './types.js';

@@ -3,10 +3,7 @@
  * group gets a Concat node prepended to its graph (its graph inputs become the part tensors), so no extra hop is
  * paid; a split tensor that is also a model output is reassembled by a small join function.
  */
-import { valueInfoOf, type DType } from '../graph/index.js';
-import { attr } from '../graph/builder.js';
-import { create, GraphProtoSchema, ModelProtoSchema, NodeProtoSchema, type ModelProto, type NodeProto } from '../graph/onnx.js';
-import type { SplitJoin } from '../graph/split/index.js';
+import { valueInfoOf, attr, create, GraphProtoSchema, ModelProtoSchema, NodeProtoSchema, type DType, type ModelProto, type NodeProto, type SplitJoin } from '../graph/index.js';
 
 export function concatNode(j: SplitJoin): NodeProto {
   return create(NodeProtoSchema, { name: `mopar.join.${j.tensor}`, opType: 'Concat', input: j.parts, output: [j.tensor], attribute: [attr('axis', j.axis)] });

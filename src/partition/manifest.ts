@@ -6,10 +6,7 @@
  */
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { MoparError } from '../core/errors.js';
-import { sha256File } from '../core/hash.js';
-import { threadsFor } from '../core/threads.js';
-import { readJsonFile, validate } from '../core/validate.js';
+import { MoparError, sha256File, threadsFor, readJsonFile, validate } from '../core/index.js';
 import type { Manifest, ManifestFunction } from './types.js';
 
 export interface LoadManifestOptions {

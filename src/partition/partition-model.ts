@@ -5,8 +5,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MoparError, errorMessage } from '../core/errors.js';
-import { sha256File } from '../core/hash.js';
+import { MoparError, errorMessage, sha256File } from '../core/index.js';
 import { openModel, type Graph, type InputShapes } from '../graph/index.js';
 import { planPartition, type Plan, type PlanOptions } from '../plan/index.js';
 import { DEFAULT_PROFILE_RUNS, loadProfile, profileModel, saveProfile, type Profile, type ProfileOptions } from '../profile/index.js';

@@ -3,8 +3,7 @@
  * as all its inputs exist, and everything ready at once (the sub-slices of a group, independent branches) runs
  * concurrently (onnxruntime-node runs sessions off the main thread).
  */
-import { MoparError } from '../core/errors.js';
-import { runDataflow } from '../core/dataflow.js';
+import { MoparError, runDataflow } from '../core/index.js';
 import { openSession, runSession, type Feeds, type ort, type SessionOptions } from '../graph/index.js';
 import { loadManifest } from './manifest.js';
 import type { Manifest } from './types.js';

@@ -2,11 +2,9 @@
  * Reading a plan and checking that it belongs to the model and is executable: every computing node in exactly
  * one group, sub-slice groups consistent, and the groups' dataflow acyclic (each cut convex).
  */
-import { MoparError } from '../core/errors.js';
-import { readJsonFile, validate } from '../core/validate.js';
-import type { Graph } from '../graph/index.js';
-import { pieceOf, type Piece } from '../graph/index.js';
-import type { Plan, PlanFunction } from '../plan/types.js';
+import { MoparError, readJsonFile, validate } from '../core/index.js';
+import { pieceOf, type Graph, type Piece } from '../graph/index.js';
+import type { Plan, PlanFunction } from '../plan/index.js';
 
 /** Reads a plan file: JSON, kind, then docs/schemas/plan.schema.json (types, ranges: memoryMB >= 1, vcpu > 0). */
 export function readPlan(path: string): Plan {

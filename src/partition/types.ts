@@ -3,7 +3,7 @@
  * into DIR/manifest.json; read by verify, serve and deploy. Every function file is a standalone ONNX model whose
  * graph inputs and outputs carry exactly the listed tensor names.
  */
-import type { DType } from '../graph/dtype.js';
+import type { DType } from '../graph/index.js';
 
 export interface TensorSpec { dtype: DType; shape: number[] }
 

@@ -4,7 +4,7 @@
  * 1e-5 × max|b| per output). Max abs, max rel and the worst element are reported. `batch` runs it at another
  * batch than the partition was built (and profiled) for, where the model's batch is dynamic.
  */
-import { CheckFailedError, MoparError } from '../core/errors.js';
+import { CheckFailedError, MoparError } from '../core/index.js';
 import {
   allclose, DEFAULT_RTOL, openModel, openSession, randomInputs, runSession, type PlainTensor, type SessionOptions,
 } from '../graph/index.js';

@@ -3,7 +3,7 @@
  * on why the chosen one wins (what splitting adds in hand-offs and saves in memory, in cost). People read a
  * one-function plan as a failure unless they see what a split would have cost.
  */
-import { MoparError } from '../core/errors.js';
+import { MoparError } from '../core/index.js';
 import type { Plan, PlanAlternative } from './types.js';
 import { round } from './assemble.js';
 

@@ -2,7 +2,7 @@
  * Turns the DP's chosen segments into the Plan record: named functions (sub-slices of a parallel group share
  * its `group`), the tensors on each cut with their transport, totals and resource efficiency.
  */
-import type { Profile } from '../profile/types.js';
+import type { Profile } from '../profile/index.js';
 import type { PlanEdge, PlanFunction } from './types.js';
 import type { CostContext, SegmentOption } from './cost-model.js';
 import type { Segment } from './dp.js';

@@ -7,11 +7,8 @@
  * The walk for one k stops once its slowest part does ≥ USELESS of the run's work: longer runs are then not
  * offered that split (never offering a split is always safe; the planner only loses an option).
  */
-import type { Graph, GraphNode } from '../graph/ir.js';
-import { concreteShape } from '../graph/ir.js';
-import { axisFor, bandOf, constantTensor, ruleFor, workOf, type Need, type RuleContext, type SplitOption } from '../graph/split/index.js';
-import type { LayerProfile } from '../profile/types.js';
-import { tensorByteSize } from '../graph/split/tensor-data.js';
+import { concreteShape, axisFor, bandOf, constantTensor, ruleFor, workOf, tensorByteSize, type Graph, type GraphNode, type Need, type RuleContext, type SplitOption } from '../graph/index.js';
+import type { LayerProfile } from '../profile/index.js';
 
 export interface PartWork { total: number; maxPart: number }
 /** Past this slowest-part share a split buys almost no latency for k times the invocations. */

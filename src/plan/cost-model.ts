@@ -12,16 +12,14 @@
  * part's work and its bill the sum of the parts' work, recomputation included (split-work.ts: measured on the
  * graph when the planner has it, a worst-case bound for multi-layer runs when it does not).
  */
-import type { Profile } from '../profile/types.js';
-import { ACTIVATION_FACTOR, SESSION_OVERHEAD_MB } from '../profile/index.js';
+import { ACTIVATION_FACTOR, SESSION_OVERHEAD_MB, type Profile } from '../profile/index.js';
 import type { Platform } from './platforms.js';
 import { configsFor, invocationUSD, usdPerSecond, type FnConfig } from './configs.js';
 import { scalingCurve, type ScalingCurve } from './scaling.js';
 import { handOff, TRANSPORTS, type HandOff, type Transport } from './transport.js';
 import { normalisedLayerMs, type Unit } from './units.js';
 import { PARTS, splitWorkModel, type SplitWorkFn } from './split-work.js';
-import type { SplitKind, SplitOption } from '../graph/split/types.js';
-import type { Graph } from '../graph/ir.js';
+import type { SplitKind, SplitOption, Graph } from '../graph/index.js';
 
 export const HEADROOM = 0.1;
 /**

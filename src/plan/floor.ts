@@ -11,9 +11,8 @@
  * configuration that holds its smallest live set. Left out, all of which real plans pay: hand-offs, the host's own
  * overhead and planning headroom, per-function fees beyond one, and weights held while other layers run.
  */
-import { MoparError } from '../core/errors.js';
-import type { Profile } from '../profile/types.js';
-import { ACTIVATION_FACTOR, SESSION_OVERHEAD_MB } from '../profile/index.js';
+import { MoparError } from '../core/index.js';
+import { ACTIVATION_FACTOR, SESSION_OVERHEAD_MB, type Profile } from '../profile/index.js';
 import { getPlatform, type Platform } from './platforms.js';
 import { configsFor, usdPerSecond, VCPU_GRID, type FnConfig } from './configs.js';
 import { computeMs, makeContext } from './cost-model.js';

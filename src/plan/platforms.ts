@@ -3,7 +3,7 @@
  * costs. Every number carries a source note and an "as of" date in `notes` (key = field path). Code never
  * branches on a platform id; it reads these records (see cost-model.ts).
  */
-import { MoparError } from '../core/errors.js';
+import { MoparError } from '../core/index.js';
 
 /** CPU follows memory (AWS Lambda): vcpu = min(maxVcpu, memoryMB / mbPerVcpu). */
 export interface ProportionalCpu { kind: 'proportional'; mbPerVcpu: number; maxVcpu: number }

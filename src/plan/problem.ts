@@ -2,7 +2,7 @@
  * Binds the cost model to the DP: one cached option list per segment, for one strategy's modelling choices,
  * plus the diagnosis of why nothing fits (a bound that failed, in words a person can act on).
  */
-import { MoparError } from '../core/errors.js';
+import { MoparError } from '../core/index.js';
 import { memoryNeedMB, segmentOptions, type CostContext, type ModelOptions, type SegmentOption } from './cost-model.js';
 import { minLatency, type DpProblem } from './dp.js';
 

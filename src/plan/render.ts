@@ -1,6 +1,6 @@
 /** The plan as text a person reads: one row per function, then totals against the unsplit function. */
 import type { Plan } from './types.js';
-import { loadWarning } from '../core/load.js';
+import { loadWarning } from '../core/index.js';
 
 function table(headers: string[], rows: (string | number)[][]): string {
   const cells = [headers, ...rows.map((r) => r.map(String))];

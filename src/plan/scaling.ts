@@ -8,8 +8,8 @@
  * run fits in one CFS period and measures unthrottled. A fractional quota above the host's thread count is
  * modelled at the thread count's speed: 1.25 vCPU runs one thread, as fast as 1 vCPU.
  */
-import { usableVcpu } from '../core/threads.js';
-import type { CpuScalingPoint } from '../profile/types.js';
+import { usableVcpu } from '../core/index.js';
+import type { CpuScalingPoint } from '../profile/index.js';
 
 export interface ScalingCurve {
   /** Multiplier on reference-time work at `vcpu`. */

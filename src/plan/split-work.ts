@@ -11,10 +11,9 @@
  *   per-layer overheads is NOT conservative (a lone Conv layer has no overhead; its halo is paid by the layer
  *   before it when both are in one run), so plans made from a profile alone only split single layers in practice.
  */
-import type { Graph } from '../graph/ir.js';
-import { splitWork, type SplitOption } from '../graph/split/index.js';
+import { splitWork, type Graph, type SplitOption } from '../graph/index.js';
 import { BandWalker, type PartWork } from './band-walk.js';
-import type { LayerProfile } from '../profile/types.js';
+import type { LayerProfile } from '../profile/index.js';
 
 export type { PartWork };
 /** Parallel degrees tried for a horizontal split (5 and 7 add little over their neighbours). */

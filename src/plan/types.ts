@@ -2,8 +2,8 @@
  * Plan: which functions a model becomes, each with its nodes and configuration. Written by `mopar plan -o`,
  * read by `mopar build`. Plain data.
  */
-import type { MachineLoad } from '../core/load.js';
-import type { InputShapes } from '../graph/input-shapes.js';
+import type { MachineLoad } from '../core/index.js';
+import type { InputShapes } from '../graph/index.js';
 
 /** How a sub-slice computes its disjoint part of the slice's output. */
 export interface SplitSpec {

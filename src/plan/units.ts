@@ -3,9 +3,9 @@
  * merged so that planning stays well under a second (≤ MAX_UNITS cut candidates; in each of MAX_UNITS windows
  * of equal time we keep the cut point that moves the fewest bytes).
  */
-import { MoparError } from '../core/errors.js';
-import type { SplitOption } from '../graph/split/types.js';
-import type { LayerProfile, Profile } from '../profile/types.js';
+import { MoparError } from '../core/index.js';
+import type { SplitOption } from '../graph/index.js';
+import type { LayerProfile, Profile } from '../profile/index.js';
 
 export const MAX_UNITS = 96;
 

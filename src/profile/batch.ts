@@ -4,12 +4,8 @@
  * fitted latency(b) = fixedMs + perItemMs · b per thread count for the batching planner (plan/batching).
  * Memory per extra item is the activation model's (not measured): activations scale with the batch, weights do not.
  */
-import { MoparError, errorMessage } from '../core/errors.js';
-import { log } from '../core/log.js';
-import type { InputShapes } from '../graph/input-shapes.js';
-import type { Graph } from '../graph/ir.js';
-import { randomInputs } from '../graph/random-inputs.js';
-import { openSession } from '../graph/runner.js';
+import { MoparError, errorMessage, log } from '../core/index.js';
+import { randomInputs, openSession, type InputShapes, type Graph } from '../graph/index.js';
 import type { BatchLatencyFit, BatchPoint, BatchProfile } from './batch-types.js';
 import { endToEndMs } from './latency.js';
 import { ACTIVATION_FACTOR } from './rss-model.js';

@@ -9,10 +9,9 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type Cgroup, spawnInCgroup } from '../core/cgroup.js';
-import { MoparError } from '../core/errors.js';
+import { spawnInCgroup, MoparError, type Cgroup } from '../core/index.js';
 import { CodecError, packTensors, typedArraysSource } from '../codec/index.js';
-import type { Feeds } from '../graph/runner.js';
+import type { Feeds } from '../graph/index.js';
 
 export interface ChildResult {
   /** VmHWM after importing onnxruntime-node, before any model (MB). */
@@ -34,7 +33,7 @@ export interface ChildResult {
  * mmapped and returned on free, and peak RSS becomes deterministic and lower (mixer-b16 323 MB, resnet50 291 vs
  * 338 MB). The profiler measures function hosts under this setting; the runtime should start hosts with it too.
  */
-export { LEAN_MALLOC_ENV } from '../core/malloc.js';
+export { LEAN_MALLOC_ENV } from '../core/index.js';
 
 export interface ChildOptions {
   /** Extra environment for the child (e.g. LEAN_MALLOC_ENV). */

@@ -11,3 +11,4 @@ export { predictPeakRssMB, ACTIVATION_FACTOR, SESSION_OVERHEAD_MB } from './rss-
 export { measureInChild, type ChildResult } from './child.js';
 export { cpuScaling } from './scaling.js';
 export { measureBatchProfile, fitBatchLatency, renderBatchProfile, DEFAULT_BATCH_SIZES, BATCH_MEMORY_BOUND_MB } from './batch.js';
+export { renderProfile, plotTimeline } from './render.js';

@@ -12,9 +12,8 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MoparError } from '../core/errors.js';
-import type { Graph } from '../graph/ir.js';
-import { openSession, runSession, type Feeds, type ort } from '../graph/runner.js';
+import { MoparError } from '../core/index.js';
+import { openSession, runSession, type Graph, type Feeds, type ort } from '../graph/index.js';
 
 export type Attribution = 'unoptimised-scaled' | 'optimised-mapped';
 

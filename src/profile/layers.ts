@@ -8,7 +8,7 @@
  * Nodes between two cut points form a layer. Any run of consecutive nodes is a valid sub-model
  * (graph/extract), so every cut yields valid pieces; test/profile checks it.
  */
-import type { Graph, GraphNode } from '../graph/ir.js';
+import type { Graph, GraphNode } from '../graph/index.js';
 import { bytesOf, isWeight } from './memory.js';
 
 /** Tensors smaller than this do not count as "crossing" (shape vectors, scalars), but their bytes still count. */

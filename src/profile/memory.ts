@@ -3,8 +3,7 @@
  * an activation (graph inputs included) is alive from its producer until its last consumer ran, graph outputs
  * until the end. Exact, data-independent numbers from shapes alone.
  */
-import { tensorBytes } from '../graph/dtype.js';
-import type { Graph, TensorInfo } from '../graph/ir.js';
+import { tensorBytes, type Graph, type TensorInfo } from '../graph/index.js';
 
 export interface NodeMemory {
   outputBytes: number;

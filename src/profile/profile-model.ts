@@ -1,15 +1,8 @@
 /** `profileModel`: the measured resource picture of one model — latency, memory, RD operators, layers. */
 import { cpus, loadavg } from 'node:os';
-import { watchLoad } from '../core/load.js';
+import { watchLoad, MoparError } from '../core/index.js';
 import { basename } from 'node:path';
-import { MoparError } from '../core/errors.js';
-import { encodeModel } from '../graph/onnx-io.js';
-import type { Graph } from '../graph/ir.js';
-import type { InputShapes } from '../graph/input-shapes.js';
-import { openModel } from '../graph/open.js';
-import { randomInputs } from '../graph/random-inputs.js';
-import { openSession } from '../graph/runner.js';
-import { analyzeSplits } from '../graph/split/index.js';
+import { encodeModel, openModel, randomInputs, openSession, analyzeSplits, type Graph, type InputShapes } from '../graph/index.js';
 import { LEAN_MALLOC_ENV, measureInChild } from './child.js';
 import { crossings, cutPoints, layerRanges, type Crossing } from './layers.js';
 import { attribute, endToEndMs, profileKernels, type Attribution } from './latency.js';

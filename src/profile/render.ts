@@ -2,10 +2,9 @@
  * A profile for people: top operator types by share, RD types, layers, CPU scaling, and the memory timeline as a
  * small terminal chart; `plotTimeline` writes the same timeline as an SVG or PNG chart (vega-lite → vega → resvg).
  */
-import { loadWarning } from '../core/load.js';
+import { loadWarning, MoparError, errorMessage } from '../core/index.js';
 import { writeFileSync } from 'node:fs';
 import { extname } from 'node:path';
-import { MoparError, errorMessage } from '../core/errors.js';
 import type { Profile } from './types.js';
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;

@@ -3,10 +3,8 @@
  * modelled from measurements: intra-op thread counts in this process, and CPU quotas below one core in a child
  * process inside a cgroup (cpu.cfs_quota_us) where cgroups v1 are writable.
  */
-import { cgroupsAvailable, createCgroup } from '../core/cgroup.js';
-import { errorMessage } from '../core/errors.js';
-import { log } from '../core/log.js';
-import { openSession, type Feeds } from '../graph/runner.js';
+import { cgroupsAvailable, createCgroup, errorMessage, log } from '../core/index.js';
+import { openSession, type Feeds } from '../graph/index.js';
 import { measureInChild } from './child.js';
 import { endToEndMs, median } from './latency.js';
 import type { CpuScalingPoint } from './types.js';

@@ -1,7 +1,6 @@
 /** Profiles on disk: plain JSON, keyed by the model's content hash so a stale one is rejected. */
 import { writeFileSync } from 'node:fs';
-import { MoparError, errorMessage } from '../core/errors.js';
-import { readJsonFile, validate } from '../core/validate.js';
+import { MoparError, errorMessage, readJsonFile, validate } from '../core/index.js';
 import { PROFILE_VERSION, type Profile } from './types.js';
 
 export function saveProfile(profile: Profile, path: string): void {

@@ -2,9 +2,8 @@
  * Profile: the measured resource picture of one model at fixed input shapes. Written by `mopar profile -o`,
  * read by `mopar plan --profile`. Plain data; keyed by the model's content hash so that a stale one is rejected.
  */
-import type { MachineLoad } from '../core/load.js';
-import type { InputShapes } from '../graph/input-shapes.js';
-import type { SplitOption } from '../graph/split/types.js';
+import type { MachineLoad } from '../core/index.js';
+import type { InputShapes, SplitOption } from '../graph/index.js';
 import type { BatchProfile } from './batch-types.js';
 
 /**

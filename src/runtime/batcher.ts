@@ -5,8 +5,8 @@
  * batch execution time seen so far. A batch is one run of the model's function chain (one invocation per
  * function); its outputs are split back per request along the leading (batch) dim.
  */
-import { MoparError } from '../core/errors.js';
-import type { Feeds, PlainTensor } from '../graph/runner.js';
+import { MoparError } from '../core/index.js';
+import type { Feeds, PlainTensor } from '../graph/index.js';
 import type { InferResult } from './model.js';
 
 export interface BatchAppConfig { name: string; sloMs: number }

@@ -3,10 +3,8 @@
  * out and in, over node:http with keep-alive.
  */
 import { request, Agent } from 'node:http';
-import { MoparError } from '../core/errors.js';
-import type { Feeds, PlainTensor } from '../graph/runner.js';
-import { Rng } from '../core/random.js';
-import { numel } from '../graph/dtype.js';
+import { MoparError, Rng } from '../core/index.js';
+import { numel, type Feeds, type PlainTensor } from '../graph/index.js';
 import { fromV2Datatype, parseInferResponse, v2Datatype } from './protocol.js';
 import { bytesOf, joinFrame } from '../codec/index.js';
 

@@ -2,9 +2,8 @@
  * The function-host core: one slice loaded once, invoked many times. Independent of how it is invoked — the
  * embedded runtime's host process, the OpenFaaS handler and the Lambda handler all wrap this.
  */
-import { openSession, runSession, type Feeds, type SessionOptions } from '../graph/runner.js';
-import type { ort } from '../graph/runner.js';
-import { MoparError } from '../core/errors.js';
+import { openSession, runSession, type Feeds, type SessionOptions, type ort } from '../graph/lean.js';
+import { MoparError } from '../core/index.js';
 
 export interface FunctionCoreOptions extends SessionOptions {
   /** Tensor names the function reads and writes (from the manifest), checked on every call. */

@@ -6,16 +6,14 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { basename } from 'node:path';
-import { MoparError, errorMessage } from '../core/errors.js';
-import { log } from '../core/log.js';
-import { cgroupsAvailable } from '../core/cgroup.js';
+import { MoparError, errorMessage, log, cgroupsAvailable } from '../core/index.js';
 import { Metrics } from './metrics.js';
 import { STATUS_PAGE, litHtmlSource, statusSnapshot, type StatusSnapshot } from './status.js';
 import { DEFAULT_RUNTIME, ServedModel, loadServable, type InferResult, type RuntimeOptions, type TensorMeta } from './model.js';
 import { HttpError, inferResponse, parseInferRequest, v2Meta } from './protocol.js';
 import { FunctionFailedError, FunctionTimeoutError } from './instance.js';
 import { ClientGoneError, SaturatedError } from './pool.js';
-import { numel } from '../graph/dtype.js';
+import { numel } from '../graph/index.js';
 import { CodecError } from '../codec/index.js';
 import { removeOwnSegments, sweepStaleSegments } from './segments.js';
 import { sweepLeanCache } from './lean-load.js';

@@ -5,11 +5,11 @@
 import { readFileSync } from 'node:fs';
 import { createFunctionCore } from './function-core.js';
 import { removeSegmentsOf } from './segments.js';
-import { leaveOwnerGroup } from '../core/cgroup.js';
+import { leaveOwnerGroup } from '../core/index.js';
 import { copyBytes } from '../codec/index.js';
 import { BufferPool, CodecChooser, decodeTensor, encodeTensor, type WireTensor } from './wire.js';
 import type { HostConfig, HostMessage, InvokeMessage } from './host-protocol.js';
-import type { Feeds } from '../graph/runner.js';
+import type { Feeds } from '../graph/index.js';
 
 const send = (m: HostMessage) => process.send!(m);
 

@@ -7,9 +7,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { rmdirSync } from 'node:fs';
 import { hostEntry } from './host-entry.js';
-import { LEAN_MALLOC_ENV } from '../core/malloc.js';
-import { MoparError } from '../core/errors.js';
-import { cgroupsAvailable, createCgroup, spawnInCgroup, type Cgroup } from '../core/cgroup.js';
+import { LEAN_MALLOC_ENV, MoparError, cgroupsAvailable, createCgroup, spawnInCgroup, type Cgroup } from '../core/index.js';
 import type { HostConfig, HostMessage, InvocationStats, InvokeMessage } from './host-protocol.js';
 import type { OutputPlan, WireTensor } from './wire.js';
 

@@ -6,8 +6,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { MoparError } from '../core/errors.js';
-import { runDataflow } from '../core/dataflow.js';
+import { MoparError, runDataflow } from '../core/index.js';
 import { buildGraph, inspectGraph, loadModel, type DType, type Feeds } from '../graph/index.js';
 import { loadManifest, type Manifest, type ManifestFunction } from '../partition/index.js';
 import { ClientGoneError, FunctionPool, DEFAULT_POOL, type PoolEvents, type PoolOptions } from './pool.js';

@@ -3,7 +3,7 @@
  * 1 like Lambda; at most `maxInstances`), keep idle instances warm for `keepWarmMs`, queue with a timeout when
  * all are busy, and refuse when the queue is full. A crashed instance is dropped; the next request gets a fresh one.
  */
-import { MoparError } from '../core/errors.js';
+import { MoparError } from '../core/index.js';
 import type { HostConfig } from './host-protocol.js';
 import { FunctionInstance, type InstanceLimits, type InvokeResult } from './instance.js';
 import type { OutputPlan, WireTensor } from './wire.js';

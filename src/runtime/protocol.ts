@@ -3,9 +3,8 @@
  * extension (`Inference-Header-Content-Length`: a JSON header, then the tensors' raw bytes in order).
  * Validation names the tensor and what is wrong; it throws BadRequestError (HTTP 400).
  */
-import { MoparError } from '../core/errors.js';
-import type { DType } from '../graph/dtype.js';
-import type { Feeds, PlainTensor } from '../graph/runner.js';
+import { MoparError } from '../core/index.js';
+import type { DType, Feeds, PlainTensor } from '../graph/index.js';
 import type { TensorMeta } from './model.js';
 import { bytesOf, elementCount, joinFrame, PartReader, splitFrame, tensorFromBytes, typedArrayOf } from '../codec/index.js';
 import { badRequest, checkInferRequest, convertValues, flattenData, outputDataJson } from './validate.js';

@@ -4,10 +4,9 @@
  * datatype — nesting no deeper than the shape, no more values than it holds, every value representable in the
  * datatype (the first bad one is named by its flat index). Everything here is a client error (HTTP 400).
  */
-import { MoparError, errorMessage } from '../core/errors.js';
+import { MoparError, errorMessage, provideSchema, validate } from '../core/index.js';
 import { readFileSync } from 'node:fs';
-import { provideSchema, validate } from '../core/validate.js';
-import type { DType } from '../graph/dtype.js';
+import type { DType } from '../graph/index.js';
 
 export class HttpError extends MoparError {
   constructor(readonly status: number, message: string) {

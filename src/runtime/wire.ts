@@ -4,10 +4,9 @@
  */
 import { closeSync, fstatSync, openSync, readSync, writeFileSync } from 'node:fs';
 import { brotliCompressSync, brotliDecompressSync, constants as zc, deflateRawSync, inflateRawSync } from 'node:zlib';
-import { MoparError } from '../core/errors.js';
+import { MoparError } from '../core/index.js';
 import { bytesOf, tensorFromBytes } from '../codec/index.js';
-import { dtypeBytes, numel, type DType } from '../graph/dtype.js';
-import type { PlainTensor } from '../graph/runner.js';
+import { dtypeBytes, numel, type DType, type PlainTensor } from '../graph/lean.js';
 import { decodeLossy, encodeLossy, type Lossy } from './lossy.js';
 
 export type Transport = 'inline' | 'compressed' | 'shm' | 'object-store';

@@ -8,8 +8,8 @@
  *   the activations' batch (Shape → Slice → Concat → Expand).
  * Everything else in the zoo broadcasts over the batch already (masks, position embeddings: [1, …]).
  */
-import { MoparError } from '../core/errors.js';
-import type { NodeProto } from '../graph/onnx.js';
+import { MoparError } from '../core/index.js';
+import type { NodeProto } from '../graph/index.js';
 import type { Net } from './net.js';
 
 export const BATCH_DIM = 'batch';

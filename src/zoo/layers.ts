@@ -6,7 +6,7 @@
  * that activations keep roughly unit variance through deep stacks of random layers; `scale` shrinks the last
  * layer of a residual branch (as zero-/small-γ initialisation does) so that residual sums do not grow.
  */
-import { f } from '../graph/builder.js';
+import { f } from '../graph/index.js';
 import type { Net, T } from './net.js';
 
 export type Act = 'relu' | 'relu6' | 'silu' | 'gelu' | 'gelu_tanh' | 'sigmoid' | 'none';

@@ -3,9 +3,7 @@
  * (zoo models have batch 1 and fixed sizes, so layers can size their weights from their input), and records
  * float weights lazily (see weights.ts). Layers (layers.ts) are plain functions over a Net and tensors `T`.
  */
-import { create, TensorProtoSchema, type ModelProto } from '../graph/onnx.js';
-import { GraphBuilder, tensorProto, type AttrValue, type TypedData } from '../graph/builder.js';
-import { dtypeCode, type DType } from '../graph/dtype.js';
+import { create, TensorProtoSchema, GraphBuilder, tensorProto, dtypeCode, type ModelProto, type AttrValue, type TypedData, type DType } from '../graph/index.js';
 import type { LazyWeight } from './weights.js';
 
 /** One opset for the whole zoo: 17 has LayerNormalization; onnxruntime-node runs it on CPU. */

@@ -6,8 +6,8 @@
  * with each initializer's raw_data generated chunk by chunk. Peak memory is the graph structure plus one chunk.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { MoparError, errorMessage } from '../core/errors.js';
-import { create, toBinary, GraphProtoSchema, ModelProtoSchema, TensorProtoSchema, type ModelProto } from '../graph/onnx.js';
+import { MoparError, errorMessage } from '../core/index.js';
+import { create, toBinary, GraphProtoSchema, ModelProtoSchema, TensorProtoSchema, type ModelProto } from '../graph/index.js';
 import { chunks, numelOf, type LazyWeight } from './weights.js';
 
 // Tags: (field number << 3) | wire type 2 (length-delimited).

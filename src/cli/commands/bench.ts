@@ -21,8 +21,8 @@ export function registerBench(program: Command): void {
   jsonOption(cmd, 'the report as one JSON document');
   cmd.action(async (opts: { output: string; models?: string; platforms?: string; strategies?: string; quick?: boolean; fresh?: boolean; warm?: number; cold?: number; json?: boolean; sweep?: boolean; steps?: number }) => {
       if (opts.sweep) {
-        const { runSweep } = await import('../../bench/sweep.js');
-        const { writeSweepReport, sweepMarkdown } = await import('../../bench/sweep-report.js');
+        const { runSweep } = await import('../../bench/index.js');
+        const { writeSweepReport, sweepMarkdown } = await import('../../bench/index.js');
         const report = await runSweep({
           out: opts.output, models: opts.models ? list(opts.models) : undefined, platforms: opts.platforms ? list(opts.platforms) : undefined,
           strategies: opts.strategies ? list(opts.strategies) : undefined, quick: opts.quick, steps: opts.steps,
@@ -35,7 +35,7 @@ export function registerBench(program: Command): void {
       }
       // Loaded on use: the chart stack costs every other verb half a second of start-up.
       const { runBench } = await import('../../bench/index.js');
-      const { loadedCellsLine, summaryTable } = await import('../../bench/report.js');
+      const { loadedCellsLine, summaryTable } = await import('../../bench/index.js');
       const report = await runBench({
         out: opts.output, models: opts.models ? list(opts.models) : undefined, platforms: opts.platforms ? list(opts.platforms) : undefined,
         strategies: opts.strategies ? list(opts.strategies) : undefined, quick: opts.quick, fresh: opts.fresh,

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { buildPartition, readPlan, type Manifest } from '../../partition/index.js';
-import { log } from '../../core/log.js';
+import { log } from '../../core/index.js';
 import { examples, jsonOption, outputOption, printJson, table } from '../options.js';
 
 export function registerBuild(program: Command): void {

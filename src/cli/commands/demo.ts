@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { DemoResult } from '../../bench/demo.js';
+import type { DemoResult } from '../../bench/index.js';
 import { examples, intOption, jsonOption, platformOption, printJson, table } from '../options.js';
 
 export function registerDemo(program: Command): void {
@@ -13,7 +13,7 @@ export function registerDemo(program: Command): void {
   examples(cmd, ['mopar demo', 'mopar demo --model vgg16 --platform openfaas', 'mopar demo --tiny --requests 5 --json']);
   cmd
     .action(async (opts: { model: string; tiny?: boolean; platform: string; requests: number; json?: boolean }) => {
-      const { runDemo } = await import('../../bench/demo.js'); // on use: see bench.ts
+      const { runDemo } = await import('../../bench/index.js'); // on use: see bench.ts
       const r = await runDemo({ model: opts.model, tiny: !!opts.tiny, platform: opts.platform, requests: opts.requests });
       if (opts.json) printJson(r);
       else process.stdout.write(`${render(r)}\n`);

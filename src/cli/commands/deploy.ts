@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { relative } from 'node:path';
 import { deploy, DEPLOY_TARGETS, DEFAULT_LAMBDA_RUNTIME, LAMBDA_RUNTIMES, type DeployResult, type DeployTarget, type LambdaRuntime } from '../../deploy/index.js';
-import { MoparError } from '../../core/errors.js';
+import { MoparError } from '../../core/index.js';
 import { examples, intOption, jsonOption, outputOption, printJson, table } from '../options.js';
 
 export function registerDeploy(program: Command): void {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
-import { MoparError } from '../../core/errors.js';
+import { MoparError } from '../../core/index.js';
 import { errorOf, httpRequest, infer, modelMetadata, randomFeeds, v2Datatype } from '../../runtime/index.js';
 import { examples, intOption, jsonOption, printJson, table } from '../options.js';
 

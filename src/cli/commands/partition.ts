@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { partitionModel } from '../../partition/index.js';
-import { log } from '../../core/log.js';
-import { loadWarning } from '../../core/load.js';
+import { log, loadWarning } from '../../core/index.js';
 import { renderAlternatives } from '../../plan/index.js';
 import { examples, inputOption, jsonOption, outputOption, planOptions, platformOption, printJson, profilingFrom, profilingOptions, type ProfilingFlags } from '../options.js';
 import { renderManifest } from './build.js';

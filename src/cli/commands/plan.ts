@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { writeFileSync } from 'node:fs';
-import { MoparError, errorMessage } from '../../core/errors.js';
-import { log } from '../../core/log.js';
+import { MoparError, errorMessage, log } from '../../core/index.js';
 import { collectApps, renderPlan } from '../../plan/index.js';
 import { partitionModel } from '../../partition/index.js';
 import { examples, inputOption, jsonOption, outputOption, planOptions, platformOption, printJson, profilingFrom, profilingOptions, type ProfilingFlags } from '../options.js';

@@ -1,8 +1,6 @@
 import type { Command } from 'commander';
-import { MoparError } from '../../core/errors.js';
-import { log } from '../../core/log.js';
-import { DEFAULT_BATCH_SIZES, profileModel, renderBatchProfile, saveProfile } from '../../profile/index.js';
-import { plotTimeline, renderProfile } from '../../profile/render.js';
+import { MoparError, log } from '../../core/index.js';
+import { DEFAULT_BATCH_SIZES, profileModel, renderBatchProfile, saveProfile, plotTimeline, renderProfile } from '../../profile/index.js';
 import { examples, inputOption, jsonOption, outputOption, printJson, profilingFrom, profilingOptions, type ProfilingFlags } from '../options.js';
 
 interface ProfileFlags extends ProfilingFlags {

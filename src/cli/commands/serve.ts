@@ -1,10 +1,8 @@
 import type { Command } from 'commander';
-import { log } from '../../core/log.js';
+import { log, errorMessage, MoparError } from '../../core/index.js';
 import { readFileSync } from 'node:fs';
 import { Gateway, DEFAULT_GATEWAY, batchingFromPlan, type Transport } from '../../runtime/index.js';
-import { errorMessage } from '../../core/errors.js';
 import { examples, intOption, numberOption } from '../options.js';
-import { MoparError } from '../../core/errors.js';
 
 /** A TCP port: a whole number 0–65535 written as digits ('' or '8e3' are refused, not read as 0 or 8000). */
 function portOption(value: string): number {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { assertVerified, verifyPartition, type VerifyOptions, type VerifyResult } from '../../partition/index.js';
-import { MoparError } from '../../core/errors.js';
+import { MoparError } from '../../core/index.js';
 import { examples, intOption, jsonOption, numberOption, printJson, table } from '../options.js';
 
 export function registerVerify(program: Command): void {

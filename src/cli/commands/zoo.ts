@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
 import { dirname } from 'node:path';
 import { existsSync, statSync } from 'node:fs';
-import { MoparError } from '../../core/errors.js';
-import { log } from '../../core/log.js';
+import { MoparError, log } from '../../core/index.js';
 import { writeZooModel, zooModels, DEFAULT_SEED } from '../../zoo/index.js';
 import { examples, intOption, jsonOption, outputOption, printJson, table } from '../options.js';
 

@@ -1,5 +1,5 @@
 /** Calls a slice function over the Open Inference Protocol (binary tensor extension both ways). */
-import { errorMessage } from '../../core/errors.js';
+import { errorMessage } from '../../core/index.js';
 import { infer } from '../../runtime/index.js';
 import type { CallFunction } from './orchestrate.js';
 import { UpstreamError } from './v2.js';

@@ -2,7 +2,7 @@
  * The two small JSON files every generated folder carries next to the runtime module:
  * `function.json` (one slice) and `pipeline.json` (the entry/gateway that chains the slices).
  */
-import type { TensorSpec } from '../../partition/types.js';
+import type { TensorSpec } from '../../partition/index.js';
 
 export interface FunctionConfig {
   name: string;

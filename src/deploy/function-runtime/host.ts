@@ -1,8 +1,8 @@
 /** Loads one generated function folder: its function.json and, once per process, the slice's session. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createFunctionCore, type FunctionCore } from '../../runtime/function-core.js';
-import type { Feeds } from '../../graph/runner.js';
+import { createFunctionCore, type FunctionCore } from '../../runtime/lean.js';
+import type { Feeds } from '../../graph/index.js';
 import type { FunctionConfig } from './config.js';
 import { WireError } from './wire.js';
 

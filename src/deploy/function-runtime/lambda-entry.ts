@@ -6,8 +6,8 @@
  * URL itself takes at most 6 MB per request and per response: the platform's own limit.)
  */
 import { randomUUID } from 'node:crypto';
-import type { Feeds } from '../../graph/runner.js';
-import { errorMessage } from '../../core/errors.js';
+import type { Feeds } from '../../graph/index.js';
+import { errorMessage } from '../../core/index.js';
 import { readPipeline, pipelineModel } from './gateway.js';
 import { s3Store, type ObjectStore } from './object-store.js';
 import { encodeJsonTensor, tensorBytesView, tensorFromBytes, decodeJsonTensor, type WireMessage, type WireTensor } from './wire.js';

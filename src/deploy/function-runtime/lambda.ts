@@ -6,7 +6,7 @@
  * replaced by a reference. (Step Functions caps state at 256 KiB and synchronous Lambda payloads at 6 MB, so the
  * template sets the limit below both.)
  */
-import type { Feeds } from '../../graph/runner.js';
+import type { Feeds } from '../../graph/index.js';
 import { loadHost } from './host.js';
 import { s3Store, type ObjectStore } from './object-store.js';
 import { WireError, decodeJsonTensor, encodeJsonTensor, tensorBytesView, tensorFromBytes, type WireMessage, type WireTensor } from './wire.js';

@@ -1,6 +1,6 @@
 /** TensorMeta (what the Open Inference Protocol module validates against) from the specs in a config file. */
 import type { TensorMeta } from '../../runtime/index.js';
-import type { TensorSpec } from '../../partition/types.js';
+import type { TensorSpec } from '../../partition/index.js';
 
 export function tensorMetas(names: readonly string[], specs: Record<string, TensorSpec>): TensorMeta[] {
   return names.map((name) => {

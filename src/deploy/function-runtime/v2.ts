@@ -6,9 +6,9 @@
  * function URL events onto it.
  */
 import { HttpError, inferResponse, parseInferRequest, v2Meta, type TensorMeta } from '../../runtime/index.js';
-import { MoparError } from '../../core/errors.js';
+import { MoparError } from '../../core/index.js';
 import { CodecError } from '../../codec/index.js';
-import type { Feeds } from '../../graph/runner.js';
+import type { Feeds } from '../../graph/index.js';
 
 export interface V2Request { method: string; path: string; headers: Record<string, string | string[] | undefined>; body: Buffer }
 export interface V2Reply { status: number; headers: Record<string, string>; body: Buffer }

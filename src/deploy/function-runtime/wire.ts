@@ -5,8 +5,7 @@
  * (Over HTTP, functions exchange KServe v2 binary requests instead; see caller.ts.) The map form lets a Parallel
  * state merge its branches with States.JsonMerge.
  */
-import type { DType } from '../../graph/dtype.js';
-import type { Feeds, PlainTensor } from '../../graph/runner.js';
+import type { DType, Feeds, PlainTensor } from '../../graph/index.js';
 import { bytesOf, CodecError, fromBase64, tensorFromBytes as fromBytes, tensorFromValues, toBase64 } from '../../codec/index.js';
 
 export interface WireRef { bucket: string; key: string }

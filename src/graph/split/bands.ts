@@ -4,7 +4,7 @@
  * needs of its inputs; a tensor needed by several consumers gets the hull of their needs. Nodes a rule cannot
  * split are computed whole (exact, at the price of recomputation, which `work` reports).
  */
-import { MoparError } from '../../core/errors.js';
+import { MoparError } from '../../core/index.js';
 import type { Graph, GraphNode } from '../ir.js';
 import { concreteShape } from '../ir.js';
 import type { TensorProto } from '../onnx.js';

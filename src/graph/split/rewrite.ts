@@ -7,7 +7,7 @@
  * `<tensor>.part<i>of<k>`. Joining is the consumer's job: Concat(parts, axis) restores the tensor (build
  * prepends that Concat to each consuming function; see src/partition/joins.ts).
  */
-import { MoparError } from '../../core/errors.js';
+import { MoparError } from '../../core/index.js';
 import { attr, tensorProto, valueInfoOf } from '../builder.js';
 import type { DType } from '../dtype.js';
 import { valueInfo } from '../extract.js';

@@ -1,5 +1,5 @@
 /** Weight tensors as bytes: slicing an initializer along one axis (so a part stores only its share). */
-import { MoparError } from '../../core/errors.js';
+import { MoparError } from '../../core/index.js';
 import { dtypeBytes, dtypeFromCode } from '../dtype.js';
 import { create, TensorProtoSchema, type TensorProto } from '../onnx.js';
 

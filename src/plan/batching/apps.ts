@@ -2,8 +2,7 @@
  * Applications of a workload: `--apps FILE` ({"apps": [{name, sloMs, ratePerSec}]}, validated against
  * docs/schemas/apps.schema.json) and repeatable `--app NAME:SLO_MS:RATE`.
  */
-import { MoparError } from '../../core/errors.js';
-import { readJsonFile, validate } from '../../core/validate.js';
+import { MoparError, readJsonFile, validate } from '../../core/index.js';
 import { checkApps, type AppSpec } from './planner.js';
 
 /** Applications from a parsed apps document; `source` names it in errors (a file name, never read back). */

@@ -5,8 +5,7 @@
  * weights do not. Without a batch profile per-item time is taken as flat (latency(b) = b · latency(1)), what the
  * issue measured on CPU (ResNet-50 227 ms at batch 1, 225 ms per item at batch 8): never optimistic.
  */
-import type { Profile } from '../../profile/types.js';
-import { ACTIVATION_FACTOR } from '../../profile/index.js';
+import { ACTIVATION_FACTOR, type Profile } from '../../profile/index.js';
 
 /** latency(b) / latency(1) at `threads` (the nearest fitted thread count). */
 export function batchFactor(profile: Profile, b: number, threads: number): number {

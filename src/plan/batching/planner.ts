@@ -10,8 +10,8 @@
  * up to EXACT_APPS applications, and over SLO-contiguous groups (HarmonyBatch's space, optimal within it) above.
  * A group's cost depends only on (tightest SLO, total rate), which the evaluation is cached by.
  */
-import { MoparError } from '../../core/errors.js';
-import type { Profile } from '../../profile/types.js';
+import { MoparError } from '../../core/index.js';
+import type { Profile } from '../../profile/index.js';
 import { invocationUSD } from '../configs.js';
 import { getPlatform } from '../platforms.js';
 import type { Plan, PlanFunction } from '../types.js';

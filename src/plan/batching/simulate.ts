@@ -2,7 +2,7 @@
  * Discrete-event simulation of the batching policy of queue-model.ts, to check the model against (tests) and to
  * evaluate policies the closed forms do not cover. Seeded: the same inputs give the same numbers everywhere.
  */
-import { Rng } from '../../core/random.js';
+import { Rng } from '../../core/index.js';
 import type { BatchQueue, ExecMs } from './queue-model.js';
 
 export interface SimResult {

@@ -1,5 +1,5 @@
 /** Strategy names → planners. `uniform:K` takes its K after the colon. */
-import { MoparError } from '../../core/errors.js';
+import { MoparError } from '../../core/index.js';
 import { amps } from './amps.js';
 import { gillis } from './gillis.js';
 import { layerwise } from './layerwise.js';

@@ -2,7 +2,7 @@
  * `uniform:K` — K slices of (as near as unit boundaries allow) equal reference latency, each then given its
  * cheapest configuration under the SLO. A naive baseline: cuts ignore memory and transfer sizes.
  */
-import { MoparError } from '../../core/errors.js';
+import { MoparError } from '../../core/index.js';
 import { TRANSPORTS } from '../transport.js';
 import { cheapestUnderSlo } from './solve.js';
 import type { Strategy } from './types.js';

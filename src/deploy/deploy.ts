@@ -1,0 +1,47 @@
+/** deploy(): a built directory → one target's artifacts (OpenFaaS, Lambda + Step Functions, Knative), the runtime bundles and a README. */
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { relative, resolve, sep } from 'node:path';
+import { MoparError } from '../core/index.js';
+import { readManifestForDeploy } from './manifest.js';
+import { runtimeBundle } from './bundle.js';
+import { deployOpenFaas } from './openfaas.js';
+import { deployLambda } from './lambda.js';
+import { deployKnative } from './knative.js';
+import { writeReadme } from './readme.js';
+import { DEPLOY_TARGETS, type DeployOptions, type DeployResult } from './types.js';
+
+/** Marks a folder as `mopar deploy` output: only such a folder is ever replaced (with --force). */
+const MARKER = '.mopar-deploy';
+/** Container registry when neither --registry nor MOPAR_REGISTRY is given: a local one (kind, k3d, minikube). */
+export const LOCAL_REGISTRY = 'localhost:5000';
+
+const inside = (child: string, parent: string) => {
+  const r = relative(parent, child);
+  return r === '' || (!r.startsWith(`..${sep}`) && r !== '..' && !r.startsWith(sep));
+};
+
+export async function deploy(dir: string, out: string, opts: DeployOptions): Promise<DeployResult> {
+  if (!DEPLOY_TARGETS.includes(opts.target)) {
+    throw new MoparError(`unknown deploy target '${opts.target}' (choose one of: ${DEPLOY_TARGETS.join(', ')})`);
+  }
+  const input = readManifestForDeploy(resolve(dir));
+  const outDir = resolve(out);
+  if (inside(resolve(dir), outDir) || inside(outDir, resolve(dir))) throw new MoparError('the output folder must be outside the build folder (and not contain it)');
+  if (existsSync(outDir) && readdirSync(outDir).length > 0) {
+    if (!opts.force) throw new MoparError(`${out} is not empty; choose an empty folder, or --force to replace an earlier mopar deploy output`);
+    // Only a folder mopar wrote is deleted: --force on anything else would lose files mopar never made.
+    if (!existsSync(resolve(outDir, MARKER))) throw new MoparError(`${out} is not empty and is not an earlier mopar deploy output; --force replaces only those`);
+    rmSync(outDir, { recursive: true, force: true });
+  }
+  const runtimes = { function: await runtimeBundle('function'), gateway: await runtimeBundle('gateway') };
+  const registry = opts.registry ?? (process.env.MOPAR_REGISTRY || undefined);
+  const warnings = !registry && opts.target !== 'lambda'
+    ? [`no --registry (or MOPAR_REGISTRY): images are tagged ${LOCAL_REGISTRY}/…, a registry only a local cluster pulls from`] : [];
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(resolve(outDir, MARKER), `${opts.target}\n`);
+  const adapter = { openfaas: deployOpenFaas, lambda: deployLambda, knative: deployKnative }[opts.target];
+  const res = await adapter(input, outDir, { ...opts, registry: registry ?? (opts.target === 'lambda' ? undefined : LOCAL_REGISTRY) }, runtimes);
+  res.warnings.push(...warnings);
+  writeReadme(res, input.manifest);
+  return res;
+}

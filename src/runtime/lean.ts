@@ -1,0 +1,6 @@
+/**
+ * runtime's lean entry: the function-host core alone, for the deployed function bundle (esbuild, from
+ * src/deploy/function-runtime), which must not pull in the gateway, metrics and ONNX protobuf code that
+ * index.ts re-exports. Re-exports only.
+ */
+export { createFunctionCore, type FunctionCore, type FunctionCoreOptions } from './function-core.js';

@@ -1,0 +1,133 @@
+/**
+ * The layout rule of README and docs/architecture.md, checked on every test run: a folder of src/ is a stage
+ * with one public entry (index.ts, re-exports only); another stage imports it only through that entry; and no
+ * stage imports a later one. Read with the TypeScript parser (static imports, `export … from`, `import()`).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
+
+/**
+ * The layers, earliest first: a stage may import stages of earlier layers only. Data flows graph → profile →
+ * plan → partition → runtime → deploy; core (shared utilities) and codec (tensor bytes) serve them; zoo
+ * makes models with graph; bench drives everything; cli fronts everything.
+ */
+export const LAYERS: string[][] = [
+  ['core'], ['graph'], ['codec', 'zoo'], ['profile'], ['plan'], ['partition'], ['runtime'], ['deploy'], ['bench'], ['cli'],
+];
+
+/**
+ * A stage's public entries: index.ts, and optionally lean.ts, a subset for processes and bundles that must stay
+ * small (function hosts, the deployed function bundle: no ONNX protobuf code, no gateway). Both re-export only.
+ */
+export const ENTRIES = ['index.ts', 'lean.ts'];
+
+export interface Violation { file: string; line: number; rule: string; detail: string }
+
+function walk(dir: string): string[] {
+  return readdirSync(dir).sort().flatMap((n) => {
+    const p = join(dir, n);
+    return statSync(p).isDirectory() ? walk(p) : p.endsWith('.ts') && !p.endsWith('.d.ts') ? [p] : [];
+  });
+}
+
+/** Module specifiers of a file: import/export declarations and `import('…')` calls, with their lines. */
+function specifiers(file: string, text: string): Array<{ spec: string; line: number }> {
+  const sf = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
+  const out: Array<{ spec: string; line: number }> = [];
+  const at = (n: ts.Node) => sf.getLineAndCharacterOfPosition(n.getStart(sf)).line + 1;
+  const visit = (n: ts.Node) => {
+    if ((ts.isImportDeclaration(n) || ts.isExportDeclaration(n)) && n.moduleSpecifier && ts.isStringLiteral(n.moduleSpecifier)) {
+      out.push({ spec: n.moduleSpecifier.text, line: at(n) });
+    } else if (ts.isCallExpression(n) && n.expression.kind === ts.SyntaxKind.ImportKeyword && n.arguments[0] && ts.isStringLiteral(n.arguments[0])) {
+      out.push({ spec: n.arguments[0].text, line: at(n) });
+    } else if (ts.isImportTypeNode(n) && ts.isLiteralTypeNode(n.argument) && ts.isStringLiteral(n.argument.literal)) {
+      out.push({ spec: n.argument.literal.text, line: at(n) });
+    }
+    ts.forEachChild(n, visit);
+  };
+  visit(sf);
+  return out;
+}
+
+/** Statements of an index.ts that are not re-exports (`export … from '…'`). */
+function logicIn(file: string, text: string): Array<{ line: number; text: string }> {
+  const sf = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
+  return sf.statements
+    .filter((s) => !(ts.isExportDeclaration(s) && s.moduleSpecifier))
+    .map((s) => ({ line: sf.getLineAndCharacterOfPosition(s.getStart(sf)).line + 1, text: s.getText(sf).split('\n')[0]!.slice(0, 80) }));
+}
+
+/** Every violation of the layout rule under `srcDir`. */
+export function checkLayout(srcDir: string, layers = LAYERS): Violation[] {
+  const rank = new Map<string, number>();
+  layers.forEach((stages, i) => stages.forEach((s) => rank.set(s, i)));
+  const stageOf = (p: string) => relative(srcDir, p).split(sep)[0]!;
+  const violations: Violation[] = [];
+  for (const stage of readdirSync(srcDir).filter((n) => statSync(join(srcDir, n)).isDirectory())) {
+    if (!rank.has(stage)) violations.push({ file: stage, line: 0, rule: 'unknown stage', detail: `src/${stage} is in no layer (add it to LAYERS)` });
+  }
+  for (const file of walk(srcDir)) {
+    const text = readFileSync(file, 'utf8');
+    const rel = relative(srcDir, file).split(sep).join('/');
+    const from = stageOf(file);
+    if (ENTRIES.some((e) => rel === `${from}/${e}`)) {
+      for (const s of logicIn(file, text)) violations.push({ file: rel, line: s.line, rule: 'entry holds logic', detail: s.text });
+    }
+    for (const { spec, line } of specifiers(file, text)) {
+      if (!spec.startsWith('.')) continue;
+      const target = resolve(dirname(file), spec).replace(/\.js$/, '.ts');
+      const to = stageOf(target);
+      if (to === from) continue;
+      const targetRel = relative(srcDir, target).split(sep).join('/');
+      if (!ENTRIES.some((e) => targetRel === `${to}/${e}`)) {
+        violations.push({ file: rel, line, rule: 'deep import', detail: `${spec} (import from '${to}/index.js' or '${to}/lean.js')` });
+      }
+      const [a, b] = [rank.get(from), rank.get(to)];
+      if (a !== undefined && b !== undefined && b >= a) {
+        violations.push({ file: rel, line, rule: 'later stage', detail: `${from} imports ${to}` });
+      }
+    }
+  }
+  return violations;
+}
+
+const SRC = join(dirname(dirname(dirname(fileURLToPath(import.meta.url)))), 'src');
+
+test('src/: cross-stage imports go through index.ts, index.ts only re-exports, no stage imports a later one', () => {
+  const v = checkLayout(SRC);
+  assert.deepEqual(v.map((x) => `src/${x.file}:${x.line}: ${x.rule}: ${x.detail}`), []);
+});
+
+test('the check fails on each kind of violation (a planted tree)', () => {
+  const root = mkdtempSync(join(tmpdir(), 'mopar-layout-'));
+  try {
+    const put = (p: string, text: string) => { mkdirSync(dirname(join(root, p)), { recursive: true }); writeFileSync(join(root, p), text); };
+    put('core/index.ts', "export * from './a.js';\n");
+    put('core/a.ts', 'export const a = 1;\n');
+    put('graph/index.ts', "export { g } from './g.js';\nexport function helper() { return 1; }\n");
+    put('graph/g.ts', "import { a } from '../core/a.js';\nimport type { p } from '../profile/index.js';\nexport const g = a;\n");
+    put('profile/index.ts', "export const p = 1;\n");
+    put('extra/index.ts', "export * from './e.js';\n");
+    put('profile/x.ts', "import { g } from '../graph/index.js';\nexport const x = () => import('../graph/g.js').then(() => g);\n");
+    put('graph/lean.ts', "export { g } from './g.js';\nconst x = 1;\n");
+    put('profile/y.ts', "import { g } from '../graph/lean.js';\nexport const y = g;\n");
+    const v = checkLayout(root, [['core'], ['graph'], ['profile']]);
+    const seen = v.map((x) => `${x.file} ${x.rule}`).sort();
+    assert.deepEqual(seen, [
+      'extra unknown stage',
+      'graph/g.ts deep import',
+      'graph/g.ts later stage',
+      'graph/index.ts entry holds logic',
+      'graph/lean.ts entry holds logic',
+      'profile/index.ts entry holds logic',
+      'profile/x.ts deep import',
+    ]);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
