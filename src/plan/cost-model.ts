@@ -12,7 +12,7 @@
  * part's work and its bill the sum of the parts' work, recomputation included (split-work.ts: measured on the
  * graph when the planner has it, a worst-case bound for multi-layer runs when it does not).
  */
-import { ACTIVATION_FACTOR, SESSION_OVERHEAD_MB, type Profile } from '../profile/index.js';
+import { ACTIVATION_FACTOR, DEFAULT_BASELINE_RSS_MB, SESSION_OVERHEAD_MB, type Profile } from '../profile/index.js';
 import type { Platform } from './platforms.js';
 import { configsFor, invocationUSD, usdPerSecond, type FnConfig } from './configs.js';
 import { scalingCurve, type ScalingCurve } from './scaling.js';
@@ -82,7 +82,7 @@ export function makeContext(profile: Profile, platform: Platform, units: Unit[],
   const refMs = profile.measuredMs;
   const curve = scalingCurve(profile.cpuScaling ?? [], refVcpu, refMs);
   const m = profile.memory;
-  const baselineMB = m?.baselineRssMB > 0 ? m.baselineRssMB : 52;
+  const baselineMB = m?.baselineRssMB > 0 ? m.baselineRssMB : DEFAULT_BASELINE_RSS_MB;
   let loadFactor = 1;
   if (m && m.weightsMB >= 1 && m.measuredPeakRssMB > 0) {
     loadFactor = (m.measuredPeakRssMB - baselineMB - SESSION_OVERHEAD_MB - ACTIVATION_FACTOR * m.peakActivationMB) / m.weightsMB;

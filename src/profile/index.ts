@@ -1,7 +1,7 @@
 /** profile: the measured resource picture of a model (latency and memory per node and per layer). */
 export * from './types.js';
 export * from './batch-types.js';
-export { profileModel, DEFAULT_PROFILE_RUNS, type ProfileOptions } from './profile-model.js';
+export { profileModel, DEFAULT_PROFILE_RUNS, DEFAULT_BASELINE_RSS_MB, type ProfileOptions } from './profile-model.js';
 export { saveProfile, loadProfile } from './store.js';
 export { memoryTimeline, type MemoryTimeline, type NodeMemory } from './memory.js';
 export { crossings, cutPoints, layerRanges, type Crossing } from './layers.js';

@@ -18,12 +18,8 @@ test('a 5 MB model is loaded via its external-data rewrite; outputs equal the em
     const model = join(dir, 'big.onnx');
     saveModel(b.model(17), model);
 
-    const lean = leanModelPath(model);
-    assert.notEqual(lean, model);
-    assert.ok(existsSync(join(lean, '..', 'model.onnx.data')));
-    assert.equal(readFileSync(join(lean, '..', 'source.txt'), 'utf8'), model);
-
     const outs = [];
+    const rewrites: string[][] = [];
     for (const externalData of [true, false]) {
       const g = new Gateway({ ...DEFAULT_GATEWAY, externalData });
       try {
@@ -34,8 +30,19 @@ test('a 5 MB model is loaded via its external-data rewrite; outputs equal the em
       } finally {
         await g.close();
       }
+      const cache = join(dir, 'cache', 'lean');
+      rewrites.push(existsSync(cache) ? readdirSync(cache) : []);
     }
     assert.deepEqual(outs[0], outs[1]);
+    // The rewrite exists because serving made it (nothing else here calls leanModelPath before): the runtime
+    // loads big files through it.
+    assert.equal(rewrites[0]!.length, 1, 'serving with externalData wrote one rewrite');
+    assert.deepEqual(rewrites[1], rewrites[0], 'serving without it wrote none');
+    const lean = leanModelPath(model);
+    assert.ok(lean.includes(rewrites[0]![0]!), `${lean} is the rewrite serving made`);
+    assert.notEqual(lean, model);
+    assert.ok(existsSync(join(lean, '..', 'model.onnx.data')));
+    assert.equal(readFileSync(join(lean, '..', 'source.txt'), 'utf8'), model);
 
     assert.equal(sweepLeanCache(), 0, 'a rewrite of an existing, unchanged file is not stale');
     rmSync(model);
