@@ -4,6 +4,7 @@
  * graph inputs and outputs carry exactly the listed tensor names.
  */
 import type { DType } from '../graph/index.js';
+import type { Transport } from '../plan/index.js';
 
 export interface TensorSpec { dtype: DType; shape: number[] }
 
@@ -37,7 +38,7 @@ export interface ManifestEdge {
   /** Consuming functions, or '$output' for a model output. */
   to: string[];
   bytes: number;
-  transport: 'inline' | 'compressed' | 'shm' | 'object-store';
+  transport: Transport;
 }
 
 export interface Manifest {

@@ -4,8 +4,9 @@
  * bill. The cheapest-in-latency transport that fits the platform's payload limit is chosen.
  */
 import type { Platform } from './platforms.js';
+import type { Transport } from './types.js';
 
-export type Transport = 'inline' | 'compressed' | 'shm' | 'object-store';
+export type { Transport };
 export const TRANSPORTS: readonly Transport[] = ['shm', 'inline', 'compressed', 'object-store'];
 
 /**

@@ -38,12 +38,15 @@ export interface PlanFunction {
  * '$input'; `to` lists the functions after the cut up to its last consumer (a superset of the real consumers:
  * the profile records which tensors cross each cut, not who reads them) and '$output' for model outputs.
  */
+/** How a tensor crossing a cut travels: the one spelling (plan edges, manifest edges, the runtime's hand-offs). */
+export type Transport = 'inline' | 'compressed' | 'shm' | 'object-store';
+
 export interface PlanEdge {
   tensor: string;
   from: string;
   to: string[];
   bytes: number;
-  transport: 'inline' | 'compressed' | 'shm' | 'object-store';
+  transport: Transport;
 }
 
 export interface Plan {

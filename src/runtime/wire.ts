@@ -8,8 +8,9 @@ import { MoparError } from '../core/index.js';
 import { bytesOf, tensorFromBytes } from '../codec/index.js';
 import { dtypeBytes, numel, type DType, type PlainTensor } from '../graph/lean.js';
 import { decodeLossy, encodeLossy, type Lossy } from './lossy.js';
+import type { Transport } from '../plan/index.js';
 
-export type Transport = 'inline' | 'compressed' | 'shm' | 'object-store';
+export type { Transport };
 export type Codec = 'none' | 'deflate' | 'brotli';
 
 interface WireBase { dtype: DType; dims: number[]; bytes: number }
