@@ -17,11 +17,12 @@ export function loadProfile(path: string, expectedModelHash?: string): Profile {
   if (!p || typeof p !== 'object' || p.kind !== 'mopar.profile') {
     throw new MoparError(`${path} is not a mopar profile (no "kind": "mopar.profile")`);
   }
-  // Version 3 only added the optional `batch` field: a version 2 profile is a version 3 one without it.
-  if ((p.version as number) === 2) p.version = PROFILE_VERSION;
   if (p.version !== PROFILE_VERSION) {
+    const why = p.version === 1 ? 'version 1 layers may cut between operators onnxruntime fuses'
+      : p.version === 2 || p.version === 3 ? 'it was made before constant subgraphs were folded into weights, so it may name nodes that are gone'
+      : undefined;
     throw new MoparError(`profile ${path} has version ${String(p.version)}; this mopar reads version ${PROFILE_VERSION}` +
-      (p.version === 1 ? ' (version 1 layers may cut between operators onnxruntime fuses; profile the model again)' : ''));
+      (why ? ` (${why}; profile the model again)` : ''));
   }
   validate<Profile>('profile', p, `profile ${path}`);
   if (expectedModelHash && p.modelHash !== expectedModelHash) {

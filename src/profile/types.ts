@@ -8,9 +8,10 @@ import type { BatchProfile } from './batch-types.js';
 
 /**
  * Version 2: layers never cut between operators onnxruntime fuses (profile/layers.ts). Version 3: optional
- * `batch` (latency vs batch size); version 2 files still load (as version 3 without `batch`).
+ * `batch` (latency vs batch size). Version 4: nodes computed from constants alone are folded into weights when
+ * a model is opened (graph/fold.ts), so a version 2 or 3 profile may name nodes that no longer exist.
  */
-export const PROFILE_VERSION = 3;
+export const PROFILE_VERSION = 4;
 
 export interface NodeProfile {
   name: string;

@@ -46,7 +46,7 @@ test('plan and profile files are checked against their schemas on read', () => {
   writeFileSync(plan, JSON.stringify({ kind: 'mopar.plan', functions: [{ name: 'a', memoryMB: 'abc', vcpu: 1, nodes: ['n'] }] }));
   assert.throws(() => readPlan(plan), mopar(/plan\.json: functions\[0\]\.memoryMB must be a number/));
   const profile = join(dir, 'profile.json');
-  const base = { kind: 'mopar.profile', version: 3, modelHash: 'h', nodes: [], opShare: {}, rdOps: [], measuredMs: 1, memory: { weightsMB: 1, peakActivationMB: 1 } };
+  const base = { kind: 'mopar.profile', version: 4, modelHash: 'h', nodes: [], opShare: {}, rdOps: [], measuredMs: 1, memory: { weightsMB: 1, peakActivationMB: 1 } };
   writeFileSync(profile, JSON.stringify({ ...base, layers: 'x' }));
   assert.throws(() => loadProfile(profile), mopar(/^profile .*profile\.json: layers must be an array$/));
   writeFileSync(profile, JSON.stringify({ ...base, layers: [{ index: 0, nodes: [], ms: -1, peakActivationMB: 0, paramMB: 0, cutTensors: [], cutBytesAfter: 0 }] }));

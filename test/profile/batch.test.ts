@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MoparError } from '../../src/core/errors.js';
-import { fitBatchLatency, loadProfile, profileModel, saveProfile, PROFILE_VERSION, type Profile } from '../../src/profile/index.js';
+import { fitBatchLatency, loadProfile, profileModel, saveProfile, type Profile } from '../../src/profile/index.js';
 import { planBatching } from '../../src/plan/index.js';
 import { writeZooModel } from '../../src/zoo/index.js';
 
@@ -34,19 +34,18 @@ test('batch profile: latency at each size and thread count, a fit, read by the b
   assert.ok(!r.notes.some((n) => /no batch profile/.test(n)));
 });
 
-test('batch profile: a fixed-batch model is a clear error; saved and reloaded; version 2 files still load', async () => {
+test('batch profile: a fixed-batch model is a clear error; saved and reloaded; profiles older than constant folding are refused', async () => {
   await assert.rejects(profileModel(join(dir, 'fixed.onnx'), { runs: 1, cpuScaling: false, measureRss: false, batchSizes: [1, 2] }),
     (e: unknown) => e instanceof MoparError && /dynamic leading batch dim/.test(e.message));
   const path = join(dir, 'p.json');
   saveProfile(profile, path);
   assert.deepEqual(loadProfile(path).batch, profile.batch);
   const old = JSON.parse(readFileSync(path, 'utf8'));
-  old.version = 2;
-  delete old.batch;
-  writeFileSync(path, JSON.stringify(old));
-  const loaded = loadProfile(path);
-  assert.equal(loaded.version, PROFILE_VERSION);
-  assert.equal(loaded.batch, undefined);
+  for (const v of [2, 3]) {
+    old.version = v;
+    writeFileSync(path, JSON.stringify(old));
+    assert.throws(() => loadProfile(path), /version [23].*constant subgraphs were folded.*profile the model again/);
+  }
   old.version = 1;
   writeFileSync(path, JSON.stringify(old));
   assert.throws(() => loadProfile(path), /version 1/);
