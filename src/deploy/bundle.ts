@@ -15,7 +15,7 @@ export const RUNTIME_FILE = 'mopar-runtime.js';
 
 /** 'function': a slice's runtime (with the onnxruntime core); 'gateway': the entry's (HTTP chaining only). */
 export type RuntimeKind = 'function' | 'gateway';
-const ENTRIES: Record<RuntimeKind, string> = { function: 'entry', gateway: 'gateway-entry' };
+const ENTRIES: Record<RuntimeKind, string> = { function: 'slice-bundle', gateway: 'chain-entry-bundle' };
 const cached = new Map<RuntimeKind, Promise<string>>();
 
 function entryPath(kind: RuntimeKind): string {
@@ -23,7 +23,7 @@ function entryPath(kind: RuntimeKind): string {
     const p = fileURLToPath(new URL(`./function-runtime/${ENTRIES[kind]}.${ext}`, import.meta.url));
     if (existsSync(p)) return p;
   }
-  throw new MoparError('the deploy runtime sources (src/deploy/function-runtime/entry) are missing from this installation');
+  throw new MoparError('the deploy runtime sources (src/deploy/function-runtime) are missing from this installation');
 }
 
 /** The onnxruntime-node version the generated package.json files pin (the one mopar itself runs with). */

@@ -4,7 +4,7 @@
  * graph inputs and outputs carry exactly the listed tensor names.
  */
 import type { DType } from '../graph/index.js';
-import type { Transport } from '../plan/index.js';
+import type { SplitSpec, Transport } from '../plan/index.js';
 
 export interface TensorSpec { dtype: DType; shape: number[] }
 
@@ -26,7 +26,7 @@ export interface ManifestFunction {
   /** Number of original nodes it computes (0 for a join function). */
   nodeCount?: number;
   /** For a sub-slice: its part of the group's horizontal split (outputs are `<tensor>.part<i>of<k>`). */
-  split?: { kind: string; index: number; parts: number; axis: number };
+  split?: SplitSpec & { axis: number };
   /** Split tensors this function reassembles itself (a Concat prepended to its graph). */
   joins?: string[];
 }

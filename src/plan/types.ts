@@ -3,11 +3,11 @@
  * read by `mopar build`. Plain data.
  */
 import type { MachineLoad } from '../core/index.js';
-import type { InputShapes } from '../graph/index.js';
+import type { InputShapes, split } from '../graph/index.js';
 
 /** How a sub-slice computes its disjoint part of the slice's output. */
 export interface SplitSpec {
-  kind: 'channel' | 'spatial' | 'heads' | 'sequence';
+  kind: split.SplitKind;
   /** This sub-slice's index and the number of sub-slices in its group. */
   index: number;
   parts: number;

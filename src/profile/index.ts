@@ -9,6 +9,6 @@ export { parseOrtTrace, attribute, type Attribution } from './latency.js';
 export { rdOps, shares, RD_TIME_THRESHOLD, RD_PARAM_THRESHOLD } from './rd.js';
 export { predictPeakRssMB, ACTIVATION_FACTOR, SESSION_OVERHEAD_MB } from './rss-model.js';
 export { measureInChild, type ChildResult } from './child.js';
-export { cpuScaling } from './scaling.js';
+export { cpuScaling } from './cpu-scaling-measure.js';
 export { measureBatchProfile, fitBatchLatency, renderBatchProfile, DEFAULT_BATCH_SIZES, BATCH_MEMORY_BOUND_MB } from './batch.js';
 export { renderProfile, plotTimeline } from './render.js';

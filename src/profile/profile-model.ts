@@ -10,7 +10,7 @@ import { measureBatchProfile } from './batch.js';
 import { bytesOf, memoryTimeline, type MemoryTimeline } from './memory.js';
 import { rdOps, shares } from './rd.js';
 import { predictPeakRssMB } from './rss-model.js';
-import { cpuScaling } from './scaling.js';
+import { cpuScaling } from './cpu-scaling-measure.js';
 import { PROFILE_VERSION, type LayerProfile, type NodeProfile, type Profile } from './types.js';
 
 export const MB = 2 ** 20;

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { billedMsFor, configsFor, invocationUSD } from '../../src/plan/configs.js';
 import { getPlatform, PLATFORMS } from '../../src/plan/platforms.js';
-import { scalingCurve } from '../../src/plan/scaling.js';
+import { scalingCurve } from '../../src/plan/scaling-curve.js';
 import { handOff } from '../../src/plan/transport.js';
 import { tensorBytes } from '../../src/plan/assemble.js';
 import { syntheticProfile } from './synthetic.js';

@@ -1,6 +1,6 @@
 /**
  * The entry function / gateway: serves the whole model over the Open Inference Protocol and chains the slice
- * functions at the URLs in its environment. Bundled on its own (gateway-entry.ts) so that the entry's package
+ * functions at the URLs in its environment. Bundled on its own (chain-entry-bundle.ts) so that the entry's package
  * needs no onnxruntime-node.
  */
 import { readFileSync } from 'node:fs';

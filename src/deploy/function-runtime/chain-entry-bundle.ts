@@ -1,5 +1,5 @@
 /** The runtime module of the entry/gateway folder: no model, no onnxruntime-node. */
-export { openfaasEntry } from './gateway.js';
+export { openfaasEntry } from './chain-entry.js';
 export { lambdaEntry } from './lambda-entry.js';
 export { faasHandler } from './faas-handler.js';
 export { serveHandler } from './http-server.js';
