@@ -4,13 +4,12 @@
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { saveModel } from '../../src/graph/index.js';
 import { fixture } from '../fixtures/graphs.js';
-import { BIN, runCli } from './run-cli.js';
+import { runCli, startServe } from './run-cli.js';
 import { Command } from 'commander';
 import { DEFAULT_PLATFORM } from '../../src/cli/options.js';
 import { COMMANDS } from '../../src/cli/commands/index.js';
@@ -140,28 +139,6 @@ describe('CLI flags', () => {
   });
 });
 
-async function serve(dirs: string[]): Promise<{ base: string; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, [BIN, 'serve', ...dirs, '--port', '0', '--no-limits'], {
-    env: { ...process.env, MOPAR_FROM_SOURCE: '1' }, stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-  const exited = new Promise<void>((res) => child.once('exit', () => res()));
-  const stop = async () => { child.kill('SIGTERM'); await exited; };
-  try {
-    const base = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      const t = setTimeout(() => reject(new Error(`serve did not start: ${stderr}`)), 60_000);
-      child.stdout.on('data', (d: Buffer) => {
-        out += d.toString();
-        const m = /listening (\S+)/.exec(out);
-        if (m) { clearTimeout(t); resolve(m[1]!); }
-      });
-      child.on('exit', () => reject(new Error(`serve exited: ${stderr}`)));
-    });
-    return { base, stop };
-  } catch (err) {
-    await stop();
-    throw err;
-  }
+async function serve(dirs: string[]): Promise<{ base: string; stop: () => Promise<unknown> }> {
+  return startServe([...dirs, '--port', '0', '--no-limits'], 60_000);
 }

@@ -1,5 +1,6 @@
 /** Spawns the CLI from source (tsx) as a user would run it; captures stdout, stderr and the exit code. */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcessByStdio } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 
@@ -21,4 +22,52 @@ export function runCli(args: string[], env: Record<string, string> = {}, timeout
     child.on('error', (e) => { clearTimeout(timer); reject(e); });
     child.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
   });
+}
+
+export interface ServeProcess {
+  proc: ChildProcessByStdio<null, Readable, Readable>;
+  /** The gateway's base URL, as `serve` prints it. */
+  base: string;
+  stderr: () => string;
+  /** Resolves with the exit code once the process has exited. */
+  exited: Promise<number | null>;
+  /** SIGTERM, then the exit code. */
+  stop: () => Promise<number | null>;
+}
+
+/** Starts `mopar serve ARGS` and resolves once it prints where it listens (rejects if it exits first). */
+export async function startServe(args: string[], timeoutMs = 90_000): Promise<ServeProcess> {
+  const proc = spawn(process.execPath, [BIN, 'serve', ...args], {
+    cwd: ROOT, env: { ...process.env, MOPAR_FROM_SOURCE: '1' }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  proc.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+  const exited = new Promise<number | null>((res) => proc.once('exit', (c) => res(c)));
+  const stop = async () => { if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM'); return exited; };
+  try {
+    const base = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      const t = setTimeout(() => reject(new Error(`serve did not start: ${stderr}`)), timeoutMs);
+      proc.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        const m = /listening (\S+)/.exec(out);
+        if (m) { clearTimeout(t); resolve(m[1]!); }
+      });
+      proc.once('exit', () => { clearTimeout(t); reject(new Error(`serve exited: ${stderr}`)); });
+    });
+    return { proc, base, stderr: () => stderr, exited, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** The function host processes a gateway started (tsx keeps an esbuild service child of its own: not a host). */
+export function hostsOf(pid: number): number[] {
+  try {
+    return execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(pid)]).toString().split('\n')
+      .filter((l) => /host-/.test(l)).map((l) => Number(l.trim().split(/\s+/)[0])).filter(Boolean);
+  } catch {
+    return [];
+  }
 }

@@ -1,10 +1,9 @@
 /** `mopar plan --apps … -o PLAN` then `mopar serve MODEL --batching PLAN`, as a user runs them. */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
-import { BIN, runCli } from '../cli/run-cli.js';
+import { runCli, startServe } from '../cli/run-cli.js';
 import { binaryInferRequest, httpRequest, modelMetadata, randomFeeds } from '../../src/runtime/index.js';
 import { cleanup, tmpDir } from './helpers.js';
 
@@ -25,23 +24,10 @@ test('plan --apps -o PLAN, serve --batching PLAN: requests of the planned apps a
   assert.equal(refused.code, 2);
   assert.match(refused.stderr, /^mopar: error: batching plan .* has no batching groups/);
 
-  const serve = spawn(process.execPath, [BIN, 'serve', model, '--port', '0', '--batching', plan], {
-    env: { ...process.env, MOPAR_FROM_SOURCE: '1' }, stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  serve.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+  const serve = await startServe([model, '--port', '0', '--batching', plan], 60_000);
+  const { base } = serve;
   try {
-    const base = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      const t = setTimeout(() => reject(new Error(`serve did not start: ${stderr}`)), 60_000);
-      serve.stdout.on('data', (d: Buffer) => {
-        out += d.toString();
-        const m = /listening (\S+)/.exec(out);
-        if (m) { clearTimeout(t); resolve(m[1]!); }
-      });
-      serve.on('exit', () => reject(new Error(`serve exited: ${stderr}`)));
-    });
-    assert.match(stderr, /batching \d+ group\(s\) of 2 application\(s\)/);
+    assert.match(serve.stderr(), /batching \d+ group\(s\) of 2 application\(s\)/);
     const meta = await modelMetadata(base, 'm');
     const replies = await Promise.all([0, 1, 2, 3].map((i) => {
       const { body, headers } = binaryInferRequest(randomFeeds(meta, i + 1));
@@ -54,7 +40,6 @@ test('plan --apps -o PLAN, serve --batching PLAN: requests of the planned apps a
     const metrics = (await httpRequest(`${base}/metrics`)).body.toString();
     assert.match(metrics, /mopar_batch_size_count\{model="m",group="[ab+]+"\} [1-4]/);
   } finally {
-    serve.kill('SIGTERM');
-    await new Promise((r) => serve.once('exit', r));
+    await serve.stop();
   }
 });

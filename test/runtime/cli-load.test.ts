@@ -1,47 +1,24 @@
 /** `mopar serve` / `mopar invoke` as a user runs them, SIGTERM cleanup, and a bounded loopback load test. */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { readdirSync, writeFileSync } from 'node:fs';
-import { BIN, runCli } from '../cli/run-cli.js';
+import { runCli, startServe, hostsOf } from '../cli/run-cli.js';
 import { cleanup, tmpDir, writeToyManifest } from './helpers.js';
 import { SHM_DIR } from '../../src/runtime/index.js';
 
 const dir = tmpDir('cli');
 after(() => cleanup(dir));
 
-function childrenOf(pid: number): number[] {
-  try {
-    // Host processes only (tsx keeps an esbuild service child of its own when running from source).
-    return execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(pid)]).toString().split('\n')
-      .filter((l) => /host-/.test(l)).map((l) => Number(l.trim().split(/\s+/)[0])).filter(Boolean);
-  } catch {
-    return [];
-  }
-}
 
 type AutocannonResult = { errors: number; timeouts: number; non2xx: number; requests: { total: number; average: number }; latency: { p50: number; p99: number } };
 const autocannon = createRequire(import.meta.url)('autocannon') as (o: Record<string, unknown>) => Promise<AutocannonResult>;
 
 test('serve + invoke + load test; SIGTERM stops every instance and leaves no segments', async () => {
   const toy = await writeToyManifest(dir, (t) => (t === 'x' ? 'inline' : 'shm'));
-  const serve = spawn(process.execPath, [BIN, 'serve', toy.dir, toy.model, '--port', '0'], {
-    env: { ...process.env, MOPAR_FROM_SOURCE: '1' }, stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  serve.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+  const serve = await startServe([toy.dir, toy.model, '--port', '0'], 60_000);
+  const base = serve.base;
   try {
-    const base = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      const t = setTimeout(() => reject(new Error(`serve did not start: ${stderr}`)), 60_000);
-      serve.stdout.on('data', (d: Buffer) => {
-        out += d.toString();
-        const m = /listening (\S+)/.exec(out);
-        if (m) { clearTimeout(t); resolve(m[1]!); }
-      });
-      serve.on('exit', () => reject(new Error(`serve exited: ${stderr}`)));
-    });
     const inv = await runCli(['invoke', base, '--model', 'toy', '--random', '--json']);
     assert.equal(inv.code, 0, inv.stderr);
     const doc = JSON.parse(inv.stdout);
@@ -70,14 +47,12 @@ test('serve + invoke + load test; SIGTERM stops every instance and leaves no seg
     assert.ok(r.requests.total > 0);
     process.stderr.write(`# load: ${r.requests.total} requests in 3 s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, 0 errors\n`);
   } finally {
-    const hosts = childrenOf(serve.pid!);
-    const exited = new Promise<number | null>((res) => serve.once('exit', (c) => res(c)));
-    serve.kill('SIGTERM');
-    const code = await exited;
-    assert.equal(code, 0, stderr);
+    const hosts = hostsOf(serve.proc.pid!);
+    const code = await serve.stop();
+    assert.equal(code, 0, serve.stderr());
     assert.ok(hosts.length >= 5 && hosts.length <= 20, `expected host processes, saw ${hosts}`);
     for (const pid of hosts) assert.throws(() => process.kill(pid, 0), /ESRCH/, `host ${pid} survived SIGTERM`);
-    assert.deepEqual(readdirSync(SHM_DIR).filter((f) => f.startsWith(`mopar-${serve.pid}-`)), []);
+    assert.deepEqual(readdirSync(SHM_DIR).filter((f) => f.startsWith(`mopar-${serve.proc.pid}-`)), []);
   }
 });
 

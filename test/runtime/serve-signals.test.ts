@@ -5,10 +5,9 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BIN, runCli } from '../cli/run-cli.js';
+import { runCli, startServe, hostsOf } from '../cli/run-cli.js';
 import { cleanup, tmpDir, writeChunkedManifest, writeSlowModel } from './helpers.js';
 import { SHM_DIR, binaryInferRequest, httpRequest, randomFeeds, modelMetadata } from '../../src/runtime/index.js';
 import { cgroupsAvailable } from '../../src/core/cgroup.js';
@@ -16,14 +15,6 @@ import { cgroupsAvailable } from '../../src/core/cgroup.js';
 const dir = tmpDir('signals');
 after(() => cleanup(dir));
 
-function hostsOf(pid: number): number[] {
-  try {
-    return execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(pid)]).toString().split('\n')
-      .filter((l) => /host-/.test(l)).map((l) => Number(l.trim().split(/\s+/)[0])).filter(Boolean);
-  } catch {
-    return [];
-  }
-}
 
 /** cgroup folders named after `pid` under this process's own cpu and memory groups (hosts inherit them). */
 function cgroupsOf(pid: number): string[] {
@@ -49,22 +40,6 @@ const until = async (cond: () => boolean, what: string, ms = 20_000) => {
   }
 };
 
-async function startServe(model: string): Promise<{ proc: ChildProcess; base: string; stderr: () => string }> {
-  const proc = spawn(process.execPath, [BIN, 'serve', model, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  proc.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
-  const base = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    const t = setTimeout(() => reject(new Error(`serve did not start: ${stderr}`)), 90_000);
-    proc.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /listening (\S+)/.exec(out);
-      if (m) { clearTimeout(t); resolve(m[1]!); }
-    });
-    proc.on('exit', () => reject(new Error(`serve exited: ${stderr}`)));
-  });
-  return { proc, base, stderr: () => stderr };
-}
 
 let chain = '';
 async function slowChain(): Promise<string> {
@@ -88,13 +63,12 @@ async function requestInSecondFunction(base: string, pid: number) {
 }
 
 test('SIGTERM: the request in flight is answered, then no process, segment or cgroup is left; exit 0', async () => {
-  const { proc, base, stderr } = await startServe(await slowChain());
+  const { proc, base, stderr, exited } = await startServe([await slowChain(), '--port', '0']);
   const pid = proc.pid!;
   try {
     const hosts = hostsOf(pid);
     assert.equal(hosts.length, 2, `two function hosts expected, saw ${hosts}`);
     const { reply } = await requestInSecondFunction(base, pid);
-    const exited = new Promise<number | null>((r) => proc.once('exit', (c) => r(c)));
     proc.kill('SIGTERM');
     const r = await reply;
     assert.ok(!(r instanceof Error), `the request in flight was cut: ${r}`);
@@ -110,7 +84,7 @@ test('SIGTERM: the request in flight is answered, then no process, segment or cg
 });
 
 test('SIGKILL of the gateway: its hosts exit and remove its segments and their cgroups', async () => {
-  const { proc, base } = await startServe(await slowChain());
+  const { proc, base } = await startServe([await slowChain(), '--port', '0']);
   const pid = proc.pid!;
   const hosts = hostsOf(pid);
   const limited = cgroupsAvailable().cpu && cgroupsAvailable().memory;
