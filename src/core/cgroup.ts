@@ -108,10 +108,16 @@ export function leaveOwnerGroup(ownerPid: number): number {
     const dir = ownDir(ctl);
     if (!dir || !new RegExp(`^mopar-${ownerPid}-\\d+$`).test(dir.split('/').pop() ?? '')) continue;
     try {
-      writeFileSync(join(dir, '..', 'cgroup.procs'), String(process.pid));
+      // Children of this host live in its group too (tsx's esbuild service when run from source): a group with
+      // members cannot be removed, so every member moves to the parent with this process.
+      const parentProcs = join(dir, '..', 'cgroup.procs');
+      writeFileSync(parentProcs, String(process.pid));
+      for (const pid of readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) {
+        try { writeFileSync(parentProcs, pid); } catch { /* exited meanwhile */ }
+      }
       rmdirSync(dir);
       removed++;
-    } catch { /* another member still inside, or not ours to move: the next sweep removes it */ }
+    } catch { /* not ours to move: the next sweep removes it */ }
   }
   return removed;
 }

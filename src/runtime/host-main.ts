@@ -11,7 +11,9 @@ import { BufferPool, CodecChooser, decodeTensor, encodeTensor, type WireTensor }
 import type { HostConfig, HostMessage, InvokeMessage } from './host-protocol.js';
 import type { Feeds } from '../graph/index.js';
 
-const send = (m: HostMessage) => process.send!(m);
+// After the gateway is gone a late answer has nowhere to go; sending it would throw (ERR_IPC_CHANNEL_CLOSED) and
+// kill this host before the disconnect handler below removes the gateway's segments and this host's cgroup.
+const send = (m: HostMessage) => { if (process.connected) process.send!(m, undefined, undefined, () => {}); };
 
 /**
  * Peak RSS of this process (MB): VmHWM, not getrusage's ru_maxrss — Linux carries ru_maxrss over from the
@@ -109,7 +111,8 @@ async function main(): Promise<void> {
         leaveOwnerGroup(gatewayPid);
         process.exit(0);
       }
-      if (Date.now() - t0 > 2000) process.exit(0);
+      // Not seen gone in time (a loaded machine): this host's own group still goes with it.
+      if (Date.now() - t0 > 2000) { leaveOwnerGroup(gatewayPid); process.exit(0); }
       setTimeout(check, 10);
     };
     check();

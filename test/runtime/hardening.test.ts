@@ -253,19 +253,28 @@ test('a client that leaves: its queued call is dropped and the next function of 
     const s0 = c.g.models.get('slow')!.pools.get('s0')!;
     const before = c.g.stats('slow').functions.map((f) => f.invocations);
     // A: stays. B: queued behind A on s0 (one instance), then leaves. C: leaves while s0 runs it.
+    // s0's host is stopped while it holds A (and later C), so B queues and C's client leaves mid-call however
+    // fast the machine is (without it, A could finish before B's body was even parsed).
+    const host = s0.instances[0]!;
     const a = httpRequest(`${c.b}/v2/models/slow/infer`, { method: 'POST', body });
-    await until(() => s0.instances[0]!.active === 1, 'A to reach s0');
+    await until(() => host.active === 1, 'A to reach s0');
+    process.kill(host.pid!, 'SIGSTOP');
     const bReq = abandonedRequest(c.b, body);
     await bReq.started;
     await until(() => (s0 as unknown as { queue: unknown[] }).queue.length === 1, 'B to queue on s0');
     bReq.abort();
     await bReq.done;
     await until(() => (s0 as unknown as { queue: unknown[] }).queue.length === 0, 'B to leave the queue');
+    process.kill(host.pid!, 'SIGCONT');
     assert.equal((await a).status, 200);
     const cReq = abandonedRequest(c.b, body);
     await cReq.started;
-    await until(() => s0.instances[0]!.active === 1, 'C to reach s0');
+    await until(() => host.active === 1, 'C to reach s0');
+    process.kill(host.pid!, 'SIGSTOP');
     cReq.abort();
+    await cReq.done;
+    await new Promise((r) => setTimeout(r, 200)); // the gateway sees the closed socket
+    process.kill(host.pid!, 'SIGCONT');
     await until(() => c.g.stats('slow').abandoned.cancelled === 2, 'C to be cancelled after s0');
     const after = c.g.stats('slow').functions.map((f) => f.invocations);
     // s0 ran A and C (C was already running when its client left); s1 ran only A.
