@@ -20,27 +20,23 @@ export function registerBench(program: Command): void {
     .option('--steps <n>', 'SLO steps of --sweep (default 6; --quick 2)', intOption('--steps', 1));
   jsonOption(cmd, 'the report as one JSON document');
   cmd.action(async (opts: { output: string; models?: string; platforms?: string; strategies?: string; quick?: boolean; fresh?: boolean; warm?: number; cold?: number; json?: boolean; sweep?: boolean; steps?: number }) => {
+      // Loaded on use: the chart stack costs every other verb half a second of start-up.
+      const bench = await import('../../bench/index.js');
+      const common = {
+        out: opts.output, models: opts.models ? list(opts.models) : undefined, platforms: opts.platforms ? list(opts.platforms) : undefined,
+        strategies: opts.strategies ? list(opts.strategies) : undefined, quick: opts.quick,
+        warmRequests: opts.warm, coldRequests: opts.cold,
+      };
       if (opts.sweep) {
-        const { runSweep } = await import('../../bench/index.js');
-        const { writeSweepReport, sweepMarkdown } = await import('../../bench/index.js');
-        const report = await runSweep({
-          out: opts.output, models: opts.models ? list(opts.models) : undefined, platforms: opts.platforms ? list(opts.platforms) : undefined,
-          strategies: opts.strategies ? list(opts.strategies) : undefined, quick: opts.quick, steps: opts.steps,
-          warmRequests: opts.warm, coldRequests: opts.cold,
-        });
+        const { writeSweepReport, sweepMarkdown } = bench;
+        const report = await bench.runSweep({ ...common, steps: opts.steps });
         await writeSweepReport(opts.output, report);
         if (opts.json) printJson(report);
         else process.stdout.write(`${sweepMarkdown(report).split('\n## Split bound')[0]}\nreport: ${opts.output}/report.md, ${opts.output}/report.html\n`);
         return;
       }
-      // Loaded on use: the chart stack costs every other verb half a second of start-up.
-      const { runBench } = await import('../../bench/index.js');
-      const { loadedCellsLine, summaryTable } = await import('../../bench/index.js');
-      const report = await runBench({
-        out: opts.output, models: opts.models ? list(opts.models) : undefined, platforms: opts.platforms ? list(opts.platforms) : undefined,
-        strategies: opts.strategies ? list(opts.strategies) : undefined, quick: opts.quick, fresh: opts.fresh,
-        warmRequests: opts.warm, coldRequests: opts.cold,
-      });
+      const { loadedCellsLine, summaryTable } = bench;
+      const report = await bench.runBench({ ...common, fresh: opts.fresh });
       if (opts.json) printJson(report);
       else process.stdout.write(`${summaryTable(report.summary)}\n${loadedCellsLine(report.rows).map((l) => `\n${l}\n`).join('')}\nreport: ${opts.output}/report.md, ${opts.output}/report.html\n`);
     });
