@@ -108,8 +108,8 @@ test('saturated: 429 when the queue is full, 503 when the queue wait times out',
     const b = `http://127.0.0.1:${(await g.listen(0)).port}`;
     const feeds = randomFeeds(await modelMetadata(b, 'slow'), 1);
     const results = await Promise.all([1, 2, 3].map(() => infer(b, 'slow', feeds).then(() => 'ok', (e: Error) => e.message)));
-    assert.equal(results[0], 'ok');
-    assert.deepEqual(results.slice(1).map((m) => m.slice(0, 8)).sort(), ['HTTP 429', 'HTTP 503']);
+    // Which of the three reaches the instance first is up to the scheduler, not their order in the array.
+    assert.deepEqual(results.map((m) => m.slice(0, 8)).sort(), ['HTTP 429', 'HTTP 503', 'ok']);
   } finally {
     await g.close();
     cleanup(d);
