@@ -9,6 +9,7 @@ export { FunctionPool, DEFAULT_POOL, SaturatedError, type PoolOptions } from './
 export { FunctionInstance, FunctionFailedError } from './instance.js';
 export { billing, type Billing } from './accounting.js';
 export { leanModelPath, sweepLeanCache } from './lean-load.js';
+export { s3Store, memoryStore, ensureBucket, s3OptionsFromEnv, type ObjectStore, type S3StoreOptions } from './object-store.js';
 export { encodeLossy, decodeLossy, type Lossy } from './lossy.js';
 export * from './wire.js';
 export { ownSegments, sweepStaleSegments, segmentPath, removeSegment, SHM_DIR } from './segments.js';

@@ -1,6 +1,8 @@
 /**
  * runtime's lean entry: the function-host core alone, for the deployed function bundle (esbuild, from
  * src/deploy/function-runtime), which must not pull in the gateway, metrics and ONNX protobuf code that
- * index.ts re-exports. Re-exports only.
+ * index.ts re-exports; and the object store the deployed functions read weights from and stage tensors in.
+ * Re-exports only.
  */
 export { createFunctionCore, type FunctionCore, type FunctionCoreOptions } from './function-core.js';
+export { s3Store, memoryStore, ensureBucket, s3OptionsFromEnv, type ObjectStore, type S3StoreOptions } from './object-store.js';

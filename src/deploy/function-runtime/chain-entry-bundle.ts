@@ -4,5 +4,5 @@ export { lambdaEntry } from './lambda-entry.js';
 export { faasHandler } from './faas-handler.js';
 export { serveHandler } from './http-server.js';
 export { v2Handler } from './v2.js';
-export { memoryStore, s3Store } from './object-store.js';
+export { memoryStore, s3Store } from '../../runtime/lean.js';
 export * from './wire.js';

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { Feeds } from '../../graph/index.js';
 import { errorMessage } from '../../core/index.js';
 import { readPipeline, pipelineModel } from './chain-entry.js';
-import { s3Store, type ObjectStore } from './object-store.js';
+import { s3Store, type ObjectStore } from '../../runtime/lean.js';
 import { encodeJsonTensor, tensorBytesView, tensorFromBytes, decodeJsonTensor, type WireMessage, type WireTensor } from './wire.js';
 import { UpstreamError, v2Handler } from './v2.js';
 

@@ -8,7 +8,7 @@
  */
 import type { Feeds } from '../../graph/index.js';
 import { loadHost } from './host.js';
-import { s3Store, type ObjectStore } from './object-store.js';
+import { s3Store, type ObjectStore } from '../../runtime/lean.js';
 import { WireError, decodeJsonTensor, encodeJsonTensor, tensorBytesView, tensorFromBytes, type WireMessage, type WireTensor } from './wire.js';
 
 export interface LambdaContext { awsRequestId?: string; functionName?: string }

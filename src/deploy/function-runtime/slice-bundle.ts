@@ -6,5 +6,5 @@ export { openfaasFunction } from './openfaas.js';
 export { lambdaFunction } from './lambda.js';
 export { faasHandler } from './faas-handler.js';
 export { serveHandler } from './http-server.js';
-export { memoryStore, s3Store } from './object-store.js';
+export { memoryStore, s3Store } from '../../runtime/lean.js';
 export * from './wire.js';
