@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import MarkdownIt from 'markdown-it';
 import type * as vl from 'vega-lite';
 import { renderSvg, svgToPng } from './charts.js';
-import type { SweepReport, SweepRow } from './sweep.js';
+import type { MemoryTrack, SweepReport, SweepRow } from './sweep.js';
 
 const fmt = (x: number | null | undefined, d = 3) => (x !== null && x !== undefined && Number.isFinite(x) ? x.toPrecision(d) : 'n/a');
 const money = (x: number | null | undefined) => (x !== null && x !== undefined && Number.isFinite(x) ? `$${x < 1 ? x.toPrecision(3) : x.toFixed(2)}` : 'n/a');
@@ -88,6 +88,49 @@ export function paretoChart(report: SweepReport, platform: string): vl.TopLevelS
   } as vl.TopLevelSpec;
 }
 
+/**
+ * Memory over one inference per model on one platform: live activations per layer (area: the peaks), the unsplit
+ * function's resident total (all weights + activations) and mopar's (only the running function's weights +
+ * activations), red rules where mopar's plan starts a new function.
+ */
+export function memoryChart(report: SweepReport, platform: string): vl.TopLevelSpec {
+  const tracks = (report.memory ?? []).filter((t) => t.platform === platform);
+  const series = (t: MemoryTrack) => t.activationMB.flatMap((act, layer) => [
+    { layer, what: 'activations', mb: act },
+    { layer, what: 'unsplit: all weights + activations', mb: t.weightsMB + act },
+    ...(Number.isFinite(t.moparResidentMB[layer]) ? [{ layer, what: 'mopar: own function\'s weights + activations', mb: t.moparResidentMB[layer]! + act }] : []),
+  ]);
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: `Live memory over one inference, ${platform} (MB per layer; red rules: mopar's cuts at the loosest SLO step)`,
+    columns: 3,
+    concat: tracks.map((t) => ({
+      title: `${t.model}${t.step === null ? ' (no mopar plan)' : ''}`, width: 240, height: 140,
+      layer: [
+        { data: { values: series(t).filter((x) => x.what === 'activations') }, mark: { type: 'area', opacity: 0.35, color: '#f58518', interpolate: 'step-after' },
+          encoding: { x: { field: 'layer', type: 'quantitative', title: 'layer' }, y: { field: 'mb', type: 'quantitative', title: 'MB' } } },
+        { data: { values: series(t) }, mark: { type: 'line', interpolate: 'step-after' },
+          encoding: { x: { field: 'layer', type: 'quantitative' }, y: { field: 'mb', type: 'quantitative' },
+            color: { field: 'what', type: 'nominal', title: null, scale: { domain: ['activations', 'unsplit: all weights + activations', 'mopar: own function\'s weights + activations'], range: ['#f58518', '#888888', '#4c78a8'] } },
+            tooltip: [{ field: 'what' }, { field: 'layer' }, { field: 'mb', format: '.4g' }] } },
+        { data: { values: t.cuts.map((c) => ({ cut: c + 1 })) }, mark: { type: 'rule', color: 'red' },
+          encoding: { x: { field: 'cut', type: 'quantitative' } } },
+      ],
+    })),
+  } as vl.TopLevelSpec;
+}
+
+/** Medians of measured ÷ predicted over the measured cells: p50 latency and cost per request. */
+export function predictionRatios(rows: readonly SweepRow[]): { cells: number; p50: number; cost: number } {
+  const ok = rows.filter((r) => r.measured && measuredOk(r) && r.predicted.latencyMs > 0 && r.predicted.costPerMillionUSD > 0);
+  const med = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length === 0 ? NaN : s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2; };
+  return {
+    cells: ok.length,
+    p50: med(ok.map((r) => r.measured!.p50Ms / r.predicted.latencyMs)),
+    cost: med(ok.map((r) => r.measured!.costPerMillionUSD / r.predicted.costPerMillionUSD)),
+  };
+}
+
 export function sweepMarkdown(report: SweepReport): string {
   const n = report.noise;
   const verdicts = stepVerdicts(report);
@@ -122,20 +165,26 @@ export function sweepMarkdown(report: SweepReport): string {
       `(target ≥ 11 of 12 on the full zoo); mopar ÷ floor at the loosest step ${fmt(gm)} (geomean; target ≤ 1.25); ` +
       `${unreachable.length} step(s) the unsplit function cannot meet, mopar met ${unreachable.filter((v) => v.moparUSD !== null).length}.`);
   }
+  const all = predictionRatios(report.sweep);
+  md.push('', `**Predictions** (the last bench's served functions ran 1.33× their predicted p50 at the median): measured ÷ predicted over ` +
+    `${all.cells} measured cells, median p50 ${fmt(all.p50)}, median cost ${fmt(all.cost)}` +
+    `${Number.isFinite(all.p50) ? (Math.abs(all.p50 - 1) <= 0.1 ? ' — within 10 %: the gap is closed on this run' : ` — ${all.p50 > 1 ? 'slower' : 'faster'} than predicted by ${pc(Math.abs(all.p50 - 1))}`) : ''}` +
+    `${report.loadAverage[0] > report.machine.cpus ? ` (load ${fmt(report.loadAverage[0])} on ${report.machine.cpus} cores inflates every measured time)` : ''}. Per platform: ` +
+    report.config.platforms.map((p) => { const r = predictionRatios(report.sweep.filter((x) => x.platform === p)); return `${p} p50 ${fmt(r.p50)}, cost ${fmt(r.cost)} (${r.cells} cells)`; }).join('; ') + '.');
   md.push('', '## Split bound (physical unsplit ÷ the floor of a split: ≥ 2 functions, each a request fee and a billing granule; ∞ = unsplit does not fit) and measured unsplit ÷ mopar at the loosest SLO', '',
     '| model | platform | bound | measured |', '|---|---|---|---|');
   for (const b of report.splitBound) md.push(`| ${b.model} | ${b.platform} | ${fmt(b.boundRatio)} | ${fmt(b.measuredRatio)} |`);
   md.push('', '## Every cell: predicted vs measured', '',
-    '| model | platform | step | SLO ms | strategy | meets SLO | functions (sub-slices) | deployment | predicted p50 | measured p50 | measured ÷ predicted | predicted $/1M | measured $/1M | measured ÷ floor | note |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+    '| model | platform | step | SLO ms | strategy | meets SLO | functions (sub-slices) | deployment | predicted p50 | measured p50 | measured ÷ predicted | predicted $/1M | measured $/1M | measured ÷ predicted $ | measured ÷ floor | note |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of report.sweep) {
     const m = r.measured;
     md.push(`| ${r.model} | ${r.platform} | ${r.step} | ${fmt(r.sloMs)} | ${r.strategy} | ${r.feasible ? 'yes' : 'no'} | ${r.functions} (${r.subSlices}) | ` +
       `${r.deployment ?? '—'} | ${fmt(r.predicted.latencyMs)} | ${fmt(m?.p50Ms)} | ${m ? fmt(m.p50Ms / r.predicted.latencyMs) : 'n/a'} | ` +
-      `${money(r.predicted.costPerMillionUSD)} | ${money(m?.costPerMillionUSD)}${m?.billedFrom ? ' ¹' : ''} | ${m ? fmt(m.costPerMillionUSD / r.floorPerMillionUSD) : 'n/a'} | ${(r.error ?? '').replace(/\|/g, '/')} |`);
+      `${money(r.predicted.costPerMillionUSD)} | ${money(m?.costPerMillionUSD)}${m?.billedFrom ? ' ¹' : ''} | ${m ? fmt(m.costPerMillionUSD / r.predicted.costPerMillionUSD) : 'n/a'} | ${m ? fmt(m.costPerMillionUSD / r.floorPerMillionUSD) : 'n/a'} | ${(r.error ?? '').replace(/\|/g, '/')} |`);
   }
   const ratios = report.sweep.filter((r) => r.measured && measuredOk(r)).map((r) => r.measured!.p50Ms / r.predicted.latencyMs).sort((a, b) => a - b);
-  if (ratios.length) md.push('', `Measured ÷ predicted p50 over the ${ratios.length} measured cells: median ${fmt(ratios[ratios.length >> 1])}, ` +
+  if (ratios.length) md.push('', `Measured ÷ predicted p50 over the ${ratios.length} measured cells: median ${fmt(predictionRatios(report.sweep).p50)}, ` +
     `min ${fmt(ratios[0])}, max ${fmt(ratios[ratios.length - 1])}.`);
   md.push('', '¹ Parallel sub-slices: billed from a second interleaved pass that runs one function at a time (each alone on its quota, ' +
     'as on a platform); latency from the parallel pass, where sub-slices share this machine\'s cores.', '');
@@ -155,14 +204,20 @@ export async function writeSweepReport(outDir: string, report: SweepReport): Pro
     writeFileSync(join(outDir, 'charts', `pareto-${p}.png`), svgToPng(svg));
     charts.push(`![Pareto, ${p}](charts/pareto-${p}.png)`, '');
     html.push(`<figure>${svg}<figcaption>Pareto, ${p}</figcaption></figure>`);
+    if ((report.memory ?? []).some((t) => t.platform === p)) {
+      const mem = await renderSvg(memoryChart(report, p));
+      writeFileSync(join(outDir, 'charts', `memory-${p}.png`), svgToPng(mem));
+      charts.push(`![Memory timeline, ${p}](charts/memory-${p}.png)`, '');
+      html.push(`<figure>${mem}<figcaption>Memory timeline, ${p}</figcaption></figure>`);
+    }
   }
   const [head, ...rest] = md.split('\n## ');
-  const full = [head, '## Pareto charts', '', ...charts, ...rest.map((s) => `## ${s}`)].join('\n');
+  const full = [head, '## Pareto charts and memory timelines', '', ...charts, ...rest.map((s) => `## ${s}`)].join('\n');
   writeFileSync(join(outDir, 'report.md'), `${full}\n`);
   const body = new MarkdownIt({ html: false }).render(md);
   writeFileSync(join(outDir, 'report.html'), [
     '<!doctype html><html><head><meta charset="utf-8"><title>mopar bench — SLO sweep</title>',
     '<style>body{font-family:sans-serif;max-width:1400px;margin:2em auto}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 6px;font-size:13px}</style>',
-    '</head><body>', body, '<h2>Pareto charts</h2>', ...html, '</body></html>',
+    '</head><body>', body, '<h2>Pareto charts and memory timelines</h2>', ...html, '</body></html>',
   ].join('\n'));
 }

@@ -13,7 +13,7 @@ import { errorMessage, MoparError, log } from '../core/index.js';
 import { zooModels, writeZooModel } from '../zoo/index.js';
 import type { Graph } from '../graph/index.js';
 import type { Profile } from '../profile/index.js';
-import { getPlatform, parseStrategy, physicalFloor, planPartition, PLATFORMS, type Plan, type Platform } from '../plan/index.js';
+import { getPlatform, parseStrategy, physicalFloor, planPartition, PLATFORMS, type Plan, type PlanFunction, type Platform } from '../plan/index.js';
 import { buildPartition, verifyPartition } from '../partition/index.js';
 import { Gateway, DEFAULT_GATEWAY, infer, modelMetadata, randomFeeds } from '../runtime/index.js';
 import { functionsBetween, percentile, requestBill } from './measure.js';
@@ -69,6 +69,26 @@ export interface SplitBound {
   measuredRatio: number | null;
 }
 
+/**
+ * Live memory over one inference of a model, per layer, and where one platform's mopar plan cuts it (issue 15's
+ * memory timeline): the unsplit function holds every weight for the whole run; a split function holds only its own
+ * layers' weights while they run. Activations are the profile's per-layer peaks, so their spikes show.
+ */
+export interface MemoryTrack {
+  model: string;
+  platform: string;
+  /** SLO step whose mopar plan is drawn (the loosest; null when mopar had no plan at any step). */
+  step: number | null;
+  /** Per layer: peak live activations while it runs, MB. */
+  activationMB: number[];
+  /** All weights, MB (what the unsplit function keeps resident). */
+  weightsMB: number;
+  /** Per layer: weights resident in the mopar function running it, MB (parallel sub-slices: the largest part). */
+  moparResidentMB: number[];
+  /** Layer indices after which mopar's plan starts a new function. */
+  cuts: number[];
+}
+
 export interface SweepReport {
   kind: 'mopar.bench';
   version: 1;
@@ -81,7 +101,29 @@ export interface SweepReport {
   config: { models: string[]; platforms: string[]; strategies: string[]; quick: boolean; steps: number; warmRequests: number; coldRequests: number };
   sweep: SweepRow[];
   splitBound: SplitBound[];
+  /** One per model × platform (absent in reports made before the timeline was added). */
+  memory?: MemoryTrack[];
   noise?: NoiseFloor;
+}
+
+/** The memory track of `plan` (mopar's, usually) over the profile's layers. */
+export function memoryTrack(profile: Profile, platform: string, plan: Plan | undefined, step: number | null): MemoryTrack {
+  const act = profile.layers.map((l) => l.peakActivationMB);
+  const resident = profile.layers.map(() => NaN);
+  const cuts: number[] = [];
+  if (plan) {
+    const groups = new Map<string, PlanFunction[]>();
+    for (const f of plan.functions) groups.set(f.group, [...(groups.get(f.group) ?? []), f]);
+    for (const fs of groups.values()) {
+      const [a, b] = fs[0]!.layers;
+      const weights = profile.layers.slice(a, b + 1).reduce((x, l) => x + l.paramMB, 0);
+      // Sub-slices that split weights (output channels) each hold about 1/k of them; others hold all.
+      const inverse = fs.length > 1 && fs[0]!.split?.kind !== undefined && profile.layers.slice(a, b + 1).some((l) => l.splits.some((o) => o.kind === fs[0]!.split!.kind && o.weightsFractionPerPart === 'inverse'));
+      for (let i = a; i <= b; i++) resident[i] = inverse ? weights / fs.length : weights;
+      if (b < profile.layers.length - 1) cuts.push(b);
+    }
+  }
+  return { model: profile.model, platform, step, activationMB: act.map(round), weightsMB: round(profile.memory.weightsMB), moparResidentMB: resident.map(round), cuts: cuts.sort((x, y) => x - y) };
 }
 
 /** Geometric ladder of `steps` SLOs from `lo` to `hi` (both included). */
@@ -156,6 +198,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepReport> {
   const rows: SweepRow[] = [];
   const controls: BenchRow[] = [];
   const splitBound: SplitBound[] = [];
+  const memory: MemoryTrack[] = [];
   for (const m of models) {
     const modelPath = join(opts.out, 'models', `${m.key}.onnx`);
     if (!existsSync(modelPath)) writeZooModel(m.name, modelPath, { tiny: m.tiny });
@@ -163,7 +206,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepReport> {
     for (const platformId of platforms) {
       const platform = getPlatform(platformId);
       log(`sweep: ${m.key} × ${platformId}`);
-      const mine = await sweepOne(m, modelPath, profile, graph, platform, strategies, steps, join(opts.out, 'work'), warm, coldN, controls);
+      const mine = await sweepOne(m, modelPath, profile, graph, platform, strategies, steps, join(opts.out, 'work'), warm, coldN, controls, memory);
       rows.push(...mine);
       const at = (s: string) => mine.find((r) => r.step === steps - 1 && r.strategy === s && r.measured)?.measured?.costPerMillionUSD;
       const u = at('unsplit');
@@ -176,15 +219,17 @@ export async function runSweep(opts: SweepOptions): Promise<SweepReport> {
     kind: 'mopar.bench', version: 1, mode: 'sweep', startedAt, finishedAt: new Date().toISOString(), machine: machineInfo(),
     loadAverage: [load0, load1],
     config: { models: models.map((m) => m.key), platforms, strategies, quick: !!opts.quick, steps, warmRequests: warm, coldRequests: coldN },
-    sweep: rows, splitBound, noise: noiseFloor(controls),
+    sweep: rows, splitBound, memory, noise: noiseFloor(controls),
   };
 }
 
 async function sweepOne(m: ModelRef, modelPath: string, profile: Profile, graph: Graph, platform: Platform, strategies: readonly string[],
-  steps: number, workDir: string, warm: number, coldN: number, controls: BenchRow[]): Promise<SweepRow[]> {
+  steps: number, workDir: string, warm: number, coldN: number, controls: BenchRow[], memory: MemoryTrack[]): Promise<SweepRow[]> {
   let floor = NaN;
   try { floor = physicalFloor(profile, platform).perMillionUSD; } catch { /* a layer alone exceeds the platform: no floor */ }
   const { cells } = planSweep(profile, platform.id, strategies, steps, graph);
+  const drawn = cells.filter((c) => c.strategy === 'mopar' && c.plan).sort((a, b) => b.step - a.step)[0];
+  memory.push({ ...memoryTrack(profile, platform.id, drawn?.plan, drawn?.step ?? null), model: m.key });
   // Unique deployments among the feasible cells, in order of first appearance.
   const keys: string[] = [];
   const plans: Plan[] = [];

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { planSweep, runSweep, sloLadder, splitBoundRatio, stepVerdicts, writeSweepReport, type SweepReport, type SweepRow } from '../../src/bench/index.js';
+import { memoryChart, memoryTrack, planSweep, predictionRatios, runSweep, sloLadder, splitBoundRatio, stepVerdicts, writeSweepReport, type SweepReport, type SweepRow } from '../../src/bench/index.js';
 import { getPlatform } from '../../src/plan/index.js';
 import { syntheticProfile } from '../plan/synthetic.js';
 
@@ -29,6 +29,36 @@ test('a model over Lambda\'s 10,240 MB: unsplit cannot be planned, mopar splits 
   assert.equal(splitBoundRatio(big, getPlatform('aws-lambda')), Infinity);
   // On OpenFaaS (15 GiB) the same model fits one function, so the bound is finite.
   assert.ok(Number.isFinite(splitBoundRatio(big, getPlatform('openfaas'))));
+});
+
+test('memory track: mopar\'s functions hold only their own weights, cuts where a new function starts', () => {
+  const big = syntheticProfile([
+    { ms: 40, paramMB: 6000, actMB: 1, cutBytes: 4096 },
+    { ms: 40, paramMB: 6000, actMB: 30, cutBytes: 4 },
+  ]);
+  const { cells } = planSweep(big, 'aws-lambda', ['mopar'], 2);
+  const plan = cells.find((c) => c.step === 1)!.plan!;
+  const t = memoryTrack(big, 'aws-lambda', plan, 1);
+  assert.deepEqual(t.activationMB, [1, 30], 'activation peaks per layer');
+  assert.equal(t.weightsMB, 12000);
+  assert.deepEqual(t.cuts, [0], 'one cut between the two layers');
+  assert.deepEqual(t.moparResidentMB, [6000, 6000]);
+  const none = memoryTrack(big, 'aws-lambda', undefined, null);
+  assert.deepEqual(none.cuts, []);
+  assert.ok(none.moparResidentMB.every((x) => Number.isNaN(x)));
+  // The chart has one panel per model with the cut rule in it.
+  const spec = memoryChart({ memory: [t] } as unknown as SweepReport, 'aws-lambda') as unknown as { concat: Array<{ layer: Array<{ data: { values: unknown[] } }> }> };
+  assert.equal(spec.concat.length, 1);
+  assert.deepEqual(spec.concat[0]!.layer[2]!.data.values, [{ cut: 1 }]);
+});
+
+test('prediction ratios: medians of measured ÷ predicted p50 and cost over measured cells only', () => {
+  const rows = [cell('mopar', 0, 2), cell('unsplit', 0, 1), cell('gillis', 0, 4), cell('layerwise', 0, null, false)];
+  rows[0]!.measured!.p50Ms = 10;
+  const r = predictionRatios(rows);
+  assert.equal(r.cells, 3);
+  assert.equal(r.cost, 2, 'costs 2, 1, 4 against predicted 1');
+  assert.equal(r.p50, 1, 'p50s 10, 5, 5 against predicted 5');
 });
 
 function cell(strategy: string, step: number, cost: number | null, feasible = true): SweepRow {
@@ -89,6 +119,9 @@ test('bench --sweep --quick machinery on one tiny model: ladder, dedup, interlea
     assert.match(html, /<table>/, 'tables are HTML tables');
     assert.doesNotMatch(html, /<pre>/);
     assert.match(html, /<svg/);
+    assert.equal(report.memory?.length, 1, 'one memory track per model × platform');
+    assert.ok(existsSync(join(out, 'charts', 'memory-gcp-cloud-run.png')), 'memory timeline PNG');
+    assert.match(readFileSync(join(out, 'report.md'), 'utf8'), /median p50 [\d.]+, median cost [\d.]+/);
     const json = JSON.parse(readFileSync(join(out, 'sweep.json'), 'utf8')) as SweepReport;
     assert.equal(json.sweep.length, rows.length);
   } finally {
