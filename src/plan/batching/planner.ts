@@ -18,9 +18,38 @@ import type { Plan, PlanFunction } from '../types.js';
 // A cycle (plan/index.ts re-exports this module), harmless: planPartition is only called, never read at load.
 import { planPartition } from '../index.js';
 import { batchFactor, maxBatchOf, profileAtBatch } from './batched-profile.js';
+import { arrivalTimes, isPoisson, mergeArrivals, traceDurationMs, type ArrivalSpec } from './arrivals.js';
 import { costPerRequest, latencyQuantile, meanBatchSize, type BatchQueue, type ExecMs } from './queue-model.js';
+import { quantileOf, simulateArrivals } from './simulate.js';
 
-export interface AppSpec { name: string; sloMs: number; ratePerSec: number }
+/** An application: its p99 SLO and mean rate; arrivals other than Poisson (bursty, a trace) are planned by replay. */
+export interface AppSpec { name: string; sloMs: number; ratePerSec: number; arrivals?: ArrivalSpec }
+
+/**
+ * Arrival times a group is planned on when some member is not Poisson: the members' streams merged. `key` names
+ * the member set (the evaluation cache is keyed by it instead of the total rate).
+ */
+export interface GroupArrivals { key: string; timesMs: Float64Array }
+
+/** Evaluates one (B, T) for a group: the Poisson closed forms, or a replay of the group's arrival times. */
+interface QueueEval {
+  p99(q: BatchQueue, exec: ExecMs): number;
+  cost(q: BatchQueue, exec: ExecMs, batchUSD: (b: number) => number): { usd: number; meanBatch: number };
+}
+const POISSON_EVAL: QueueEval = {
+  p99: (q, exec) => latencyQuantile(q, exec, 0.99),
+  cost: (q, _exec, batchUSD) => ({ usd: costPerRequest(q, batchUSD), meanBatch: meanBatchSize(q) }),
+};
+function replayEval(timesMs: Float64Array): QueueEval {
+  return {
+    p99: (q, exec) => quantileOf(simulateArrivals(timesMs, q, exec).latencies, 0.99),
+    cost: (q, exec, batchUSD) => {
+      const sizes = simulateArrivals(timesMs, q, exec).batchSizes;
+      const usd = sizes.reduce((s, b) => s + batchUSD(b), 0);
+      return { usd: usd / timesMs.length, meanBatch: timesMs.length / sizes.length };
+    },
+  };
+}
 
 export type BatchStrategy = 'harmony' | 'per-app' | 'one-group' | 'unbatched' | 'concurrency';
 /** `concurrency` only on platforms that bill concurrent requests on one instance together (Cloud Run). */
@@ -62,6 +91,8 @@ export interface BatchingOptions {
   batchSizes?: number[];
   /** Fraction of each SLO kept free for execution noise: the plan's p99 is ≤ (1 − headroom) · SLO (default 0.1). */
   headroom?: number;
+  /** Seed of the replayed arrivals of non-Poisson applications (default 1). */
+  seed?: number;
 }
 
 export interface BatchingResult {
@@ -130,14 +161,17 @@ export class GroupEvaluator {
   }
 
   /** Best (B, T, functions) for a group of total rate λ whose tightest SLO is appSloMs (less the headroom); `unbatched` forces B = 1. */
-  choose(appSloMs: number, ratePerSec: number, unbatched = false): GroupChoice | undefined {
+  choose(appSloMs: number, ratePerSec: number, unbatched = false, arrivals?: GroupArrivals): GroupChoice | undefined {
     const sloMs = appSloMs * (1 - (this.opts.headroom ?? DEFAULT_HEADROOM));
-    const key = `${sloMs}|${ratePerSec}|${unbatched}`;
-    if (!this.groups.has(key)) this.groups.set(key, this.search(sloMs, ratePerSec, unbatched) ?? null);
+    const key = `${sloMs}|${arrivals ? arrivals.key : ratePerSec}|${unbatched}`;
+    if (!this.groups.has(key)) {
+      const ev = arrivals ? replayEval(arrivals.timesMs) : POISSON_EVAL;
+      this.groups.set(key, this.search(sloMs, ratePerSec, unbatched, ev) ?? null);
+    }
     return this.groups.get(key) ?? undefined;
   }
 
-  private search(sloMs: number, ratePerSec: number, unbatched: boolean): GroupChoice | undefined {
+  private search(sloMs: number, ratePerSec: number, unbatched: boolean, ev: QueueEval): GroupChoice | undefined {
     let best: GroupChoice | undefined;
     for (const B of unbatched ? [1] : this.sizes) {
       for (const frac of B === 1 ? [1] : BUDGET_FRACTIONS) {
@@ -145,13 +179,12 @@ export class GroupEvaluator {
         if (!plan) continue;
         const { exec, batchUSD } = this.batchModel(plan, B);
         if (exec(B) > sloMs) continue;
-        const tMax = B === 1 ? 0 : maxTimeout(ratePerSec, B, exec, sloMs);
+        const tMax = B === 1 ? 0 : maxTimeout(ratePerSec, B, exec, sloMs, ev);
         for (const tf of B === 1 ? [0] : TIMEOUT_FRACTIONS) {
           const q: BatchQueue = { ratePerSec, maxBatch: B, timeoutMs: tMax * tf };
-          const cost = costPerRequest(q, batchUSD);
+          const { usd: cost, meanBatch } = ev.cost(q, exec, batchUSD);
           if (best && cost >= best.costPerRequestUSD * (1 - 1e-9)) continue;
-          best = { maxBatch: B, timeoutMs: q.timeoutMs, plan, exec, batchUSD, p99Ms: latencyQuantile(q, exec, 0.99),
-            meanBatch: meanBatchSize(q), costPerRequestUSD: cost };
+          best = { maxBatch: B, timeoutMs: q.timeoutMs, plan, exec, batchUSD, p99Ms: ev.p99(q, exec), meanBatch, costPerRequestUSD: cost };
         }
       }
     }
@@ -247,12 +280,13 @@ export class GroupEvaluator {
 }
 
 /** The largest timeout whose p99 meets the SLO (p99 grows with T: later dispatch, bigger batches). */
-function maxTimeout(ratePerSec: number, B: number, exec: ExecMs, sloMs: number): number {
-  const p99 = (T: number) => latencyQuantile({ ratePerSec, maxBatch: B, timeoutMs: T }, exec, 0.99);
+function maxTimeout(ratePerSec: number, B: number, exec: ExecMs, sloMs: number, ev: QueueEval): number {
+  const p99 = (T: number) => ev.p99({ ratePerSec, maxBatch: B, timeoutMs: T }, exec);
   let lo = 0;
   let hi = Math.max(0, sloMs - exec(1));
   if (p99(hi) <= sloMs) return hi;
-  for (let i = 0; i < 40 && hi - lo > 0.05; i++) {
+  // A replayed p99 is a step function of T (one sample more or less over the line): 0.5 ms steps suffice.
+  for (let i = 0; i < 40 && hi - lo > (ev === POISSON_EVAL ? 0.05 : 0.5); i++) {
     const mid = (lo + hi) / 2;
     if (p99(mid) <= sloMs) lo = mid; else hi = mid;
   }
@@ -261,10 +295,39 @@ function maxTimeout(ratePerSec: number, B: number, exec: ExecMs, sloMs: number):
 
 const round = (x: number, d: number) => Math.round(x * 10 ** d) / 10 ** d;
 
-function groupOf(ev: GroupEvaluator, apps: AppSpec[], unbatched = false, concurrent = false): BatchGroup | undefined {
+/** Generates (once per application, seeded) the arrival times groups with non-Poisson members are planned on. */
+export class WorkloadArrivals {
+  private readonly times = new Map<string, Float64Array>();
+  /** Replay horizon: the longest trace, or long enough for REPLAY_ARRIVALS arrivals of all applications together. */
+  readonly horizonMs: number;
+
+  constructor(private readonly apps: readonly AppSpec[], private readonly seed = 1) {
+    const traces = apps.map(traceDurationMs).filter((d): d is number => d !== undefined);
+    const total = apps.reduce((s, a) => s + a.ratePerSec, 0);
+    this.horizonMs = traces.length ? Math.max(...traces) : REPLAY_ARRIVALS / total * 1000;
+  }
+
+  /** Merged arrivals of a group, or undefined when every member is Poisson (the closed forms apply). */
+  of(members: readonly AppSpec[]): GroupArrivals | undefined {
+    if (members.every(isPoisson)) return undefined;
+    const streams = members.map((a) => {
+      let t = this.times.get(a.name);
+      if (!t) {
+        t = arrivalTimes(a, this.horizonMs, this.seed + this.apps.findIndex((x) => x.name === a.name));
+        this.times.set(a.name, t);
+      }
+      return t;
+    });
+    return { key: members.map((a) => a.name).sort().join('\u0000'), timesMs: mergeArrivals(streams).timesMs };
+  }
+}
+/** Arrivals a replayed plan is evaluated on when no trace sets the horizon (p99 from ≥ 40 samples above it). */
+export const REPLAY_ARRIVALS = 4000;
+
+function groupOf(ev: GroupEvaluator, apps: AppSpec[], unbatched = false, concurrent = false, arrivals?: WorkloadArrivals): BatchGroup | undefined {
   const sloMs = Math.min(...apps.map((a) => a.sloMs));
   const ratePerSec = apps.reduce((s, a) => s + a.ratePerSec, 0);
-  const c = concurrent ? ev.chooseConcurrent(sloMs, ratePerSec) : ev.choose(sloMs, ratePerSec, unbatched);
+  const c = concurrent ? ev.chooseConcurrent(sloMs, ratePerSec) : ev.choose(sloMs, ratePerSec, unbatched, arrivals?.of(apps));
   if (!c) return undefined;
   return {
     apps: apps.map((a) => a.name), sloMs, ratePerSec: round(ratePerSec, 6), maxBatch: c.maxBatch,
@@ -284,12 +347,12 @@ function outcome(strategy: BatchStrategy, apps: AppSpec[], groups: Array<BatchGr
 }
 
 /** The cheapest grouping (USD per second over all apps) and its groups; undefined when some app is infeasible. */
-export function bestGrouping(ev: GroupEvaluator, apps: AppSpec[], concurrent = false): AppSpec[][] | undefined {
+export function bestGrouping(ev: GroupEvaluator, apps: AppSpec[], concurrent = false, arrivals?: WorkloadArrivals): AppSpec[][] | undefined {
   const sorted = [...apps].sort((a, b) => a.sloMs - b.sloMs || (a.name < b.name ? -1 : 1));
   const cost = (members: AppSpec[]) => {
     const slo = Math.min(...members.map((a) => a.sloMs));
     const rate = members.reduce((s, a) => s + a.ratePerSec, 0);
-    const c = concurrent ? ev.chooseConcurrent(slo, rate) : ev.choose(slo, rate);
+    const c = concurrent ? ev.chooseConcurrent(slo, rate) : ev.choose(slo, rate, false, arrivals?.of(members));
     return c ? rate * c.costPerRequestUSD : Infinity;
   };
   const n = sorted.length;
@@ -339,12 +402,13 @@ export function planBatching(profile: Profile, apps: AppSpec[], opts: BatchingOp
   const ev = new GroupEvaluator(profile, opts);
   const singles = apps.map((a) => [a]);
   const strategies: BatchPlanOutcome[] = [];
-  const grouping = bestGrouping(ev, apps);
+  const arrivals = apps.every(isPoisson) ? undefined : new WorkloadArrivals(apps, opts.seed);
+  const grouping = bestGrouping(ev, apps, false, arrivals);
   const harmonyMembers = grouping ?? singles;
-  strategies.push(outcome('harmony', apps, harmonyMembers.map((m) => groupOf(ev, m)), harmonyMembers));
-  strategies.push(outcome('per-app', apps, singles.map((m) => groupOf(ev, m)), singles));
-  strategies.push(outcome('one-group', apps, [groupOf(ev, apps)], [apps]));
-  strategies.push(outcome('unbatched', apps, singles.map((m) => groupOf(ev, m, true)), singles));
+  strategies.push(outcome('harmony', apps, harmonyMembers.map((m) => groupOf(ev, m, false, false, arrivals)), harmonyMembers));
+  strategies.push(outcome('per-app', apps, singles.map((m) => groupOf(ev, m, false, false, arrivals)), singles));
+  strategies.push(outcome('one-group', apps, [groupOf(ev, apps, false, false, arrivals)], [apps]));
+  strategies.push(outcome('unbatched', apps, singles.map((m) => groupOf(ev, m, true, false, arrivals)), singles));
   const platform = getPlatform(opts.platform);
   if (platform.concurrency) {
     // Services grouped the same way (a service per group of applications), each at its tightest SLO.
@@ -361,6 +425,7 @@ export function planBatching(profile: Profile, apps: AppSpec[], opts: BatchingOp
   const notes: string[] = [];
   if (!profile.batch) notes.push('no batch profile: per-item time assumed flat in the batch size (latency(b) = b · latency(1))');
   if (platform.concurrency) notes.push(`'concurrency' (${platform.name}'s own request concurrency, one service per group of applications, grouped like 'harmony'): its latency is a processor-sharing mean, not a p99`);
+  if (arrivals) notes.push(`applications with bursty or traced arrivals (${apps.filter((a) => !isPoisson(a)).map((a) => a.name).join(', ')}): their groups are planned on a seeded replay of ${Math.round(arrivals.horizonMs / 1000)} s of arrivals (p99 and batch sizes simulated, not the Poisson closed forms)`);
   if (apps.length > EXACT_APPS) notes.push(`more than ${EXACT_APPS} applications: groups searched among SLO-contiguous ones only`);
   return {
     kind: 'mopar.batching', model: profile.model, platform: opts.platform, apps,

@@ -1,8 +1,9 @@
 /**
  * Discrete-event simulation of the batching policy of queue-model.ts, to check the model against (tests) and to
- * evaluate policies the closed forms do not cover. Seeded: the same inputs give the same numbers everywhere.
+ * evaluate arrivals the closed forms do not cover (bursty traffic, trace replay: arrivals.ts). Seeded: the same
+ * inputs give the same numbers everywhere.
  */
-import { Rng } from '../../core/index.js';
+import { poissonTimes } from './arrivals.js';
 import type { BatchQueue, ExecMs } from './queue-model.js';
 
 export interface SimResult {
@@ -14,29 +15,29 @@ export interface SimResult {
 
 /** Poisson arrivals (exponential gaps) at rate λ, batched by size cap B and timeout T from the first request. */
 export function simulateBatching(q: BatchQueue, exec: ExecMs, requests: number, seed: number): SimResult {
-  const rng = new Rng(seed);
-  const meanGapMs = 1000 / q.ratePerSec;
-  const gap = () => -Math.log(1 - rng.next()) * meanGapMs;
-  const latencies = new Float64Array(requests);
+  return simulateArrivals(poissonTimes(q.ratePerSec, Infinity, seed, requests), q, exec);
+}
+
+/**
+ * Given arrival times (ascending, ms), batched by size cap B and timeout T from the first request of a batch: a
+ * batch closes at its B-th request or T after its first (the last batch of a finite stream times out too).
+ */
+export function simulateArrivals(timesMs: ArrayLike<number>, q: Pick<BatchQueue, 'maxBatch' | 'timeoutMs'>, exec: ExecMs): SimResult {
+  const n = timesMs.length;
+  const latencies = new Float64Array(n);
   const batchSizes: number[] = [];
-  let t = 0;
   let i = 0;
-  let next = gap();
-  while (i < requests) {
-    // A batch opens with the next arrival.
-    t = next;
-    const firstAt = t;
-    const members = [t];
-    next = t + gap();
+  while (i < n) {
+    const first = i;
+    const firstAt = timesMs[i]!;
     let closeAt = firstAt + q.timeoutMs;
-    while (members.length < q.maxBatch && i + members.length < requests && next <= closeAt) {
-      members.push(next);
-      next += gap();
-    }
-    if (members.length === q.maxBatch || i + members.length === requests) closeAt = Math.min(closeAt, members[members.length - 1]!);
-    const execMs = exec(members.length);
-    for (const a of members) latencies[i++] = closeAt - a + execMs;
-    batchSizes.push(members.length);
+    let j = i + 1;
+    while (j - first < q.maxBatch && j < n && timesMs[j]! <= closeAt) j++;
+    if (j - first === q.maxBatch) closeAt = Math.min(closeAt, timesMs[j - 1]!);
+    const execMs = exec(j - first);
+    for (let k = first; k < j; k++) latencies[k] = closeAt - timesMs[k]! + execMs;
+    batchSizes.push(j - first);
+    i = j;
   }
   return { latencies, batchSizes };
 }
