@@ -8,6 +8,7 @@ import { deployOpenFaas } from './openfaas.js';
 import { deployLambda } from './lambda.js';
 import { deployKnative } from './knative.js';
 import { writeReadme } from './readme.js';
+import { readBatchingPlan } from './batching.js';
 import { DEPLOY_TARGETS, type DeployOptions, type DeployResult } from './types.js';
 
 /** Marks a folder as `mopar deploy` output: only such a folder is ever replaced (with --force). */
@@ -25,6 +26,7 @@ export async function deploy(dir: string, out: string, opts: DeployOptions): Pro
     throw new MoparError(`unknown deploy target '${opts.target}' (choose one of: ${DEPLOY_TARGETS.join(', ')})`);
   }
   const input = readManifestForDeploy(resolve(dir));
+  if (opts.batching) input.batching = readBatchingPlan(opts.batching, input.manifest);
   const outDir = resolve(out);
   if (inside(resolve(dir), outDir) || inside(outDir, resolve(dir))) throw new MoparError('the output folder must be outside the build folder (and not contain it)');
   if (existsSync(outDir) && readdirSync(outDir).length > 0) {
@@ -41,7 +43,7 @@ export async function deploy(dir: string, out: string, opts: DeployOptions): Pro
   writeFileSync(resolve(outDir, MARKER), `${opts.target}\n`);
   const adapter = { openfaas: deployOpenFaas, lambda: deployLambda, knative: deployKnative }[opts.target];
   const res = await adapter(input, outDir, { ...opts, registry: registry ?? (opts.target === 'lambda' ? undefined : LOCAL_REGISTRY) }, runtimes);
-  res.warnings.push(...warnings);
+  res.warnings.push(...warnings, ...(input.batching?.warnings ?? []));
   writeReadme(res, input.manifest);
   return res;
 }

@@ -11,3 +11,4 @@ export { buildStateMachine, type AslDefinition } from './asl.js';
 export { ZIP_LIMIT_BYTES, INLINE_LIMIT_BYTES } from './lambda.js';
 export { ortLinuxBytes, leanInstall, contentTag } from './folder.js';
 export * from './deploy.js';
+export { readBatchingPlan, entryConcurrency, entryTarget, type DeployBatching, type DeployBatchGroup } from './batching.js';

@@ -14,6 +14,7 @@ import { dnsLabel, platformNames } from './manifest.js';
 import type { DeployOptions, DeployResult, DeployedFunction, Runtimes } from './types.js';
 import { GENERATED, contentTag, functionConfig, leanInstall, packageBytes, packageJson, pipelineConfig, writeEntryFolder, writeSliceFolder } from './folder.js';
 import { cpuQuantity, memQuantity } from './openfaas.js';
+import { deployedGroups, entryConcurrency, entryTarget } from './batching.js';
 
 /** The container port (Knative sets $PORT to it). */
 const PORT = 8080;
@@ -59,11 +60,11 @@ export async function deployKnative(input: DeployInput, out: string, opts: Deplo
   const deployed: DeployedFunction[] = [];
   const docs: unknown[] = [];
   const images: string[] = [];
-  const service = (name: string, image: string, concurrency: number, res: Record<string, string>, env: Record<string, string>, labels: Record<string, string>) => ({
+  const service = (name: string, image: string, concurrency: number, res: Record<string, string>, env: Record<string, string>, labels: Record<string, string>, annotations: Record<string, string> = {}) => ({
     apiVersion: 'serving.knative.dev/v1', kind: 'Service',
     metadata: { name, namespace: ns, labels: { ...partOf, ...labels } },
     spec: { template: {
-      metadata: { annotations: scale },
+      metadata: { annotations: { ...scale, ...annotations } },
       spec: {
         containerConcurrency: concurrency, timeoutSeconds,
         containers: [{
@@ -95,8 +96,16 @@ export async function deployKnative(input: DeployInput, out: string, opts: Deplo
     { 'server.js': GATEWAY_SERVER, 'package.json': packageJson(gatewayName, { main: 'server.js' }, false), Dockerfile: dockerfile(false) }), false);
   const urls: Record<string, string> = {};
   for (const f of pipeline.functions) urls[f.urlEnv] = `http://${names.get(f.name)}.${ns}.svc.cluster.local`;
-  // The gateway mostly waits on its slices: many requests per instance.
-  docs.push(service(gatewayName, g.image, 0, { cpu: '250m', memory: '256Mi' }, urls, { 'mopar.dev/role': 'gateway' }));
+  // The gateway mostly waits on its slices: many requests per instance. Batching: one gateway instance must hold
+  // the requests of the batches forming and running (a hard limit below that would keep batches from filling), and
+  // the autoscaler adds instances at one full batch per group, not earlier (every instance splits the stream).
+  const b = input.batching;
+  const concurrency = b ? entryConcurrency(b) : 0;
+  const batchAnnotations: Record<string, string> = b ? {
+    'autoscaling.knative.dev/metric': 'concurrency', 'autoscaling.knative.dev/target': String(entryTarget(b)),
+    'mopar.dev/batching': JSON.stringify(b.groups.map((x) => ({ apps: x.apps.map((a) => a.name), maxBatch: x.maxBatch, timeoutMs: x.timeoutMs }))),
+  } : {};
+  docs.push(service(gatewayName, g.image, concurrency, { cpu: '250m', memory: '256Mi' }, urls, { 'mopar.dev/role': 'gateway' }, batchAnnotations));
   deployed.push({ function: '$entry', name: gatewayName, memoryMB: 256, vcpu: 0.25, packaging: 'container', packageBytes: g.bytes });
 
   const main = join(out, 'knative.yaml');
@@ -107,6 +116,11 @@ export async function deployKnative(input: DeployInput, out: string, opts: Deplo
   files.push(buildSh);
   return {
     target: 'knative', out, main, files, functions: deployed, warnings: [],
+    ...(b ? { batching: { groups: deployedGroups(b), settings: [
+      `knative.yaml: Service ${gatewayName} containerConcurrency ${concurrency}, autoscaling.knative.dev/metric concurrency, autoscaling.knative.dev/target ${entryTarget(b)}`,
+      `functions/${gatewayName}/pipeline.json: batching groups (${b.groups.map((x) => `${x.name}: maxBatch ${x.maxBatch}, timeoutMs ${Math.round(x.timeoutMs)}`).join('; ')})`,
+      'knative.yaml: every slice Service containerConcurrency 1 (one batch at a time per instance)',
+    ] } } : {}),
     commands: [
       `cd ${out}`, './build-images.sh', 'kubectl apply -f knative.yaml', `kubectl wait ksvc --all -n ${ns} --for=condition=Ready --timeout=300s`,
       `KNATIVE_URL=$(kubectl get ksvc ${gatewayName} -n ${ns} -o jsonpath='{.status.url}')`,

@@ -6,6 +6,7 @@
 import { statSync } from 'node:fs';
 import { MoparError } from '../core/index.js';
 import { loadManifest, type Manifest, type ManifestFunction } from '../partition/index.js';
+import type { DeployBatching } from './batching.js';
 
 export interface DeployFunction extends ManifestFunction {
   /** Absolute path of the slice file. */
@@ -25,6 +26,8 @@ export interface DeployInput {
   manifest: Manifest;
   functions: DeployFunction[];
   stages: Stage[];
+  /** `deploy --batching PLAN`: the groups the entry batches by. */
+  batching?: DeployBatching;
 }
 
 export function readManifestForDeploy(dir: string): DeployInput {

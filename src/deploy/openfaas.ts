@@ -13,6 +13,7 @@ import { stringifyYaml as stringify } from './cfn-yaml.js';
 import type { DeployInput } from './manifest.js';
 import { platformNames } from './manifest.js';
 import type { DeployOptions, DeployResult, DeployedFunction, Runtimes } from './types.js';
+import { deployedGroups, entryConcurrency, entryTarget } from './batching.js';
 import { GENERATED, contentTag, functionConfig, leanInstall, packageBytes, packageJson, pipelineConfig, writeEntryFolder, writeSliceFolder } from './folder.js';
 
 export const OPENFAAS_TEMPLATE = 'mopar-node20';
@@ -108,10 +109,15 @@ export async function deployOpenFaas(input: DeployInput, out: string, opts: Depl
   const hops: Record<string, string> = {};
   for (const f of pipeline.functions) hops[f.urlEnv] = `${gatewayInCluster}/function/${names.get(f.name)}`;
   const entryRes = { memory: '256Mi', cpu: '250m' };
+  // Batching: of-watchdog's max_inflight lets one entry instance hold the requests of the batches forming and
+  // running (429 above it); the capacity autoscaler (OpenFaaS Pro; the Community Edition ignores these labels) adds
+  // an instance at one full batch per group.
+  const b = input.batching;
+  const entryBatching = b ? { environment: { max_inflight: String(entryConcurrency(b)) }, labels: { 'com.openfaas.scale.type': 'capacity', 'com.openfaas.scale.target': String(entryTarget(b)) } } : undefined;
   stackFns[entryName] = {
     lang: OPENFAAS_TEMPLATE, handler: `./functions/${entryName}`, image: image(entryName, written),
-    environment: { RAW_BODY: 'true', MAX_RAW_SIZE: '256mb', ...timeouts, ...hops },
-    limits: entryRes, requests: entryRes, labels: scale, readonly_root_filesystem: true,
+    environment: { RAW_BODY: 'true', MAX_RAW_SIZE: '256mb', ...timeouts, ...hops, ...entryBatching?.environment },
+    limits: entryRes, requests: entryRes, labels: { ...scale, ...entryBatching?.labels }, readonly_root_filesystem: true,
   };
   deployed.push({ function: '$entry', name: entryName, memoryMB: 256, vcpu: 0.25, packaging: 'container', packageBytes: packageBytes(written, false) });
 
@@ -121,6 +127,10 @@ export async function deployOpenFaas(input: DeployInput, out: string, opts: Depl
   files.push(main);
   return {
     target: 'openfaas', out, main, files, functions: deployed, warnings: [],
+    ...(b ? { batching: { groups: deployedGroups(b), settings: [
+      `stack.yml: function ${entryName} max_inflight ${entryConcurrency(b)}; labels com.openfaas.scale.type capacity, com.openfaas.scale.target ${entryTarget(b)}`,
+      `functions/${entryName}/pipeline.json: batching groups (${b.groups.map((x) => `${x.name}: maxBatch ${x.maxBatch}, timeoutMs ${Math.round(x.timeoutMs)}`).join('; ')})`,
+    ] } } : {}),
     commands: [
       `cd ${out}`,
       'faas-cli up -f stack.yml',

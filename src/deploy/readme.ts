@@ -78,7 +78,48 @@ export function writeReadme(res: DeployResult, m: Manifest): void {
       '',
     );
   }
+  if (res.batching) lines.push(...batchingSection(res));
   if (res.warnings.length) lines.push('## Warnings', '', ...res.warnings.map((w) => `- ${w}`), '');
   writeFileSync(join(res.out, 'README.md'), `${lines.join('\n')}`);
   res.files.push(join(res.out, 'README.md'));
+}
+
+/** How batching runs on the target, what the artifacts carry, and where it stops paying. */
+function batchingSection(res: DeployResult): string[] {
+  const b = res.batching!;
+  const lines = [
+    '## Batching',
+    '',
+    `Requests name their application in \`parameters.app\` (JSON body) or the \`x-mopar-app\` header. Groups (from the plan given to \`--batching\`):`,
+    '',
+    ...b.groups.map((g) => `- \`${g.name}\` (${g.apps.join(', ')}; tightest SLO ${g.sloMs} ms): at most ${g.maxBatch} requests per batch, dispatched after ${Math.round(g.timeoutMs)} ms, or earlier when waiting longer would miss the earliest deadline in it`),
+    '',
+    'What the artifacts carry:',
+    '',
+    ...b.settings.map((x) => `- ${x}`),
+    '',
+  ];
+  if (res.target === 'lambda') return lines;
+  const limit = res.target === 'knative' ? 'containerConcurrency' : 'max_inflight';
+  lines.push(
+    'The entry is a long-lived container, so it batches as `mopar serve --batching` does (the same batcher): requests',
+    'of one group queue in the entry; a batch runs the chain once, one call per slice function with the batch\'s rows',
+    'stacked along the leading dim; every request gets its own rows back (reply header `x-mopar-batch-size`). A request',
+    'that names no application runs alone; an application no group lists is a 400. `/metrics` adds `mopar_batch_size`',
+    '{group}, `mopar_app_request_duration_seconds` and `mopar_app_slo_misses_total` {app}.',
+    '',
+    'Limits:',
+    '',
+    '- Batches form per entry instance: with k instances each sees about 1/k of the requests and batches shrink. The',
+    `  entry's ${limit} lets one instance hold a forming and a running batch of every group; the autoscaler adds an`,
+    '  instance only at one full batch per group.',
+    res.target === 'knative'
+      ? '- Above containerConcurrency Knative\'s queue-proxy holds requests outside the container: they wait without joining a batch.'
+      : '- Above max_inflight of-watchdog answers 429. The capacity labels are read by OpenFaaS Pro\'s autoscaler; the Community Edition ignores them.',
+    '- Slice functions run one batch at a time per instance, sized by the built directory: its memory must hold a full',
+    '  batch (build from the group\'s plan to get its sizes; a warning below says where they differ).',
+    '- The model must batch along its leading dim (built with a dynamic batch dim); outputs are split along it.',
+    '',
+  );
+  return lines;
 }

@@ -33,6 +33,15 @@ export interface DeployOptions {
   lambdaRuntime?: LambdaRuntime;
   /** Lambda: package as a container image above this many unzipped bytes (default Lambda's 250 MB zip limit). */
   lambdaZipLimitBytes?: number;
+  /** A plan from `mopar plan MODEL --apps … -o PLAN`: the entry batches requests per its groups (src/deploy/batching.ts). */
+  batching?: string;
+}
+
+/** What the artifacts carry of a batching plan. */
+export interface DeployedBatching {
+  groups: { name: string; apps: string[]; maxBatch: number; timeoutMs: number; sloMs: number }[];
+  /** Platform settings derived from the groups, by file: e.g. `knative.yaml: entry containerConcurrency 16`. */
+  settings: string[];
 }
 
 export interface DeployedFunction {
@@ -58,4 +67,6 @@ export interface DeployResult {
   /** How to deploy it, in the platform's own commands. */
   commands: string[];
   warnings: string[];
+  /** Present with --batching. */
+  batching?: DeployedBatching;
 }

@@ -8,7 +8,7 @@ import { sha256File } from '../../src/core/index.js';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  GraphBuilder, extractModel, openModel, openSession, randomInputs, runSession, saveModel, tensorBytes,
+  GraphBuilder, extractModel, withSymbolicBatch, openModel, openSession, randomInputs, runSession, saveModel, tensorBytes,
   type DType, type Feeds, type Graph, type InputShapes,
 } from '../../src/graph/index.js';
 import type { Manifest, ManifestFunction } from '../../src/partition/types.js';
@@ -53,10 +53,13 @@ export async function writeBuiltDir(model: ModelProto, dir: string, parts: Part[
   const tensors: Manifest['tensors'] = {};
   const spec = (t: string) => {
     const info = graph.tensors.get(t)!;
-    tensors[t] = { dtype: (info.dtype ?? 'float32') as DType, shape: (info.shape ?? []).map(Number) };
+    // A symbolic dim (a dynamic batch) is -1 in a manifest.
+    tensors[t] = { dtype: (info.dtype ?? 'float32') as DType, shape: (info.shape ?? []).map((d, i) => (typeof info.symbolicShape?.[i] === 'string' ? -1 : Number(d))) };
   };
   const functions: ManifestFunction[] = cut.map((p) => {
-    const { model: sub, piece } = extractModel(graph, p.nodes);
+    const { model: extracted, piece } = extractModel(graph, p.nodes);
+    // As `mopar build` writes them: a dynamic batch stays symbolic in every function file.
+    const sub = withSymbolicBatch(graph, extracted);
     const file = `${p.name}.onnx`;
     saveModel(sub, join(dir, file));
     [...piece.inputs, ...piece.outputs].forEach(spec);

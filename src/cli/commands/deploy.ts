@@ -23,9 +23,10 @@ export function registerDeploy(program: Command): void {
     .option('--timeout <seconds>', 'function timeout in seconds', intOption('--timeout'), 60)
     .option('--min-scale <n>', 'minimum instances per function', intOption('--min-scale', 0), 1)
     .option('--max-scale <n>', 'maximum instances per function', intOption('--max-scale'), 20)
-    .option('--lambda-runtime <id>', `Lambda runtime: ${LAMBDA_RUNTIMES.join(' | ')}`, DEFAULT_LAMBDA_RUNTIME);
+    .option('--lambda-runtime <id>', `Lambda runtime: ${LAMBDA_RUNTIMES.join(' | ')}`, DEFAULT_LAMBDA_RUNTIME)
+    .option('--batching <plan>', 'batch requests per application group as planned by mopar plan MODEL --apps … -o PLAN (the entry batches; platform concurrency set to match)');
   jsonOption(cmd);
-  cmd.action(async (dir: string, opts: { target: string; output: string; force?: boolean; name?: string; registry?: string; gateway: string; namespace?: string; timeout: number; minScale: number; maxScale: number; lambdaRuntime: string; json?: boolean }) => {
+  cmd.action(async (dir: string, opts: { target: string; output: string; force?: boolean; name?: string; registry?: string; gateway: string; namespace?: string; timeout: number; minScale: number; maxScale: number; lambdaRuntime: string; json?: boolean; batching?: string }) => {
       if (!DEPLOY_TARGETS.includes(opts.target as DeployTarget)) {
         throw new MoparError(`unknown --target '${opts.target}' (choose one of: ${DEPLOY_TARGETS.join(', ')})`);
       }
@@ -36,7 +37,7 @@ export function registerDeploy(program: Command): void {
       const res = await deploy(dir, opts.output, {
         target: opts.target as DeployTarget, name: opts.name, registry: opts.registry, gateway: opts.gateway,
         namespace: opts.namespace, timeoutS: opts.timeout, minScale: opts.minScale, maxScale: opts.maxScale,
-        lambdaRuntime: opts.lambdaRuntime as LambdaRuntime, force: opts.force,
+        lambdaRuntime: opts.lambdaRuntime as LambdaRuntime, force: opts.force, batching: opts.batching,
       });
       if (opts.json) printJson(res);
       else process.stdout.write(`${render(res)}\n`);

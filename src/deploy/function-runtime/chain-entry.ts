@@ -11,7 +11,9 @@ import type { PipelineConfig } from './config.js';
 import { faasHandler, type FaasHandler } from './faas-handler.js';
 import { v2Handler, type V2Model } from './v2.js';
 import { tensorMetas } from './meta.js';
-import { promMetrics } from './metrics.js';
+import { promMetrics, type EntryMetrics } from './metrics.js';
+import { Batcher, BatchInputError, HttpError } from '../../runtime/index.js';
+import type { Feeds } from '../../graph/index.js';
 
 export function readPipeline(dir: string): PipelineConfig {
   return JSON.parse(readFileSync(join(dir, 'pipeline.json'), 'utf8')) as PipelineConfig;
@@ -25,9 +27,34 @@ export function pipelineModel(p: PipelineConfig, run: V2Model['run']): V2Model {
   };
 }
 
-/** The entry function: chains the slices through the URLs in its environment (MOPAR_URL_*). */
+/**
+ * With `p.batching`, requests that name their application are batched by the runtime's Batcher (the one `mopar
+ * serve --batching` runs): a batch is one run of the chain, one call per function; answers are split per request.
+ */
+export function batchedModel(model: V2Model, p: PipelineConfig, metrics?: EntryMetrics): V2Model {
+  if (!p.batching) return model;
+  const batcher = new Batcher(p.batching, async (feeds) => {
+    const t0 = performance.now();
+    const outputs = await model.run(feeds);
+    return { outputs, calls: [], edges: [], ms: performance.now() - t0 };
+  }, (group, size, result) => { if (result) metrics?.batch(p.model, group, size); });
+  return {
+    ...model,
+    async batch(app: string, feeds: Feeds) {
+      const sloMs = batcher.sloOf(app);
+      if (sloMs === undefined) throw new HttpError(400, `unknown application '${app.slice(0, 100)}' for model '${p.model}' (known: ${batcher.apps.join(', ')})`);
+      const t0 = performance.now();
+      const reply = await batcher.submit(app, feeds, t0).catch((e: unknown) => { throw e instanceof BatchInputError ? new HttpError(400, e.message) : e; });
+      metrics?.app(p.model, app, (performance.now() - t0) / 1000, sloMs);
+      return { outputs: reply.outputs, batchSize: reply.batchSize };
+    },
+  };
+}
+
+/** The entry function: chains the slices through the URLs in its environment (MOPAR_URL_*), batching per plan. */
 export function openfaasEntry(dir: string, env: Record<string, string | undefined> = process.env): FaasHandler {
   const p = readPipeline(dir);
   const call = v2Caller(env);
-  return faasHandler(v2Handler(pipelineModel(p, (feeds) => orchestrate(p, feeds, call)), { metrics: promMetrics() }));
+  const metrics = promMetrics();
+  return faasHandler(v2Handler(batchedModel(pipelineModel(p, (feeds) => orchestrate(p, feeds, call)), p, metrics), { metrics }));
 }

@@ -3,6 +3,7 @@
  * `function.json` (one slice) and `pipeline.json` (the entry/gateway that chains the slices).
  */
 import type { TensorSpec } from '../../partition/index.js';
+import type { BatchingConfig } from '../../runtime/index.js';
 
 export interface FunctionConfig {
   name: string;
@@ -35,4 +36,9 @@ export interface PipelineConfig {
   /** dtype and shape of the model's inputs and outputs (the entry's Open Inference Protocol metadata). */
   tensors: Record<string, TensorSpec>;
   functions: PipelineFunction[];
+  /**
+   * Request batching per group of applications (`mopar deploy --batching PLAN`): the entry queues requests that
+   * name their application and runs each batch through the chain once, as `mopar serve --batching` does.
+   */
+  batching?: BatchingConfig;
 }

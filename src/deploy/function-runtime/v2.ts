@@ -20,6 +20,11 @@ export interface V2Model {
   outputs: TensorMeta[];
   parameters?: Record<string, unknown>;
   run(feeds: Feeds): Promise<Feeds>;
+  /**
+   * Batched run of a request that names its application (`parameters.app` or the `x-mopar-app` header); absent:
+   * such requests run alone. Throws HttpError 400 for an application no group knows.
+   */
+  batch?(app: string, feeds: Feeds): Promise<{ outputs: Feeds; batchSize: number }>;
 }
 
 /** Request counts and latencies, and their exposition (GET /metrics); see metrics.ts. */
@@ -62,9 +67,13 @@ export function v2Handler(model: V2Model, opts: { metrics?: V2Metrics } = {}): V
     const parsed = parseInferRequest(req.body, h === undefined ? undefined : Number(h), model.inputs);
     const order = parsed.requested ?? outputNames;
     for (const o of order) if (!outputNames.includes(o)) throw new HttpError(400, `unknown output '${o}' (the model's outputs: ${outputNames.join(', ')})`);
-    const outputs = await model.run(parsed.feeds);
+    const app = parsed.app ?? (header(req.headers, 'x-mopar-app') || undefined);
+    let outputs: Feeds;
+    let batchSize: number | undefined;
+    if (app && model.batch) ({ outputs, batchSize } = await model.batch(app, parsed.feeds));
+    else outputs = await model.run(parsed.feeds);
     const out = inferResponse(model.name, parsed.id, outputs, order, parsed.binaryOutputs);
-    return { status: 200, headers: out.headers, body: out.body };
+    return { status: 200, headers: batchSize === undefined ? out.headers : { ...out.headers, 'x-mopar-batch-size': String(batchSize) }, body: out.body };
   }
 
   async function route(req: V2Request): Promise<V2Reply> {
