@@ -8,6 +8,7 @@
  * staged in the bucket by the entry). The bucket refuses requests that do not use TLS.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { MoparError } from '../core/index.js';
 import { join } from 'node:path';
 import type { DeployInput } from './manifest.js';
 import { dnsLabel, platformNames } from './manifest.js';
@@ -41,6 +42,7 @@ const logicalId = (fn: string, i: number) => `Fn${i}${fn.replace(/[^A-Za-z0-9]/g
 
 export async function deployLambda(input: DeployInput, out: string, opts: DeployOptions, runtimes: Runtimes): Promise<DeployResult> {
   const { manifest, functions, stages } = input;
+  if (input.batching) throw new MoparError('--batching on --target lambda: the batching front (SQS) is not generated yet; use openfaas or knative');
   const prefix = opts.name ?? manifest.model;
   const names = platformNames(prefix, functions, 64);
   const ids = new Map(functions.map((fn, i) => [fn.name, logicalId(fn.name, i)]));
