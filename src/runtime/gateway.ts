@@ -56,7 +56,11 @@ export function requestBodyLimit(inputs: readonly TensorMeta[]): number {
 export const HTTP_TIMEOUTS = { headersMs: 10_000, requestMs: 60_000, keepAliveMs: 5_000, checkEveryMs: 1_000 };
 
 /** Running totals per function (what /stats reports). */
-interface FnTotals { invocations: number; errors: number; coldStarts: number; crashes: number; ms: number; gbSeconds: number; vcpuSeconds: number; peakRssMB: number; coldStartMs: number[]; loadMs: number[] }
+interface FnTotals {
+  invocations: number; errors: number; coldStarts: number; crashes: number; ms: number; gbSeconds: number; vcpuSeconds: number; peakRssMB: number;
+  /** Per cold start: the whole of it and its phases (process start, weights fetch, session creation). */
+  coldStartMs: number[]; spawnMs: number[]; fetchMs: number[]; loadMs: number[]; fetchBytes: number;
+}
 interface EdgeTotals { transport: string; codec?: string; count: number; rawBytes: number; wireBytes: number; encodeMs: number; lossy?: string; maxAbsErr?: number; maxRelErr?: number }
 
 export class Gateway {
@@ -84,6 +88,9 @@ export class Gateway {
     m.define('mopar_function_invocations_total', 'counter', 'Function invocations.');
     m.define('mopar_function_duration_seconds', 'histogram', 'Billed duration of a function invocation (in the host).');
     m.define('mopar_function_cold_starts_total', 'counter', 'Instances started (spawn + model load).');
+    m.define('mopar_function_cold_start_seconds', 'histogram', 'Cold start of an instance by phase: spawn (process, Node and onnxruntime start), fetch (weights from the object store), load (session creation), total.',
+      [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]);
+    m.define('mopar_function_weights_fetched_bytes_total', 'counter', 'Weight bytes instances fetched from the object store at cold start.');
     m.define('mopar_function_crashes_total', 'counter', 'Instances that died unexpectedly.');
     m.define('mopar_function_billed_gb_seconds_total', 'counter', 'Billed GB-seconds (memory size x billed duration).');
     m.define('mopar_function_billed_vcpu_seconds_total', 'counter', 'Billed vCPU-seconds.');
@@ -107,7 +114,7 @@ export class Gateway {
     const k = `${model}/${fn}`;
     let t = this.totals.get(k);
     if (!t) {
-      t = { invocations: 0, errors: 0, coldStarts: 0, crashes: 0, ms: 0, gbSeconds: 0, vcpuSeconds: 0, peakRssMB: 0, coldStartMs: [], loadMs: [] };
+      t = { invocations: 0, errors: 0, coldStarts: 0, crashes: 0, ms: 0, gbSeconds: 0, vcpuSeconds: 0, peakRssMB: 0, coldStartMs: [], spawnMs: [], fetchMs: [], loadMs: [], fetchBytes: 0 };
       this.totals.set(k, t);
     }
     return t;
@@ -126,9 +133,15 @@ export class Gateway {
         const t = this.fnTotals(n, fn);
         t.coldStarts++;
         t.coldStartMs.push(inst.coldStartMs);
+        t.spawnMs.push(inst.spawnMs);
+        t.fetchMs.push(inst.fetchMs);
         t.loadMs.push(inst.loadMs);
+        t.fetchBytes += inst.fetchBytes;
         t.peakRssMB = Math.max(t.peakRssMB, inst.peakRssMB);
         this.metrics.inc('mopar_function_cold_starts_total', { model: n, function: fn });
+        const phases = { spawn: inst.spawnMs, fetch: inst.fetchMs, load: inst.loadMs, total: inst.coldStartMs };
+        for (const [phase, ms] of Object.entries(phases)) this.metrics.observe('mopar_function_cold_start_seconds', { model: n, function: fn, phase }, ms / 1000);
+        if (inst.fetchBytes) this.metrics.inc('mopar_function_weights_fetched_bytes_total', { model: n, function: fn }, inst.fetchBytes);
       },
       crash: (fn, inst) => {
         this.fnTotals(n, fn).crashes++;
@@ -168,6 +181,18 @@ export class Gateway {
     if (this.opts.enforceLimits) {
       const cg = cgroupsAvailable();
       if (!(cg.cpu && cg.memory)) log(`mopar serve: note: CPU and memory limits are NOT enforced (${cg.reason ?? 'cgroups unavailable'})`);
+    }
+    if (this.opts.weights) {
+      // Staged before anything starts: uploading is the deployment's work, not a cold start's.
+      try {
+        for (const m of this.models.values()) {
+          const { objects, bytes } = await m.stageWeights();
+          log(`mopar serve: ${m.name}: ${objects} objects (${(bytes / 2 ** 20).toFixed(1)} MB) staged in s3://${this.opts.weights.bucket}; instances fetch them at cold start`);
+        }
+      } catch (err) {
+        await this.close();
+        throw new MoparError(`could not stage the weights in the object store: ${errorMessage(err)}`);
+      }
     }
     if (this.opts.prewarm) {
       for (const m of this.models.values()) m.prewarm();
@@ -267,7 +292,11 @@ export class Gateway {
     return statusSnapshot(this.models.values(), {
       totals: (model, fn) => {
         const t = this.fnTotals(model, fn);
-        return { invocations: t.invocations, meanMs: t.invocations ? t.ms / t.invocations : 0, peakRssMB: t.peakRssMB };
+        const last = t.coldStartMs.length - 1;
+        return {
+          invocations: t.invocations, meanMs: t.invocations ? t.ms / t.invocations : 0, peakRssMB: t.peakRssMB,
+          ...(last >= 0 ? { lastColdStart: { totalMs: t.coldStartMs[last]!, spawnMs: t.spawnMs[last]!, fetchMs: t.fetchMs[last]!, loadMs: t.loadMs[last]! } } : {}),
+        };
       },
       apps: (model) => [...this.appSlo.values()].filter((a) => a.model === model),
     });
@@ -402,7 +431,7 @@ export class Gateway {
           name: f.name, group: f.group, memoryMB: f.memoryMB, vcpu: f.vcpu,
           instances: model.pools.get(f.name)!.instances.length,
           invocations: t.invocations, errors: t.errors, crashes: t.crashes, coldStarts: t.coldStarts,
-          coldStartMs: t.coldStartMs, loadMs: t.loadMs,
+          coldStartMs: t.coldStartMs, spawnMs: t.spawnMs, fetchMs: t.fetchMs, loadMs: t.loadMs, fetchedBytes: t.fetchBytes,
           meanMs: t.invocations ? t.ms / t.invocations : 0, peakRssMB: t.peakRssMB, gbSeconds: t.gbSeconds, vcpuSeconds: t.vcpuSeconds,
         };
       }),

@@ -2,13 +2,16 @@
  * Entry point of a function-host process: loads one slice once via the shared function core, then serves
  * invocations from its parent over Node IPC. The parent (`FunctionInstance`) owns spawning, limits and cleanup.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import { createFunctionCore } from './function-core.js';
 import { removeSegmentsOf } from './segments.js';
 import { leaveOwnerGroup } from '../core/index.js';
 import { copyBytes } from '../codec/index.js';
 import { BufferPool, CodecChooser, decodeTensor, encodeTensor, type WireTensor } from './wire.js';
 import type { HostConfig, HostMessage, InvokeMessage } from './host-protocol.js';
+import { s3Store } from './object-store.js';
 import type { Feeds } from '../graph/index.js';
 
 // After the gateway is gone a late answer has nowhere to go; sending it would throw (ERR_IPC_CHANNEL_CLOSED) and
@@ -43,11 +46,27 @@ function gatewayGone(): boolean {
   }
 }
 
+/** Downloads the slice's objects, all at once (one stream each), into a folder of this instance's own. */
+async function fetchSlice(f: NonNullable<HostConfig['fetch']>): Promise<{ dir: string; ms: number; bytes: number }> {
+  const t0 = performance.now();
+  const dir = mkdtempSync(join(tmpdir(), 'mopar-fetch-'));
+  try {
+    const store = s3Store(f.store);
+    const sizes = await Promise.all(f.keys.map((k) => store.download(f.bucket, k, join(dir, basename(k)))));
+    return { dir, ms: performance.now() - t0, bytes: sizes.reduce((a, b) => a + b, 0) };
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(`could not fetch its weights from the object store: ${(err as Error).message}`);
+  }
+}
+
 async function main(): Promise<void> {
   const cfg = JSON.parse(process.env.MOPAR_HOST_CONFIG ?? '{}') as HostConfig;
   let core;
+  let fetched: { dir: string; ms: number; bytes: number } | undefined;
   try {
-    core = await createFunctionCore(cfg.file, {
+    if (cfg.fetch) fetched = await fetchSlice(cfg.fetch);
+    core = await createFunctionCore(fetched ? join(fetched.dir, cfg.fetch!.main) : cfg.file, {
       threads: cfg.threads,
       inputs: cfg.inputs,
       outputs: cfg.outputs,
@@ -62,13 +81,16 @@ async function main(): Promise<void> {
       },
     });
   } catch (err) {
+    if (fetched) rmSync(fetched.dir, { recursive: true, force: true });
     send({ type: 'fatal', message: (err as Error).message });
     process.exit(3);
   }
+  // The session holds what it needs (weights read, or memory-mapped: a mapping outlives the file's name).
+  if (fetched) rmSync(fetched.dir, { recursive: true, force: true });
   const chooser = new CodecChooser(cfg.linkMBps);
   const buffers = new BufferPool();
   const usage = () => ({ rssMB: process.memoryUsage.rss() / MB, peakRssMB: peakRssMB() });
-  send({ type: 'ready', loadMs: core.loadMs, ...usage() });
+  send({ type: 'ready', loadMs: core.loadMs, fetchMs: fetched?.ms ?? 0, fetchBytes: fetched?.bytes ?? 0, ...usage() });
   process.on('message', (m: InvokeMessage) => {
     void (async () => {
       const mine: Uint8Array[] = [];

@@ -1,5 +1,6 @@
 /** Messages between the gateway and a function-host process (Node IPC, structured clone). */
 import type { EncodeStats, OutputPlan, WireTensor } from './wire.js';
+import type { S3StoreOptions } from './object-store.js';
 
 export interface HostConfig {
   /** Function name (for messages) and its ONNX file. */
@@ -18,6 +19,21 @@ export interface HostConfig {
   config?: Record<string, string>;
   /** Milliseconds the link between functions moves per MB, for the compressed-edge codec choice. */
   linkMBps: number;
+  /**
+   * Fetch the slice from an object store when the instance starts (the cold start a platform's function pays),
+   * into the instance's own temporary folder, instead of reading `file`: `keys` are the slice's objects (the
+   * ONNX file and its external data), `main` the name of the ONNX file among them.
+   */
+  fetch?: { store: S3StoreOptions; bucket: string; keys: string[]; main: string };
+}
+
+/** Phases of one cold start measured inside the host (the instance adds the spawn before them). */
+export interface StartPhases {
+  /** Session creation. */
+  loadMs: number;
+  /** Fetching the slice's objects (0 when read from a local file), and their bytes. */
+  fetchMs: number;
+  fetchBytes: number;
 }
 
 export interface InvokeMessage {
@@ -41,7 +57,7 @@ export interface InvocationStats {
 }
 
 export type HostMessage =
-  | { type: 'ready'; loadMs: number; rssMB: number; peakRssMB: number }
+  | ({ type: 'ready'; rssMB: number; peakRssMB: number } & StartPhases)
   | { type: 'result'; id: number; outputs: Record<string, WireTensor>; stats: InvocationStats }
   | { type: 'error'; id: number; message: string }
   | { type: 'fatal'; message: string };

@@ -4,12 +4,13 @@
  */
 export { createFunctionCore, type FunctionCore, type FunctionCoreOptions } from './function-core.js';
 export { Gateway, DEFAULT_GATEWAY, type GatewayOptions } from './gateway.js';
-export { ServedModel, loadServable, DEFAULT_RUNTIME, type RuntimeOptions, type InferResult, type TensorMeta } from './model.js';
+export { ServedModel, loadServable, DEFAULT_RUNTIME, type RuntimeOptions, type WeightsStore, type InferResult, type TensorMeta } from './model.js';
 export { FunctionPool, DEFAULT_POOL, SaturatedError, type PoolOptions } from './pool.js';
 export { FunctionInstance, FunctionFailedError } from './instance.js';
 export { billing, type Billing } from './accounting.js';
 export { leanModelPath, sweepLeanCache } from './lean-load.js';
 export { s3Store, memoryStore, ensureBucket, s3OptionsFromEnv, type ObjectStore, type S3StoreOptions } from './object-store.js';
+export { startLocalS3, type LocalS3, type Shaping, type ObjectReads } from './local-s3.js';
 export { encodeLossy, decodeLossy, type Lossy } from './lossy.js';
 export * from './wire.js';
 export { ownSegments, sweepStaleSegments, segmentPath, removeSegment, SHM_DIR } from './segments.js';

@@ -44,8 +44,14 @@ export class FunctionInstance {
   readonly proc: ChildProcess;
   readonly ready: Promise<void>;
   readonly startedAt = performance.now();
-  /** Spawn → session ready (the whole cold start), and the session-creation part of it. */
+  /**
+   * Spawn → session ready (the whole cold start), and its phases: the process start (spawn, Node and
+   * onnxruntime init), fetching the weights from the object store (0 when read locally), session creation.
+   */
   coldStartMs = 0;
+  spawnMs = 0;
+  fetchMs = 0;
+  fetchBytes = 0;
   loadMs = 0;
   rssMB = 0;
   peakRssMB = 0;
@@ -64,7 +70,8 @@ export class FunctionInstance {
   private readyReject!: (e: Error) => void;
 
   constructor(readonly fn: string, cfg: HostConfig, limits: InstanceLimits, private readonly onExit: (i: FunctionInstance) => void) {
-    const env = { ...process.env, ...LEAN_MALLOC_ENV, MOPAR_HOST_CONFIG: JSON.stringify(cfg) };
+    // The AWS SDK's notice about future Node versions would print once per host that fetches its weights.
+    const env = { ...process.env, ...LEAN_MALLOC_ENV, MOPAR_HOST_CONFIG: JSON.stringify(cfg), AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
     const avail = limits.enforce ? cgroupsAvailable() : { cpu: false, memory: false };
     const opts = { env, serialization: 'advanced' as const, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] as ('ignore' | 'inherit' | 'ipc')[] };
     const entry = hostEntry();
@@ -83,6 +90,9 @@ export class FunctionInstance {
       if (m.type === 'ready') {
         this.coldStartMs = performance.now() - this.startedAt;
         this.loadMs = m.loadMs;
+        this.fetchMs = m.fetchMs;
+        this.fetchBytes = m.fetchBytes;
+        this.spawnMs = Math.max(0, this.coldStartMs - m.fetchMs - m.loadMs);
         this.rssMB = m.rssMB;
         this.peakRssMB = m.peakRssMB;
         this.isReady = true;

@@ -13,10 +13,11 @@ import { ClientGoneError, FunctionPool, DEFAULT_POOL, type PoolEvents, type Pool
 import { removeSegment, segmentPath } from './segments.js';
 import { copyBytes, supportedDtype } from '../codec/index.js';
 import { type CodecTrial, CodecChooser, decodeTensor, encodeTensor, type OutputPlan, type Transport, type WireTensor } from './wire.js';
-import type { InvocationStats } from './host-protocol.js';
+import type { HostConfig, InvocationStats } from './host-protocol.js';
 import { billing, type Billing } from './accounting.js';
 import { leanModelPath } from './lean-load.js';
 import type { Lossy } from './lossy.js';
+import { s3Store, type S3StoreOptions } from './object-store.js';
 
 export interface TensorMeta { name: string; dtype: DType; shape: (number | string)[] }
 
@@ -46,7 +47,15 @@ export interface RuntimeOptions {
    * margin (see invokeTimeoutMs).
    */
   invokeTimeoutMs?: number;
+  /**
+   * Function hosts fetch their slice from this object store at every cold start (`serve --weights s3`), as a
+   * platform's functions do, instead of reading the local file. `stage` is where the gateway uploads the slices
+   * before serving (not part of any cold start); `store` is what the hosts read through.
+   */
+  weights?: WeightsStore;
 }
+
+export interface WeightsStore { store: S3StoreOptions; stage: S3StoreOptions; bucket: string }
 
 /** Floor and margin of the timeout derived from a plan's prediction (a shared local CPU runs slower than planned). */
 const TIMEOUT_FLOOR_MS = 10_000;
@@ -128,13 +137,35 @@ export class ServedModel {
       // A plain ONNX file has no planned size: give it room for its weights plus the runtime (not enforced as tight).
       const memoryMB = f.memoryMB || 0;
       const file = join(dir, f.file);
+      const local = opts.externalData ? leanModelPath(file) : file;
+      let fetch: HostConfig['fetch'];
+      if (opts.weights) {
+        // The slice's objects: the ONNX file and its external data (a memory-lean rewrite has one).
+        const files = [local, `${local}.data`].filter((p) => existsSync(p));
+        const keys = files.map((p) => `${name}/${f.name}/${basename(p)}`);
+        this.staged.push(...files.map((p, k) => ({ path: p, key: keys[k]! })));
+        fetch = { store: opts.weights.store, bucket: opts.weights.bucket, keys, main: basename(local) };
+      }
       this.pools.set(f.name, new FunctionPool(f.name, {
-        name: f.name, file: opts.externalData ? leanModelPath(file) : file, inputs: f.inputs, outputs: f.outputs, threads: f.threads || 1,
+        name: f.name, file: local, inputs: f.inputs, outputs: f.outputs, threads: f.threads || 1,
         memArena: opts.memArena, prepacking: opts.prepacking, linkMBps: opts.linkMBps,
-        optimization: opts.optimization, config: opts.sessionConfig,
+        optimization: opts.optimization, config: opts.sessionConfig, ...(fetch ? { fetch } : {}),
       }, { enforce: opts.enforceLimits && memoryMB > 0, vcpu: f.vcpu || 1, memoryMB }, opts.pool, events,
-      opts.externalData ? () => leanModelPath(file) : undefined));
+      opts.externalData && !fetch ? () => leanModelPath(file) : undefined));
     }
+  }
+
+  /** Local files and the object keys they are staged under (opts.weights). */
+  private readonly staged: Array<{ path: string; key: string }> = [];
+
+  /** Uploads every function's files to the weights store (before serving: not part of a cold start). */
+  async stageWeights(): Promise<{ objects: number; bytes: number }> {
+    const w = this.opts.weights;
+    if (!w) return { objects: 0, bytes: 0 };
+    const store = s3Store(w.stage);
+    let bytes = 0;
+    for (const s of this.staged) bytes += await store.upload(w.bucket, s.key, s.path);
+    return { objects: this.staged.length, bytes };
   }
 
   /** Starts one instance of every function (a warm start for the first request). */

@@ -4,7 +4,7 @@
  * functions. The SDK is imported lazily (never loaded when nothing is fetched or staged) and by a variable
  * name, so that bundlers leave it outside the deployed bundle: the Lambda Node.js runtime provides it.
  */
-import { createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, readFileSync, statSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
@@ -12,6 +12,8 @@ import type { Readable } from 'node:stream';
 export interface ObjectStore {
   put(bucket: string, key: string, bytes: Uint8Array): Promise<void>;
   get(bucket: string, key: string): Promise<Uint8Array>;
+  /** Streams the file at `path` into an object; its size in bytes. */
+  upload(bucket: string, key: string, path: string): Promise<number>;
   /** Streams an object into `path` (written beside it, then renamed: no half file on failure); its size in bytes. */
   download(bucket: string, key: string, path: string): Promise<number>;
 }
@@ -43,9 +45,12 @@ const SDK = '@aws-sdk/client-s3'; // a variable: keeps bundlers from resolving i
 const loadSdk = () => import(SDK) as Promise<Sdk>;
 
 function client(mod: Sdk, opts: S3StoreOptions) {
-  // A custom endpoint needs a region only to sign with; the SDK would otherwise insist on finding one.
+  // A custom endpoint needs a region only to sign with; the SDK would otherwise insist on finding one. And
+  // S3-compatible stores differ on the SDK's default checksums (a streamed upload goes out aws-chunked with a
+  // trailing CRC, which s3rver stores verbatim): checksums only where the API requires them there.
   return new mod.S3Client({
-    ...(opts.endpoint ? { endpoint: opts.endpoint, region: opts.region ?? 'us-east-1' } : opts.region ? { region: opts.region } : {}),
+    ...(opts.endpoint ? { endpoint: opts.endpoint, region: opts.region ?? 'us-east-1', requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' } as const
+      : opts.region ? { region: opts.region } : {}),
     ...(opts.forcePathStyle ? { forcePathStyle: true } : {}),
     ...(opts.credentials ? { credentials: opts.credentials } : {}),
   });
@@ -64,6 +69,12 @@ export function s3Store(opts: S3StoreOptions = s3OptionsFromEnv()): ObjectStore 
       const res = await c.send(new mod.GetObjectCommand({ Bucket: bucket, Key: key }));
       if (!res.Body) throw new Error(`empty body for s3://${bucket}/${key}`);
       return await res.Body.transformToByteArray();
+    },
+    async upload(bucket, key, path) {
+      const { c, mod } = await get();
+      const size = statSync(path).size;
+      await c.send(new mod.PutObjectCommand({ Bucket: bucket, Key: key, Body: createReadStream(path), ContentLength: size }));
+      return size;
     },
     async download(bucket, key, path) {
       const { c, mod } = await get();
@@ -117,6 +128,11 @@ export function memoryStore(): ObjectStore & { objects: Map<string, Uint8Array> 
     objects,
     async put(bucket, key, bytes) { objects.set(`${bucket}/${key}`, new Uint8Array(bytes)); },
     async get(bucket, key) { return read(bucket, key); },
+    async upload(bucket, key, path) {
+      const b = new Uint8Array(readFileSync(path));
+      objects.set(`${bucket}/${key}`, b);
+      return b.length;
+    },
     async download(bucket, key, path) {
       const b = read(bucket, key);
       return await streamToFile((async function* () { yield b; })(), path);

@@ -21,7 +21,11 @@ export interface FunctionStatus {
   meanMs: number;
   peakRssMB: number;
   queueDepth: number;
+  /** The latest cold start of this function and its phases (process start, weights fetch, session creation). */
+  lastColdStart?: ColdStartPhases;
 }
+
+export interface ColdStartPhases { totalMs: number; spawnMs: number; fetchMs: number; loadMs: number }
 
 export interface ModelStatus {
   name: string;
@@ -37,7 +41,7 @@ export interface StatusSnapshot { at: string; models: ModelStatus[] }
 
 /** What the gateway knows per function and per application, read when the page polls. */
 export interface StatusSources {
-  totals(model: string, fn: string): { invocations: number; meanMs: number; peakRssMB: number };
+  totals(model: string, fn: string): { invocations: number; meanMs: number; peakRssMB: number; lastColdStart?: ColdStartPhases };
   apps(model: string): Array<{ app: string; sloMs: number; requests: number; misses: number }>;
 }
 
@@ -52,6 +56,7 @@ export function statusSnapshot(models: Iterable<ServedModel>, src: StatusSources
         name: f.name, group: f.group, memoryMB: f.memoryMB, vcpu: f.vcpu,
         instances: pool.instances.filter((i) => !i.dead).map((i) => ({ id: i.id, state: !i.isReady ? 'cold' : i.active > 0 ? 'busy' : 'warm' })),
         invocations: t.invocations, meanMs: t.meanMs, peakRssMB: t.peakRssMB, queueDepth: pool.queueDepth,
+        ...(t.lastColdStart ? { lastColdStart: t.lastColdStart } : {}),
       };
       const g = groups.find((x) => x.group === f.group);
       if (g) g.functions.push(fs); else groups.push({ group: f.group, functions: [fs] });
@@ -109,6 +114,7 @@ const fn = (f) => html\`<div class="fn" data-function=\${f.name}>
   <div class="row">\${f.memoryMB} MB · \${f.vcpu} vCPU</div>
   <div class="row">invocations <span data-invocations>\${f.invocations}</span> · mean <span data-mean-ms>\${fmt(f.meanMs)}</span> ms</div>
   <div class="row">peak RSS \${fmt(f.peakRssMB, 0)} MB · queue <span data-queue>\${f.queueDepth}</span></div>
+  \${f.lastColdStart ? html\`<div class="row" data-cold-start title="last cold start: process start + weights fetch + session load">cold \${fmt(f.lastColdStart.totalMs, 0)} ms = \${fmt(f.lastColdStart.spawnMs, 0)} + \${fmt(f.lastColdStart.fetchMs, 0)} + \${fmt(f.lastColdStart.loadMs, 0)}</div>\` : ''}
 </div>\`;
 const model = (m) => html\`<section data-model=\${m.name}>
   <h2>\${m.name} <span class="sub">\${m.groups.reduce((n, g) => n + g.functions.length, 0)} function(s), strategy \${m.strategy}, \${m.platform}</span></h2>

@@ -9,7 +9,7 @@ import { cleanup, tmpDir } from './helpers.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
-test('s3Store puts, gets and streams an object to a file through an S3-compatible endpoint (path style)', async () => {
+test('s3Store puts, uploads a file, gets and streams an object to a file through an S3-compatible endpoint (path style)', async () => {
   const dir = tmpDir('s3');
   const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: join(dir, 'store') });
   const { port } = await server.run();
@@ -24,6 +24,9 @@ test('s3Store puts, gets and streams an object to a file through an S3-compatibl
     const out = join(dir, 'f0.onnx');
     assert.equal(await store.download('mopar-weights', 'm/f0.onnx', out), bytes.length);
     assert.deepEqual(new Uint8Array(readFileSync(out)), bytes);
+    // A streamed upload (from a file) reads back byte for byte.
+    assert.equal(await store.upload('mopar-weights', 'm/f1.onnx', out), bytes.length);
+    assert.deepEqual(await store.get('mopar-weights', 'm/f1.onnx'), bytes);
     await assert.rejects(store.download('mopar-weights', 'm/missing.onnx', join(dir, 'missing.onnx')));
     assert.ok(!existsSync(join(dir, 'missing.onnx')), 'no file for a failed download');
     assert.deepEqual(readdirSync(dir).filter((n) => n.includes('.part-')), [], 'no partial file left behind');

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { log, errorMessage, MoparError } from '../../core/index.js';
 import { readFileSync } from 'node:fs';
-import { Gateway, DEFAULT_GATEWAY, batchingFromPlan, type Transport } from '../../runtime/index.js';
+import { Gateway, DEFAULT_GATEWAY, batchingFromPlan, startLocalS3, loadServable, type LocalS3, type Transport } from '../../runtime/index.js';
+import { PLATFORMS, getPlatform } from '../../plan/index.js';
 import { examples, intOption, numberOption } from '../options.js';
 
 /** A TCP port: a whole number 0–65535 written as digits ('' or '8e3' are refused, not read as 0 or 8000). */
@@ -41,6 +42,10 @@ export function registerServe(program: Command): void {
     .option('--max-body-mb <mb>', 'largest request body (413 above); default: per model, from its inputs as JSON with a margin', positiveNumber('--max-body-mb'))
     .option('--timeout <s>', 'per-invocation timeout of every function (504 after; the instance is replaced); default: 10x the plan\'s predicted duration, at least 10 s (60 s without a plan)', positiveNumber('--timeout'))
     .option('--batching <plan>', 'batch requests per application group as planned by mopar plan --apps … -o PLAN (requests name their app in parameters.app or x-mopar-app)')
+    .option('--weights <where>', 'where instances read their weights at cold start: local (the files) | s3 (an S3-compatible server on 127.0.0.1, shaped to the platform\'s object-store latency and bandwidth, fetched through the AWS SDK)', 'local')
+    .option('--weights-platform <id>', 'platform whose object-store figures shape --weights s3 (default: the first served model\'s platform, else aws-lambda)')
+    .option('--weights-mbps <n>', 'override: per-stream bandwidth of --weights s3, MB/s', positiveNumber('--weights-mbps'))
+    .option('--weights-latency-ms <n>', 'override: first-byte latency of --weights s3, ms', numberOption('--weights-latency-ms'))
     .option('--drain-timeout <s>', 'on SIGTERM/SIGINT: seconds requests in flight may take to finish before they are cut', positiveNumber('--drain-timeout'), (DEFAULT_GATEWAY.drainMs ?? 30_000) / 1000);
   examples(cmd, [
     'mopar serve model.parts --port 8080      # then open http://127.0.0.1:8080/ for the live status page',
@@ -50,6 +55,7 @@ export function registerServe(program: Command): void {
       port: number; host: string; maxInstances: number; maxInflight: number; keepWarm: number; queue: number; queueTimeout: number;
       transport?: string; limits: boolean; arena?: boolean; prepacking?: boolean; cold?: boolean; optimization: string; externalData: boolean; lossy?: string;
       maxBodyMb?: number; timeout?: number; drainTimeout: number; batching?: string;
+      weights: string; weightsPlatform?: string; weightsMbps?: number; weightsLatencyMs?: number;
     }) => {
       let batching: ReturnType<typeof batchingFromPlan> | undefined;
       if (o.batching) {
@@ -64,6 +70,18 @@ export function registerServe(program: Command): void {
       if (o.lossy && !['fp16', 'int8'].includes(o.lossy)) throw new MoparError(`--lossy must be fp16 or int8, got '${o.lossy}'`);
       if (!['disabled', 'basic', 'extended', 'all'].includes(o.optimization)) throw new MoparError(`--optimization must be disabled, basic, extended or all, got '${o.optimization}'`);
       if (o.transport && !['inline', 'compressed', 'shm'].includes(o.transport)) throw new MoparError(`--transport must be inline, compressed or shm, got '${o.transport}'`);
+      if (!['local', 's3'].includes(o.weights)) throw new MoparError(`--weights must be local or s3, got '${o.weights}'`);
+      if (o.weightsLatencyMs !== undefined && o.weightsLatencyMs < 0) throw new MoparError(`--weights-latency-ms must be ≥ 0, got ${o.weightsLatencyMs}`);
+      let store: LocalS3 | undefined;
+      if (o.weights === 's3') {
+        const planned = (() => { try { return loadServable(dirs[0]!).manifest.platform; } catch { return undefined; } })();
+        const platform = getPlatform(o.weightsPlatform ?? (PLATFORMS.some((p) => p.id === planned) ? planned! : 'aws-lambda'));
+        const shaping = { latencyMs: o.weightsLatencyMs ?? platform.objectStore.latencyMs, bandwidthMBps: o.weightsMbps ?? platform.objectStore.bandwidthMBps };
+        // The AWS SDK's notice that its 2027 releases need Node 22 says nothing about this run.
+        process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+        store = await startLocalS3(shaping);
+        log(`mopar serve: weights from an S3-compatible store at ${store.shaped.endpoint} (${platform.id}: ${shaping.latencyMs} ms first byte, ${shaping.bandwidthMBps} MB/s per stream)`);
+      }
       const gw = new Gateway({
         ...DEFAULT_GATEWAY,
         pool: { maxInstances: o.maxInstances, maxInFlight: o.maxInflight, keepWarmMs: o.keepWarm * 1000, queueMax: o.queue, queueTimeoutMs: o.queueTimeout * 1000 },
@@ -73,18 +91,21 @@ export function registerServe(program: Command): void {
         maxBodyBytes: o.maxBodyMb === undefined ? undefined : Math.round(o.maxBodyMb * 2 ** 20),
         invokeTimeoutMs: o.timeout === undefined ? undefined : o.timeout * 1000,
         drainMs: o.drainTimeout * 1000,
+        ...(store ? { weights: { store: store.shaped, stage: store.direct, bucket: store.bucket } } : {}),
       });
+      const closeStore = async () => { await store?.close(); };
       let stopping = false;
       const stop = (sig: string) => {
         if (stopping) {
           // A second signal: no more waiting for requests in flight.
           log(`mopar serve: ${sig} again: stopping now`);
-          void gw.close().then(() => process.exit(0));
+          void gw.close().then(closeStore).then(() => process.exit(0));
           return;
         }
         stopping = true;
         log(`mopar serve: ${sig}: not accepting new requests; finishing those in flight (at most ${o.drainTimeout} s)`);
-        void gw.shutdown().then(({ drained, cut }) => {
+        void gw.shutdown().then(async ({ drained, cut }) => {
+          await closeStore();
           log(`mopar serve: stopped (${drained} request(s) finished${cut ? `, ${cut} cut at the drain timeout` : ''}); all instances and segments removed`);
           process.exit(0);
         });
@@ -111,6 +132,7 @@ export function registerServe(program: Command): void {
         process.stdout.write(`listening ${base}\n`);
       } catch (err) {
         await gw.close();
+        await closeStore();
         throw err;
       }
     });
