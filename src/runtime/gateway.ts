@@ -10,9 +10,9 @@ import { MoparError, errorMessage, log, cgroupsAvailable } from '../core/index.j
 import { Metrics } from './metrics.js';
 import { STATUS_PAGE, litHtmlSource, statusSnapshot, type StatusSnapshot } from './status.js';
 import { DEFAULT_RUNTIME, ServedModel, loadServable, type InferResult, type RuntimeOptions, type TensorMeta } from './model.js';
-import { HttpError, inferResponse, parseInferRequest, v2Meta } from './protocol.js';
-import { FunctionFailedError, FunctionTimeoutError } from './instance.js';
-import { ClientGoneError, SaturatedError } from './pool.js';
+import { HttpError, deadlineParameter, inferResponse, parseInferRequest, v2Meta } from './protocol.js';
+import { FunctionFailedError, FunctionTimeoutError, type FunctionInstance } from './instance.js';
+import { ClientGoneError, DeadlineError, SaturatedError, type SpawnReason } from './pool.js';
 import { numel } from '../graph/index.js';
 import { CodecError } from '../codec/index.js';
 import { removeOwnSegments, sweepStaleSegments } from './segments.js';
@@ -60,7 +60,13 @@ interface FnTotals {
   invocations: number; errors: number; coldStarts: number; crashes: number; ms: number; gbSeconds: number; vcpuSeconds: number; peakRssMB: number;
   /** Per cold start: the whole of it and its phases (process start, weights fetch, session creation). */
   coldStartMs: number[]; spawnMs: number[]; fetchMs: number[]; loadMs: number[]; fetchBytes: number;
+  /** Instances started, by why (pool.ts SpawnReason). */
+  starts: Record<SpawnReason, number>;
+  /** Calls that waited for their instance's start. */
+  coldCalls: number;
 }
+/** Per model: requests that carried a deadline, and how they ended. */
+interface DeadlineTotals { requests: number; met: number; missed: number; shed: number }
 interface EdgeTotals { transport: string; codec?: string; count: number; rawBytes: number; wireBytes: number; encodeMs: number; lossy?: string; maxAbsErr?: number; maxRelErr?: number }
 
 export class Gateway {
@@ -80,6 +86,9 @@ export class Gateway {
   private readonly batchers = new Map<string, Batcher>();
   /** Per model and application with an SLO: answered requests and those later than the SLO (status page). */
   private readonly appSlo = new Map<string, { model: string; app: string; sloMs: number; requests: number; misses: number }>();
+  private readonly deadlines = new Map<string, DeadlineTotals>();
+  /** Every instance start of every served model (tests and benches watch warm-up through it). */
+  onSpawn?: (model: string, fn: string, inst: FunctionInstance, reason: SpawnReason) => void;
 
   constructor(readonly opts: GatewayOptions = DEFAULT_GATEWAY) {
     const m = this.metrics;
@@ -102,6 +111,10 @@ export class Gateway {
     m.define('mopar_app_request_duration_seconds', 'histogram', 'End-to-end latency per application (batched requests).');
     m.define('mopar_app_requests_total', 'counter', 'Answered requests per application (batched requests).');
     m.define('mopar_app_slo_misses_total', 'counter', 'Requests answered later than their application\'s SLO.');
+    m.define('mopar_deadline_requests_total', 'counter', 'Requests that carried a deadline (parameters.deadline_ms, x-mopar-deadline-ms or their application\'s SLO), by model and app.');
+    m.define('mopar_deadline_misses_total', 'counter', 'Requests answered after their deadline, by model and app.');
+    m.define('mopar_requests_shed_total', 'counter', 'Requests shed early (503) because they could no longer meet their deadline, by model and app.');
+    m.define('mopar_function_instance_starts_total', 'counter', 'Instances started, by reason: demand (a call found none free), request (warm-up of a cold chain), policy (keep-alive pre-warm), serve (start of serve).');
     m.gauge('mopar_function_instances', () => this.fnLabels().map(([l, p]) => [l, p.instances.length]));
     m.gauge('mopar_function_peak_rss_bytes', () => this.fnLabels().map(([l]) => [l, (this.totals.get(`${l.model}/${l.function}`)?.peakRssMB ?? 0) * 2 ** 20]));
   }
@@ -114,7 +127,7 @@ export class Gateway {
     const k = `${model}/${fn}`;
     let t = this.totals.get(k);
     if (!t) {
-      t = { invocations: 0, errors: 0, coldStarts: 0, crashes: 0, ms: 0, gbSeconds: 0, vcpuSeconds: 0, peakRssMB: 0, coldStartMs: [], spawnMs: [], fetchMs: [], loadMs: [], fetchBytes: 0 };
+      t = { invocations: 0, errors: 0, coldStarts: 0, crashes: 0, ms: 0, gbSeconds: 0, vcpuSeconds: 0, peakRssMB: 0, coldStartMs: [], spawnMs: [], fetchMs: [], loadMs: [], fetchBytes: 0, starts: { demand: 0, request: 0, policy: 0, serve: 0 }, coldCalls: 0 };
       this.totals.set(k, t);
     }
     return t;
@@ -129,6 +142,11 @@ export class Gateway {
     for (let k = 2; this.models.has(n); k++) n = `${name ?? manifest.model}-${k}`;
     const model = new ServedModel(n, manifest, dir, this.opts, {
       acquired: (fn, waitMs) => this.metrics.observe('mopar_function_queue_wait_seconds', { model: n, function: fn }, waitMs / 1000),
+      spawned: (fn, inst, reason) => {
+        this.fnTotals(n, fn).starts[reason]++;
+        this.metrics.inc('mopar_function_instance_starts_total', { model: n, function: fn, reason });
+        this.onSpawn?.(n, fn, inst, reason);
+      },
       coldStart: (fn, inst) => {
         const t = this.fnTotals(n, fn);
         t.coldStarts++;
@@ -276,6 +294,7 @@ export class Gateway {
         body.function = err.fn;
         body.reason = err instanceof FunctionTimeoutError ? 'timeout' : err.oom ? 'out of memory' : 'function failed';
       }
+      if (err instanceof DeadlineError) { body.function = err.fn; body.reason = 'deadline'; }
       if (status === 413) {
         // The rest of an oversized upload is discarded unparsed for a moment (so that a client still writing
         // reads the 413 instead of a reset), then the connection is cut.
@@ -310,6 +329,8 @@ export class Gateway {
   private async infer(model: ServedModel, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const t0 = performance.now();
     let status = 200;
+    let deadline: number | undefined;
+    let appLabel = '';
     this.inflight++;
     // The client leaving (connection closed before the answer) cancels what has not started yet.
     const gone = new AbortController();
@@ -326,7 +347,16 @@ export class Gateway {
       if (gone.signal.aborted) throw new ClientGoneError(model.manifest.functions[0]?.name ?? model.name);
       const header = req.headers['x-mopar-app'];
       const app = parsed.app ?? (typeof header === 'string' && header.length > 0 ? header : undefined);
+      appLabel = app ?? '';
       const batcher = app !== undefined ? this.batchers.get(model.name) : undefined;
+      // The deadline: the body's parameters.deadline_ms, else the header, else the application's SLO (batching).
+      const dh = req.headers['x-mopar-deadline-ms'];
+      const deadlineMs = parsed.deadlineMs ?? (dh !== undefined ? deadlineParameter(Array.isArray(dh) ? dh[0] : dh, 'header x-mopar-deadline-ms') : batcher?.sloOf(app));
+      if (deadlineMs !== undefined) {
+        deadline = t0 + deadlineMs;
+        this.deadlineTotals(model.name).requests++;
+        this.metrics.inc('mopar_deadline_requests_total', { model: model.name, app: appLabel });
+      }
       let result: InferResult;
       let outputs: InferResult['outputs'];
       let batchSize: number | undefined;
@@ -349,9 +379,14 @@ export class Gateway {
         slo.requests++;
         if (ms > sloMs) slo.misses++;
       } else {
-        result = await model.infer(parsed.feeds, gone.signal);
+        result = await model.infer(parsed.feeds, gone.signal, { deadline });
         outputs = result.outputs;
         this.account(model.name, result);
+      }
+      if (deadline !== undefined) {
+        const late = performance.now() > deadline;
+        this.deadlineTotals(model.name)[late ? 'missed' : 'met']++;
+        if (late) this.metrics.inc('mopar_deadline_misses_total', { model: model.name, app: appLabel });
       }
       if (gone.signal.aborted) { this.abandon(model.name).completed++; status = 499; return; }
       const out = inferResponse(model.name, parsed.id, outputs, order, parsed.binaryOutputs);
@@ -367,7 +402,16 @@ export class Gateway {
         // What ran before the cut ran for real (and a platform bills it).
         this.account(model.name, { outputs: {}, calls: (err.calls ?? []) as InferResult['calls'], edges: [], ms: 0 });
       }
-      else if (err instanceof FunctionFailedError) this.fnTotals(model.name, err.fn).errors++;
+      else if (err instanceof DeadlineError) {
+        this.deadlineTotals(model.name).shed++;
+        this.metrics.inc('mopar_requests_shed_total', { model: model.name, app: appLabel });
+        this.account(model.name, { outputs: {}, calls: (err.calls ?? []) as InferResult['calls'], edges: [], ms: 0 });
+      } else if (err instanceof FunctionFailedError) this.fnTotals(model.name, err.fn).errors++;
+      else if (deadline !== undefined && err instanceof SaturatedError) {
+        // Refused or timed out in a queue: not answered by its deadline either.
+        this.deadlineTotals(model.name).missed++;
+        this.metrics.inc('mopar_deadline_misses_total', { model: model.name, app: appLabel });
+      }
       if (this.draining) res.setHeader('connection', 'close');
       throw err;
     } finally {
@@ -376,6 +420,12 @@ export class Gateway {
       if (status === 200) this.metrics.observe('mopar_request_duration_seconds', { model: model.name }, (performance.now() - t0) / 1000);
       if (--this.inflight === 0) for (const w of this.idleWaiters.splice(0)) w();
     }
+  }
+
+  private deadlineTotals(model: string): DeadlineTotals {
+    let d = this.deadlines.get(model);
+    if (!d) this.deadlines.set(model, (d = { requests: 0, met: 0, missed: 0, shed: 0 }));
+    return d;
   }
 
   private abandon(model: string) {
@@ -389,6 +439,7 @@ export class Gateway {
       const t = this.fnTotals(model, c.fn);
       const l = { model, function: c.fn };
       t.invocations++;
+      if (c.cold) t.coldCalls++;
       t.ms += c.stats.hostMs;
       t.gbSeconds += c.billing.gbSeconds;
       t.vcpuSeconds += c.billing.vcpuSeconds;
@@ -425,12 +476,15 @@ export class Gateway {
       limitsEnforced: limits,
       // Requests whose client left: answered by nobody although computed, or cut before their next function.
       abandoned: { ...(this.abandoned.get(name) ?? { completed: 0, cancelled: 0 }) },
+      // Requests with a deadline: answered in time, answered late (or refused), shed early (503).
+      deadlines: { ...(this.deadlines.get(name) ?? { requests: 0, met: 0, missed: 0, shed: 0 }) },
+      keepAlive: model.keepAlive.describe(),
       functions: model.manifest.functions.map((f) => {
         const t = this.fnTotals(name, f.name);
         return {
           name: f.name, group: f.group, memoryMB: f.memoryMB, vcpu: f.vcpu,
           instances: model.pools.get(f.name)!.instances.length,
-          invocations: t.invocations, errors: t.errors, crashes: t.crashes, coldStarts: t.coldStarts,
+          invocations: t.invocations, errors: t.errors, crashes: t.crashes, coldStarts: t.coldStarts, starts: { ...t.starts }, coldCalls: t.coldCalls,
           coldStartMs: t.coldStartMs, spawnMs: t.spawnMs, fetchMs: t.fetchMs, loadMs: t.loadMs, fetchedBytes: t.fetchBytes,
           meanMs: t.invocations ? t.ms / t.invocations : 0, peakRssMB: t.peakRssMB, gbSeconds: t.gbSeconds, vcpuSeconds: t.vcpuSeconds,
         };

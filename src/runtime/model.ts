@@ -9,7 +9,8 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { MoparError, runDataflow } from '../core/index.js';
 import { buildGraph, inspectGraph, loadModel, type DType, type Feeds } from '../graph/index.js';
 import { loadManifest, type Manifest, type ManifestFunction } from '../partition/index.js';
-import { ClientGoneError, FunctionPool, DEFAULT_POOL, type PoolEvents, type PoolOptions } from './pool.js';
+import { ClientGoneError, DeadlineError, FunctionPool, DEFAULT_POOL, type PoolEvents, type PoolOptions } from './pool.js';
+import { KeepAlivePolicy, type KeepAliveSpec } from './keep-alive.js';
 import { removeSegment, segmentPath } from './segments.js';
 import { copyBytes, supportedDtype } from '../codec/index.js';
 import { type CodecTrial, CodecChooser, decodeTensor, encodeTensor, type OutputPlan, type Transport, type WireTensor } from './wire.js';
@@ -53,6 +54,13 @@ export interface RuntimeOptions {
    * before serving (not part of any cold start); `store` is what the hosts read through.
    */
   weights?: WeightsStore;
+  /** Keep-alive / pre-warm policy of every function (default: fixed, `pool.keepWarmMs`). */
+  keepAlive?: KeepAliveSpec;
+  /**
+   * A request entering the chain starts every function of it that has no instance at once (default true);
+   * false: a function starts when its input arrives.
+   */
+  warmUp?: boolean;
 }
 
 export interface WeightsStore { store: S3StoreOptions; stage: S3StoreOptions; bucket: string }
@@ -79,7 +87,11 @@ export const DEFAULT_RUNTIME: RuntimeOptions = {
 };
 
 /** Per-invocation record of one function; `startMs` is when it was called, from the request's start. */
-export interface FunctionCall { fn: string; startMs: number; ms: number; stats: InvocationStats; billing: Billing }
+export interface FunctionCall {
+  fn: string; startMs: number; ms: number; stats: InvocationStats; billing: Billing;
+  /** The call waited for its instance's start (spawn + load). */
+  cold?: boolean;
+}
 
 export interface EdgeCost {
   tensor: string; transport: Transport; codec?: string; rawBytes: number; wireBytes: number; encodeMs: number; trials?: CodecTrial[];
@@ -87,6 +99,9 @@ export interface EdgeCost {
 }
 
 export interface InferResult { outputs: Feeds; calls: FunctionCall[]; edges: EdgeCost[]; ms: number }
+
+/** Per request: its absolute deadline (performance.now() ms), if it has one. */
+export interface InferOptions { deadline?: number }
 
 /** A manifest read from DIR/manifest.json, or synthesised for a plain ONNX file (one function, unsplit). */
 export function loadServable(path: string): { manifest: Manifest; dir: string } {
@@ -121,6 +136,12 @@ export class ServedModel {
   private readonly transport = new Map<string, Transport>();
   /** Consumers of each tensor inside the chain (for segment removal). */
   private readonly consumers = new Map<string, number>();
+  /** The application's keep-alive policy (one idle-time histogram per served model). */
+  readonly keepAlive: KeepAlivePolicy;
+  private inflight = 0;
+  private idleSince?: number;
+  /** Measured mean duration per function, for functions without a predicted one. */
+  private readonly measuredMs = new Map<string, number>();
 
   constructor(readonly name: string, readonly manifest: Manifest, readonly dir: string, readonly opts: RuntimeOptions, events: PoolEvents = {}) {
     const meta = (n: string): TensorMeta => {
@@ -133,6 +154,7 @@ export class ServedModel {
     this.outputs = manifest.outputs.map(meta);
     for (const e of manifest.edges ?? []) this.transport.set(e.tensor, opts.transport ?? e.transport);
     for (const f of manifest.functions) for (const i of f.inputs) this.consumers.set(i, (this.consumers.get(i) ?? 0) + 1);
+    this.keepAlive = new KeepAlivePolicy(opts.keepAlive ?? { kind: 'fixed', ms: opts.pool.keepWarmMs });
     for (const f of manifest.functions) {
       // A plain ONNX file has no planned size: give it room for its weights plus the runtime (not enforced as tight).
       const memoryMB = f.memoryMB || 0;
@@ -152,6 +174,7 @@ export class ServedModel {
         optimization: opts.optimization, config: opts.sessionConfig, ...(fetch ? { fetch } : {}),
       }, { enforce: opts.enforceLimits && memoryMB > 0, vcpu: f.vcpu || 1, memoryMB }, opts.pool, events,
       opts.externalData && !fetch ? () => leanModelPath(file) : undefined));
+      this.pools.get(f.name)!.keepAlive = () => this.keepAlive.decide();
     }
   }
 
@@ -166,6 +189,31 @@ export class ServedModel {
     let bytes = 0;
     for (const s of this.staged) bytes += await store.upload(w.bucket, s.key, s.path);
     return { objects: this.staged.length, bytes };
+  }
+
+  /**
+   * Predicted time from the start of `fn` to the end of the chain: its own duration plus the longest path
+   * through the functions after it. A function's duration is the manifest's `predictedMs`, or where it has none
+   * the mean measured here (0 before its first call).
+   */
+  remainingMs(fn: string): number {
+    const memo = new Map<string, number>();
+    const own = (f: ManifestFunction) => (f.predictedMs > 0 ? f.predictedMs : this.measuredMs.get(f.name) ?? 0);
+    const walk = (f: ManifestFunction): number => {
+      const hit = memo.get(f.name);
+      if (hit !== undefined) return hit;
+      let after = 0;
+      for (const g of this.successors(f)) after = Math.max(after, walk(g));
+      const v = own(f) + after;
+      memo.set(f.name, v);
+      return v;
+    };
+    const f = this.manifest.functions.find((x) => x.name === fn);
+    return f ? walk(f) : 0;
+  }
+
+  private successors(f: ManifestFunction): ManifestFunction[] {
+    return this.manifest.functions.filter((g) => g !== f && g.inputs.some((i) => f.outputs.includes(i)));
   }
 
   /** Starts one instance of every function (a warm start for the first request). */
@@ -207,17 +255,20 @@ export class ServedModel {
    * Runs the chain on already-validated inputs. Once `signal` is aborted (the client left) no further function
    * of the chain starts and queued calls are dropped; the request then fails with a ClientGoneError.
    */
-  async infer(feeds: Feeds, signal?: AbortSignal): Promise<InferResult> {
+  async infer(feeds: Feeds, signal?: AbortSignal, opts: InferOptions = {}): Promise<InferResult> {
     const segments = new Set<string>();
+    // Idle time of the application (no request in flight → this one): what the histogram policy learns from.
+    if (this.inflight++ === 0 && this.idleSince !== undefined) this.keepAlive.recordIdle(performance.now() - this.idleSince);
     try {
-      return await this.run(feeds, segments, signal);
+      return await this.run(feeds, segments, signal, opts);
     } finally {
       // Every failure path included: no segment outlives its request.
       for (const s of segments) removeSegment(s);
+      if (--this.inflight === 0) this.idleSince = performance.now();
     }
   }
 
-  private async run(feeds: Feeds, segments: Set<string>, signal?: AbortSignal): Promise<InferResult> {
+  private async run(feeds: Feeds, segments: Set<string>, signal: AbortSignal | undefined, opts: InferOptions): Promise<InferResult> {
     const t0 = performance.now();
     const inputs: Record<string, WireTensor> = {};
     const edges: EdgeCost[] = [];
@@ -230,8 +281,19 @@ export class ServedModel {
       inputs[k] = wire;
       edges.push({ tensor: k, transport: this.transport.get(k) ?? 'inline', codec: stats.codec, rawBytes: stats.rawBytes, wireBytes: stats.wireBytes, encodeMs: stats.encodeMs });
     }
-    // Archipelago-style: a request entering the chain warms every function of it that has no instance.
-    for (const p of this.pools.values()) p.prewarm();
+    // Archipelago-style: a request entering the chain starts every function of it that has no instance at once,
+    // so downstream instances load while upstream ones compute; each is held until the request reached it.
+    const holds = new Map<string, () => void>();
+    if (this.opts.warmUp !== false) for (const [name, p] of this.pools) holds.set(name, p.warmFor());
+    try {
+      return await this.runChain(inputs, edges, segments, signal, opts, holds, t0);
+    } finally {
+      for (const release of holds.values()) release();
+    }
+  }
+
+  private async runChain(inputs: Record<string, WireTensor>, edges: EdgeCost[], segments: Set<string>, signal: AbortSignal | undefined,
+    opts: InferOptions, holds: Map<string, () => void>, t0: number): Promise<InferResult> {
     const calls: FunctionCall[] = [];
     const call = async (f: ManifestFunction, feeds: Record<string, WireTensor>): Promise<Record<string, WireTensor>> => {
       const plans: Record<string, OutputPlan> = {};
@@ -241,8 +303,20 @@ export class ServedModel {
         if (p.enc === 'shm') segments.add(p.path);
       }
       const s = performance.now();
-      const r = await this.pools.get(f.name)!.invoke(feeds, plans, { signal, timeoutMs: invokeTimeoutMs(f, this.opts.invokeTimeoutMs), admitted: !this.entry.has(f.name) });
-      calls.push({ fn: f.name, startMs: s - t0, ms: performance.now() - s, stats: r.stats, billing: billing(r.stats.hostMs, f.memoryMB, f.vcpu) });
+      let deadline: { deadline: number; latestStart: number; neededMs: number } | undefined;
+      if (opts.deadline !== undefined) {
+        const neededMs = this.remainingMs(f.name);
+        deadline = { deadline: opts.deadline, latestStart: opts.deadline - neededMs, neededMs };
+      }
+      let r;
+      try {
+        r = await this.pools.get(f.name)!.invoke(feeds, plans, { signal, timeoutMs: invokeTimeoutMs(f, this.opts.invokeTimeoutMs), admitted: !this.entry.has(f.name), ...deadline });
+      } finally {
+        holds.get(f.name)?.();
+      }
+      const ms = performance.now() - s;
+      if (!r.cold) this.measuredMs.set(f.name, this.measuredMs.has(f.name) ? 0.8 * this.measuredMs.get(f.name)! + 0.2 * r.stats.hostMs : r.stats.hostMs);
+      calls.push({ fn: f.name, startMs: s - t0, ms, stats: r.stats, billing: billing(r.stats.hostMs, f.memoryMB, f.vcpu), ...(r.cold ? { cold: true } : {}) });
       for (const [k, e] of Object.entries(r.stats.encode)) {
         if (this.consumers.has(k)) {
           edges.push({ tensor: k, transport: this.transport.get(k) ?? 'inline', codec: e.codec, rawBytes: e.rawBytes, wireBytes: e.wireBytes, encodeMs: e.encodeMs, trials: e.trials, lossy: e.lossy, maxAbsErr: e.maxAbsErr, maxRelErr: e.maxRelErr });
@@ -261,7 +335,7 @@ export class ServedModel {
         release: (_tensor, w) => { if (w.enc === 'shm') { removeSegment(w.path); segments.delete(w.path); } },
       });
     } catch (err) {
-      if (err instanceof ClientGoneError) err.calls = calls;
+      if (err instanceof ClientGoneError || err instanceof DeadlineError) err.calls = calls;
       throw err;
     }
     const outputs: Feeds = {};

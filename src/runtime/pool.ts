@@ -1,11 +1,15 @@
 /**
  * The instances of one function: scale out under concurrency (at most `maxInFlight` invocations per instance,
- * 1 like Lambda; at most `maxInstances`), keep idle instances warm for `keepWarmMs`, queue with a timeout when
- * all are busy, and refuse when the queue is full. A crashed instance is dropped; the next request gets a fresh one.
+ * 1 like Lambda; at most `maxInstances`), keep idle instances loaded as the keep-alive policy says (fixed
+ * `keepWarmMs`, or unload and pre-warm later: keep-alive.ts), queue with a timeout when all are busy
+ * (earliest deadline first; calls without a deadline after those with one, in arrival order), shed a queued call
+ * once it can no longer meet its deadline, and refuse when the queue is full. A crashed instance is dropped; the
+ * next request gets a fresh one.
  */
 import { MoparError } from '../core/index.js';
 import type { HostConfig } from './host-protocol.js';
 import { FunctionInstance, type InstanceLimits, type InvokeResult } from './instance.js';
+import type { KeepAliveDecision } from './keep-alive.js';
 import type { OutputPlan, WireTensor } from './wire.js';
 
 export interface PoolOptions {
@@ -36,9 +40,49 @@ export class ClientGoneError extends MoparError {
   }
 }
 
-interface Waiter { resolve: (i: FunctionInstance) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }
+/**
+ * A request that can no longer meet its deadline: shed before it uses an instance (HTTP 503 with Retry-After;
+ * a full queue stays 429).
+ */
+export class DeadlineError extends SaturatedError {
+  /** The calls of the request that did run before it was shed (they were billed all the same). */
+  calls?: unknown[];
+  constructor(readonly fn: string, readonly leftMs: number, readonly neededMs: number) {
+    super(leftMs <= 0
+      ? `request shed at function '${fn}': its deadline passed ${Math.round(-leftMs)} ms ago`
+      : `request shed at function '${fn}': ${Math.round(leftMs)} ms left before its deadline, the rest of the chain is predicted to need ${Math.round(neededMs)} ms`, 503);
+    this.name = 'DeadlineError';
+  }
+}
+
+/** Why an instance was started: a call found none free, a request warmed its chain, the policy pre-warmed, or `serve` started it. */
+export type SpawnReason = 'demand' | 'request' | 'policy' | 'serve';
+
+interface Waiter {
+  resolve: (i: FunctionInstance) => void;
+  reject: (e: Error) => void;
+  timer: NodeJS.Timeout;
+  /** Absolute deadline (performance.now() ms); Infinity without one. */
+  deadline: number;
+  seq: number;
+}
+
+/** What one call brings besides its tensors. */
+export interface CallOptions {
+  signal?: AbortSignal;
+  timeoutMs?: number;
+  admitted?: boolean;
+  /** Absolute deadline of the request (performance.now() ms): the queue serves earlier deadlines first. */
+  deadline?: number;
+  /** Latest start (performance.now() ms) from which the rest of the chain can still meet the deadline; later: shed. */
+  latestStart?: number;
+  /** The rest of the chain's predicted time from this call on (for the shed message). */
+  neededMs?: number;
+}
 
 export interface PoolEvents {
+  /** An instance process was started (before it loaded anything). */
+  spawned?(fn: string, inst: FunctionInstance, reason: SpawnReason): void;
   coldStart?(fn: string, inst: FunctionInstance): void;
   /** A call got its instance after waiting `waitMs` (0 when one was free). */
   acquired?(fn: string, waitMs: number): void;
@@ -49,7 +93,13 @@ export class FunctionPool {
   readonly instances: FunctionInstance[] = [];
   private readonly queue: Waiter[] = [];
   private readonly idleTimers = new Map<FunctionInstance, NodeJS.Timeout>();
+  private prewarmTimer?: NodeJS.Timeout;
+  /** Requests that warmed this function and have not reached or given up on it: its idle instances stay. */
+  private reserved = 0;
+  private seq = 0;
   private closed = false;
+  /** What happens to an idle instance; default: stay loaded for `keepWarmMs`. */
+  keepAlive: () => KeepAliveDecision = () => ({ prewarmAfterMs: 0, keepAliveMs: this.opts.keepWarmMs, source: 'fixed' });
 
   /** `resolveFile` is asked at every start (the file to load may be a cached rewrite that must be re-made). */
   constructor(readonly name: string, private readonly cfg: HostConfig, private readonly limits: InstanceLimits,
@@ -59,12 +109,14 @@ export class FunctionPool {
    * Runs one invocation on some instance (starting one when needed). `signal` aborted while the call waits in
    * the queue drops it (its client is gone); once handed to an instance it runs to the end or to `timeoutMs`.
    */
-  async invoke(feeds: Record<string, WireTensor>, outputs: Record<string, OutputPlan>, call: { signal?: AbortSignal; timeoutMs?: number; admitted?: boolean } = {}): Promise<InvokeResult> {
+  async invoke(feeds: Record<string, WireTensor>, outputs: Record<string, OutputPlan>, call: CallOptions = {}): Promise<InvokeResult & { cold: boolean }> {
     const t0 = performance.now();
-    const inst = await this.acquire(call.signal, call.admitted);
+    const inst = await this.acquire(call);
     this.events.acquired?.(this.name, performance.now() - t0);
+    // Cold: this call waits for the instance's start (spawn + load) before it can run.
+    const cold = !inst.isReady;
     try {
-      return await inst.invoke(feeds, outputs, call.timeoutMs);
+      return { ...await inst.invoke(feeds, outputs, call.timeoutMs), cold };
     } finally {
       this.release(inst);
     }
@@ -75,9 +127,27 @@ export class FunctionPool {
     return this.queue.length;
   }
 
-  /** Starts one instance if none is running or starting (pre-warming ahead of a request). */
-  prewarm(): void {
-    if (!this.closed && this.instances.length === 0) this.spawn();
+  /** Starts one instance if none is running or starting (`serve` pre-warming before the first request). */
+  prewarm(reason: SpawnReason = 'serve'): void {
+    if (this.closed || this.instances.length > 0) return;
+    this.armIdle(this.spawn(reason));
+  }
+
+  /**
+   * A request entered the chain: start an instance now if this function has none, and keep idle instances
+   * loaded until the request reached this function or gave up. Returns the release of that hold.
+   */
+  warmFor(): () => void {
+    if (this.closed) return () => {};
+    if (this.instances.length === 0) this.spawn('request');
+    this.reserved++;
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      if (--this.reserved > 0 || this.closed) return;
+      for (const i of this.instances) if (i.active === 0 && !i.dead && !this.idleTimers.has(i)) this.armIdle(i);
+    };
   }
 
   /** Whether a new call would be refused now (429): every instance busy and the queue full. */
@@ -90,11 +160,15 @@ export class FunctionPool {
    * `admitted`: the call belongs to a request already past the chain's entry; it is queued even beyond
    * `queueMax` (refusing it would throw away the work done upstream; the entry's queue bounds how many there are).
    */
-  private acquire(signal?: AbortSignal, admitted = false): Promise<FunctionInstance> {
+  private acquire(call: CallOptions): Promise<FunctionInstance> {
+    const { signal, admitted = false } = call;
     if (this.closed) return Promise.reject(new SaturatedError(`function '${this.name}' is shutting down`, 503));
     if (signal?.aborted) return Promise.reject(new ClientGoneError(this.name));
+    const latestStart = call.latestStart ?? Infinity;
+    const now = performance.now();
+    if (now > latestStart) return Promise.reject(new DeadlineError(this.name, (call.deadline ?? now) - now, call.neededMs ?? 0));
     const free = this.instances.find((i) => !i.dead && i.active < this.opts.maxInFlight);
-    const inst = free ?? (this.instances.length < this.opts.maxInstances ? this.spawn() : undefined);
+    const inst = free ?? (this.instances.length < this.opts.maxInstances ? this.spawn('demand') : undefined);
     if (inst) {
       this.take(inst);
       return Promise.resolve(inst);
@@ -110,16 +184,26 @@ export class FunctionPool {
         signal?.removeEventListener('abort', onAbort);
       };
       const onAbort = () => { leave(); reject(new ClientGoneError(this.name)); };
+      // Whichever comes first: the queue timeout, or the moment the request can no longer meet its deadline.
+      const shedInMs = latestStart - now;
+      const shed = shedInMs < this.opts.queueTimeoutMs;
       const w: Waiter = {
         resolve: (i) => { signal?.removeEventListener('abort', onAbort); resolve(i); },
         reject: (e) => { leave(); reject(e); },
         timer: setTimeout(() => {
           leave();
-          reject(new SaturatedError(`function '${this.name}': no instance became free within ${this.opts.queueTimeoutMs} ms`, 503));
-        }, this.opts.queueTimeoutMs),
+          const t = performance.now();
+          reject(shed ? new DeadlineError(this.name, (call.deadline ?? t) - t, call.neededMs ?? 0)
+            : new SaturatedError(`function '${this.name}': no instance became free within ${this.opts.queueTimeoutMs} ms`, 503));
+        }, shed ? Math.max(0, shedInMs) : this.opts.queueTimeoutMs),
+        deadline: call.deadline ?? Infinity,
+        seq: this.seq++,
       };
       signal?.addEventListener('abort', onAbort, { once: true });
-      this.queue.push(w);
+      // Earliest deadline first; equal deadlines (and no deadline, Infinity) keep arrival order.
+      let at = this.queue.length;
+      while (at > 0 && this.queue[at - 1]!.deadline > w.deadline) at--;
+      this.queue.splice(at, 0, w);
     });
   }
 
@@ -140,19 +224,57 @@ export class FunctionPool {
       w.resolve(inst);
       return;
     }
-    if (inst.active === 0 && !this.closed) {
-      this.idleTimers.set(inst, setTimeout(() => {
-        this.idleTimers.delete(inst);
-        if (inst.active === 0) void inst.stop();
-      }, this.opts.keepWarmMs).unref());
-    }
+    if (inst.active === 0 && !this.closed) this.armIdle(inst);
   }
 
-  private spawn(): FunctionInstance {
+  /**
+   * An idle instance: as the keep-alive policy decides, stay loaded for a while, or unload now and pre-warm one
+   * instance so that it is loaded when the next invocation is expected (started ahead by the last cold start's
+   * duration); it then stays loaded for the policy's window, counted from when it is ready. When the pre-warm
+   * would have to start at once anyway, the instance just stays loaded through the gap.
+   */
+  private armIdle(inst: FunctionInstance, decision = this.keepAlive()): void {
+    if (this.reserved > 0) return; // a request on its way will use it (warmFor's release arms it)
+    let keepMs = decision.keepAliveMs;
+    if (decision.prewarmAfterMs > 0) {
+      const startInMs = decision.prewarmAfterMs - this.lastColdStartMs;
+      if (startInMs <= 0) keepMs += decision.prewarmAfterMs;
+      else {
+        void inst.stop();
+        if (this.instances.some((i) => i !== inst && !i.dead && i.active > 0)) return; // still busy: a later release decides
+        clearTimeout(this.prewarmTimer);
+        this.prewarmTimer = setTimeout(() => {
+          this.prewarmTimer = undefined;
+          if (this.closed || this.instances.some((i) => !i.dead && i !== inst)) return;
+          const fresh = this.spawn('policy');
+          void fresh.started().then((ok) => {
+            if (ok && fresh.active === 0 && !this.idleTimers.has(fresh)) this.armIdle(fresh, { ...decision, prewarmAfterMs: 0 });
+          });
+        }, startInMs).unref();
+        return;
+      }
+    }
+    const old = this.idleTimers.get(inst);
+    if (old) clearTimeout(old);
+    this.idleTimers.set(inst, setTimeout(() => {
+      this.idleTimers.delete(inst);
+      if (inst.active === 0 && this.reserved === 0) void inst.stop();
+    }, keepMs).unref());
+  }
+
+  /** The most recent instance start (spawn → ready) of this function, ms; 0 before the first. */
+  private lastColdStartMs = 0;
+
+  private spawn(reason: SpawnReason): FunctionInstance {
     const cfg = this.resolveFile ? { ...this.cfg, file: this.resolveFile() } : this.cfg;
     const inst = new FunctionInstance(this.name, cfg, this.limits, (dead) => this.onExit(dead));
     this.instances.push(inst);
-    void inst.started().then((ok) => { if (ok) this.events.coldStart?.(this.name, inst); });
+    this.events.spawned?.(this.name, inst, reason);
+    void inst.started().then((ok) => {
+      if (!ok) return;
+      this.lastColdStartMs = inst.coldStartMs;
+      this.events.coldStart?.(this.name, inst);
+    });
     return inst;
   }
 
@@ -166,7 +288,7 @@ export class FunctionPool {
     while (!this.closed && this.queue.length && this.instances.length < this.opts.maxInstances) {
       const w = this.queue.shift()!;
       clearTimeout(w.timer);
-      const fresh = this.spawn();
+      const fresh = this.spawn('demand');
       this.take(fresh);
       w.resolve(fresh);
     }
@@ -174,6 +296,7 @@ export class FunctionPool {
 
   async close(): Promise<void> {
     this.closed = true;
+    clearTimeout(this.prewarmTimer);
     for (const w of this.queue.splice(0)) { clearTimeout(w.timer); w.reject(new SaturatedError(`function '${this.name}' is shutting down`, 503)); }
     for (const t of this.idleTimers.values()) clearTimeout(t);
     this.idleTimers.clear();

@@ -38,6 +38,8 @@ export interface ParsedRequest {
   requested?: string[];
   /** The application the request belongs to (`parameters.app`), for request batching per group. */
   app?: string;
+  /** The request's deadline in ms from its arrival (`parameters.deadline_ms`). */
+  deadlineMs?: number;
 }
 
 /** Parses and validates an infer request against the model's inputs. `headerLength` set ⇒ binary extension. */
@@ -87,7 +89,15 @@ export function parseInferRequest(body: Buffer, headerLength: number | undefined
   const binaryOutputs = req.parameters?.binary_data_output === true || !!req.outputs?.some((o) => o?.parameters?.binary_data === true);
   const requested = req.outputs?.map((o) => o.name);
   const app = typeof req.parameters?.app === 'string' ? req.parameters.app : undefined;
-  return { id: req.id, feeds, binaryOutputs, requested, ...(app !== undefined ? { app } : {}) };
+  const deadlineMs = req.parameters?.deadline_ms === undefined ? undefined : deadlineParameter(req.parameters.deadline_ms, 'parameters.deadline_ms');
+  return { id: req.id, feeds, binaryOutputs, requested, ...(app !== undefined ? { app } : {}), ...(deadlineMs !== undefined ? { deadlineMs } : {}) };
+}
+
+/** A request's deadline in ms from its arrival (`parameters.deadline_ms` or the `x-mopar-deadline-ms` header): a number > 0. */
+export function deadlineParameter(v: unknown, where: string): number {
+  const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
+  if (!Number.isFinite(n) || n <= 0) throw badRequest(`${where} must be a number of milliseconds > 0, got ${JSON.stringify(v).slice(0, 100)}`);
+  return n;
 }
 
 function fromJsonData(name: string, dtype: DType, dims: number[], data: unknown[] | undefined, v2: string): PlainTensor {

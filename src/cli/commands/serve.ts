@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { log, errorMessage, MoparError } from '../../core/index.js';
 import { readFileSync } from 'node:fs';
-import { Gateway, DEFAULT_GATEWAY, batchingFromPlan, startLocalS3, loadServable, type LocalS3, type Transport } from '../../runtime/index.js';
+import { Gateway, DEFAULT_GATEWAY, batchingFromPlan, parseKeepAlive, startLocalS3, loadServable, type LocalS3, type Transport } from '../../runtime/index.js';
 import { PLATFORMS, getPlatform } from '../../plan/index.js';
 import { examples, intOption, numberOption } from '../options.js';
 
@@ -29,6 +29,8 @@ export function registerServe(program: Command): void {
     .option('--max-instances <n>', 'instances per function at most', intOption('--max-instances'), DEFAULT_GATEWAY.pool.maxInstances)
     .option('--max-inflight <n>', 'concurrent invocations per instance (1 like Lambda)', intOption('--max-inflight'), DEFAULT_GATEWAY.pool.maxInFlight)
     .option('--keep-warm <s>', 'seconds an idle instance stays warm', numberOption('--keep-warm'), DEFAULT_GATEWAY.pool.keepWarmMs / 1000)
+    .option('--keep-alive <policy>', 'keep-alive / pre-warm policy of every function: fixed:MS, or histogram[:range=MS,bin=MS,head=PCT,tail=PCT,margin=F,min=N,oob=F] (Shahrad et al. ATC\'20: unload, pre-warm at the idle-time head, keep until its tail; falls back to --keep-warm while it has too few samples)')
+    .option('--no-warm-up', 'start a function when its input arrives, not when its request enters the chain')
     .option('--queue <n>', 'requests that may wait per function (429 above)', intOption('--queue', 0), DEFAULT_GATEWAY.pool.queueMax)
     .option('--queue-timeout <s>', 'seconds a request may wait for an instance (503 after)', numberOption('--queue-timeout'), DEFAULT_GATEWAY.pool.queueTimeoutMs / 1000)
     .option('--transport <t>', 'override every edge: inline | compressed | shm')
@@ -54,9 +56,10 @@ export function registerServe(program: Command): void {
   cmd.action(async (dirs: string[], o: {
       port: number; host: string; maxInstances: number; maxInflight: number; keepWarm: number; queue: number; queueTimeout: number;
       transport?: string; limits: boolean; arena?: boolean; prepacking?: boolean; cold?: boolean; optimization: string; externalData: boolean; lossy?: string;
-      maxBodyMb?: number; timeout?: number; drainTimeout: number; batching?: string;
+      maxBodyMb?: number; timeout?: number; drainTimeout: number; batching?: string; keepAlive?: string; warmUp: boolean;
       weights: string; weightsPlatform?: string; weightsMbps?: number; weightsLatencyMs?: number;
     }) => {
+      const keepAlive = o.keepAlive === undefined ? undefined : parseKeepAlive(o.keepAlive, o.keepWarm * 1000);
       let batching: ReturnType<typeof batchingFromPlan> | undefined;
       if (o.batching) {
         let doc: unknown;
@@ -84,7 +87,8 @@ export function registerServe(program: Command): void {
       }
       const gw = new Gateway({
         ...DEFAULT_GATEWAY,
-        pool: { maxInstances: o.maxInstances, maxInFlight: o.maxInflight, keepWarmMs: o.keepWarm * 1000, queueMax: o.queue, queueTimeoutMs: o.queueTimeout * 1000 },
+        pool: { maxInstances: o.maxInstances, maxInFlight: o.maxInflight, keepWarmMs: keepAlive?.kind === 'fixed' ? keepAlive.ms : o.keepWarm * 1000, queueMax: o.queue, queueTimeoutMs: o.queueTimeout * 1000 },
+        keepAlive, warmUp: o.warmUp,
         enforceLimits: o.limits, memArena: !!o.arena, prepacking: !!o.prepacking, prewarm: !o.cold,
         transport: o.transport as Transport | undefined,
         optimization: o.optimization as 'extended', externalData: o.externalData, lossy: o.lossy as 'fp16' | undefined,

@@ -1,0 +1,246 @@
+/**
+ * Issue 16, runtime scheduling: a request entering a cold chain starts every function of it at once; queued
+ * calls run earliest-deadline-first (no deadline: arrival order); a request that can no longer meet its
+ * deadline is shed early (503, reason 'deadline') instead of computing; the histogram keep-alive policy unloads
+ * and pre-warms. Orderings are made observable by holding a host with SIGSTOP, never by timing.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { allclose } from '../../src/graph/index.js';
+import { Gateway, DEFAULT_GATEWAY, httpRequest, infer, modelMetadata, randomFeeds, type FunctionInstance, type SpawnReason } from '../../src/runtime/index.js';
+import { cleanup, tmpDir, writeChunkedManifest, writeSlowModel, writeToyManifest } from './helpers.js';
+
+const until = async (cond: () => boolean, what: string, ms = 60_000) => {
+  const t0 = Date.now();
+  while (!cond()) {
+    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+};
+
+const jsonBody = (feeds: ReturnType<typeof randomFeeds>, parameters: Record<string, unknown> = {}) => JSON.stringify({
+  inputs: Object.entries(feeds).map(([name, t]) => ({ name, datatype: 'FP32', shape: t.dims, data: Array.from(t.data as Float32Array) })),
+  parameters,
+});
+
+interface Spawn { fn: string; at: number; reason: SpawnReason; inst: FunctionInstance }
+
+async function coldChain(tag: string, warmUp: boolean) {
+  const d = tmpDir(tag);
+  const toy = await writeToyManifest(d); // head → (left ‖ right) → tail: 4 functions
+  const g = new Gateway({ ...DEFAULT_GATEWAY, prewarm: false, warmUp, pool: { ...DEFAULT_GATEWAY.pool, keepWarmMs: 200 } });
+  g.addModel(toy.dir, 'p');
+  g.addModel(toy.model, 'u');
+  const spawns: Spawn[] = [];
+  let holdHead = false;
+  g.onSpawn = (model, fn, inst, reason) => {
+    if (model !== 'p') return;
+    spawns.push({ fn, at: performance.now(), reason, inst });
+    // Function 0's host is held before it can load, so its output cannot exist until the test lets it go.
+    if (fn === 'head' && holdHead) process.kill(inst.pid!, 'SIGSTOP');
+  };
+  const b = `http://127.0.0.1:${(await g.listen(0)).port}`;
+  const feeds = randomFeeds(await modelMetadata(b, 'u'), 3);
+  const want = await infer(b, 'u', feeds);
+  assert.equal((await infer(b, 'p', feeds)).status, 200);
+  const pools = [...g.models.get('p')!.pools.values()];
+  // The short keep-alive passes: every function goes cold.
+  await until(() => pools.every((p) => p.instances.length === 0), 'every function of the chain to go cold');
+  spawns.length = 0;
+  return { d, g, b, feeds, want, pools, spawns, hold: () => { holdHead = true; }, close: async () => { await g.close(); cleanup(d); } };
+}
+
+test('warm-up: a request entering a cold chain starts every function before the first one has an output', async () => {
+  const c = await coldChain('warmup', true);
+  try {
+    c.hold();
+    const reply = infer(c.b, 'p', c.feeds);
+    // head's host is stopped (it cannot load, let alone compute), yet every function of the chain is started.
+    await until(() => c.pools.every((p) => p.instances.length === 1), 'every function to have an instance');
+    const head = c.spawns.find((s) => s.fn === 'head')!;
+    assert.deepEqual(c.spawns.map((s) => s.fn).sort(), ['head', 'left', 'right', 'tail']);
+    assert.ok(c.spawns.every((s) => s.reason === 'request'), JSON.stringify(c.spawns.map((s) => [s.fn, s.reason])));
+    assert.equal(head.inst.isReady, false, 'function 0 must still be held');
+    process.kill(head.inst.pid!, 'SIGCONT');
+    const got = await reply;
+    assert.equal(got.status, 200);
+    const out = Object.keys(c.want.outputs)[0]!;
+    const close = allclose(got.outputs[out], c.want.outputs[out]);
+    assert.ok(close.ok, JSON.stringify(close));
+    // One start per function for this request: none was started again when its input arrived.
+    assert.equal(c.spawns.length, 4);
+    const stats = c.g.stats('p');
+    for (const f of stats.functions) assert.ok(f.starts.request >= 1, `${f.name}: ${JSON.stringify(f.starts)}`);
+  } finally {
+    await c.close();
+  }
+});
+
+test('without warm-up (--no-warm-up) a downstream function starts only after its input exists', async () => {
+  const c = await coldChain('nowarm', false);
+  try {
+    const got = await infer(c.b, 'p', c.feeds);
+    assert.equal(got.status, 200);
+    const headDone = (() => {
+      const h = c.spawns.find((s) => s.fn === 'head')!;
+      return h.inst; // its invocation ended before tail's input existed
+    })();
+    const tail = c.spawns.find((s) => s.fn === 'tail')!;
+    assert.ok(c.spawns.every((s) => s.reason === 'demand'));
+    // tail was spawned after head had loaded and answered (head's instance became ready before tail existed).
+    assert.ok(headDone.startedAt + headDone.coldStartMs < tail.at, 'tail started before head was ready');
+  } finally {
+    await c.close();
+  }
+});
+
+/** One function (the unsplit slow model), one instance, queue long enough; returns helpers. */
+async function oneInstance(tag: string, extraManifest?: { k: number; predictedMs: number }) {
+  const d = tmpDir(tag);
+  const slow = writeSlowModel(d, 8);
+  let path = slow;
+  if (extraManifest) {
+    path = join(d, 'part');
+    await writeChunkedManifest(slow, path, extraManifest.k, 'inline', { predictedMs: extraManifest.predictedMs });
+  }
+  const g = new Gateway({ ...DEFAULT_GATEWAY, pool: { ...DEFAULT_GATEWAY.pool, maxInstances: 1, queueTimeoutMs: 300_000 } });
+  g.addModel(path, 'slow');
+  const b = `http://127.0.0.1:${(await g.listen(0)).port}`;
+  const feeds = randomFeeds(await modelMetadata(b, 'slow'), 1);
+  const post = (parameters: Record<string, unknown> = {}, headers: Record<string, string> = {}) =>
+    httpRequest(`${b}/v2/models/slow/infer`, { method: 'POST', body: jsonBody(feeds, parameters), headers: { 'content-type': 'application/json', ...headers } });
+  assert.equal((await post()).status, 200); // warm
+  const first = g.models.get('slow')!.pools.get(g.models.get('slow')!.manifest.functions[0]!.name)!;
+  return { d, g, b, post, first, close: async () => { await g.close(); cleanup(d); } };
+}
+
+test('EDF: with one instance, queued requests run earliest deadline first; those without a deadline after, in arrival order', async () => {
+  const c = await oneInstance('edf');
+  try {
+    const host = c.first.instances[0]!;
+    const order: string[] = [];
+    const send = (name: string, deadlineMs?: number) => c.post(deadlineMs === undefined ? {} : { deadline_ms: deadlineMs })
+      .then((r) => { order.push(name); assert.equal(r.status, 200, `${name}: ${r.body.toString()}`); });
+    const a = send('A');
+    await until(() => host.active === 1, 'A to reach the instance');
+    process.kill(host.pid!, 'SIGSTOP');
+    const queued: Promise<void>[] = [];
+    // Deadlines far beyond any run time here: nothing is shed, only the order is at stake.
+    for (const [name, dl] of [['B', undefined], ['C', 600_000], ['D', undefined], ['E', 300_000]] as const) {
+      queued.push(send(name, dl));
+      await until(() => c.first.queueDepth === queued.length, `${name} to queue`);
+    }
+    process.kill(host.pid!, 'SIGCONT');
+    await Promise.all([a, ...queued]);
+    assert.deepEqual(order, ['A', 'E', 'C', 'B', 'D']);
+    const stats = c.g.stats('slow');
+    assert.deepEqual(stats.deadlines, { requests: 2, met: 2, missed: 0, shed: 0 });
+  } finally {
+    await c.close();
+  }
+});
+
+test('no deadline: the queue is FIFO as before', async () => {
+  const c = await oneInstance('fifo');
+  try {
+    const host = c.first.instances[0]!;
+    const order: string[] = [];
+    const send = (name: string) => c.post().then((r) => { order.push(name); assert.equal(r.status, 200); });
+    const a = send('A');
+    await until(() => host.active === 1, 'A to reach the instance');
+    process.kill(host.pid!, 'SIGSTOP');
+    const queued: Promise<void>[] = [];
+    for (const name of ['B', 'C', 'D']) {
+      queued.push(send(name));
+      await until(() => c.first.queueDepth === queued.length, `${name} to queue`);
+    }
+    process.kill(host.pid!, 'SIGCONT');
+    await Promise.all([a, ...queued]);
+    assert.deepEqual(order, ['A', 'B', 'C', 'D']);
+  } finally {
+    await c.close();
+  }
+});
+
+test('shedding: a request that cannot meet its deadline is refused early (503 + Retry-After), not computed', async () => {
+  // Two functions predicted at 400 ms each: a chain needs 800 ms.
+  const c = await oneInstance('shed', { k: 2, predictedMs: 400 });
+  try {
+    const before = c.g.stats('slow').functions.map((f) => f.invocations);
+    // At arrival: 300 ms left < 800 ms predicted → shed at once, nothing runs.
+    const r = await c.post({ deadline_ms: 300 });
+    assert.equal(r.status, 503, r.body.toString());
+    assert.equal(r.headers['retry-after'], '1');
+    const body = JSON.parse(r.body.toString());
+    assert.equal(body.reason, 'deadline');
+    // (On a loaded machine reading the body alone may take longer than 300 ms: then the deadline has passed.)
+    assert.match(body.error, /shed at function 's0': (300|\d+) ms (left before its deadline, the rest of the chain is predicted to need 800 ms|ago)|its deadline passed/);
+    assert.deepEqual(c.g.stats('slow').functions.map((f) => f.invocations), before, 'a shed request must not run any function');
+    // Header form; feasible at arrival, but it waits behind a held instance until it no longer can: shed from the queue.
+    const host = c.first.instances[0]!;
+    const a = c.post();
+    await until(() => host.active === 1, 'A to reach s0');
+    process.kill(host.pid!, 'SIGSTOP');
+    const late = await c.post({}, { 'x-mopar-deadline-ms': '1500' });
+    process.kill(host.pid!, 'SIGCONT');
+    assert.equal(late.status, 503, late.body.toString());
+    assert.equal(JSON.parse(late.body.toString()).reason, 'deadline');
+    assert.equal((await a).status, 200);
+    // A deadline the chain can meet is answered.
+    assert.equal((await c.post({ deadline_ms: 600_000 })).status, 200);
+    const stats = c.g.stats('slow');
+    assert.deepEqual(stats.deadlines, { requests: 3, met: 1, missed: 0, shed: 2 });
+    const metrics = (await httpRequest(`${c.b}/metrics`)).body.toString();
+    assert.match(metrics, /mopar_requests_shed_total\{model="slow",app=""\} 2/);
+    assert.match(metrics, /mopar_deadline_requests_total\{model="slow",app=""\} 3/);
+    // A bad deadline is the client's error.
+    for (const bad of [-5, 0, 'soon']) {
+      const r2 = await c.post({ deadline_ms: bad });
+      assert.equal(r2.status, 400, r2.body.toString());
+      assert.match(JSON.parse(r2.body.toString()).error, /deadline_ms must be a number of milliseconds > 0/);
+    }
+    assert.equal((await c.post({}, { 'x-mopar-deadline-ms': 'x' })).status, 400);
+  } finally {
+    await c.close();
+  }
+});
+
+test('histogram keep-alive: once it has learned the gaps, an idle function is unloaded and pre-warmed before the next request', async () => {
+  const d = tmpDir('hist');
+  const toy = await writeToyManifest(d);
+  const g = new Gateway({
+    ...DEFAULT_GATEWAY, prewarm: false,
+    // A wide margin: pre-warm at half the learned gap, keep until 1.5× it (a loaded machine starts hosts slowly).
+    keepAlive: { kind: 'histogram', fallbackMs: 60_000, histogram: { rangeMs: 60_000, binMs: 100, headPct: 5, tailPct: 99, margin: 0.5, minSamples: 3, maxOutOfRange: 0.5 } },
+  });
+  try {
+    g.addModel(toy.dir, 'p');
+    const spawns: Spawn[] = [];
+    g.onSpawn = (_m, fn, inst, reason) => spawns.push({ fn, at: performance.now(), reason, inst });
+    const b = `http://127.0.0.1:${(await g.listen(0)).port}`;
+    const feeds = randomFeeds(await modelMetadata(b, 'p'), 1);
+    const model = g.models.get('p')!;
+    // Hand-made history: this application was idle ~8 s between requests.
+    for (let i = 0; i < 5; i++) model.keepAlive.recordIdle(8000);
+    const d1 = model.keepAlive.decide();
+    assert.equal(d1.source, 'histogram');
+    assert.ok(d1.prewarmAfterMs > 0);
+    assert.equal((await infer(b, 'p', feeds)).status, 200);
+    const pools = [...model.pools.values()];
+    // Right after the request every function is unloaded (nothing is kept warm through the idle head)…
+    await until(() => pools.every((p) => p.instances.length === 0), 'the functions to be unloaded');
+    // …and pre-warmed by the policy before the next expected request: each function once, loaded to the end.
+    await until(() => spawns.filter((s) => s.reason === 'policy').length === 4, 'the policy to pre-warm every function');
+    const policy = spawns.filter((s) => s.reason === 'policy');
+    assert.deepEqual(policy.map((s) => s.fn).sort(), ['head', 'left', 'right', 'tail']);
+    assert.deepEqual(await Promise.all(policy.map((s) => s.inst.started())), [true, true, true, true]);
+    const r = await infer(b, 'p', feeds);
+    assert.equal(r.status, 200);
+    const stats = g.stats('p');
+    assert.equal(stats.keepAlive.kind, 'histogram');
+  } finally {
+    await g.close();
+    cleanup(d);
+  }
+});
