@@ -62,6 +62,13 @@ export interface Platform {
    * rounded per busy period); absent where each request is billed as its own invocation.
    */
   concurrency?: { maxPerInstance: number; targetUtilisation: number };
+  /**
+   * How instances started or kept loaded outside requests are billed (the cost of warm-up and keep-alive under
+   * sparse traffic): whether an instance's start (init: spawn + model load) is billed at the configured size, and
+   * the price of an idle loaded instance per GB-second and vCPU-second (null: idle time is not billed).
+   * Absent: unknown, and a sparse-traffic cost leaves warm-up out and says so.
+   */
+  warmup?: { initBilled: boolean; idle: { perGBSecond: number; perVcpuSecond: number } | null };
   /** Staging big tensors: one PUT by the producer, one GET per consumer. */
   objectStore: { putUSD: number; getUSD: number; latencyMs: number; bandwidthMBps: number };
   notes: Record<string, string>;
@@ -85,7 +92,9 @@ export const PLATFORMS: readonly Platform[] = [
     hop: { overheadMs: 15, bandwidthMBps: 60, invokeMs: 2 },
     shm: { available: false, overheadMs: 0, bandwidthMBps: 0 },
     objectStore: AWS_S3,
+    warmup: { initBilled: true, idle: null },
     notes: {
+      'warmup': 'docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html: the INIT phase of container-image functions is billed as duration at the configured memory (as of 2024-06; since 2025-08 for every function); an idle execution environment kept by the platform between invocations is not billed — a pre-warm is one billed start (a ping), not billed idle time. Provisioned concurrency (billed while idle) is not modelled',
       'memory': 'docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html: 128–10,240 MB in 1 MB steps (as of 2024-06)',
       'cpu': 'same page: CPU proportional to memory, 1 vCPU-equivalent at 1,769 MB, up to 6 vCPUs at 10,240 MB (as of 2024-06)',
       'price': 'aws.amazon.com/lambda/pricing, x86 first tier: $0.0000166667/GB-s, $0.20 per 1M requests, billed per 1 ms (as of 2024-06)',
@@ -123,7 +132,9 @@ export const PLATFORMS: readonly Platform[] = [
     shm: { available: false, overheadMs: 0, bandwidthMBps: 0 },
     objectStore: { putUSD: 0.005 / 1000, getUSD: 0.0004 / 1000, latencyMs: 30, bandwidthMBps: 90 },
     concurrency: { maxPerInstance: 80, targetUtilisation: 0.6 },
+    warmup: { initBilled: true, idle: { perGBSecond: 0.0000025, perVcpuSecond: 0.0000025 } },
     notes: {
+      'warmup': 'cloud.google.com/run/pricing and /docs/configuring/min-instances: an instance kept warm outside requests is a min instance, billed while idle at the idle rate (Tier 1: $0.0000025/vCPU-s, $0.0000025/GiB-s, as of 2024-06); we bill an instance start (container startup) as instance time at the active rate (our reading of request-based billing, as of 2024-06)',
       'concurrency': 'cloud.google.com/run/docs/about-concurrency: default 80 concurrent requests per instance; request-based billing charges instance time while it handles at least one request, rounded up to 100 ms; autoscaling targets 60 % CPU (as of 2024-06)',
       'memory': 'cloud.google.com/run/docs/configuring/services/memory-limits: 128 MiB–32 GiB (as of 2024-06)',
       'cpu': 'cloud.google.com/run/docs/configuring/services/cpu: 0.08–1 vCPU in 0.001 steps, then 1/2/4/6/8; memory per vCPU per the table; >512 MiB needs ≥0.5 vCPU, >1 GiB needs ≥1 vCPU (as of 2024-06)',

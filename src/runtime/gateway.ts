@@ -392,6 +392,9 @@ export class Gateway {
       const out = inferResponse(model.name, parsed.id, outputs, order, parsed.binaryOutputs);
       const headers: Record<string, string | number> = { ...out.headers, 'content-length': out.body.length, 'x-mopar-duration-ms': result.ms.toFixed(3) };
       if (batchSize !== undefined) headers['x-mopar-batch-size'] = batchSize;
+      // Functions of this request that waited for their instance's start (a cold start on its path).
+      const cold = result.calls.filter((c) => c.cold).length;
+      if (cold > 0) headers['x-mopar-cold-calls'] = cold;
       if (this.draining) headers.connection = 'close';
       res.writeHead(200, headers);
       res.end(out.body);
