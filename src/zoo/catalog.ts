@@ -10,8 +10,18 @@ import { makeBatchDynamic, type ZooBatch } from './dynamic.js';
 
 export interface ZooBuildOptions {
   tiny?: boolean; seed?: number;
-  /** 1 (default): every shape static. 'dynamic': a symbolic leading batch dim (see dynamic.ts). */
+  /** 'dynamic': a symbolic leading batch dim (see dynamic.ts); 1: every shape static. Default: defaultZooBatch(tiny). */
   batch?: ZooBatch;
+}
+
+/**
+ * The batch a zoo model gets when none is asked for. Full size: 'dynamic', as exporters write models
+ * (`dynamic_axes`), so a partition built from it serves any batch; it still profiles and plans at batch 1.
+ * Tiny: 1, so that the test suite's models keep exercising the static-shape path every stage must also handle
+ * (exports without `dynamic_axes`); `--tiny --batch dynamic` gives the dynamic one (test/zoo/dynamic-batch.test.ts).
+ */
+export function defaultZooBatch(tiny = false): ZooBatch {
+  return tiny ? 1 : 'dynamic';
 }
 
 export interface ZooModelInfo {
@@ -35,7 +45,7 @@ function def(name: string): ZooModelDef {
 }
 
 /** The graph with lazy (not yet generated) weights: cheap even at full size. */
-export function zooNet(name: string, tiny = false, batch: ZooBatch = 1): Net {
+export function zooNet(name: string, tiny = false, batch: ZooBatch = defaultZooBatch(tiny)): Net {
   const d = def(name);
   const net = new Net(tiny ? `${d.name}-tiny` : d.name);
   d.build(net, tiny);
@@ -44,7 +54,7 @@ export function zooNet(name: string, tiny = false, batch: ZooBatch = 1): Net {
   return net;
 }
 
-/** Parameter count without generating any weight. */
+/** Parameter count of the model as written by default (defaultZooBatch), without generating any weight. */
 export function countZooParams(name: string, tiny = false): number {
   return zooNet(name, tiny).params();
 }

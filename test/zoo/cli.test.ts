@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { buildGraph, loadModel } from '../../src/graph/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mopar-zoo-cli-'));
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
@@ -29,6 +30,7 @@ test('mopar zoo build writes a tiny model; a bad name is one error line, exit 2'
   const built = JSON.parse(r.stdout) as { bytes: number; params: number; seed: number };
   assert.equal(built.bytes, statSync(out).size);
   assert.equal(built.seed, 5);
+  assert.equal((JSON.parse(r.stdout) as { batch: unknown }).batch, 1, 'tiny models stay static by default');
 
   const dyn = mopar('zoo', 'build', 'resnet50', '--tiny', '--batch', 'dynamic', '-o', join(dir, 'r.onnx'), '--json');
   assert.equal(dyn.status, 0, dyn.stderr);
@@ -36,6 +38,16 @@ test('mopar zoo build writes a tiny model; a bad name is one error line, exit 2'
   const badBatch = mopar('zoo', 'build', 'resnet50', '--tiny', '--batch', '4', '-o', join(dir, 'r.onnx'));
   assert.equal(badBatch.status, 2);
   assert.match(badBatch.stderr, /^mopar: error: --batch must be 1 or dynamic, got '4'\n$/);
+
+  // Full size: dynamic batch by default, `--batch 1` still static (mobilenetv2: the smallest full-size file).
+  for (const [flags, want] of [[[], 'batch'], [['--batch', '1'], 1]] as const) {
+    const file = join(dir, 'mnv2.onnx');
+    const full = mopar('zoo', 'build', 'mobilenetv2', ...flags, '-o', file, '--json');
+    assert.equal(full.status, 0, full.stderr);
+    assert.equal((JSON.parse(full.stdout) as { batch: unknown }).batch, want === 'batch' ? 'dynamic' : 1);
+    const g = buildGraph(loadModel(file).proto);
+    assert.equal(g.tensors.get(g.inputs[0]!)!.shape![0], want, `${flags.join(' ') || 'default'}: input dim 0`);
+  }
 
   const bad = mopar('zoo', 'build', 'alexnet', '-o', join(dir, 'x.onnx'));
   assert.equal(bad.status, 2);

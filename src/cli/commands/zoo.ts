@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { dirname } from 'node:path';
 import { existsSync, statSync } from 'node:fs';
 import { MoparError, log } from '../../core/index.js';
-import { writeZooModel, zooModels, DEFAULT_SEED } from '../../zoo/index.js';
+import { defaultZooBatch, writeZooModel, zooModels, DEFAULT_SEED } from '../../zoo/index.js';
 import { examples, intOption, jsonOption, outputOption, printJson, table } from '../options.js';
 
 export function registerZoo(program: Command): void {
@@ -26,12 +26,13 @@ export function registerZoo(program: Command): void {
   build
     .option('--tiny', 'reduced width/depth/resolution, same block structure (for tests)')
     .option('--seed <n>', 'weight seed', intOption('--seed', 0), DEFAULT_SEED)
-    .option('--batch <b>', "1 (static shapes) or 'dynamic' (symbolic leading batch dim, as torch.onnx.export with dynamic_axes)", '1');
+    .option('--batch <b>', "'dynamic' (symbolic leading batch dim, as torch.onnx.export with dynamic_axes; default for full-size models) " +
+      "or 1 (static shapes; default with --tiny)");
   jsonOption(build);
-  examples(build, ['mopar zoo build resnet50 -o resnet50.onnx', 'mopar zoo build bert --tiny -o bert-tiny.onnx', 'mopar zoo build bert --batch dynamic -o bert.onnx']);
-  build.action((name: string, opts: { output: string; tiny?: boolean; seed: number; batch: string; json?: boolean }) => {
-      if (opts.batch !== '1' && opts.batch !== 'dynamic') throw new MoparError(`--batch must be 1 or dynamic, got '${opts.batch}'`);
-      const batch = opts.batch === 'dynamic' ? 'dynamic' as const : 1 as const;
+  examples(build, ['mopar zoo build resnet50 -o resnet50.onnx', 'mopar zoo build bert-base --tiny -o bert-tiny.onnx', 'mopar zoo build resnet50 --batch 1 -o resnet50-static.onnx']);
+  build.action((name: string, opts: { output: string; tiny?: boolean; seed: number; batch?: string; json?: boolean }) => {
+      if (opts.batch !== undefined && opts.batch !== '1' && opts.batch !== 'dynamic') throw new MoparError(`--batch must be 1 or dynamic, got '${opts.batch}'`);
+      const batch = opts.batch === undefined ? defaultZooBatch(!!opts.tiny) : opts.batch === 'dynamic' ? 'dynamic' as const : 1 as const;
       const dir = dirname(opts.output);
       if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new MoparError(`output directory does not exist: ${dir}`);
       if (existsSync(opts.output) && statSync(opts.output).isDirectory()) throw new MoparError(`output is a directory: ${opts.output}`);
