@@ -3,14 +3,21 @@
  *   |got − want| ≤ atol + rtol · |want|   for every element,
  * with rtol = 1e-4 and atol scaled to the reference output's magnitude (1e-5 × max|want|), so an element near
  * zero is judged against the tensor's scale (a detector's 1e-7 probabilities do not blow up a relative error)
- * while a wrong slice or weight (errors of the order of the values) still fails. Integer, bool and string
- * outputs must match exactly; NaN matches only NaN; shapes must be equal.
+ * while a wrong slice or weight (errors of the order of the values) still fails. atol never goes below
+ * ATOL_FLOOR of the dtype: onnxruntime computes bounded activations (Sigmoid, Tanh, fused or not, depending on
+ * what a slice lets it fuse) only to the resolution of their range, 2^-24 for float32, so near 0 two correct
+ * runs differ by a few such units. (The PaddleOCR v4 detector on random input: every probability under 0.0025,
+ * atol 2.5e-8, the split run 2^-22 where the unsplit one gives 2^-24.) Integer, bool and string outputs must
+ * match exactly; NaN matches only NaN; shapes must be equal.
  */
 import type { PlainTensor } from './runner.js';
 
 export const DEFAULT_RTOL = 1e-4;
 /** atol = ATOL_SCALE × max|want| of each output. */
 export const DEFAULT_ATOL_SCALE = 1e-5;
+
+/** 16 units of the dtype's resolution just below 1 (float32: 2^-20 ≈ 9.5e-7): the least atol (see above). */
+export const ATOL_FLOOR: Readonly<Record<string, number>> = { float32: 2 ** -20, float64: 2 ** -49, float16: 2 ** -7, bfloat16: 2 ** -4 };
 
 export interface CloseOptions { rtol?: number; atolScale?: number }
 
@@ -57,7 +64,7 @@ export function allclose(got: PlainTensor | undefined, want: PlainTensor | undef
   const exact = !FLOAT.has(want.dtype);
   let peak = 0;
   if (!exact) for (let i = 0; i < b.length; i++) { const v = Math.abs(Number(b[i])); if (v > peak && v !== Infinity) peak = v; }
-  const atol = exact ? 0 : atolScale * peak;
+  const atol = exact ? 0 : Math.max(atolScale * peak, ATOL_FLOOR[want.dtype] ?? 0);
   const r = exact ? 0 : rtol;
   let ok = true;
   let maxAbsErr = 0;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { allclose, type PlainTensor } from '../../src/graph/index.js';
+import { allclose, ATOL_FLOOR, type PlainTensor } from '../../src/graph/index.js';
 import { compareTensors } from '../../src/partition/index.js';
 
 const t = (data: number[], dims = [data.length]): PlainTensor => ({ dtype: 'float32', dims, data: Float32Array.from(data) });
@@ -22,6 +22,19 @@ test('allclose: |a − b| ≤ atol + rtol·|b| with atol = 1e-5 × max|b|; repor
   assert.ok(det.ok, `atol ${det.atol}`);
   // A wrong value of the tensor's own scale fails.
   assert.equal(allclose(t([0.01, 0.005]), t([0.01, 0])).ok, false);
+});
+
+test('allclose: atol never goes below the float resolution of a bounded activation (ATOL_FLOOR)', () => {
+  // The real PaddleOCR v4 detector (test/fixtures/exported/paddle) on random input: every probability under
+  // 0.0025, so 1e-5 × max|b| is 2.5e-8, under the 2^-24 steps its Sigmoid is computed in; the split run gave
+  // 2^-22 where the unsplit gave 2^-24 (max rel 3) with onnxruntime's optimisations on.
+  const det = allclose(t([0.0025, 2 ** -22]), t([0.0025, 2 ** -24]));
+  assert.ok(det.ok && det.atol === ATOL_FLOOR.float32 && det.maxRelErr === 3, JSON.stringify(det));
+  // Errors well above the floor still fail on such a tensor (1e-5 on values of 1e-3).
+  assert.equal(allclose(t([0.0025, 1e-3 + 1e-5]), t([0.0025, 1e-3])).ok, false);
+  // The floor follows the dtype.
+  const f64 = (d: number[]): PlainTensor => ({ dtype: 'float64', dims: [d.length], data: Float64Array.from(d) });
+  assert.equal(allclose(f64([0.0025, 2 ** -22]), f64([0.0025, 2 ** -24])).ok, false);
 });
 
 test('allclose: shape, dtype and NaN mismatches fail; integers must match exactly; equal NaNs and infinities pass', () => {
