@@ -1,6 +1,7 @@
 /**
  * The partition matrix over real exporter output (issue 13): models written by torch.onnx.export
- * (scripts/export-fixtures.py --full), each profiled once (saved, reused), then per platform × strategy: the
+ * (scripts/export-fixtures.py --full) and by paddle2onnx (the PaddleOCR models of test/fixtures/exported/paddle,
+ * copied into DIR as ppocrv4-det.onnx / ppocr-cls.onnx), each profiled once (saved, reused), then per platform × strategy: the
  * plan's functions and parallel groups; for the `--verify` strategies also build + verify at batch 1 and at
  * batch 4 (the partition is built at batch 1). Layers and cut points are set beside the zoo's version of the same
  * architecture where the zoo has one (graph only, nothing measured).
@@ -36,10 +37,17 @@ const ZOO_TWIN: Record<string, string> = {
   'convnext-tiny': 'convnext-tiny', 'vit-b16': 'vit-b16', 'bert-like': 'bert-base', 'gpt2-like': 'gpt2',
 };
 
+/** Models whose inputs have symbolic dims besides the batch: the shapes they are profiled at (batch 1). */
+const INPUT_SHAPES: Record<string, Record<string, number[]>> = {
+  'ppocrv4-det': { x: [1, 3, 640, 640] }, // PP-OCR's detector resizes to multiples of 32 (960 max side by default)
+  'ppocr-cls': { x: [1, 3, 48, 192] }, // the direction classifier's fixed input
+};
+const exporterOf = (name: string) => (name.startsWith('ppocr') ? 'paddle2onnx' : 'torch.onnx.export');
+
 interface Cell { platform: string; strategy: string; functions?: number; groups?: number; parallelGroups?: number; error?: string;
   verify?: Array<{ batch: number; ok: boolean; maxAbsErr: number; maxRelErr: number; atol: number }> }
 interface Row {
-  model: string; params: number; nodes: number; folded: number; layers: number; cutPoints: number; batch: string;
+  model: string; exporter?: string; params: number; nodes: number; folded: number; layers: number; cutPoints: number; batch: string;
   zoo?: { name: string; layers: number; cutPoints: number }; cells: Cell[]; profileSeconds?: number; error?: string;
 }
 
@@ -53,13 +61,14 @@ function render(doc: { rows: Row[]; cpu: string }): string {
   const strategies = [...new Set(cells.map((c) => c.strategy))];
   const verified = cells.flatMap((c) => c.verify ?? []);
   const lines = [
-    `${doc.rows.length} models exported by torch.onnx.export (torch 1.13, opset 14, dynamic batch); CPU: ${doc.cpu}, shared.`,
+    `${doc.rows.length} models: ${doc.rows.filter((r) => exporterOf(r.model) !== 'paddle2onnx').length} exported by torch.onnx.export (torch 1.13, opset 14, dynamic batch), ` +
+      `${doc.rows.filter((r) => exporterOf(r.model) === 'paddle2onnx').length} by paddle2onnx (PaddleOCR, symbolic batch and image size); CPU: ${doc.cpu}, shared.`,
     `Verified builds: ${verified.filter((v) => v.ok).length}/${verified.length} allclose (rtol 1e-4, atol 1e-5·max|b|), ` +
       `max abs ${Math.max(0, ...verified.map((v) => v.maxAbsErr)).toExponential(2)}, max rel ${Math.max(0, ...verified.map((v) => v.maxRelErr)).toExponential(2)}.`,
     '',
-    '| model | params | nodes | folded | layers (zoo) | cut points (zoo) | batch |',
-    '|---|---|---|---|---|---|---|',
-    ...doc.rows.map((r) => `| ${r.model} | ${(r.params / 1e6).toFixed(1)} M | ${r.nodes} | ${r.folded} | ${r.layers}${r.zoo ? ` (${r.zoo.name}: ${r.zoo.layers})` : ''} | ` +
+    '| model | exporter | params | nodes | folded | layers (zoo) | cut points (zoo) | batch |',
+    '|---|---|---|---|---|---|---|---|',
+    ...doc.rows.map((r) => `| ${r.model} | ${exporterOf(r.model)} | ${(r.params / 1e6).toFixed(1)} M | ${r.nodes} | ${r.folded} | ${r.layers}${r.zoo ? ` (${r.zoo.name}: ${r.zoo.layers})` : ''} | ` +
       `${r.cutPoints}${r.zoo ? ` (${r.zoo.cutPoints})` : ''} | ${r.batch} |${r.error ? ` ERROR ${r.error} |` : ''}`),
     '',
     `Functions / parallel groups per plan (f/g); ✓N = built and verified at batch 1 and N:`,
@@ -81,8 +90,8 @@ function render(doc: { rows: Row[]; cpu: string }): string {
   return `${lines.join('\n')}\n`;
 }
 
-async function graphFacts(path: string): Promise<{ layers: number; cutPoints: number; folded: number; nodes: number; batch: string }> {
-  const { graph, folded } = await openModel(path);
+async function graphFacts(path: string, inputShapes: Record<string, number[]> = {}): Promise<{ layers: number; cutPoints: number; folded: number; nodes: number; batch: string }> {
+  const { graph, folded } = await openModel(path, inputShapes);
   const cuts = cutPoints(graph, crossings(graph));
   return { layers: cuts.length + 1, cutPoints: cuts.length, folded, nodes: graph.nodes.length,
     batch: graph.batch?.dynamic ? 'dynamic' : `fixed (${graph.batch?.why ?? '?'})` };
@@ -98,15 +107,16 @@ for (const name of models) {
   const t0 = performance.now();
   let row: Row;
   try {
-    const facts = await graphFacts(model);
+    const inputShapes = INPUT_SHAPES[name];
+    const facts = await graphFacts(model, inputShapes);
     const pfile = join(dir, `${name}.profile.json`);
     let profile: Profile;
     try { profile = loadProfile(pfile, loadModel(model).hash); } catch {
-      profile = await profileModel(model, { runs: 1, cpuScaling: false, measureRss: false });
+      profile = await profileModel(model, { inputShapes, runs: 1, cpuScaling: false, measureRss: false });
       saveProfile(profile, pfile);
     }
     const { graph } = await openModel(model, profile.inputShapes);
-    row = { model: name, params: profile.nodes.reduce((s, n) => s + n.paramBytes, 0) / 4, ...facts, cells: [],
+    row = { model: name, exporter: exporterOf(name), params: profile.nodes.reduce((s, n) => s + n.paramBytes, 0) / 4, ...facts, cells: [],
       profileSeconds: (performance.now() - t0) / 1000 };
     const twin = ZOO_TWIN[name];
     if (values.zoo && twin) {
@@ -143,7 +153,7 @@ for (const name of models) {
       }
     }
   } catch (err) {
-    row = { model: name, params: 0, nodes: 0, folded: 0, layers: 0, cutPoints: 0, batch: '?', cells: [], error: errorMessage(err) };
+    row = { model: name, exporter: exporterOf(name), params: 0, nodes: 0, folded: 0, layers: 0, cutPoints: 0, batch: '?', cells: [], error: errorMessage(err) };
     console.log(JSON.stringify(row));
   }
   doc.rows = [...doc.rows.filter((r) => r.model !== name), row];
