@@ -82,11 +82,17 @@ export function binaryInferRequest(feeds: Feeds, opts: { id?: string; binaryOutp
   return { body, headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': headerLength, 'content-length': body.length } };
 }
 
-export interface InferReply { status: number; ms: number; outputs: Feeds; raw: ReturnType<typeof parseInferResponse> }
+export interface InferReply {
+  status: number; ms: number; outputs: Feeds; raw: ReturnType<typeof parseInferResponse>;
+  /** Requests in the batch that answered this one (batching gateways only). */
+  batchSize?: number;
+}
 
 /** Sends one binary infer request; throws a MoparError naming the HTTP status on failure. */
-export async function infer(base: string, model: string, feeds: Feeds): Promise<InferReply> {
+export async function infer(base: string, model: string, feeds: Feeds, opts: { app?: string } = {}): Promise<InferReply> {
   const { body, headers } = binaryInferRequest(feeds);
+  // The application a batching gateway groups the request by (docs/batching.md).
+  if (opts.app) headers['x-mopar-app'] = opts.app;
   const t0 = performance.now();
   const r = await httpRequest(`${base.replace(/\/+$/, '')}/v2/models/${encodeURIComponent(model)}/infer`, { method: 'POST', headers, body });
   const ms = performance.now() - t0;
@@ -97,5 +103,6 @@ export async function infer(base: string, model: string, feeds: Feeds): Promise<
   for (const o of raw.outputs) {
     outputs[o.name] = { dtype: fromV2Datatype(o.datatype)!, dims: o.shape, data: o.data as PlainTensor['data'] };
   }
-  return { status: r.status, ms, outputs, raw };
+  const size = r.headers['x-mopar-batch-size'];
+  return { status: r.status, ms, outputs, raw, ...(size === undefined ? {} : { batchSize: Number(size) }) };
 }
