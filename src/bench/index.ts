@@ -8,3 +8,6 @@ export { chartsFor, renderSvg, svgToPng, type Timeline } from './charts.js';
 export { runSweep, planSweep, sloLadder, deploymentKey, splitBoundRatio, memoryTrack, type MemoryTrack, QUICK_SWEEP_MODELS, QUICK_SWEEP_PLATFORMS, type SweepOptions, type SweepReport, type SweepRow, type SplitBound } from './sweep.js';
 export { writeSweepReport, sweepMarkdown, stepVerdicts, paretoChart, memoryChart, predictionRatios, type StepVerdict } from './sweep-report.js';
 export { runDemo, type DemoOptions, type DemoSide, type DemoResult } from './demo.js';
+export { runWorkloadBench, QUICK_WORKLOAD, QUICK_WORKLOAD_PLATFORMS, QUICK_RATE_SCALES, WORKLOAD_STRATEGIES, type WorkloadOptions, type WorkloadReport, type WorkloadRow, type WorkloadStrategy } from './workload.js';
+export { writeWorkloadReport, workloadMarkdown, workloadHeadline, workloadCharts } from './workload-report.js';
+export { runLoad, workloadSchedule, summariseLoad, type LoadOutcome, type ScheduledRequest, type AppLoadSummary, type LoadBounds } from './loadgen.js';

@@ -10,6 +10,7 @@ export { PLATFORMS, getPlatform, type Platform } from './platforms.js';
 export { STRATEGY_NAMES, parseStrategy } from './strategies/index.js';
 export { renderPlan, renderAlternatives } from './render.js';
 export { compareAlternatives, whyChosen } from './alternatives.js';
+export { invocationUSD, usdPerSecond, billedMsFor, type FnConfig } from './configs.js';
 export { physicalFloor, liveMemoryMB, type PhysicalFloor, type FloorLayer, type FloorOptions } from './floor.js';
 export * from './batching/index.js';
 export * from './plan-partition.js';

@@ -1,6 +1,6 @@
 /** plan/batching: multi-SLO request batching (docs/batching.md). */
 export {
-  planBatching, bestGrouping, checkApps, GroupEvaluator, WorkloadArrivals, BATCH_STRATEGIES, EXACT_APPS, DEFAULT_HEADROOM, REPLAY_ARRIVALS,
+  planBatching, planOfGroup, bestGrouping, checkApps, GroupEvaluator, WorkloadArrivals, BATCH_STRATEGIES, EXACT_APPS, DEFAULT_HEADROOM, REPLAY_ARRIVALS,
   type AppSpec, type GroupArrivals, type GroupChoice, type BatchGroup, type BatchPlanOutcome, type BatchStrategy, type BatchingOptions, type BatchingResult,
 } from './planner.js';
 export {

@@ -329,12 +329,20 @@ function groupOf(ev: GroupEvaluator, apps: AppSpec[], unbatched = false, concurr
   const ratePerSec = apps.reduce((s, a) => s + a.ratePerSec, 0);
   const c = concurrent ? ev.chooseConcurrent(sloMs, ratePerSec) : ev.choose(sloMs, ratePerSec, unbatched, arrivals?.of(apps));
   if (!c) return undefined;
-  return {
+  const group: BatchGroup = {
     apps: apps.map((a) => a.name), sloMs, ratePerSec: round(ratePerSec, 6), maxBatch: c.maxBatch,
     timeoutMs: round(c.timeoutMs, 3), functions: c.plan.functions,
     predicted: { p99Ms: round(c.p99Ms, 3), meanBatch: round(c.meanBatch, 4), execMsAtMax: round(c.exec(c.maxBatch), 3),
       costPerRequestUSD: c.costPerRequestUSD },
   };
+  GROUP_PLANS.set(group, c.plan);
+  return group;
+}
+
+/** The whole partition plan behind a group's functions (in-process only: bench builds each group's functions from it). */
+const GROUP_PLANS = new WeakMap<BatchGroup, Plan>();
+export function planOfGroup(group: BatchGroup): Plan | undefined {
+  return GROUP_PLANS.get(group);
 }
 
 function outcome(strategy: BatchStrategy, apps: AppSpec[], groups: Array<BatchGroup | undefined>, members: AppSpec[][]): BatchPlanOutcome {

@@ -1,0 +1,253 @@
+/**
+ * `mopar bench --workload`: several applications of different SLOs sharing one model, served by each batching
+ * strategy on the embedded runtime and driven by the bounded load generator (loadgen.ts) with the same seeded
+ * arrivals, side by side. Strategies measured:
+ * - `unbatched-unsplit`: the unsplit function, one request per invocation (the baseline);
+ * - `per-app` (BATCH), `one-group` (all applications, tightest SLO) and `harmony` (HarmonyBatch grouping): each
+ *   group's functions as the batching planner chose them (partitioned at the group's batch size), built and served
+ *   as their own model, batched by the gateway (deadline-aware, runtime/batcher.ts).
+ * The platform's own request concurrency (Cloud Run) is not measurable here (the runtime runs one request per
+ * instance at a time), so it is reported as the planner's prediction and marked so.
+ * Cost = Σ over functions of invocations × the one price formula (plan/configs.ts invocationUSD) at the
+ * function's measured mean duration, over the answered requests; floor = plan/floor.ts physicalFloor's work (no
+ * granule) + the per-request fee.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { MoparError, log, watchLoad, type MachineLoad } from '../core/index.js';
+import {
+  getPlatform, invocationUSD, physicalFloor, planBatching, planOfGroup, planPartition, type AppSpec, type BatchGroup, type Plan,
+} from '../plan/index.js';
+import { buildPartition, modelProfile } from '../partition/index.js';
+import { DEFAULT_GATEWAY, Gateway, infer, modelMetadata, randomFeeds } from '../runtime/index.js';
+import { writeZooModel, ZOO_NAMES } from '../zoo/index.js';
+import { runLoad, summariseLoad, workloadSchedule, type AppLoadSummary, type LoadOutcome } from './loadgen.js';
+import { machineInfo } from './run.js';
+import type { BenchReport } from './types.js';
+
+/** The built-in workload (`--workload --quick`): 4 applications, SLOs 0.2–2 s, 1–8 req/s, Poisson and bursty. */
+export const QUICK_WORKLOAD: AppSpec[] = [
+  { name: 'search', sloMs: 200, ratePerSec: 8 },
+  { name: 'tagging', sloMs: 500, ratePerSec: 4, arrivals: { kind: 'bursty', peakToMean: 4, meanOnMs: 2000 } },
+  { name: 'thumbs', sloMs: 1000, ratePerSec: 2 },
+  { name: 'reports', sloMs: 2000, ratePerSec: 1, arrivals: { kind: 'bursty', peakToMean: 4, meanOnMs: 2000 } },
+];
+export const QUICK_WORKLOAD_PLATFORMS = ['gcp-cloud-run', 'aws-lambda'];
+/** Multipliers of every application's rate: the x axis of the cost-vs-rate chart. */
+export const QUICK_RATE_SCALES = [0.5, 2];
+
+export const WORKLOAD_STRATEGIES = ['unbatched-unsplit', 'per-app', 'one-group', 'harmony', 'concurrency'] as const;
+export type WorkloadStrategy = typeof WORKLOAD_STRATEGIES[number];
+
+export interface WorkloadOptions {
+  apps: AppSpec[];
+  /** Zoo model, built with a dynamic batch dim. */
+  model: string;
+  tiny: boolean;
+  platforms: string[];
+  rateScales: number[];
+  /** Arrivals per cell: this long (ms), at most maxRequests. */
+  durationMs: number;
+  maxRequests: number;
+  seed: number;
+  batchSizes: number[];
+  workDir?: string;
+}
+
+export interface WorkloadGroupRow { apps: string[]; maxBatch: number; timeoutMs: number; functions: number }
+
+export interface WorkloadRow {
+  platform: string;
+  model: string;
+  rateScale: number;
+  totalRatePerSec: number;
+  strategy: WorkloadStrategy;
+  /** False: the planner's prediction only (no way to serve it here); every measured field is then absent. */
+  measured: boolean;
+  feasible: boolean;
+  groups: WorkloadGroupRow[];
+  requests?: number;
+  answered?: number;
+  costPerRequestUSD?: number;
+  predictedCostPerRequestUSD?: number;
+  floorPerRequestUSD: number;
+  /** costPerRequestUSD ÷ floorPerRequestUSD. */
+  costToFloor?: number;
+  meanBatch?: number;
+  /** Lowest over the applications. */
+  sloAttainment?: number;
+  apps?: AppLoadSummary[];
+  load?: MachineLoad;
+  seconds?: number;
+  error?: string;
+}
+
+export interface WorkloadReport {
+  kind: 'mopar.workload';
+  startedAt: string;
+  finishedAt: string;
+  machine: BenchReport['machine'];
+  /** Highest load average over the whole run. */
+  load: MachineLoad;
+  config: Omit<WorkloadOptions, 'workDir'>;
+  rows: WorkloadRow[];
+  notes: string[];
+}
+
+const keyOf = (plan: Plan) => createHash('sha256').update(JSON.stringify(plan.functions)).digest('hex').slice(0, 16);
+
+export async function runWorkloadBench(opts: WorkloadOptions): Promise<WorkloadReport> {
+  if (!ZOO_NAMES.includes(opts.model)) throw new MoparError(`unknown zoo model '${opts.model}' (zoo models: ${ZOO_NAMES.join(', ')})`);
+  for (const p of opts.platforms) getPlatform(p);
+  if (!opts.rateScales.length || opts.rateScales.some((s) => !(s > 0))) throw new MoparError('rate scales must be positive numbers');
+  const startedAt = new Date().toISOString();
+  const watch = watchLoad();
+  const work = opts.workDir ?? join(process.env.MOPAR_CACHE_DIR ?? join(homedir(), '.cache', 'mopar'), 'workload');
+  const key = `${opts.model}${opts.tiny ? '-tiny' : ''}-dyn`;
+  const modelPath = join(work, `${key}.onnx`);
+  const builds = join(work, `${key}-builds`);
+  mkdirSync(work, { recursive: true });
+  rmSync(builds, { recursive: true, force: true });
+  if (!existsSync(modelPath)) writeZooModel(opts.model, modelPath, { tiny: opts.tiny, batch: 'dynamic' });
+  log(`workload: profiling ${key} (batch sizes ${opts.batchSizes.join(',')}; cached)`);
+  const { profile, graph } = await modelProfile(modelPath, {
+    profileFile: { path: join(work, `${key}.profile.json`), mode: 'cache' }, profiling: { batchSizes: opts.batchSizes },
+  });
+  const build = async (plan: Plan): Promise<string> => {
+    const dir = join(builds, keyOf(plan));
+    if (!existsSync(join(dir, 'manifest.json'))) await buildPartition(modelPath, plan, dir);
+    return dir;
+  };
+  const rows: WorkloadRow[] = [];
+  for (const platformId of opts.platforms) {
+    const platform = getPlatform(platformId);
+    // The compute floor of the work (the issue's): without the one-granule minimum a lone request pays, which is
+    // exactly the waste batching removes.
+    const floor = physicalFloor(profile, platform).workUSD + platform.price.perRequest;
+    const unsplit = planPartition(profile, { platform: platformId, strategy: 'unsplit', allowSloMiss: true, graph });
+    for (const scale of opts.rateScales) {
+      const apps = opts.apps.map((a) => ({ ...a, ratePerSec: a.ratePerSec * scale }));
+      const total = apps.reduce((s, a) => s + a.ratePerSec, 0);
+      const base = { platform: platformId, model: key, rateScale: scale, totalRatePerSec: total, floorPerRequestUSD: floor };
+      let planned: ReturnType<typeof planBatching> | undefined;
+      let planError: string | undefined;
+      try {
+        planned = planBatching(profile, apps, { platform: platformId, batchSizes: opts.batchSizes, seed: opts.seed });
+      } catch (err) {
+        if (!(err instanceof MoparError)) throw err;
+        planError = err.message;
+      }
+      const schedule = workloadSchedule(apps, { durationMs: opts.durationMs, maxRequests: opts.maxRequests }, opts.seed);
+      for (const strategy of WORKLOAD_STRATEGIES) {
+        if (strategy === 'unbatched-unsplit') {
+          log(`workload: ${platformId} ×${scale} ${strategy} (${schedule.length} requests)`);
+          const dir = await build(unsplit);
+          rows.push({ ...base, strategy, feasible: true, ...await measure(platformId, apps, schedule, [{ dir, group: undefined }], floor),
+            groups: [{ apps: apps.map((a) => a.name), maxBatch: 1, timeoutMs: 0, functions: unsplit.functions.length }],
+            predictedCostPerRequestUSD: unsplit.predicted.costPerMillionUSD / 1e6 });
+          continue;
+        }
+        const outcome = planned?.strategies.find((s) => s.strategy === strategy);
+        if (!outcome) {
+          if (strategy !== 'concurrency') rows.push({ ...base, strategy, measured: false, feasible: false, groups: [], error: planError ?? 'not planned' });
+          continue;
+        }
+        const groups = outcome.groups.map((g) => ({ apps: g.apps, maxBatch: g.maxBatch, timeoutMs: g.timeoutMs, functions: g.functions.length }));
+        if (strategy === 'concurrency' || !outcome.feasible) {
+          rows.push({ ...base, strategy, measured: false, feasible: outcome.feasible, groups, predictedCostPerRequestUSD: outcome.costPerRequestUSD,
+            ...(outcome.feasible ? {} : { error: `infeasible for ${outcome.infeasibleApps.join(', ')}` }) });
+          continue;
+        }
+        log(`workload: ${platformId} ×${scale} ${strategy} (${outcome.groups.length} group(s), ${schedule.length} requests)`);
+        const served: Array<{ dir: string; group: BatchGroup }> = [];
+        for (const g of outcome.groups) served.push({ dir: await build(planOfGroup(g)!), group: g });
+        rows.push({ ...base, strategy, feasible: true, groups, predictedCostPerRequestUSD: outcome.costPerRequestUSD,
+          ...await measure(platformId, apps, schedule, served, floor) });
+      }
+    }
+  }
+  const rowsLoad = watch.stop();
+  return {
+    kind: 'mopar.workload', startedAt, finishedAt: new Date().toISOString(), machine: machineInfo(), load: rowsLoad,
+    config: { apps: opts.apps, model: opts.model, tiny: opts.tiny, platforms: opts.platforms, rateScales: opts.rateScales,
+      durationMs: opts.durationMs, maxRequests: opts.maxRequests, seed: opts.seed, batchSizes: opts.batchSizes },
+    rows, notes: workloadNotes(profile.batch !== undefined),
+  };
+}
+
+function workloadNotes(batchProfiled: boolean): string[] {
+  return [
+    'Cost counts function invocations only (each function billed once per batch by the one price formula at its measured mean duration); hand-off transfer fees are left out.',
+    "The floor is the compute floor of the work (plan/floor.ts physicalFloor's workUSD + the platform's per-request fee): each layer's profiled time at its cheapest allowed configuration, without the one billing granule a lone request pays (the waste batching removes).",
+    "'concurrency' (the platform's own request concurrency) cannot be served here (one request per instance at a time): its figures are the planner's prediction (a processor-sharing mean latency), not a measurement.",
+    'All functions share this machine\'s cores with the load generator; latency includes the HTTP hop to 127.0.0.1.',
+    ...(batchProfiled ? [] : ['No batch profile: the planner assumed per-item time flat in the batch size.']),
+  ];
+}
+
+type Measured = Pick<WorkloadRow, 'measured' | 'requests' | 'answered' | 'costPerRequestUSD' | 'costToFloor' | 'meanBatch' | 'sloAttainment' | 'apps' | 'load' | 'seconds' | 'error'>;
+
+/**
+ * Serves the given builds (one model per batching group; `group` undefined: no batching), sends the schedule
+ * (each request to its application's group), and bills what ran.
+ */
+async function measure(platformId: string, apps: AppSpec[], schedule: ReturnType<typeof workloadSchedule>,
+  served: Array<{ dir: string; group: BatchGroup | undefined }>, floor: number): Promise<Measured> {
+  const t0 = performance.now();
+  const platform = getPlatform(platformId);
+  const gw = new Gateway({ ...DEFAULT_GATEWAY, prewarm: true });
+  try {
+    const modelOf = new Map<string, string>();
+    const names = served.map((s, i) => {
+      const name = gw.addModel(s.dir, `g${i}`);
+      if (s.group) {
+        const slo = new Map(apps.map((a) => [a.name, a.sloMs]));
+        gw.enableBatching(name, { groups: [{ apps: s.group.apps.map((a) => ({ name: a, sloMs: slo.get(a)! })), maxBatch: s.group.maxBatch, timeoutMs: s.group.timeoutMs }] });
+        for (const a of s.group.apps) modelOf.set(a, name);
+      } else {
+        for (const a of apps) modelOf.set(a.name, name);
+      }
+      return name;
+    });
+    const url = `http://127.0.0.1:${(await gw.listen(0)).port}`;
+    const meta = await modelMetadata(url, names[0]!);
+    // Inputs made before the clock starts; warm-ups (not counted) so every side is compared warm.
+    const feeds = Array.from({ length: 8 }, (_, i) => randomFeeds(meta, i + 1));
+    for (const n of names) await infer(url, n, feeds[0]!);
+    const before = names.map((n) => gw.stats(n));
+    const watch = watchLoad();
+    const outcomes: LoadOutcome[] = await runLoad(schedule, async (req, i) => {
+      const reply = await infer(url, modelOf.get(req.app)!, feeds[i % feeds.length]!, served[0]!.group ? { app: req.app } : {});
+      return reply.batchSize === undefined ? {} : { batchSize: reply.batchSize };
+    });
+    const load = watch.stop();
+    let usd = 0;
+    let batches = 0;
+    names.forEach((n, i) => {
+      const after = gw.stats(n);
+      for (const f of after.functions) {
+        const b = before[i]!.functions.find((x) => x.name === f.name)!;
+        const calls = f.invocations - b.invocations;
+        if (calls <= 0) continue;
+        const meanMs = (f.meanMs * f.invocations - b.meanMs * b.invocations) / calls;
+        usd += calls * invocationUSD(platform, f, meanMs);
+      }
+      // Batches = invocations of the group's first function.
+      batches += after.functions[0]!.invocations - before[i]!.functions[0]!.invocations;
+    });
+    const answered = outcomes.filter((o) => o.ok).length;
+    const perApp = summariseLoad(apps, outcomes);
+    const cost = answered ? usd / answered : NaN;
+    const failed = outcomes.find((o) => !o.ok);
+    return {
+      measured: true, requests: outcomes.length, answered, costPerRequestUSD: cost, costToFloor: cost / floor,
+      meanBatch: batches ? answered / batches : NaN, sloAttainment: Math.min(...perApp.map((a) => (Number.isNaN(a.sloAttainment) ? 1 : a.sloAttainment))),
+      apps: perApp, load, seconds: (performance.now() - t0) / 1000,
+      ...(failed ? { error: `${outcomes.length - answered} of ${outcomes.length} requests failed (first: ${failed.error})` } : {}),
+    };
+  } finally {
+    await gw.close();
+  }
+}
