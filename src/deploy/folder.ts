@@ -57,10 +57,17 @@ export function writeSliceFolder(dir: string, fn: DeployFunction, runtime: strin
   mkdirSync(dir, { recursive: true });
   // Copy-on-write clone where the filesystem supports it: full-size slices are hundreds of MB.
   copyFileSync(fn.path, join(dir, MODEL_FILE), constants.COPYFILE_FICLONE);
+  // The model file names its external data by this name; onnxruntime looks for it next to the model.
+  if (fn.dataPath && fn.data) copyFileSync(fn.dataPath, join(dir, fn.data.file), constants.COPYFILE_FICLONE);
   writeFileSync(join(dir, 'function.json'), `${JSON.stringify(config, null, 2)}\n`);
   writeFileSync(join(dir, RUNTIME_FILE), runtime);
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
-  return [MODEL_FILE, 'function.json', RUNTIME_FILE, ...Object.keys(files)].map((f) => join(dir, f));
+  return [...sliceModelFiles(fn), 'function.json', RUNTIME_FILE, ...Object.keys(files)].map((f) => join(dir, f));
+}
+
+/** The model file(s) a slice's folder ships: model.onnx and its external data file, if any. */
+export function sliceModelFiles(fn: DeployFunction): string[] {
+  return fn.dataPath && fn.data ? [MODEL_FILE, fn.data.file] : [MODEL_FILE];
 }
 
 /** The entry/gateway folder: pipeline.json + runtime + handler. */

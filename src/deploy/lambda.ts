@@ -14,7 +14,7 @@ import type { DeployInput } from './manifest.js';
 import { dnsLabel, platformNames } from './manifest.js';
 import { DEFAULT_LAMBDA_RUNTIME, type DeployOptions, type DeployResult, type DeployedFunction, type Runtimes } from './types.js';
 import {
-  GENERATED, MODEL_FILE, contentTag, functionConfig, leanInstall, ortLinuxBytes, packageBytes, packageJson, pipelineConfig,
+  GENERATED, contentTag, sliceModelFiles, functionConfig, leanInstall, ortLinuxBytes, packageBytes, packageJson, pipelineConfig,
   writeEntryFolder, writeSliceFolder,
 } from './folder.js';
 import { RUNTIME_FILE } from './bundle.js';
@@ -69,7 +69,7 @@ export async function deployLambda(input: DeployInput, out: string, opts: Deploy
     // Lambda's CPU share follows memory (1 vCPU at 1,769 MB): a plan made for another platform may want more CPU.
     if (memory / 1769 < fn.vcpu * 0.9) warnings.push(`${fn.name}: ${memory} MB gives Lambda ≈${(memory / 1769).toFixed(2)} vCPU, the plan assumed ${fn.vcpu} (plan with --platform aws-lambda for Lambda-sized functions)`);
     if (memory !== Math.ceil(fn.memoryMB)) warnings.push(`${fn.name}: ${fn.memoryMB} MB is outside Lambda's ${LAMBDA_MEMORY.min}–${LAMBDA_MEMORY.max} MB; using ${memory} MB`);
-    const copied = [MODEL_FILE, 'function.json', RUNTIME_FILE, 'handler.js', 'package.json'];
+    const copied = [...sliceModelFiles(fn), 'function.json', RUNTIME_FILE, 'handler.js', 'package.json'];
     // onnxruntime-node without its GPU download and without the other platforms' binaries (they alone exceed 250 MB).
     const build: Record<string, string> = image
       ? { Dockerfile: `# ${GENERATED}\nFROM --platform=linux/amd64 ${baseImage}\nCOPY package.json \${LAMBDA_TASK_ROOT}/\nRUN cd \${LAMBDA_TASK_ROOT} && ${leanInstall('x64')}\nCOPY ${copied.filter((f) => f !== 'package.json').join(' ')} \${LAMBDA_TASK_ROOT}/\nCMD ["handler.handler"]\n` }

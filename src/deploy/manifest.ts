@@ -4,6 +4,7 @@
  * tensors are still needed after each stage.
  */
 import { statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { MoparError } from '../core/index.js';
 import { loadManifest, type Manifest, type ManifestFunction } from '../partition/index.js';
 import type { DeployBatching } from './batching.js';
@@ -11,6 +12,9 @@ import type { DeployBatching } from './batching.js';
 export interface DeployFunction extends ManifestFunction {
   /** Absolute path of the slice file. */
   path: string;
+  /** Absolute path of its external data file (ships next to it under the same name), if any. */
+  dataPath?: string;
+  /** Bytes of the slice file plus its external data. */
   fileBytes: number;
 }
 
@@ -35,7 +39,9 @@ export function readManifestForDeploy(dir: string): DeployInput {
   const { manifest: m, paths } = loadManifest(dir);
   const functions = m.functions.map((fn): DeployFunction => {
     const path = paths.get(fn.name)!;
-    return { ...fn, path, fileBytes: statSync(path).size };
+    if (!fn.data) return { ...fn, path, fileBytes: statSync(path).size };
+    const dataPath = join(dirname(path), fn.data.file);
+    return { ...fn, path, dataPath, fileBytes: statSync(path).size + statSync(dataPath).size };
   });
   return { dir, manifest: m, functions, stages: stagesOf(m, functions) };
 }

@@ -1,4 +1,6 @@
-import { closeSync, existsSync, openSync, readFileSync, readSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { tmpdir } from 'node:os';
 import { dirname, join, basename, resolve, relative, isAbsolute } from 'node:path';
 import { MoparError, errorMessage, sha256 } from '../core/index.js';
 import {
@@ -210,4 +212,104 @@ function saveWithExternalData(proto: ModelProto, path: string, threshold: number
 
 function mkEntry(key: string, value: string) {
   return create(StringStringEntryProtoSchema, { key, value });
+}
+
+/** Bytes of every tensor's inline data (what an in-memory encoding must carry). */
+export function inlineTensorBytes(proto: ModelProto): number {
+  let n = 0;
+  if (proto.graph) forEachTensor(proto.graph, (t) => { n += t.rawData.length; });
+  return n;
+}
+
+/**
+ * Above this many bytes of weights a model is handed to onnxruntime as a file with external data: onnxruntime
+ * (protobuf C++) refuses messages over 2 GiB, and the margin leaves room for the graph itself.
+ */
+export const INLINE_SESSION_LIMIT = 1.5 * 2 ** 30;
+
+/**
+ * What onnxruntime should open for an in-memory model: its encoding, or for one past INLINE_SESSION_LIMIT a
+ * temporary copy saved with external data (call `dispose` once the session is released).
+ */
+export function sessionSource(proto: ModelProto): { model: string | Uint8Array; dispose(): void } {
+  if (inlineTensorBytes(proto) <= INLINE_SESSION_LIMIT) return { model: encodeModel(proto), dispose() {} };
+  const dir = mkdtempSync(join(tmpdir(), 'mopar-ext-'));
+  try {
+    saveModel(proto, join(dir, 'model.onnx'), { externalDataThreshold: 1024 });
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+  return { model: join(dir, 'model.onnx'), dispose: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** A model whose larger tensors live in one data file: the .onnx bytes, and the data file's name, size and hash. */
+export interface ExternalEncoding {
+  onnx: Uint8Array;
+  dataFile: string;
+  dataBytes: number;
+  dataSha256: string;
+  /** Writes the data file (4 KiB-aligned tensors, zero padding). */
+  writeData(path: string): void;
+}
+
+/**
+ * Encodes `proto` with every tensor of at least `minBytes` moved to one external data file whose name is
+ * `name(sha256 of its bytes)`, so identical weights are stored once (content addressing, as partition files are).
+ * The caller's model is left as it was.
+ */
+export function encodeWithExternalData(proto: ModelProto, name: (dataSha256: string) => string, minBytes = 1024): ExternalEncoding {
+  const moved: Array<{ t: TensorProto; offset: number; raw: TensorProto["rawData"] }> = [];
+  let end = 0;
+  if (proto.graph) {
+    forEachTensor(proto.graph, (t) => {
+      if (t.rawData.length < minBytes) return;
+      const offset = Math.ceil(end / 4096) * 4096;
+      moved.push({ t, offset, raw: t.rawData });
+      end = offset + t.rawData.length;
+    });
+  }
+  const pieces = function* (): Generator<Uint8Array<ArrayBufferLike>> {
+    let at = 0;
+    for (const m of moved) {
+      if (m.offset > at) yield new Uint8Array(m.offset - at);
+      yield m.raw;
+      at = m.offset + m.raw.length;
+    }
+  };
+  const h = createHash('sha256');
+  for (const b of pieces()) h.update(b);
+  const dataSha256 = h.digest('hex');
+  const dataFile = name(dataSha256);
+  const restore: Array<() => void> = [];
+  let onnx: Uint8Array;
+  try {
+    for (const m of moved) {
+      const t = m.t;
+      const prev = { ext: t.externalData, loc: t.dataLocation, locSet: isFieldSet(t, TensorProtoSchema.field.dataLocation) };
+      t.externalData = [mkEntry('location', dataFile), mkEntry('offset', String(m.offset)), mkEntry('length', String(m.raw.length))];
+      t.dataLocation = TensorProto_DataLocation.EXTERNAL;
+      t.rawData = new Uint8Array(0);
+      restore.push(() => {
+        t.rawData = m.raw;
+        t.externalData = prev.ext;
+        if (prev.locSet) t.dataLocation = prev.loc;
+        else clearField(t, TensorProtoSchema.field.dataLocation);
+      });
+    }
+    onnx = encodeModel(proto);
+  } finally {
+    for (const r of restore) r();
+  }
+  return {
+    onnx, dataFile, dataBytes: end, dataSha256,
+    writeData(path: string) {
+      const fd = openSync(path, 'w');
+      try {
+        for (const b of pieces()) for (let off = 0; off < b.length;) off += writeSync(fd, b, off, b.length - off);
+      } finally {
+        closeSync(fd);
+      }
+    },
+  };
 }

@@ -11,7 +11,7 @@ import { dtypeFromCode, type DType } from './dtype.js';
 import type { Graph } from './ir.js';
 import type { InputShapes } from './input-shapes.js';
 import { create, ModelProtoSchema, GraphProtoSchema, ValueInfoProtoSchema } from './onnx.js';
-import { encodeModel } from './onnx-io.js';
+import { sessionSource } from './onnx-io.js';
 import { randomInputs } from './random-inputs.js';
 import { openSession, runSession } from './runner.js';
 
@@ -122,7 +122,14 @@ async function measureShapes(g: Graph, inputShapes: InputShapes): Promise<ShapeT
       output: [...graph.output, ...wanted.map((name) => create(ValueInfoProtoSchema, { name }))],
     }),
   });
-  const session = await openSession(encodeModel(exposed), { optimization: 'disabled', memArena: false });
+  const source = sessionSource(exposed);
+  let session;
+  try {
+    session = await openSession(source.model, { optimization: 'disabled', memArena: false });
+  } catch (err) {
+    source.dispose();
+    throw err;
+  }
   try {
     const feeds = randomInputs(g, inputShapes, 7);
     const out = await runSession(session, feeds);
@@ -139,6 +146,7 @@ async function measureShapes(g: Graph, inputShapes: InputShapes): Promise<ShapeT
     return table;
   } finally {
     await session.release();
+    source.dispose();
   }
 }
 

@@ -5,11 +5,14 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { MoparError, sha256, threadsFor, log } from '../core/index.js';
-import { concreteShape, encodeModel, extractModel, openModel, tensorBytes, create, GraphProtoSchema, ModelProtoSchema, valueInfo, withSymbolicBatch, splitRun, tensorByteSize, type DType, type Graph, type ModelProto, type SplitJoin } from '../graph/index.js';
+import { concreteShape, encodeModel, encodeWithExternalData, extractModel, openModel, tensorBytes, create, GraphProtoSchema, ModelProtoSchema, valueInfo, withSymbolicBatch, splitRun, tensorByteSize, type DType, type Graph, type ModelProto, type SplitJoin } from '../graph/index.js';
 import type { Plan, PlanFunction } from '../plan/index.js';
 import { applyJoins, joinModel } from './joins.js';
 import { checkPlan } from './plan-check.js';
 import type { Manifest, ManifestEdge, ManifestFunction, TensorSpec } from './types.js';
+
+/** Tensors from this size go to a slice's external data file (onnx's own convert_model_to_external_data default). */
+const EXTERNAL_MIN_BYTES = 1024;
 
 export interface BuildOptions {
   /** Print one line per function to stderr. */
@@ -67,7 +70,10 @@ export async function buildPartition(modelPath: string, plan: Plan, outDir: stri
   let filesBytes = 0;
   let deduped = 0;
   const functions: ManifestFunction[] = built.map((b) => {
-    const bytes = encodeModel(b.model);
+    // A source that kept its weights outside the .onnx gets slices that do too (each with only its own weights).
+    const ext = loaded.hadExternalData ? encodeWithExternalData(b.model, (h) => `${h.slice(0, 20)}.data`, EXTERNAL_MIN_BYTES) : undefined;
+    const data = ext && ext.dataBytes > 0 ? ext : undefined;
+    const bytes = data ? data.onnx : encodeModel(b.model);
     const hash = sha256(bytes);
     const file = `${hash.slice(0, 20)}.onnx`;
     if (files.has(file)) deduped++;
@@ -75,6 +81,11 @@ export async function buildPartition(modelPath: string, plan: Plan, outDir: stri
       files.add(file);
       filesBytes += bytes.length;
       if (!existsSync(join(outDir, file))) writeFileSync(join(outDir, file), bytes);
+    }
+    if (data && !files.has(data.dataFile)) {
+      files.add(data.dataFile);
+      filesBytes += data.dataBytes;
+      if (!existsSync(join(outDir, data.dataFile))) data.writeData(join(outDir, data.dataFile));
     }
     const vcpu = b.fn?.vcpu ?? minVcpu(plan);
     const mf: ManifestFunction = {
@@ -84,9 +95,10 @@ export async function buildPartition(modelPath: string, plan: Plan, outDir: stri
       weightsBytes: b.weightsBytes, predictedMs: b.fn?.predicted?.ms ?? 0, nodeCount: b.nodeCount,
     };
     if (b.split) mf.split = b.split;
+    if (data) mf.data = { file: data.dataFile, sha256: data.dataSha256, bytes: data.dataBytes };
     const j = joinedBy.get(b.name);
     if (j?.length) mf.joins = j;
-    if (opts.verbose) log(`build: ${b.name.padEnd(24)} ${file}  ${(bytes.length / 2 ** 20).toFixed(2)} MiB  in [${mf.inputs.length}] out [${mf.outputs.length}]`);
+    if (opts.verbose) log(`build: ${b.name.padEnd(24)} ${file}  ${((bytes.length + (data?.dataBytes ?? 0)) / 2 ** 20).toFixed(2)} MiB${data ? ` (+ ${data.dataFile})` : ''}  in [${mf.inputs.length}] out [${mf.outputs.length}]`);
     return mf;
   });
 

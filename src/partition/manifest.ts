@@ -5,7 +5,7 @@
  * manifest's folder and matching its sha256. A bad manifest is a MoparError naming the file and the field.
  */
 import { existsSync, realpathSync, statSync } from 'node:fs';
-import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { MoparError, sha256File, threadsFor, readJsonFile, validate } from '../core/index.js';
 import type { Manifest, ManifestFunction } from './types.js';
 
@@ -46,6 +46,16 @@ export function loadManifest(path: string, opts: LoadManifestOptions = {}): Load
     checkContained(dir, p, `${where}.file`);
     if (sha256File(p) !== f.sha256) {
       throw new MoparError(`${file}: function '${f.name}' file ${f.file} does not match its sha256 (changed since it was built; build again)`);
+    }
+    if (f.data) {
+      // onnxruntime looks for the data next to the .onnx under the name the .onnx records: the same folder.
+      const d = confinedPath(dir, f.data.file, `${where}.data.file`);
+      if (dirname(d) !== dirname(p)) throw new MoparError(`${where}.data.file must sit next to its function file ${f.file}: ${JSON.stringify(f.data.file)}`);
+      if (!existsSync(d)) throw new MoparError(`${file}: function '${f.name}' data file ${f.data.file} is missing`);
+      checkContained(dir, d, `${where}.data.file`);
+      if (sha256File(d) !== f.data.sha256) {
+        throw new MoparError(`${file}: function '${f.name}' data file ${f.data.file} does not match its sha256 (changed since it was built; build again)`);
+      }
     }
   });
   if (manifest.original !== undefined) confinedPath(dir, manifest.original, `${file}: original`);

@@ -29,6 +29,12 @@ export interface ManifestFunction {
   split?: SplitSpec & { axis: number };
   /** Split tensors this function reassembles itself (a Concat prepended to its graph). */
   joins?: string[];
+  /**
+   * The external data file the function's ONNX file names for its weights (relative to the manifest, next to
+   * `file`, content-addressed), its sha256 and size. Present when the source model kept its weights outside the
+   * .onnx (models past protobuf's 2 GiB limit must): each slice then carries only its own weights, the same way.
+   */
+  data?: { file: string; sha256: string; bytes: number };
 }
 
 export interface ManifestEdge {

@@ -2,7 +2,7 @@
 import { cpus, loadavg } from 'node:os';
 import { watchLoad, MoparError } from '../core/index.js';
 import { basename } from 'node:path';
-import { encodeModel, openModel, randomInputs, openSession, analyzeSplits, type Graph, type InputShapes } from '../graph/index.js';
+import { sessionSource, openModel, randomInputs, openSession, analyzeSplits, type Graph, type InputShapes } from '../graph/index.js';
 import { LEAN_MALLOC_ENV, measureInChild } from './child.js';
 import { crossings, cutPoints, layerRanges, type Crossing } from './layers.js';
 import { attribute, endToEndMs, profileKernels, type Attribution } from './latency.js';
@@ -73,7 +73,13 @@ export async function profileModel(modelPath: string, opts: ProfileOptions = {})
 
   progress(`per-node latency (onnxruntime profiler, ${mode})`);
   // Profile the IR's own proto: it carries the node names we report (the loader names unnamed nodes).
-  const kernels = await profileKernels(encodeModel(graph.model), feeds, mode === 'unoptimised-scaled' ? 'disabled' : 'all', { threads, runs, warmup });
+  const source = sessionSource(graph.model);
+  let kernels;
+  try {
+    kernels = await profileKernels(source.model, feeds, mode === 'unoptimised-scaled' ? 'disabled' : 'all', { threads, runs, warmup });
+  } finally {
+    source.dispose();
+  }
   const times = attribute(graph, kernels, mode, measuredMs);
 
   progress('memory timeline and layers');

@@ -99,13 +99,20 @@ export function buildZooModel(name: string, opts: ZooBuildOptions = {}): ModelPr
   return net.skeleton();
 }
 
-export interface ZooWriteResult { name: string; file: string; bytes: number; params: number; ms: number }
+export interface ZooWriteResult {
+  name: string; file: string;
+  /** Bytes written: the .onnx plus its external data file, if any. */
+  bytes: number;
+  /** The external data file (`<file>.data`) of models written with external data. */
+  dataFile?: string;
+  params: number; ms: number;
+}
 
-/** Writes the model to `file`, streaming weights (one chunk in memory at a time). */
+/** Writes the model to `file`, streaming weights (one chunk in memory at a time); external data where the model needs it. */
 export function writeZooModel(name: string, file: string, opts: ZooBuildOptions = {}): ZooWriteResult {
   const seed = checkSeed(opts.seed ?? DEFAULT_SEED);
   const t0 = performance.now();
   const net = zooNet(name, opts.tiny, opts.batch);
-  const bytes = streamModel(net.skeleton(), net.weights, seed, file);
-  return { name, file, bytes, params: net.params(), ms: performance.now() - t0 };
+  const r = streamModel(net.skeleton(), net.weights, seed, file, { externalData: def(name).externalData });
+  return { name, file, bytes: r.bytes, ...(r.dataFile ? { dataFile: r.dataFile } : {}), params: net.params(), ms: performance.now() - t0 };
 }

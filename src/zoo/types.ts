@@ -12,6 +12,11 @@ export interface ZooModelDef {
   source: string;
   /** One line: the input(s) and output(s) of the full-size model. */
   io: string;
+  /**
+   * Written with ONNX external data (weights in `<file>.data` next to the .onnx), tiny variant included: models
+   * past protobuf's 2 GiB limit must be, and their tiny variants keep the layout so tests cover it.
+   */
+  externalData?: boolean;
   /** Builds the graph (weights stay lazy) at full size, or the tiny variant with the same block structure. */
   build(net: Net, tiny: boolean): void;
 }

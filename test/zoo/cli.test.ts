@@ -17,7 +17,7 @@ test('mopar zoo list --json prints one array of {name, category, params}', () =>
   const r = mopar('zoo', 'list', '--json');
   assert.equal(r.status, 0, r.stderr);
   const list = JSON.parse(r.stdout) as { name: string; category: string; params: number }[];
-  assert.equal(list.length, 12);
+  assert.equal(list.length, 13);
   const resnet = list.find((m) => m.name === 'resnet50')!;
   assert.equal(resnet.category, 'classic-cnn');
   assert.ok(Math.abs(resnet.params / 25.6e6 - 1) < 0.01);
@@ -51,5 +51,5 @@ test('mopar zoo build writes a tiny model; a bad name is one error line, exit 2'
 
   const bad = mopar('zoo', 'build', 'alexnet', '-o', join(dir, 'x.onnx'));
   assert.equal(bad.status, 2);
-  assert.match(bad.stderr, /^mopar: error: unknown zoo model 'alexnet'; known models: vgg16, resnet50, .*dlrm\n$/);
+  assert.match(bad.stderr, /^mopar: error: unknown zoo model 'alexnet'; known models: vgg16, resnet50, .*dlrm, dlrm-criteo\n$/);
 });

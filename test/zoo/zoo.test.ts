@@ -8,25 +8,26 @@ import { buildGraph, inspectGraph, loadModel, openSession, randomInputs, runSess
 import { buildZooModel, countZooParams, writeZooModel, zooNet, ZOO_MODELS, ZOO_NAMES } from '../../src/zoo/index.js';
 
 const NAMES = ['vgg16', 'resnet50', 'densenet121', 'mobilenetv2', 'efficientnet-b0', 'convnext-tiny', 'vit-b16',
-  'deit-s16', 'mixer-b16', 'bert-base', 'gpt2', 'dlrm'];
+  'deit-s16', 'mixer-b16', 'bert-base', 'gpt2', 'dlrm', 'dlrm-criteo'];
 
 // Tiny variants: 10 classes for images, hidden 64 / seq 16 / vocab 1000 for the language models.
 const TINY_OUTPUTS: Record<string, Record<string, number[]>> = {
   'bert-base': { last_hidden_state: [1, 16, 64], pooler_output: [1, 64] },
   gpt2: { logits: [1, 16, 1000] },
   dlrm: { probability: [1, 1] },
+  'dlrm-criteo': { probability: [1, 8, 1] },
 };
 const tinyOutputs = (name: string) => TINY_OUTPUTS[name] ?? { logits: [1, 10] };
 
 const dir = mkdtempSync(join(tmpdir(), 'mopar-zoo-'));
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
 
-test('the zoo lists the 12 models, 3 per category', () => {
+test('the zoo lists the 12 reference models, 3 per category, and the production-scale recommender', () => {
   assert.deepEqual([...ZOO_NAMES], NAMES);
-  assert.equal(ZOO_MODELS.length, 12);
+  assert.equal(ZOO_MODELS.length, 13);
   const byCat: Record<string, number> = {};
   for (const m of ZOO_MODELS) byCat[m.category] = (byCat[m.category] ?? 0) + 1;
-  assert.deepEqual(byCat, { 'classic-cnn': 3, 'efficient-cnn': 3, 'vision-transformer': 3, 'language-recsys': 3 });
+  assert.deepEqual(byCat, { 'classic-cnn': 3, 'efficient-cnn': 3, 'vision-transformer': 3, 'language-recsys': 4 });
 });
 
 test('full-size parameter counts are within 1 % of the published ones (counted, weights not generated)', () => {
@@ -35,6 +36,14 @@ test('full-size parameter counts are within 1 % of the published ones (counted, 
     assert.ok(err < 0.01, `${m.name}: ${m.params} params vs reference ${m.referenceParams} (${(100 * err).toFixed(2)} %)`);
     assert.equal(countZooParams(m.name), m.params);
   }
+});
+
+test('dlrm-criteo: 26 uncapped Criteo Kaggle tables (33.8 M rows, dim 16), past protobuf\'s 2 GiB, written with external data', () => {
+  const emb = zooNet('dlrm-criteo').weights.filter((w) => w.name.startsWith('emb_'));
+  assert.equal(emb.length, 26);
+  assert.equal(emb.reduce((s, w) => s + w.dims[0]!, 0), 33_762_577);
+  const bytes = emb.reduce((s, w) => s + 4 * w.dims[0]! * w.dims[1]!, 0);
+  assert.ok(bytes > 2 ** 31 - 1, `${bytes} bytes of embeddings`);
 });
 
 test('dlrm has at least 200 MB of embedding tables', () => {
@@ -58,10 +67,12 @@ for (const name of NAMES) {
     const r = writeZooModel(name, file, { tiny: true });
     writeZooModel(name, again, { tiny: true });
     writeZooModel(name, other, { tiny: true, seed: 7 });
-    const bytes = readFileSync(file);
-    assert.equal(bytes.length, r.bytes);
-    assert.equal(sha256(readFileSync(again)), sha256(bytes), 'same seed, same bytes');
-    assert.notEqual(sha256(readFileSync(other)), sha256(bytes), 'another seed, other weights');
+    // Models written with external data: the weights are in `<file>.data` (the .onnx names it, so compare those).
+    const weightsOf = (f: string) => readFileSync(r.dataFile ? `${f}.data` : f);
+    const bytes = weightsOf(file);
+    assert.equal(readFileSync(file).length + (r.dataFile ? bytes.length : 0), r.bytes);
+    assert.equal(sha256(weightsOf(again)), sha256(bytes), 'same seed, same bytes');
+    assert.notEqual(sha256(weightsOf(other)), sha256(bytes), 'another seed, other weights');
 
     // The streamed file decodes to exactly the model buildZooModel makes in memory.
     const loaded = loadModel(file);

@@ -6,7 +6,7 @@ import { defaultZooBatch, writeZooModel, zooModels, DEFAULT_SEED } from '../../z
 import { examples, intOption, jsonOption, outputOption, printJson, table } from '../options.js';
 
 export function registerZoo(program: Command): void {
-  const zoo = program.command('zoo').description('the built-in benchmark models (12 architectures, 4 categories)');
+  const zoo = program.command('zoo').description('the built-in benchmark models (12 architectures in 4 categories, and a production-scale recommender)');
 
   const ls = zoo.command('list')
     .description('name, category and parameter count of each zoo model');
