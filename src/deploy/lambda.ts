@@ -8,7 +8,7 @@
  * staged in the bucket by the entry). The bucket refuses requests that do not use TLS.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { MoparError } from '../core/index.js';
+import { deployedGroups, type DeployBatching } from './batching.js';
 import { join } from 'node:path';
 import type { DeployInput } from './manifest.js';
 import { dnsLabel, platformNames } from './manifest.js';
@@ -36,13 +36,19 @@ const ENTRY_HANDLER = `'use strict';
 // ${GENERATED} The model's endpoint (function URL, Open Inference Protocol): runs the state machine per request.
 exports.handler = require('./mopar-runtime.js').lambdaEntry(__dirname);
 `;
+const BATCH_HANDLER = `'use strict';
+// ${GENERATED} The batching front (SQS event source per application group): one state machine run per batch.
+exports.handler = require('./mopar-runtime.js').lambdaBatchFront(__dirname);
+`;
 export const ENTRY_ID = 'Entry';
+export const BATCH_FRONT_ID = 'BatchFront';
+/** SQS event sources: batching window 0–300 s in whole seconds; a standard queue's batch over 10 needs a window ≥ 1 s. */
+export const SQS_WINDOW_MAX_S = 300;
 
 const logicalId = (fn: string, i: number) => `Fn${i}${fn.replace(/[^A-Za-z0-9]/g, '').replace(/^./, (c) => c.toUpperCase()).slice(0, 40)}`;
 
 export async function deployLambda(input: DeployInput, out: string, opts: DeployOptions, runtimes: Runtimes): Promise<DeployResult> {
   const { manifest, functions, stages } = input;
-  if (input.batching) throw new MoparError('--batching on --target lambda: the batching front (SQS) is not generated yet; use openfaas or knative');
   const prefix = opts.name ?? manifest.model;
   const names = platformNames(prefix, functions, 64);
   const ids = new Map(functions.map((fn, i) => [fn.name, logicalId(fn.name, i)]));
@@ -94,9 +100,13 @@ export async function deployLambda(input: DeployInput, out: string, opts: Deploy
   // The entry: no model, no onnxruntime; a zip of its four files.
   const entryName = dnsLabel(prefix, 64);
   const entryDir = join(out, 'functions', entryName);
-  const entryCopied = ['pipeline.json', RUNTIME_FILE, 'handler.js', 'package.json'];
-  const entryWritten = writeEntryFolder(entryDir, pipelineConfig(input, names), runtimes.gateway,
-    { 'handler.js': ENTRY_HANDLER, 'package.json': packageJson(entryName, {}, false), Makefile: makefile(ENTRY_ID, entryCopied, false) });
+  const b = input.batching;
+  const entryCopied = ['pipeline.json', RUNTIME_FILE, 'handler.js', 'package.json', ...(b ? ['batch-handler.js'] : [])];
+  const entryWritten = writeEntryFolder(entryDir, pipelineConfig(input, names), runtimes.gateway, {
+    'handler.js': ENTRY_HANDLER, 'package.json': packageJson(entryName, {}, false),
+    ...(b ? { 'batch-handler.js': BATCH_HANDLER } : {}),
+    Makefile: makefile(ENTRY_ID, entryCopied, false) + (b ? makefile(BATCH_FRONT_ID, entryCopied, false).replace(/^# .*\n/, '') : ''),
+  });
   files.push(...entryWritten);
   const entryTimeout = Math.min(900, Math.min(300, timeout * stages.length) + 10);
   resources[ENTRY_ID] = {
@@ -105,11 +115,13 @@ export async function deployLambda(input: DeployInput, out: string, opts: Deploy
       CodeUri: `functions/${entryName}`, Handler: 'handler.handler', Runtime: runtimeId, MemorySize: 512, Timeout: entryTimeout,
       Architectures: ['x86_64'], Role: cfn.getAtt('EntryRole', 'Arn'),
       FunctionUrlConfig: { AuthType: cfn.ref('EntryAuthType') },
-      Environment: { Variables: { ...staging, MOPAR_STATE_MACHINE_ARN: cfn.ref('Pipeline') } },
+      Environment: { Variables: { ...staging, MOPAR_STATE_MACHINE_ARN: cfn.ref('Pipeline'), ...(b ? Object.fromEntries(b.groups.map((_, i) => [`MOPAR_BATCH_QUEUE_${i}`, cfn.ref(`BatchQueue${i}`)])) : {}) } },
       Description: `mopar ${manifest.model}: the Open Inference Protocol endpoint (runs the state machine)`.slice(0, 256),
     },
     Metadata: { BuildMethod: 'makefile' },
   };
+  const front = b ? batchFront(b, entryName, runtimeId, entryTimeout, staging, warnings) : undefined;
+  if (front) Object.assign(resources, front.resources);
   deployed.push({ function: '$entry', name: entryName, memoryMB: 512, vcpu: 512 / 1769, packaging: 'zip', packageBytes: packageBytes(entryWritten.filter((f) => entryCopied.some((c) => f.endsWith(`/${c}`))), false) });
 
   const arnVar = (fn: string) => `${ids.get(fn)}Arn`;
@@ -130,6 +142,7 @@ export async function deployLambda(input: DeployInput, out: string, opts: Deploy
       FunctionRoleName: { Type: 'String', Default: `${baseName}-functions`.slice(0, 64), Description: 'IAM role (created) the slice functions run as' },
       StateMachineRoleName: { Type: 'String', Default: `${baseName}-pipeline`.slice(0, 64), Description: 'IAM role (created) the state machine runs as' },
       EntryRoleName: { Type: 'String', Default: `${baseName}-entry`.slice(0, 64), Description: 'IAM role (created) the entry function runs as' },
+      ...(front ? { BatchFrontRoleName: { Type: 'String', Default: `${baseName}-batch-front`.slice(0, 64), Description: 'IAM role (created) the batching front function runs as' } } : {}),
       EntryAuthType: {
         Type: 'String', Default: 'AWS_IAM', AllowedValues: ['AWS_IAM', 'NONE'],
         Description: 'Who may call the entry function URL: AWS_IAM (SigV4-signed requests) or NONE (public)',
@@ -143,7 +156,10 @@ export async function deployLambda(input: DeployInput, out: string, opts: Deploy
           PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
           BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
           // Staged tensors are only needed while one request runs.
-          LifecycleConfiguration: { Rules: [{ Id: 'expire-staged-tensors', Status: 'Enabled', Prefix: 'staging/', ExpirationInDays: 1 }] },
+          LifecycleConfiguration: { Rules: [
+            { Id: 'expire-staged-tensors', Status: 'Enabled', Prefix: 'staging/', ExpirationInDays: 1 },
+            ...(front ? [{ Id: 'expire-batched-results', Status: 'Enabled', Prefix: 'results/', ExpirationInDays: 1 }] : []),
+          ] },
         },
       },
       StagingBucketPolicy: {
@@ -177,9 +193,26 @@ export async function deployLambda(input: DeployInput, out: string, opts: Deploy
           Policies: [{ PolicyName: 'run-pipeline', PolicyDocument: { Version: '2012-10-17', Statement: [
             { Effect: 'Allow', Action: 'states:StartSyncExecution', Resource: cfn.ref('Pipeline') },
             { Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: cfn.sub('arn:${AWS::Partition}:s3:::${StagingBucket}/staging/*') },
+            ...(front ? [
+              { Effect: 'Allow', Action: 's3:GetObject', Resource: cfn.sub('arn:${AWS::Partition}:s3:::${StagingBucket}/results/*') },
+              { Effect: 'Allow', Action: 'sqs:SendMessage', Resource: front.queueArns },
+            ] : []),
           ] } }],
         },
       },
+      ...(front ? { BatchFrontRole: {
+        Type: 'AWS::IAM::Role',
+        Properties: {
+          RoleName: cfn.ref('BatchFrontRoleName'),
+          AssumeRolePolicyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] },
+          ManagedPolicyArns: [cfn.sub('arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole')],
+          Policies: [{ PolicyName: 'batch-front', PolicyDocument: { Version: '2012-10-17', Statement: [
+            { Effect: 'Allow', Action: 'states:StartSyncExecution', Resource: cfn.ref('Pipeline') },
+            { Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: [cfn.sub('arn:${AWS::Partition}:s3:::${StagingBucket}/staging/*'), cfn.sub('arn:${AWS::Partition}:s3:::${StagingBucket}/results/*')] },
+            { Effect: 'Allow', Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ChangeMessageVisibility'], Resource: front.queueArns },
+          ] } }],
+        },
+      } } : {}),
       StateMachineRole: {
         Type: 'AWS::IAM::Role',
         Properties: {
@@ -215,8 +248,10 @@ export async function deployLambda(input: DeployInput, out: string, opts: Deploy
   const repos = opts.registry ? `image_repository = ${JSON.stringify(opts.registry)}` : 'resolve_image_repos = true';
   writeFileSync(samconfig, `# ${GENERATED}\nversion = 0.1\n[default.deploy.parameters]\nstack_name = ${JSON.stringify(baseName)}\ncapabilities = "CAPABILITY_NAMED_IAM"\nresolve_s3 = true\n${repos}\nconfirm_changeset = true\n`);
   files.push(samconfig);
+  if (front) deployed.push({ function: '$batch-front', name: `${entryName}-batch-front`.slice(0, 64), memoryMB: 512, vcpu: 512 / 1769, packaging: 'zip' });
   return {
     target: 'lambda', out, main, files, functions: deployed, warnings,
+    ...(b && front ? { batching: { groups: deployedGroups(b), settings: front.settings } } : {}),
     commands: [
       `cd ${out}`,
       'sam validate --lint',
@@ -231,4 +266,48 @@ export async function deployLambda(input: DeployInput, out: string, opts: Deploy
 /** SAM's makefile build (BuildMethod: makefile): copy the folder's files, then the lean onnxruntime install. */
 function makefile(id: string, copied: string[], ort: boolean): string {
   return `# ${GENERATED} Used by \`sam build\` (BuildMethod: makefile).\nbuild-${id}:\n\tcp ${copied.join(' ')} $(ARTIFACTS_DIR)/\n${ort ? `\tcd $(ARTIFACTS_DIR) && ${leanInstall('x64')}\n` : ''}`;
+}
+
+/**
+ * Lambda's batching front. A Lambda instance serves one request at a time, so no entry instance can hold
+ * concurrent requests while a batch forms: an SQS queue per group holds them, and Lambda's SQS poller delivers up
+ * to BatchSize (= the group's maxBatch) messages after at most MaximumBatchingWindowInSeconds (the plan's timeout,
+ * rounded down to whole seconds: never longer than planned) to the front function, which runs the state machine
+ * once per batch. Answers are asynchronous: the entry answers 202 with where the result will be stored.
+ */
+function batchFront(b: DeployBatching, entryName: string, runtimeId: string, timeout: number, staging: Record<string, unknown>, warnings: string[]) {
+  const resources: Record<string, unknown> = {};
+  const events: Record<string, unknown> = {};
+  const settings: string[] = [];
+  b.groups.forEach((g, i) => {
+    let window = Math.min(SQS_WINDOW_MAX_S, Math.floor(g.timeoutMs / 1000));
+    if (g.timeoutMs < 1000) warnings.push(`batching group ${g.name}: its ${Math.round(g.timeoutMs)} ms timeout is under SQS's 1 s batching-window step; a batch holds only what is queued when the poller reads (batching window 0 s)`);
+    if (g.maxBatch > 10 && window < 1) {
+      window = 1;
+      warnings.push(`batching group ${g.name}: a standard SQS queue delivers more than 10 messages only with a batching window ≥ 1 s; using 1 s, more than the plan's ${Math.round(g.timeoutMs)} ms`);
+    }
+    if (window * 1000 >= g.sloMs) warnings.push(`batching group ${g.name}: a ${window} s batching window leaves nothing of its ${g.sloMs} ms SLO`);
+    resources[`BatchQueue${i}`] = {
+      Type: 'AWS::SQS::Queue',
+      Properties: {
+        // AWS: at least 6 × the consumer's timeout, so a message is not delivered twice while its batch runs.
+        VisibilityTimeout: Math.min(43_200, 6 * timeout), MessageRetentionPeriod: 3600, SqsManagedSseEnabled: true,
+      },
+    };
+    events[`Group${i}`] = { Type: 'SQS', Properties: { Queue: cfn.getAtt(`BatchQueue${i}`, 'Arn'), BatchSize: g.maxBatch, MaximumBatchingWindowInSeconds: window } };
+    settings.push(`template.yaml: BatchQueue${i} (SQS) for group ${g.name}; ${BATCH_FRONT_ID} event Group${i}: BatchSize ${g.maxBatch}, MaximumBatchingWindowInSeconds ${window} (plan: ${Math.round(g.timeoutMs)} ms)`);
+  });
+  resources[BATCH_FRONT_ID] = {
+    Type: 'AWS::Serverless::Function',
+    Properties: {
+      CodeUri: `functions/${entryName}`, Handler: 'batch-handler.handler', Runtime: runtimeId, MemorySize: 512, Timeout: timeout,
+      Architectures: ['x86_64'], Role: cfn.getAtt('BatchFrontRole', 'Arn'),
+      Environment: { Variables: { ...staging, MOPAR_STATE_MACHINE_ARN: cfn.ref('Pipeline') } },
+      Events: events,
+      Description: 'mopar batching front: one state machine run per batch of queued requests'.slice(0, 256),
+    },
+    Metadata: { BuildMethod: 'makefile' },
+  };
+  settings.push(`functions/${entryName}/pipeline.json: batching groups (the entry queues a request of group i in MOPAR_BATCH_QUEUE_i)`);
+  return { resources, settings, queueArns: b.groups.map((_, i) => cfn.getAtt(`BatchQueue${i}`, 'Arn')) };
 }

@@ -99,7 +99,31 @@ function batchingSection(res: DeployResult): string[] {
     ...b.settings.map((x) => `- ${x}`),
     '',
   ];
-  if (res.target === 'lambda') return lines;
+  if (res.target === 'lambda') {
+    lines.push(
+      'A Lambda instance serves one request at a time, so no entry instance can hold requests while a batch forms.',
+      'What holds them here is an SQS queue per group: the entry puts a request that names a batched application in',
+      'its group\'s queue and answers `202 {"id", "status": "queued", "result": "/v2/models/MODEL/results/ID"}`; Lambda\'s',
+      'SQS poller hands the `BatchFront` function up to the group\'s maxBatch messages, after at most the batching',
+      'window; `BatchFront` runs the state machine once for the whole batch (one invocation per slice function, one',
+      'Express execution) and stores each request\'s answer in the bucket under `results/ID`. Then',
+      '`GET <EntryUrl>/v2/models/MODEL/results/ID` answers the infer response (202 `{"status": "pending"}` until',
+      'then). A request that names no application runs synchronously through the state machine, as before.',
+      '',
+      'Limits (the trade-off of this design):',
+      '',
+      '- Answers are asynchronous: the client polls (each poll is an entry invocation and an S3 GET).',
+      '- The batching window is whole seconds (0–300): a plan timeout under 1 s becomes 0 s, and a batch then holds',
+      '  only the messages already queued when the poller reads. The poller itself adds tens to hundreds of ms. For',
+      '  SLOs under a few seconds, a long-lived container front (the Knative or OpenFaaS entry of `mopar deploy',
+      '  --batching`, e.g. on Cloud Run) in front of these functions batches better; it is not generated here.',
+      '- An SQS message holds 256 KiB: larger inputs are staged in the bucket under `staging/` (expire after a day,',
+      '  as do `results/`).',
+      '- The slice functions\' memory must hold a full batch (see the warnings).',
+      '',
+    );
+    return lines;
+  }
   const limit = res.target === 'knative' ? 'containerConcurrency' : 'max_inflight';
   lines.push(
     'The entry is a long-lived container, so it batches as `mopar serve --batching` does (the same batcher): requests',

@@ -12,42 +12,13 @@ import { Service } from '@kubernetes-models/knative/serving.knative.dev/v1/Servi
 import { deploy } from '../../src/deploy/index.js';
 import { GraphBuilder, openSession, runSession, type Feeds } from '../../src/graph/index.js';
 import { binaryInferRequest, httpRequest, parseInferResponse } from '../../src/runtime/index.js';
-import { cleanup, linkOrt, maxRelErr, tmpDir, writeBuiltDir, type Built } from './helpers.js';
+import { cleanup, linkOrt, maxRelErr, tmpDir, writeBuiltDir } from './helpers.js';
 import { startFaasGateway } from './faas-gateway.js';
+import { builtDynamic, row, writePlan } from './batching-fixtures.js';
 import { runCli } from '../cli/run-cli.js';
 
 const d = tmpDir('batching');
 after(() => cleanup(d));
-
-function weights(n: number, seed: number): Float32Array {
-  const a = new Float32Array(n);
-  let s = seed;
-  for (let i = 0; i < n; i++) { s = (s * 1103515245 + 12345) % 2147483648; a[i] = (s / 2147483648 - 0.5) * 0.5; }
-  return a;
-}
-
-/** x[N,8] → MatMul → Relu → MatMul → y[N,4], cut into two functions; N is a dynamic batch dim. */
-async function builtDynamic(dir: string, name = 'dyn'): Promise<Built> {
-  const b = new GraphBuilder(name);
-  const x = b.input('x', 'float32', ['N', 8]);
-  const h = b.node('MatMul', [x, b.init('w1', 'float32', [8, 16], weights(128, 3))], {}, { name: 'mm1' });
-  const r = b.node('Relu', [h], {}, { name: 'relu' });
-  b.node('MatMul', [r, b.init('w2', 'float32', [16, 4], weights(64, 5))], {}, { name: 'mm2', outputNames: ['y'] });
-  b.output('y', 'float32', ['N', 4]);
-  return writeBuiltDir(b.model(17), dir, [{ name: 's0', nodes: ['mm1', 'relu'] }, { name: 's1', nodes: ['mm2'] }], name);
-}
-
-/** A plan as `mopar plan MODEL --apps … -o PLAN` writes it (the fields deploy reads, plus some it ignores). */
-function writePlan(file: string, model: string, groups = [{ apps: ['a'], maxBatch: 2, timeoutMs: 5000 }, { apps: ['b', 'c'], maxBatch: 4, timeoutMs: 80 }]): string {
-  writeFileSync(file, JSON.stringify({
-    kind: 'mopar.plan', version: 1, model, functions: [{ name: 'f0', memoryMB: 256, vcpu: 0.5, nodes: ['mm1'] }],
-    apps: [{ name: 'a', sloMs: 20000, ratePerSec: 2 }, { name: 'b', sloMs: 20000, ratePerSec: 5 }, { name: 'c', sloMs: 30000, ratePerSec: 1 }],
-    groups: groups.map((g) => ({ ...g, sloMs: 20000, ratePerSec: 3, functions: [{ name: 'f0', memoryMB: 512, vcpu: 1, nodes: ['mm1'] }], predicted: { p99Ms: 100 } })),
-  }));
-  return file;
-}
-
-const row = (seed: number): Feeds => ({ x: { dtype: 'float32', dims: [1, 8], data: weights(8, seed).map((v) => v * 4) } });
 
 test('deploy --batching: Knative, OpenFaaS and Lambda artifacts carry the plan\'s groups and the concurrency that follows; README says how it runs', async () => {
   const built = await builtDynamic(join(d, 'built'));
@@ -116,10 +87,10 @@ test('the deployed entry (OpenFaaS, run locally) batches concurrent requests of 
   const res = await deploy(built.dir, out, { target: 'openfaas', batching: plan });
   linkOrt(out);
   const stack = parse(readFileSync(res.main, 'utf8')) as { functions: Record<string, { handler: string; environment: Record<string, string> }> };
-  const saved = { ...process.env };
+  const urls = Object.entries(stack.functions.dyn!.environment).filter(([k]) => k.startsWith('MOPAR_URL_'));
   const gw = await startFaasGateway(Object.fromEntries(Object.entries(stack.functions).map(([n, f]) => [n, join(out, f.handler)])));
   try {
-    for (const [k, v] of Object.entries(stack.functions.dyn!.environment)) if (k.startsWith('MOPAR_URL_')) process.env[k] = v.replace('http://gateway.openfaas:8080', gw.url);
+    for (const [k, v] of urls) process.env[k] = v.replace('http://gateway.openfaas:8080', gw.url);
     const s = await openSession(built.modelPath);
     const cases = [{ app: 'a', seed: 11 }, { app: 'b', seed: 12 }, { app: 'a', seed: 13 }, { app: 'c', seed: 14 }];
     const expected = await Promise.all(cases.map(async (c) => runSession(s, row(c.seed))));
@@ -147,7 +118,7 @@ test('the deployed entry (OpenFaaS, run locally) batches concurrent requests of 
     assert.match(metrics, /mopar_batch_size_count\{model="dyn",group="b\+c"\} 1/);
     assert.match(metrics, /mopar_app_requests_total\{model="dyn",app="a"\} 2/);
   } finally {
-    process.env = saved;
+    for (const [k] of urls) delete process.env[k];
     await gw.close();
   }
 });
