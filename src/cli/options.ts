@@ -75,6 +75,7 @@ export function platformOption(cmd: Command, purpose = 'billing model to plan fo
 export function planOptions(cmd: Command, missVerb: string): Command {
   return cmd
     .option('--slo-ms <n>', 'end-to-end latency SLO in ms (default: the unsplit model at 1 vCPU)', numberOption('--slo-ms'))
+    .option('--cold-slo-ms <n>', 'latency bound of the first request after idle, cold starts included (docs/cold-starts.md); plans that miss it are rejected', numberOption('--cold-slo-ms'))
     .option('--strategy <s>', STRATEGY_NAMES.join(' | '), (spec: string) => { parseStrategy(spec); return spec; }, 'mopar')
     .option('--allow-slo-miss', `${missVerb} the strategy's fastest plan when it cannot meet the SLO instead of failing`);
 }

@@ -42,7 +42,8 @@ export function compareAlternatives(chosen: Plan, planWith: PlanWith): { alterna
 
 /** Plans meeting the SLO first, then cheaper, then faster, then fewer functions. */
 function byPreference(a: PlanAlternative, b: PlanAlternative): number {
-  return Number(b.sloMet) - Number(a.sloMet)
+  return Number(b.coldSloMet !== false) - Number(a.coldSloMet !== false)
+    || Number(b.sloMet) - Number(a.sloMet)
     || a.predicted.costPerMillionUSD - b.predicted.costPerMillionUSD
     || a.predicted.latencyMs - b.predicted.latencyMs
     || a.functions - b.functions;
@@ -55,7 +56,11 @@ function summarise(p: Plan): PlanAlternative {
     functions: p.functions.length,
     groups,
     sloMet: p.sloMet !== false,
-    predicted: { latencyMs: p.predicted.latencyMs, costPerMillionUSD: p.predicted.costPerMillionUSD },
+    predicted: {
+      latencyMs: p.predicted.latencyMs, costPerMillionUSD: p.predicted.costPerMillionUSD,
+      ...(p.predicted.coldLatencyMs !== undefined ? { coldLatencyMs: p.predicted.coldLatencyMs } : {}),
+    },
+    ...(p.coldSloMet !== undefined ? { coldSloMet: p.coldSloMet } : {}),
     handOffs: { count: groups - 1, bytes: p.edges.reduce((s, e) => s + e.bytes, 0) },
     // Memory held over billed time, per request: what right-sizing slices saves.
     memoryMBs: round(p.functions.reduce((s, f) => s + f.memoryMB * (f.predicted.billedMs ?? f.predicted.ms), 0) / 1000, 3),
@@ -67,6 +72,14 @@ const mb = (b: number) => (b >= 2 ** 20 ? `${(b / 2 ** 20).toFixed(1)} MB` : `${
 
 /** One sentence: why the chosen plan wins over the best plan of a different shape (split vs one function). */
 export function whyChosen(chosen: PlanAlternative, alternatives: PlanAlternative[]): string {
+  const why = whyWarm(chosen, alternatives);
+  // Under a cold SLO, say which plans it rejected (their first request after idle takes too long).
+  const rejected = alternatives.filter((a) => a.coldSloMet === false);
+  if (!rejected.length || chosen.coldSloMet === false) return why;
+  return `${why} Rejected for the cold SLO: ${rejected.map((a) => `${a.strategy} (${a.functions} function${a.functions > 1 ? 's' : ''}, cold ${a.predicted.coldLatencyMs?.toFixed(0)} ms)`).join(', ')}.`;
+}
+
+function whyWarm(chosen: PlanAlternative, alternatives: PlanAlternative[]): string {
   const single = alternatives.find((a) => a.functions === 1);
   const splits = alternatives.filter((a) => a.functions > 1);
   const bestSplit = splits.filter((a) => a.sloMet).sort(byPreference)[0] ?? splits.sort(byPreference)[0];

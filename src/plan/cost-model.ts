@@ -38,6 +38,11 @@ export interface ModelOptions {
   transports: readonly Transport[];
   /** Restrict configurations (e.g. a single fixed configuration); default: all the platform offers. */
   vcpuGrid?: readonly number[];
+  /**
+   * Most weights one function (one part) may hold, MB: bounds each function's cold start (fetch + load), so that
+   * heavy layers are cut or split into parts that load in parallel (the cold-start search, plan-partition.ts).
+   */
+  maxPartWeightsMB?: number;
 }
 
 export interface SegmentOption {
@@ -152,6 +157,7 @@ export function segmentCandidates(ctx: CostContext, a: number, b: number, opts: 
     const partIn = inBytes;
     const partOut = outBytes / v.k;
     if (partWeights + p.limits.runtimePackageMB > p.limits.packageMB) continue;
+    if (opts.maxPartWeightsMB !== undefined && partWeights > opts.maxPartWeightsMB) continue;
     let hand: HandOff | undefined;
     if (a > 0) {
       hand = handOff(p, partIn, v.k, opts.transports);

@@ -11,6 +11,8 @@ import { unsplit as unsplitStrategy } from './strategies/unsplit.js';
 import { assemble, round } from './assemble.js';
 import { compareAlternatives } from './alternatives.js';
 import type { Graph } from '../graph/index.js';
+import { coldFunctions, coldLatency } from './cold-start.js';
+import type { Platform } from './platforms.js';
 
 export interface PlanOptions {
   platform: string;
@@ -27,9 +29,105 @@ export interface PlanOptions {
   graph?: Graph;
   /** Also plan every other strategy at the same SLO: fills `alternatives` and `why` (costs a few more plans). */
   alternatives?: boolean;
+  /**
+   * Latency bound of the first request after idle (docs/cold-starts.md), ms. A plan whose cold latency misses it
+   * is rejected; the mopar strategy then also tries its own plans at tighter warm SLOs and uniform:2–8 cuts
+   * (more, smaller slices fetch and load in parallel) and keeps the cheapest that meets both bounds.
+   */
+  coldSloMs?: number;
+  /** Internal (the cold-start search): cut uniform:K by weights instead of latency. */
+  balance?: 'ms' | 'weights';
+  /** Internal (the cold-start search): most weights per function, MB. */
+  maxPartWeightsMB?: number;
 }
 
+/** Tighter warm SLOs (× the asked one) and uniform cuts the mopar strategy tries to meet a cold SLO. */
+const COLD_SLO_TIGHTEN = [0.85, 0.7, 0.55, 0.4, 0.3];
+const COLD_UNIFORM_K = [2, 3, 4, 5, 6, 8];
+const WEIGHTS_NOTE = 'slices balanced by weights';
+const CAP_NOTE = 'at most';
+
 export function planPartition(profile: Profile, opts: PlanOptions): Plan {
+  const t0 = performance.now();
+  if (opts.coldSloMs !== undefined && !(opts.coldSloMs > 0 && Number.isFinite(opts.coldSloMs))) {
+    throw new MoparError(`--cold-slo-ms must be a positive number of milliseconds, got ${opts.coldSloMs}`);
+  }
+  const first = planOnce(profile, opts);
+  if (opts.coldSloMs === undefined || first.coldSloMet !== false) return withAlternatives(first, profile, opts, t0);
+  const coldSlo = opts.coldSloMs;
+  const tried: Plan[] = [first];
+  if (first.strategy === 'mopar') {
+    const retry = (o: Partial<PlanOptions>) => {
+      try {
+        tried.push(planOnce(profile, { ...opts, ...o, allowSloMiss: false, alternatives: false }));
+      } catch (err) {
+        if (!(err instanceof MoparError)) throw err; // no plan of that shape meets the warm SLO
+      }
+    };
+    // Every function holding at most 1/K of the weights: heavy layers are cut apart or split into parts that
+    // each hold a share, all fetched and loaded side by side.
+    for (const k of COLD_UNIFORM_K) retry({ sloMs: first.sloMs, maxPartWeightsMB: profile.memory.weightsMB / k });
+    for (const f of COLD_SLO_TIGHTEN) retry({ sloMs: first.sloMs * f });
+    for (const k of COLD_UNIFORM_K) {
+      retry({ strategy: `uniform:${k}`, sloMs: first.sloMs });
+      retry({ strategy: `uniform:${k}`, sloMs: first.sloMs, balance: 'weights' });
+    }
+  }
+  const meeting = tried.filter((p) => p.coldSloMet && p.sloMet !== false)
+    .sort((a, b) => a.predicted.costPerMillionUSD - b.predicted.costPerMillionUSD || a.predicted.coldLatencyMs! - b.predicted.coldLatencyMs!);
+  const best = meeting[0];
+  const fastest = [...tried].sort((a, b) => a.predicted.coldLatencyMs! - b.predicted.coldLatencyMs!)[0]!;
+  if (!best) {
+    const msg = `no ${first.strategy} plan meets --cold-slo-ms ${coldSlo}: the fastest first request after idle takes `
+      + `${fastest.predicted.coldLatencyMs!.toFixed(0)} ms (${fastest.strategy}, ${fastest.functions.length} function(s); the unsplit function ${first.unsplit.coldLatencyMs?.toFixed(0)} ms)`;
+    if (!opts.allowSloMiss) throw new MoparError(msg);
+    fastest.notes = [...(fastest.notes ?? []), msg];
+    return withAlternatives(fastest, profile, opts, t0);
+  }
+  // The warm SLO of the plan is the one asked for, whichever candidate met both; the search is mopar's.
+  best.sloMs = first.sloMs;
+  if (best !== first) {
+    const how = best.strategy.startsWith('uniform:') ? `${best.functions.length} functions cut as ${best.strategy}${best.notes?.includes(WEIGHTS_NOTE) ? ' by weights' : ''}`
+      : best.notes?.some((n) => n.startsWith(CAP_NOTE)) ? `${best.functions.length} functions, ${best.notes.find((n) => n.startsWith(CAP_NOTE))}`
+        : `${best.functions.length} functions, planned at a tighter warm SLO`;
+    best.notes = [...(best.notes ?? []).filter((n) => n !== WEIGHTS_NOTE && !n.startsWith(CAP_NOTE)), `its cheapest plan takes ${first.predicted.coldLatencyMs!.toFixed(0)} ms on a cold request, over `
+      + `--cold-slo-ms ${coldSlo}; this one (${how}) loads its slices in parallel and meets it`];
+    best.strategy = first.strategy;
+  }
+  return withAlternatives(best, profile, opts, t0);
+}
+
+function withAlternatives(plan: Plan, profile: Profile, opts: PlanOptions, t0: number): Plan {
+  plan.planMs = round(performance.now() - t0, 2);
+  if (!opts.alternatives) return plan;
+  const { alternatives, why, unavailable } = compareAlternatives(plan, (strategy) => planOnce(profile, {
+    ...opts, strategy, sloMs: plan.sloMs, allowSloMiss: true, alternatives: false,
+  }));
+  plan.alternatives = alternatives;
+  plan.why = why;
+  for (const u of unavailable) plan.notes = [...(plan.notes ?? []), `strategy ${u.strategy} has no plan here: ${u.reason}`];
+  plan.planMs = round(performance.now() - t0, 2);
+  return plan;
+}
+
+/** The cold-request figures of a plan (docs/cold-starts.md) added to its record. */
+function addColdLatency(plan: Plan, platform: Platform, weightsMB: number, coldSloMs?: number): void {
+  const cold = coldLatency(platform, coldFunctions(plan.functions));
+  // The recurrence reproduces the warm latency; its difference is what cold starts add to it.
+  plan.predicted.coldLatencyMs = round(plan.predicted.latencyMs + cold.proactiveMs - cold.warmMs, 3);
+  plan.predicted.coldReactiveMs = round(plan.predicted.latencyMs + cold.reactiveMs - cold.warmMs, 3);
+  for (const f of plan.functions) f.predicted.coldStartMs = round(cold.perFunction[f.name]!, 3);
+  if (Number.isFinite(plan.unsplit.latencyMs)) {
+    const one = coldLatency(platform, [{ name: 'unsplit', group: 'unsplit', ms: plan.unsplit.latencyMs - platform.hop.invokeMs, handInMs: 0, weightsMB }]);
+    plan.unsplit.coldLatencyMs = round(plan.unsplit.latencyMs + one.proactiveMs - one.warmMs, 3);
+  }
+  if (coldSloMs !== undefined) {
+    plan.coldSloMs = coldSloMs;
+    plan.coldSloMet = plan.predicted.coldLatencyMs <= coldSloMs;
+  }
+}
+
+function planOnce(profile: Profile, opts: PlanOptions): Plan {
   const t0 = performance.now();
   checkProfile(profile);
   const platform = getPlatform(opts.platform);
@@ -51,6 +149,8 @@ export function planPartition(profile: Profile, opts: PlanOptions): Plan {
     allowSloMiss: opts.allowSloMiss ?? false,
     layerName: (i) => profile.layers[i]?.nodes[0] ?? `#${i}`,
     arg: spec.arg,
+    balance: opts.balance,
+    maxPartWeightsMB: opts.maxPartWeightsMB,
   };
   const out = spec.strategy(env);
   const asm = assemble(profile, out.units === ctx.units ? ctx : env.layerCtx(), out.units, layerMs, out.result.segments);
@@ -83,15 +183,9 @@ export function planPartition(profile: Profile, opts: PlanOptions): Plan {
     ...(profile.load ? { profileLoad: profile.load } : {}),
     notes,
   };
-  if (opts.alternatives) {
-    const { alternatives, why, unavailable } = compareAlternatives(plan, (strategy) => planPartition(profile, {
-      ...opts, strategy, sloMs: plan.sloMs, allowSloMiss: true, alternatives: false,
-    }));
-    plan.alternatives = alternatives;
-    plan.why = why;
-    for (const u of unavailable) notes.push(`strategy ${u.strategy} has no plan here: ${u.reason}`);
-    plan.planMs = round(performance.now() - t0, 2);
-  }
+  if (opts.balance === 'weights') notes.push(WEIGHTS_NOTE);
+  if (opts.maxPartWeightsMB !== undefined) notes.push(`${CAP_NOTE} ${opts.maxPartWeightsMB.toFixed(0)} MB of weights per function`);
+  addColdLatency(plan, platform, profile.memory.weightsMB, opts.coldSloMs);
   return plan;
 }
 

@@ -69,8 +69,17 @@ export interface Platform {
    * Absent: unknown, and a sparse-traffic cost leaves warm-up out and says so.
    */
   warmup?: { initBilled: boolean; idle: { perGBSecond: number; perVcpuSecond: number } | null };
-  /** Staging big tensors: one PUT by the producer, one GET per consumer. */
+  /**
+   * Staging big tensors (one PUT by the producer, one GET per consumer) and where a function's weights are
+   * fetched from at a cold start: first-byte latency and one stream's bandwidth (MB = 2^20 bytes).
+   */
   objectStore: { putUSD: number; getUSD: number; latencyMs: number; bandwidthMBps: number };
+  /**
+   * A cold start before the weights: a new sandbox/container (sandboxMs), then the language runtime and the
+   * handler's imports, onnxruntime-node included (runtimeInitMs). Fetching and loading the weights come on top
+   * (plan/cold-start.ts).
+   */
+  coldStart: { sandboxMs: number; runtimeInitMs: number };
   notes: Record<string, string>;
 }
 
@@ -93,6 +102,7 @@ export const PLATFORMS: readonly Platform[] = [
     shm: { available: false, overheadMs: 0, bandwidthMBps: 0 },
     objectStore: AWS_S3,
     warmup: { initBilled: true, idle: null },
+    coldStart: { sandboxMs: 125, runtimeInitMs: 250 },
     notes: {
       'warmup': 'docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html: the INIT phase of container-image functions is billed as duration at the configured memory (as of 2024-06; since 2025-08 for every function); an idle execution environment kept by the platform between invocations is not billed — a pre-warm is one billed start (a ping), not billed idle time. Provisioned concurrency (billed while idle) is not modelled',
       'memory': 'docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html: 128–10,240 MB in 1 MB steps (as of 2024-06)',
@@ -105,6 +115,8 @@ export const PLATFORMS: readonly Platform[] = [
       'hop': 'our estimate of a warm synchronous Invoke through a gateway (15 ms) and payload throughput (60 MB/s), as of 2024-06; measure with `mopar bench` and adjust',
       'hop.invokeMs': 'our estimate of the handler overhead per invocation (request decode, session call, reply encode) on every platform, as of 2024-06',
       'objectStore': S3_NOTE,
+      'coldStart.sandboxMs': 'Firecracker microVM start "in as little as 125 ms" (Agache et al., Firecracker: Lightweight Virtualization for Serverless Applications, NSDI 2020); as of 2024-06',
+      'coldStart.runtimeInitMs': 'our estimate for the Node.js 20 runtime plus importing onnxruntime-node (Init Duration of small Node.js functions is typically 150–300 ms, docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html describes the Init phase; the figure is ours), as of 2026-12',
     },
   },
   {
@@ -131,6 +143,7 @@ export const PLATFORMS: readonly Platform[] = [
     hop: { overheadMs: 10, bandwidthMBps: 100, invokeMs: 2 },
     shm: { available: false, overheadMs: 0, bandwidthMBps: 0 },
     objectStore: { putUSD: 0.005 / 1000, getUSD: 0.0004 / 1000, latencyMs: 30, bandwidthMBps: 90 },
+    coldStart: { sandboxMs: 500, runtimeInitMs: 250 },
     concurrency: { maxPerInstance: 80, targetUtilisation: 0.6 },
     warmup: { initBilled: true, idle: { perGBSecond: 0.0000025, perVcpuSecond: 0.0000025 } },
     notes: {
@@ -143,6 +156,8 @@ export const PLATFORMS: readonly Platform[] = [
       'limits.packageMB': 'container image; 10 GB is our planning bound, not a documented Cloud Run limit (as of 2024-06)',
       'hop': 'our estimate of a warm in-region HTTPS call between services, as of 2024-06',
       'objectStore': 'Cloud Storage Standard class A/B operation prices rounded to S3-like values (cloud.google.com/storage/pricing, as of 2024-06); latency/bandwidth our estimates',
+      'coldStart.sandboxMs': 'our estimate of a gVisor sandbox + container start for a cached image (cloud.google.com/run/docs/tips/general describes cold starts without a figure), as of 2026-12',
+      'coldStart.runtimeInitMs': 'our estimate: Node.js 20 + onnxruntime-node import, as on Lambda, as of 2026-12',
     },
   },
   {
@@ -159,6 +174,7 @@ export const PLATFORMS: readonly Platform[] = [
     hop: { overheadMs: 12, bandwidthMBps: 80, invokeMs: 2 },
     shm: { available: false, overheadMs: 0, bandwidthMBps: 0 },
     objectStore: { putUSD: 0.01 / 10000, getUSD: 0.01 / 10000, latencyMs: 30, bandwidthMBps: 80 },
+    coldStart: { sandboxMs: 300, runtimeInitMs: 250 },
     notes: {
       'memory': 'alibabacloud.com/help/en/functioncompute/fc-3-0 instance specifications: 128 MB–32 GB in 64 MB steps (as of 2024-09)',
       'cpu': 'same: 0.05–16 vCPU in 0.05 steps, memory:vCPU between 1 GB and 4 GB per vCPU (as of 2024-09)',
@@ -167,6 +183,8 @@ export const PLATFORMS: readonly Platform[] = [
       'limits.packageMB': 'container image; 10 GB is our planning bound (as of 2024-09)',
       'hop': 'our estimate of a warm in-region invocation, as of 2024-09',
       'objectStore': 'OSS Standard request price ~$0.01 per 10,000 requests (alibabacloud.com/product/oss/pricing, as of 2024-09); latency/bandwidth our estimates',
+      'coldStart.sandboxMs': 'our estimate of a secure-container start from a cached image (FaaSNet, Wang et al., USENIX ATC 2021, studies image provisioning on Function Compute), as of 2026-12',
+      'coldStart.runtimeInitMs': 'our estimate: Node.js 20 + onnxruntime-node import, as on Lambda, as of 2026-12',
     },
   },
   {
@@ -183,6 +201,7 @@ export const PLATFORMS: readonly Platform[] = [
     hop: { overheadMs: 3, bandwidthMBps: 300, invokeMs: 2 },
     shm: { available: true, overheadMs: 0.5, bandwidthMBps: 2000 },
     objectStore: { putUSD: 0, getUSD: 0, latencyMs: 5, bandwidthMBps: 300 },
+    coldStart: { sandboxMs: 1000, runtimeInitMs: 250 },
     notes: {
       'memory': 'Kubernetes memory requests in any MiB; 15 GiB = a 16 GiB node less system reserve (our choice, as of 2024-06)',
       'cpu': 'Kubernetes CPU requests in millicores; we plan in 0.05 vCPU steps up to a 4 vCPU node (as of 2024-06)',
@@ -192,6 +211,8 @@ export const PLATFORMS: readonly Platform[] = [
       'hop': 'our estimate of gateway → watchdog → function on one cluster network, as of 2024-06',
       'shm': 'co-located function pods sharing a node can hand tensors over /dev/shm (our runtime); our estimate',
       'objectStore': 'in-cluster MinIO: no per-request price; latency/bandwidth our estimates (as of 2024-06)',
+      'coldStart.sandboxMs': 'our estimate of a pod start with the image on the node (scheduling, sandbox, container start); the Kubernetes pod-startup SLO allows 5 s at p99 without image pulls (github.com/kubernetes/community, sig-scalability/slos/pod_startup_latency.md), as of 2026-12',
+      'coldStart.runtimeInitMs': 'our estimate: Node.js 20 + onnxruntime-node import, as on Lambda, as of 2026-12',
     },
   },
 ];

@@ -44,6 +44,11 @@ export function renderPlan(plan: Plan): string {
       ['plan / unsplit', ratio(plan.predicted.latencyMs, u.latencyMs), ratio(plan.predicted.costPerMillionUSD, u.costPerMillionUSD), '', '', '', ''],
     ]),
     '',
+    ...(plan.predicted.coldLatencyMs !== undefined ? [
+      `cold request (first after idle, every function started as it enters): ${ms(plan.predicted.coldLatencyMs)} ms`
+        + `, unsplit ${u.coldLatencyMs !== undefined ? ms(u.coldLatencyMs) : 'n/a'} ms (plan / unsplit ${ratio(plan.predicted.coldLatencyMs, u.coldLatencyMs ?? NaN)})`
+        + (plan.coldSloMs !== undefined ? `; cold SLO ${plan.coldSloMs.toFixed(0)} ms ${plan.coldSloMet ? 'met' : 'NOT MET'}` : ''),
+    ] : []),
     `edges: ${plan.edges.length} tensors across cuts (${summariseTransports(plan)});  planned in ${plan.planMs.toFixed(1)} ms`,
     ...(plan.alternatives ? ['', renderAlternatives(plan)] : []),
     ...(plan.notes ?? []).map((n) => `note: ${n}`),
@@ -62,10 +67,11 @@ export function renderAlternatives(plan: Pick<Plan, 'alternatives' | 'why' | 'st
     a.sloMet ? 'yes' : 'no',
     money(a.predicted.costPerMillionUSD),
     cheapest && a.sloMet ? `${((a.predicted.costPerMillionUSD / cheapest - 1) * 100).toFixed(1)} %` : '',
+    a.predicted.coldLatencyMs !== undefined ? `${ms(a.predicted.coldLatencyMs)}${a.coldSloMet === false ? ' (over cold SLO)' : ''}` : '',
   ]);
   return [
     `alternatives at SLO ${plan.sloMs.toFixed(1)} ms (best plan per strategy; * = this plan):`,
-    table(['strategy', 'functions', 'latency ms', 'meets SLO', '$/1M req', 'vs cheapest'], rows),
+    table(['strategy', 'functions', 'latency ms', 'meets SLO', '$/1M req', 'vs cheapest', 'cold ms'], rows),
     ...(plan.why ? [`why: ${plan.why}`] : []),
   ].join('\n');
 }

@@ -28,7 +28,11 @@ export interface PlanFunction {
    * Per invocation of this function: compute ms, USD per million requests, memory need (MB, before rounding);
    * billedMs adds decompress/download time; handInMs is the hand-off into it (on the critical path).
    */
-  predicted: { ms: number; costPerMillionUSD: number; peakMB: number; billedMs?: number; handInMs?: number };
+  predicted: {
+    ms: number; costPerMillionUSD: number; peakMB: number; billedMs?: number; handInMs?: number;
+    /** This function's cold start: sandbox + runtime init + weights fetch + session load (docs/cold-starts.md). */
+    coldStartMs?: number;
+  };
   /** Resource vector that made these layers similar (shown to people). */
   similarity?: { dominantOp: string; msPerLayer: number; paramMB: number; peakActivationMB: number };
 }
@@ -60,9 +64,20 @@ export interface Plan {
   sloMs: number;
   functions: PlanFunction[];
   edges: PlanEdge[];
-  predicted: { latencyMs: number; costPerMillionUSD: number; efficiency: number };
+  predicted: {
+    latencyMs: number; costPerMillionUSD: number; efficiency: number;
+    /**
+     * The first request after idle (no instance anywhere), every function started when it enters (proactive
+     * warm-up); and with each function started only when its input arrives (docs/cold-starts.md).
+     */
+    coldLatencyMs?: number;
+    coldReactiveMs?: number;
+  };
   /** The unsplit function under the same platform model, for comparison. */
-  unsplit: { latencyMs: number; costPerMillionUSD: number; memoryMB: number; vcpu: number; sloMet?: boolean };
+  unsplit: { latencyMs: number; costPerMillionUSD: number; memoryMB: number; vcpu: number; sloMet?: boolean; coldLatencyMs?: number };
+  /** The cold-request bound asked for (--cold-slo-ms) and whether predicted.coldLatencyMs meets it. */
+  coldSloMs?: number;
+  coldSloMet?: boolean;
   planMs: number;
   /** False only when the plan was asked for with allowSloMiss and cannot meet the SLO (its fastest plan). */
   sloMet?: boolean;
@@ -85,7 +100,9 @@ export interface PlanAlternative {
   groups: number;
   /** False: no plan of this strategy meets the SLO; its fastest plan is summarised. */
   sloMet: boolean;
-  predicted: { latencyMs: number; costPerMillionUSD: number };
+  predicted: { latencyMs: number; costPerMillionUSD: number; coldLatencyMs?: number };
+  /** Whether its cold latency meets the cold SLO (only when one was asked for). */
+  coldSloMet?: boolean;
   /** Cuts between consecutive groups and the bytes that cross them per request. */
   handOffs: { count: number; bytes: number };
   /** Configured MB × billed seconds per request, summed over functions. */

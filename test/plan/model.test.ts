@@ -9,7 +9,7 @@ import { syntheticProfile } from './synthetic.js';
 
 test('every platform number has a source note with an as-of date', () => {
   for (const p of PLATFORMS) {
-    for (const key of ['memory', 'cpu', 'price', 'hop', 'objectStore']) {
+    for (const key of ['memory', 'cpu', 'price', 'hop', 'objectStore', 'coldStart.sandboxMs', 'coldStart.runtimeInitMs']) {
       const note = p.notes[key];
       assert.ok(note, `${p.id}: note for ${key}`);
       assert.match(note, /as of 20\d\d-\d\d/, `${p.id}.${key} has an as-of date`);

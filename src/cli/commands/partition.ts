@@ -6,7 +6,7 @@ import { examples, inputOption, jsonOption, outputOption, planOptions, platformO
 import { renderManifest } from './build.js';
 
 interface PartitionFlags extends ProfilingFlags {
-  output: string; platform: string; sloMs?: number; strategy: string; json?: boolean; allowSloMiss?: boolean;
+  output: string; platform: string; sloMs?: number; coldSloMs?: number; strategy: string; json?: boolean; allowSloMiss?: boolean;
 }
 
 export function registerPartition(program: Command): void {
@@ -29,7 +29,7 @@ export function registerPartition(program: Command): void {
       const secs = () => ((performance.now() - t0) / 1000).toFixed(1);
       const { manifest, plan, profile } = await partitionModel(modelPath, {
         profiling: profilingFrom(opts),
-        plan: { platform: opts.platform, strategy: opts.strategy, sloMs: opts.sloMs, allowSloMiss: opts.allowSloMiss, alternatives: true },
+        plan: { platform: opts.platform, strategy: opts.strategy, sloMs: opts.sloMs, coldSloMs: opts.coldSloMs, allowSloMiss: opts.allowSloMiss, alternatives: true },
         outDir: opts.output,
         writeRecords: true,
         onPlan: (plan) => log(`plan: ${plan.functions.length} functions, predicted ${plan.predicted.latencyMs} ms, $${plan.predicted.costPerMillionUSD} per million (unsplit ${plan.unsplit.latencyMs} ms, $${plan.unsplit.costPerMillionUSD}) (${secs()} s)`),

@@ -7,7 +7,7 @@ import { examples, inputOption, jsonOption, outputOption, planOptions, platformO
 import { addBatchingFlags, batchingFields, batchingFor, renderBatching, type BatchFlags } from './plan-batching.js';
 
 interface PlanFlags extends BatchFlags, ProfilingFlags {
-  platform: string; sloMs?: number; strategy: string; profile?: string; json?: boolean; output?: string; allowSloMiss?: boolean;
+  platform: string; sloMs?: number; coldSloMs?: number; strategy: string; profile?: string; json?: boolean; output?: string; allowSloMiss?: boolean;
 }
 
 export function registerPlan(program: Command): void {
@@ -34,7 +34,7 @@ export function registerPlan(program: Command): void {
       const { profile, plan } = await partitionModel(modelPath, {
         profileFile: opts.profile ? { path: opts.profile, mode: 'use' } : undefined,
         profiling: profilingFrom(opts),
-        plan: { platform: opts.platform, strategy: opts.strategy, sloMs: opts.sloMs, allowSloMiss: opts.allowSloMiss, alternatives: true },
+        plan: { platform: opts.platform, strategy: opts.strategy, sloMs: opts.sloMs, coldSloMs: opts.coldSloMs, allowSloMiss: opts.allowSloMiss, alternatives: true },
       });
       const batching = apps ? batchingFor(profile, apps, opts.platform, opts.strategy, opts.maxBatch) : undefined;
       const doc = batching ? { ...plan, ...batchingFields(batching) } : plan;

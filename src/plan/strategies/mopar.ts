@@ -10,4 +10,6 @@ import { TRANSPORTS } from '../transport.js';
 import { cheapestUnderSlo } from './solve.js';
 import type { Strategy } from './types.js';
 
-export const mopar: Strategy = (env) => cheapestUnderSlo(env, 'mopar', env.ctx, { horizontal: true, transports: TRANSPORTS });
+export const mopar: Strategy = (env) => cheapestUnderSlo(env, 'mopar', env.ctx, {
+  horizontal: true, transports: TRANSPORTS, ...(env.maxPartWeightsMB !== undefined ? { maxPartWeightsMB: env.maxPartWeightsMB } : {}),
+});

@@ -15,6 +15,10 @@ export interface StrategyEnv {
   layerName(i: number): string;
   /** The K of `uniform:K`. */
   arg?: number;
+  /** What `uniform:K` balances: reference latency (default) or weights (the cold-start search). */
+  balance?: 'ms' | 'weights';
+  /** Most weights per function (mopar; the cold-start search): see ModelOptions.maxPartWeightsMB. */
+  maxPartWeightsMB?: number;
 }
 
 export interface StrategyOutcome { result: DpResult; units: Unit[]; sloMet: boolean; notes: string[] }
