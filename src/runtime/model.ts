@@ -162,8 +162,9 @@ export class ServedModel {
       const local = opts.externalData ? leanModelPath(file) : file;
       let fetch: HostConfig['fetch'];
       if (opts.weights) {
-        // The slice's objects: the ONNX file and its external data (a memory-lean rewrite has one).
-        const files = [local, `${local}.data`].filter((p) => existsSync(p));
+        // The slice's objects: the ONNX file and its external data (a memory-lean rewrite's, or the one the
+        // build wrote beside it and the manifest names), under the names the ONNX file refers to them by.
+        const files = [local, `${local}.data`, ...(f.data && local === file ? [join(dir, f.data.file)] : [])].filter((p) => existsSync(p));
         const keys = files.map((p) => `${name}/${f.name}/${basename(p)}`);
         this.staged.push(...files.map((p, k) => ({ path: p, key: keys[k]! })));
         fetch = { store: opts.weights.store, bucket: opts.weights.bucket, keys, main: basename(local) };

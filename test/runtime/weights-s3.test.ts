@@ -7,7 +7,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { Gateway, DEFAULT_GATEWAY, infer, startLocalS3, s3Store, type LocalS3 } from '../../src/runtime/index.js';
+import { Gateway, DEFAULT_GATEWAY, infer, modelMetadata, randomFeeds, startLocalS3, s3Store, type LocalS3 } from '../../src/runtime/index.js';
+import { allclose, openSession, runSession } from '../../src/graph/index.js';
+import { partitionModel } from '../../src/partition/index.js';
+import { writeZooModel } from '../../src/zoo/index.js';
 import { cleanup, tmpDir, writeToyManifest } from './helpers.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -94,6 +97,44 @@ test('the store is shaped: first-byte latency on every request, per-stream bandw
     assert.equal(store.reads.get('big')?.requests, 1);
   } finally {
     await store.close();
+    cleanup(dir);
+  }
+});
+
+test('slices whose weights the build wrote to their own data files fetch those too (dlrm-criteo tiny through S3)', { timeout: 180_000 }, async () => {
+  const dir = tmpDir('s3ext');
+  process.env.MOPAR_CACHE_DIR = join(dir, 'cache');
+  let store: LocalS3 | undefined;
+  let served: Gateway | undefined;
+  try {
+    const model = join(dir, 'dlrm.onnx');
+    writeZooModel('dlrm-criteo', model, { tiny: true });
+    const out = join(dir, 'built');
+    const { manifest } = await partitionModel(model, {
+      profiling: { runs: 1, warmup: 0, cpuScaling: false, measureRss: false },
+      plan: { platform: 'aws-lambda', strategy: 'uniform:3', allowSloMiss: true }, outDir: out,
+    });
+    const withData = manifest!.functions.filter((f) => f.data);
+    assert.ok(withData.length >= 1);
+    store = await startLocalS3({ latencyMs: 1, bandwidthMBps: 0 });
+    served = new Gateway({ ...DEFAULT_GATEWAY, prewarm: false, enforceLimits: false, weights: { store: store.shaped, stage: store.direct, bucket: store.bucket } });
+    const name = served.addModel(out, 'dlrm');
+    const url = `http://127.0.0.1:${(await served.listen(0)).port}`;
+    const feeds = randomFeeds(await modelMetadata(url, name), 3);
+    const res = await infer(url, name, feeds);
+    assert.equal(res.status, 200);
+    for (const f of withData) assert.equal(store.reads.get(`dlrm/${f.name}/${f.data!.file}`)?.bytes, f.data!.bytes, `${f.name}'s data file came through S3`);
+    const ref = await openSession(model);
+    try {
+      const c = allclose(res.outputs.probability!, (await runSession(ref, feeds)).probability!);
+      assert.ok(c.ok, `served from S3 equals the unsplit model (${c.mismatch ?? c.maxRelErr})`);
+    } finally {
+      await ref.release();
+    }
+  } finally {
+    await served?.close();
+    await store?.close();
+    delete process.env.MOPAR_CACHE_DIR;
     cleanup(dir);
   }
 });
