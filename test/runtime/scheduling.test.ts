@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { allclose } from '../../src/graph/index.js';
 import { Gateway, DEFAULT_GATEWAY, httpRequest, infer, modelMetadata, randomFeeds, type FunctionInstance, type SpawnReason } from '../../src/runtime/index.js';
 import { cleanup, tmpDir, writeChunkedManifest, writeSlowModel, writeToyManifest } from './helpers.js';
+import { runCli, startServe } from '../cli/run-cli.js';
 
 const until = async (cond: () => boolean, what: string, ms = 60_000) => {
   const t0 = Date.now();
@@ -241,6 +242,33 @@ test('histogram keep-alive: once it has learned the gaps, an idle function is un
     assert.equal(stats.keepAlive.kind, 'histogram');
   } finally {
     await g.close();
+    cleanup(d);
+  }
+});
+
+test('mopar serve --keep-alive / --no-warm-up: bad policies are exit 2, a histogram policy is served and reported', async () => {
+  const d = tmpDir('cli-ka');
+  try {
+    const toy = await writeToyManifest(d);
+    for (const bad of ['lru', 'fixed:-3', 'histogram:head=50,tail=10']) {
+      const r = await runCli(['serve', toy.dir, '--port', '0', '--keep-alive', bad]);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, /^mopar: error: --keep-alive/m);
+    }
+    const s = await startServe([toy.dir, '--port', '0', '--cold', '--no-warm-up', '--keep-alive', 'histogram:min=2,bin=50']);
+    try {
+      const feeds = randomFeeds(await modelMetadata(s.base, 'toy'), 1);
+      assert.equal((await infer(s.base, 'toy', feeds)).status, 200);
+      const stats = JSON.parse((await httpRequest(`${s.base}/v2/models/toy/stats`)).body.toString());
+      assert.equal(stats.keepAlive.kind, 'histogram');
+      assert.deepEqual(stats.keepAlive.samples, { inRange: 0, outOfRange: 0 });
+      assert.equal(stats.keepAlive.decision.source, 'fixed'); // too few samples yet
+      // --no-warm-up: every instance was started by demand, none by the request's warm-up.
+      for (const f of stats.functions) assert.deepEqual([f.starts.request, f.starts.demand], [0, 1], f.name);
+    } finally {
+      await s.stop();
+    }
+  } finally {
     cleanup(d);
   }
 });
