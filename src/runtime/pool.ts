@@ -58,6 +58,9 @@ export class DeadlineError extends SaturatedError {
 /** Why an instance was started: a call found none free, a request warmed its chain, the policy pre-warmed, or `serve` started it. */
 export type SpawnReason = 'demand' | 'request' | 'policy' | 'serve';
 
+/** Not dead and not being stopped (a stopped instance stays listed until its process exits). */
+const usable = (i: FunctionInstance) => !i.dead && i.exitReason === undefined;
+
 interface Waiter {
   resolve: (i: FunctionInstance) => void;
   reject: (e: Error) => void;
@@ -129,7 +132,7 @@ export class FunctionPool {
 
   /** Starts one instance if none is running or starting (`serve` pre-warming before the first request). */
   prewarm(reason: SpawnReason = 'serve'): void {
-    if (this.closed || this.instances.length > 0) return;
+    if (this.closed || this.instances.some(usable)) return;
     this.armIdle(this.spawn(reason));
   }
 
@@ -139,7 +142,7 @@ export class FunctionPool {
    */
   warmFor(): () => void {
     if (this.closed) return () => {};
-    if (this.instances.length === 0) this.spawn('request');
+    if (!this.instances.some(usable)) this.spawn('request');
     this.reserved++;
     let done = false;
     return () => {
@@ -152,7 +155,7 @@ export class FunctionPool {
 
   /** Whether a new call would be refused now (429): every instance busy and the queue full. */
   saturated(): boolean {
-    return !this.instances.some((i) => !i.dead && i.active < this.opts.maxInFlight)
+    return !this.instances.some((i) => usable(i) && i.active < this.opts.maxInFlight)
       && this.instances.length >= this.opts.maxInstances && this.queue.length >= this.opts.queueMax;
   }
 
@@ -167,7 +170,7 @@ export class FunctionPool {
     const latestStart = call.latestStart ?? Infinity;
     const now = performance.now();
     if (now > latestStart) return Promise.reject(new DeadlineError(this.name, (call.deadline ?? now) - now, call.neededMs ?? 0));
-    const free = this.instances.find((i) => !i.dead && i.active < this.opts.maxInFlight);
+    const free = this.instances.find((i) => usable(i) && i.active < this.opts.maxInFlight);
     const inst = free ?? (this.instances.length < this.opts.maxInstances ? this.spawn('demand') : undefined);
     if (inst) {
       this.take(inst);
@@ -245,7 +248,7 @@ export class FunctionPool {
         clearTimeout(this.prewarmTimer);
         this.prewarmTimer = setTimeout(() => {
           this.prewarmTimer = undefined;
-          if (this.closed || this.instances.some((i) => !i.dead && i !== inst)) return;
+          if (this.closed || this.instances.some((i) => usable(i) && i !== inst)) return;
           const fresh = this.spawn('policy');
           void fresh.started().then((ok) => {
             if (ok && fresh.active === 0 && !this.idleTimers.has(fresh)) this.armIdle(fresh, { ...decision, prewarmAfterMs: 0 });
