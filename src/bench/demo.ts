@@ -1,7 +1,9 @@
 /**
  * `mopar demo`: the whole path on one zoo model (ResNet-50 by default) — build, profile, plan, build, verify —
  * then the unsplit and the partitioned model served side by side on the embedded runtime, a bounded batch of
- * requests to each, outputs compared, and a side-by-side table of latency, memory and cost.
+ * requests to each, outputs compared, and a side-by-side table of latency, memory and cost. Then batching:
+ * several applications with different SLOs on the same model, HarmonyBatch's groups (batched and partitioned)
+ * against one request per invocation of the unsplit function, both driven by the same seeded arrivals at once.
  */
 import { loadWarning, watchLoad, CheckFailedError, MoparError, log, cgroupsAvailable, type MachineLoad } from '../core/index.js';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
@@ -10,7 +12,10 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import cliProgress from 'cli-progress';
 import { writeZooModel, ZOO_NAMES } from '../zoo/index.js';
-import { getPlatform, type Plan } from '../plan/index.js';
+import { getPlatform, physicalFloor, planBatching, planOfGroup, type AppSpec, type BatchGroup, type Plan } from '../plan/index.js';
+import { buildPartition } from '../partition/index.js';
+import { workloadSchedule } from './loadgen.js';
+import { measure, type Measured } from './workload.js';
 import { compareTensors, modelProfile, partitionModel, verifyPartition } from '../partition/index.js';
 import { Gateway, DEFAULT_GATEWAY, infer, modelMetadata, randomFeeds } from '../runtime/index.js';
 import { functionsBetween, percentile, requestBill } from './measure.js';
@@ -55,7 +60,38 @@ export interface DemoResult {
   profileLoad?: MachineLoad;
   /** Sentences on what makes these numbers suspect (a loaded machine), printed with the result. */
   warnings: string[];
+  /** Several applications on the model: batched + partitioned (HarmonyBatch groups) vs one request per invocation of the unsplit function. */
+  batching: DemoBatching;
 }
+
+export interface DemoBatching {
+  apps: AppSpec[];
+  /** Seconds of arrivals sent to both sides at once. */
+  seconds: number;
+  groups?: Array<{ apps: string[]; maxBatch: number; timeoutMs: number; functions: number }>;
+  unbatched?: Measured;
+  batched?: Measured;
+  /** Why the batched side could not run (no plan meets the SLOs). */
+  error?: string;
+}
+
+/** Seconds of arrivals of the demo's batching part (both sides at once). */
+const DEMO_BATCH_SECONDS = 6;
+
+/**
+ * Three applications scaled to the model: SLOs 3, 6 and 12 × its one-request latency, 1.2 req/s in all spread
+ * over slower ones (a light load for two cores at a ResNet-50's 0.25 s per request).
+ */
+function demoApps(latencyMs: number, tiny: boolean): AppSpec[] {
+  const slo = (k: number) => Math.round(Math.max(k * latencyMs, tiny ? 100 * k : 0));
+  const rate = tiny ? 6 : Math.min(6, 0.3 * 1000 / latencyMs);
+  return [
+    { name: 'chat', sloMs: slo(3), ratePerSec: round2(rate * 0.5) },
+    { name: 'feed', sloMs: slo(6), ratePerSec: round2(rate * 0.3), arrivals: { kind: 'bursty', peakToMean: 3, meanOnMs: 2000 } },
+    { name: 'archive', sloMs: slo(12), ratePerSec: round2(rate * 0.2) },
+  ];
+}
+const round2 = (x: number) => Math.max(0.01, Math.round(x * 100) / 100);
 
 
 export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
@@ -65,17 +101,18 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   const work = opts.workDir ?? join(process.env.MOPAR_CACHE_DIR ?? join(homedir(), '.cache', 'mopar'), 'demo');
   mkdirSync(work, { recursive: true });
   const key = `${opts.model}${opts.tiny ? '-tiny' : ''}`;
-  const modelPath = join(work, `${key}.onnx`);
-  const steps = ['build model', 'profile', 'plan', 'build functions', 'verify', 'serve', 'requests'];
+  // A dynamic batch dim, so that the batching part can batch the same model.
+  const modelPath = join(work, `${key}-dynamic.onnx`);
+  const steps = ['build model', 'profile', 'plan', 'build functions', 'verify', 'serve', 'requests', 'batching'];
   const bar = new cliProgress.SingleBar({ format: 'demo [{bar}] {step} | {value}/{total}', stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic);
   const tty = process.stderr.isTTY && !process.env.MOPAR_QUIET;
   const step = (i: number) => { if (tty) bar.update(i, { step: steps[i] ?? 'done' }); else log(`demo: ${steps[i] ?? 'done'}`); };
   if (tty) bar.start(steps.length, 0, { step: steps[0] });
   try {
     step(0);
-    if (!existsSync(modelPath)) writeZooModel(opts.model, modelPath, { tiny: opts.tiny });
+    if (!existsSync(modelPath)) writeZooModel(opts.model, modelPath, { tiny: opts.tiny, batch: 'dynamic' });
     step(1);
-    const profiled = await modelProfile(modelPath, { profileFile: { path: join(work, `${key}.profile.json`), mode: 'cache' } });
+    const profiled = await modelProfile(modelPath, { profileFile: { path: join(work, `${key}-dynamic.profile.json`), mode: 'cache' } });
     step(2);
     const dirs = { unsplit: join(work, `${key}-unsplit`), partitioned: join(work, `${key}-mopar`) };
     for (const d of Object.values(dirs)) rmSync(d, { recursive: true, force: true });
@@ -136,6 +173,10 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
           predictedCostPerMillionUSD: plans[s].predicted.costPerMillionUSD,
         };
       };
+      const sides = { unsplit: side('unsplit'), partitioned: side('partitioned') };
+      await gw.close();
+      step(7);
+      const batching = await demoBatching(opts, modelPath, key, work, profiled.profile, platform.id, plans.unsplit, dirs.unsplit);
       const load = watch.stop();
       const warnings = [loadWarning(load, 'the measured latencies and costs'), loadWarning(profiled.profile.load, 'the profiled timings the plan rests on')]
         .filter((w): w is string => !!w);
@@ -144,8 +185,8 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
         limitsEnforced: cgroupsAvailable().cpu && cgroupsAvailable().memory,
         maxRelErr, verify: { ok: verify.ok, maxRelErr: verify.maxRelErr },
         sloMs: plans.partitioned.sloMs, samePlanAsUnsplit: sameFunctions(plans.unsplit, plans.partitioned),
-        unsplit: side('unsplit'), partitioned: side('partitioned'), seconds: (performance.now() - t0) / 1000,
-        load, ...(profiled.profile.load ? { profileLoad: profiled.profile.load } : {}), warnings,
+        unsplit: sides.unsplit, partitioned: sides.partitioned, seconds: (performance.now() - t0) / 1000,
+        load, ...(profiled.profile.load ? { profileLoad: profiled.profile.load } : {}), warnings, batching,
       };
       if (!close) throw new CheckFailedError(`served partitioned outputs differ from unsplit (max relative error ${maxRelErr})`);
       return result;
@@ -155,6 +196,37 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   } finally {
     if (tty) { bar.update(steps.length, { step: 'done' }); bar.stop(); }
   }
+}
+
+/** The batching part: HarmonyBatch's groups built and served batched vs the unsplit function, one request per invocation. */
+async function demoBatching(opts: DemoOptions, modelPath: string, key: string, work: string, profile: Parameters<typeof planBatching>[0],
+  platformId: string, unsplit: Plan, unsplitDir: string): Promise<DemoBatching> {
+  const apps = demoApps(unsplit.predicted.latencyMs, opts.tiny);
+  const out: DemoBatching = { apps, seconds: DEMO_BATCH_SECONDS };
+  let groups: BatchGroup[];
+  try {
+    groups = planBatching(profile, apps, { platform: platformId, batchSizes: [1, 2, 4, 8] }).groups;
+  } catch (err) {
+    if (!(err instanceof MoparError)) throw err;
+    return { ...out, error: err.message };
+  }
+  out.groups = groups.map((g) => ({ apps: g.apps, maxBatch: g.maxBatch, timeoutMs: g.timeoutMs, functions: g.functions.length }));
+  const served: Array<{ dir: string; group: BatchGroup }> = [];
+  for (const [i, g] of groups.entries()) {
+    const dir = join(work, `${key}-batch-g${i}`);
+    rmSync(dir, { recursive: true, force: true });
+    await buildPartition(modelPath, planOfGroup(g)!, dir);
+    served.push({ dir, group: g });
+  }
+  const schedule = workloadSchedule(apps, { durationMs: DEMO_BATCH_SECONDS * 1000, maxRequests: 500 }, 1);
+  const floor = physicalFloor(profile, platformId);
+  const floorUSD = floor.workUSD + getPlatform(platformId).price.perRequest;
+  // Both sides at once, on the same arrivals: neither gets a quieter machine.
+  const [unbatched, batched] = await Promise.all([
+    measure(platformId, apps, schedule, [{ dir: unsplitDir, group: undefined }], floorUSD),
+    measure(platformId, apps, schedule, served, floorUSD),
+  ]);
+  return { ...out, unbatched, batched };
 }
 
 function sameFunctions(a: Plan, b: Plan): boolean {

@@ -187,13 +187,13 @@ function workloadNotes(batchProfiled: boolean): string[] {
   ];
 }
 
-type Measured = Pick<WorkloadRow, 'measured' | 'requests' | 'answered' | 'costPerRequestUSD' | 'costToFloor' | 'meanBatch' | 'sloAttainment' | 'apps' | 'load' | 'seconds' | 'error'>;
+export type Measured = Pick<WorkloadRow, 'measured' | 'requests' | 'answered' | 'costPerRequestUSD' | 'costToFloor' | 'meanBatch' | 'sloAttainment' | 'apps' | 'load' | 'seconds' | 'error'>;
 
 /**
  * Serves the given builds (one model per batching group; `group` undefined: no batching), sends the schedule
  * (each request to its application's group), and bills what ran.
  */
-async function measure(platformId: string, apps: AppSpec[], schedule: ReturnType<typeof workloadSchedule>,
+export async function measure(platformId: string, apps: AppSpec[], schedule: ReturnType<typeof workloadSchedule>,
   served: Array<{ dir: string; group: BatchGroup | undefined }>, floor: number): Promise<Measured> {
   const t0 = performance.now();
   const platform = getPlatform(platformId);

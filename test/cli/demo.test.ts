@@ -23,11 +23,24 @@ test('mopar demo --tiny: both sides served, outputs match, the plan is reported 
     assert.ok(d.load.cores > 0 && d.load.loadAvg >= 0 && Array.isArray(d.warnings));
     assert.equal(d.warnings.some((w) => /machine was loaded/.test(w)), d.load.loaded || !!d.profileLoad?.loaded);
     if (d.partitioned.functions > 1) assert.equal(d.samePlanAsUnsplit, false, 'a split plan is not the unsplit one');
+    // Batching: several applications, both sides measured on the same arrivals; the batched side forms batches.
+    const b = d.batching;
+    assert.ok(b.apps.length >= 2 && new Set(b.apps.map((a) => a.sloMs)).size === b.apps.length, JSON.stringify(b.apps));
+    assert.equal(b.error, undefined);
+    assert.ok(b.groups!.length >= 1 && b.groups!.some((g) => g.maxBatch > 1), JSON.stringify(b.groups));
+    for (const m of [b.unbatched!, b.batched!]) {
+      assert.ok(m.measured && m.requests! > 0 && m.answered === m.requests, JSON.stringify(m));
+      assert.ok(m.costPerRequestUSD! > 0 && m.sloAttainment! >= 0 && m.sloAttainment! <= 1);
+      assert.deepEqual(m.apps!.map((a) => a.app), b.apps.map((a) => a.name));
+    }
+    assert.equal(b.unbatched!.meanBatch, 1);
+    assert.ok(b.batched!.meanBatch! > 1, `mean batch ${b.batched!.meanBatch}`);
     // The text form says what happened: the same function on both sides, or a real comparison.
     // A loaded machine (stood in for by MOPAR_LOADAVG) is said in the text.
     const text = await runCli(['demo', '--tiny', '--requests', '2'], { ...env, MOPAR_LOADAVG: '4096' }, 120_000);
     assert.equal(text.code, 0, text.stderr);
     assert.match(text.stdout, /outputs match: max relative error/);
+    assert.match(text.stdout, /\nbatching: [\d.]+× (cheaper|more expensive) per request than one request per invocation of the unsplit function/);
     assert.match(text.stdout, /\nwarning: the machine was loaded while measuring \(load average 4096\.0 on \d+ cores\): the measured latencies and costs are inflated/);
     // The closing line states a saving only when there was a split; an unsplit plan is said to be one.
     assert.match(text.stdout, d.samePlanAsUnsplit ? /result: mopar kept \S+ as one function/ : /cost: partitioned is/);

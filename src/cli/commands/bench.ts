@@ -21,7 +21,7 @@ export function registerBench(program: Command): void {
     .option('--sweep', 'per model × platform, a ladder of SLOs; every strategy\'s cheapest deployment at each, measured interleaved (with --quick: tiny models, two steps)')
     .option('--steps <n>', 'SLO steps of --sweep (default 6; --quick 2)', intOption('--steps', 1))
     .option('--workload [file]', 'multi-SLO batching: applications (an apps file, or the built-in 4-application workload) sharing the first of --models, each batching strategy served and driven by a bounded load generator (docs/batching.md)')
-    .option('--duration <s>', 'with --workload: seconds of arrivals per cell (default 20; --quick 15)', numberOption('--duration', 0.1))
+    .option('--duration <s>', 'with --workload: seconds of arrivals per cell (default 20; --quick 12)', numberOption('--duration', 0.1))
     .option('--max-requests <n>', 'with --workload: at most this many requests per cell (default 2000)', intOption('--max-requests', 1))
     .option('--rate-scales <list>', 'with --workload: multipliers of every application\'s rate, one cell each (default 0.5,2)')
     .option('--seed <n>', 'with --workload: seed of the arrivals (default 1)', intOption('--seed', 0));
@@ -39,7 +39,7 @@ export function registerBench(program: Command): void {
         const scales = opts.rateScales ? list(opts.rateScales).map((x) => numberOption('--rate-scales', 1e-9)(x)) : bench.QUICK_RATE_SCALES;
         const report = await bench.runWorkloadBench({
           apps, model: model!, tiny: variant === 'tiny', platforms: opts.platforms ? list(opts.platforms) : bench.QUICK_WORKLOAD_PLATFORMS,
-          rateScales: scales, durationMs: (opts.duration ?? (opts.quick ? 15 : 20)) * 1000, maxRequests: opts.maxRequests ?? 2000,
+          rateScales: scales, durationMs: (opts.duration ?? (opts.quick ? 12 : 20)) * 1000, maxRequests: opts.maxRequests ?? 2000,
           seed: opts.seed ?? 1, batchSizes: [1, 2, 4, 8],
         });
         await bench.writeWorkloadReport(opts.output, report);

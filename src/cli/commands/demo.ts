@@ -41,10 +41,33 @@ function render(r: DemoResult): string {
       : []),
     ...r.warnings.map((w) => `warning: ${w}`),
     `outputs match: max relative error ${r.maxRelErr.toExponential(2)} (verify: ${r.verify.maxRelErr.toExponential(2)})`,
+    ...renderBatching(r),
     r.samePlanAsUnsplit
       ? `result: mopar kept ${r.model} as one function, so there is no saving to report; the two sides differ by ` +
         `${f(Math.abs(ratio - 1) * 100)} % in cost and ${f(Math.abs(r.partitioned.p50Ms / r.unsplit.p50Ms - 1) * 100)} % in p50 (noise). (${f(r.seconds, 0)} s)`
       : `cost: partitioned is ${ratio >= 1 ? `${f(ratio, 2)}× cheaper` : `${f(1 / ratio, 2)}× more expensive`}; ` +
         `p50 latency ${f((r.partitioned.p50Ms / r.unsplit.p50Ms - 1) * 100)} % vs unsplit. (${f(r.seconds, 0)} s)`,
   ].join('\n');
+}
+
+function renderBatching(r: DemoResult): string[] {
+  const b = r.batching;
+  const apps = b.apps.map((a) => `${a.name} (SLO ${a.sloMs} ms, ${a.ratePerSec} req/s${a.arrivals?.kind === 'bursty' ? ', bursty' : ''})`).join(', ');
+  const head = `batching: ${apps}; ${b.seconds} s of the same seeded arrivals sent to both sides at once`;
+  if (b.error || !b.unbatched || !b.batched) return [head, `batching: not run: ${b.error ?? 'no plan'}`, ''];
+  const pct = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '–' : `${(x * 100).toFixed(1)} %`);
+  const perApp = (m: NonNullable<DemoResult['batching']['batched']>) => (m.apps ?? []).map((a) => `${a.app} ${a.p99Ms.toFixed(0)} (${pct(a.sloAttainment)})`).join(', ');
+  const groups = (b.groups ?? []).map((g) => `${g.apps.join('+')}: batch ≤ ${g.maxBatch}, wait ≤ ${g.timeoutMs.toFixed(0)} ms, ${g.functions} function${g.functions === 1 ? '' : 's'}`).join('; ');
+  const row = (name: string, m: NonNullable<DemoResult['batching']['batched']>) =>
+    [name, m.answered ?? 0, (m.meanBatch ?? NaN).toFixed(2), `$${((m.costPerRequestUSD ?? NaN) * 1e6).toFixed(2)}`, (m.costToFloor ?? NaN).toFixed(2), pct(m.sloAttainment), perApp(m)];
+  const ratio = (b.unbatched.costPerRequestUSD ?? NaN) / (b.batched.costPerRequestUSD ?? NaN);
+  return [
+    head, `groups (HarmonyBatch): ${groups}`, '',
+    table(['side', 'answered', 'mean batch', 'cost/1M', '× floor', 'lowest SLO attainment', 'p99 ms per app (attainment)'],
+      [row('unsplit, one request per invocation', b.unbatched), row('batched + partitioned', b.batched)]),
+    '',
+    `batching: ${ratio >= 1 ? `${ratio.toFixed(2)}× cheaper` : `${(1 / ratio).toFixed(2)}× more expensive`} per request than one request per invocation of the unsplit function` +
+    `${b.batched.error ? ` (${b.batched.error})` : ''}${b.unbatched.error ? ` (unsplit side: ${b.unbatched.error})` : ''}.`,
+    '',
+  ];
 }
