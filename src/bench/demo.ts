@@ -12,10 +12,10 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import cliProgress from 'cli-progress';
 import { writeZooModel, ZOO_NAMES } from '../zoo/index.js';
-import { getPlatform, physicalFloor, planBatching, planOfGroup, type AppSpec, type BatchGroup, type Plan } from '../plan/index.js';
+import { getPlatform, planBatching, planOfGroup, type AppSpec, type BatchGroup, type Plan } from '../plan/index.js';
 import { buildPartition } from '../partition/index.js';
 import { workloadSchedule } from './loadgen.js';
-import { measure, type Measured } from './workload.js';
+import { computeFloorUSD, measure, type Measured } from './workload.js';
 import { compareTensors, modelProfile, partitionModel, verifyPartition } from '../partition/index.js';
 import { Gateway, DEFAULT_GATEWAY, infer, modelMetadata, randomFeeds } from '../runtime/index.js';
 import { functionsBetween, percentile, requestBill } from './measure.js';
@@ -219,8 +219,7 @@ async function demoBatching(opts: DemoOptions, modelPath: string, key: string, w
     served.push({ dir, group: g });
   }
   const schedule = workloadSchedule(apps, { durationMs: DEMO_BATCH_SECONDS * 1000, maxRequests: 500 }, 1);
-  const floor = physicalFloor(profile, platformId);
-  const floorUSD = floor.workUSD + getPlatform(platformId).price.perRequest;
+  const floorUSD = computeFloorUSD(profile, platformId, 8);
   // Both sides at once, on the same arrivals: neither gets a quieter machine.
   const [unbatched, batched] = await Promise.all([
     measure(platformId, apps, schedule, [{ dir: unsplitDir, group: undefined }], floorUSD),

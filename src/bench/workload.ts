@@ -9,8 +9,7 @@
  * The platform's own request concurrency (Cloud Run) is not measurable here (the runtime runs one request per
  * instance at a time), so it is reported as the planner's prediction and marked so.
  * Cost = Σ over functions of invocations × the one price formula (plan/configs.ts invocationUSD) at the
- * function's measured mean duration, over the answered requests; floor = plan/floor.ts physicalFloor's work (no
- * granule) + the per-request fee.
+ * function's measured mean duration, over the answered requests; floor = computeFloorUSD.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
@@ -96,6 +95,16 @@ export interface WorkloadReport {
   notes: string[];
 }
 
+/**
+ * The compute floor of one request's work when requests may share invocations: each layer's profiled time at its
+ * cheapest allowed configuration (plan/floor.ts physicalFloor's work, without the billing granule a lone request
+ * pays) plus the invocation fee shared by the largest batch allowed — both are what batching can remove at best.
+ */
+export function computeFloorUSD(profile: Parameters<typeof physicalFloor>[0], platformId: string, maxBatch: number): number {
+  const platform = getPlatform(platformId);
+  return physicalFloor(profile, platform).workUSD + platform.price.perRequest / maxBatch;
+}
+
 const keyOf = (plan: Plan) => createHash('sha256').update(JSON.stringify(plan.functions)).digest('hex').slice(0, 16);
 
 export async function runWorkloadBench(opts: WorkloadOptions): Promise<WorkloadReport> {
@@ -123,9 +132,7 @@ export async function runWorkloadBench(opts: WorkloadOptions): Promise<WorkloadR
   const rows: WorkloadRow[] = [];
   for (const platformId of opts.platforms) {
     const platform = getPlatform(platformId);
-    // The compute floor of the work (the issue's): without the one-granule minimum a lone request pays, which is
-    // exactly the waste batching removes.
-    const floor = physicalFloor(profile, platform).workUSD + platform.price.perRequest;
+    const floor = computeFloorUSD(profile, platformId, Math.max(...opts.batchSizes));
     const unsplit = planPartition(profile, { platform: platformId, strategy: 'unsplit', allowSloMiss: true, graph });
     for (const scale of opts.rateScales) {
       const apps = opts.apps.map((a) => ({ ...a, ratePerSec: a.ratePerSec * scale }));
@@ -180,7 +187,7 @@ export async function runWorkloadBench(opts: WorkloadOptions): Promise<WorkloadR
 function workloadNotes(batchProfiled: boolean): string[] {
   return [
     'Cost counts function invocations only (each function billed once per batch by the one price formula at its measured mean duration); hand-off transfer fees are left out.',
-    "The floor is the compute floor of the work (plan/floor.ts physicalFloor's workUSD + the platform's per-request fee): each layer's profiled time at its cheapest allowed configuration, without the one billing granule a lone request pays (the waste batching removes).",
+    "The floor is the compute floor of the work (computeFloorUSD): each layer's profiled time at its cheapest allowed configuration (plan/floor.ts physicalFloor's work, without the billing granule a lone request pays) plus the invocation fee shared by the largest batch allowed. It rests on the profile: a profile taken on a loaded machine inflates it (× floor below 1 then means the profile was slower than the served run).",
     "'concurrency' (the platform's own request concurrency) cannot be served here (one request per instance at a time): its figures are the planner's prediction (a processor-sharing mean latency), not a measurement.",
     'All functions share this machine\'s cores with the load generator; latency includes the HTTP hop to 127.0.0.1.',
     ...(batchProfiled ? [] : ['No batch profile: the planner assumed per-item time flat in the batch size.']),

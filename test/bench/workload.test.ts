@@ -94,3 +94,24 @@ test('workload report: headline ratios, tables, charts and JSON written', async 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('mopar bench --workload: bad input is a one-line error with exit 2, before any profiling', async () => {
+  const { runCli } = await import('../cli/run-cli.js');
+  const dir = mkdtempSync(join(tmpdir(), 'mopar-workload-cli-'));
+  try {
+    const cases: Array<[string[], RegExp]> = [
+      [['--workload', join(dir, 'none.json')], /^mopar: error: cannot read apps file .*none\.json/],
+      [['--workload', '--sweep'], /^mopar: error: --workload and --sweep are two different benches/],
+      [['--workload', '--models', 'nosuchmodel'], /^mopar: error: unknown zoo model 'nosuchmodel'/],
+      [['--workload', '--rate-scales', '1,x'], /^mopar: error: --rate-scales must be a number/],
+    ];
+    for (const [args, want] of cases) {
+      const r = await runCli(['bench', ...args, '-o', join(dir, 'out')], {}, 60_000);
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, want);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
