@@ -100,7 +100,7 @@ test('mopar bench --workload: bad input is a one-line error with exit 2, before 
   const dir = mkdtempSync(join(tmpdir(), 'mopar-workload-cli-'));
   try {
     const cases: Array<[string[], RegExp]> = [
-      [['--workload', join(dir, 'none.json')], /^mopar: error: cannot read apps file .*none\.json/],
+      [['--workload', join(dir, 'none.json')], /^mopar: error: apps file not found: .*none\.json/],
       [['--workload', '--sweep'], /^mopar: error: --workload and --sweep are two different benches/],
       [['--workload', '--models', 'nosuchmodel'], /^mopar: error: unknown zoo model 'nosuchmodel'/],
       [['--workload', '--rate-scales', '1,x'], /^mopar: error: --rate-scales must be a number/],
