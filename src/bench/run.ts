@@ -12,7 +12,7 @@ import { ZOO_NAMES, zooModels, writeZooModel } from '../zoo/index.js';
 import type { Graph } from '../graph/index.js';
 import type { Profile } from '../profile/index.js';
 import { DEFAULT_PROFILE_RUNS, modelProfile, type ProfiledModel } from '../partition/index.js';
-import { planPartition, parseStrategy, PLATFORMS } from '../plan/index.js';
+import { getPlatform, planPartition, parseStrategy, PLATFORMS } from '../plan/index.js';
 import { runCell } from './cell.js';
 import { noiseFloor, summarize } from './summary.js';
 import { writeReport } from './report.js';
@@ -51,7 +51,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
   const models = parseModels(opts.models ?? (opts.quick ? QUICK_MODELS : [...ZOO_NAMES]));
   const platforms = opts.platforms ?? (opts.quick ? QUICK_PLATFORMS : PLATFORMS.map((p) => p.id));
   const strategies = opts.strategies ?? DEFAULT_STRATEGIES;
-  for (const p of platforms) if (!PLATFORMS.some((x) => x.id === p)) throw new MoparError(`unknown platform '${p}' (known: ${PLATFORMS.map((x) => x.id).join(', ')})`);
+  for (const p of platforms) getPlatform(p);
   for (const s of strategies) parseStrategy(s);
   const warm = opts.warmRequests ?? (opts.quick ? 8 : 20);
   const coldN = opts.coldRequests ?? 1;

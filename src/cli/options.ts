@@ -4,7 +4,7 @@
  */
 import { Option, type Command } from 'commander';
 import { MoparError, log } from '../core/index.js';
-import { PLATFORMS, STRATEGY_NAMES, getPlatform, parseStrategy } from '../plan/index.js';
+import { PLATFORMS, PLATFORM_VARIANTS, STRATEGY_NAMES, getPlatform, parseStrategy } from '../plan/index.js';
 import { DEFAULT_PROFILE_RUNS, type ProfileOptions } from '../profile/index.js';
 import { parseInputFlags } from '../graph/index.js';
 
@@ -68,7 +68,7 @@ export function jsonOption(cmd: Command, what = 'one JSON document'): Command {
 
 export function platformOption(cmd: Command, purpose = 'billing model to plan for'): Command {
   // Checked when the flags are parsed, so a typo fails before any profiling.
-  return cmd.option('--platform <id>', `${purpose}: ${PLATFORMS.map((p) => p.id).join(' | ')}`, (id: string) => getPlatform(id).id, DEFAULT_PLATFORM);
+  return cmd.option('--platform <id>', `${purpose}: ${[...PLATFORMS, ...PLATFORM_VARIANTS].map((p) => p.id).join(' | ')}`, (id: string) => getPlatform(id).id, DEFAULT_PLATFORM);
 }
 
 /** Plan flags: SLO, strategy, and what to do when the SLO cannot be met. */

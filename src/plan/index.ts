@@ -6,7 +6,7 @@
  * handler's per-invocation time.
  */
 export * from './types.js';
-export { PLATFORMS, getPlatform, type Platform } from './platforms.js';
+export { PLATFORMS, PLATFORM_VARIANTS, getPlatform, type Platform } from './platforms.js';
 export { STRATEGY_NAMES, parseStrategy } from './strategies/index.js';
 export { renderPlan, renderAlternatives } from './render.js';
 export { compareAlternatives, whyChosen } from './alternatives.js';

@@ -38,8 +38,8 @@ export function explainInfeasible(ctx: CostContext, problem: DpProblem, strategy
         + `${Math.ceil(need)} MB, over ${p.id}'s maximum of ${p.memory.maxMB} MB per function`);
     }
     if (u.paramMB + p.limits.runtimePackageMB > p.limits.packageMB) {
-      throw new MoparError(`layer ${u.first} (${layerNames(u.first)}) has ${u.paramMB.toFixed(0)} MB of weights, over `
-        + `${p.id}'s package limit of ${p.limits.packageMB} MB`);
+      throw new MoparError(`layer ${u.first} (${layerNames(u.first)}) has ${u.paramMB.toFixed(0)} MB of weights: with the `
+        + `${p.limits.runtimePackageMB} MB runtime, over ${p.id}'s package limit of ${p.limits.packageMB} MB`);
     }
   }
   throw new MoparError(`no '${strategy}' plan fits ${p.id}'s limits (memory ≤ ${p.memory.maxMB} MB, payload `
