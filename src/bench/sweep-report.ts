@@ -93,6 +93,8 @@ export function paretoChart(report: SweepReport, platform: string): vl.TopLevelS
  * function's resident total (all weights + activations) and mopar's (only the running function's weights +
  * activations), red rules where mopar's plan starts a new function.
  */
+const SERIES = ['activations', 'unsplit: all weights + activations', 'mopar: own function\'s weights + activations'];
+
 export function memoryChart(report: SweepReport, platform: string): vl.TopLevelSpec {
   const tracks = (report.memory ?? []).filter((t) => t.platform === platform);
   const series = (t: MemoryTrack) => t.activationMB.flatMap((act, layer) => [
@@ -111,7 +113,9 @@ export function memoryChart(report: SweepReport, platform: string): vl.TopLevelS
           encoding: { x: { field: 'layer', type: 'quantitative', title: 'layer' }, y: { field: 'mb', type: 'quantitative', title: 'MB' } } },
         { data: { values: series(t) }, mark: { type: 'line', interpolate: 'step-after' },
           encoding: { x: { field: 'layer', type: 'quantitative' }, y: { field: 'mb', type: 'quantitative' },
-            color: { field: 'what', type: 'nominal', title: null, scale: { domain: ['activations', 'unsplit: all weights + activations', 'mopar: own function\'s weights + activations'], range: ['#f58518', '#888888', '#4c78a8'] } },
+            color: { field: 'what', type: 'nominal', title: null, legend: { labelLimit: 320, orient: 'bottom', direction: 'vertical' }, scale: { domain: SERIES, range: ['#f58518', '#888888', '#4c78a8'] } },
+            // Dashed unsplit: where mopar keeps one function the two lines coincide.
+            strokeDash: { field: 'what', type: 'nominal', legend: null, scale: { domain: SERIES, range: [[1, 0], [6, 3], [1, 0]] } },
             tooltip: [{ field: 'what' }, { field: 'layer' }, { field: 'mb', format: '.4g' }] } },
         { data: { values: t.cuts.map((c) => ({ cut: c + 1 })) }, mark: { type: 'rule', color: 'red' },
           encoding: { x: { field: 'cut', type: 'quantitative' } } },

@@ -38,7 +38,7 @@ test('a layer over the platform memory limit is a clear error naming the layer',
 
 test('bad platform, strategy, SLO or profile: one clear MoparError each', () => {
   const profile = randomProfile(5, 1);
-  assert.throws(() => planPartition(profile, { platform: 'azure' }), isMopar(/unknown platform 'azure' \(known: aws-lambda, gcp-cloud-run, alibaba-fc, openfaas\)/));
+  assert.throws(() => planPartition(profile, { platform: 'azure' }), isMopar(/unknown platform 'azure' \(known: aws-lambda, gcp-cloud-run, alibaba-fc, openfaas, aws-lambda-zip\)/));
   assert.throws(() => planPartition(profile, { platform: 'aws-lambda', strategy: 'greedy' }), isMopar(/unknown strategy 'greedy'/));
   assert.throws(() => planPartition(profile, { platform: 'aws-lambda', strategy: 'uniform' }), isMopar(/unknown strategy 'uniform'/));
   assert.throws(() => planPartition(profile, { platform: 'aws-lambda', strategy: 'uniform:0' }), isMopar(/uniform:K needs an integer K ≥ 1/));
