@@ -250,12 +250,12 @@ function markdown(r: typeof report): string {
     `Billing of warm-up on ${r.platform}: ${r.billing.note}.`,
     ...r.notes.map((n) => `Note: ${n}`),
     '',
-    '| strategy | fns | deadlines met | met after learning | cold requests | instance starts | p50 ms | p99 ms | cost / 1M req (total) | invocations | init | idle loaded |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|',
-    ...r.rows.map((x) => `| ${x.strategy} | ${x.functions} | ${(100 * x.deadlineMet).toFixed(1)} % (${Math.round(x.deadlineMet * x.requests)}/${x.requests}) | ${(100 * x.deadlineMetAfterLearning).toFixed(1)} % | ${x.coldRequests} | ${Object.entries(x.instanceStarts).map(([k, v]) => `${k} ${v}`).join(', ')} | ${x.p50Ms} | ${x.p99Ms} | ${usd(x.cost.perRequestUSD)} | ${usd(x.cost.invocationsUSD / Math.max(1, x.answered))} | ${usd(x.cost.initUSD / Math.max(1, x.answered))} (${x.cost.initSeconds} s) | ${usd(x.cost.idleUSD / Math.max(1, x.answered))} (${x.cost.idleLoadedSeconds} s) |`),
+    '| strategy | fns | deadlines met | met after learning | answered / shed | cold answered | instance starts | p50 ms | p99 ms | cost / 1M req (total) | invocations | init | idle loaded |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    ...r.rows.map((x) => `| ${x.strategy} | ${x.functions} | ${(100 * x.deadlineMet).toFixed(1)} % (${Math.round(x.deadlineMet * x.requests)}/${x.requests}) | ${(100 * x.deadlineMetAfterLearning).toFixed(1)} % | ${x.answered} / ${x.shed} | ${x.coldRequests} | ${Object.entries(x.instanceStarts).map(([k, v]) => `${k} ${v}`).join(', ')} | ${x.p50Ms} | ${x.p99Ms} | ${usd(x.cost.perRequestUSD)} | ${usd(x.cost.invocationsUSD / Math.max(1, x.answered))} | ${usd(x.cost.initUSD / Math.max(1, x.answered))} (${x.cost.initSeconds} s) | ${usd(x.cost.idleUSD / Math.max(1, x.answered))} (${x.cost.idleLoadedSeconds} s) |`),
     '',
     `Met after learning: requests ${r.workload.learnPrefix + 1}… only (the histogram needs ${r.workload.learnPrefix - 1} idle times before it decides; the same requests are left out in every row). p99 of ${r.workload.requests} requests is close to their maximum.`,
-    'Cold request: at least one function of it waited for its instance to start. Instance starts: demand (a call found none), request (warm-up of the chain when the request entered), policy (histogram pre-warm). Cost columns are per million answered requests; init = instance starts billed at the configured size when the platform bills them; idle loaded = loaded time outside invocations, at the platform\'s idle price.',
+    'Shed: refused early (503) once the rest of the chain could no longer meet the deadline (typically behind a cold start); p50/p99 are over answered requests only. Cold answered: answered requests of which at least one function waited for its instance to start. Instance starts: demand (a call found none), request (warm-up of the chain when the request entered), policy (histogram pre-warm). Cost columns are per million answered requests; init = instance starts billed at the configured size when the platform bills them; idle loaded = loaded time outside invocations, at the platform\'s idle price.',
     '',
   ].join('\n');
 }
