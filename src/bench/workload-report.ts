@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import MarkdownIt from 'markdown-it';
 import type * as vl from 'vega-lite';
+import { renderBatchProfile } from '../profile/index.js';
 import { renderSvg, svgToPng } from './charts.js';
 import type { WorkloadReport, WorkloadRow } from './workload.js';
 
@@ -100,6 +101,10 @@ export function workloadMarkdown(report: WorkloadReport): string[] {
     '## Headline', '', ...workloadHeadline(report).flatMap((l) => [`- ${l}`]), '',
   ];
   for (const p of [...new Set(report.rows.map((r) => r.platform))]) md.push(`## ${p}`, '', table(report.rows.filter((r) => r.platform === p)), '');
+  if (report.batchProfile) {
+    md.push('## Per-item time vs batch size (the model\'s batch profile)', '', 'Measured while profiling (its load is in the profile); the planner fits latency(b) per thread count from it.', '',
+      '```', renderBatchProfile(report.batchProfile), '```', '');
+  }
   md.push('## Notes', '', ...report.notes.map((n) => `- ${n}`), '');
   return md;
 }

@@ -20,6 +20,7 @@ import {
   getPlatform, invocationUSD, physicalFloor, planBatching, planOfGroup, planPartition, type AppSpec, type BatchGroup, type Plan,
 } from '../plan/index.js';
 import { buildPartition, modelProfile } from '../partition/index.js';
+import type { BatchProfile } from '../profile/index.js';
 import { DEFAULT_GATEWAY, Gateway, infer, modelMetadata, randomFeeds } from '../runtime/index.js';
 import { writeZooModel, ZOO_NAMES } from '../zoo/index.js';
 import { runLoad, summariseLoad, workloadSchedule, type AppLoadSummary, type LoadOutcome } from './loadgen.js';
@@ -92,6 +93,8 @@ export interface WorkloadReport {
   load: MachineLoad;
   config: Omit<WorkloadOptions, 'workDir'>;
   rows: WorkloadRow[];
+  /** The model's measured latency per batch size and thread count (profile.batch), when profiled. */
+  batchProfile?: BatchProfile;
   notes: string[];
 }
 
@@ -180,7 +183,7 @@ export async function runWorkloadBench(opts: WorkloadOptions): Promise<WorkloadR
     kind: 'mopar.workload', startedAt, finishedAt: new Date().toISOString(), machine: machineInfo(), load: rowsLoad,
     config: { apps: opts.apps, model: opts.model, tiny: opts.tiny, platforms: opts.platforms, rateScales: opts.rateScales,
       durationMs: opts.durationMs, maxRequests: opts.maxRequests, seed: opts.seed, batchSizes: opts.batchSizes },
-    rows, notes: workloadNotes(profile.batch !== undefined),
+    rows, ...(profile.batch ? { batchProfile: profile.batch } : {}), notes: workloadNotes(profile.batch !== undefined),
   };
 }
 
