@@ -228,7 +228,7 @@ export const PLATFORM_VARIANTS: readonly Platform[] = [(() => {
   return {
     ...lambda, id: 'aws-lambda-zip', name: 'AWS Lambda (x86, us-east-1), zip packages',
     limits: { ...lambda.limits, packageMB: 250 },
-    notes: { ...lambda.notes, 'limits.packageMB': 'docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html: 250 MB unzipped deployment package (zip, layers included), as of 2024-06; runtime size is our measurement estimate' },
+    notes: { ...lambda.notes, 'limits.packageMB': 'docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html: 250 MB unzipped deployment package (zip, layers included), as of 2024-06; runtime size is our measurement estimate', 'warmup': 'aws.amazon.com/blogs/compute/aws-lambda-standardizes-billing-for-init-phase: the INIT phase of zip-packaged managed-runtime functions is billed since 2025-08-01 (free before); idle environments between invocations are not billed' },
   };
 })()];
 
