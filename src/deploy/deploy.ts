@@ -9,6 +9,7 @@ import { deployLambda } from './lambda.js';
 import { deployKnative } from './knative.js';
 import { writeReadme } from './readme.js';
 import { readBatchingPlan } from './batching.js';
+import { checkWeightsOptions } from './weights.js';
 import { DEPLOY_TARGETS, type DeployOptions, type DeployResult } from './types.js';
 
 /** Marks a folder as `mopar deploy` output: only such a folder is ever replaced (with --force). */
@@ -25,6 +26,7 @@ export async function deploy(dir: string, out: string, opts: DeployOptions): Pro
   if (!DEPLOY_TARGETS.includes(opts.target)) {
     throw new MoparError(`unknown deploy target '${opts.target}' (choose one of: ${DEPLOY_TARGETS.join(', ')})`);
   }
+  checkWeightsOptions(opts.target, opts);
   const input = readManifestForDeploy(resolve(dir));
   if (opts.batching) input.batching = readBatchingPlan(opts.batching, input.manifest);
   const outDir = resolve(out);
@@ -44,6 +46,7 @@ export async function deploy(dir: string, out: string, opts: DeployOptions): Pro
   const adapter = { openfaas: deployOpenFaas, lambda: deployLambda, knative: deployKnative }[opts.target];
   const res = await adapter(input, outDir, { ...opts, registry: registry ?? (opts.target === 'lambda' ? undefined : LOCAL_REGISTRY) }, runtimes);
   res.warnings.push(...warnings, ...(input.batching?.warnings ?? []));
+  res.weights ??= { source: 'image', notes: [] };
   writeReadme(res, input.manifest);
   return res;
 }

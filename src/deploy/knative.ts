@@ -12,9 +12,10 @@ import { stringifyYaml as stringify } from './cfn-yaml.js';
 import type { DeployInput } from './manifest.js';
 import { dnsLabel, platformNames } from './manifest.js';
 import type { DeployOptions, DeployResult, DeployedFunction, Runtimes } from './types.js';
-import { GENERATED, contentTag, functionConfig, leanInstall, packageBytes, packageJson, pipelineConfig, writeEntryFolder, writeSliceFolder } from './folder.js';
+import { GENERATED, S3_SDK, WEIGHTS_PREFIX, s3SdkVersion, contentTag, functionConfig, stageWeights, leanInstall, packageBytes, packageJson, pipelineConfig, writeEntryFolder, writeSliceFolder } from './folder.js';
 import { cpuQuantity, memQuantity } from './openfaas.js';
 import { deployedGroups, entryConcurrency, entryTarget } from './batching.js';
+import { KNATIVE_WEIGHTS_SECRET, storeName, uploadCommand, weightsEnv } from './weights.js';
 
 /** The container port (Knative sets $PORT to it). */
 const PORT = 8080;
@@ -60,7 +61,8 @@ export async function deployKnative(input: DeployInput, out: string, opts: Deplo
   const deployed: DeployedFunction[] = [];
   const docs: unknown[] = [];
   const images: string[] = [];
-  const service = (name: string, image: string, concurrency: number, res: Record<string, string>, env: Record<string, string>, labels: Record<string, string>, annotations: Record<string, string> = {}) => ({
+  type Extra = { envFrom?: unknown[]; volumes?: unknown[]; volumeMounts?: unknown[] };
+  const service = (name: string, image: string, concurrency: number, res: Record<string, string>, env: Record<string, string>, labels: Record<string, string>, annotations: Record<string, string> = {}, extra: Extra = {}) => ({
     apiVersion: 'serving.knative.dev/v1', kind: 'Service',
     metadata: { name, namespace: ns, labels: { ...partOf, ...labels } },
     spec: { template: {
@@ -70,10 +72,13 @@ export async function deployKnative(input: DeployInput, out: string, opts: Deplo
         containers: [{
           name: 'function', image, ports: [{ containerPort: PORT }],
           ...(Object.keys(env).length ? { env: Object.entries(env).map(([k, v]) => ({ name: k, value: v })) } : {}),
+          ...(extra.envFrom ? { envFrom: extra.envFrom } : {}),
+          ...(extra.volumeMounts ? { volumeMounts: extra.volumeMounts } : {}),
           resources: { requests: res, limits: res },
           readinessProbe: { httpGet: { path: '/v2/health/ready', port: PORT } },
           securityContext: SECURITY_CONTEXT,
         }],
+        ...(extra.volumes ? { volumes: extra.volumes } : {}),
       },
     } },
   });
@@ -84,12 +89,22 @@ export async function deployKnative(input: DeployInput, out: string, opts: Deplo
     return { image, bytes: packageBytes(written, ort) };
   };
 
+  // --weights s3: the slices fetch their weights at start into an emptyDir at /tmp (the root filesystem stays
+  // read-only), with the store's credentials from an optional Secret.
+  const fetched = opts.weights === 's3';
   for (const fn of functions) {
     const name = names.get(fn.name)!;
-    const f = folder(name, writeSliceFolder(join(out, 'functions', name), fn, runtimes.function, functionConfig(fn, input),
-      { 'server.js': SLICE_SERVER, 'package.json': packageJson(name, { main: 'server.js' }), Dockerfile: dockerfile(true) }), true);
-    docs.push(service(name, f.image, 1, { cpu: cpuQuantity(fn.vcpu), memory: memQuantity(fn.memoryMB) }, {}, { 'mopar.dev/role': 'slice', 'mopar.dev/group': dnsLabel(fn.group) }));
-    deployed.push({ function: fn.name, name, memoryMB: fn.memoryMB, vcpu: fn.vcpu, packaging: 'container', packageBytes: f.bytes });
+    const staged = fetched ? stageWeights(out, name, fn) : undefined;
+    const f = folder(name, writeSliceFolder(join(out, 'functions', name), fn, runtimes.function, { ...functionConfig(fn, input), ...(staged ? { weights: staged.weights } : {}) },
+      { 'server.js': SLICE_SERVER, 'package.json': packageJson(name, { main: 'server.js', ...(fetched ? { dependencies: { [S3_SDK]: s3SdkVersion() } } : {}) }), Dockerfile: dockerfile(true) }), true);
+    if (staged) files.push(...staged.files);
+    const extra: Extra = staged ? {
+      envFrom: [{ secretRef: { name: KNATIVE_WEIGHTS_SECRET, optional: true } }],
+      volumeMounts: [{ name: 'weights', mountPath: '/tmp' }],
+      volumes: [{ name: 'weights', emptyDir: { sizeLimit: memQuantity(staged.bytes * 1.1 / 2 ** 20 + 16) } }],
+    } : {};
+    docs.push(service(name, f.image, 1, { cpu: cpuQuantity(fn.vcpu), memory: memQuantity(fn.memoryMB) }, fetched ? weightsEnv(opts) : {}, { 'mopar.dev/role': 'slice', 'mopar.dev/group': dnsLabel(fn.group) }, {}, extra));
+    deployed.push({ function: fn.name, name, memoryMB: fn.memoryMB, vcpu: fn.vcpu, packaging: 'container', packageBytes: f.bytes, weights: fetched ? 's3' : 'image' });
   }
   const pipeline = pipelineConfig(input, names);
   const g = folder(gatewayName, writeEntryFolder(join(out, 'functions', gatewayName), pipeline, runtimes.gateway,
@@ -121,8 +136,17 @@ export async function deployKnative(input: DeployInput, out: string, opts: Deplo
       `functions/${gatewayName}/pipeline.json: batching groups (${b.groups.map((x) => `${x.name}: maxBatch ${x.maxBatch}, timeoutMs ${Math.round(x.timeoutMs)}`).join('; ')})`,
       'knative.yaml: every slice Service containerConcurrency 1 (one batch at a time per instance)',
     ] } } : {}),
+    ...(fetched ? { weights: {
+      source: 's3' as const, store: storeName(opts.weightsEndpoint), bucket: opts.weightsBucket, prefix: WEIGHTS_PREFIX,
+      upload: uploadCommand(opts.weightsBucket!, opts.weightsEndpoint), notes: [],
+    } } : {}),
     commands: [
-      `cd ${out}`, './build-images.sh', 'kubectl apply -f knative.yaml', `kubectl wait ksvc --all -n ${ns} --for=condition=Ready --timeout=300s`,
+      `cd ${out}`, './build-images.sh',
+      ...(fetched ? [
+        uploadCommand(opts.weightsBucket!, opts.weightsEndpoint),
+        `kubectl create secret generic ${KNATIVE_WEIGHTS_SECRET} -n ${ns} --from-literal=AWS_ACCESS_KEY_ID="$AWS_ACCESS_KEY_ID" --from-literal=AWS_SECRET_ACCESS_KEY="$AWS_SECRET_ACCESS_KEY"`,
+      ] : []),
+      'kubectl apply -f knative.yaml', `kubectl wait ksvc --all -n ${ns} --for=condition=Ready --timeout=300s`,
       `KNATIVE_URL=$(kubectl get ksvc ${gatewayName} -n ${ns} -o jsonpath='{.status.url}')`,
       `mopar invoke "$KNATIVE_URL" --model ${manifest.model} --input request.json --json`,
     ],

@@ -9,12 +9,14 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { deployedGroups, type DeployBatching } from './batching.js';
+import { storeName, uploadCommand } from './weights.js';
+import { MoparError } from '../core/index.js';
 import { join } from 'node:path';
 import type { DeployInput } from './manifest.js';
 import { dnsLabel, platformNames } from './manifest.js';
 import { DEFAULT_LAMBDA_RUNTIME, type DeployOptions, type DeployResult, type DeployedFunction, type Runtimes } from './types.js';
 import {
-  GENERATED, contentTag, sliceModelFiles, functionConfig, leanInstall, ortLinuxBytes, packageBytes, packageJson, pipelineConfig,
+  GENERATED, WEIGHTS_PREFIX, stageWeights, contentTag, sliceModelFiles, functionConfig, leanInstall, ortLinuxBytes, packageBytes, packageJson, pipelineConfig,
   writeEntryFolder, writeSliceFolder,
 } from './folder.js';
 import { RUNTIME_FILE } from './bundle.js';
@@ -23,6 +25,8 @@ import { cfn, stringifyCfnYaml } from './cfn-yaml.js';
 
 export const ZIP_LIMIT_BYTES = 250 * 1024 * 1024;
 export const LAMBDA_MEMORY = { min: 128, max: 10240 };
+/** Lambda's /tmp (EphemeralStorage) at most, MB. */
+export const LAMBDA_EPHEMERAL_MAX_MB = 10240;
 /** Step Functions carries at most 256 KiB of state; keep inline tensors well below it. */
 export const INLINE_LIMIT_BYTES = 200_000;
 /** Bytes of the generated files beside the slice file (handler, package.json, function.json): a margin. */
@@ -65,28 +69,45 @@ export async function deployLambda(input: DeployInput, out: string, opts: Deploy
   const staging = {
     MOPAR_STAGING_BUCKET: cfn.ref('StagingBucket'), MOPAR_STAGING_PREFIX: 'staging/', MOPAR_INLINE_LIMIT_BYTES: String(INLINE_LIMIT_BYTES),
   };
+  // --weights s3: slices fetch their weights at cold start from the stack's bucket, under weights/.
+  const fetched = opts.weights === 's3';
+  const weightNotes: string[] = [];
 
   for (const fn of functions) {
     const id = ids.get(fn.name)!;
     const name = names.get(fn.name)!;
     const dir = join(out, 'functions', name);
-    const image = fn.fileBytes + runtimes.function.length + ortLinuxBytes() + SMALL_FILES_BYTES > (opts.lambdaZipLimitBytes ?? ZIP_LIMIT_BYTES);
+    const weightBytes = fn.fileBytes + (fn.data?.bytes ?? 0);
+    const zipLimit = opts.lambdaZipLimitBytes ?? ZIP_LIMIT_BYTES;
+    const overZip = weightBytes + runtimes.function.length + ortLinuxBytes() + SMALL_FILES_BYTES > zipLimit;
+    // Weights over the zip limit come from an image (the default) or, with --weights s3, from the bucket.
+    const image = overZip && !fetched;
+    const mb = (n: number) => `${(n / 2 ** 20).toFixed(0)} MB`;
+    if (overZip) {
+      weightNotes.push(fetched
+        ? `${fn.name}: ${mb(weightBytes)} of weights + runtime is over Lambda's ${mb(zipLimit)} zip limit; --weights s3 keeps it a zip that fetches its weights from S3 at cold start`
+        : `${fn.name}: ${mb(weightBytes)} of weights + runtime is over Lambda's ${mb(zipLimit)} zip limit: packaged as a container image with its weights baked in (--weights s3 would keep it a zip and fetch them from S3 at cold start)`);
+    }
+    const staged = fetched ? stageWeights(out, name, fn) : undefined;
+    // The fetched weights live in /tmp: room for them (and the download's temporary copy is renamed, not doubled).
+    const ephemeralMB = staged ? Math.max(512, Math.ceil(staged.bytes * 1.1 / 2 ** 20) + 64) : 512;
+    if (ephemeralMB > LAMBDA_EPHEMERAL_MAX_MB) throw new MoparError(`${fn.name}: ${mb(staged!.bytes)} of weights do not fit Lambda's ${LAMBDA_EPHEMERAL_MAX_MB} MB /tmp; use --weights image (a container image holds up to 10 GB)`);
     const memory = Math.min(LAMBDA_MEMORY.max, Math.max(LAMBDA_MEMORY.min, Math.ceil(fn.memoryMB)));
     // Lambda's CPU share follows memory (1 vCPU at 1,769 MB): a plan made for another platform may want more CPU.
     if (memory / 1769 < fn.vcpu * 0.9) warnings.push(`${fn.name}: ${memory} MB gives Lambda ≈${(memory / 1769).toFixed(2)} vCPU, the plan assumed ${fn.vcpu} (plan with --platform aws-lambda for Lambda-sized functions)`);
     if (memory !== Math.ceil(fn.memoryMB)) warnings.push(`${fn.name}: ${fn.memoryMB} MB is outside Lambda's ${LAMBDA_MEMORY.min}–${LAMBDA_MEMORY.max} MB; using ${memory} MB`);
-    const copied = [...sliceModelFiles(fn), 'function.json', RUNTIME_FILE, 'handler.js', 'package.json'];
+    const copied = [...(staged ? [] : sliceModelFiles(fn)), 'function.json', RUNTIME_FILE, 'handler.js', 'package.json'];
     // onnxruntime-node without its GPU download and without the other platforms' binaries (they alone exceed 250 MB).
     const build: Record<string, string> = image
       ? { Dockerfile: `# ${GENERATED}\nFROM --platform=linux/amd64 ${baseImage}\nCOPY package.json \${LAMBDA_TASK_ROOT}/\nRUN cd \${LAMBDA_TASK_ROOT} && ${leanInstall('x64')}\nCOPY ${copied.filter((f) => f !== 'package.json').join(' ')} \${LAMBDA_TASK_ROOT}/\nCMD ["handler.handler"]\n` }
       : { Makefile: makefile(id, copied, true) };
-    const written = writeSliceFolder(dir, fn, runtimes.function, functionConfig(fn, input, keep.get(fn.name)), { 'handler.js': HANDLER, 'package.json': packageJson(name), ...build });
-    files.push(...written);
+    const written = writeSliceFolder(dir, fn, runtimes.function, { ...functionConfig(fn, input, keep.get(fn.name)), ...(staged ? { weights: staged.weights } : {}) }, { 'handler.js': HANDLER, 'package.json': packageJson(name), ...build });
+    files.push(...written, ...(staged?.files ?? []));
     const shipped = written.filter((f) => copied.some((c) => f.endsWith(`/${c}`)));
     const common = {
-      MemorySize: memory, Timeout: timeout, EphemeralStorage: { Size: 512 }, Architectures: ['x86_64'],
+      MemorySize: memory, Timeout: timeout, EphemeralStorage: { Size: ephemeralMB }, Architectures: ['x86_64'],
       Role: cfn.getAtt('FunctionRole', 'Arn'),
-      Environment: { Variables: staging },
+      Environment: { Variables: { ...staging, ...(staged ? { MOPAR_WEIGHTS_BUCKET: cfn.ref('StagingBucket') } : {}) } },
       Description: `mopar ${manifest.model} slice ${fn.name} (group ${fn.group}, ${fn.vcpu} vCPU planned)`.slice(0, 256),
     };
     resources[id] = image
@@ -94,7 +115,7 @@ export async function deployLambda(input: DeployInput, out: string, opts: Deploy
         Metadata: { Dockerfile: 'Dockerfile', DockerContext: `./functions/${name}`, DockerTag: contentTag(written) } }
       : { Type: 'AWS::Serverless::Function', Properties: { CodeUri: `functions/${name}`, Handler: 'handler.handler', Runtime: runtimeId, ...common },
         Metadata: { BuildMethod: 'makefile' } };
-    deployed.push({ function: fn.name, name, memoryMB: memory, vcpu: Math.min(6, memory / 1769), packaging: image ? 'image' : 'zip', packageBytes: packageBytes(shipped, true) });
+    deployed.push({ function: fn.name, name, memoryMB: memory, vcpu: Math.min(6, memory / 1769), packaging: image ? 'image' : 'zip', packageBytes: packageBytes(shipped, true), weights: fetched ? 's3' : 'image' });
   }
 
   // The entry: no model, no onnxruntime; a zip of its four files.
@@ -181,7 +202,7 @@ export async function deployLambda(input: DeployInput, out: string, opts: Deploy
           ManagedPolicyArns: [cfn.sub('arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole')],
           Policies: [{ PolicyName: 'staged-tensors', PolicyDocument: { Version: '2012-10-17', Statement: [{
             Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: cfn.sub('arn:${AWS::Partition}:s3:::${StagingBucket}/staging/*'),
-          }] } }],
+          }, ...(fetched ? [{ Effect: 'Allow', Action: 's3:GetObject', Resource: cfn.sub(`arn:\${AWS::Partition}:s3:::\${StagingBucket}/${WEIGHTS_PREFIX}*`) }] : [])] } }],
         },
       },
       EntryRole: {
@@ -249,14 +270,19 @@ export async function deployLambda(input: DeployInput, out: string, opts: Deploy
   writeFileSync(samconfig, `# ${GENERATED}\nversion = 0.1\n[default.deploy.parameters]\nstack_name = ${JSON.stringify(baseName)}\ncapabilities = "CAPABILITY_NAMED_IAM"\nresolve_s3 = true\n${repos}\nconfirm_changeset = true\n`);
   files.push(samconfig);
   if (front) deployed.push({ function: '$batch-front', name: `${entryName}-batch-front`.slice(0, 64), memoryMB: 512, vcpu: 512 / 1769, packaging: 'zip' });
+  warnings.push(...weightNotes.filter(() => !fetched));
   return {
     target: 'lambda', out, main, files, functions: deployed, warnings,
+    weights: fetched
+      ? { source: 's3', store: storeName(), bucket: 'the stack\'s bucket (StagingBucketName)', prefix: WEIGHTS_PREFIX, upload: uploadCommand('<globally unique bucket name>'), notes: weightNotes }
+      : { source: 'image', notes: weightNotes },
     ...(b && front ? { batching: { groups: deployedGroups(b), settings: front.settings } } : {}),
     commands: [
       `cd ${out}`,
       'sam validate --lint',
       'sam build',
       'sam deploy --guided --parameter-overrides StagingBucketName=<globally unique bucket name>',
+      ...(fetched ? [uploadCommand('<globally unique bucket name>')] : []),
       `ENTRY_URL=$(aws cloudformation describe-stacks --stack-name ${baseName} --query "Stacks[0].Outputs[?OutputKey=='EntryUrl'].OutputValue" --output text)`,
       `curl --fail-with-body --aws-sigv4 "aws:amz:$AWS_REGION:lambda" --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" -H "x-amz-security-token: $AWS_SESSION_TOKEN" -H 'content-type: application/json' --data-binary @request.json "\${ENTRY_URL%/}/v2/models/${manifest.model}/infer"`,
     ],

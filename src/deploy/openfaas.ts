@@ -14,7 +14,8 @@ import type { DeployInput } from './manifest.js';
 import { platformNames } from './manifest.js';
 import type { DeployOptions, DeployResult, DeployedFunction, Runtimes } from './types.js';
 import { deployedGroups, entryConcurrency, entryTarget } from './batching.js';
-import { GENERATED, contentTag, functionConfig, leanInstall, packageBytes, packageJson, pipelineConfig, writeEntryFolder, writeSliceFolder } from './folder.js';
+import { OPENFAAS_WEIGHTS_SECRETS, storeName, uploadCommand, weightsEnv } from './weights.js';
+import { GENERATED, S3_SDK, WEIGHTS_PREFIX, s3SdkVersion, contentTag, functionConfig, stageWeights, leanInstall, packageBytes, packageJson, pipelineConfig, writeEntryFolder, writeSliceFolder } from './folder.js';
 
 export const OPENFAAS_TEMPLATE = 'mopar-node20';
 const OF_WATCHDOG = 'ghcr.io/openfaas/of-watchdog:0.10.1';
@@ -79,6 +80,8 @@ export async function deployOpenFaas(input: DeployInput, out: string, opts: Depl
   const files: string[] = [];
   const deployed: DeployedFunction[] = [];
   const stackFns: Record<string, unknown> = {};
+  // --weights s3: the slices fetch their weights at start from the store's bucket (OpenFaaS mounts a writable /tmp).
+  const fetched = opts.weights === 's3';
 
   // The template is part of every image: written first, hashed into every tag.
   const tdir = join(out, 'template', OPENFAAS_TEMPLATE);
@@ -92,15 +95,17 @@ export async function deployOpenFaas(input: DeployInput, out: string, opts: Depl
 
   for (const fn of functions) {
     const name = names.get(fn.name)!;
-    const written = writeSliceFolder(join(out, 'functions', name), fn, runtimes.function, functionConfig(fn, input), { 'handler.js': SLICE_HANDLER, 'package.json': packageJson(name) });
-    files.push(...written);
+    const staged = fetched ? stageWeights(out, name, fn) : undefined;
+    const written = writeSliceFolder(join(out, 'functions', name), fn, runtimes.function, { ...functionConfig(fn, input), ...(staged ? { weights: staged.weights } : {}) }, { 'handler.js': SLICE_HANDLER, 'package.json': packageJson(name, fetched ? { dependencies: { [S3_SDK]: s3SdkVersion() } } : {}) });
+    files.push(...written, ...(staged?.files ?? []));
     const res = { memory: memQuantity(fn.memoryMB), cpu: cpuQuantity(fn.vcpu) };
     stackFns[name] = {
       lang: OPENFAAS_TEMPLATE, handler: `./functions/${name}`, image: image(name, written),
-      environment: { RAW_BODY: 'true', MAX_RAW_SIZE: '256mb', ...timeouts },
+      environment: { RAW_BODY: 'true', MAX_RAW_SIZE: '256mb', ...timeouts, ...(fetched ? weightsEnv(opts) : {}) },
+      ...(fetched ? { secrets: OPENFAAS_WEIGHTS_SECRETS } : {}),
       limits: res, requests: res, labels: { ...scale, 'mopar.dev/group': fn.group }, readonly_root_filesystem: true,
     };
-    deployed.push({ function: fn.name, name, memoryMB: fn.memoryMB, vcpu: fn.vcpu, packaging: 'container', packageBytes: packageBytes(written, true) });
+    deployed.push({ function: fn.name, name, memoryMB: fn.memoryMB, vcpu: fn.vcpu, packaging: 'container', packageBytes: packageBytes(written, true), weights: fetched ? 's3' : 'image' });
   }
 
   const pipeline = pipelineConfig(input, names);
@@ -131,8 +136,16 @@ export async function deployOpenFaas(input: DeployInput, out: string, opts: Depl
       `stack.yml: function ${entryName} max_inflight ${entryConcurrency(b)}; labels com.openfaas.scale.type capacity, com.openfaas.scale.target ${entryTarget(b)}`,
       `functions/${entryName}/pipeline.json: batching groups (${b.groups.map((x) => `${x.name}: maxBatch ${x.maxBatch}, timeoutMs ${Math.round(x.timeoutMs)}`).join('; ')})`,
     ] } } : {}),
+    ...(fetched ? { weights: {
+      source: 's3' as const, store: storeName(opts.weightsEndpoint), bucket: opts.weightsBucket, prefix: WEIGHTS_PREFIX,
+      upload: uploadCommand(opts.weightsBucket!, opts.weightsEndpoint), notes: [],
+    } } : {}),
     commands: [
       `cd ${out}`,
+      ...(fetched ? [
+        uploadCommand(opts.weightsBucket!, opts.weightsEndpoint),
+        ...OPENFAAS_WEIGHTS_SECRETS.map((n) => `faas-cli secret create ${n} --from-literal "$${n === OPENFAAS_WEIGHTS_SECRETS[0] ? 'AWS_ACCESS_KEY_ID' : 'AWS_SECRET_ACCESS_KEY'}"`),
+      ] : []),
       'faas-cli up -f stack.yml',
       `mopar invoke "\${OPENFAAS_URL:-${opts.gateway ?? 'http://127.0.0.1:8080'}}/function/${entryName}" --model ${manifest.model} --input request.json --json`,
     ],

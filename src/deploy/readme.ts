@@ -78,6 +78,7 @@ export function writeReadme(res: DeployResult, m: Manifest): void {
       '',
     );
   }
+  if (res.weights) lines.push(...weightsSection(res));
   if (res.batching) lines.push(...batchingSection(res));
   if (res.warnings.length) lines.push('## Warnings', '', ...res.warnings.map((w) => `- ${w}`), '');
   writeFileSync(join(res.out, 'README.md'), `${lines.join('\n')}`);
@@ -145,5 +146,38 @@ function batchingSection(res: DeployResult): string[] {
     '- The model must batch along its leading dim (built with a dynamic batch dim); outputs are split along it.',
     '',
   );
+  return lines;
+}
+
+/** Where the slices' weights come from, and how they get there. */
+function weightsSection(res: DeployResult): string[] {
+  const w = res.weights!;
+  const lines = ['## Weights', ''];
+  if (w.source === 'image') {
+    lines.push(
+      `Each slice's weights are in its ${res.target === 'lambda' ? 'package (zip or container image)' : 'image'} (\`--weights image\`, the default):`,
+      'nothing is fetched at cold start. `--weights s3` keeps them out of the package and fetches them from an object store instead.',
+      '',
+    );
+  } else {
+    lines.push(
+      `Each slice fetches its weights at cold start from ${w.store}, bucket \`${w.bucket}\`, keys \`${w.prefix}<function>/<content hash>/\``,
+      `(the files under \`${w.prefix}\` here), all of a slice's objects at once, into its /tmp, through the same object-store code`,
+      'as `mopar serve --weights s3` (src/runtime/object-store.ts, AWS SDK v3). Upload them before the first request:',
+      '',
+      '```sh',
+      w.upload!,
+      '```',
+      '',
+      'A cold start then includes the download (bytes ÷ the store\'s per-stream bandwidth, plus its first-byte latency).',
+      res.target === 'lambda'
+        ? 'The slices read with their role (s3:GetObject on weights/*); /tmp (EphemeralStorage) is sized to their weights.'
+        : res.target === 'knative'
+          ? `Credentials: the Secret \`mopar-weights\` (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY; optional where the store needs none). The weights go to an emptyDir at /tmp (the root filesystem stays read-only): Knative must allow emptyDir volumes (feature flag \`kubernetes.podspec-emptydir\`, on by default in recent releases).`
+          : 'Credentials: the OpenFaaS secrets `mopar-weights-access-key-id` and `mopar-weights-secret-access-key`; OpenFaaS mounts a writable /tmp.',
+      '',
+    );
+  }
+  if (w.notes.length) lines.push(...w.notes.map((n) => `- ${n}`), '');
   return lines;
 }

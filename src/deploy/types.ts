@@ -35,6 +35,32 @@ export interface DeployOptions {
   lambdaZipLimitBytes?: number;
   /** A plan from `mopar plan MODEL --apps … -o PLAN`: the entry batches requests per its groups (src/deploy/batching.ts). */
   batching?: string;
+  /**
+   * Where a slice's weights come from: 'image' (default: baked into the package/image) or 's3' (fetched from an
+   * object store at cold start: S3 on Lambda, the stack's bucket; elsewhere any S3-compatible store, see below).
+   */
+  weights?: WeightsSource;
+  /** --weights s3 on OpenFaaS/Knative: the bucket (required there; Lambda uses the stack's bucket). */
+  weightsBucket?: string;
+  /** --weights s3: an S3-compatible endpoint (MinIO in the cluster, https://storage.googleapis.com, https://oss-REGION.aliyuncs.com). */
+  weightsEndpoint?: string;
+}
+
+export type WeightsSource = 'image' | 's3';
+export const WEIGHTS_SOURCES: readonly WeightsSource[] = ['image', 's3'];
+
+/** Where the deployed slices read their weights (DeployResult.weights). */
+export interface DeployedWeights {
+  source: WeightsSource;
+  /** The store in words (Amazon S3, Google Cloud Storage (S3-compatible API), …); absent for 'image'. */
+  store?: string;
+  bucket?: string;
+  /** Key prefix of every slice's objects. */
+  prefix?: string;
+  /** Copies OUT/weights/ to the store (run after creating the bucket, before the first request). */
+  upload?: string;
+  /** Why, per function, where it matters (Lambda's zip limit). */
+  notes: string[];
 }
 
 /** What the artifacts carry of a batching plan. */
@@ -55,6 +81,8 @@ export interface DeployedFunction {
   packaging: 'zip' | 'image' | 'container';
   /** Estimated unzipped package size (slice + runtime + onnxruntime-node for Linux x64). */
   packageBytes?: number;
+  /** Slices: where its weights come from. */
+  weights?: WeightsSource;
 }
 
 export interface DeployResult {
@@ -69,4 +97,5 @@ export interface DeployResult {
   warnings: string[];
   /** Present with --batching. */
   batching?: DeployedBatching;
+  weights?: DeployedWeights;
 }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { relative } from 'node:path';
-import { deploy, DEPLOY_TARGETS, DEFAULT_LAMBDA_RUNTIME, LAMBDA_RUNTIMES, type DeployResult, type DeployTarget, type LambdaRuntime } from '../../deploy/index.js';
+import { deploy, DEPLOY_TARGETS, DEFAULT_LAMBDA_RUNTIME, LAMBDA_RUNTIMES, type DeployResult, type DeployTarget, type LambdaRuntime, type WeightsSource } from '../../deploy/index.js';
 import { MoparError } from '../../core/index.js';
 import { examples, intOption, jsonOption, outputOption, printJson, table } from '../options.js';
 
@@ -24,9 +24,12 @@ export function registerDeploy(program: Command): void {
     .option('--min-scale <n>', 'minimum instances per function', intOption('--min-scale', 0), 1)
     .option('--max-scale <n>', 'maximum instances per function', intOption('--max-scale'), 20)
     .option('--lambda-runtime <id>', `Lambda runtime: ${LAMBDA_RUNTIMES.join(' | ')}`, DEFAULT_LAMBDA_RUNTIME)
+    .option('--weights <source>', 'where slices get their weights: image (baked in, default) | s3 (fetched at cold start from an object store)', 'image')
+    .option('--weights-bucket <name>', '--weights s3 on openfaas/knative: the bucket holding the weights')
+    .option('--weights-endpoint <url>', '--weights s3 on openfaas/knative: an S3-compatible endpoint (MinIO, https://storage.googleapis.com, https://oss-REGION.aliyuncs.com)')
     .option('--batching <plan>', 'batch requests per application group as planned by mopar plan MODEL --apps … -o PLAN (the entry batches; platform concurrency set to match)');
   jsonOption(cmd);
-  cmd.action(async (dir: string, opts: { target: string; output: string; force?: boolean; name?: string; registry?: string; gateway: string; namespace?: string; timeout: number; minScale: number; maxScale: number; lambdaRuntime: string; json?: boolean; batching?: string }) => {
+  cmd.action(async (dir: string, opts: { target: string; output: string; force?: boolean; name?: string; registry?: string; gateway: string; namespace?: string; timeout: number; minScale: number; maxScale: number; lambdaRuntime: string; json?: boolean; batching?: string; weights: string; weightsBucket?: string; weightsEndpoint?: string }) => {
       if (!DEPLOY_TARGETS.includes(opts.target as DeployTarget)) {
         throw new MoparError(`unknown --target '${opts.target}' (choose one of: ${DEPLOY_TARGETS.join(', ')})`);
       }
@@ -38,6 +41,7 @@ export function registerDeploy(program: Command): void {
         target: opts.target as DeployTarget, name: opts.name, registry: opts.registry, gateway: opts.gateway,
         namespace: opts.namespace, timeoutS: opts.timeout, minScale: opts.minScale, maxScale: opts.maxScale,
         lambdaRuntime: opts.lambdaRuntime as LambdaRuntime, force: opts.force, batching: opts.batching,
+        weights: opts.weights as WeightsSource, weightsBucket: opts.weightsBucket, weightsEndpoint: opts.weightsEndpoint,
       });
       if (opts.json) printJson(res);
       else process.stdout.write(`${render(res)}\n`);

@@ -19,6 +19,11 @@ export interface FunctionConfig {
    * Functions task passes through in its result. Absent: pass everything through.
    */
   keep?: string[];
+  /**
+   * `deploy --weights s3`: the folder holds no model file; at cold start the function downloads these keys from
+   * the bucket in env MOPAR_WEIGHTS_BUCKET (endpoint: MOPAR_S3_ENDPOINT) into a temporary folder and loads `main`.
+   */
+  weights?: { keys: string[]; main: string };
 }
 
 export interface PipelineFunction {

@@ -1,7 +1,8 @@
 /** Loads one generated function folder: its function.json and, once per process, the slice's session. */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { createFunctionCore, type FunctionCore } from '../../runtime/lean.js';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { createFunctionCore, s3OptionsFromEnv, s3Store, type FunctionCore, type ObjectStore } from '../../runtime/lean.js';
 import type { Feeds } from '../../graph/index.js';
 import type { FunctionConfig } from './config.js';
 import { WireError } from './wire.js';
@@ -13,12 +14,46 @@ export interface Host {
   core(): Promise<FunctionCore>;
 }
 
-export function loadHost(dir: string): Host {
+/** Where OpenFaaS mounts a function's secrets (one file per secret). */
+const OPENFAAS_SECRETS = '/var/openfaas/secrets';
+
+/** The weights store: MOPAR_S3_ENDPOINT and the SDK's credentials, or an OpenFaaS function's two secrets. */
+function weightsStore(env: Record<string, string | undefined>): ObjectStore {
+  const opts = s3OptionsFromEnv(env);
+  const secret = (n: string) => join(env.MOPAR_SECRETS_DIR ?? OPENFAAS_SECRETS, n);
+  if (existsSync(secret('mopar-weights-access-key-id')) && existsSync(secret('mopar-weights-secret-access-key'))) {
+    opts.credentials = {
+      accessKeyId: readFileSync(secret('mopar-weights-access-key-id'), 'utf8').trim(),
+      secretAccessKey: readFileSync(secret('mopar-weights-secret-access-key'), 'utf8').trim(),
+    };
+  }
+  return s3Store(opts);
+}
+
+/**
+ * deploy --weights s3: the slice's objects, all at once (one stream each), into a temporary folder of this
+ * instance (Lambda's /tmp, the container's writable /tmp); the path of its model file.
+ */
+async function fetchWeights(w: NonNullable<FunctionConfig['weights']>, env: Record<string, string | undefined>, store?: ObjectStore): Promise<string> {
+  const bucket = env.MOPAR_WEIGHTS_BUCKET;
+  if (!bucket) throw new Error('MOPAR_WEIGHTS_BUCKET is not set (deploy --weights s3)');
+  const dir = mkdtempSync(join(tmpdir(), 'mopar-weights-'));
+  try {
+    const s = store ?? weightsStore(env);
+    await Promise.all(w.keys.map((k) => s.download(bucket, k, join(dir, basename(k)))));
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(`could not fetch the weights from bucket '${bucket}': ${(err as Error).message}`);
+  }
+  return join(dir, basename(w.main));
+}
+
+export function loadHost(dir: string, opts: { env?: Record<string, string | undefined>; weightsStore?: ObjectStore } = {}): Host {
   const config = JSON.parse(readFileSync(join(dir, 'function.json'), 'utf8')) as FunctionConfig;
+  const env = opts.env ?? process.env;
   let core: Promise<FunctionCore> | undefined;
-  const getCore = () => (core ??= createFunctionCore(join(dir, config.model), {
-    threads: config.threads, inputs: config.inputs, outputs: config.outputs,
-  }));
+  const getCore = () => (core ??= (config.weights ? fetchWeights(config.weights, env, opts.weightsStore) : Promise.resolve(join(dir, config.model)))
+    .then((path) => createFunctionCore(path, { threads: config.threads, inputs: config.inputs, outputs: config.outputs })));
   // Load the slice at start-up (Lambda's init phase, the container's start), not on the first request; a load
   // error still surfaces on every invocation.
   getCore().catch(() => {});
