@@ -63,7 +63,7 @@ function render(doc: { rows: Row[]; cpu: string }): string {
   const lines = [
     `${doc.rows.length} models: ${doc.rows.filter((r) => exporterOf(r.model) !== 'paddle2onnx').length} exported by torch.onnx.export (torch 1.13, opset 14, dynamic batch), ` +
       `${doc.rows.filter((r) => exporterOf(r.model) === 'paddle2onnx').length} by paddle2onnx (PaddleOCR, symbolic batch and image size); CPU: ${doc.cpu}, shared.`,
-    `Verified builds: ${verified.filter((v) => v.ok).length}/${verified.length} allclose (rtol 1e-4, atol 1e-5·max|b|), ` +
+    `Verified builds: ${verified.filter((v) => v.ok).length}/${verified.length} allclose (rtol 1e-4, atol 1e-5·max|b|, at least 2^-20), ` +
       `max abs ${Math.max(0, ...verified.map((v) => v.maxAbsErr)).toExponential(2)}, max rel ${Math.max(0, ...verified.map((v) => v.maxRelErr)).toExponential(2)}.`,
     '',
     '| model | exporter | params | nodes | folded | layers (zoo) | cut points (zoo) | batch |',

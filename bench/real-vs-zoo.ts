@@ -43,7 +43,9 @@ interface PlanCell { functions: number; parallelGroups: number; costPerMillionUS
 interface Side {
   file: string; nodes: number; folded: number; layers: number; cutPoints: number; weightsMB: number; params: number;
   /** One entry per round: measured end-to-end ms and the plan per platform. */
-  rounds: Array<{ order: number; measuredMs: number; profileSeconds: number; plans: Record<string, PlanCell> }>;
+  rounds: Array<{ order: number; measuredMs: number; profileSeconds: number; plans: Record<string, PlanCell>;
+    /** Attributed ms per operator type (profile nodes summed): where the end-to-end time goes. */
+    opMs?: Record<string, number> }>;
 }
 interface Pair { model: string; zoo: string; real: Side; twin: Side; error?: string }
 interface Doc {
@@ -69,6 +71,13 @@ const best = (s: Side) => s.rounds.reduce((a, b) => (b.measuredMs < a.measuredMs
 /** Slowest over fastest round of a side, as a percentage over 1: how much the rounds disagreed. */
 const drift = (s: Side) => Math.max(...s.rounds.map((r) => r.measuredMs)) / Math.min(...s.rounds.map((r) => r.measuredMs)) - 1;
 
+/** The three operator types whose attributed time differs most between the two sides. */
+function opDiff(real?: Record<string, number>, zoo?: Record<string, number>): string {
+  if (!real || !zoo) return '';
+  const ops = [...new Set([...Object.keys(real), ...Object.keys(zoo)])].map((op) => ({ op, d: (real[op] ?? 0) - (zoo[op] ?? 0) }));
+  return ops.sort((a, b) => Math.abs(b.d) - Math.abs(a.d)).slice(0, 3).map((o) => `${o.op} ${o.d >= 0 ? '+' : ''}${o.d.toFixed(0)}`).join(', ');
+}
+
 export function render(doc: Doc): string {
   const lines = [
     `Measured ${doc.date} on ${doc.cpu} (${doc.cores} cores), load average ${doc.loadAvgStart.toFixed(2)} at the start, ` +
@@ -76,14 +85,14 @@ export function render(doc: Doc): string {
       `${doc.rounds} rounds per model, real and zoo profiled back to back in ABBA order, ${doc.runs} timed runs each (no CPU-scaling or ` +
       `RSS runs); each side is planned from its fastest round; ${Math.round(doc.seconds)} s in all.`,
     '',
-    '| model (zoo twin) | nodes real / zoo | layers real / zoo | cut points real / zoo | weights MB real / zoo | end-to-end ms real / zoo | rounds\' drift real / zoo |',
-    '|---|---|---|---|---|---|---|',
+    '| model (zoo twin) | nodes real / zoo | layers real / zoo | cut points real / zoo | weights MB real / zoo | end-to-end ms real / zoo | rounds\' drift real / zoo | ops whose time differs most (real − zoo ms) |',
+    '|---|---|---|---|---|---|---|---|',
   ];
   for (const p of doc.pairs) {
-    if (p.error || !p.real.rounds.length || !p.twin.rounds.length) { lines.push(`| ${p.model} (${p.zoo}) | error: ${p.error ?? 'not measured'} | | | | | |`); continue; }
+    if (p.error || !p.real.rounds.length || !p.twin.rounds.length) { lines.push(`| ${p.model} (${p.zoo}) | error: ${p.error ?? 'not measured'} | | | | | | |`); continue; }
     lines.push(`| ${p.model} (${p.zoo}) | ${p.real.nodes} / ${p.twin.nodes} | ${p.real.layers} / ${p.twin.layers} | ${p.real.cutPoints} / ${p.twin.cutPoints} | ` +
       `${p.real.weightsMB.toFixed(0)} / ${p.twin.weightsMB.toFixed(0)} | ${best(p.real).measuredMs.toFixed(0)} / ${best(p.twin).measuredMs.toFixed(0)} | ` +
-      `${pct(drift(p.real))} / ${pct(drift(p.twin))} |`);
+      `${pct(drift(p.real))} / ${pct(drift(p.twin))} | ${opDiff(best(p.real).opMs, best(p.twin).opMs)} |`);
   }
   lines.push('', '`mopar` plan of each side (f = functions, g = parallel groups; predicted cost in USD per million requests and ' +
     'latency in ms; default SLO of each model):', '',
@@ -164,7 +173,10 @@ for (const model of models) {
         side.layers = profile.layers.length;
         side.cutPoints = profile.cutPoints?.length ?? profile.layers.length - 1;
         side.weightsMB = profile.memory.weightsMB;
-        side.rounds.push({ order: 2 * round + i, measuredMs: profile.measuredMs, profileSeconds: (performance.now() - started) / 1000, plans: planAll(profile, platforms, graphs.get(side)!) });
+        const opMs: Record<string, number> = {};
+        for (const n of profile.nodes) opMs[n.op] = (opMs[n.op] ?? 0) + n.ms;
+        side.rounds.push({ order: 2 * round + i, measuredMs: profile.measuredMs, profileSeconds: (performance.now() - started) / 1000,
+          plans: planAll(profile, platforms, graphs.get(side)!), opMs });
         console.log(JSON.stringify({ model, side: side === pair.real ? 'real' : 'zoo', round, measuredMs: profile.measuredMs,
           seconds: Math.round((performance.now() - started) / 100) / 10, loadAvg: loadavg()[0] }));
       }
