@@ -5,8 +5,8 @@
  * plan's functions and parallel groups; for the `--verify` strategies also build + verify at batch 1 and at
  * batch 4 (the partition is built at batch 1). Layers and cut points are set beside the zoo's version of the same
  * architecture where the zoo has one (graph only, nothing measured).
- *   /usr/bin/python3 scripts/export-fixtures.py --full --out /tmp/real
- *   node --import tsx bench/real-exporters.ts --dir /tmp/real [--models resnet50,vgg16] [--platforms aws-lambda]
+ *   /usr/bin/python3 scripts/export-fixtures.py --full --out /work/cache/exports
+ *   node --import tsx bench/real-exporters.ts --dir /work/cache/exports [--models resnet50,vgg16] [--platforms aws-lambda]
  *     [--strategies mopar,uniform:3,layerwise,gillis] [--verify mopar] [--zoo]
  * Writes DIR/real-exporters.json and DIR/real-exporters.md; `--render FILE.json` prints the markdown again.
  */
@@ -22,7 +22,7 @@ import { writeZooModel } from '../src/zoo/index.js';
 import { errorMessage } from '../src/core/errors.js';
 
 const { values } = parseArgs({ options: {
-  dir: { type: 'string', default: '/tmp/real' },
+  dir: { type: 'string', default: '/work/cache/exports' },
   models: { type: 'string' },
   platforms: { type: 'string', default: PLATFORMS.map((p) => p.id).join(',') },
   strategies: { type: 'string', default: 'mopar,uniform:3,layerwise,gillis' },

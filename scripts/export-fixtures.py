@@ -5,7 +5,7 @@ no weights downloaded) and written with torch.onnx.export, the way users make th
 Debian python that has torch (CI does not need it: the small files are committed under test/fixtures/exported).
 
   /usr/bin/python3 scripts/export-fixtures.py --small --out test/fixtures/exported     # tiny fixtures (committed)
-  /usr/bin/python3 scripts/export-fixtures.py --full --out /tmp/real [--only resnet50,vgg16]   # full-size
+  /usr/bin/python3 scripts/export-fixtures.py --full --out /work/cache/exports [--only resnet50,vgg16]   # full-size
 
 Every model has a dynamic batch axis (dynamic_axes) as exporters are usually told; "small" versions keep each
 architecture's block structure at narrow widths and low resolution. Exported with torch 1.13 defaults
