@@ -2,16 +2,15 @@
  * Entry point of a function-host process: loads one slice once via the shared function core, then serves
  * invocations from its parent over Node IPC. The parent (`FunctionInstance`) owns spawning, limits and cleanup.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { createFunctionCore } from './function-core.js';
 import { removeSegmentsOf } from './segments.js';
 import { leaveOwnerGroup } from '../core/index.js';
 import { copyBytes } from '../codec/index.js';
 import { BufferPool, CodecChooser, decodeTensor, encodeTensor, type WireTensor } from './wire.js';
 import type { HostConfig, HostMessage, InvokeMessage } from './host-protocol.js';
-import { s3Store } from './object-store.js';
+import { downloadAll, s3Store } from './object-store.js';
 import type { Feeds } from '../graph/index.js';
 
 // After the gateway is gone a late answer has nowhere to go; sending it would throw (ERR_IPC_CHANNEL_CLOSED) and
@@ -48,14 +47,9 @@ function gatewayGone(): boolean {
 
 /** Downloads the slice's objects, all at once (one stream each), into a folder of this instance's own. */
 async function fetchSlice(f: NonNullable<HostConfig['fetch']>): Promise<{ dir: string; ms: number; bytes: number }> {
-  const t0 = performance.now();
-  const dir = mkdtempSync(join(tmpdir(), 'mopar-fetch-'));
   try {
-    const store = s3Store(f.store);
-    const sizes = await Promise.all(f.keys.map((k) => store.download(f.bucket, k, join(dir, basename(k)))));
-    return { dir, ms: performance.now() - t0, bytes: sizes.reduce((a, b) => a + b, 0) };
+    return await downloadAll(s3Store(f.store), f.bucket, f.keys);
   } catch (err) {
-    rmSync(dir, { recursive: true, force: true });
     throw new Error(`could not fetch its weights from the object store: ${(err as Error).message}`);
   }
 }

@@ -10,7 +10,7 @@ export { KeepAlivePolicy, IdleTimeHistogram, parseKeepAlive, DEFAULT_HISTOGRAM, 
 export { FunctionInstance, FunctionFailedError } from './instance.js';
 export { billing, type Billing } from './accounting.js';
 export { leanModelPath, sweepLeanCache } from './lean-load.js';
-export { s3Store, memoryStore, ensureBucket, s3OptionsFromEnv, type ObjectStore, type S3StoreOptions } from './object-store.js';
+export { s3Store, memoryStore, ensureBucket, downloadAll, s3OptionsFromEnv, type ObjectStore, type S3StoreOptions } from './object-store.js';
 export { startLocalS3, type LocalS3, type Shaping, type ObjectReads } from './local-s3.js';
 export { encodeLossy, decodeLossy, type Lossy } from './lossy.js';
 export * from './wire.js';

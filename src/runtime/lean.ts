@@ -5,4 +5,4 @@
  * Re-exports only.
  */
 export { createFunctionCore, type FunctionCore, type FunctionCoreOptions } from './function-core.js';
-export { s3Store, memoryStore, ensureBucket, s3OptionsFromEnv, type ObjectStore, type S3StoreOptions } from './object-store.js';
+export { s3Store, memoryStore, ensureBucket, downloadAll, s3OptionsFromEnv, type ObjectStore, type S3StoreOptions } from './object-store.js';

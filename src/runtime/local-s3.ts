@@ -5,7 +5,7 @@
  * through the unshaped endpoint (not part of any cold start); hosts read through the shaped one. The proxy
  * counts the requests and bytes it served per object, so that tests and benches can see who fetched what.
  */
-import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, request as httpRequest, type ClientRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -47,7 +47,8 @@ export async function startLocalS3(shaping: Shaping, opts: { bucket?: string; di
   const s3 = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: dir, configureBuckets: [{ name: bucket, configs: [] }] });
   const { port: s3Port } = await s3.run();
   const reads = new Map<string, ObjectReads>();
-  const proxy = createServer((req, res) => void forward(req, res, s3Port, shaping, bucket, reads));
+  const upstream = new Set<ClientRequest>();
+  const proxy = createServer((req, res) => void forward(req, res, s3Port, shaping, bucket, reads, upstream));
   await new Promise<void>((resolve, reject) => {
     proxy.once('error', reject);
     proxy.listen(0, '127.0.0.1', () => resolve());
@@ -59,6 +60,8 @@ export async function startLocalS3(shaping: Shaping, opts: { bucket?: string; di
     bucket, shaping, reads, shaped: opt(proxyPort), direct: opt(s3Port),
     close: () => (closing ??= (async () => {
       proxy.closeAllConnections();
+      // Reads cut off mid-stream would keep s3rver's close() waiting for their connections.
+      for (const up of upstream) up.destroy();
       await new Promise<void>((r) => proxy.close(() => r()));
       await s3.close();
       if (ownDir) rmSync(dir, { recursive: true, force: true });
@@ -66,7 +69,7 @@ export async function startLocalS3(shaping: Shaping, opts: { bucket?: string; di
   };
 }
 
-async function forward(req: IncomingMessage, res: ServerResponse, port: number, shaping: Shaping, bucket: string, reads: Map<string, ObjectReads>): Promise<void> {
+async function forward(req: IncomingMessage, res: ServerResponse, port: number, shaping: Shaping, bucket: string, reads: Map<string, ObjectReads>, upstream: Set<ClientRequest>): Promise<void> {
   const started = performance.now();
   // Path style: /bucket/key. An object read is a GET with a key.
   const path = decodeURIComponent((req.url ?? '/').split('?')[0]!);
@@ -87,7 +90,9 @@ async function forward(req: IncomingMessage, res: ServerResponse, port: number, 
           const ahead = due - performance.now();
           if (ahead > 1) await sleep(ahead);
           sent += piece.length;
-          if (!res.write(piece)) await new Promise<void>((r) => res.once('drain', () => r()));
+          // A reader that went away (a killed host) never drains: stop, and let go of s3rver's stream.
+          if (!res.write(piece)) await new Promise<void>((r) => { res.once('drain', () => r()); res.once('close', () => r()); });
+          if (res.destroyed) { upRes.destroy(); return; }
         }
       }
       res.end();
@@ -101,6 +106,8 @@ async function forward(req: IncomingMessage, res: ServerResponse, port: number, 
       res.destroy();
     }
   });
+  upstream.add(up);
+  up.on('close', () => upstream.delete(up));
   up.on('error', () => {
     if (!res.headersSent) { res.writeHead(502); res.end(); } else res.destroy();
   });

@@ -4,8 +4,10 @@
  * functions. The SDK is imported lazily (never loaded when nothing is fetched or staged) and by a variable
  * name, so that bundlers leave it outside the deployed bundle: the Lambda Node.js runtime provides it.
  */
-import { createReadStream, createWriteStream, readFileSync, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 
@@ -83,6 +85,22 @@ export function s3Store(opts: S3StoreOptions = s3OptionsFromEnv()): ObjectStore 
       return await streamToFile(res.Body as Readable, path);
     },
   };
+}
+
+/**
+ * A function's cold-start fetch: every key downloaded at once into a fresh temp folder (each under its base name).
+ * The caller removes `dir` once the session holds the weights; on failure nothing is left behind.
+ */
+export async function downloadAll(store: ObjectStore, bucket: string, keys: readonly string[]): Promise<{ dir: string; bytes: number; ms: number }> {
+  const t0 = performance.now();
+  const dir = mkdtempSync(join(tmpdir(), 'mopar-weights-'));
+  try {
+    const sizes = await Promise.all(keys.map((k) => store.download(bucket, k, join(dir, basename(k)))));
+    return { dir, bytes: sizes.reduce((a, b) => a + b, 0), ms: performance.now() - t0 };
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
 }
 
 /** Creates a bucket unless it exists (staging weights into a fresh local store). */

@@ -1,8 +1,7 @@
 /** Loads one generated function folder: its function.json and, once per process, the slice's session. */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { createFunctionCore, s3OptionsFromEnv, s3Store, type FunctionCore, type ObjectStore } from '../../runtime/lean.js';
+import { createFunctionCore, downloadAll, s3OptionsFromEnv, s3Store, type FunctionCore, type ObjectStore } from '../../runtime/lean.js';
 import type { Feeds } from '../../graph/index.js';
 import type { FunctionConfig } from './config.js';
 import { WireError } from './wire.js';
@@ -37,15 +36,12 @@ function weightsStore(env: Record<string, string | undefined>): ObjectStore {
 async function fetchWeights(w: NonNullable<FunctionConfig['weights']>, env: Record<string, string | undefined>, store?: ObjectStore): Promise<string> {
   const bucket = env.MOPAR_WEIGHTS_BUCKET;
   if (!bucket) throw new Error('MOPAR_WEIGHTS_BUCKET is not set (deploy --weights s3)');
-  const dir = mkdtempSync(join(tmpdir(), 'mopar-weights-'));
   try {
-    const s = store ?? weightsStore(env);
-    await Promise.all(w.keys.map((k) => s.download(bucket, k, join(dir, basename(k)))));
+    const { dir } = await downloadAll(store ?? weightsStore(env), bucket, w.keys);
+    return join(dir, basename(w.main));
   } catch (err) {
-    rmSync(dir, { recursive: true, force: true });
     throw new Error(`could not fetch the weights from bucket '${bucket}': ${(err as Error).message}`);
   }
-  return join(dir, basename(w.main));
 }
 
 export function loadHost(dir: string, opts: { env?: Record<string, string | undefined>; weightsStore?: ObjectStore } = {}): Host {
