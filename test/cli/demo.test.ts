@@ -41,6 +41,10 @@ test('mopar demo --tiny: both sides served, outputs match, the plan is reported 
     assert.equal(text.code, 0, text.stderr);
     assert.match(text.stdout, /outputs match: max relative error/);
     assert.match(text.stdout, /\nbatching: [\d.]+× (cheaper|more expensive) per request than one request per invocation of the unsplit function/);
+    // A cheaper batched bill that missed the SLOs is said to be no saving, and only then.
+    const lowest = Number(/batched \+ partitioned[^\n%]*?([\d.]+) %/.exec(text.stdout)?.[1]);
+    assert.ok(Number.isFinite(lowest), 'the batched row gives its lowest SLO attainment');
+    assert.equal(/\nbatching: but the batched side missed its SLOs \(lowest attainment /.test(text.stdout), lowest < 99, text.stdout);
     assert.match(text.stdout, /\nwarning: the machine was loaded while measuring \(load average 4096\.0 on \d+ cores\): the measured latencies and costs are inflated/);
     // The closing line states a saving only when there was a split; an unsplit plan is said to be one.
     assert.match(text.stdout, d.samePlanAsUnsplit ? /result: mopar kept \S+ as one function/ : /cost: partitioned is/);

@@ -68,6 +68,10 @@ function renderBatching(r: DemoResult): string[] {
     '',
     `batching: ${ratio >= 1 ? `${ratio.toFixed(2)}× cheaper` : `${(1 / ratio).toFixed(2)}× more expensive`} per request than one request per invocation of the unsplit function` +
     `${b.batched.error ? ` (${b.batched.error})` : ''}${b.unbatched.error ? ` (unsplit side: ${b.unbatched.error})` : ''}.`,
+    // A cheaper bill that misses the SLOs is no saving: say so next to the ratio.
+    ...(Number(((b.batched.sloAttainment ?? 0) * 100).toFixed(1)) < 99
+      ? [`batching: but the batched side missed its SLOs (lowest attainment ${pct(b.batched.sloAttainment)} vs ${pct(b.unbatched.sloAttainment)} unbatched), so this is not a saving at these SLOs.`]
+      : []),
     '',
   ];
 }
