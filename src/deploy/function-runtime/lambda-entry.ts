@@ -10,7 +10,7 @@ import type { Feeds } from '../../graph/index.js';
 import { errorMessage } from '../../core/index.js';
 import { readPipeline, pipelineModel } from './chain-entry.js';
 import { s3Store, type ObjectStore } from '../../runtime/lean.js';
-import { encodeJsonTensor, tensorBytesView, tensorFromBytes, decodeJsonTensor, type WireMessage, type WireRef, type WireTensor } from './wire.js';
+import { packTensors, tensorFromBytes, decodeJsonTensor, type WireMessage, type WireTensor } from './wire.js';
 import { UpstreamError, v2Handler } from './v2.js';
 import { tensorMetas } from './meta.js';
 import type { PipelineConfig } from './config.js';
@@ -67,27 +67,6 @@ const DEFAULT_INLINE_LIMIT = 200_000;
 const RESPONSE_LIMIT_BYTES = 6 * 1024 * 1024 - 16 * 1024;
 
 /** Tensors as the state (and the batching queue) carries them: inline while under `limit` bytes, else staged. */
-async function toWire(feeds: Feeds, limit: number, stage: (name: string) => Promise<WireRef>, store: () => ObjectStore): Promise<Record<string, WireTensor>> {
-  const tensors: Record<string, WireTensor> = {};
-  let size = 16;
-  // Smallest first: as many inline as fit under the limit; the others go to the bucket.
-  const names = Object.keys(feeds).sort((a, b) => tensorBytesView(feeds[a]!).byteLength - tensorBytesView(feeds[b]!).byteLength);
-  for (const name of names) {
-    const inline = encodeJsonTensor(feeds[name]!);
-    const add = JSON.stringify(inline).length + name.length + 8;
-    if (size + add <= limit) {
-      tensors[name] = inline;
-      size += add;
-      continue;
-    }
-    const ref = await stage(name);
-    await store().put(ref.bucket, ref.key, tensorBytesView(feeds[name]!));
-    tensors[name] = { dtype: feeds[name]!.dtype, shape: [...feeds[name]!.dims], s3: ref };
-    size += JSON.stringify(tensors[name]).length + name.length + 8;
-  }
-  return tensors;
-}
-
 async function fromWire(names: readonly string[], tensors: Record<string, WireTensor> | undefined, store: () => ObjectStore, what: string): Promise<Feeds> {
   const out: Feeds = {};
   for (const name of names) {
@@ -107,7 +86,7 @@ function chainRun(p: PipelineConfig, env: Record<string, string | undefined>, ge
     const prefix = env.MOPAR_STAGING_PREFIX ?? 'staging/';
     const arn = env.MOPAR_STATE_MACHINE_ARN;
     if (!arn) throw new Error('MOPAR_STATE_MACHINE_ARN is not set');
-    const tensors = await toWire(feeds, limit, async (name) => {
+    const tensors = await packTensors(feeds, limit, 16, async (name) => {
       if (!bucket) throw new Error(`input '${name}' exceeds the ${limit}-byte inline limit and MOPAR_STAGING_BUCKET is not set`);
       return { bucket, key: `${prefix}${requestId}/input/${encodeURIComponent(name)}` };
     }, getStore);
@@ -159,7 +138,7 @@ export function lambdaEntry(dir: string, opts: LambdaEntryOptions = {}) {
     if (!queue || !bucket) throw new Error(`MOPAR_BATCH_QUEUE_${g} or MOPAR_STAGING_BUCKET is not set`);
     const id = randomUUID();
     const prefix = env.MOPAR_STAGING_PREFIX ?? 'staging/';
-    const tensors = await toWire(parsed.feeds, QUEUE_INLINE_LIMIT, async (name) => ({ bucket, key: `${prefix}${id}/input/${encodeURIComponent(name)}` }), getStore);
+    const tensors = await packTensors(parsed.feeds, QUEUE_INLINE_LIMIT, 16, async (name) => ({ bucket, key: `${prefix}${id}/input/${encodeURIComponent(name)}` }), getStore);
     await (send ??= sqsSend())(queue, JSON.stringify({ id, app, queuedAt: Date.now(), tensors } satisfies QueuedRequest));
     const resultPath = `/v2/models/${encodeURIComponent(p.model)}/results/${id}`;
     return { status: 202, headers: { 'content-type': 'application/json', location: resultPath }, body: Buffer.from(JSON.stringify({ id, status: 'queued', result: resultPath })) };

@@ -9,7 +9,7 @@
 import type { Feeds } from '../../graph/index.js';
 import { loadHost } from './host.js';
 import { s3Store, type ObjectStore } from '../../runtime/lean.js';
-import { WireError, decodeJsonTensor, encodeJsonTensor, tensorBytesView, tensorFromBytes, type WireMessage, type WireTensor } from './wire.js';
+import { WireError, decodeJsonTensor, packTensors, tensorFromBytes, type WireMessage, type WireTensor } from './wire.js';
 
 export interface LambdaContext { awsRequestId?: string; functionName?: string }
 export interface LambdaOptions {
@@ -56,23 +56,10 @@ export function lambdaFunction(dir: string, opts: LambdaOptions = {}) {
     const result: Record<string, WireTensor> = {};
     const keep = host.config.keep ?? Object.keys(wire);
     for (const name of keep) if (wire[name] && !out[name]) result[name] = wire[name]!;
-    let size = JSON.stringify(result).length;
-    // Smallest first: as many tensors inline as fit; the big ones go to the bucket.
-    const names = Object.keys(out).sort((a, b) => tensorBytesView(out[a]!).byteLength - tensorBytesView(out[b]!).byteLength);
-    for (const name of names) {
-      const inline = encodeJsonTensor(out[name]!);
-      const add = JSON.stringify(inline).length + name.length + 8;
-      if (size + add <= limit) {
-        result[name] = inline;
-        size += add;
-        continue;
-      }
+    await packTensors(out, limit, JSON.stringify(result).length, (name) => {
       if (!bucket) throw new Error(`output '${name}' exceeds the ${limit}-byte inline limit and MOPAR_STAGING_BUCKET is not set`);
-      const key = `${prefix}${context.awsRequestId ?? `local-${Date.now()}`}/${encodeURIComponent(name)}`;
-      await getStore().put(bucket, key, tensorBytesView(out[name]!));
-      result[name] = { dtype: out[name]!.dtype, shape: [...out[name]!.dims], s3: { bucket, key } };
-      size += JSON.stringify(result[name]).length + name.length + 8;
-    }
+      return { bucket, key: `${prefix}${context.awsRequestId ?? `local-${Date.now()}`}/${encodeURIComponent(name)}` };
+    }, getStore, result);
     return { tensors: result };
   };
 }

@@ -6,6 +6,7 @@
  * state merge its branches with States.JsonMerge.
  */
 import type { DType, Feeds, PlainTensor } from '../../graph/index.js';
+import type { ObjectStore } from '../../runtime/lean.js';
 import { bytesOf, CodecError, fromBase64, tensorFromBytes as fromBytes, tensorFromValues, toBase64 } from '../../codec/index.js';
 
 export interface WireRef { bucket: string; key: string }
@@ -57,4 +58,29 @@ export function encodeJson(feeds: Feeds): WireMessage {
   const tensors: Record<string, WireTensor> = {};
   for (const [k, t] of Object.entries(feeds)) tensors[k] = encodeJsonTensor(t);
   return { tensors };
+}
+
+/**
+ * Tensors for the Step Functions state: smallest first, as many inline as fit under `limit` bytes of JSON (counted
+ * from `initialSize`, what the state already holds); each of the others is put in the bucket at the reference
+ * `stage(name)` gives and carried as that reference.
+ */
+export async function packTensors(feeds: Feeds, limit: number, initialSize: number, stage: (name: string) => WireRef | Promise<WireRef>,
+  store: () => ObjectStore, into: Record<string, WireTensor> = {}): Promise<Record<string, WireTensor>> {
+  let size = initialSize;
+  const names = Object.keys(feeds).sort((a, b) => tensorBytesView(feeds[a]!).byteLength - tensorBytesView(feeds[b]!).byteLength);
+  for (const name of names) {
+    const inline = encodeJsonTensor(feeds[name]!);
+    const add = JSON.stringify(inline).length + name.length + 8;
+    if (size + add <= limit) {
+      into[name] = inline;
+      size += add;
+      continue;
+    }
+    const ref = await stage(name);
+    await store().put(ref.bucket, ref.key, tensorBytesView(feeds[name]!));
+    into[name] = { dtype: feeds[name]!.dtype, shape: [...feeds[name]!.dims], s3: ref };
+    size += JSON.stringify(into[name]).length + name.length + 8;
+  }
+  return into;
 }
