@@ -12,12 +12,7 @@
 import { concat, linear, reshape } from '../layers.js';
 import type { Net, T } from '../net.js';
 import type { ZooModelDef } from '../types.js';
-import { CRITEO_CARDINALITIES } from './dlrm.js';
-
-function mlpStack(n: Net, x: T, widths: number[], last: 'relu' | 'none'): T {
-  widths.forEach((w, i) => { x = linear(n, x, w, { act: i === widths.length - 1 ? last : 'relu' }); });
-  return x;
-}
+import { CRITEO_CARDINALITIES, mlpStack } from './dlrm.js';
 
 export const dlrmCriteo: ZooModelDef = {
   name: 'dlrm-criteo',

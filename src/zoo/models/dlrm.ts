@@ -16,7 +16,7 @@ export const CRITEO_CARDINALITIES = [
   2173, 4, 7046547, 18, 15, 286181, 105, 142572,
 ];
 
-function mlpStack(n: Net, x: T, widths: number[], last: 'relu' | 'none'): T {
+export function mlpStack(n: Net, x: T, widths: number[], last: 'relu' | 'none'): T {
   widths.forEach((w, i) => { x = linear(n, x, w, { act: i === widths.length - 1 ? last : 'relu' }); });
   return x;
 }
