@@ -166,12 +166,24 @@ export class Batcher {
       return;
     }
     const rows = batch.reduce((s, p) => s + p.rows, 0);
-    const ms = performance.now() - started;
+    const ms = executionMs(result, performance.now() - started);
     group.execMs = group.execMs === undefined ? ms : (1 - EWMA) * group.execMs + EWMA * ms;
     group.execRows = group.execRows === undefined ? rows : (1 - EWMA) * group.execRows + EWMA * rows;
     this.onBatch(group.name, batch.length, result);
     batch.forEach((p, i) => p.resolve({ outputs: outputs[i]!, batchSize: batch.length, waitMs: started - p.arrivedAt, result }));
   }
+}
+
+/**
+ * A batch's execution time without the time its calls waited for instances: the deadline decision asks how long a
+ * batch takes once it runs; counting queue waits and cold starts in made every later batch dispatch earlier and
+ * smaller, which made the queues longer still. The waits are summed (exact for a chain; with parallel
+ * sub-slices it can subtract too much, so it is floored at the longest single call's run).
+ */
+export function executionMs(result: Pick<InferResult, 'calls'>, wallMs: number): number {
+  const waits = result.calls.reduce((s, c) => s + (c.waitMs ?? 0), 0);
+  const longest = result.calls.reduce((m, c) => Math.max(m, c.ms - (c.waitMs ?? 0)), 0);
+  return Math.max(longest, wallMs - waits);
 }
 
 type Data = PlainTensor['data'];

@@ -66,10 +66,7 @@ async function main(): Promise<void> {
       outputs: cfg.outputs,
       memArena: cfg.memArena,
       optimization: cfg.optimization,
-      // Idle intra-op threads spin by default; under a CPU quota that spinning burns the function's own quota
-      // (measured: ResNet-50 in 3 slices at 1.75–2 vCPU, p50 1048 ms spinning vs 707 ms not).
       config: {
-        'session.intra_op.allow_spinning': '0',
         ...(cfg.prepacking ? {} : { 'session.disable_prepacking': '1' }),
         ...cfg.config,
       },

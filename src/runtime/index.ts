@@ -17,4 +17,4 @@ export * from './wire.js';
 export { ownSegments, sweepStaleSegments, segmentPath, removeSegment, SHM_DIR } from './segments.js';
 export { HttpError, parseInferRequest, inferResponse, parseInferResponse, v2Datatype, v2Meta } from './protocol.js';
 export { httpRequest, infer, modelMetadata, randomFeeds, binaryInferRequest, errorOf, type ModelMetadata, type InferReply } from './client.js';
-export { Batcher, BatchInputError, batchingFromPlan, concatFeeds, splitFeeds, type BatchingConfig, type BatchGroupConfig, type BatchAppConfig, type BatchedReply } from './batcher.js';
+export { Batcher, BatchInputError, batchingFromPlan, concatFeeds, executionMs, splitFeeds, type BatchingConfig, type BatchGroupConfig, type BatchAppConfig, type BatchedReply } from './batcher.js';

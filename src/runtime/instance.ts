@@ -62,6 +62,8 @@ export class FunctionInstance {
   lastUsed = performance.now();
   dead = false;
   exitReason?: string;
+  /** Why the start failed (set when the instance died before it was ready). */
+  startError?: FunctionFailedError;
   readonly limitsEnforced: boolean;
   private readonly cg?: Cgroup;
   private cgDirs: string[] = [];
@@ -99,7 +101,8 @@ export class FunctionInstance {
         readyResolve();
       } else if (m.type === 'fatal') {
         this.exitReason = m.message;
-        this.readyReject(new FunctionFailedError(fn, `could not start: ${m.message}`));
+        this.startError = new FunctionFailedError(fn, `could not start: ${m.message}`);
+        this.readyReject(this.startError);
       } else if (m.type === 'result' || m.type === 'error') {
         const p = this.pending.get(m.id);
         if (!p) return;
@@ -128,6 +131,7 @@ export class FunctionInstance {
     const err = new FunctionFailedError(this.fn, `instance ${this.id} ${reason}`, oom);
     for (const p of this.pending.values()) p.reject(err);
     this.pending.clear();
+    if (!this.isReady) this.startError ??= err;
     this.readyReject(err); // a start that never finished (no-op when already settled)
     this.cg?.remove();
     // A signal handler elsewhere may have tried (and failed, EBUSY) to remove the group while we still ran.

@@ -79,7 +79,11 @@ export function invokeTimeoutMs(f: Pick<ManifestFunction, 'predictedMs'>, flagMs
 }
 
 export const DEFAULT_RUNTIME: RuntimeOptions = {
-  pool: DEFAULT_POOL, enforceLimits: true, memArena: false, prepacking: false, linkMBps: 100, externalData: true,
+  // onnxruntime's arena and weight pre-packing on: what the profiler measures, the memory model is calibrated with
+  // and deployed functions run. Serving with both off (a memory-lean setting) ran MobileNetV2 (dynamic batch)
+  // 3.3× slower than profiled (44 vs 13.5 ms per call, mostly fresh mmap'd pages per run without the arena) and
+  // 6 × 768² MatMuls ~25 % slower without pre-packing, so every served measurement sat far above its prediction.
+  pool: DEFAULT_POOL, enforceLimits: true, memArena: true, prepacking: true, linkMBps: 100, externalData: true,
   // 'all' is what the profiler measures and the planner predicts with, and it is ~20 % faster on CNNs; it adds
   // NCHWc-reordered copies of conv weights (ResNet-50: +120 MB peak, see bench/runtime-memory.ts). CPU time
   // dominates every platform's bill, so speed wins; `--optimization extended` serves memory-bound cases.
@@ -89,6 +93,8 @@ export const DEFAULT_RUNTIME: RuntimeOptions = {
 /** Per-invocation record of one function; `startMs` is when it was called, from the request's start. */
 export interface FunctionCall {
   fn: string; startMs: number; ms: number; stats: InvocationStats; billing: Billing;
+  /** Of `ms`, the wait for an instance (queued behind other calls, or its start). */
+  waitMs: number;
   /** The call waited for its instance's start (spawn + load). */
   cold?: boolean;
 }
@@ -317,7 +323,7 @@ export class ServedModel {
       }
       const ms = performance.now() - s;
       if (!r.cold) this.measuredMs.set(f.name, this.measuredMs.has(f.name) ? 0.8 * this.measuredMs.get(f.name)! + 0.2 * r.stats.hostMs : r.stats.hostMs);
-      calls.push({ fn: f.name, startMs: s - t0, ms, stats: r.stats, billing: billing(r.stats.hostMs, f.memoryMB, f.vcpu), ...(r.cold ? { cold: true } : {}) });
+      calls.push({ fn: f.name, startMs: s - t0, ms, waitMs: r.waitMs, stats: r.stats, billing: billing(r.stats.hostMs, f.memoryMB, f.vcpu), ...(r.cold ? { cold: true } : {}) });
       for (const [k, e] of Object.entries(r.stats.encode)) {
         if (this.consumers.has(k)) {
           edges.push({ tensor: k, transport: this.transport.get(k) ?? 'inline', codec: e.codec, rawBytes: e.rawBytes, wireBytes: e.wireBytes, encodeMs: e.encodeMs, trials: e.trials, lossy: e.lossy, maxAbsErr: e.maxAbsErr, maxRelErr: e.maxRelErr });

@@ -5,10 +5,15 @@
  * (earliest deadline first; calls without a deadline after those with one, in arrival order), shed a queued call
  * once it can no longer meet its deadline, and refuse when the queue is full. A crashed instance is dropped; the
  * next request gets a fresh one.
+ *
+ * Scaling out is work-conserving: a call that finds every instance busy starts a new one but waits in the queue,
+ * and runs on whichever instance is free first, the new one or one finishing its call. Binding the call to the
+ * instance it started made it pay the whole cold start (seconds under a fractional CPU quota) even when a warm
+ * instance freed a few milliseconds later; that put batched groups at p99 of seconds for a 5 ms model.
  */
 import { MoparError } from '../core/index.js';
 import type { HostConfig } from './host-protocol.js';
-import { FunctionInstance, type InstanceLimits, type InvokeResult } from './instance.js';
+import { FunctionFailedError, FunctionInstance, type InstanceLimits, type InvokeResult } from './instance.js';
 import type { KeepAliveDecision } from './keep-alive.js';
 import type { OutputPlan, WireTensor } from './wire.js';
 
@@ -62,9 +67,10 @@ export type SpawnReason = 'demand' | 'request' | 'policy' | 'serve';
 const usable = (i: FunctionInstance) => !i.dead && i.exitReason === undefined;
 
 interface Waiter {
-  resolve: (i: FunctionInstance) => void;
+  /** `cold`: the instance comes straight from its start (the call waited for it). */
+  resolve: (i: FunctionInstance, cold: boolean) => void;
   reject: (e: Error) => void;
-  timer: NodeJS.Timeout;
+  timer: NodeJS.Timeout | undefined;
   /** Absolute deadline (performance.now() ms); Infinity without one. */
   deadline: number;
   seq: number;
@@ -111,15 +117,15 @@ export class FunctionPool {
   /**
    * Runs one invocation on some instance (starting one when needed). `signal` aborted while the call waits in
    * the queue drops it (its client is gone); once handed to an instance it runs to the end or to `timeoutMs`.
+   * `cold`: the call waited for an instance's start; `waitMs`: from the call to its hand-off (queue and start).
    */
-  async invoke(feeds: Record<string, WireTensor>, outputs: Record<string, OutputPlan>, call: CallOptions = {}): Promise<InvokeResult & { cold: boolean }> {
+  async invoke(feeds: Record<string, WireTensor>, outputs: Record<string, OutputPlan>, call: CallOptions = {}): Promise<InvokeResult & { cold: boolean; waitMs: number }> {
     const t0 = performance.now();
-    const inst = await this.acquire(call);
-    this.events.acquired?.(this.name, performance.now() - t0);
-    // Cold: this call waits for the instance's start (spawn + load) before it can run.
-    const cold = !inst.isReady;
+    const { inst, cold } = await this.acquire(call);
+    const waitMs = performance.now() - t0;
+    this.events.acquired?.(this.name, waitMs);
     try {
-      return { ...await inst.invoke(feeds, outputs, call.timeoutMs), cold };
+      return { ...await inst.invoke(feeds, outputs, call.timeoutMs), cold, waitMs };
     } finally {
       this.release(inst);
     }
@@ -163,23 +169,27 @@ export class FunctionPool {
    * `admitted`: the call belongs to a request already past the chain's entry; it is queued even beyond
    * `queueMax` (refusing it would throw away the work done upstream; the entry's queue bounds how many there are).
    */
-  private acquire(call: CallOptions): Promise<FunctionInstance> {
+  private acquire(call: CallOptions): Promise<{ inst: FunctionInstance; cold: boolean }> {
     const { signal, admitted = false } = call;
     if (this.closed) return Promise.reject(new SaturatedError(`function '${this.name}' is shutting down`, 503));
     if (signal?.aborted) return Promise.reject(new ClientGoneError(this.name));
     const latestStart = call.latestStart ?? Infinity;
     const now = performance.now();
     if (now > latestStart) return Promise.reject(new DeadlineError(this.name, (call.deadline ?? now) - now, call.neededMs ?? 0));
-    const free = this.instances.find((i) => usable(i) && i.active < this.opts.maxInFlight);
-    const inst = free ?? (this.instances.length < this.opts.maxInstances ? this.spawn('demand') : undefined);
-    if (inst) {
-      this.take(inst);
-      return Promise.resolve(inst);
+    const free = this.instances.find((i) => usable(i) && i.isReady && i.active < this.opts.maxInFlight);
+    if (free) {
+      this.take(free);
+      return Promise.resolve({ inst: free, cold: false });
     }
-    if (!admitted && this.queue.length >= this.opts.queueMax) {
+    // Starts already under way that no queued call is counting on yet: this call waits for one of them.
+    const spare = this.startingSlots() - this.queue.length;
+    const scale = spare <= 0 && this.instances.length < this.opts.maxInstances;
+    if (!scale && spare <= 0 && !admitted && this.queue.length >= this.opts.queueMax) {
       return Promise.reject(new SaturatedError(`function '${this.name}' is saturated: ${this.instances.length} instances busy and ${this.queue.length} requests queued`, 429));
     }
-    return new Promise((resolve, reject) => {
+    // A call that starts (or counts on) an instance start waits as long as that start takes: no queue timeout.
+    const waitsForStart = scale || spare > 0;
+    const promise = new Promise<{ inst: FunctionInstance; cold: boolean }>((resolve, reject) => {
       const leave = () => {
         const i = this.queue.indexOf(w);
         if (i >= 0) this.queue.splice(i, 1);
@@ -189,16 +199,16 @@ export class FunctionPool {
       const onAbort = () => { leave(); reject(new ClientGoneError(this.name)); };
       // Whichever comes first: the queue timeout, or the moment the request can no longer meet its deadline.
       const shedInMs = latestStart - now;
-      const shed = shedInMs < this.opts.queueTimeoutMs;
+      const shed = shedInMs < this.opts.queueTimeoutMs || (waitsForStart && shedInMs < Infinity);
       const w: Waiter = {
-        resolve: (i) => { signal?.removeEventListener('abort', onAbort); resolve(i); },
+        resolve: (i, cold) => { signal?.removeEventListener('abort', onAbort); resolve({ inst: i, cold }); },
         reject: (e) => { leave(); reject(e); },
-        timer: setTimeout(() => {
+        timer: shed || !waitsForStart ? setTimeout(() => {
           leave();
           const t = performance.now();
           reject(shed ? new DeadlineError(this.name, (call.deadline ?? t) - t, call.neededMs ?? 0)
             : new SaturatedError(`function '${this.name}': no instance became free within ${this.opts.queueTimeoutMs} ms`, 503));
-        }, shed ? Math.max(0, shedInMs) : this.opts.queueTimeoutMs),
+        }, shed ? Math.max(0, shedInMs) : this.opts.queueTimeoutMs) : undefined,
         deadline: call.deadline ?? Infinity,
         seq: this.seq++,
       };
@@ -208,6 +218,29 @@ export class FunctionPool {
       while (at > 0 && this.queue[at - 1]!.deadline > w.deadline) at--;
       this.queue.splice(at, 0, w);
     });
+    if (scale) this.spawn('demand');
+    return promise;
+  }
+
+  /** Invocations the instances still starting will take once ready. */
+  private startingSlots(): number {
+    return this.instances.reduce((n, i) => n + (usable(i) && !i.isReady ? Math.max(0, this.opts.maxInFlight - i.active) : 0), 0);
+  }
+
+  /** An instance finished its start: it takes queued calls first (they waited for it), else it idles. */
+  private onReady(inst: FunctionInstance): void {
+    if (this.closed || !usable(inst)) return;
+    while (inst.active < this.opts.maxInFlight && this.queue.length) {
+      const w = this.queue.shift()!;
+      clearTimeout(w.timer);
+      this.take(inst);
+      w.resolve(inst, true);
+    }
+    if (inst.active === 0 && !this.idleTimers.has(inst)) this.armIdle(inst);
+  }
+
+  private readyFreeSlots(): number {
+    return this.instances.reduce((n, i) => n + (usable(i) && i.isReady ? Math.max(0, this.opts.maxInFlight - i.active) : 0), 0);
   }
 
   private take(inst: FunctionInstance): void {
@@ -224,7 +257,7 @@ export class FunctionPool {
     if (w) {
       clearTimeout(w.timer);
       this.take(inst);
-      w.resolve(inst);
+      w.resolve(inst, false);
       return;
     }
     if (inst.active === 0 && !this.closed) this.armIdle(inst);
@@ -277,6 +310,7 @@ export class FunctionPool {
       if (!ok) return;
       this.lastColdStartMs = inst.coldStartMs;
       this.events.coldStart?.(this.name, inst);
+      this.onReady(inst);
     });
     return inst;
   }
@@ -287,14 +321,15 @@ export class FunctionPool {
     const t = this.idleTimers.get(inst);
     if (t) { clearTimeout(t); this.idleTimers.delete(inst); }
     if (!this.closed && inst.exitReason !== 'was stopped') this.events.crash?.(this.name, inst);
-    // Waiters queued behind a crashed instance get a fresh one.
-    while (!this.closed && this.queue.length && this.instances.length < this.opts.maxInstances) {
+    if (this.closed) return;
+    // A start that failed: the queued call that counted on it gets the reason (a retry would fail the same way).
+    if (!inst.isReady && inst.exitReason !== 'was stopped' && this.queue.length > this.startingSlots() + this.readyFreeSlots()) {
       const w = this.queue.shift()!;
       clearTimeout(w.timer);
-      const fresh = this.spawn('demand');
-      this.take(fresh);
-      w.resolve(fresh);
+      w.reject(inst.startError ?? new FunctionFailedError(this.name, `instance ${inst.id} ${inst.exitReason ?? 'exited'}`));
     }
+    // Queued calls left without a start to wait for (their instance crashed) get fresh ones.
+    while (this.queue.length > this.startingSlots() && this.instances.length < this.opts.maxInstances) this.spawn('demand');
   }
 
   async close(): Promise<void> {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { allclose } from '../../src/graph/compare.js';
 import { openSession, runSession, type Feeds } from '../../src/graph/runner.js';
 import {
-  Batcher, DEFAULT_GATEWAY, Gateway, binaryInferRequest, concatFeeds, httpRequest, modelMetadata, parseInferResponse,
+  Batcher, DEFAULT_GATEWAY, Gateway, binaryInferRequest, concatFeeds, executionMs, httpRequest, modelMetadata, parseInferResponse,
   randomFeeds, splitFeeds, type InferResult,
 } from '../../src/runtime/index.js';
 import { fromV2Datatype } from '../../src/runtime/protocol.js';
@@ -149,6 +149,15 @@ test('batcher: deadline-aware — a lone request leaves well before a long timeo
   assert.ok(waited < 30_000, `waited ${waited} ms`);
   assert.deepEqual(calls, [2, 1]);
   b.close();
+});
+
+test('batcher: a batch\'s execution estimate leaves out its calls\' waits for instances (queue, cold start)', () => {
+  const call = (ms: number, waitMs: number) => ({ ms, waitMs }) as InferResult['calls'][number];
+  // A chain of two: 900 ms waiting for a cold start, then 40 + 30 ms of work; 1,000 ms on the clock.
+  assert.equal(executionMs({ calls: [call(940, 900), call(30, 0)] }, 1000), 100);
+  // Parallel sub-slices that both waited: the sum of waits would leave less than the longest run; floored there.
+  assert.equal(executionMs({ calls: [call(500, 450), call(480, 450)] }, 520), 50);
+  assert.equal(executionMs({ calls: [call(60, 0)] }, 65), 65);
 });
 
 test('batcher: concat and split along the batch dim', () => {

@@ -142,6 +142,43 @@ test('EDF: with one instance, queued requests run earliest deadline first; those
   }
 });
 
+test('scale-out is work-conserving: a call that starts a new instance runs on the busy one if it frees first', async () => {
+  const d = tmpDir('conserve');
+  const slow = writeSlowModel(d, 8);
+  const g = new Gateway({ ...DEFAULT_GATEWAY, pool: { ...DEFAULT_GATEWAY.pool, maxInstances: 2 } });
+  const demand: FunctionInstance[] = [];
+  // Every instance started on demand is held before it can load: it cannot serve anything until released.
+  g.onSpawn = (_m, _fn, inst, reason) => { if (reason === 'demand') { demand.push(inst); process.kill(inst.pid!, 'SIGSTOP'); } };
+  g.addModel(slow, 'slow');
+  try {
+    const b = `http://127.0.0.1:${(await g.listen(0)).port}`;
+    const feeds = randomFeeds(await modelMetadata(b, 'slow'), 1);
+    assert.equal((await infer(b, 'slow', feeds)).status, 200); // warm
+    const pool = g.models.get('slow')!.pools.get(g.models.get('slow')!.manifest.functions[0]!.name)!;
+    const warm = pool.instances[0]!;
+    process.kill(warm.pid!, 'SIGSTOP');
+    const a = infer(b, 'slow', feeds);
+    await until(() => warm.active === 1, 'A to reach the warm instance');
+    const second = infer(b, 'slow', feeds);
+    await until(() => demand.length === 1 && pool.queueDepth === 1, 'B to start a second instance and queue');
+    process.kill(warm.pid!, 'SIGCONT');
+    const [ra, rb] = await Promise.all([a, second]);
+    assert.equal(ra.status, 200);
+    assert.equal(rb.status, 200, 'B ran on the warm instance while the one it started was still held');
+    assert.equal(demand[0]!.isReady, false);
+    assert.equal(pool.queueDepth, 0);
+    // The started instance joins the pool once it is ready, and idles.
+    process.kill(demand[0]!.pid!, 'SIGCONT');
+    await until(() => demand[0]!.isReady, 'the second instance to finish its start');
+    assert.equal(demand[0]!.active, 0);
+    assert.equal((await infer(b, 'slow', feeds)).status, 200);
+  } finally {
+    for (const i of demand) if (!i.dead) process.kill(i.pid!, 'SIGCONT');
+    await g.close();
+    cleanup(d);
+  }
+});
+
 test('no deadline: the queue is FIFO as before', async () => {
   const c = await oneInstance('fifo');
   try {
