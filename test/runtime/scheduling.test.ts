@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { allclose } from '../../src/graph/index.js';
-import { Gateway, DEFAULT_GATEWAY, httpRequest, infer, modelMetadata, randomFeeds, type FunctionInstance, type SpawnReason } from '../../src/runtime/index.js';
+import { Gateway, DEFAULT_GATEWAY, httpRequest, infer, modelMetadata, randomFeeds, type FunctionInstance, type FunctionPool, type SpawnReason } from '../../src/runtime/index.js';
 import { cleanup, tmpDir, writeChunkedManifest, writeSlowModel, writeToyManifest } from './helpers.js';
 import { runCli, startServe } from '../cli/run-cli.js';
 
@@ -97,6 +97,31 @@ test('without warm-up (--no-warm-up) a downstream function starts only after its
 });
 
 /** One function (the unsplit slow model), one instance, queue long enough; returns helpers. */
+/**
+ * The order in which the pool finished the calls of requests named in the order they reached it (read on the
+ * gateway, not from the answers: answers of calls run back to back can be read out of order by this shared
+ * event loop).
+ */
+function finishOrder(pool: FunctionPool) {
+  const arrived: string[] = [];
+  const finished: string[] = [];
+  let next = 0;
+  const invoke = pool.invoke.bind(pool);
+  pool.invoke = async (...args: Parameters<FunctionPool['invoke']>) => {
+    const name = arrived[next++] ?? '?';
+    const r = await invoke(...args);
+    finished.push(name);
+    return r;
+  };
+  return {
+    track: (name: string, reply: () => Promise<{ status: number; body: Buffer }>) => {
+      arrived.push(name);
+      return reply().then((r) => assert.equal(r.status, 200, `${name}: ${r.body.toString()}`));
+    },
+    order: () => finished,
+  };
+}
+
 async function oneInstance(tag: string, extraManifest?: { k: number; predictedMs: number }) {
   const d = tmpDir(tag);
   const slow = writeSlowModel(d, 8);
@@ -120,9 +145,8 @@ test('EDF: with one instance, queued requests run earliest deadline first; those
   const c = await oneInstance('edf');
   try {
     const host = c.first.instances[0]!;
-    const order: string[] = [];
-    const send = (name: string, deadlineMs?: number) => c.post(deadlineMs === undefined ? {} : { deadline_ms: deadlineMs })
-      .then((r) => { order.push(name); assert.equal(r.status, 200, `${name}: ${r.body.toString()}`); });
+    const done = finishOrder(c.first);
+    const send = (name: string, deadlineMs?: number) => done.track(name, () => c.post(deadlineMs === undefined ? {} : { deadline_ms: deadlineMs }));
     const a = send('A');
     await until(() => host.active === 1, 'A to reach the instance');
     process.kill(host.pid!, 'SIGSTOP');
@@ -134,7 +158,7 @@ test('EDF: with one instance, queued requests run earliest deadline first; those
     }
     process.kill(host.pid!, 'SIGCONT');
     await Promise.all([a, ...queued]);
-    assert.deepEqual(order, ['A', 'E', 'C', 'B', 'D']);
+    assert.deepEqual(done.order(), ['A', 'E', 'C', 'B', 'D']);
     const stats = c.g.stats('slow');
     assert.deepEqual(stats.deadlines, { requests: 2, met: 2, missed: 0, shed: 0 });
   } finally {
@@ -183,8 +207,8 @@ test('no deadline: the queue is FIFO as before', async () => {
   const c = await oneInstance('fifo');
   try {
     const host = c.first.instances[0]!;
-    const order: string[] = [];
-    const send = (name: string) => c.post().then((r) => { order.push(name); assert.equal(r.status, 200); });
+    const done = finishOrder(c.first);
+    const send = (name: string) => done.track(name, () => c.post());
     const a = send('A');
     await until(() => host.active === 1, 'A to reach the instance');
     process.kill(host.pid!, 'SIGSTOP');
@@ -195,7 +219,7 @@ test('no deadline: the queue is FIFO as before', async () => {
     }
     process.kill(host.pid!, 'SIGCONT');
     await Promise.all([a, ...queued]);
-    assert.deepEqual(order, ['A', 'B', 'C', 'D']);
+    assert.deepEqual(done.order(), ['A', 'B', 'C', 'D']);
   } finally {
     await c.close();
   }
