@@ -5,7 +5,7 @@ export { runCell, measuredCost, type CellInput } from './cell.js';
 export { summarize, geomean, noiseFloor } from './summary.js';
 export { writeReport, summaryTable, loadedCellsLine, TARGETS } from './report.js';
 export { chartsFor, renderSvg, svgToPng, type Timeline } from './charts.js';
-export { runSweep, planSweep, sloLadder, deploymentKey, splitBoundRatio, memoryTrack, type MemoryTrack, QUICK_SWEEP_MODELS, QUICK_SWEEP_PLATFORMS, type SweepOptions, type SweepReport, type SweepRow, type SplitBound } from './sweep.js';
+export { runSweep, planSweep, measureInterleaved, sloLadder, deploymentKey, splitBoundRatio, memoryTrack, type MemoryTrack, QUICK_SWEEP_MODELS, QUICK_SWEEP_PLATFORMS, type SweepOptions, type SweepReport, type SweepRow, type SplitBound } from './sweep.js';
 export { writeSweepReport, sweepMarkdown, stepVerdicts, paretoChart, memoryChart, predictionRatios, type StepVerdict } from './sweep-report.js';
 export { runDemo, type DemoOptions, type DemoSide, type DemoResult } from './demo.js';
 export { runWorkloadBench, QUICK_WORKLOAD, QUICK_WORKLOAD_PLATFORMS, QUICK_RATE_SCALES, WORKLOAD_STRATEGIES, type WorkloadOptions, type WorkloadReport, type WorkloadRow, type WorkloadStrategy } from './workload.js';

@@ -180,7 +180,12 @@ export function splitBoundRatio(profile: Profile, platform: Platform): number {
   return whole.usd / (Math.max(split.workUSD, 2 * split.granuleUSD) + 2 * platform.price.perRequest);
 }
 
-interface Measured { costPerMillionUSD: number; p50Ms: number; p95Ms: number; coldStartMs: number; requests: number; errors: number; fns: MeasuredFunction[]; billedFrom?: 'one-at-a-time' }
+interface Measured {
+  costPerMillionUSD: number; p50Ms: number; p95Ms: number; coldStartMs: number; requests: number; errors: number; fns: MeasuredFunction[];
+  billedFrom?: 'one-at-a-time';
+  /** The first failed request's reason (an instance out of memory, a crash): the cell says it. */
+  firstError?: string;
+}
 
 export async function runSweep(opts: SweepOptions): Promise<SweepReport> {
   const models = parseModels(opts.models ?? (opts.quick ? QUICK_SWEEP_MODELS : zooModels().map((m) => m.name)));
@@ -258,7 +263,7 @@ async function sweepOne(m: ModelRef, modelPath: string, profile: Profile, graph:
     measured = await measureInterleaved(dirs, good, platform, warm, coldN);
     // The control: deployment 0 served twice (the second copy measured as `n`), rows for noiseFloor.
     const ctl = measured[plans.length];
-    if (measured[0] && ctl) {
+    if (measured[0]?.requests && ctl?.requests) {
       for (const x of [measured[0], ctl]) {
         controls.push(controlRow(m.key, platform.id, x));
       }
@@ -277,10 +282,11 @@ async function sweepOne(m: ModelRef, modelPath: string, profile: Profile, graph:
     if (d === null) return base;
     const b = built[d]!;
     const x = measured[d];
+    if (x && x.requests === 0) return { ...base, verify: { ok: b.ok, maxRelErr: b.maxRelErr }, error: `not measured: ${x.firstError}` };
     return {
       ...base, verify: { ok: b.ok, maxRelErr: b.maxRelErr },
       measured: x ? { costPerMillionUSD: x.costPerMillionUSD, p50Ms: x.p50Ms, p95Ms: x.p95Ms, coldStartMs: x.coldStartMs, requests: x.requests, errors: x.errors, ...(x.billedFrom ? { billedFrom: x.billedFrom } : {}) } : null,
-      ...(b.error ? { error: b.error } : x ? {} : { error: 'not measured' }),
+      ...(b.error ? { error: b.error } : !x ? { error: 'not measured' } : x.firstError ? { error: `${x.errors} request(s) failed: ${x.firstError}` } : {}),
     };
   });
 }
@@ -298,7 +304,7 @@ const round = (x: number) => Math.round(x * 1000) / 1000;
  * request to each in rotating order. Deployments with parallel sub-slices are billed from a second interleaved pass
  * that runs one function at a time (each alone on its quota, as on a platform; see cell.ts).
  */
-async function measureInterleaved(dirs: string[], good: boolean[], platform: Platform, warm: number, coldN: number): Promise<Array<Measured | undefined>> {
+export async function measureInterleaved(dirs: string[], good: boolean[], platform: Platform, warm: number, coldN: number): Promise<Array<Measured | undefined>> {
   const serve = dirs.map((d, i) => (good[i] ? d : undefined));
   if (serve[0]) serve.push(serve[0]);
   const shared = await interleavedPass(serve, warm, false);
@@ -308,6 +314,10 @@ async function measureInterleaved(dirs: string[], good: boolean[], platform: Pla
   for (let i = 0; i < serve.length; i++) {
     const s = shared[i];
     if (!s || !serve[i]) { out.push(undefined); continue; }
+    if (s.lat.length === 0) {
+      out.push({ costPerMillionUSD: NaN, p50Ms: NaN, p95Ms: NaN, coldStartMs: NaN, requests: 0, errors: s.errors, fns: [], firstError: s.firstError ?? 'no request answered' });
+      continue;
+    }
     const billed = alone[i]?.fns ?? s.fns;
     const cold: number[] = [];
     for (let k = 0; k < coldN && i < dirs.length; k++) cold.push(await coldRequest(serve[i]!, 100 + k));
@@ -315,22 +325,36 @@ async function measureInterleaved(dirs: string[], good: boolean[], platform: Pla
       costPerMillionUSD: requestBill(platform, billed).usd * 1e6, p50Ms: percentile(s.lat, 0.5), p95Ms: percentile(s.lat, 0.95),
       coldStartMs: cold.length ? percentile(cold, 0.5) : NaN, requests: s.lat.length, errors: s.errors + (alone[i]?.errors ?? 0),
       fns: billed, ...(alone[i] ? { billedFrom: 'one-at-a-time' as const } : {}),
+      ...(s.firstError ?? alone[i]?.firstError ? { firstError: s.firstError ?? alone[i]?.firstError } : {}),
     });
   }
   return out;
 }
 
-async function interleavedPass(dirs: Array<string | undefined>, requests: number, oneAtATime: boolean): Promise<Array<{ lat: number[]; errors: number; fns: MeasuredFunction[] } | undefined>> {
+type Pass = { lat: number[]; errors: number; fns: MeasuredFunction[]; firstError?: string };
+
+/**
+ * A failed request (an instance killed at its memory limit, a crash) is counted against its deployment and the
+ * pass goes on; a deployment that fails its warm-up is left out of the pass with its reason. One bad cell must
+ * not end a sweep of hours.
+ */
+async function interleavedPass(dirs: Array<string | undefined>, requests: number, oneAtATime: boolean): Promise<Array<Pass | undefined>> {
   const gw = new Gateway({ ...DEFAULT_GATEWAY, prewarm: true, oneAtATime });
   try {
     const names = dirs.map((d, i) => (d ? gw.addModel(d, `d${i}`) : undefined));
     const addr = await gw.listen(0);
     const url = `http://127.0.0.1:${addr.port}`;
-    const live = names.map((n, i) => ({ n, i })).filter((x): x is { n: string; i: number } => !!x.n);
+    let live = names.map((n, i) => ({ n, i })).filter((x): x is { n: string; i: number } => !!x.n);
     if (live.length === 0) return dirs.map(() => undefined);
     const feeds = randomFeeds(await modelMetadata(url, live[0]!.n), 1);
+    const firstError = new Map<number, string>();
+    const failed = (i: number, err: unknown) => { if (!firstError.has(i)) firstError.set(i, errorMessage(err).split('\n')[0]!); };
     // Two warm-up rounds are not counted: they settle onnxruntime's first-run allocations.
-    for (let r = 0; r < 2; r++) for (const x of live) await infer(url, x.n, feeds);
+    for (let r = 0; r < 2; r++) {
+      for (const x of live) await infer(url, x.n, feeds).catch((err: unknown) => failed(x.i, err));
+    }
+    const broken = live.filter((x) => firstError.has(x.i));
+    live = live.filter((x) => !firstError.has(x.i));
     const before = new Map(live.map((x) => [x.i, gw.stats(x.n)]));
     const lat = new Map<number, number[]>(live.map((x) => [x.i, []]));
     const errors = new Map<number, number>(live.map((x) => [x.i, 0]));
@@ -339,14 +363,21 @@ async function interleavedPass(dirs: Array<string | undefined>, requests: number
       for (let j = 0; j < live.length; j++) {
         const x = live[(j + r) % live.length]!;
         const t0 = performance.now();
-        const res = await infer(url, x.n, feeds);
-        if (res.status !== 200) { errors.set(x.i, errors.get(x.i)! + 1); continue; }
-        lat.get(x.i)!.push(performance.now() - t0);
+        try {
+          await infer(url, x.n, feeds);
+          lat.get(x.i)!.push(performance.now() - t0);
+        } catch (err) {
+          errors.set(x.i, errors.get(x.i)! + 1);
+          failed(x.i, err);
+        }
       }
     }
-    return dirs.map((_, i) => {
+    return dirs.map((_, i): Pass | undefined => {
       const n = names[i];
-      return n ? { lat: lat.get(i)!, errors: errors.get(i)!, fns: functionsBetween(before.get(i)!, gw.stats(n)) } : undefined;
+      if (!n) return undefined;
+      const why = firstError.get(i);
+      if (broken.some((x) => x.i === i)) return { lat: [], errors: 2, fns: [], firstError: `warm-up failed: ${why}` };
+      return { lat: lat.get(i)!, errors: errors.get(i)!, fns: functionsBetween(before.get(i)!, gw.stats(n)), ...(why ? { firstError: why } : {}) };
     });
   } finally {
     await gw.close();
@@ -362,8 +393,10 @@ async function coldRequest(dir: string, seed: number): Promise<number> {
     const url = `http://127.0.0.1:${addr.port}`;
     const feeds = randomFeeds(await modelMetadata(url, name), seed);
     const t0 = performance.now();
-    const r = await infer(url, name, feeds);
-    return r.status === 200 ? performance.now() - t0 : NaN;
+    await infer(url, name, feeds);
+    return performance.now() - t0;
+  } catch {
+    return NaN; // counted as not measured; the warm passes say why
   } finally {
     await gw.close();
   }

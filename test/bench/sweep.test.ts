@@ -1,11 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { memoryChart, memoryTrack, planSweep, predictionRatios, runSweep, sloLadder, splitBoundRatio, stepVerdicts, writeSweepReport, type SweepReport, type SweepRow } from '../../src/bench/index.js';
+import { measureInterleaved, memoryChart, memoryTrack, planSweep, predictionRatios, runSweep, sloLadder, splitBoundRatio, stepVerdicts, writeSweepReport, type SweepReport, type SweepRow } from '../../src/bench/index.js';
 import { getPlatform } from '../../src/plan/index.js';
 import { syntheticProfile } from '../plan/synthetic.js';
+import { writeToyManifest } from '../runtime/helpers.js';
 
 test('SLO ladder: geometric from the fastest to the loosest, both ends included', () => {
   assert.deepEqual(sloLadder(10, 40, 3), [10, 20, 40]);
@@ -126,5 +127,24 @@ test('bench --sweep --quick machinery on one tiny model: ladder, dedup, interlea
     assert.equal(json.sweep.length, rows.length);
   } finally {
     rmSync(out, { recursive: true, force: true });
+  }
+});
+
+test('a deployment whose requests fail is reported with the reason; the others are still measured', async () => {
+  const d = mkdtempSync(join(tmpdir(), 'mopar-sweep-fail-'));
+  try {
+    for (const sub of ['good', 'bad']) mkdirSync(join(d, sub));
+    const good = await writeToyManifest(join(d, 'good'));
+    // The pass sends every deployment the first one's inputs: [1, 16]; this one takes [1, 32], so each of its
+    // requests fails (HTTP 400), as a cell whose instance runs out of memory fails with a 502.
+    const bad = await writeToyManifest(join(d, 'bad'), 'inline', 32);
+    const [ok, broken] = await measureInterleaved([good.dir, bad.dir], [true, true], getPlatform('aws-lambda'), 3, 0);
+    assert.equal(ok!.requests, 3);
+    assert.equal(ok!.errors, 0);
+    assert.ok(ok!.costPerMillionUSD > 0);
+    assert.equal(broken!.requests, 0);
+    assert.match(broken!.firstError ?? '', /warm-up failed: HTTP 400: .*'x'/);
+  } finally {
+    rmSync(d, { recursive: true, force: true });
   }
 });
