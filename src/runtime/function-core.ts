@@ -23,9 +23,10 @@ export interface FunctionCore {
 /**
  * Session config every function host uses, embedded or deployed. Idle intra-op threads spin by default; under a
  * CPU quota that spinning burns the function's own quota (measured: ResNet-50 in 3 slices at 1.75–2 vCPU, p50
- * 1048 ms spinning vs 707 ms not).
+ * 1048 ms spinning vs 707 ms not). No weight pre-packing: its second copy of GEMM weights is memory the planner's
+ * memory model does not count (runtime/model.ts DEFAULT_RUNTIME).
  */
-export const FUNCTION_SESSION_CONFIG: Readonly<Record<string, string>> = { 'session.intra_op.allow_spinning': '0' };
+export const FUNCTION_SESSION_CONFIG: Readonly<Record<string, string>> = { 'session.intra_op.allow_spinning': '0', 'session.disable_prepacking': '1' };
 
 export async function createFunctionCore(modelPath: string, opts: FunctionCoreOptions = {}): Promise<FunctionCore> {
   const t0 = performance.now();

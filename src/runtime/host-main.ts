@@ -67,7 +67,7 @@ async function main(): Promise<void> {
       memArena: cfg.memArena,
       optimization: cfg.optimization,
       config: {
-        ...(cfg.prepacking ? {} : { 'session.disable_prepacking': '1' }),
+        'session.disable_prepacking': cfg.prepacking ? '0' : '1',
         ...cfg.config,
       },
     });

@@ -82,11 +82,13 @@ export function invokeTimeoutMs(f: Pick<ManifestFunction, 'predictedMs'>, flagMs
 export const REQUEST_SHM_MIN_BYTES = 64 * 1024;
 
 export const DEFAULT_RUNTIME: RuntimeOptions = {
-  // onnxruntime's arena and weight pre-packing on: what the profiler measures, the memory model is calibrated with
-  // and deployed functions run. Serving with both off (a memory-lean setting) ran MobileNetV2 (dynamic batch)
-  // 3.3× slower than profiled (44 vs 13.5 ms per call, mostly fresh mmap'd pages per run without the arena) and
-  // 6 × 768² MatMuls ~25 % slower without pre-packing, so every served measurement sat far above its prediction.
-  pool: DEFAULT_POOL, enforceLimits: true, memArena: true, prepacking: true, linkMBps: 100, externalData: true,
+  // onnxruntime's CPU arena on, as the profiler measures and the memory model assumes (activations held at twice
+  // their live peak): without it MobileNetV2 (dynamic batch) ran 3.3× slower than profiled (44 vs 13.5 ms per call,
+  // fresh mmap'd pages on every run). Weight pre-packing stays off: it keeps a second copy of GEMM weights (+11 MB
+  // for 13.5 MB of MatMul weights) that the memory model does not count — with both on, a GPT-2 slice sized at
+  // 279 MB was killed at its limit — at ~20 % slower MatMuls than profiled (FUNCTION_SESSION_CONFIG says the same to
+  // deployed functions).
+  pool: DEFAULT_POOL, enforceLimits: true, memArena: true, prepacking: false, linkMBps: 100, externalData: true,
   // 'all' is what the profiler measures and the planner predicts with, and it is ~20 % faster on CNNs; it adds
   // NCHWc-reordered copies of conv weights (ResNet-50: +120 MB peak, see bench/runtime-memory.ts). CPU time
   // dominates every platform's bill, so speed wins; `--optimization extended` serves memory-bound cases.

@@ -36,7 +36,7 @@ export function registerServe(program: Command): void {
     .option('--transport <t>', 'override every edge: inline | compressed | shm')
     .option('--no-limits', 'do not enforce CPU quota and memory limit with cgroups')
     .option('--no-arena', 'serve without onnxruntime\'s CPU memory arena (less resident memory between calls, much slower on dynamic shapes)')
-    .option('--no-prepacking', 'serve without onnxruntime\'s weight pre-packing (no second copy of GEMM weights, slower GEMM)')
+    .option('--prepacking', 'let onnxruntime pre-pack weights (faster GEMM, a second copy of GEMM weights the memory plan does not count)')
     .option('--optimization <level>', 'onnxruntime graph optimisation: disabled | basic | extended | all', 'all')
     .option('--no-external-data', 'load function files as they are (no memory-mapped external-data rewrite)')
     .option('--lossy <kind>', 'opt-in lossy hand-off on compressed edges: fp16 | int8 (error reported at /v2/models/NAME/stats)')
@@ -89,7 +89,7 @@ export function registerServe(program: Command): void {
         ...DEFAULT_GATEWAY,
         pool: { maxInstances: o.maxInstances, maxInFlight: o.maxInflight, keepWarmMs: keepAlive?.kind === 'fixed' ? keepAlive.ms : o.keepWarm * 1000, queueMax: o.queue, queueTimeoutMs: o.queueTimeout * 1000 },
         keepAlive, warmUp: o.warmUp,
-        enforceLimits: o.limits, memArena: o.arena !== false, prepacking: o.prepacking !== false, prewarm: !o.cold,
+        enforceLimits: o.limits, memArena: o.arena !== false, prepacking: !!o.prepacking, prewarm: !o.cold,
         transport: o.transport as Transport | undefined,
         optimization: o.optimization as 'extended', externalData: o.externalData, lossy: o.lossy as 'fp16' | undefined,
         maxBodyBytes: o.maxBodyMb === undefined ? undefined : Math.round(o.maxBodyMb * 2 ** 20),
