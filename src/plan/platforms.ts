@@ -28,6 +28,12 @@ export interface Platform {
   name: string;
   memory: { minMB: number; maxMB: number; stepMB: number };
   cpu: ProportionalCpu | IndependentCpu;
+  /**
+   * Period over which a fractional CPU quota is enforced (Linux CFS bandwidth control): a function below 1 vCPU
+   * runs at full speed until its share of the period is spent, then waits for the next one, so a call can wait up
+   * to (1 − vCPU) × this beyond its average time (t ÷ vCPU). The batching planner counts it in its p99.
+   */
+  quotaPeriodMs: number;
   price: {
     /** USD per GB-second of configured memory (GB = 1024 MB, as the providers bill). */
     perGBSecond: number;
@@ -93,6 +99,7 @@ export const PLATFORMS: readonly Platform[] = [
     name: 'AWS Lambda (x86, us-east-1)',
     memory: { minMB: 128, maxMB: 10240, stepMB: 1 },
     cpu: { kind: 'proportional', mbPerVcpu: 1769, maxVcpu: 6 },
+    quotaPeriodMs: 100,
     price: { perGBSecond: 0.0000166667, perVcpuSecond: 0, perRequest: 0.2 / 1e6, granularityMs: 1 },
     limits: {
       payloadMB: 6, payloadInflation: 4 / 3, packageMB: 10240, runtimePackageMB: 120, timeoutMs: 900_000,
@@ -104,6 +111,7 @@ export const PLATFORMS: readonly Platform[] = [
     warmup: { initBilled: true, idle: null },
     coldStart: { sandboxMs: 125, runtimeInitMs: 250 },
     notes: {
+      'quotaPeriodMs': 'our assumption: the Linux CFS default of 100 ms; Lambda does not document how a fraction of a vCPU is enforced (as of 2026-12)',
       'warmup': 'docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html: the INIT phase of container-image functions is billed as duration at the configured memory (as of 2024-06; since 2025-08 for every function); an idle execution environment kept by the platform between invocations is not billed — a pre-warm is one billed start (a ping), not billed idle time. Provisioned concurrency (billed while idle) is not modelled',
       'memory': 'docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html: 128–10,240 MB in 1 MB steps (as of 2024-06)',
       'cpu': 'same page: CPU proportional to memory, 1 vCPU-equivalent at 1,769 MB, up to 6 vCPUs at 10,240 MB (as of 2024-06)',
@@ -135,6 +143,7 @@ export const PLATFORMS: readonly Platform[] = [
         { fromVcpu: 8, minMB: 4096, maxMB: 32768 },
       ],
     },
+    quotaPeriodMs: 100,
     price: { perGBSecond: 0.0000025, perVcpuSecond: 0.000024, perRequest: 0.4 / 1e6, granularityMs: 100 },
     limits: {
       payloadMB: 32, payloadInflation: 1, packageMB: 10240, runtimePackageMB: 120, timeoutMs: 3_600_000,
@@ -147,6 +156,7 @@ export const PLATFORMS: readonly Platform[] = [
     concurrency: { maxPerInstance: 80, targetUtilisation: 0.6 },
     warmup: { initBilled: true, idle: { perGBSecond: 0.0000025, perVcpuSecond: 0.0000025 } },
     notes: {
+      'quotaPeriodMs': 'our assumption: the Linux CFS default of 100 ms; Cloud Run documents CPU below 1 vCPU but not how it is enforced (as of 2026-12)',
       'warmup': 'cloud.google.com/run/pricing and /docs/configuring/min-instances: an instance kept warm outside requests is a min instance, billed while idle at the idle rate (Tier 1: $0.0000025/vCPU-s, $0.0000025/GiB-s, as of 2024-06); we bill an instance start (container startup) as instance time at the active rate (our reading of request-based billing, as of 2024-06)',
       'concurrency': 'cloud.google.com/run/docs/about-concurrency: default 80 concurrent requests per instance; request-based billing charges instance time while it handles at least one request, rounded up to 100 ms; autoscaling targets 60 % CPU (as of 2024-06)',
       'memory': 'cloud.google.com/run/docs/configuring/services/memory-limits: 128 MiB–32 GiB (as of 2024-06)',
@@ -166,6 +176,7 @@ export const PLATFORMS: readonly Platform[] = [
     memory: { minMB: 128, maxMB: 32768, stepMB: 64 },
     cpu: { kind: 'independent', minVcpu: 0.05, maxVcpu: 16, stepVcpu: 0.05, mbPerVcpu: { min: 1024, max: 4096 } },
     // CU-based billing: 1 CU = $0.000020 (Tier 1); active vCPU-s = 1 CU, GB-s = 0.15 CU, 10,000 calls = 75 CU.
+    quotaPeriodMs: 100,
     price: { perGBSecond: 0.15 * 0.00002, perVcpuSecond: 0.00002, perRequest: 0.0075 * 0.00002, granularityMs: 1 },
     limits: {
       payloadMB: 32, payloadInflation: 1, packageMB: 10240, runtimePackageMB: 120, timeoutMs: 86_400_000,
@@ -176,6 +187,7 @@ export const PLATFORMS: readonly Platform[] = [
     objectStore: { putUSD: 0.01 / 10000, getUSD: 0.01 / 10000, latencyMs: 30, bandwidthMBps: 80 },
     coldStart: { sandboxMs: 300, runtimeInitMs: 250 },
     notes: {
+      'quotaPeriodMs': 'our assumption: the Linux CFS default of 100 ms; Function Compute does not document how a fraction of a vCPU is enforced (as of 2026-12)',
       'memory': 'alibabacloud.com/help/en/functioncompute/fc-3-0 instance specifications: 128 MB–32 GB in 64 MB steps (as of 2024-09)',
       'cpu': 'same: 0.05–16 vCPU in 0.05 steps, memory:vCPU between 1 GB and 4 GB per vCPU (as of 2024-09)',
       'price': 'alibabacloud.com/help/en/functioncompute/fc-3-0/product-overview/billing-overview-1: CU Tier 1 $0.000020 (list price, not the promotional one); factors: 1 CU per active vCPU-s, 0.15 CU per GB-s, 75 CU per 10,000 invocations; billed per ms on demand (as of 2024-08-27)',
@@ -193,6 +205,7 @@ export const PLATFORMS: readonly Platform[] = [
     memory: { minMB: 64, maxMB: 15360, stepMB: 1 },
     cpu: { kind: 'independent', minVcpu: 0.05, maxVcpu: 4, stepVcpu: 0.05 },
     // A 4 vCPU / 16 GiB node at $0.192/h, two thirds of it attributed to CPU and one third to memory.
+    quotaPeriodMs: 100,
     price: { perGBSecond: 0.192 / 3 / 16 / 3600, perVcpuSecond: 0.192 * 2 / 3 / 4 / 3600, perRequest: 0, granularityMs: 1 },
     limits: {
       payloadMB: null, payloadInflation: 1, packageMB: 10240, runtimePackageMB: 120, timeoutMs: 300_000,
@@ -203,6 +216,7 @@ export const PLATFORMS: readonly Platform[] = [
     objectStore: { putUSD: 0, getUSD: 0, latencyMs: 5, bandwidthMBps: 300 },
     coldStart: { sandboxMs: 1000, runtimeInitMs: 250 },
     notes: {
+      'quotaPeriodMs': 'kubernetes.io/docs/concepts/configuration/manage-resources-containers: a CPU limit is a CFS quota per 100 ms period (cpu.cfs_period_us default); the embedded runtime uses the same period (core/cgroup.ts) (as of 2024-06)',
       'memory': 'Kubernetes memory requests in any MiB; 15 GiB = a 16 GiB node less system reserve (our choice, as of 2024-06)',
       'cpu': 'Kubernetes CPU requests in millicores; we plan in 0.05 vCPU steps up to a 4 vCPU node (as of 2024-06)',
       'price': 'reserved resources for the request duration at the on-demand price of an AWS m5.xlarge (4 vCPU, 16 GiB, $0.192/h us-east-1, aws.amazon.com/ec2/pricing, as of 2024-06), split 2/3 CPU, 1/3 memory (our assumption; nodes assumed fully packed)',
