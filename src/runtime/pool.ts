@@ -139,7 +139,7 @@ export class FunctionPool {
   /** Starts one instance if none is running or starting (`serve` pre-warming before the first request). */
   prewarm(reason: SpawnReason = 'serve'): void {
     if (this.closed || this.instances.some(usable)) return;
-    this.armIdle(this.spawn(reason));
+    this.spawn(reason); // idles from when it is ready (onReady)
   }
 
   /**
@@ -271,6 +271,9 @@ export class FunctionPool {
    */
   private armIdle(inst: FunctionInstance, decision = this.keepAlive()): void {
     if (this.reserved > 0) return; // a request on its way will use it (warmFor's release arms it)
+    // Still starting: its keep-alive counts from when it is ready (onReady arms it). Armed now, a request shed
+    // while the instance loads would have it stopped mid-start, and every later request found it cold again.
+    if (!inst.isReady) return;
     let keepMs = decision.keepAliveMs;
     if (decision.prewarmAfterMs > 0) {
       const startInMs = decision.prewarmAfterMs - this.lastColdStartMs;

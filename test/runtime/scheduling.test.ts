@@ -203,6 +203,35 @@ test('scale-out is work-conserving: a call that starts a new instance runs on th
   }
 });
 
+test('a request shed while its instance starts leaves the start to finish; the instance then idles for its keep-alive', async () => {
+  const d = tmpDir('shed-start');
+  const slow = writeSlowModel(d, 8);
+  const g = new Gateway({ ...DEFAULT_GATEWAY, prewarm: false, pool: { ...DEFAULT_GATEWAY.pool, keepWarmMs: 300 } });
+  const spawned: FunctionInstance[] = [];
+  // The instance is held before it can load, so the request's deadline passes while it starts.
+  g.onSpawn = (_m, _fn, inst) => { spawned.push(inst); process.kill(inst.pid!, 'SIGSTOP'); };
+  g.addModel(slow, 'slow');
+  try {
+    const b = `http://127.0.0.1:${(await g.listen(0)).port}`;
+    const feeds = randomFeeds(await modelMetadata(b, 'slow'), 1);
+    const shed = await httpRequest(`${b}/v2/models/slow/infer`, { method: 'POST', body: jsonBody(feeds, { deadline_ms: 50 }), headers: { 'content-type': 'application/json' } });
+    assert.equal(shed.status, 503);
+    assert.equal(spawned.length, 1);
+    // Longer than the keep-alive: an instance still starting must not be stopped as idle.
+    await new Promise((r) => setTimeout(r, 600));
+    assert.equal(spawned[0]!.exitReason, undefined, 'the starting instance was stopped');
+    process.kill(spawned[0]!.pid!, 'SIGCONT');
+    await until(() => spawned[0]!.isReady, 'the instance to finish its start');
+    g.onSpawn = (_m, _fn, inst) => { spawned.push(inst); };
+    assert.equal((await infer(b, 'slow', feeds)).status, 200);
+    assert.equal(spawned.length, 1, 'the next request found the instance warm');
+  } finally {
+    for (const i of spawned) if (!i.dead) { try { process.kill(i.pid!, 'SIGCONT'); } catch { /* gone */ } }
+    await g.close();
+    cleanup(d);
+  }
+});
+
 test('no deadline: the queue is FIFO as before', async () => {
   const c = await oneInstance('fifo');
   try {
