@@ -32,8 +32,8 @@ export function workloadHeadline(report: WorkloadReport): string[] {
 
 function table(rows: WorkloadRow[]): string {
   const lines = [
-    '| rate (req/s) | strategy | groups (apps: B, T ms) | requests | cost $/1M req | predicted $/1M | × floor | vs unbatched | mean batch | lowest SLO attainment | per app p50 / p99 ms (attainment) |',
-    '|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---|',
+    '| rate (req/s) | strategy | groups (apps: B, T ms) | requests | cost $/1M req | predicted $/1M | × floor | vs unbatched | mean batch | instance starts | lowest SLO attainment | per app p50 / p99 ms (attainment) |',
+    '|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|',
   ];
   for (const r of rows) {
     const base = rows.find((x) => x.rateScale === r.rateScale && x.strategy === 'unbatched-unsplit');
@@ -42,7 +42,7 @@ function table(rows: WorkloadRow[]): string {
     const apps = r.apps?.map((a) => `${a.app} ${num(a.p50Ms, 0)} / ${num(a.p99Ms, 0)} (${pct(a.sloAttainment)})`).join('; ') ?? '';
     const what = r.measured ? '' : (r.feasible ? ' (predicted only)' : ' (infeasible)');
     lines.push(`| ${num(r.totalRatePerSec, 1)} | ${r.strategy}${what} | ${groups || '–'} | ${r.requests ?? '–'} | ${usdPerM(r.costPerRequestUSD)} | ` +
-      `${usdPerM(r.predictedCostPerRequestUSD)} | ${num(r.costToFloor)} | ${vs} | ${num(r.meanBatch)} | ${pct(r.sloAttainment)} | ${apps}${r.error ? ` — ${r.error}` : ''} |`);
+      `${usdPerM(r.predictedCostPerRequestUSD)} | ${num(r.costToFloor)} | ${vs} | ${num(r.meanBatch)} | ${r.instanceStarts ?? '–'} | ${pct(r.sloAttainment)} | ${apps}${r.error ? ` — ${r.error}` : ''} |`);
   }
   return lines.join('\n');
 }

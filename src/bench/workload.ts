@@ -78,6 +78,11 @@ export interface WorkloadRow {
   meanBatch?: number;
   /** Lowest over the applications. */
   sloAttainment?: number;
+  /**
+   * Instances started while the load ran because a call found every instance busy (scale-out). Each is a cold
+   * start the batching planner's queue model leaves out: it assumes an instance is free for every batch.
+   */
+  instanceStarts?: number;
   apps?: AppLoadSummary[];
   load?: MachineLoad;
   seconds?: number;
@@ -193,11 +198,12 @@ function workloadNotes(batchProfiled: boolean): string[] {
     "The floor is the compute floor of the work (computeFloorUSD): each layer's profiled time at its cheapest allowed configuration (plan/floor.ts physicalFloor's work, without the billing granule a lone request pays) plus the invocation fee shared by the largest batch allowed. It rests on the profile: a profile taken on a loaded machine inflates it (× floor below 1 then means the profile was slower than the served run).",
     "'concurrency' (the platform's own request concurrency) cannot be served here (one request per instance at a time): its figures are the planner's prediction (a processor-sharing mean latency), not a measurement.",
     'All functions share this machine\'s cores with the load generator; latency includes the HTTP hop to 127.0.0.1.',
+    'Instance starts: instances started on demand while the load ran (a call found every instance busy). Each is a cold start (seconds under a fractional CPU quota here) that the planner\'s queue model, which assumes a free instance for every batch, leaves out; every cell starts with one warm instance per function.',
     ...(batchProfiled ? [] : ['No batch profile: the planner assumed per-item time flat in the batch size.']),
   ];
 }
 
-export type Measured = Pick<WorkloadRow, 'measured' | 'requests' | 'answered' | 'costPerRequestUSD' | 'costToFloor' | 'meanBatch' | 'sloAttainment' | 'apps' | 'load' | 'seconds' | 'error'>;
+export type Measured = Pick<WorkloadRow, 'measured' | 'requests' | 'answered' | 'costPerRequestUSD' | 'costToFloor' | 'meanBatch' | 'sloAttainment' | 'instanceStarts' | 'apps' | 'load' | 'seconds' | 'error'>;
 
 /**
  * Serves the given builds (one model per batching group; `group` undefined: no batching), sends the schedule
@@ -227,12 +233,15 @@ export async function measure(platformId: string, apps: AppSpec[], schedule: Ret
     const feeds = Array.from({ length: 8 }, (_, i) => randomFeeds(meta, i + 1));
     for (const n of names) await infer(url, n, feeds[0]!);
     const before = names.map((n) => gw.stats(n));
+    let instanceStarts = 0;
+    gw.onSpawn = (_model, _fn, _inst, reason) => { if (reason === 'demand') instanceStarts++; };
     const watch = watchLoad();
     const outcomes: LoadOutcome[] = await runLoad(schedule, async (req, i) => {
       const reply = await infer(url, modelOf.get(req.app)!, feeds[i % feeds.length]!, served[0]!.group ? { app: req.app } : {});
       return reply.batchSize === undefined ? {} : { batchSize: reply.batchSize };
     });
     const load = watch.stop();
+    gw.onSpawn = undefined;
     let usd = 0;
     let batches = 0;
     names.forEach((n, i) => {
@@ -253,7 +262,7 @@ export async function measure(platformId: string, apps: AppSpec[], schedule: Ret
     const failed = outcomes.find((o) => !o.ok);
     return {
       measured: true, requests: outcomes.length, answered, costPerRequestUSD: cost, costToFloor: cost / floor,
-      meanBatch: batches ? answered / batches : NaN, sloAttainment: Math.min(...perApp.map((a) => (Number.isNaN(a.sloAttainment) ? 1 : a.sloAttainment))),
+      meanBatch: batches ? answered / batches : NaN, instanceStarts, sloAttainment: Math.min(...perApp.map((a) => (Number.isNaN(a.sloAttainment) ? 1 : a.sloAttainment))),
       apps: perApp, load, seconds: (performance.now() - t0) / 1000,
       ...(failed ? { error: `${outcomes.length - answered} of ${outcomes.length} requests failed (first: ${failed.error})` } : {}),
     };
