@@ -15,7 +15,7 @@ import { FunctionFailedError, FunctionTimeoutError, type FunctionInstance } from
 import { ClientGoneError, DeadlineError, SaturatedError, type SpawnReason } from './pool.js';
 import { numel } from '../graph/index.js';
 import { CodecError } from '../codec/index.js';
-import { removeOwnSegments, sweepStaleSegments } from './segments.js';
+import { sweepStaleSegments } from './segments.js';
 import { sweepLeanCache } from './lean-load.js';
 import { BatchInputError, Batcher, type BatchingConfig } from './batcher.js';
 
@@ -532,7 +532,6 @@ export class Gateway {
       }
       for (const b of this.batchers.values()) b.close(new SaturatedError('the gateway is shutting down', 503));
       await Promise.all([...this.models.values()].map((m) => m.close()));
-      removeOwnSegments();
     })();
     return this.stopping;
   }

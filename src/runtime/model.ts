@@ -280,6 +280,7 @@ export class ServedModel {
    */
   async infer(feeds: Feeds, signal?: AbortSignal, opts: InferOptions = {}): Promise<InferResult> {
     const segments = new Set<string>();
+    this.inFlightSegments.add(segments);
     // Idle time of the application (no request in flight → this one): what the histogram policy learns from.
     if (this.inflight++ === 0 && this.idleSince !== undefined) this.keepAlive.recordIdle(performance.now() - this.idleSince);
     try {
@@ -287,6 +288,7 @@ export class ServedModel {
     } finally {
       // Every failure path included: no segment outlives its request.
       for (const s of segments) removeSegment(s);
+      this.inFlightSegments.delete(segments);
       if (--this.inflight === 0) this.idleSince = performance.now();
     }
   }
@@ -366,7 +368,15 @@ export class ServedModel {
     return { outputs, calls, edges, ms: performance.now() - t0 };
   }
 
+  /**
+   * The segments of requests in flight, per request. Closing removes exactly these: other gateways in the same
+   * process keep theirs (a gateway used to remove every segment of its process, which cut the in-flight requests
+   * of a second gateway serving beside it: "shared-memory segment … is gone").
+   */
+  private readonly inFlightSegments = new Set<Set<string>>();
+
   async close(): Promise<void> {
     await Promise.all([...this.pools.values()].map((p) => p.close()));
+    for (const segments of this.inFlightSegments) for (const s of segments) removeSegment(s);
   }
 }

@@ -62,9 +62,6 @@ export function removeSegmentsOf(pid: number): number {
   return n;
 }
 
-export function removeOwnSegments(): void {
-  for (const p of ownSegments()) removeSegment(p);
-}
 
 function safeList(): string[] {
   try {

@@ -152,6 +152,38 @@ test('close() stops every instance process and leaves no segments', async () => 
   assert.deepEqual(ownSegments(), []);
 });
 
+test('closing one gateway leaves the segments of another gateway in the same process alone', async () => {
+  const d = tmpDir('two-gw');
+  const a = new Gateway({ ...DEFAULT_GATEWAY });
+  const other = new Gateway({ ...DEFAULT_GATEWAY });
+  try {
+    // 512×512 floats (1 MiB): the request's input reaches the function through a /dev/shm segment.
+    a.addModel(writeSlowModel(d, 2), 'slow');
+    const b = `http://127.0.0.1:${(await a.listen(0)).port}`;
+    const feeds = randomFeeds(await modelMetadata(b, 'slow'), 1);
+    assert.equal((await infer(b, 'slow', feeds)).status, 200);
+    const host = [...a.models.get('slow')!.pools.values()][0]!.instances[0]!;
+    // Held before the request arrives: it cannot read its input segment until released.
+    process.kill(host.pid!, 'SIGSTOP');
+    const pending = infer(b, 'slow', feeds);
+    const t0 = Date.now();
+    while (host.active === 0) {
+      if (Date.now() - t0 > 30_000) throw new Error('the request never reached the instance');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    other.addModel((await writeToyManifest(d)).dir, 'toy');
+    await other.listen(0);
+    await other.close();
+    process.kill(host.pid!, 'SIGCONT');
+    assert.equal((await pending).status, 200);
+  } finally {
+    await other.close();
+    await a.close();
+    cleanup(d);
+  }
+  assert.deepEqual(ownSegments(), []);
+});
+
 test('keep-warm: an idle instance is stopped after the keep-warm time; the next request cold-starts a new one', async () => {
   const d = tmpDir('warm');
   const g = new Gateway({ ...DEFAULT_GATEWAY, prewarm: false, pool: { ...DEFAULT_GATEWAY.pool, keepWarmMs: 150 } });
