@@ -353,7 +353,6 @@ async function interleavedPass(dirs: Array<string | undefined>, requests: number
     for (let r = 0; r < 2; r++) {
       for (const x of live) await infer(url, x.n, feeds).catch((err: unknown) => failed(x.i, err));
     }
-    const broken = live.filter((x) => firstError.has(x.i));
     live = live.filter((x) => !firstError.has(x.i));
     const before = new Map(live.map((x) => [x.i, gw.stats(x.n)]));
     const lat = new Map<number, number[]>(live.map((x) => [x.i, []]));
@@ -376,7 +375,8 @@ async function interleavedPass(dirs: Array<string | undefined>, requests: number
       const n = names[i];
       if (!n) return undefined;
       const why = firstError.get(i);
-      if (broken.some((x) => x.i === i)) return { lat: [], errors: 2, fns: [], firstError: `warm-up failed: ${why}` };
+      // Not measured: it failed its warm-up (both rounds counted as errors).
+      if (!lat.has(i)) return { lat: [], errors: 2, fns: [], firstError: `warm-up failed: ${why}` };
       return { lat: lat.get(i)!, errors: errors.get(i)!, fns: functionsBetween(before.get(i)!, gw.stats(n)), ...(why ? { firstError: why } : {}) };
     });
   } finally {
