@@ -50,14 +50,19 @@ export async function runLoad(
   const done = new Promise<void>((r) => { finish = r; });
   const timers: NodeJS.Timeout[] = [];
   let over = false;
+  const fire = (req: ScheduledRequest, i: number) => {
+    // Timers run on libuv's whole-millisecond loop clock and can fire up to ~1 ms early on this clock; open loop
+    // means nothing leaves before its time, so an early timer is re-armed for the rest.
+    const early = req.atMs - (performance.now() - start);
+    if (early > 0) { timers.push(setTimeout(() => fire(req, i), Math.max(1, early))); return; }
+    const sent = performance.now();
+    send(req, i).then(
+      (reply) => { if (!over) outcomes[i] = { app: req.app, atMs: req.atMs, latencyMs: performance.now() - sent, ok: true, ...(reply.batchSize === undefined ? {} : { batchSize: reply.batchSize }) }; },
+      (err: unknown) => { if (!over) outcomes[i] = { app: req.app, atMs: req.atMs, latencyMs: NaN, ok: false, error: err instanceof Error ? err.message : String(err) }; },
+    ).finally(() => { if (--pending === 0) finish(); });
+  };
   schedule.forEach((req, i) => {
-    timers.push(setTimeout(() => {
-      const sent = performance.now();
-      send(req, i).then(
-        (reply) => { if (!over) outcomes[i] = { app: req.app, atMs: req.atMs, latencyMs: performance.now() - sent, ok: true, ...(reply.batchSize === undefined ? {} : { batchSize: reply.batchSize }) }; },
-        (err: unknown) => { if (!over) outcomes[i] = { app: req.app, atMs: req.atMs, latencyMs: NaN, ok: false, error: err instanceof Error ? err.message : String(err) }; },
-      ).finally(() => { if (--pending === 0) finish(); });
-    }, Math.max(0, req.atMs - (performance.now() - start))));
+    timers.push(setTimeout(() => fire(req, i), Math.max(0, req.atMs - (performance.now() - start))));
   });
   const lastAt = schedule[schedule.length - 1]!.atMs;
   let cutoff: NodeJS.Timeout | undefined;
