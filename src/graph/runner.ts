@@ -36,7 +36,7 @@ export async function openSession(model: string | Uint8Array, opts: SessionOptio
     options.enableProfiling = true;
     options.profileFilePrefix = opts.profilePrefix;
   }
-  if (opts.config) (options as { extra?: unknown }).extra = { session: {}, ...nest(opts.config) };
+  if (opts.config) (options as { extra?: unknown }).extra = { session: {}, ...nestSessionConfig(opts.config) };
   try {
     return typeof model === 'string'
       ? await ort.InferenceSession.create(model, options)
@@ -47,7 +47,7 @@ export async function openSession(model: string | Uint8Array, opts: SessionOptio
 }
 
 // 'session.disable_prepacking' → { session: { disable_prepacking: '1' } }, the shape ort-node expects in `extra`.
-function nest(flat: Record<string, string>): Record<string, unknown> {
+export function nestSessionConfig(flat: Record<string, string>): Record<string, unknown> {
   const out: Record<string, Record<string, string>> = {};
   for (const [k, v] of Object.entries(flat)) {
     const dot = k.indexOf('.');

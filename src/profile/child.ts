@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { spawnInCgroup, MoparError, type Cgroup } from '../core/index.js';
 import { CodecError, packTensors, typedArraysSource } from '../codec/index.js';
-import type { Feeds } from '../graph/index.js';
+import { nestSessionConfig, type Feeds } from '../graph/index.js';
 
 export interface ChildResult {
   /** VmHWM after importing onnxruntime-node, before any model (MB). */
@@ -43,11 +43,13 @@ export interface ChildOptions {
   warmup: number;
   cgroup?: Cgroup;
   timeoutMs?: number;
+  /** Extra onnxruntime session config entries, flat ('session.disable_prepacking': '1'). Default: none (ort's defaults). */
+  sessionConfig?: Record<string, string>;
 }
 
 const SCRIPT = String.raw`
 import { readFileSync } from 'node:fs';
-const [ortUrl, modelPath, dir, threads, warmup, runs] = process.argv.slice(1);
+const [ortUrl, modelPath, dir, threads, warmup, runs, extraJson] = process.argv.slice(1);
 const mem = () => {
   const s = readFileSync('/proc/self/status', 'utf8');
   const kb = (k) => Number((s.match(new RegExp(k + ':\\s+(\\d+)')) ?? [0, 0])[1]);
@@ -66,7 +68,8 @@ for (const f of spec) {
 }
 const t0 = performance.now();
 const s = await ort.InferenceSession.create(modelPath, { intraOpNumThreads: Number(threads), interOpNumThreads: 1,
-  executionMode: 'sequential', graphOptimizationLevel: 'all', enableCpuMemArena: true, enableMemPattern: true, logSeverityLevel: 3 });
+  executionMode: 'sequential', graphOptimizationLevel: 'all', enableCpuMemArena: true, enableMemPattern: true, logSeverityLevel: 3,
+  extra: JSON.parse(extraJson) });
 const loadMs = performance.now() - t0;
 const loadPeakMB = mem().hwm;
 const runMs = [];
@@ -85,7 +88,7 @@ export async function measureInChild(modelPath: string, feeds: Feeds, opts: Chil
   try {
     writeFeeds(dir, feeds);
     const ortUrl = pathToFileURL(createRequire(import.meta.url).resolve('onnxruntime-node')).href;
-    const args = ['--input-type=module', '-e', SCRIPT, ortUrl, modelPath, dir, String(opts.threads), String(opts.warmup), String(opts.runs)];
+    const args = ['--input-type=module', '-e', SCRIPT, ortUrl, modelPath, dir, String(opts.threads), String(opts.warmup), String(opts.runs), JSON.stringify(nestSessionConfig(opts.sessionConfig ?? {}))];
     const spawnOpts = { stdio: ['ignore', 'pipe', 'pipe'] as ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } };
     const child = opts.cgroup
       ? spawnInCgroup(opts.cgroup, process.execPath, args, spawnOpts)

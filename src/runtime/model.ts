@@ -84,10 +84,11 @@ export const REQUEST_SHM_MIN_BYTES = 64 * 1024;
 export const DEFAULT_RUNTIME: RuntimeOptions = {
   // onnxruntime's CPU arena on, as the profiler measures and the memory model assumes (activations held at twice
   // their live peak): without it MobileNetV2 (dynamic batch) ran 3.3× slower than profiled (44 vs 13.5 ms per call,
-  // fresh mmap'd pages on every run). Weight pre-packing stays off: it keeps a second copy of GEMM weights (+11 MB
-  // for 13.5 MB of MatMul weights) that the memory model does not count — with both on, a GPT-2 slice sized at
-  // 279 MB was killed at its limit — at ~20 % slower MatMuls than profiled (FUNCTION_SESSION_CONFIG says the same to
-  // deployed functions).
+  // fresh mmap'd pages on every run). Weight pre-packing stays off: a GEMM weight that another op also reads (GPT-2's
+  // tied embedding and LM head) keeps its original beside the packed copy (+148 MB, bench/prepack-memory.ts), which
+  // the memory model does not count — with both on, a GPT-2 slice sized at 279 MB was killed at its limit. The price
+  // is slower MatMuls than profiled (profiler: ort defaults): ViT-B/16 in one host at 1 thread 282 vs 229 ms p50
+  // (FUNCTION_SESSION_CONFIG says the same to deployed functions).
   pool: DEFAULT_POOL, enforceLimits: true, memArena: true, prepacking: false, linkMBps: 100, externalData: true,
   // 'all' is what the profiler measures and the planner predicts with, and it is ~20 % faster on CNNs; it adds
   // NCHWc-reordered copies of conv weights (ResNet-50: +120 MB peak, see bench/runtime-memory.ts). CPU time
