@@ -78,8 +78,8 @@ export function invokeTimeoutMs(f: Pick<ManifestFunction, 'predictedMs'>, flagMs
   return p > 0 ? Math.max(TIMEOUT_FLOOR_MS, p * TIMEOUT_MARGIN) : TIMEOUT_DEFAULT_MS;
 }
 
-/** Request inputs at least this big reach their function through /dev/shm rather than the IPC channel. */
-export const REQUEST_SHM_MIN_BYTES = 64 * 1024;
+/** Request inputs and model outputs at least this big cross between gateway and host through /dev/shm, not the IPC channel. */
+export const SHM_MIN_BYTES = 64 * 1024;
 
 export const DEFAULT_RUNTIME: RuntimeOptions = {
   // onnxruntime's CPU arena on, as the profiler measures and the memory model assumes (activations held at twice
@@ -242,8 +242,13 @@ export class ServedModel {
   }
 
   private outputPlan(tensor: string): OutputPlan {
-    // A model output comes back to the gateway whole, even when a function also reads it.
-    if (!this.consumers.has(tensor) || this.manifest.outputs.includes(tensor)) return { enc: 'raw' };
+    // A model output only the gateway reads comes back through /dev/shm when big: over Node's IPC channel GPT-2's
+    // 25.7 MB of logits cost the host ~18 ms/MB under its own CPU quota (see requestInputPlan).
+    if (!this.consumers.has(tensor)) {
+      return SHM_DIR === '/dev/shm' ? { enc: 'shm', path: segmentPath(tensor), minBytes: SHM_MIN_BYTES } : { enc: 'raw' };
+    }
+    // A model output that a function also reads comes back whole (its segment would go with its last reader).
+    if (this.manifest.outputs.includes(tensor)) return { enc: 'raw' };
     const t = this.transport.get(tensor) ?? 'inline';
     if (t === 'shm' || t === 'object-store') return { enc: 'shm', path: segmentPath(tensor) };
     if (t === 'compressed') return this.opts.lossy ? { enc: 'z', lossy: this.opts.lossy } : { enc: 'z' };
@@ -258,7 +263,7 @@ export class ServedModel {
    */
   private requestInputPlan(tensor: string, bytes: number): OutputPlan {
     const plan = this.outputPlan(tensor);
-    return plan.enc === 'raw' && bytes >= REQUEST_SHM_MIN_BYTES && SHM_DIR === '/dev/shm' ? { enc: 'shm', path: segmentPath(tensor) } : plan;
+    return plan.enc === 'raw' && bytes >= SHM_MIN_BYTES && SHM_DIR === '/dev/shm' ? { enc: 'shm', path: segmentPath(tensor) } : plan;
   }
 
   private readonly chooser = new CodecChooser();

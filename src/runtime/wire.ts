@@ -20,7 +20,8 @@ export type WireTensor =
   | (WireBase & { enc: 'shm'; path: string });
 
 /** What the gateway asks a host to do with one output. */
-export type OutputPlan = { enc: 'raw' } | { enc: 'z'; lossy?: Lossy } | { enc: 'shm'; path: string };
+/** `minBytes` on 'shm': a tensor smaller than this goes raw instead (the writer knows the size, the planner may not). */
+export type OutputPlan = { enc: 'raw' } | { enc: 'z'; lossy?: Lossy } | { enc: 'shm'; path: string; minBytes?: number };
 
 /** Byte-shuffle: groups the k-th byte of every element together, so float exponents compress well. */
 export function shuffle(src: Uint8Array, width: number): Uint8Array {
@@ -115,7 +116,7 @@ export function encodeTensor(name: string, t: PlainTensor, plan: OutputPlan, cho
   let wire: WireTensor;
   let codec: Codec | undefined;
   let lossyStats: Pick<EncodeStats, 'lossy' | 'maxAbsErr' | 'maxRelErr'> = {};
-  if (plan.enc === 'shm') {
+  if (plan.enc === 'shm' && raw.byteLength >= (plan.minBytes ?? 0)) {
     // Written once, mode 0600, exclusive create: a stale name is an error, never silently reused.
     writeFileSync(plan.path, raw, { mode: 0o600, flag: 'wx' });
     wire = { ...base, enc: 'shm', path: plan.path };
@@ -138,7 +139,7 @@ export function encodeTensor(name: string, t: PlainTensor, plan: OutputPlan, cho
       ? { ...base, enc: 'raw', data: raw }
       : { ...base, enc: 'z', codec, shuffle: width, data: compress(codec, sh) };
   } else {
-    wire = { ...base, enc: 'raw', data: raw };
+    wire = { ...base, enc: 'raw', data: raw }; // also a 'shm' plan's tensor under its minBytes
   }
   const wireBytes = wire.enc === 'shm' ? 0 : wire.data.byteLength;
   const trials = chooser.lastTrials;

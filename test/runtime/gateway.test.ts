@@ -2,7 +2,7 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { Gateway, DEFAULT_GATEWAY, infer, modelMetadata, randomFeeds, httpRequest, ownSegments, type Transport } from '../../src/runtime/index.js';
-import { cleanup, tmpDir, writeToyManifest } from './helpers.js';
+import { cleanup, tmpDir, weights, writeToyManifest, writeWideOutputModel } from './helpers.js';
 
 const dir = tmpDir('gw');
 let gw: Gateway;
@@ -57,6 +57,38 @@ test('partitioned model (shm + compressed hand-offs, parallel group) equals the 
   }
   const transports = new Set(stats.edges.map((e) => e.transport));
   assert.ok(transports.has('shm') && transports.has('compressed'), JSON.stringify(stats.edges));
+});
+
+test('a big model output comes back through /dev/shm, a small one inline; same numbers, no segment left', async () => {
+  const d = tmpDir('wide');
+  const g = new Gateway({ ...DEFAULT_GATEWAY, prewarm: false });
+  try {
+    const n = 32_768; // 128 KiB of float32: over the 64 KiB threshold
+    g.addModel(writeWideOutputModel(d, n), 'wide');
+    g.addModel(writeWideOutputModel(d, 8), 'narrow');
+    await g.listen(0);
+    const x = Float32Array.of(0.5, -1, 2, 0.25);
+    for (const [name, size] of [['wide', n], ['narrow', 8]] as const) {
+      const r = await g.models.get(name)!.infer({ x: { dtype: 'float32', dims: [1, 4], data: x } });
+      const y = r.outputs.y ?? Object.values(r.outputs)[0]!;
+      assert.deepEqual(y.dims, [1, size]);
+      // The same product computed here from the weights the helper wrote (seed 5).
+      const wv = weights(4 * size, 5);
+      const data = y.data as Float32Array;
+      for (const j of [0, 1, size - 1]) {
+        const want = x.reduce((acc, xi, i) => acc + xi * wv[i * size + j]!, 0);
+        assert.ok(Math.abs(data[j]! - want) <= 1e-5 * Math.max(1, Math.abs(want)), `${name}[${j}] ${data[j]} vs ${want}`);
+      }
+      const enc = Object.values(r.calls[0]!.stats.encode)[0]!;
+      assert.equal(enc.rawBytes, size * 4);
+      // wireBytes 0: the bytes went through a segment, not the IPC channel.
+      assert.equal(enc.wireBytes, name === 'wide' ? 0 : size * 4, name);
+    }
+    assert.deepEqual(ownSegments(), [], 'shared-memory segments left after the requests');
+  } finally {
+    await g.close();
+    cleanup(d);
+  }
 });
 
 test('JSON tensors in, JSON out, same numbers as binary', async () => {

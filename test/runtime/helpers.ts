@@ -19,7 +19,7 @@ export function cleanup(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
 }
 
-function weights(n: number, seed: number): Float32Array {
+export function weights(n: number, seed: number): Float32Array {
   const a = new Float32Array(n);
   let s = seed;
   for (let i = 0; i < n; i++) { s = (s * 1103515245 + 12345) % 2147483648; a[i] = (s / 2147483648 - 0.5) * 0.5; }
@@ -42,6 +42,19 @@ export function writeToyModel(dir: string, D = 16, H = 32): string {
   b.outputs.length = 0;
   b.output(out, 'float32', [1, 8]);
   const path = join(dir, 'toy.onnx');
+  saveModel(b.model(17), path);
+  return path;
+}
+
+/** x[1,4] → MatMul → y[1,N]: an output of N floats (wide enough to cross by /dev/shm). Returns the ONNX path. */
+export function writeWideOutputModel(dir: string, n: number): string {
+  const b = new GraphBuilder('wide');
+  const x = b.input('x', 'float32', [1, 4]);
+  const w = b.init('w', 'float32', [4, n], weights(4 * n, 5));
+  const y = b.node('MatMul', [x, w], {}, { name: 'mm' });
+  b.outputs.length = 0;
+  b.output(y, 'float32', [1, n]);
+  const path = join(dir, `wide-${n}.onnx`);
   saveModel(b.model(17), path);
   return path;
 }
