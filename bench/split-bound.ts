@@ -1,7 +1,8 @@
 /**
  * The split bound of a production-scale recommender, from the platform rules alone (no measurement): the best
  * unsplit ÷ split cost any partition can reach (bench/sweep.ts splitBoundRatio: the physical unsplit function ÷ the
- * floor of a split of at least two functions, each paying a request fee and one billing granule), for a DLRM whose request scores one user against 256 candidates, as a function of
+ * floor of a split of at least two functions, each paying a request fee and one billing granule — the one that holds
+ * the largest table at a size that holds it), for a DLRM whose request scores one user against 256 candidates, as a function of
  * the embedding tables' total size. Tables: the 26 Criteo Kaggle cardinalities uncapped (33.8 M rows), scaled by
  * width (dim) and by a row factor. Compute is an assumption, stated in the output: MLPs 13-512-256-dim and
  * (dim+351)-512-256-1 at batch 256 ≈ 0.24 GFLOP, taken as MLP_MS at 1 vCPU (default 12 ms ≈ 20 GFLOP/s on one

@@ -175,9 +175,14 @@ export function sweepMarkdown(report: SweepReport): string {
     `${Number.isFinite(all.p50) ? (Math.abs(all.p50 - 1) <= 0.1 ? ' — within 10 %: the gap is closed on this run' : ` — ${all.p50 > 1 ? 'slower' : 'faster'} than predicted by ${pc(Math.abs(all.p50 - 1))}`) : ''}` +
     `${report.loadAverage[0] > report.machine.cpus ? ` (load ${fmt(report.loadAverage[0])} on ${report.machine.cpus} cores inflates every measured time)` : ''}. Per platform: ` +
     report.config.platforms.map((p) => { const r = predictionRatios(report.sweep.filter((x) => x.platform === p)); return `${p} p50 ${fmt(r.p50)}, cost ${fmt(r.cost)} (${r.cells} cells)`; }).join('; ') + '.');
-  md.push('', '## Split bound (physical unsplit ÷ the floor of a split: ≥ 2 functions, each a request fee and a billing granule; ∞ = unsplit does not fit) and measured unsplit ÷ mopar at the loosest SLO', '',
-    '| model | platform | bound | measured |', '|---|---|---|---|');
-  for (const b of report.splitBound) md.push(`| ${b.model} | ${b.platform} | ${fmt(b.boundRatio)} | ${fmt(b.measuredRatio)} |`);
+  md.push('', '## Split bound (physical unsplit ÷ the floor of a split: ≥ 2 functions, each a request fee and a billing granule, ' +
+    'the one holding the heaviest layer at a size that holds it; ∞ = unsplit does not fit) and measured unsplit ÷ mopar at the loosest SLO', '',
+    'Share of the bound reached: measured ÷ bound, where the bound is above 1 (a split could pay at all).', '',
+    '| model | platform | bound | measured | share of bound |', '|---|---|---|---|---|');
+  for (const b of report.splitBound) {
+    const share = b.boundRatio > 1 && Number.isFinite(b.boundRatio) && b.measuredRatio !== null ? pc(b.measuredRatio / b.boundRatio) : '—';
+    md.push(`| ${b.model} | ${b.platform} | ${fmt(b.boundRatio)} | ${fmt(b.measuredRatio)} | ${share} |`);
+  }
   md.push('', '## Every cell: predicted vs measured', '',
     '| model | platform | step | SLO ms | strategy | meets SLO | functions (sub-slices) | deployment | predicted p50 | measured p50 | measured ÷ predicted | predicted $/1M | measured $/1M | measured ÷ predicted $ | measured ÷ floor | note |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');

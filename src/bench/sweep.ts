@@ -170,14 +170,15 @@ export function planSweep(profile: Profile, platform: string, strategies: readon
 
 /**
  * The most any split can save under the platform's rules: the physical unsplit function ÷ the floor of a split,
- * which has at least two functions, each paying a request fee and at least one billing granule. Infinity when the
- * unsplit function does not fit the platform at all.
+ * which has at least two functions, each paying a request fee and at least one billing granule — one of them at a
+ * configuration that holds the heaviest layer (spread as far as its splits allow), the other at the smallest.
+ * Infinity when the unsplit function does not fit the platform at all.
  */
 export function splitBoundRatio(profile: Profile, platform: Platform): number {
   let whole;
   try { whole = physicalFloor(profile, platform, { whole: true }); } catch { return Infinity; }
   const split = physicalFloor(profile, platform);
-  return whole.usd / (Math.max(split.workUSD, 2 * split.granuleUSD) + 2 * platform.price.perRequest);
+  return whole.usd / (Math.max(split.workUSD, split.heaviestGranuleUSD + split.granuleUSD) + 2 * platform.price.perRequest);
 }
 
 interface Measured {

@@ -41,6 +41,11 @@ export interface PhysicalFloor {
   /** The work alone at each layer's cheapest configuration, and one billing granule at the smallest one (USD). */
   workUSD: number;
   granuleUSD: number;
+  /**
+   * One billing granule at the cheapest configuration that holds the heaviest layer's live set, its weights spread
+   * over as many parallel parts as its splits allow (USD): whichever function holds that layer pays at least this.
+   */
+  heaviestGranuleUSD: number;
   layers: FloorLayer[];
 }
 
@@ -84,10 +89,17 @@ export function physicalFloor(profile: Profile, platformId: string | Platform, o
   // live set (slowing down inside a granule is free, so a coarse granularity bounds the bill from below this way).
   const smallest = Math.min(...layers.map((l) => l.liveMB));
   const oneGranule = g / 1000 * Math.min(...configsFor(p, smallest).map((c) => usdPerSecond(p, c)));
+  const spreadMB = ctx.units.map((u) => {
+    const parts = Math.max(1, ...u.splits.filter((x) => x.weightsFractionPerPart === 'inverse').map((x) => x.maxParts));
+    return liveMemoryMB(ctx.baselineMB, u.paramMB / parts, u.peakActivationMB);
+  });
+  const heaviest = Math.max(...spreadMB);
+  const heaviestConfigs = configsFor(p, heaviest);
+  const heaviestGranuleUSD = heaviestConfigs.length ? g / 1000 * Math.min(...heaviestConfigs.map((c) => usdPerSecond(p, c))) : Infinity;
   const workUSD = layers.reduce((a, l) => a + l.usd, 0);
   const usd = Math.max(workUSD, oneGranule) + p.price.perRequest;
   let vcpuSeconds = 0;
   let gbSeconds = 0;
   for (const l of layers) { vcpuSeconds += l.ms / 1000 * l.config.vcpu; gbSeconds += l.ms / 1000 * l.config.memoryMB / 1024; }
-  return { platform: p.id, usd, perMillionUSD: usd * 1e6, ms, billedMs, vcpuSeconds, gbSeconds, workUSD, granuleUSD: oneGranule, layers };
+  return { platform: p.id, usd, perMillionUSD: usd * 1e6, ms, billedMs, vcpuSeconds, gbSeconds, workUSD, granuleUSD: oneGranule, heaviestGranuleUSD, layers };
 }

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { measureInterleaved, memoryChart, memoryTrack, planSweep, predictionRatios, runSweep, sloLadder, splitBoundRatio, stepVerdicts, writeSweepReport, type SweepReport, type SweepRow } from '../../src/bench/index.js';
-import { getPlatform } from '../../src/plan/index.js';
+import { getPlatform, physicalFloor } from '../../src/plan/index.js';
 import { syntheticProfile } from '../plan/synthetic.js';
 import { writeToyManifest } from '../runtime/helpers.js';
 
@@ -30,6 +30,27 @@ test('a model over Lambda\'s 10,240 MB: unsplit cannot be planned, mopar splits 
   assert.equal(splitBoundRatio(big, getPlatform('aws-lambda')), Infinity);
   // On OpenFaaS (15 GiB) the same model fits one function, so the bound is finite.
   assert.ok(Number.isFinite(splitBoundRatio(big, getPlatform('openfaas'))));
+});
+
+test('split bound: the function that holds the heaviest layer pays a granule at a size that holds it', () => {
+  // 2 GB of tables read in 1 ms, then 2 ms of MLP. On Cloud Run (100 ms granules; over 1 GiB needs a whole vCPU) the
+  // tables' function pays a whole-vCPU granule whatever the split, plus a second function's granule and fee: no
+  // split can pay (the bound counted both granules at the smallest size before, and claimed 2.65).
+  const tables = syntheticProfile([
+    { ms: 1, paramMB: 2000, actMB: 1, cutBytes: 4096, op: 'Gather' },
+    { ms: 2, paramMB: 1, actMB: 1, cutBytes: 4, op: 'MatMul' },
+  ]);
+  const run = getPlatform('gcp-cloud-run');
+  const split = physicalFloor(tables, run);
+  assert.ok(split.heaviestGranuleUSD > split.granuleUSD, 'holding 2 GB costs more per granule than the smallest live set');
+  assert.ok(splitBoundRatio(tables, run) < 1, `bound ${splitBoundRatio(tables, run)}`);
+  // Where compute is long and memory is billed apart from it, a split can still pay: the tables are held for 2 ms,
+  // not for the 500 ms of MLP.
+  const heavy = syntheticProfile([
+    { ms: 2, paramMB: 3000, actMB: 1, cutBytes: 4096, op: 'Gather' },
+    { ms: 500, paramMB: 5, actMB: 1, cutBytes: 4, op: 'MatMul' },
+  ]);
+  assert.ok(splitBoundRatio(heavy, getPlatform('openfaas')) > 1.2, `bound ${splitBoundRatio(heavy, getPlatform('openfaas'))}`);
 });
 
 test('memory track: mopar\'s functions hold only their own weights, cuts where a new function starts', () => {
