@@ -46,7 +46,7 @@ function bound(profile: Profile, p: Platform): { ratio: number; note?: string } 
 }
 
 const sizes: Array<[number, number]> = [[16, 0.125], [16, 0.25], [16, 0.5], [16, 1], [32, 1], [48, 1], [64, 1], [80, 1], [96, 1], [112, 1], [128, 1]];
-console.log(`DLRM split bound (physical unsplit ÷ floor of a split: ≥ 2 functions, each a fee and a granule); MLPs ${MLP_MS} ms at 1 vCPU for ${CANDIDATES} candidates`);
+console.log(`DLRM split bound (physical unsplit ÷ floor of a split: ≥ 2 functions, each a fee and a granule, the one holding the largest table at a size that holds it); MLPs ${MLP_MS} ms at 1 vCPU for ${CANDIDATES} candidates`);
 for (const scaling of ['poor', 'ideal'] as const) {
   console.log(`\nscaling: ${scaling}`);
   console.log(['dim', 'rows×', 'embeddings GB', ...PLATFORMS.map((p) => p.id)].join('\t'));

@@ -223,8 +223,13 @@ export class FunctionPool {
   }
 
   /** Invocations the instances still starting will take once ready. */
+  /** Free call slots on usable instances that are still starting (`ready` false) or ready (`ready` true). */
+  private freeSlots(ready: boolean): number {
+    return this.instances.reduce((n, i) => n + (usable(i) && i.isReady === ready ? Math.max(0, this.opts.maxInFlight - i.active) : 0), 0);
+  }
+
   private startingSlots(): number {
-    return this.instances.reduce((n, i) => n + (usable(i) && !i.isReady ? Math.max(0, this.opts.maxInFlight - i.active) : 0), 0);
+    return this.freeSlots(false);
   }
 
   /** An instance finished its start: it takes queued calls first (they waited for it), else it idles. */
@@ -237,10 +242,6 @@ export class FunctionPool {
       w.resolve(inst, true);
     }
     if (inst.active === 0 && !this.idleTimers.has(inst)) this.armIdle(inst);
-  }
-
-  private readyFreeSlots(): number {
-    return this.instances.reduce((n, i) => n + (usable(i) && i.isReady ? Math.max(0, this.opts.maxInFlight - i.active) : 0), 0);
   }
 
   private take(inst: FunctionInstance): void {
@@ -326,7 +327,7 @@ export class FunctionPool {
     if (!this.closed && inst.exitReason !== 'was stopped') this.events.crash?.(this.name, inst);
     if (this.closed) return;
     // A start that failed: the queued call that counted on it gets the reason (a retry would fail the same way).
-    if (!inst.isReady && inst.exitReason !== 'was stopped' && this.queue.length > this.startingSlots() + this.readyFreeSlots()) {
+    if (!inst.isReady && inst.exitReason !== 'was stopped' && this.queue.length > this.freeSlots(false) + this.freeSlots(true)) {
       const w = this.queue.shift()!;
       clearTimeout(w.timer);
       w.reject(inst.startError ?? new FunctionFailedError(this.name, `instance ${inst.id} ${inst.exitReason ?? 'exited'}`));

@@ -92,9 +92,9 @@ function cell(strategy: string, step: number, cost: number | null, feasible = tr
   };
 }
 
-test('step verdicts: mopar against the cheapest baseline meeting the same SLO, noise floor as slack', () => {
+test('step verdicts: mopar against the cheapest baseline meeting the same SLO, median and max noise as slack', () => {
   const report = {
-    noise: { pairs: 1, costDiffMedian: 0.02, costDiffMax: 0.02, p50DiffMedian: 0, p50DiffMax: 0 },
+    noise: { pairs: 3, costDiffMedian: 0.02, costDiffMax: 0.2, p50DiffMedian: 0, p50DiffMax: 0 },
     sweep: [
       cell('mopar', 0, 2), cell('unsplit', 0, null, false), cell('gillis', 0, 3),
       cell('mopar', 1, 1.01), cell('unsplit', 1, 1), cell('layerwise', 1, 0.9, false),
@@ -102,7 +102,9 @@ test('step verdicts: mopar against the cheapest baseline meeting the same SLO, n
     ],
   } as unknown as SweepReport;
   const v = stepVerdicts(report);
+  // 1.01 vs 1 is within the median noise (2 %); 1.1 vs 1 is not, but is within the max (20 %).
   assert.deepEqual(v.map((x) => x.moparCheapest), [true, true, false]);
+  assert.deepEqual(v.map((x) => x.withinMaxNoise), [true, true, true]);
   assert.deepEqual(v.map((x) => x.best?.strategy), ['gillis', 'unsplit', 'unsplit'], 'an infeasible cell is no baseline');
   assert.equal(v[0]!.unsplitFeasible, false);
   assert.equal(v[0]!.moparOverFloor, 4);
