@@ -25,6 +25,8 @@ export interface CgroupLimits {
   vcpu?: number;
   /** Memory limit (memory.limit_in_bytes); the kernel OOM-kills the group above it. */
   memoryBytes?: number;
+  /** cpu.shares: the group's weight against others when CPU is contended (kernel default 1024; needs `vcpu`). */
+  cpuShares?: number;
 }
 
 export interface CgroupUsage {
@@ -42,6 +44,8 @@ export interface Cgroup {
   readonly dirs: { cpu?: string; memory?: string };
   /** Moves a running process (and its future children) into the group. */
   addPid(pid: number): void;
+  /** Sets cpu.shares (a weight under contention, 2–262144); no-op without the cpu controller. */
+  setCpuShares(shares: number): void;
   usage(): CgroupUsage;
   /** Kills any processes left inside and removes the directories. Safe to call twice. */
   remove(): void;
@@ -149,6 +153,9 @@ export function createCgroup(limits: CgroupLimits, name = `mopar-${process.pid}-
     addPid(pid) {
       for (const d of Object.values(dirs)) writeFileSync(join(d, 'cgroup.procs'), String(pid));
     },
+    setCpuShares(shares) {
+      if (dirs.cpu) writeFileSync(join(dirs.cpu, 'cpu.shares'), String(Math.min(262_144, Math.max(2, Math.round(shares)))));
+    },
     usage() {
       if (!dirs.memory) return {};
       return {
@@ -191,6 +198,7 @@ export function createCgroup(limits: CgroupLimits, name = `mopar-${process.pid}-
     if (dirs.cpu && limits.vcpu !== undefined) {
       writeFileSync(join(dirs.cpu, 'cpu.cfs_period_us'), String(CFS_PERIOD_US));
       writeFileSync(join(dirs.cpu, 'cpu.cfs_quota_us'), String(Math.max(1000, Math.round(limits.vcpu * CFS_PERIOD_US))));
+      if (limits.cpuShares !== undefined) cg.setCpuShares(limits.cpuShares);
     }
     if (dirs.memory && limits.memoryBytes !== undefined) {
       writeFileSync(join(dirs.memory, 'memory.limit_in_bytes'), String(Math.round(limits.memoryBytes)));

@@ -307,7 +307,9 @@ export class FunctionPool {
 
   private spawn(reason: SpawnReason): FunctionInstance {
     const cfg = this.resolveFile ? { ...this.cfg, file: this.resolveFile() } : this.cfg;
-    const inst = new FunctionInstance(this.name, cfg, this.limits, (dead) => this.onExit(dead));
+    // Scale-out and pre-warm starts yield the CPU to instances serving requests (InstanceLimits.background).
+    const background = reason === 'demand' || reason === 'policy';
+    const inst = new FunctionInstance(this.name, cfg, { ...this.limits, background }, (dead) => this.onExit(dead));
     this.instances.push(inst);
     this.events.spawned?.(this.name, inst, reason);
     void inst.started().then((ok) => {

@@ -6,17 +6,20 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { allclose } from '../../src/graph/index.js';
-import { Gateway, DEFAULT_GATEWAY, httpRequest, infer, modelMetadata, randomFeeds, type FunctionInstance, type FunctionPool, type SpawnReason } from '../../src/runtime/index.js';
+import { Gateway, DEFAULT_GATEWAY, httpRequest, infer, modelMetadata, randomFeeds, FunctionInstance, type FunctionPool, type SpawnReason } from '../../src/runtime/index.js';
+import { BACKGROUND_SHARES } from '../../src/runtime/instance.js';
+import { cgroupsAvailable } from '../../src/core/index.js';
 import { cleanup, tmpDir, writeChunkedManifest, writeSlowModel, writeToyManifest } from './helpers.js';
 import { runCli, startServe } from '../cli/run-cli.js';
 
-const until = async (cond: () => boolean, what: string, ms = 60_000) => {
+const until = async (cond: () => boolean, what: string, ms = 60_000, pollMs = 20) => {
   const t0 = Date.now();
   while (!cond()) {
     if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, pollMs));
   }
 };
 
@@ -26,6 +29,8 @@ const jsonBody = (feeds: ReturnType<typeof randomFeeds>, parameters: Record<stri
 });
 
 interface Spawn { fn: string; at: number; reason: SpawnReason; inst: FunctionInstance }
+
+
 
 async function coldChain(tag: string, warmUp: boolean) {
   const d = tmpDir(tag);
@@ -362,3 +367,41 @@ test('mopar serve --keep-alive / --no-warm-up: bad policies are exit 2, a histog
     cleanup(d);
   }
 });
+
+/** cpu.shares of the mopar cgroup `pid` runs in (cgroup v1); undefined while it is not in one. */
+function cpuShares(pid: number): number | undefined {
+  try {
+    const line = readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n').find((l) => l.split(':')[1]?.split(',').includes('cpu'));
+    const path = line?.split(':')[2];
+    if (!path || !path.includes('mopar-')) return undefined;
+    return Number(readFileSync(join('/sys/fs/cgroup/cpu', path, 'cpu.shares'), 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+test('a background start (scale-out, pre-warm) runs at cpu.shares 2 until ready, then at the default 1024', { skip: !(cgroupsAvailable().cpu && cgroupsAvailable().memory) && 'cgroup v1 cpu and memory controllers not writable here' }, async () => {
+  const d = tmpDir('background');
+  const file = writeSlowModel(d, 8);
+  const cfg = { name: 'slow', file, inputs: ['x'], outputs: ['y'], threads: 1, memArena: true, prepacking: false, linkMBps: 100 };
+  const fg = new FunctionInstance('slow', cfg, { enforce: true, vcpu: 1, memoryMB: 512 }, () => {});
+  const bg = new FunctionInstance('slow', cfg, { enforce: true, vcpu: 1, memoryMB: 512, background: true }, () => {});
+  try {
+    // Held as soon as it is in its group (node has not even booted): the weight is read while the start is under way.
+    await until(() => cpuShares(bg.pid!) !== undefined, 'the background host to enter its cgroup', 60_000, 1);
+    process.kill(bg.pid!, 'SIGSTOP');
+    assert.equal(bg.isReady, false);
+    await until(() => cpuShares(fg.pid!) !== undefined, 'the other host to enter its cgroup');
+    assert.equal(cpuShares(bg.pid!), BACKGROUND_SHARES);
+    assert.equal(cpuShares(fg.pid!), 1024);
+    assert.equal(bg.isReady, false);
+    process.kill(bg.pid!, 'SIGCONT');
+    assert.ok(await bg.started() && await fg.started());
+    assert.equal(cpuShares(bg.pid!), 1024, 'a ready instance serves at the full weight');
+  } finally {
+    if (!bg.dead) process.kill(bg.pid!, 'SIGCONT');
+    await Promise.all([bg.stop(), fg.stop()]);
+    cleanup(d);
+  }
+});
+
