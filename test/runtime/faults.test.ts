@@ -107,9 +107,27 @@ test('saturated: 429 when the queue is full, 503 when the queue wait times out',
     g.addModel(slowPath, 'slow');
     const b = `http://127.0.0.1:${(await g.listen(0)).port}`;
     const feeds = randomFeeds(await modelMetadata(b, 'slow'), 1);
-    const results = await Promise.all([1, 2, 3].map(() => infer(b, 'slow', feeds).then(() => 'ok', (e: Error) => e.message)));
-    // Which of the three reaches the instance first is up to the scheduler, not their order in the array.
-    assert.deepEqual(results.map((m) => m.slice(0, 8)).sort(), ['HTTP 429', 'HTTP 503', 'ok']);
+    const pool = [...g.models.get('slow')!.pools.values()][0]!;
+    const inst = pool.instances[0]!;
+    assert.ok(await inst.started());
+    const until = async (cond: () => boolean, what: string) => {
+      for (const t0 = Date.now(); !cond(); await new Promise((r) => setTimeout(r, 5))) if (Date.now() - t0 > 30_000) throw new Error(`timed out waiting for ${what}`);
+    };
+    const call = () => infer(b, 'slow', feeds).then(() => 'ok', (e: Error) => e.message.slice(0, 8));
+    // The instance is held (SIGSTOP), so A cannot finish whatever the machine's speed: B's wait must time out.
+    process.kill(inst.pid!, 'SIGSTOP');
+    try {
+      const a = call();
+      await until(() => inst.active === 1, 'A to reach the instance');
+      const bReply = call();
+      await until(() => pool.queueDepth === 1, 'B to queue');
+      assert.equal(await call(), 'HTTP 429', 'C finds the queue full');
+      assert.equal(await bReply, 'HTTP 503', 'B waited longer than the queue timeout');
+      process.kill(inst.pid!, 'SIGCONT');
+      assert.equal(await a, 'ok');
+    } finally {
+      process.kill(inst.pid!, 'SIGCONT');
+    }
   } finally {
     await g.close();
     cleanup(d);
