@@ -182,7 +182,7 @@ export class FunctionPool {
       return Promise.resolve({ inst: free, cold: false });
     }
     // Starts already under way that no queued call is counting on yet: this call waits for one of them.
-    const spare = this.startingSlots() - this.queue.length;
+    const spare = this.freeSlots(false) - this.queue.length;
     const scale = spare <= 0 && this.instances.length < this.opts.maxInstances;
     if (!scale && spare <= 0 && !admitted && this.queue.length >= this.opts.queueMax) {
       return Promise.reject(new SaturatedError(`function '${this.name}' is saturated: ${this.instances.length} instances busy and ${this.queue.length} requests queued`, 429));
@@ -222,14 +222,12 @@ export class FunctionPool {
     return promise;
   }
 
-  /** Invocations the instances still starting will take once ready. */
-  /** Free call slots on usable instances that are still starting (`ready` false) or ready (`ready` true). */
+  /**
+   * Free call slots on usable instances that are ready (`ready` true) or still starting (false: the invocations
+   * those will take once ready).
+   */
   private freeSlots(ready: boolean): number {
     return this.instances.reduce((n, i) => n + (usable(i) && i.isReady === ready ? Math.max(0, this.opts.maxInFlight - i.active) : 0), 0);
-  }
-
-  private startingSlots(): number {
-    return this.freeSlots(false);
   }
 
   /** An instance finished its start: it takes queued calls first (they waited for it), else it idles. */
@@ -335,7 +333,7 @@ export class FunctionPool {
       w.reject(inst.startError ?? new FunctionFailedError(this.name, `instance ${inst.id} ${inst.exitReason ?? 'exited'}`));
     }
     // Queued calls left without a start to wait for (their instance crashed) get fresh ones.
-    while (this.queue.length > this.startingSlots() && this.instances.length < this.opts.maxInstances) this.spawn('demand');
+    while (this.queue.length > this.freeSlots(false) && this.instances.length < this.opts.maxInstances) this.spawn('demand');
   }
 
   async close(): Promise<void> {
