@@ -87,15 +87,13 @@ export function physicalFloor(profile: Profile, platformId: string | Platform, o
   const billedMs = billed(ms);
   // A request is billed at least one granule, at no less than the cheapest configuration that holds the smallest
   // live set (slowing down inside a granule is free, so a coarse granularity bounds the bill from below this way).
-  const smallest = Math.min(...layers.map((l) => l.liveMB));
-  const oneGranule = g / 1000 * Math.min(...configsFor(p, smallest).map((c) => usdPerSecond(p, c)));
-  const spreadMB = ctx.units.map((u) => {
+  // One granule at the cheapest configuration holding `mb` (Infinity where none does).
+  const granuleAt = (mb: number) => g / 1000 * Math.min(...configsFor(p, mb).map((c) => usdPerSecond(p, c)));
+  const oneGranule = granuleAt(Math.min(...layers.map((l) => l.liveMB)));
+  const heaviestGranuleUSD = granuleAt(Math.max(...ctx.units.map((u) => {
     const parts = Math.max(1, ...u.splits.filter((x) => x.weightsFractionPerPart === 'inverse').map((x) => x.maxParts));
     return liveMemoryMB(ctx.baselineMB, u.paramMB / parts, u.peakActivationMB);
-  });
-  const heaviest = Math.max(...spreadMB);
-  const heaviestConfigs = configsFor(p, heaviest);
-  const heaviestGranuleUSD = heaviestConfigs.length ? g / 1000 * Math.min(...heaviestConfigs.map((c) => usdPerSecond(p, c))) : Infinity;
+  })));
   const workUSD = layers.reduce((a, l) => a + l.usd, 0);
   const usd = Math.max(workUSD, oneGranule) + p.price.perRequest;
   let vcpuSeconds = 0;
