@@ -24,7 +24,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { loadWarning, watchLoad, type MachineLoad } from '../src/core/index.js';
 import { writeZooModel } from '../src/zoo/index.js';
-import { getPlatform, poissonTimes, type Platform } from '../src/plan/index.js';
+import { getPlatform, poissonTimes } from '../src/plan/index.js';
 import { modelProfile, partitionModel, verifyPartition } from '../src/partition/index.js';
 import { Gateway, DEFAULT_GATEWAY, startLocalS3, binaryInferRequest, httpRequest, infer, modelMetadata, randomFeeds, type FunctionInstance, type KeepAliveSpec, type SpawnReason } from '../src/runtime/index.js';
 import { percentile } from '../src/bench/measure.js';

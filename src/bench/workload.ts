@@ -139,7 +139,6 @@ export async function runWorkloadBench(opts: WorkloadOptions): Promise<WorkloadR
   };
   const rows: WorkloadRow[] = [];
   for (const platformId of opts.platforms) {
-    const platform = getPlatform(platformId);
     const floor = computeFloorUSD(profile, platformId, Math.max(...opts.batchSizes));
     const unsplit = planPartition(profile, { platform: platformId, strategy: 'unsplit', allowSloMiss: true, graph });
     for (const scale of opts.rateScales) {

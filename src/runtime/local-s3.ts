@@ -5,7 +5,7 @@
  * through the unshaped endpoint (not part of any cold start); hosts read through the shaped one. The proxy
  * counts the requests and bytes it served per object, so that tests and benches can see who fetched what.
  */
-import { createServer, request as httpRequest, type ClientRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, request as httpRequest, type ClientRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

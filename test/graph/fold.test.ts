@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng } from '../../src/core/random.js';
 import {
-  GraphBuilder, allclose, buildGraph, constantNodes, encodeModel, extractModel, foldConstants, openModel, openSession,
+  GraphBuilder, allclose, buildGraph, constantNodes, encodeModel, extractModel, openModel, openSession,
   randomInputs, runSession, saveModel, tensorProto, type ModelProto,
 } from '../../src/graph/index.js';
 import { crossings, cutPoints } from '../../src/profile/index.js';

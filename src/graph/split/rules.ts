@@ -202,7 +202,7 @@ const reduce: Rule = (n, r, ctx) => {
   }
   if (!axes || axes.length === 0) return null;
   if (axes.map((a) => norm(a, rank)).includes(r.axis)) return null;
-  return { out: r, inputs: n.proto.input.map((i, k) => (k === 0 ? { axis: r.axis, lo: r.lo, hi: r.hi } : 'whole')) };
+  return { out: r, inputs: n.proto.input.map((_, k) => (k === 0 ? { axis: r.axis, lo: r.lo, hi: r.hi } : 'whole')) };
 };
 
 const matmul: Rule = (n, r, ctx) => {
@@ -215,11 +215,11 @@ const matmul: Rule = (n, r, ctx) => {
   if (r.axis === rank - 1) return { out: r, inputs: ['whole', { axis: bs.length - 1, lo: r.lo, hi: r.hi }] };
   if (r.axis === rank - 2) return { out: r, inputs: [{ axis: as.length - 2, lo: r.lo, hi: r.hi }, 'whole'] };
   // A batch axis: broadcast over the leading dims of both.
-  const batch = (name: string, s: number[]): Need => {
+  const batch = (s: number[]): Need => {
     const ai = r.axis - (rank - s.length);
     return ai < 0 || s[ai] === 1 ? 'whole' : { axis: ai, lo: r.lo, hi: r.hi };
   };
-  return { out: r, inputs: [batch(a, as), batch(b, bs)] };
+  return { out: r, inputs: [batch(as), batch(bs)] };
 };
 
 const gemm: Rule = (n, r, ctx) => {
@@ -241,7 +241,7 @@ const concat: Rule = (n, r, ctx) => {
 const split: Rule = (n, r, ctx) => {
   const rank = ctx.shape(n.proto.input[0]!).length;
   if (norm(intAttr(n, 'axis', 0), rank) === r.axis) return null;
-  return { out: r, inputs: n.proto.input.map((i, k) => (k === 0 ? { axis: r.axis, lo: r.lo, hi: r.hi } : 'whole')) };
+  return { out: r, inputs: n.proto.input.map((_, k) => (k === 0 ? { axis: r.axis, lo: r.lo, hi: r.hi } : 'whole')) };
 };
 
 const transpose: Rule = (n, r, ctx) => {

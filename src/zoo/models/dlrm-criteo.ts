@@ -9,8 +9,7 @@
  * The tiny variant keeps the 26 tables and the external-data layout (64 rows each, width 4: 1 KiB tables, onnx's own external-data threshold; 8 candidates), so
  * tests run every stage on a model whose weights live outside the .onnx file.
  */
-import { concat, linear, reshape } from '../layers.js';
-import type { Net, T } from '../net.js';
+import { concat, reshape } from '../layers.js';
 import type { ZooModelDef } from '../types.js';
 import { CRITEO_CARDINALITIES, mlpStack } from './dlrm.js';
 
