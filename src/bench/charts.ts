@@ -31,7 +31,7 @@ function bars(id: string, title: string, rows: BenchRow[], field: string, label:
     spec: {
       $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
       title,
-      data: { values: rows.filter(ok).map((r) => ({ model: r.model, strategy: r.strategy, value: field.split('.').reduce<any>((o, k) => o?.[k], r) })) },
+      data: { values: rows.filter(ok).map((r) => ({ model: r.model, strategy: r.strategy, value: field.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], r) })) },
       facet: { field: 'model', type: 'nominal', title: null },
       columns: 6,
       resolve: { scale: { y: 'independent' } },

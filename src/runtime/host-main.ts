@@ -50,7 +50,7 @@ async function fetchSlice(f: NonNullable<HostConfig['fetch']>): Promise<{ dir: s
   try {
     return await downloadAll(s3Store(f.store), f.bucket, f.keys);
   } catch (err) {
-    throw new Error(`could not fetch its weights from the object store: ${(err as Error).message}`);
+    throw new Error(`could not fetch its weights from the object store: ${(err as Error).message}`, { cause: err });
   }
 }
 

@@ -31,7 +31,7 @@ function keyOf(file: string): string {
 export function sweepLeanCache(): number {
   const root = cacheRoot();
   let n = 0;
-  let entries: string[] = [];
+  let entries: string[];
   try { entries = readdirSync(root); } catch { return 0; }
   for (const e of entries) {
     if (e.endsWith('.tmp')) continue;

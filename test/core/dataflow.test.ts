@@ -109,7 +109,7 @@ dataflowSuite({
     for (const f of manifest.functions) sessions.set(f.name, await openSession(paths.get(f.name)!));
     return {
       run: (feeds: Feeds) => runDataflow(manifest, feeds, async (f, ins) => {
-        try { return await runSession(sessions.get(f.name)!, ins); } catch (err) { throw new Error(`function '${f.name}': ${(err as Error).message}`); }
+        try { return await runSession(sessions.get(f.name)!, ins); } catch (err) { throw new Error(`function '${f.name}': ${(err as Error).message}`, { cause: err }); }
       }),
       close: async () => { for (const s of sessions.values()) await s.release(); },
     };

@@ -21,7 +21,7 @@ dataflowSuite({
     return {
       // As v2Caller does over HTTP: a failure names the function.
       run: (feeds) => orchestrate(config, feeds, async (fn, ins) => {
-        try { return await cores.get(fn.name)!.invoke(ins); } catch (err) { throw new Error(`function '${fn.name}' failed: ${(err as Error).message}`); }
+        try { return await cores.get(fn.name)!.invoke(ins); } catch (err) { throw new Error(`function '${fn.name}' failed: ${(err as Error).message}`, { cause: err }); }
       }),
       close: async () => { for (const c of cores.values()) await c.close(); },
     };

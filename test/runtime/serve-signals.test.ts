@@ -19,7 +19,7 @@ after(() => cleanup(dir));
 /** cgroup folders named after `pid` under this process's own cpu and memory groups (hosts inherit them). */
 function cgroupsOf(pid: number): string[] {
   const found: string[] = [];
-  let lines: string[] = [];
+  let lines: string[];
   try { lines = readFileSync('/proc/self/cgroup', 'utf8').split('\n'); } catch { return found; }
   for (const ctl of ['cpu', 'memory']) {
     const line = lines.find((l) => l.split(':')[1]?.split(',').includes(ctl));

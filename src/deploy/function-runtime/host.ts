@@ -40,7 +40,7 @@ async function fetchWeights(w: NonNullable<FunctionConfig['weights']>, env: Reco
     const { dir } = await downloadAll(store ?? weightsStore(env), bucket, w.keys);
     return join(dir, basename(w.main));
   } catch (err) {
-    throw new Error(`could not fetch the weights from bucket '${bucket}': ${(err as Error).message}`);
+    throw new Error(`could not fetch the weights from bucket '${bucket}': ${(err as Error).message}`, { cause: err });
   }
 }
 
