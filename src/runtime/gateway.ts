@@ -5,6 +5,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { basename } from 'node:path';
 import { MoparError, errorMessage, log, cgroupsAvailable } from '../core/index.js';
 import { Metrics } from './metrics.js';
@@ -223,7 +224,16 @@ export class Gateway {
     const to = { ...HTTP_TIMEOUTS, ...this.opts.httpTimeouts };
     this.server = createServer({
       headersTimeout: to.headersMs, requestTimeout: to.requestMs, keepAliveTimeout: to.keepAliveMs, connectionsCheckingInterval: to.checkEveryMs,
-    }, (req, res) => void this.handle(req, res));
+    }, (req, res) => {
+      // The last boundary: nothing a client sends may end the process (an unhandled rejection would).
+      this.handle(req, res).catch((err: unknown) => {
+        log(`mopar serve: ${req.method} request: ${errorMessage(err)}`);
+        if (!res.headersSent) send(res, 500, { error: 'internal error' });
+        else res.destroy();
+      });
+    });
+    // CONNECT is not served; without this listener node drops the connection without an answer.
+    this.server.on('connect', (_req: IncomingMessage, socket: Duplex) => refuseConnect(socket));
     await new Promise<void>((resolve, reject) => {
       this.server!.once('error', (err: NodeJS.ErrnoException) => reject(new MoparError(`cannot listen on ${host}:${port}: ${err.code ?? err.message}`)));
       this.server!.listen(port, host, () => resolve());
@@ -232,9 +242,10 @@ export class Gateway {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://x');
-    const path = url.pathname.replace(/\/+$/, '') || '/';
+    let path = '(unparsed)';
     try {
+      // Parsed inside the boundary: a malformed request target is the client's error (400), not the process's.
+      path = requestPath(req.url);
       // HEAD answers like GET without a body (node's ServerResponse drops it): probes often use HEAD.
       const get = req.method === 'GET' || req.method === 'HEAD';
       if (get && (path === '/v2/health/live' || path === '/v2/health/ready')) {
@@ -254,7 +265,7 @@ export class Gateway {
       if (get && path === '/status.json') return send(res, 200, this.status());
       if (get && path === '/status/lit-html.js') return sendText(res, 200, 'text/javascript; charset=utf-8', litHtmlSource());
       const m = /^\/v2\/models\/([^/]+)(?:\/versions\/([^/]+))?(\/ready|\/infer|\/stats)?$/.exec(path);
-      if (!m) throw new HttpError(404, `no route ${req.method} ${path}`);
+      if (!m) throw new HttpError(404, `no route ${req.method} ${clip(path)}`);
       let name: string;
       try {
         name = decodeURIComponent(m[1]!);
@@ -262,10 +273,10 @@ export class Gateway {
         throw new HttpError(400, `model name in ${JSON.stringify(path.slice(0, 200))} is not valid percent-encoding`);
       }
       const model = this.models.get(name);
-      if (!model) throw new HttpError(404, `unknown model '${name}' (served: ${[...this.models.keys()].join(', ')})`);
+      if (!model) throw new HttpError(404, `unknown model '${clip(name)}' (served: ${[...this.models.keys()].join(', ')})`);
       // One version per served model, '1' (as the metadata says); any other is not served.
       if (m[2] !== undefined && safeDecode(m[2]) !== MODEL_VERSION) {
-        throw new HttpError(404, `unknown version '${safeDecode(m[2]).slice(0, 100)}' of model '${name}' (versions: ${MODEL_VERSION})`);
+        throw new HttpError(404, `unknown version '${clip(safeDecode(m[2]))}' of model '${name}' (versions: ${MODEL_VERSION})`);
       }
       const action = m[3];
       if (req.method === 'GET' && !action) {
@@ -283,7 +294,7 @@ export class Gateway {
         }
         return await this.infer(model, req, res);
       }
-      throw new HttpError(405, `${req.method} not allowed on ${path}`);
+      throw new HttpError(405, `${req.method} not allowed on ${clip(path)}`);
     } catch (err) {
       if (err instanceof ClientGoneError || res.destroyed) return; // nobody to answer
       const status = statusOf(err);
@@ -554,6 +565,32 @@ function sendText(res: ServerResponse, status: number, type: string, text: strin
   const b = Buffer.from(text);
   res.writeHead(status, { 'content-type': type, 'content-length': b.length, 'cache-control': 'no-cache' });
   res.end(b);
+}
+
+/**
+ * The path of a request target (RFC 9112 §3.2): origin-form ('/p?q') is a path, never a scheme-relative URL
+ * ('//host:port/p'); absolute-form ('http://h/p') is parsed as a URL. Anything else, or unparsable: 400.
+ */
+function requestPath(target = '/'): string {
+  let url: URL;
+  try {
+    url = new URL(target.startsWith('/') ? `http://x${target}` : target);
+  } catch {
+    throw new HttpError(400, `malformed request target ${JSON.stringify(clip(target))}`);
+  }
+  return url.pathname.replace(/\/+$/, '') || '/';
+}
+
+/** Request text quoted in an error, at most ~100 characters (a request line may be 16 KiB). */
+function clip(s: string, max = 100): string {
+  return s.length > max ? `${s.slice(0, max)}… (${s.length} characters)` : s;
+}
+
+/** The answer to a CONNECT request, written on the raw socket (there is no ServerResponse for it). */
+function refuseConnect(socket: Duplex): void {
+  const body = JSON.stringify({ error: 'CONNECT not allowed' });
+  socket.on('error', () => socket.destroy()); // the server no longer watches this socket: a reset must not throw
+  socket.end(`HTTP/1.1 405 Method Not Allowed\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`);
 }
 
 function safeDecode(s: string): string {

@@ -4,6 +4,7 @@
  * builds, so both targets run the same handler code. Bodies over `maxBodyBytes` get 413 without being buffered.
  */
 import { createServer, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { FaasContext, FaasHandler } from './faas-handler.js';
 
 /** serve's default body limit. */
@@ -34,11 +35,18 @@ export function serveHandler(handler: FaasHandler, port = Number(process.env.POR
           return value;
         },
       };
-      handler({ body: Buffer.concat(chunks), headers: req.headers, method: req.method, path: req.url ?? '/' }, context).catch((err) => {
+      // One boundary around the handler, sync throws included: no request may end the process.
+      Promise.resolve().then(() => handler({ body: Buffer.concat(chunks), headers: req.headers, method: req.method, path: req.url ?? '/' }, context)).catch((err) => {
         console.error(err);
         if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'internal error (see the function\'s log)' }));
       });
     });
+  });
+  // CONNECT is not served; without this listener node drops the connection without an answer.
+  server.on('connect', (_req, socket: Duplex) => {
+    const body = JSON.stringify({ error: 'CONNECT not allowed' });
+    socket.on('error', () => socket.destroy()); // the server no longer watches this socket: a reset must not throw
+    socket.end(`HTTP/1.1 405 Method Not Allowed\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`);
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);

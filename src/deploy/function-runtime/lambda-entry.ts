@@ -43,7 +43,9 @@ function sfnStart(): StartSyncExecution {
   const sdk = '@aws-sdk/client-sfn'; // provided by the Lambda Node.js runtime; a variable keeps bundlers off it
   return async (stateMachineArn, input) => {
     const { send, mod } = await (client ??= import(sdk).then((m) => {
-      const c = new m.SFNClient({});
+      // StartSyncExecution goes to the `sync-` host prefix of the regional endpoint; an endpoint set in the
+      // environment (AWS_ENDPOINT_URL_SFN: Step Functions Local, `mopar local-run`) is used as it is.
+      const c = new m.SFNClient(process.env.AWS_ENDPOINT_URL_SFN ? { disableHostPrefix: true } : {});
       return { send: (cmd: unknown) => c.send(cmd), mod: m };
     }));
     return await send(new mod.StartSyncExecutionCommand({ stateMachineArn, input })) as SyncExecution;
@@ -170,7 +172,7 @@ export function lambdaEntry(dir: string, opts: LambdaEntryOptions = {}) {
     if (p.batching) {
       try {
         const m = /^\/v2\/models\/([^/]+)\/(infer|results\/([^/]+))\/?$/.exec(path);
-        if (m && decodeURIComponent(m[1]!) === p.model) {
+        if (m && safeDecode(m[1]!) === p.model) {
           if (method === 'POST' && m[2] === 'infer') r = await enqueue({ path, headers, body: request });
           else if (method === 'GET' && m[3]) r = await result(m[3]);
         }
@@ -256,4 +258,9 @@ export function lambdaBatchFront(dir: string, opts: LambdaEntryOptions = {}) {
     }
     return { batches };
   };
+}
+
+/** A path segment decoded, or as it came when it is not valid percent-encoding (then it names no model: v2's 400). */
+function safeDecode(s: string): string {
+  try { return decodeURIComponent(s); } catch { return s; }
 }

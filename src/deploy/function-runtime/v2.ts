@@ -52,6 +52,11 @@ function statusOf(err: unknown): number {
   return 500;
 }
 
+/** Request text quoted in an error, at most ~100 characters (a request line may be 16 KiB). */
+function clip(s: string, max = 100): string {
+  return s.length > max ? `${s.slice(0, max)}… (${s.length} characters)` : s;
+}
+
 function header(h: V2Request['headers'], name: string): string | undefined {
   const v = h[name] ?? h[name.toLowerCase()];
   return Array.isArray(v) ? v[0] : v;
@@ -87,9 +92,14 @@ export function v2Handler(model: V2Model, opts: { metrics?: V2Metrics } = {}): V
     }
     if (get && path === '/v2/models') return json(200, { models: [model.name] });
     const m = /^\/v2\/models\/([^/]+)(?:\/versions\/[^/]+)?(\/ready|\/infer)?$/.exec(path);
-    if (!m) throw new HttpError(404, `no route ${req.method} ${path}`);
-    const name = decodeURIComponent(m[1]!);
-    if (name !== model.name) throw new HttpError(404, `unknown model '${name}' (served: ${model.name})`);
+    if (!m) throw new HttpError(404, `no route ${clip(req.method)} ${clip(path)}`);
+    let name: string;
+    try {
+      name = decodeURIComponent(m[1]!);
+    } catch {
+      throw new HttpError(400, `model name in ${JSON.stringify(clip(path))} is not valid percent-encoding`);
+    }
+    if (name !== model.name) throw new HttpError(404, `unknown model '${clip(name)}' (served: ${model.name})`);
     if (get && !m[2]) {
       return json(200, { name, versions: ['1'], platform: 'mopar', inputs: model.inputs.map(v2Meta), outputs: model.outputs.map(v2Meta), parameters: model.parameters ?? {} });
     }
@@ -106,7 +116,7 @@ export function v2Handler(model: V2Model, opts: { metrics?: V2Metrics } = {}): V
         metrics?.request(model.name, status, (performance.now() - t0) / 1000);
       }
     }
-    throw new HttpError(405, `${req.method} not allowed on ${path}`);
+    throw new HttpError(405, `${clip(req.method)} not allowed on ${clip(path)}`);
   }
 
   return async (req) => {
