@@ -104,6 +104,29 @@ export function forEachTensor(graph: GraphProto, fn: (t: TensorProto) => void): 
   }
 }
 
+/**
+ * The external-data `location` of every tensor of an encoded model, without loading any data (what a reader of
+ * a folder must confine before onnxruntime or a deploy follows them). Bytes without the text 'location' hold
+ * none, so a model with inline weights is not decoded.
+ */
+export function externalDataLocations(bytes: Uint8Array, where = 'model'): Array<{ tensor: string; location: string }> {
+  if (!Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).includes('location')) return [];
+  let proto: ModelProto;
+  try {
+    proto = fromBinary(ModelProtoSchema, bytes);
+  } catch (err) {
+    throw new MoparError(`${where} is not an ONNX model (protobuf decoding failed: ${errorMessage(err)})`);
+  }
+  const out: Array<{ tensor: string; location: string }> = [];
+  if (proto.graph) {
+    forEachTensor(proto.graph, (t) => {
+      // onnxruntime follows `location` entries whatever data_location says: check every one.
+      for (const e of t.externalData) if (e.key === 'location') out.push({ tensor: t.name, location: e.value });
+    });
+  }
+  return out;
+}
+
 function resolveExternalData(proto: ModelProto, baseDir: string, where: string): boolean {
   if (!proto.graph) return false;
   const fds = new Map<string, number>();

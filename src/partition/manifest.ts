@@ -4,9 +4,10 @@
  * names, every tensor produced once, every input produced, no cycle, and every function file confined to the
  * manifest's folder and matching its sha256. A bad manifest is a MoparError naming the file and the field.
  */
-import { existsSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { MoparError, sha256File, threadsFor, readJsonFile, validate } from '../core/index.js';
+import { MoparError, sha256, sha256File, threadsFor, readJsonFile, validate } from '../core/index.js';
+import { externalDataLocations } from '../graph/index.js';
 import type { Manifest, ManifestFunction } from './types.js';
 
 export interface LoadManifestOptions {
@@ -44,8 +45,16 @@ export function loadManifest(path: string, opts: LoadManifestOptions = {}): Load
     if (opts.checkFiles === false) return;
     if (!existsSync(p)) throw new MoparError(`${file}: function '${f.name}' file ${f.file} is missing`);
     checkContained(dir, p, `${where}.file`);
-    if (sha256File(p) !== f.sha256) {
+    const bytes = readFileSync(p);
+    if (sha256(bytes) !== f.sha256) {
       throw new MoparError(`${file}: function '${f.name}' file ${f.file} does not match its sha256 (changed since it was built; build again)`);
+    }
+    // The tensors' external data are files read from this folder too (by onnxruntime, and shipped by deploy).
+    for (const { tensor, location } of externalDataLocations(bytes, `${file}: function '${f.name}' file ${f.file}`)) {
+      const what = `${file}: function '${f.name}' tensor '${tensor}' external data location ${JSON.stringify(location)}`;
+      const d = confinedPath(dir, join(dirname(f.file), location), what, location);
+      if (!existsSync(d)) throw new MoparError(`${what} is missing`);
+      checkContained(dir, d, what);
     }
     if (f.data) {
       // onnxruntime looks for the data next to the .onnx under the name the .onnx records: the same folder.
@@ -79,13 +88,16 @@ function withDefaults(m: Manifest): Manifest {
   return m;
 }
 
-/** A path relative to `dir` that stays inside it: no absolute path, no '..', nothing resolving outside. */
-function confinedPath(dir: string, file: string, where: string): string {
-  if (isAbsolute(file) || /^[A-Za-z]:/.test(file) || file.split(/[\\/]/).includes('..')) {
-    throw new MoparError(`${where} must be a path inside the manifest's folder (no absolute path, no '..'): ${JSON.stringify(file)}`);
+/**
+ * A path relative to `dir` that stays inside it: no absolute path, no '..', nothing resolving outside. The one
+ * rule for every file read from a partition folder (`given`: the text as written, when `file` was derived from it).
+ */
+function confinedPath(dir: string, file: string, where: string, given = file): string {
+  if ([file, given].some((f) => isAbsolute(f) || /^[A-Za-z]:/.test(f) || f.split(/[\\/]/).includes('..'))) {
+    throw new MoparError(`${where} must be a path inside the manifest's folder (no absolute path, no '..'): ${JSON.stringify(given)}`);
   }
   const p = resolve(dir, file);
-  if (!isInside(dir, p)) throw new MoparError(`${where} leads outside the manifest's folder: ${JSON.stringify(file)}`);
+  if (!isInside(dir, p)) throw new MoparError(`${where} leads outside the manifest's folder: ${JSON.stringify(given)}`);
   return p;
 }
 

@@ -1,9 +1,10 @@
 /** The one manifest reader: schema errors name the field; files stay in the folder and match their sha256. */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MoparError } from '../../src/core/index.js';
+import { MoparError, sha256File } from '../../src/core/index.js';
+import { ModelProtoSchema, StringStringEntryProtoSchema, TensorProto_DataLocation, create, fromBinary, toBinary } from '../../src/graph/index.js';
 import { loadManifest, type Manifest } from '../../src/partition/index.js';
 import { loadServable } from '../../src/runtime/index.js';
 import { readManifestForDeploy } from '../../src/deploy/index.js';
@@ -72,6 +73,36 @@ test('function files are confined to the folder: no absolute path, no .., no lin
   rejectedByAll(linked, /functions\[0\] \('head'\)\.file is a link leading outside the manifest's folder/);
 });
 
+/** A copy of the toy partition whose 'head' file keeps tensor w1's data "outside": external data at `location`. */
+async function externalVariant(location: string): Promise<string> {
+  const dir = await variant(() => {});
+  const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as Manifest;
+  const f = m.functions[0]!;
+  const proto = fromBinary(ModelProtoSchema, readFileSync(join(dir, f.file)));
+  const w = proto.graph!.initializer.find((t) => t.name === 'w1')!;
+  w.externalData = [['location', location], ['offset', '0'], ['length', String(w.rawData.length)]].map(([key, value]) => create(StringStringEntryProtoSchema, { key, value }));
+  w.dataLocation = TensorProto_DataLocation.EXTERNAL;
+  w.rawData = new Uint8Array(0);
+  writeFileSync(join(dir, f.file), toBinary(ModelProtoSchema, proto));
+  f.sha256 = sha256File(join(dir, f.file));
+  writeFileSync(join(dir, 'manifest.json'), JSON.stringify(m));
+  return dir;
+}
+
+test('external data named inside function files is confined like the files: no absolute path, no .., no link out', async () => {
+  const named = (loc: string) => new RegExp(`function 'head' tensor 'w1' external data location ${JSON.stringify(loc).replace(/[.*/]/g, '\\$&')}`);
+  rejectedByAll(await externalVariant('../../../etc/passwd'), new RegExp(`${named('../../../etc/passwd').source} must be a path inside the manifest's folder`));
+  rejectedByAll(await externalVariant('/etc/passwd'), new RegExp(`${named('/etc/passwd').source} must be a path inside the manifest's folder`));
+  const linked = await externalVariant('w1.bin');
+  symlinkSync('/etc/passwd', join(linked, 'w1.bin'));
+  rejectedByAll(linked, new RegExp(`${named('w1.bin').source} is a link leading outside the manifest's folder`));
+  rejectedByAll(await externalVariant('absent.bin'), new RegExp(`${named('absent.bin').source} is missing`));
+  // Inside the folder: accepted (onnxruntime reads it from there).
+  const inside = await externalVariant('w1.bin');
+  writeFileSync(join(inside, 'w1.bin'), Buffer.alloc(16 * 32 * 4));
+  assert.equal(loadManifest(inside).manifest.functions.length, 4);
+});
+
 test('sha256 is checked on load: a changed function file is refused', async () => {
   const { manifest } = await toy;
   const changed = await variant(() => {});
@@ -96,4 +127,14 @@ test('CLI: verify and deploy refuse a manifest pointing outside its folder (exit
     assert.match(r.stderr, /^mopar: error: .*must be a path inside the manifest's folder/);
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
   }
+});
+
+test('CLI: deploy refuses a function file whose external data points outside (exit 2, one line, nothing written)', async () => {
+  const bad = await externalVariant('../../../etc/passwd');
+  const out = join(root, 'out-ext');
+  const r = await runCli(['deploy', bad, '--target', 'openfaas', '-o', out]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /^mopar: error: .*function 'head' tensor 'w1' external data location "\.\.\/\.\.\/\.\.\/etc\/passwd" must be a path inside/);
+  assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  assert.equal(existsSync(out), false);
 });
