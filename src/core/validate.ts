@@ -8,7 +8,7 @@
  * `readJsonFile(path, 'plan', 'plan file')` also turns a missing file or bad JSON into a clear error. A new
  * schema is a new file in docs/schemas/ named `<name>.schema.json`; nothing else to register.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { MoparError, errorMessage } from './errors.js';
@@ -97,11 +97,22 @@ export function matchesSchema(schemaName: string, value: unknown): boolean {
 }
 
 /**
+ * The largest manifest, plan, profile or other JSON file mopar reads, far above the files mopar writes: a bigger
+ * one is refused before it is read and parsed whole (a 100 MB manifest stalled verify, serve and deploy).
+ */
+export const MAX_JSON_FILE_BYTES = 16 * 2 ** 20;
+
+/**
  * Reads a JSON file: a missing file or invalid JSON is a MoparError naming `what` (e.g. 'plan file') and the
  * path. Validation is left to the caller (`validate`), which may first check what kind of file it is.
  */
 export function readJsonFile(path: string, what: string): unknown {
   if (!existsSync(path)) throw new MoparError(`${what} not found: ${path}`);
+  // Checked before reading: a huge file would be read whole and parsed before any schema could refuse it.
+  const bytes = statSync(path).size;
+  if (bytes > MAX_JSON_FILE_BYTES) {
+    throw new MoparError(`${what} ${path} is ${bytes} bytes, over the ${MAX_JSON_FILE_BYTES}-byte (${MAX_JSON_FILE_BYTES / 2 ** 20} MiB) limit for mopar's JSON files`);
+  }
   try {
     return JSON.parse(readFileSync(path, 'utf8')) as unknown;
   } catch (err) {

@@ -1,12 +1,13 @@
 /** The validation layer: schema errors name the file and the field; plan and profile files go through it. */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
-import { MoparError, readJsonFile, schemaDir, validate } from '../../src/core/index.js';
-import { readPlan } from '../../src/partition/index.js';
+import { MAX_JSON_FILE_BYTES, MoparError, readJsonFile, schemaDir, validate } from '../../src/core/index.js';
+import { loadManifest, readPlan } from '../../src/partition/index.js';
+import { runCli } from '../cli/run-cli.js';
 import { loadProfile } from '../../src/profile/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mopar-validate-'));
@@ -53,4 +54,24 @@ test('plan and profile files are checked against their schemas on read', () => {
   assert.throws(() => loadProfile(profile), mopar(/layers\[0\]\.ms must be >= 0/));
   writeFileSync(profile, JSON.stringify({ ...base, layers: [] }));
   assert.throws(() => loadProfile(profile), mopar(/layers must NOT have fewer than 1 items/));
+});
+
+test('JSON files over MAX_JSON_FILE_BYTES are refused before they are read: size and cap named (plan, profile, manifest)', async () => {
+  // A sparse 100 MB file: no disk used, and readJsonFile must not read it (JSON.parse of NULs would fail otherwise).
+  const big = join(dir, 'big.json');
+  writeFileSync(big, '');
+  truncateSync(big, 100 * 2 ** 20);
+  const over = new RegExp(`is ${100 * 2 ** 20} bytes, over the ${MAX_JSON_FILE_BYTES}-byte \\(16 MiB\\) limit`);
+  assert.throws(() => readJsonFile(big, 'plan file'), mopar(over));
+  assert.throws(() => readPlan(big), mopar(over));
+  assert.throws(() => loadProfile(big), mopar(over));
+  const part = join(dir, 'part');
+  mkdirSync(part);
+  writeFileSync(join(part, 'manifest.json'), '');
+  truncateSync(join(part, 'manifest.json'), MAX_JSON_FILE_BYTES + 1);
+  assert.throws(() => loadManifest(part), mopar(/manifest .*manifest\.json is 16777217 bytes, over the 16777216-byte/));
+  const r = await runCli(['verify', big, part]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /^mopar: error: manifest .* is 16777217 bytes, over the 16777216-byte \(16 MiB\) limit/);
+  assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
 });
