@@ -17,28 +17,36 @@ let cached: HostEntry | undefined;
 export function hostEntry(): HostEntry {
   if (cached) return cached;
   const fromSource = import.meta.url.endsWith('.ts');
-  const main = fileURLToPath(new URL(fromSource ? './host-main.ts' : './host-main.js', import.meta.url));
-  if (!fromSource) return (cached = { script: main, execArgv: [] });
+  const ext = fromSource ? '.ts' : '.js';
+  const main = fileURLToPath(new URL(`./host-main${ext}`, import.meta.url));
+  const watch = fileURLToPath(new URL(`./host-watch${ext}`, import.meta.url));
+  // The watch on the gateway runs before the host's module graph loads (onnxruntime's native library included):
+  // a gateway killed while its hosts start must not wait for them to finish loading (host-watch.ts).
+  const watchArgs = (file: string) => ['--import', pathToFileURL(file).href];
+  if (!fromSource) return (cached = { script: main, execArgv: watchArgs(watch) });
   const require = createRequire(import.meta.url);
   try {
     const esbuild = require('esbuild') as typeof import('esbuild');
-    const r = esbuild.buildSync({
-      entryPoints: [main], bundle: true, platform: 'node', format: 'esm', target: 'node20', write: false,
+    const build = (entry: string) => esbuild.buildSync({
+      entryPoints: [entry], bundle: true, platform: 'node', format: 'esm', target: 'node20', write: false,
       external: ['onnxruntime-node', 'onnx-buf', '@bufbuild/protobuf'], logLevel: 'silent',
-    });
-    const code = r.outputFiles[0]!.contents;
+    }).outputFiles[0]!.contents;
     const root = dirname(dirname(dirname(main)));
     const dir = join(root, 'node_modules', '.cache', 'mopar');
-    const file = join(dir, `host-${createHash('sha256').update(code).digest('hex').slice(0, 16)}.mjs`);
-    if (!existsSync(file)) {
-      mkdirSync(dir, { recursive: true });
-      writeFileSync(`${file}.${process.pid}.tmp`, code);
-      // Atomic publish: concurrent gateways may race to write the same bundle.
-      require('node:fs').renameSync(`${file}.${process.pid}.tmp`, file);
-    }
-    return (cached = { script: file, execArgv: [] });
+    const publish = (prefix: string, code: Uint8Array) => {
+      const file = join(dir, `${prefix}-${createHash('sha256').update(code).digest('hex').slice(0, 16)}.mjs`);
+      if (!existsSync(file)) {
+        mkdirSync(dir, { recursive: true });
+        writeFileSync(`${file}.${process.pid}.tmp`, code);
+        // Atomic publish: concurrent gateways may race to write the same bundle.
+        require('node:fs').renameSync(`${file}.${process.pid}.tmp`, file);
+      }
+      return file;
+    };
+    const watchFile = publish('host-watch', build(watch));
+    return (cached = { script: publish('host', build(main)), execArgv: watchArgs(watchFile) });
   } catch {
     const loader = pathToFileURL(join(dirname(require.resolve('tsx/package.json')), 'dist', 'loader.mjs')).href;
-    return (cached = { script: main, execArgv: ['--import', loader] });
+    return (cached = { script: main, execArgv: ['--import', loader, ...watchArgs(watch)] });
   }
 }

@@ -1,12 +1,13 @@
 /**
  * Entry point of a function-host process: loads one slice once via the shared function core, then serves
- * invocations from its parent over Node IPC. The parent (`FunctionInstance`) owns spawning, limits and cleanup.
+ * invocations from its parent over Node IPC. The parent (`FunctionInstance`) owns spawning, limits and cleanup;
+ * host-watch.ts (loaded first, with --import) ends the host and cleans up when the parent is gone.
  */
+// First: the watch on the gateway (a no-op when --import already ran it).
+import './host-watch.js';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createFunctionCore } from './function-core.js';
-import { removeSegmentsOf } from './segments.js';
-import { leaveOwnerGroup } from '../core/index.js';
 import { copyBytes } from '../codec/index.js';
 import { BufferPool, CodecChooser, decodeTensor, encodeTensor, type WireTensor } from './wire.js';
 import type { HostConfig, HostMessage, InvokeMessage } from './host-protocol.js';
@@ -14,7 +15,7 @@ import { downloadAll, s3Store } from './object-store.js';
 import type { Feeds } from '../graph/index.js';
 
 // After the gateway is gone a late answer has nowhere to go; sending it would throw (ERR_IPC_CHANNEL_CLOSED) and
-// kill this host before the disconnect handler below removes the gateway's segments and this host's cgroup.
+// kill this host before host-watch removes the gateway's segments and this host's cgroup.
 const send = (m: HostMessage) => { if (process.connected) process.send!(m, undefined, undefined, () => {}); };
 
 /**
@@ -29,21 +30,6 @@ function peakRssMB(): number {
   return process.resourceUsage().maxRSS / 1024;
 }
 const MB = 2 ** 20;
-
-/** The gateway that started this host (the shell of spawnInCgroup execs node, so it is the direct parent). */
-const gatewayPid = process.ppid;
-
-/** The gateway has exited (this host was reparented, or the gateway is a zombie or gone). */
-function gatewayGone(): boolean {
-  if (process.ppid !== gatewayPid) return true;
-  try {
-    // /proc/PID/stat: "pid (comm) S ..." — the state letter after the last ')'.
-    const stat = readFileSync(`/proc/${gatewayPid}/stat`, 'utf8');
-    return /^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2));
-  } catch {
-    return true;
-  }
-}
 
 /** Downloads the slice's objects, all at once (one stream each), into a folder of this instance's own. */
 async function fetchSlice(f: NonNullable<HostConfig['fetch']>): Promise<{ dir: string; ms: number; bytes: number }> {
@@ -111,24 +97,6 @@ async function main(): Promise<void> {
         buffers.give(mine);
       }
     })();
-  });
-  // The parent going away (crash, kill -9) must not leave an orphan host behind, nor the gateway's segments and
-  // this host's cgroup: a gateway killed with SIGKILL cannot remove them, so its hosts do. Reparenting shows the
-  // gateway is gone (a plain disconnect while it lives leaves its segments alone).
-  process.on('disconnect', () => {
-    // The kernel closes a dying gateway's IPC socket before it reparents its children: wait (briefly) for that.
-    const t0 = Date.now();
-    const check = () => {
-      if (gatewayGone()) {
-        removeSegmentsOf(gatewayPid);
-        leaveOwnerGroup(gatewayPid);
-        process.exit(0);
-      }
-      // Not seen gone in time (a loaded machine): this host's own group still goes with it.
-      if (Date.now() - t0 > 2000) { leaveOwnerGroup(gatewayPid); process.exit(0); }
-      setTimeout(check, 10);
-    };
-    check();
   });
 }
 

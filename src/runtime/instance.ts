@@ -83,7 +83,8 @@ export class FunctionInstance {
 
   constructor(readonly fn: string, cfg: HostConfig, limits: InstanceLimits, private readonly onExit: (i: FunctionInstance) => void) {
     // The AWS SDK's notice about future Node versions would print once per host that fetches its weights.
-    const env = { ...process.env, ...LEAN_MALLOC_ENV, MOPAR_HOST_CONFIG: JSON.stringify(cfg), AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
+    // MOPAR_GATEWAY_PID: the host's watch (host-watch.ts) must know its gateway even if it died before the host ran.
+    const env = { ...process.env, ...LEAN_MALLOC_ENV, MOPAR_HOST_CONFIG: JSON.stringify(cfg), MOPAR_GATEWAY_PID: String(process.pid), AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
     const avail = limits.enforce ? cgroupsAvailable() : { cpu: false, memory: false };
     const opts = { env, serialization: 'advanced' as const, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] as ('ignore' | 'inherit' | 'ipc')[] };
     const entry = hostEntry();
