@@ -4,7 +4,7 @@
  */
 import { Option, type Command } from 'commander';
 import { MoparError, log } from '../core/index.js';
-import { PLATFORMS, PLATFORM_VARIANTS, STRATEGY_NAMES, getPlatform, parseStrategy } from '../plan/index.js';
+import { DEFAULT_MAX_BATCH, PLATFORMS, PLATFORM_VARIANTS, STRATEGY_NAMES, getPlatform, parseStrategy } from '../plan/index.js';
 import { DEFAULT_PROFILE_RUNS, type ProfileOptions } from '../profile/index.js';
 import { parseInputFlags } from '../graph/index.js';
 
@@ -78,6 +78,15 @@ export function planOptions(cmd: Command, missVerb: string): Command {
     .option('--cold-slo-ms <n>', 'latency bound of the first request after idle, cold starts included (docs/cold-starts.md); plans that miss it are rejected', numberOption('--cold-slo-ms'))
     .option('--strategy <s>', STRATEGY_NAMES.join(' | '), (spec: string) => { parseStrategy(spec); return spec; }, 'mopar')
     .option('--allow-slo-miss', `${missVerb} the strategy's fastest plan when it cannot meet the SLO instead of failing`);
+}
+
+/**
+ * `--max-batch N`: the largest batch a request to a dynamic-batch model may carry; memory is sized for it, larger
+ * requests are refused, and `--apps` batching groups stay within it. No commander default: an absent flag lets
+ * the library apply DEFAULT_MAX_BATCH to dynamic models only (a fixed-batch model given the flag is an error).
+ */
+export function maxBatchOption(cmd: Command): Command {
+  return cmd.option('--max-batch <n>', `largest batch (leading input dim) a request may carry, for a model with a dynamic batch dim: every function's memory is sized for it, larger requests get 400, and --apps batching groups batch at most this many rows (default ${DEFAULT_MAX_BATCH})`, intOption('--max-batch'));
 }
 
 export function inputOption(cmd: Command): Command {

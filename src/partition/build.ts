@@ -128,6 +128,8 @@ export async function buildPartition(modelPath: string, plan: Plan, outDir: stri
     kind: 'mopar.manifest', version: 1,
     model: plan.model || basename(modelPath).replace(/\.onnx$/, ''), modelHash: loaded.hash,
     platform: plan.platform, strategy: plan.strategy,
+    // The limit the plan sized memory for; only a dynamic batch needs one (a fixed one is in the shapes).
+    ...(plan.maxBatch !== undefined && g.batch?.dynamic ? { maxBatch: plan.maxBatch } : {}),
     inputs: g.inputs, outputs: g.outputs, tensors, functions, edges,
     inputShapes, filesBytes, dedupedFiles: deduped,
   };

@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MoparError, errorMessage, sha256File } from '../core/index.js';
 import { openModel, type Graph, type InputShapes } from '../graph/index.js';
-import { planPartition, type Plan, type PlanOptions } from '../plan/index.js';
+import { DEFAULT_MAX_BATCH, planPartition, type Plan, type PlanOptions } from '../plan/index.js';
 import { DEFAULT_PROFILE_RUNS, loadProfile, profileModel, saveProfile, type Profile, type ProfileOptions } from '../profile/index.js';
 import { buildPartition } from './build.js';
 import type { Manifest } from './types.js';
@@ -91,7 +91,10 @@ export interface PartitionedModel {
 /** Profile (or reuse a profile) → plan → build (when `outDir` is given). */
 export async function partitionModel(modelPath: string, opts: PartitionModelOptions): Promise<PartitionedModel> {
   const profiled = opts.profiled ?? await modelProfile(modelPath, opts);
-  const plan = planPartition(profiled.profile, { ...opts.plan, graph: profiled.graph });
+  const plan = planPartition(profiled.profile, { ...opts.plan, graph: profiled.graph, maxBatch: maxBatchFor(profiled.graph, opts.plan.maxBatch) });
+  if (opts.plan.maxBatch !== undefined && plan.maxBatch === undefined) {
+    plan.notes = [...(plan.notes ?? []), `--max-batch ${opts.plan.maxBatch} does not apply: the model's batch is fixed (${fixedWhy(profiled.graph)})`];
+  }
   opts.onPlan?.(plan);
   if (!opts.outDir) return { ...profiled, plan };
   if (opts.writeRecords) {
@@ -101,4 +104,19 @@ export async function partitionModel(modelPath: string, opts: PartitionModelOpti
   }
   const manifest = await buildPartition(modelPath, plan, opts.outDir);
   return { ...profiled, plan, manifest };
+}
+
+/**
+ * The max batch to size a model for: the one asked for (else DEFAULT_MAX_BATCH) where the graph keeps a dynamic
+ * batch dim; none where the batch is fixed (its shapes already bound every request; an asked one only bounds
+ * `--apps` batching plans then). Without a graph (a caller that planned a profile alone) only an explicit one.
+ */
+export function maxBatchFor(graph: Graph | undefined, asked: number | undefined): number | undefined {
+  if (!graph) return asked;
+  return graph.batch?.dynamic ? asked ?? DEFAULT_MAX_BATCH : undefined;
+}
+
+function fixedWhy(graph: Graph | undefined): string {
+  const b = graph?.batch;
+  return b && !b.dynamic ? b.why : 'no symbolic leading dim';
 }

@@ -54,6 +54,12 @@ export interface Manifest {
   modelHash: string;
   platform: string;
   strategy: string;
+  /**
+   * Largest batch a request may carry (a dynamic batch dim, published as -1 in `tensors`): memoryMB is sized for
+   * it, serve and the deployed entry refuse more (400) and the default body limit counts the batch as it.
+   * Absent: a fixed batch, or a manifest from before the limit (no limit; sized for batch 1 as then).
+   */
+  maxBatch?: number;
   /** The original model's input and output tensor names. */
   inputs: string[];
   outputs: string[];

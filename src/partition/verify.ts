@@ -58,6 +58,10 @@ export async function verifyPartition(modelPath: string, dir: string, opts: Veri
     if (m.modelHash && m.modelHash !== loaded.hash) {
       throw new MoparError(`${dir} was built from another model (hash ${m.modelHash.slice(0, 12)}…) than ${modelPath} (${loaded.hash.slice(0, 12)}…)`);
     }
+    if (opts.batch !== undefined && m.maxBatch !== undefined && opts.batch > m.maxBatch) {
+      // Its functions' memory is sized for maxBatch: served, such a request is refused (400), so it is not verified.
+      throw new MoparError(`batch ${opts.batch} is over this model's max batch ${m.maxBatch} (${dir} was partitioned with --max-batch ${m.maxBatch})`);
+    }
     const inputShapes = opts.batch === undefined ? built : atBatch(m.inputs, built, m.tensors, opts.batch);
     const batch = inputShapes[m.inputs[0]!]?.[0] ?? 1;
     const ref = await openSession(loaded.path, { threads: opts.threads ?? 1, optimization: opts.optimization });

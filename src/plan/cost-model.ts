@@ -4,8 +4,10 @@
  * compare goes through `segmentOptions`, so all strategies share one objective.
  *
  * Memory per function = (runtime baseline + load factor × weights + peak live activations + in/out buffers)
- * × (1 + headroom). The load factor (how many copies of the weights exist at the peak, e.g. the model bytes and
- * the session's own copy) is calibrated from the profile's measured peak RSS of the whole model.
+ * × (1 + headroom). Activations and buffers are the profile's (its input shapes) × `batch`, the model's max batch
+ * over the profiled one: a function of a dynamic-batch model must hold its largest allowed batch. The load
+ * factor (how many copies of the weights exist at the peak, e.g. the model bytes and the session's own copy) is
+ * calibrated from the profile's measured peak RSS of the whole model.
  * Every function pays the handler's per-invocation time (platform.hop.invokeMs); the transfer of the model's
  * input and output is the same for every plan and is left out; every cut adds one hand-off. A skip tensor crossing several cuts is counted at each (conservative).
  * A k-way parallel group: every part receives the run's inputs whole (k copies move), its latency is the slowest
@@ -77,12 +79,14 @@ export interface CostContext {
   splitWork: SplitWorkFn;
   /** runFacts per segment (key a · n + b). */
   runCache: Map<number, RunFacts>;
+  /** Memory is sized for this many times the profile's batch (activations and in/out buffers; weights do not grow). */
+  batch: number;
 }
 
 /** What a run of units shares: the splits every unit offers (tightest limits) and the peak activation. */
 interface RunFacts { splits: readonly SplitOption[]; peakActivationMB: number }
 
-export function makeContext(profile: Profile, platform: Platform, units: Unit[], graph?: Graph): CostContext {
+export function makeContext(profile: Profile, platform: Platform, units: Unit[], graph?: Graph, batch = 1): CostContext {
   const refVcpu = Math.max(1, profile.threads || 1);
   const refMs = profile.measuredMs;
   const curve = scalingCurve(profile.cpuScaling ?? [], refVcpu, refMs);
@@ -99,7 +103,7 @@ export function makeContext(profile: Profile, platform: Platform, units: Unit[],
   const paramPrefix = new Float64Array(units.length + 1);
   units.forEach((u, i) => { msPrefix[i + 1] = msPrefix[i]! + u.ms; paramPrefix[i + 1] = paramPrefix[i]! + u.paramMB; });
   const splitWork = splitWorkModel(profile.layers, normalisedLayerMs(profile), graph);
-  return { platform, curve, units, baselineMB, loadFactor, inputBytes, refVcpu, msPrefix, paramPrefix, factorCache: new Map(), splitWork, runCache: new Map() };
+  return { platform, curve, units, baselineMB, loadFactor, inputBytes, refVcpu, msPrefix, paramPrefix, factorCache: new Map(), splitWork, runCache: new Map(), batch };
 }
 
 /** Compute time of `refMs` of reference work at a configuration. */
@@ -114,8 +118,9 @@ export function memoryNeedMB(ctx: CostContext, weightsMB: number, activationMB: 
   // The profiler's calibrated RSS model (profile/rss-model.ts): a session costs SESSION_OVERHEAD_MB over the bare
   // process and its arena holds about twice the live activations. Without those terms an activation-heavy slice
   // (VGG-16's second conv: 0.14 MB of weights, 25 MB in and out) was sized 128 MB and OOM-killed; it peaks at 157 MB.
-  return (ctx.baselineMB + HOST_OVERHEAD_MB + SESSION_OVERHEAD_MB + ctx.loadFactor * weightsMB + ACTIVATION_FACTOR * activationMB + ioBytes / MB)
-    * (1 + HEADROOM);
+  // Activations scale with the batch (the batch profile's memory model too, profile/batch.ts); weights do not.
+  return (ctx.baselineMB + HOST_OVERHEAD_MB + SESSION_OVERHEAD_MB + ctx.loadFactor * weightsMB
+    + ctx.batch * (ACTIVATION_FACTOR * activationMB + ioBytes / MB)) * (1 + HEADROOM);
 }
 
 /** All Pareto-useful options for units [a, b]; empty when no configuration can hold it. */

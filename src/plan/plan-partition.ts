@@ -39,6 +39,26 @@ export interface PlanOptions {
   balance?: 'ms' | 'weights';
   /** Internal (the cold-start search): most weights per function, MB. */
   maxPartWeightsMB?: number;
+  /**
+   * The largest batch (leading dim of the model's inputs) a request may carry, for a model whose batch dim is
+   * dynamic (the caller knows; partitionModel checks the graph): every function's memory is sized for it and
+   * the plan records it (`maxBatch`). Absent: sized for the profile's input shapes, as a fixed-batch model is.
+   */
+  maxBatch?: number;
+}
+
+/**
+ * The max batch `plan`/`partition` size a dynamic-batch model for unless told (`--max-batch`). 8: the largest
+ * size the batch profile measures by default (profile/batch.ts), and small enough that a function's activations
+ * (8× batch 1) and the default request body limit (8 rows of JSON values, where 64 took MobileNetV3 bodies to
+ * 617 MB) stay modest; models that need bigger batches say so.
+ */
+export const DEFAULT_MAX_BATCH = 8;
+
+/** The batch the profile was measured at: the leading dim of its inputs (1 when it has none). */
+export function profiledBatch(profile: Pick<Profile, 'inputShapes'>): number {
+  const lead = Object.values(profile.inputShapes ?? {}).map((d) => d[0] ?? 1);
+  return lead.length > 0 ? Math.max(1, ...lead) : 1;
 }
 
 /** Tighter warm SLOs (× the asked one) and uniform cuts the mopar strategy tries to meet a cold SLO. */
@@ -136,15 +156,16 @@ function planOnce(profile: Profile, opts: PlanOptions): Plan {
     throw new MoparError(`--slo-ms must be a positive number of milliseconds, got ${opts.sloMs}`);
   }
   if (opts.graph) checkGraph(profile, opts.graph);
+  const memBatch = memoryBatch(profile, opts.maxBatch);
   const layerMs = normalisedLayerMs(profile);
-  const ctx = makeContext(profile, platform, unitsOf(profile.layers, layerMs), opts.graph);
+  const ctx = makeContext(profile, platform, unitsOf(profile.layers, layerMs), opts.graph, memBatch);
   let layerCtx: CostContext | undefined;
   const total = layerMs.reduce((a, b) => a + b, 0);
   const sloMs = opts.sloMs ?? computeMs(ctx, total, 1) + platform.hop.invokeMs;
   const env: StrategyEnv = {
     ctx,
     layerCtx: () => (layerCtx ??= ctx.units.length === profile.layers.length ? ctx
-      : makeContext(profile, platform, unitsOf(profile.layers, layerMs, profile.layers.map((_, i) => i)), opts.graph)),
+      : makeContext(profile, platform, unitsOf(profile.layers, layerMs, profile.layers.map((_, i) => i)), opts.graph, memBatch)),
     sloMs,
     allowSloMiss: opts.allowSloMiss ?? false,
     layerName: (i) => profile.layers[i]?.nodes[0] ?? `#${i}`,
@@ -165,6 +186,7 @@ function planOnce(profile: Profile, opts: PlanOptions): Plan {
     model: profile.model,
     modelHash: profile.modelHash,
     inputShapes: profile.inputShapes,
+    ...(opts.maxBatch !== undefined ? { maxBatch: opts.maxBatch } : {}),
     strategy: spec.name,
     platform: platform.id,
     sloMs: round(sloMs, 3),
@@ -187,6 +209,17 @@ function planOnce(profile: Profile, opts: PlanOptions): Plan {
   if (opts.maxPartWeightsMB !== undefined) notes.push(`${CAP_NOTE} ${opts.maxPartWeightsMB.toFixed(0)} MB of weights per function`);
   addColdLatency(plan, platform, profile.memory.weightsMB, opts.coldSloMs);
   return plan;
+}
+
+/** How many times the profiled activations a function must hold: the max batch over the profiled batch. */
+function memoryBatch(profile: Profile, maxBatch: number | undefined): number {
+  if (maxBatch === undefined) return 1;
+  if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new MoparError(`--max-batch must be an integer ≥ 1, got ${maxBatch}`);
+  const at = profiledBatch(profile);
+  if (maxBatch < at) {
+    throw new MoparError(`--max-batch ${maxBatch} is below the batch ${at} the model was profiled at (its --input shapes)`);
+  }
+  return maxBatch / at;
 }
 
 function checkGraph(profile: Profile, graph: Graph): void {

@@ -59,6 +59,11 @@ export interface Plan {
   model: string;
   modelHash: string;
   inputShapes: InputShapes;
+  /**
+   * The largest batch a request may carry (a dynamic-batch model): every function's memoryMB is sized for it.
+   * Absent: the model's batch is fixed, or the plan predates the limit (sized for `inputShapes` alone).
+   */
+  maxBatch?: number;
   strategy: string;
   platform: string;
   sloMs: number;

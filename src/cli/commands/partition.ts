@@ -2,11 +2,11 @@ import type { Command } from 'commander';
 import { partitionModel } from '../../partition/index.js';
 import { log, loadWarning } from '../../core/index.js';
 import { renderAlternatives } from '../../plan/index.js';
-import { examples, inputOption, jsonOption, outputOption, planOptions, platformOption, printJson, profilingFrom, profilingOptions, type ProfilingFlags } from '../options.js';
+import { examples, inputOption, jsonOption, maxBatchOption, outputOption, planOptions, platformOption, printJson, profilingFrom, profilingOptions, type ProfilingFlags } from '../options.js';
 import { renderManifest } from './build.js';
 
 interface PartitionFlags extends ProfilingFlags {
-  output: string; platform: string; sloMs?: number; coldSloMs?: number; strategy: string; json?: boolean; allowSloMiss?: boolean;
+  output: string; platform: string; sloMs?: number; coldSloMs?: number; strategy: string; json?: boolean; allowSloMiss?: boolean; maxBatch?: number;
 }
 
 export function registerPartition(program: Command): void {
@@ -16,6 +16,7 @@ export function registerPartition(program: Command): void {
   outputOption(cmd, 'dir', 'partition directory to write', true);
   platformOption(cmd);
   planOptions(cmd, 'build');
+  maxBatchOption(cmd);
   inputOption(cmd);
   profilingOptions(cmd);
   jsonOption(cmd, 'the manifest as one JSON document');
@@ -29,7 +30,7 @@ export function registerPartition(program: Command): void {
       const secs = () => ((performance.now() - t0) / 1000).toFixed(1);
       const { manifest, plan, profile } = await partitionModel(modelPath, {
         profiling: profilingFrom(opts),
-        plan: { platform: opts.platform, strategy: opts.strategy, sloMs: opts.sloMs, coldSloMs: opts.coldSloMs, allowSloMiss: opts.allowSloMiss, alternatives: true },
+        plan: { platform: opts.platform, strategy: opts.strategy, sloMs: opts.sloMs, coldSloMs: opts.coldSloMs, allowSloMiss: opts.allowSloMiss, alternatives: true, maxBatch: opts.maxBatch },
         outDir: opts.output,
         writeRecords: true,
         onPlan: (plan) => log(`plan: ${plan.functions.length} functions, predicted ${plan.predicted.latencyMs} ms, $${plan.predicted.costPerMillionUSD} per million (unsplit ${plan.unsplit.latencyMs} ms, $${plan.unsplit.costPerMillionUSD}) (${secs()} s)`),

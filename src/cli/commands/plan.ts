@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { writeFileSync } from 'node:fs';
 import { MoparError, errorMessage, log } from '../../core/index.js';
-import { collectApps, renderPlan } from '../../plan/index.js';
+import { DEFAULT_MAX_BATCH, collectApps, renderPlan } from '../../plan/index.js';
 import { partitionModel } from '../../partition/index.js';
 import { examples, inputOption, jsonOption, outputOption, planOptions, platformOption, printJson, profilingFrom, profilingOptions, type ProfilingFlags } from '../options.js';
 import { addBatchingFlags, batchingFields, batchingFor, renderBatching, type BatchFlags } from './plan-batching.js';
@@ -34,9 +34,10 @@ export function registerPlan(program: Command): void {
       const { profile, plan } = await partitionModel(modelPath, {
         profileFile: opts.profile ? { path: opts.profile, mode: 'use' } : undefined,
         profiling: profilingFrom(opts),
-        plan: { platform: opts.platform, strategy: opts.strategy, sloMs: opts.sloMs, coldSloMs: opts.coldSloMs, allowSloMiss: opts.allowSloMiss, alternatives: true },
+        plan: { platform: opts.platform, strategy: opts.strategy, sloMs: opts.sloMs, coldSloMs: opts.coldSloMs, allowSloMiss: opts.allowSloMiss, alternatives: true, maxBatch: opts.maxBatch },
       });
-      const batching = apps ? batchingFor(profile, apps, opts.platform, opts.strategy, opts.maxBatch) : undefined;
+      // A group's batch is one run of the chain: no more rows than the model's max batch its memory is sized for.
+      const batching = apps ? batchingFor(profile, apps, opts.platform, opts.strategy, plan.maxBatch ?? opts.maxBatch ?? DEFAULT_MAX_BATCH) : undefined;
       const doc = batching ? { ...plan, ...batchingFields(batching) } : plan;
       if (opts.output) {
         try {

@@ -93,6 +93,11 @@ export interface BatchingOptions {
   headroom?: number;
   /** Seed of the replayed arrivals of non-Poisson applications (default 1). */
   seed?: number;
+  /**
+   * The model's max batch (the partition's `maxBatch`): a group's batch is one run of the chain, so it holds at
+   * most this many requests (rows); larger sizes in `batchSizes` are dropped.
+   */
+  maxBatch?: number;
 }
 
 export interface BatchingResult {
@@ -155,7 +160,7 @@ export class GroupEvaluator {
   constructor(private readonly profile: Profile, private readonly opts: BatchingOptions) {
     const h = opts.headroom ?? DEFAULT_HEADROOM;
     if (!(h >= 0 && h < 1)) throw new MoparError(`headroom must be in [0, 1), got ${h}`);
-    const cap = maxBatchOf(profile, Math.max(...(opts.batchSizes ?? DEFAULT_SIZES)));
+    const cap = maxBatchOf(profile, Math.min(opts.maxBatch ?? Infinity, Math.max(...(opts.batchSizes ?? DEFAULT_SIZES))));
     this.sizes = [...new Set(opts.batchSizes ?? DEFAULT_SIZES)].filter((b) => Number.isInteger(b) && b >= 1 && b <= cap).sort((a, b) => a - b);
     if (!this.sizes.includes(1)) this.sizes.unshift(1);
   }
