@@ -26,7 +26,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { openModel } from '../src/graph/index.js';
 import { measureBatchProfile, type BatchProfile } from '../src/profile/index.js';
-import { getPlatform } from '../src/plan/index.js';
+import { billedMs, getPlatform, usdPerSecond } from '../src/plan/index.js';
 import { writeZooModel } from '../src/zoo/index.js';
 
 const { values: a } = parseArgs({
@@ -47,7 +47,7 @@ const THREADS = [1, 2];
 
 const cloudRun = getPlatform('gcp-cloud-run');
 const GRANULARITY_MS = cloudRun.price.granularityMs;
-const roundUp = (ms: number) => Math.ceil(ms / GRANULARITY_MS) * GRANULARITY_MS;
+const roundUp = (ms: number) => billedMs(ms, GRANULARITY_MS);
 
 interface CostPoint { batch: number; usdPerMillion: number; vsUnbatched: number }
 interface CostRow { vcpu: number; threads: number; memoryMB: number; unbatchedUsdPerMillion: number; points: CostPoint[]; best: CostPoint }
@@ -63,7 +63,7 @@ interface ModelRow {
 const memoryFor = (fileMB: number) => Math.max(512, Math.ceil((2 * fileMB + 256) / 128) * 128);
 
 function costRow(p: BatchProfile, threads: number, vcpu: number, memoryMB: number): CostRow {
-  const usdPerS = vcpu * cloudRun.price.perVcpuSecond + memoryMB / 1024 * cloudRun.price.perGBSecond;
+  const usdPerS = usdPerSecond(cloudRun, { memoryMB, vcpu });
   const fee = cloudRun.price.perRequest;
   const ms = (b: number) => p.points.find((x) => x.batch === b && x.threads === threads)!.ms;
   const unbatched = roundUp(ms(1)) / 1000 * usdPerS + fee;

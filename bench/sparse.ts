@@ -24,7 +24,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { loadWarning, watchLoad, type MachineLoad } from '../src/core/index.js';
 import { writeZooModel } from '../src/zoo/index.js';
-import { getPlatform, poissonTimes } from '../src/plan/index.js';
+import { getPlatform, poissonTimes, resourceUSD } from '../src/plan/index.js';
 import { modelProfile, partitionModel, verifyPartition } from '../src/partition/index.js';
 import { Gateway, DEFAULT_GATEWAY, startLocalS3, binaryInferRequest, httpRequest, infer, modelMetadata, randomFeeds, type FunctionInstance, type KeepAliveSpec, type SpawnReason } from '../src/runtime/index.js';
 import { percentile } from '../src/bench/measure.js';
@@ -151,7 +151,7 @@ async function runCell(cell: Cell) {
     const size = (fn: string) => { const f = manifestFns.find((x) => x.name === fn)!; return { gb: f.memoryMB / 1024, vcpu: f.vcpu }; };
     const price = platform.price;
     let invokeUSD = 0;
-    for (const f of stats.functions) invokeUSD += f.gbSeconds * price.perGBSecond + f.vcpuSeconds * price.perVcpuSecond + f.invocations * price.perRequest;
+    for (const f of stats.functions) invokeUSD += resourceUSD(price, f.gbSeconds, f.vcpuSeconds) + f.invocations * price.perRequest;
     let initUSD = 0;
     let idleUSD = 0;
     let initS = 0;
@@ -161,7 +161,7 @@ async function runCell(cell: Cell) {
       const readyAt = l.inst.isReady || l.inst.coldStartMs > 0 ? l.inst.startedAt + l.inst.coldStartMs : undefined;
       const init = ((readyAt ?? l.exitAt ?? tEnd) - l.inst.startedAt) / 1000;
       initS += init;
-      if (platform.warmup?.initBilled) initUSD += init * (gb * price.perGBSecond + vcpu * price.perVcpuSecond);
+      if (platform.warmup?.initBilled) initUSD += init * resourceUSD(price, gb, vcpu);
       if (readyAt !== undefined) idleS += ((l.exitAt ?? tEnd) - readyAt) / 1000;
     }
     // Loaded time minus the functions' billed invocation time = idle loaded time.
@@ -171,7 +171,7 @@ async function runCell(cell: Cell) {
       // Priced at each function's size, weighted by its share of loaded time (equal sizes in a uniform chain).
       const meanGb = manifestFns.reduce((a, f) => a + f.memoryMB / 1024, 0) / manifestFns.length;
       const meanVcpu = manifestFns.reduce((a, f) => a + f.vcpu, 0) / manifestFns.length;
-      idleUSD = idleS * (meanGb * platform.warmup.idle.perGBSecond + meanVcpu * platform.warmup.idle.perVcpuSecond);
+      idleUSD = idleS * resourceUSD(platform.warmup.idle, meanGb, meanVcpu);
     }
     const ok = rows.filter((r) => r.status === 200).map((r) => r.ms);
     const starts = lives.reduce<Record<string, number>>((a, l) => { a[l.reason] = (a[l.reason] ?? 0) + 1; return a; }, {});

@@ -1,5 +1,5 @@
 /** Measurement helpers shared by `bench` cells and `demo`: percentiles, per-function durations, billing. */
-import type { Platform } from '../plan/index.js';
+import { resourceUSD, type Platform } from '../plan/index.js';
 import { billing, type Gateway } from '../runtime/index.js';
 import type { MeasuredFunction } from './types.js';
 
@@ -27,7 +27,7 @@ export function requestBill(platform: Platform, fns: MeasuredFunction[]): { usd:
     const b = billing(f.durationMs, f.memoryMB, f.vcpu, platform.price.granularityMs);
     gbSeconds += b.gbSeconds;
     vcpuSeconds += b.vcpuSeconds;
-    usd += b.gbSeconds * platform.price.perGBSecond + b.vcpuSeconds * platform.price.perVcpuSecond + platform.price.perRequest;
+    usd += resourceUSD(platform.price, b.gbSeconds, b.vcpuSeconds) + platform.price.perRequest;
   }
   return { usd, gbSeconds, vcpuSeconds };
 }

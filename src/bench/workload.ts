@@ -8,7 +8,7 @@
  *   as their own model, batched by the gateway (deadline-aware, runtime/batcher.ts).
  * The platform's own request concurrency (Cloud Run) is not measurable here (the runtime runs one request per
  * instance at a time), so it is reported as the planner's prediction and marked so.
- * Cost = Σ over functions of invocations × the one price formula (plan/configs.ts invocationUSD) at the
+ * Cost = Σ over functions of invocations × the one price formula (plan/billing.ts invocationUSD) at the
  * function's measured mean duration, over the answered requests; floor = computeFloorUSD.
  */
 import { createHash } from 'node:crypto';

@@ -7,6 +7,7 @@ import type { PlanEdge, PlanFunction } from './types.js';
 import type { CostContext, SegmentOption } from './cost-model.js';
 import type { Segment } from './dp.js';
 import type { Unit } from './units.js';
+import { billedMs } from './billing.js';
 
 export interface Assembled { functions: PlanFunction[]; edges: PlanEdge[]; efficiency: number }
 
@@ -75,8 +76,7 @@ function efficiencyOf(ctx: CostContext, o: SegmentOption, acts: number[], refMs:
   acts.forEach((a, i) => {
     used += (ctx.baselineMB + weights + (banded ? a / k : a)) * refMs[i]! * factor / k;
   });
-  const g = ctx.platform.price.granularityMs;
-  const billed = Math.ceil(Math.max(o.billedMs, 1e-6) / g) * g;
+  const billed = billedMs(o.billedMs, ctx.platform.price.granularityMs);
   return { used: used * k, allocated: o.config.memoryMB * billed * k };
 }
 

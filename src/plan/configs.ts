@@ -89,41 +89,6 @@ function memoryAt(p: Platform, cpu: IndependentCpu, v: number, need: number): nu
   return m <= hi + 1e-9 ? m : undefined;
 }
 
-/**
- * Where billing is coarse (Cloud Run: 100 ms), a function predicted just under a step that runs a little slower is
- * billed a whole extra step. We bill the expected step over the durations the function may really take, uniformly
- * from the prediction to this much slower (the embedded runtime ran ResNet-50 5–25 % over its profile): plans near
- * a step pay part of the next one, and a long function is not charged a whole extra step for a margin it rarely
- * needs (rounding the padded duration up charged VGG-16's 873 ms unsplit function 1100 ms; it measured 849 ms).
- */
-export const COARSE_BILLING_MARGIN = 0.15;
-
-/** Duration billed for `ms`: rounded up to the granularity; on coarse granularities, the expectation above. */
-export function billedMsFor(p: Platform, ms: number): number {
-  const g = p.price.granularityMs;
-  const lo = Math.max(ms, 1e-6);
-  if (g < 10) return roundUp(lo, g);
-  const hi = lo * (1 + COARSE_BILLING_MARGIN);
-  // ∫ roundUp(x) dx over [lo, hi] / (hi − lo), step by step.
-  let area = 0;
-  for (let step = Math.floor(lo / g) * g; step < hi; step += g) {
-    const a = Math.max(lo, step);
-    const b = Math.min(hi, step + g);
-    if (b > a) area += (b - a) * (step + g);
-  }
-  return area / (hi - lo);
-}
-
-/** USD for one invocation of `ms` at a configuration (rounded up to the billing granularity). */
-export function invocationUSD(p: Platform, c: FnConfig, ms: number): number {
-  return billedMsFor(p, ms) / 1000 * usdPerSecond(p, c) + p.price.perRequest;
-}
-
-/** USD per second a configuration is billed while it runs (configured memory and CPU; no request fee). */
-export function usdPerSecond(p: Platform, c: FnConfig): number {
-  return c.memoryMB / 1024 * p.price.perGBSecond + c.vcpu * p.price.perVcpuSecond;
-}
-
 /** Largest memory any configuration of the platform can have. */
 export function maxMemoryMB(p: Platform): number {
   return p.memory.maxMB;

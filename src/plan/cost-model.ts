@@ -16,7 +16,8 @@
  */
 import { ACTIVATION_FACTOR, DEFAULT_BASELINE_RSS_MB, SESSION_OVERHEAD_MB, type Profile } from '../profile/index.js';
 import type { Platform } from './platforms.js';
-import { configsFor, invocationUSD, usdPerSecond, type FnConfig } from './configs.js';
+import { configsFor, type FnConfig } from './configs.js';
+import { invocationUSD, usdPerSecond } from './billing.js';
 import { scalingCurve, type ScalingCurve } from './scaling-curve.js';
 import { handOff, TRANSPORTS, type HandOff, type Transport } from './transport.js';
 import { normalisedLayerMs, type Unit } from './units.js';

@@ -14,7 +14,8 @@
 import { MoparError } from '../core/index.js';
 import { ACTIVATION_FACTOR, SESSION_OVERHEAD_MB, type Profile } from '../profile/index.js';
 import { getPlatform, type Platform } from './platforms.js';
-import { configsFor, usdPerSecond, VCPU_GRID, type FnConfig } from './configs.js';
+import { configsFor, VCPU_GRID, type FnConfig } from './configs.js';
+import { billedMs as roundToGranule, usdPerSecond } from './billing.js';
 import { computeMs, makeContext } from './cost-model.js';
 import { checkProfile, normalisedLayerMs, unitsOf } from './units.js';
 
@@ -69,7 +70,7 @@ export function physicalFloor(profile: Profile, platformId: string | Platform, o
   const boundaries = opts.whole ? [profile.layers.length - 1] : profile.layers.map((_, i) => i);
   const ctx = makeContext(profile, p, unitsOf(profile.layers, layerMs, boundaries));
   const g = p.price.granularityMs;
-  const billed = (ms: number) => Math.max(g, Math.ceil(ms / g - 1e-9) * g);
+  const billed = (ms: number) => roundToGranule(ms, g);
   const layers: FloorLayer[] = [];
   for (const u of ctx.units) {
     const liveMB = liveMemoryMB(ctx.baselineMB, u.paramMB, u.peakActivationMB);

@@ -10,7 +10,8 @@ export { PLATFORMS, PLATFORM_VARIANTS, getPlatform, type Platform } from './plat
 export { STRATEGY_NAMES, parseStrategy } from './strategies/index.js';
 export { renderPlan, renderAlternatives } from './render.js';
 export { compareAlternatives, whyChosen } from './alternatives.js';
-export { invocationUSD, usdPerSecond, billedMsFor, type FnConfig } from './configs.js';
+export type { FnConfig } from './configs.js';
+export { billedMs, billedMsFor, invocationUSD, resourceUSD, usdPerSecond, type ResourceRates } from './billing.js';
 export { physicalFloor, liveMemoryMB, type PhysicalFloor, type FloorLayer, type FloorOptions } from './floor.js';
 export * from './batching/index.js';
 export * from './plan-partition.js';

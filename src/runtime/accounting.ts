@@ -1,7 +1,10 @@
 /**
- * Per-invocation billing as serverless platforms do it: duration rounded up to the billing granularity, times
- * the configured memory (GB-s) and CPU (vCPU-s). Prices are the planner's business; these are the quantities.
+ * Per-invocation billing as serverless platforms do it: duration rounded up to the billing granularity (plan's
+ * `billedMs`, the one rule), times the configured memory (GB-s) and CPU (vCPU-s). Prices are the planner's
+ * business (`resourceUSD`); these are the quantities.
  */
+import { billedMs as roundToGranule } from '../plan/index.js';
+
 export interface Billing {
   billedMs: number;
   gbSeconds: number;
@@ -10,6 +13,6 @@ export interface Billing {
 
 /** `granularityMs`: 1 on AWS Lambda (since 2020); 100 on Cloud Run and Function Compute. */
 export function billing(ms: number, memoryMB: number, vcpu: number, granularityMs = 1): Billing {
-  const billedMs = Math.max(granularityMs, Math.ceil(ms / granularityMs) * granularityMs);
+  const billedMs = roundToGranule(ms, granularityMs);
   return { billedMs, gbSeconds: (memoryMB / 1024) * (billedMs / 1000), vcpuSeconds: vcpu * (billedMs / 1000) };
 }

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { billedMsFor, configsFor, invocationUSD } from '../../src/plan/configs.js';
+import { configsFor } from '../../src/plan/configs.js';
+import { billedMsFor, invocationUSD } from '../../src/plan/billing.js';
 import { getPlatform, PLATFORMS } from '../../src/plan/platforms.js';
 import { scalingCurve } from '../../src/plan/scaling-curve.js';
 import { handOff } from '../../src/plan/transport.js';

@@ -12,7 +12,7 @@
  */
 import { MoparError } from '../../core/index.js';
 import type { Profile } from '../../profile/index.js';
-import { invocationUSD } from '../configs.js';
+import { invocationUSD } from '../billing.js';
 import { getPlatform } from '../platforms.js';
 import type { Plan, PlanFunction } from '../types.js';
 // A cycle (plan/index.ts re-exports this module), harmless: planPartition is only called, never read at load.

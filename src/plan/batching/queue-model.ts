@@ -13,7 +13,7 @@
  *   (renewal-reward over batch cycles, which are i.i.d. under Poisson arrivals).
  *
  * Cost per request = E[cost of one batch] / E[batch size], with the batch cost from the platform's one price
- * formula (configs.ts invocationUSD, one invocation per function per batch).
+ * formula (billing.ts invocationUSD, one invocation per function per batch).
  */
 export interface BatchQueue {
   /** Arrivals per second of the whole group. */
