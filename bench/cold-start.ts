@@ -22,8 +22,8 @@ import { modelProfile, partitionModel } from '../src/partition/index.js';
 import { openModel, openSession, randomInputs, runSession, type Feeds } from '../src/graph/index.js';
 import { Gateway, DEFAULT_GATEWAY, infer, startLocalS3 } from '../src/runtime/index.js';
 import { measuredCost } from '../src/bench/index.js';
-import { functionsBetween, percentile } from '../src/bench/measure.js';
-import { watchLoad } from '../src/core/index.js';
+import { functionsBetween } from '../src/bench/measure.js';
+import { median, quantile, watchLoad } from '../src/core/index.js';
 import { cleanup, tmpDir } from '../test/runtime/helpers.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -136,8 +136,8 @@ async function measure(model: string, label: string, dir: string, plan: Plan, fe
       weightsMB: +plan.functions.reduce((a, f) => a + (f.similarity?.paramMB ?? 0), 0).toFixed(1),
       predicted: { warmMs: plan.predicted.latencyMs, coldMs: plan.predicted.coldLatencyMs!, coldReactiveMs: plan.predicted.coldReactiveMs!, costPerMillionUSD: plan.predicted.costPerMillionUSD },
       measured: {
-        firstColdMs: first.ms, coldAfterIdleMs: coldAfterIdle, coldAfterIdleMedianMs: percentile(coldAfterIdle, 0.5),
-        warmP50Ms: percentile(warm, 0.5), costPerMillionUSD: measuredCost(platform, billed), maxAbsErr,
+        firstColdMs: first.ms, coldAfterIdleMs: coldAfterIdle, coldAfterIdleMedianMs: median(coldAfterIdle),
+        warmP50Ms: quantile(warm, 0.5), costPerMillionUSD: measuredCost(platform, billed), maxAbsErr,
         billedFrom: billed === fns ? 'shared' : 'one-at-a-time',
       },
       phases: stats.functions.map((f) => ({

@@ -13,7 +13,7 @@ import { profileModel, loadProfile, saveProfile, type Profile } from '../src/pro
 import { planPartition, PLATFORMS } from '../src/plan/index.js';
 import { buildPartition, verifyPartition } from '../src/partition/index.js';
 import { errorMessage } from '../src/core/errors.js';
-import { percentile } from '../src/bench/measure.js';
+import { median } from '../src/core/index.js';
 
 const { values } = parseArgs({ options: {
   models: { type: 'string', default: ZOO_NAMES.join(',') },
@@ -55,7 +55,7 @@ function renderMarkdown(rows: Row[]): string {
     });
     lines.push(`| ${model} | ${platform} | ${cells.join(' | ')} |`);
   }
-  if (plans.length) lines.push('', `plan ms: median ${percentile(plans, 0.5).toFixed(0)}, max ${Math.max(...plans).toFixed(0)}`);
+  if (plans.length) lines.push('', `plan ms: median ${median(plans).toFixed(0)}, max ${Math.max(...plans).toFixed(0)}`);
   return `${lines.join('\n')}\n`;
 }
 const dir = values.dir!;

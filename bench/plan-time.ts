@@ -12,7 +12,7 @@ import { openModel } from '../src/graph/index.js';
 import { loadProfile } from '../src/profile/index.js';
 import { planPartition, PLATFORMS } from '../src/plan/index.js';
 import { errorMessage } from '../src/core/errors.js';
-import { percentile } from '../src/bench/measure.js';
+import { median } from '../src/core/index.js';
 
 const { values } = parseArgs({ options: {
   dir: { type: 'string', default: '/tmp/mopar-partition-matrix' },
@@ -43,6 +43,6 @@ for (const model of values.models!.split(',')) {
   const mine = rows.filter((r) => r.model === model && r.planMs !== undefined);
   const worst = mine.reduce((w, r) => (r.planMs! > w.planMs! ? r : w), mine[0]!);
   console.log(`${model.padEnd(16)} ${String(profile.layers.length).padStart(4)} layers  worst ${worst.planMs!.toFixed(0).padStart(5)} ms `
-    + `(${worst.platform} ${worst.strategy})  median ${percentile(mine.map((r) => r.planMs!), 0.5).toFixed(0)} ms`);
+    + `(${worst.platform} ${worst.strategy})  median ${median(mine.map((r) => r.planMs!)).toFixed(0)} ms`);
 }
 if (values.out) writeFileSync(values.out, `${JSON.stringify(rows, null, 2)}\n`);

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { openModel, randomInputs } from '../src/graph/index.js';
 import { measureInChild, memoryTimeline } from '../src/profile/index.js';
-import { LEAN_MALLOC_ENV } from '../src/core/index.js';
+import { LEAN_MALLOC_ENV, median } from '../src/core/index.js';
 import { writeZooModel } from '../src/zoo/index.js';
 
 const { values: a } = parseArgs({
@@ -27,7 +27,6 @@ const { values: a } = parseArgs({
 const MB = 2 ** 20;
 const GEMM_OPS = new Set(['MatMul', 'Gemm']);
 const CONV_OPS = new Set(['Conv', 'ConvTranspose']);
-const median = (xs: number[]) => { const s = [...xs].sort((x, y) => x - y); const m = s.length >> 1; return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2; };
 
 interface Row { model: string; gemmMB: number; convMB: number; otherMB: number; peakOffMB: number; peakOnMB: number; extraPerGemmMB: number; msOff: number; msOn: number }
 const rows: Row[] = [];

@@ -8,7 +8,7 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { DEFAULT_RUNTIME, ServedModel, loadServable, randomFeeds, v2Meta } from '../src/runtime/index.js';
-import { percentile } from '../src/bench/measure.js';
+import { quantile } from '../src/core/index.js';
 
 const { values: a, positionals } = parseArgs({
   allowPositionals: true,
@@ -28,7 +28,7 @@ for (const vcpu of a.quotas!.split(',').map(Number)) {
       for (let i = 0; i < 2; i++) await served.infer(feeds);
       const ms: number[] = [];
       for (let i = 0; i < Number(a.runs); i++) ms.push((await served.infer(feeds)).calls[0]!.stats.hostMs);
-      const row = { vcpu, threads, p50Ms: +percentile(ms, 0.5).toFixed(1), minMs: +Math.min(...ms).toFixed(1) };
+      const row = { vcpu, threads, p50Ms: +quantile(ms, 0.5).toFixed(1), minMs: +Math.min(...ms).toFixed(1) };
       rows.push(row);
       console.log(JSON.stringify(row));
     } finally {

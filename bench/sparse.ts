@@ -22,12 +22,11 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, homedir, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { loadWarning, watchLoad, type MachineLoad } from '../src/core/index.js';
+import { loadWarning, quantile, watchLoad, type MachineLoad } from '../src/core/index.js';
 import { writeZooModel } from '../src/zoo/index.js';
 import { getPlatform, poissonTimes, resourceUSD } from '../src/plan/index.js';
 import { modelProfile, partitionModel, verifyPartition } from '../src/partition/index.js';
 import { Gateway, DEFAULT_GATEWAY, startLocalS3, binaryInferRequest, httpRequest, infer, modelMetadata, randomFeeds, type FunctionInstance, type KeepAliveSpec, type SpawnReason } from '../src/runtime/index.js';
-import { percentile } from '../src/bench/measure.js';
 
 const argv = process.argv.slice(2);
 const opt = (k: string, d: string) => { const i = argv.indexOf(k); return i >= 0 ? argv[i + 1]! : d; };
@@ -103,7 +102,7 @@ async function warmP50(): Promise<number> {
     const feeds = randomFeeds(await modelMetadata(base, 'm'), 1);
     const ms: number[] = [];
     for (let i = 0; i < 5; i++) ms.push((await infer(base, 'm', feeds)).ms);
-    return percentile(ms, 0.5);
+    return quantile(ms, 0.5);
   } finally {
     await gw.close();
   }
@@ -183,7 +182,7 @@ async function runCell(cell: Cell) {
       deadlineMetAfterLearning: share(rows.filter((r) => r.k >= learnPrefix), (r) => r.met),
       coldRequests: rows.filter((r) => r.coldCalls > 0).length,
       instanceStarts: starts,
-      p50Ms: round(percentile(ok, 0.5)), p99Ms: round(percentile(ok, 0.99)), maxMs: round(Math.max(...ok)),
+      p50Ms: round(quantile(ok, 0.5)), p99Ms: round(quantile(ok, 0.99)), maxMs: round(Math.max(...ok)),
       cost: {
         perRequestUSD: (invokeUSD + initUSD + idleUSD) / Math.max(1, ok.length),
         invocationsUSD: invokeUSD, initUSD, idleUSD, initSeconds: round(initS), idleLoadedSeconds: round(idleS),

@@ -14,6 +14,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { median } from '../src/core/index.js';
 import { openModel, randomInputs } from '../src/graph/index.js';
 import { cpuScaling } from '../src/profile/index.js';
 import { writeZooModel, ZOO_NAMES } from '../src/zoo/index.js';
@@ -29,7 +30,6 @@ const POOR = 0.75;
 const names = a.models ? a.models.split(',') : [...ZOO_NAMES];
 const repeats = Math.max(1, Number(a.repeats));
 const runs = Math.max(2, Number(a.runs));
-const median = (xs: number[]) => { const s = [...xs].sort((x, y) => x - y); const m = s.length >> 1; return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2; };
 
 interface Row { model: string; t1: number; t2: number; efficiency: number; spread: number }
 const started = new Date();

@@ -2,7 +2,7 @@
  * One bench cell: a model × platform × strategy, planned, built, verified, then served on the embedded runtime
  * with the plan's per-function limits and measured with real requests.
  */
-import { watchLoad, errorMessage } from '../core/index.js';
+import { watchLoad, errorMessage, quantile } from '../core/index.js';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -11,7 +11,7 @@ import type { Graph } from '../graph/index.js';
 import { getPlatform, type Platform } from '../plan/index.js';
 import { partitionModel, verifyPartition, type Manifest } from '../partition/index.js';
 import { Gateway, DEFAULT_GATEWAY, infer, modelMetadata, randomFeeds } from '../runtime/index.js';
-import { functionsBetween, percentile, requestBill } from './measure.js';
+import { functionsBetween, requestBill } from './measure.js';
 import type { BenchRow, MeasuredFunction } from './types.js';
 
 export interface CellInput {
@@ -116,7 +116,7 @@ async function measure(dir: string, manifest: Manifest, platform: Platform, c: C
   const alone = countSubSlices(manifest) > 0 ? await warmPass(dir, c.warmRequests, true) : undefined;
   errors += alone?.errors ?? 0;
   const billed = alone?.fns ?? shared.fns;
-  const p50 = percentile(shared.lat, 0.5);
+  const p50 = quantile(shared.lat, 0.5);
   const byName = new Map(shared.fns.map((f) => [f.name, f]));
   const used = billed.reduce((a, f) => a + f.peakRssMB * f.durationMs, 0);
   const alloc = billed.reduce((a, f) => a + f.memoryMB * f.durationMs, 0);
@@ -124,8 +124,8 @@ async function measure(dir: string, manifest: Manifest, platform: Platform, c: C
     requests: shared.lat.length,
     errors,
     p50Ms: p50,
-    p95Ms: percentile(shared.lat, 0.95),
-    coldStartMs: cold.length ? percentile(cold, 0.5) : NaN,
+    p95Ms: quantile(shared.lat, 0.95),
+    coldStartMs: cold.length ? quantile(cold, 0.5) : NaN,
     costPerMillionUSD: measuredCost(platform, billed),
     ...(alone ? { billedFrom: 'one-at-a-time' as const, costSharedCoresPerMillionUSD: measuredCost(platform, shared.fns) } : {}),
     efficiency: alloc > 0 ? used / alloc : NaN,

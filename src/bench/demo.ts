@@ -5,7 +5,7 @@
  * several applications with different SLOs on the same model, HarmonyBatch's groups (batched and partitioned)
  * against one request per invocation of the unsplit function, both driven by the same seeded arrivals at once.
  */
-import { loadWarning, watchLoad, CheckFailedError, MoparError, log, cgroupsAvailable, type MachineLoad } from '../core/index.js';
+import { loadWarning, watchLoad, CheckFailedError, MoparError, log, cgroupsAvailable, quantile, type MachineLoad } from '../core/index.js';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -18,7 +18,7 @@ import { workloadSchedule } from './loadgen.js';
 import { computeFloorUSD, measure, type Measured } from './workload.js';
 import { compareTensors, modelProfile, partitionModel, verifyPartition } from '../partition/index.js';
 import { Gateway, DEFAULT_GATEWAY, infer, modelMetadata, randomFeeds } from '../runtime/index.js';
-import { functionsBetween, percentile, requestBill } from './measure.js';
+import { functionsBetween, requestBill } from './measure.js';
 
 export interface DemoOptions {
   model: string;
@@ -167,7 +167,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
         const bill = requestBill(platform, fns);
         const rss = Object.fromEntries(fns.map((f) => [f.name, f.peakRssMB]));
         return {
-          name: names[s], functions: st.functions.length, p50Ms: percentile(lat[s], 0.5), p95Ms: percentile(lat[s], 0.95), peakRssMB: rss,
+          name: names[s], functions: st.functions.length, p50Ms: quantile(lat[s], 0.5), p95Ms: quantile(lat[s], 0.95), peakRssMB: rss,
           configuredMB: st.functions.reduce((a, f) => a + f.memoryMB, 0),
           gbSecondsPerRequest: bill.gbSeconds, vcpuSecondsPerRequest: bill.vcpuSeconds, costPerMillionUSD: bill.usd * 1e6,
           predictedCostPerMillionUSD: plans[s].predicted.costPerMillionUSD,

@@ -4,6 +4,7 @@
  * itself: at most maxRequests are scheduled, none after durationMs, and requests still unanswered graceMs after
  * the last arrival are recorded as failed (their replies, if any come later, are ignored).
  */
+import { quantile } from '../core/index.js';
 import { arrivalTimes, mergeArrivals, type AppSpec } from '../plan/index.js';
 
 export interface ScheduledRequest { app: string; atMs: number }
@@ -79,8 +80,8 @@ export interface AppLoadSummary { app: string; sloMs: number; requests: number; 
 export function summariseLoad(apps: readonly Pick<AppSpec, 'name' | 'sloMs'>[], outcomes: readonly LoadOutcome[]): AppLoadSummary[] {
   return apps.map((a) => {
     const mine = outcomes.filter((o) => o.app === a.name);
-    const lat = mine.filter((o) => o.ok).map((o) => o.latencyMs).sort((x, y) => x - y);
-    const q = (p: number) => (lat.length ? lat[Math.max(0, Math.ceil(p * lat.length) - 1)]! : NaN);
+    const lat = mine.filter((o) => o.ok).map((o) => o.latencyMs);
+    const q = (p: number) => quantile(lat, p);
     const within = mine.filter((o) => o.ok && o.latencyMs <= a.sloMs).length;
     return { app: a.name, sloMs: a.sloMs, requests: mine.length, ok: lat.length, p50Ms: q(0.5), p99Ms: q(0.99), sloAttainment: mine.length ? within / mine.length : NaN };
   });

@@ -1,12 +1,7 @@
-/** Measurement helpers shared by `bench` cells and `demo`: percentiles, per-function durations, billing. */
+/** Measurement helpers shared by `bench` cells and `demo`: per-function durations, billing (quantiles: core's `quantile`). */
 import { resourceUSD, type Platform } from '../plan/index.js';
 import { billing, type Gateway } from '../runtime/index.js';
 import type { MeasuredFunction } from './types.js';
-
-export function percentile(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? s[Math.min(s.length - 1, Math.floor(p * s.length))]! : NaN;
-}
 
 type Stats = ReturnType<Gateway['stats']>;
 

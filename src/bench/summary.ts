@@ -1,4 +1,5 @@
 /** Headline numbers per platform, computed from measured rows only. */
+import { median } from '../core/index.js';
 import type { BenchRow, NoiseFloor, PlatformSummary } from './types.js';
 
 export function geomean(xs: number[]): number {
@@ -78,8 +79,3 @@ export function noiseFloor(rows: BenchRow[]): NoiseFloor | undefined {
   return { pairs: cost.length, costDiffMedian: median(cost), costDiffMax: Math.max(...cost), p50DiffMedian: median(p50), p50DiffMax: Math.max(...p50) };
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}

@@ -4,6 +4,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { median } from '../core/index.js';
 import MarkdownIt from 'markdown-it';
 import type * as vl from 'vega-lite';
 import { renderSvg, svgToPng } from './charts.js';
@@ -134,11 +135,10 @@ export function memoryChart(report: SweepReport, platform: string): vl.TopLevelS
 /** Medians of measured ÷ predicted over the measured cells: p50 latency and cost per request. */
 export function predictionRatios(rows: readonly SweepRow[]): { cells: number; p50: number; cost: number } {
   const ok = rows.filter((r) => r.measured && measuredOk(r) && r.predicted.latencyMs > 0 && r.predicted.costPerMillionUSD > 0);
-  const med = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length === 0 ? NaN : s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2; };
   return {
     cells: ok.length,
-    p50: med(ok.map((r) => r.measured!.p50Ms / r.predicted.latencyMs)),
-    cost: med(ok.map((r) => r.measured!.costPerMillionUSD / r.predicted.costPerMillionUSD)),
+    p50: median(ok.map((r) => r.measured!.p50Ms / r.predicted.latencyMs)),
+    cost: median(ok.map((r) => r.measured!.costPerMillionUSD / r.predicted.costPerMillionUSD)),
   };
 }
 

@@ -9,14 +9,14 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { errorMessage, MoparError, log } from '../core/index.js';
+import { errorMessage, MoparError, log, quantile } from '../core/index.js';
 import { zooModels, writeZooModel } from '../zoo/index.js';
 import type { Graph } from '../graph/index.js';
 import type { Profile } from '../profile/index.js';
 import { getPlatform, parseStrategy, physicalFloor, planPartition, PLATFORMS, type Plan, type PlanFunction, type Platform } from '../plan/index.js';
 import { buildPartition, verifyPartition } from '../partition/index.js';
 import { Gateway, DEFAULT_GATEWAY, infer, modelMetadata, randomFeeds } from '../runtime/index.js';
-import { functionsBetween, percentile, requestBill } from './measure.js';
+import { functionsBetween, requestBill } from './measure.js';
 import { noiseFloor } from './summary.js';
 import { DEFAULT_STRATEGIES, benchProfile, machineInfo, parseModels, type ModelRef } from './run.js';
 import type { BenchRow, MeasuredFunction, NoiseFloor, BenchReport } from './types.js';
@@ -323,8 +323,8 @@ export async function measureInterleaved(dirs: string[], good: boolean[], platfo
     const cold: number[] = [];
     for (let k = 0; k < coldN && i < dirs.length; k++) cold.push(await coldRequest(serve[i]!, 100 + k));
     out.push({
-      costPerMillionUSD: requestBill(platform, billed).usd * 1e6, p50Ms: percentile(s.lat, 0.5), p95Ms: percentile(s.lat, 0.95),
-      coldStartMs: cold.length ? percentile(cold, 0.5) : NaN, requests: s.lat.length, errors: s.errors + (alone[i]?.errors ?? 0),
+      costPerMillionUSD: requestBill(platform, billed).usd * 1e6, p50Ms: quantile(s.lat, 0.5), p95Ms: quantile(s.lat, 0.95),
+      coldStartMs: cold.length ? quantile(cold, 0.5) : NaN, requests: s.lat.length, errors: s.errors + (alone[i]?.errors ?? 0),
       fns: billed, ...(alone[i] ? { billedFrom: 'one-at-a-time' as const } : {}),
       ...(s.firstError ?? alone[i]?.firstError ? { firstError: s.firstError ?? alone[i]?.firstError } : {}),
     });

@@ -8,3 +8,4 @@ export * from './validate.js';
 export * from './cgroup.js';
 export * from './malloc.js';
 export * from './load.js';
+export * from './stats.js';

@@ -3,10 +3,10 @@
  * modelled from measurements: intra-op thread counts in this process, and CPU quotas below one core in a child
  * process inside a cgroup (cpu.cfs_quota_us) where cgroups v1 are writable.
  */
-import { cgroupsAvailable, createCgroup, errorMessage, log } from '../core/index.js';
+import { cgroupsAvailable, createCgroup, errorMessage, log, median } from '../core/index.js';
 import { openSession, type Feeds } from '../graph/index.js';
 import { measureInChild } from './child.js';
-import { endToEndMs, median } from './latency.js';
+import { endToEndMs } from './latency.js';
 import type { CpuScalingPoint } from './types.js';
 
 export const SCALING_THREADS = [1, 2];

@@ -12,7 +12,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MoparError } from '../core/index.js';
+import { median, MoparError } from '../core/index.js';
 import { openSession, runSession, type Graph, type Feeds, type ort } from '../graph/index.js';
 
 export type Attribution = 'unoptimised-scaled' | 'optimised-mapped';
@@ -41,13 +41,6 @@ export function parseOrtTrace(events: readonly TraceEvent[]): RunKernels[] {
     out[i]!.set(name, { op: e.args?.op_name ?? '?', us: (prev?.us ?? 0) + e.dur });
   }
   return out;
-}
-
-export function median(xs: readonly number[]): number {
-  if (xs.length === 0) return 0;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 export interface LatencyOptions {

@@ -4,8 +4,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MoparError } from '../../src/core/errors.js';
+import { quantile } from '../../src/core/index.js';
 import {
-  appsFromJson, arrivalStats, arrivalTimes, burstyTimes, mergeArrivals, parseTrace, planBatching, poissonTimes, quantileOf,
+  appsFromJson, arrivalStats, arrivalTimes, burstyTimes, mergeArrivals, parseTrace, planBatching, poissonTimes,
   readAppsFile, simulateArrivals, traceTimes, WorkloadArrivals,
 } from '../../src/plan/batching/index.js';
 import { syntheticProfile } from './synthetic.js';
@@ -97,7 +98,7 @@ test('planner: bursty applications are planned on a replay of their arrivals, an
     const members = apps.filter((a) => g.apps.includes(a.name));
     const times = replay.of(members)?.timesMs ?? mergeArrivals(members.map((a, i) => arrivalTimes(a, replay.horizonMs, 100 + i))).timesMs;
     // The plan's own execution model at b ≤ B is not exported; its full-batch time bounds every batch's.
-    const p99 = quantileOf(simulateArrivals(times, g, () => g.predicted.execMsAtMax).latencies, 0.99);
+    const p99 = quantile(simulateArrivals(times, g, () => g.predicted.execMsAtMax).latencies, 0.99);
     assert.ok(p99 <= g.sloMs, `group ${g.apps.join('+')}: replayed p99 ${p99} ms over ${g.sloMs} ms`);
   }
 });

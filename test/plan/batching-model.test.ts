@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import {
   batchSizeDistribution, costPerRequest, latencyExceedance, latencyQuantile, meanBatchSize, meanLatency,
 } from '../../src/plan/batching/queue-model.js';
-import { quantileOf, simulateBatching } from '../../src/plan/batching/simulate.js';
+import { quantile } from '../../src/core/index.js';
+import { simulateBatching } from '../../src/plan/batching/simulate.js';
 
 // Execution grows with the batch (fixed part + per item), as a CPU function's does.
 const exec = (b: number) => 30 + 6 * b;
@@ -24,7 +25,7 @@ test('latency model: p99, mean latency and mean batch size match a seeded simula
       for (const timeoutMs of timeouts) {
         const q = { ratePerSec, maxBatch, timeoutMs };
         const sim = simulateBatching(q, exec, 200_000, seed++);
-        const simP99 = quantileOf(sim.latencies, 0.99);
+        const simP99 = quantile(sim.latencies, 0.99);
         const simMean = sim.latencies.reduce((a, b) => a + b, 0) / sim.latencies.length;
         const simBatch = sim.batchSizes.reduce((a, b) => a + b, 0) / sim.batchSizes.length;
         const p99 = latencyQuantile(q, exec, 0.99);

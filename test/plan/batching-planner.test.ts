@@ -2,9 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MoparError } from '../../src/core/errors.js';
 import { Rng } from '../../src/core/random.js';
+import { quantile } from '../../src/core/index.js';
 import { planPartition } from '../../src/plan/index.js';
 import {
-  bestGrouping, checkApps, costPerRequest, DEFAULT_HEADROOM, GroupEvaluator, planBatching, quantileOf,
+  bestGrouping, checkApps, costPerRequest, DEFAULT_HEADROOM, GroupEvaluator, planBatching,
   simulateBatching, type AppSpec,
 } from '../../src/plan/batching/index.js';
 import { syntheticProfile } from './synthetic.js';
@@ -97,7 +98,7 @@ test('batching planner: every group meets its SLO in a simulation of its own bat
     const rate = g.reduce((s, a) => s + a.ratePerSec, 0);
     const c = ev.choose(slo, rate)!;
     const sim = simulateBatching({ ratePerSec: rate, maxBatch: c.maxBatch, timeoutMs: c.timeoutMs }, c.exec, 50_000, 7);
-    const p99 = quantileOf(sim.latencies, 0.99);
+    const p99 = quantile(sim.latencies, 0.99);
     assert.ok(p99 <= slo * (1 - DEFAULT_HEADROOM) * 1.03, `group ${g.map((a) => a.name)}: simulated p99 ${p99} over ${slo}`);
     if (c.maxBatch > 1) batchedGroups++;
   }

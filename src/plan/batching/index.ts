@@ -7,7 +7,7 @@ export {
   batchSizeDistribution, costPerRequest, latencyExceedance, latencyQuantile, meanBatchSize, meanLatency,
   type BatchQueue, type ExecMs,
 } from './queue-model.js';
-export { simulateBatching, simulateArrivals, quantileOf, type SimResult } from './simulate.js';
+export { simulateBatching, simulateArrivals, type SimResult } from './simulate.js';
 export {
   arrivalTimes, poissonTimes, burstyTimes, traceTimes, readTrace, parseTrace, mergeArrivals, arrivalStats, meanRateOf,
   traceDurationMs, isPoisson, checkArrivalSpec, DEFAULT_BURST, type ArrivalSpec, type ArrivalStats, type Trace, type AppArrivals,

@@ -10,7 +10,7 @@
  * up to EXACT_APPS applications, and over SLO-contiguous groups (HarmonyBatch's space, optimal within it) above.
  * A group's cost depends only on (tightest SLO, total rate), which the evaluation is cached by.
  */
-import { MoparError } from '../../core/index.js';
+import { MoparError, quantile } from '../../core/index.js';
 import type { Profile } from '../../profile/index.js';
 import { invocationUSD } from '../billing.js';
 import { getPlatform } from '../platforms.js';
@@ -20,7 +20,7 @@ import { planPartition } from '../index.js';
 import { batchFactor, maxBatchOf, profileAtBatch } from './batched-profile.js';
 import { arrivalTimes, isPoisson, mergeArrivals, traceDurationMs, type ArrivalSpec } from './arrivals.js';
 import { costPerRequest, latencyQuantile, meanBatchSize, type BatchQueue, type ExecMs } from './queue-model.js';
-import { quantileOf, simulateArrivals } from './simulate.js';
+import { simulateArrivals } from './simulate.js';
 
 /** An application: its p99 SLO and mean rate; arrivals other than Poisson (bursty, a trace) are planned by replay. */
 export interface AppSpec { name: string; sloMs: number; ratePerSec: number; arrivals?: ArrivalSpec }
@@ -42,7 +42,7 @@ const POISSON_EVAL: QueueEval = {
 };
 function replayEval(timesMs: Float64Array): QueueEval {
   return {
-    p99: (q, exec) => quantileOf(simulateArrivals(timesMs, q, exec).latencies, 0.99),
+    p99: (q, exec) => quantile(simulateArrivals(timesMs, q, exec).latencies, 0.99),
     cost: (q, exec, batchUSD) => {
       const sizes = simulateArrivals(timesMs, q, exec).batchSizes;
       const usd = sizes.reduce((s, b) => s + batchUSD(b), 0);

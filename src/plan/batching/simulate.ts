@@ -42,8 +42,3 @@ export function simulateArrivals(timesMs: ArrayLike<number>, q: Pick<BatchQueue,
   return { latencies, batchSizes };
 }
 
-/** Empirical q-quantile: the least sample with at least q of the samples at or below it. */
-export function quantileOf(xs: ArrayLike<number>, q: number): number {
-  const sorted = Float64Array.from(xs).sort();
-  return sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)]!;
-}
