@@ -1,6 +1,6 @@
 /** deploy(): a built directory → one target's artifacts (OpenFaaS, Lambda + Step Functions, Knative), the runtime bundles and a README. */
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { relative, resolve, sep } from 'node:path';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { MoparError } from '../core/index.js';
 import { readManifestForDeploy } from './manifest.js';
 import { runtimeBundle } from './bundle.js';
@@ -35,18 +35,40 @@ export async function deploy(dir: string, out: string, opts: DeployOptions): Pro
     if (!opts.force) throw new MoparError(`${out} is not empty; choose an empty folder, or --force to replace an earlier mopar deploy output`);
     // Only a folder mopar wrote is deleted: --force on anything else would lose files mopar never made.
     if (!existsSync(resolve(outDir, MARKER))) throw new MoparError(`${out} is not empty and is not an earlier mopar deploy output; --force replaces only those`);
-    rmSync(outDir, { recursive: true, force: true });
   }
   const runtimes = { function: await runtimeBundle('function'), gateway: await runtimeBundle('gateway') };
   const registry = opts.registry ?? (process.env.MOPAR_REGISTRY || undefined);
   const warnings = !registry && opts.target !== 'lambda'
     ? [`no --registry (or MOPAR_REGISTRY): images are tagged ${LOCAL_REGISTRY}/…, a registry only a local cluster pulls from`] : [];
-  mkdirSync(outDir, { recursive: true });
-  writeFileSync(resolve(outDir, MARKER), `${opts.target}\n`);
-  const adapter = { openfaas: deployOpenFaas, lambda: deployLambda, knative: deployKnative }[opts.target];
-  const res = await adapter(input, outDir, { ...opts, registry: registry ?? (opts.target === 'lambda' ? undefined : LOCAL_REGISTRY) }, runtimes);
-  res.warnings.push(...warnings, ...(input.batching?.warnings ?? []));
-  res.weights ??= { source: 'image', notes: [] };
-  writeReadme(res, input.manifest);
-  return res;
+  // Written into a staging folder beside OUT (same filesystem) and renamed into place once complete: a failure
+  // leaves no partial OUT, and an earlier deploy replaced with --force stays until the new one is whole.
+  mkdirSync(dirname(outDir), { recursive: true });
+  const staging = mkdtempSync(join(dirname(outDir), `.${basename(outDir)}.mopar-staging-`));
+  try {
+    writeFileSync(resolve(staging, MARKER), `${opts.target}\n`);
+    const adapter = { openfaas: deployOpenFaas, lambda: deployLambda, knative: deployKnative }[opts.target];
+    const staged = await adapter(input, staging, { ...opts, registry: registry ?? (opts.target === 'lambda' ? undefined : LOCAL_REGISTRY) }, runtimes);
+    staged.warnings.push(...warnings, ...(input.batching?.warnings ?? []));
+    staged.weights ??= { source: 'image', notes: [] };
+    // What the result and the README say (paths, `cd OUT`) is where the folder will be, not the staging folder.
+    const res = relocated(staged, staging, outDir);
+    const readme = { ...res, out: staging, files: [] as string[] };
+    writeReadme(readme, input.manifest);
+    res.files.push(...relocated(readme.files, staging, outDir));
+    // Only an empty folder or an earlier mopar deploy gets here (checked above).
+    rmSync(outDir, { recursive: true, force: true });
+    renameSync(staging, outDir);
+    return res;
+  } catch (err) {
+    rmSync(staging, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+/** `value` with every string's `from` path prefix replaced by `to`. */
+function relocated<T>(value: T, from: string, to: string): T {
+  if (typeof value === 'string') return value.split(from).join(to) as T;
+  if (Array.isArray(value)) return value.map((v: unknown) => relocated(v, from, to)) as T;
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, relocated(v, from, to)])) as T;
+  return value;
 }

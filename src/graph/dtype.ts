@@ -1,4 +1,5 @@
 /** ONNX element types: names, sizes, and the onnxruntime-node tensor type each maps to. */
+import { MoparError } from '../core/index.js';
 export type DType =
   | 'float32' | 'uint8' | 'int8' | 'uint16' | 'int16' | 'int32' | 'int64' | 'string' | 'bool'
   | 'float16' | 'float64' | 'uint32' | 'uint64' | 'complex64' | 'complex128' | 'bfloat16'
@@ -36,6 +37,21 @@ export function numel(shape: readonly number[]): number {
   let n = 1;
   for (const d of shape) n *= d;
   return n;
+}
+
+/**
+ * The most elements one model input may have (8 GiB as float32). mopar allocates inputs whole (random inputs to
+ * profile and verify, a request's tensor) and a JS typed array past 2^32 elements cannot exist at all: a larger
+ * declared input is refused up front, by name, instead of failing deep inside an allocation.
+ */
+export const MAX_INPUT_ELEMENTS = 2 ** 31;
+
+/** Throws a MoparError naming the input and its element count when it has more than MAX_INPUT_ELEMENTS. */
+export function checkInputElements(name: string, shape: readonly number[], where = ''): void {
+  const n = numel(shape);
+  if (n > MAX_INPUT_ELEMENTS) {
+    throw new MoparError(`${where}input '${name}' has ${n} elements (shape [${shape.join(', ')}]), over the ${MAX_INPUT_ELEMENTS} elements mopar holds in one input (8 GiB of float32)`);
+  }
 }
 
 export function tensorBytes(dtype: DType, shape: readonly number[]): number {

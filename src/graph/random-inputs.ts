@@ -3,7 +3,7 @@
  * index (found by following the input to the Gather it feeds), masks as ones.
  */
 import { MoparError, Rng } from '../core/index.js';
-import { numel, type DType } from './dtype.js';
+import { checkInputElements, numel, type DType } from './dtype.js';
 import type { Graph } from './ir.js';
 import type { InputShapes } from './input-shapes.js';
 import type { Feeds, PlainTensor } from './runner.js';
@@ -92,6 +92,7 @@ export function randomInputs(g: Graph, shapes: InputShapes, seed = 1): Feeds {
     const dtype = info.dtype ?? 'float32';
     const isMask = /mask/i.test(name);
     const bound = idUpperBound(g, name) ?? 2;
+    checkInputElements(name, shapes[name]!);
     feeds[name] = randomTensor(dtype, shapes[name]!, rng, bound, isMask);
   }
   return feeds;

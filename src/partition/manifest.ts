@@ -7,7 +7,7 @@
 import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { MoparError, sha256, sha256File, threadsFor, readJsonFile, validate } from '../core/index.js';
-import { externalDataLocations } from '../graph/index.js';
+import { checkInputElements, externalDataLocations } from '../graph/index.js';
 import type { Manifest, ManifestFunction } from './types.js';
 
 export interface LoadManifestOptions {
@@ -68,6 +68,11 @@ export function loadManifest(path: string, opts: LoadManifestOptions = {}): Load
     }
   });
   if (manifest.original !== undefined) confinedPath(dir, manifest.original, `${file}: original`);
+  // Before anything allocates one (a sample request, random inputs): a dynamic dim (-1) counts as 1.
+  for (const name of manifest.inputs) {
+    const spec = manifest.tensors[name];
+    if (spec) checkInputElements(name, spec.shape.map((d) => (d < 0 ? 1 : d)), `${file}: model `);
+  }
   checkDataflow(manifest, file);
   return { manifest, dir, paths };
 }
