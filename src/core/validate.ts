@@ -16,7 +16,10 @@ import { MoparError, errorMessage } from './errors.js';
 /** docs/schemas/ of this installation (src/core and dist/core both sit two levels below the root). */
 export function schemaDir(): string {
   // Resolved on first use, not on import: a bundled deployed runtime imports core without ever validating.
-  return fileURLToPath(new URL('../../docs/schemas/', import.meta.url));
+  // A CommonJS bundle has no import.meta.url: there, a schema not provided (provideSchema) is a clear error.
+  const here: string | undefined = import.meta.url;
+  if (!here) throw new MoparError('this bundled runtime carries no docs/schemas/ (the schema was not provided to it)');
+  return fileURLToPath(new URL('../../docs/schemas/', here));
 }
 
 let ajv: Ajv | undefined;

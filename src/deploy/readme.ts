@@ -16,14 +16,18 @@ function sampleRequest(m: Manifest): string | undefined {
   const inputs: unknown[] = [];
   for (const name of m.inputs) {
     const spec = m.tensors?.[name];
-    if (!spec || spec.dtype === 'float16' || !spec.shape.every((d) => Number.isInteger(d) && d >= 0)) return undefined;
+    if (!spec || spec.dtype === 'float16') return undefined;
+    // A dynamic batch (-1 leading, kept symbolic in every function file) is sampled at batch 1; any other
+    // unknown dim has no value that is valid for every model, so no sample is written then.
+    const shape = spec.shape.map((d, i) => (d === -1 && i === 0 ? 1 : d));
+    if (!shape.every((d) => Number.isInteger(d) && d >= 0)) return undefined;
     const float = spec.dtype === 'float32' || spec.dtype === 'float64';
-    const data = Array.from({ length: numel(spec.shape) }, () => {
+    const data = Array.from({ length: numel(shape) }, () => {
       const u = rng.next();
       if (spec.dtype === 'bool') return u < 0.5;
       return float ? Math.round((u * 2 - 1) * 1e4) / 1e4 : Math.floor(u * 2);
     });
-    inputs.push({ name, datatype: v2Datatype(spec.dtype), shape: spec.shape, data });
+    inputs.push({ name, datatype: v2Datatype(spec.dtype), shape, data });
   }
   return `${JSON.stringify({ inputs })}\n`;
 }
