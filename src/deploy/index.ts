@@ -12,3 +12,5 @@ export { ZIP_LIMIT_BYTES, INLINE_LIMIT_BYTES } from './lambda.js';
 export { ortLinuxBytes, leanInstall, contentTag } from './folder.js';
 export * from './deploy.js';
 export { readBatchingPlan, entryConcurrency, entryTarget, type DeployBatching, type DeployBatchGroup } from './batching.js';
+export { localRun, type LocalRun, type LocalRunOptions } from './local-run/run.js';
+export { INSTALL_MODES, type InstallMode } from './local-run/install.js';

@@ -16,6 +16,14 @@ import type { DeployOptions, DeployResult, DeployedFunction, Runtimes } from './
 import { deployedGroups, entryConcurrency, entryTarget } from './batching.js';
 import { OPENFAAS_WEIGHTS_SECRETS, storeName, uploadCommand, weightsEnv } from './weights.js';
 import { GENERATED, S3_SDK, WEIGHTS_PREFIX, s3SdkVersion, contentTag, functionConfig, stageWeights, leanInstall, packageBytes, packageJson, pipelineConfig, writeEntryFolder, writeSliceFolder } from './folder.js';
+import { tensorMetas } from './function-runtime/meta.js';
+import { requestBodyLimit, type TensorMeta } from '../runtime/index.js';
+
+/**
+ * The node20 template's body limit (bytes, as its body parser reads MAX_RAW_SIZE): the model's own request limit,
+ * the one the function's handler enforces too (413 before the body is buffered).
+ */
+const rawSize = (inputs: TensorMeta[]) => `${requestBodyLimit(inputs)}b`;
 
 export const OPENFAAS_TEMPLATE = 'mopar-node20';
 const OF_WATCHDOG = 'ghcr.io/openfaas/of-watchdog:0.10.1';
@@ -96,12 +104,13 @@ export async function deployOpenFaas(input: DeployInput, out: string, opts: Depl
   for (const fn of functions) {
     const name = names.get(fn.name)!;
     const staged = fetched ? stageWeights(out, name, fn) : undefined;
-    const written = writeSliceFolder(join(out, 'functions', name), fn, runtimes.function, { ...functionConfig(fn, input), ...(staged ? { weights: staged.weights } : {}) }, { 'handler.js': SLICE_HANDLER, 'package.json': packageJson(name, fetched ? { dependencies: { [S3_SDK]: s3SdkVersion() } } : {}) });
+    const config = functionConfig(fn, input);
+    const written = writeSliceFolder(join(out, 'functions', name), fn, runtimes.function, { ...config, ...(staged ? { weights: staged.weights } : {}) }, { 'handler.js': SLICE_HANDLER, 'package.json': packageJson(name, fetched ? { dependencies: { [S3_SDK]: s3SdkVersion() } } : {}) });
     files.push(...written, ...(staged?.files ?? []));
     const res = { memory: memQuantity(fn.memoryMB), cpu: cpuQuantity(fn.vcpu) };
     stackFns[name] = {
       lang: OPENFAAS_TEMPLATE, handler: `./functions/${name}`, image: image(name, written),
-      environment: { RAW_BODY: 'true', MAX_RAW_SIZE: '256mb', ...timeouts, ...(fetched ? weightsEnv(opts) : {}) },
+      environment: { RAW_BODY: 'true', MAX_RAW_SIZE: rawSize(tensorMetas(config.inputs, config.tensors)), ...timeouts, ...(fetched ? weightsEnv(opts) : {}) },
       ...(fetched ? { secrets: OPENFAAS_WEIGHTS_SECRETS } : {}),
       limits: res, requests: res, labels: { ...scale, 'mopar.dev/group': fn.group }, readonly_root_filesystem: true,
     };
@@ -121,7 +130,7 @@ export async function deployOpenFaas(input: DeployInput, out: string, opts: Depl
   const entryBatching = b ? { environment: { max_inflight: String(entryConcurrency(b)) }, labels: { 'com.openfaas.scale.type': 'capacity', 'com.openfaas.scale.target': String(entryTarget(b)) } } : undefined;
   stackFns[entryName] = {
     lang: OPENFAAS_TEMPLATE, handler: `./functions/${entryName}`, image: image(entryName, written),
-    environment: { RAW_BODY: 'true', MAX_RAW_SIZE: '256mb', ...timeouts, ...hops, ...entryBatching?.environment },
+    environment: { RAW_BODY: 'true', MAX_RAW_SIZE: rawSize(tensorMetas(pipeline.inputs, pipeline.tensors)), ...timeouts, ...hops, ...entryBatching?.environment },
     limits: entryRes, requests: entryRes, labels: { ...scale, ...entryBatching?.labels }, readonly_root_filesystem: true,
   };
   deployed.push({ function: '$entry', name: entryName, memoryMB: 256, vcpu: 0.25, packaging: 'container', packageBytes: packageBytes(written, false) });

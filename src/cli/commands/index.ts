@@ -11,6 +11,7 @@ import { registerPartition } from './partition.js';
 import { registerPlan } from './plan.js';
 import { registerBench } from './bench.js';
 import { registerDemo } from './demo.js';
+import { registerLocalRun } from './local-run.js';
 
 /** Every verb registers itself here; one file per verb. */
 export const COMMANDS: Array<(program: Command) => void> = [
@@ -20,6 +21,7 @@ export const COMMANDS: Array<(program: Command) => void> = [
   registerServe,
   registerInvoke,
   registerDeploy,
+  registerLocalRun,
   registerBuild,
   registerVerify,
   registerPartition,

@@ -6,3 +6,4 @@ export { serveHandler } from './http-server.js';
 export { v2Handler } from './v2.js';
 export { memoryStore, s3Store } from '../../runtime/lean.js';
 export * from './wire.js';
+export { entrySelfTest as selfTest } from './selftest.js';

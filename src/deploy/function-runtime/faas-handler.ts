@@ -13,7 +13,10 @@ export interface FaasContext {
   headers(h: Record<string, string>): FaasContext;
   succeed(value: unknown): unknown;
 }
-export type FaasHandler = (event: FaasEvent, context: FaasContext) => Promise<unknown>;
+export type FaasHandler = ((event: FaasEvent, context: FaasContext) => Promise<unknown>) & {
+  /** The largest body a valid request to this handler can have (runtime's requestBodyLimit of its inputs). */
+  maxBodyBytes?: number;
+};
 
 function bodyBuffer(body: unknown): Buffer {
   if (body instanceof Uint8Array) return Buffer.from(body.buffer, body.byteOffset, body.byteLength);
@@ -23,9 +26,11 @@ function bodyBuffer(body: unknown): Buffer {
 }
 
 /** An Open Inference Protocol handler behind the node20 contract. */
-export function faasHandler(v2: V2Handler): FaasHandler {
-  return async (event, context) => {
+export function faasHandler(v2: V2Handler, maxBodyBytes?: number): FaasHandler {
+  const handler: FaasHandler = async (event, context) => {
     const r = await v2({ method: event.method ?? 'GET', path: event.path || '/', headers: event.headers ?? {}, body: bodyBuffer(event.body) });
     return context.status(r.status).headers(r.headers).succeed(r.body);
   };
+  handler.maxBodyBytes = maxBodyBytes;
+  return handler;
 }

@@ -3,12 +3,14 @@ import { loadHost } from './host.js';
 import { faasHandler, type FaasHandler } from './faas-handler.js';
 import { v2Handler } from './v2.js';
 import { tensorMetas } from './meta.js';
+import { requestBodyLimit } from '../../runtime/index.js';
 
 /** A slice function: the handler of one generated function folder; its model name is the manifest function's. */
 export function openfaasFunction(dir: string): FaasHandler {
   const host = loadHost(dir);
   const { name, inputs, outputs, tensors } = host.config;
+  const metas = tensorMetas(inputs, tensors);
   return faasHandler(v2Handler({
-    name, inputs: tensorMetas(inputs, tensors), outputs: tensorMetas(outputs, tensors), run: (feeds) => host.invoke(feeds),
-  }));
+    name, inputs: metas, outputs: tensorMetas(outputs, tensors), run: (feeds) => host.invoke(feeds),
+  }), requestBodyLimit(metas));
 }

@@ -8,3 +8,4 @@ export { faasHandler } from './faas-handler.js';
 export { serveHandler } from './http-server.js';
 export { memoryStore, s3Store } from '../../runtime/lean.js';
 export * from './wire.js';
+export { sliceSelfTest as selfTest } from './selftest.js';

@@ -1,0 +1,367 @@
+/**
+ * `mopar local-run OUT`: runs a deploy output folder on this machine from its generated files — each function's
+ * folder copied as its image or zip holds it, its dependencies installed beside it, started by the command its
+ * image or runtime starts (OpenFaaS: the template's index.js with the folder as function/; Knative: server.js on
+ * $PORT; Lambda: handler.js under lambda-local, the state machine interpreted here), each process under its
+ * function's memory limit and CPU quota where cgroups allow. A front server on 127.0.0.1:P is the platform's
+ * router: the entry's Open Inference Protocol at /, OpenFaaS's /function/NAME routes, a Lambda function URL.
+ *
+ * What it cannot be: the platform. No IAM or auth, no real network between functions, no autoscaling (one
+ * instance per function), no of-watchdog or queue-proxy in front of a function, no Lambda payload limits other
+ * than the function URL's 6 MB request limit.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync, copyFileSync, existsSync, readFileSync } from 'node:fs';
+import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { MoparError, cgroupsAvailable, createCgroup, spawnInCgroup, type Cgroup } from '../../core/index.js';
+import { startLocalS3, type LocalS3 } from '../../runtime/index.js';
+import type { DeployTarget } from '../types.js';
+import { checkSupported, execute, TaskFailed } from './asl.js';
+import { copyFolder, installDependencies, type InstallMode } from './install.js';
+import { LAMBDA_WORKER, LAMBDA_WORKER_FILE } from './lambda-worker.js';
+import { readLayout, type LocalFunction, type LocalLayout } from './layout.js';
+
+export interface LocalRunOptions {
+  port?: number;
+  host?: string;
+  install?: InstallMode;
+  /** Enforce each function's memory limit and CPU quota with cgroups (where available). */
+  limits?: boolean;
+  /** Where the functions' own output and local-run's notes go (default: dropped). */
+  log?: (line: string) => void;
+  /** How long a function may take to answer its health route (or finish its init) after start. */
+  readyTimeoutMs?: number;
+}
+
+export interface LocalRun {
+  url: string;
+  target: DeployTarget;
+  model: string;
+  /** Per function: how long from its process start until it answered (or finished its init), ms. */
+  functions: Array<{ name: string; entry: boolean; readyMs: number; limited: boolean }>;
+  /** From the call until the entry answered, ms. */
+  startMs: number;
+  notes: string[];
+  close(): Promise<void>;
+}
+
+/** A Lambda function URL takes at most 6 MB per request (the platform's limit, emulated at the front). */
+const FUNCTION_URL_LIMIT_BYTES = 6 * 1024 * 1024;
+const AWS_ENV = { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1', AWS_DEFAULT_REGION: 'us-east-1' };
+/** Packages every Lambda Node.js runtime provides to its functions. */
+const LAMBDA_PROVIDED = ['@aws-sdk/client-s3', '@aws-sdk/client-sfn'];
+
+function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as AddressInfo;
+      s.close(() => res(port));
+    });
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((res, rej) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => res(Buffer.concat(chunks)));
+    req.on('error', rej);
+  });
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  if (res.headersSent) { res.destroy(); return; }
+  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+}
+
+/** Forwards a request to 127.0.0.1:port at `path`, streaming both ways. */
+function proxy(req: IncomingMessage, res: ServerResponse, port: number, path: string, what: string): void {
+  const up = httpRequest({ host: '127.0.0.1', port, method: req.method, path, headers: { ...req.headers, host: `127.0.0.1:${port}` } }, (r) => {
+    res.writeHead(r.statusCode ?? 502, r.headers);
+    r.pipe(res);
+  });
+  up.on('error', () => sendJson(res, 502, { error: `function '${what}' is not answering` }));
+  req.pipe(up);
+}
+
+interface Started { fn: LocalFunction; child: ChildProcess; port?: number; readyMs: number; limited: boolean; tail: string[] }
+
+export async function localRun(outArg: string, opts: LocalRunOptions = {}): Promise<LocalRun> {
+  const t0 = performance.now();
+  const out = resolve(outArg);
+  const layout = readLayout(out);
+  if (layout.target === 'lambda') checkSupported(layout.machine!);
+  const log = opts.log ?? (() => {});
+  const notes: string[] = [];
+  const support = cgroupsAvailable();
+  const limits = (opts.limits ?? true) && support.cpu && support.memory;
+  if ((opts.limits ?? true) && !limits) notes.push(`functions run without their memory limits and CPU quotas: cgroups are not usable here (${support.reason ?? 'cpu or memory controller missing'})`);
+  const pipeline = JSON.parse(readFileSync(join(layout.functions.find((f) => f.entry)!.dir, 'pipeline.json'), 'utf8')) as { batching?: unknown };
+  if (pipeline.batching && layout.target === 'lambda') notes.push('batching (SQS and the BatchFront function) is not run locally: requests naming an application are not batched');
+
+  const root = mkdtempSync(join(tmpdir(), 'mopar-local-run-'));
+  const started: Started[] = [];
+  const cgroups: Cgroup[] = [];
+  const servers: Server[] = [];
+  let s3: LocalS3 | undefined;
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    for (const s of started) { try { s.child.kill('SIGKILL'); } catch { /* gone */ } }
+    await Promise.all(started.map((s) => (s.child.exitCode === null && s.child.signalCode === null ? new Promise((r) => s.child.once('exit', r)) : undefined)));
+    for (const cg of cgroups) cg.remove();
+    await Promise.all(servers.map((s) => new Promise((r) => { s.closeAllConnections(); s.close(r); })));
+    await s3?.close();
+    rmSync(root, { recursive: true, force: true });
+  };
+
+  /** Starts one function's process (inside its cgroup where possible); its output goes to `log`. */
+  const startProcess = (fn: LocalFunction, args: string[], cwd: string, env: Record<string, string>, ipc: boolean): Started => {
+    const spawnOpts = { cwd, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', NODE_ENV: 'production', ...env }, stdio: ['ignore', 'pipe', 'pipe', ...(ipc ? ['ipc' as const] : [])] as ('ignore' | 'pipe' | 'ipc')[] };
+    let child: ChildProcess;
+    let limited = false;
+    if (limits && (fn.memoryMB || fn.vcpu)) {
+      const cg = createCgroup({ ...(fn.vcpu ? { vcpu: fn.vcpu } : {}), ...(fn.memoryMB ? { memoryBytes: fn.memoryMB * 2 ** 20 } : {}) });
+      cgroups.push(cg);
+      child = spawnInCgroup(cg, process.execPath, args, spawnOpts);
+      limited = true;
+    } else {
+      child = spawn(process.execPath, args, spawnOpts);
+    }
+    const s: Started = { fn, child, readyMs: 0, limited, tail: [] };
+    const keep = (chunk: Buffer) => {
+      for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) {
+        log(`[${fn.name}] ${line}`);
+        s.tail.push(line);
+        if (s.tail.length > 20) s.tail.shift();
+      }
+    };
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
+    started.push(s);
+    return s;
+  };
+
+  const exitedError = (s: Started) => new MoparError(`local-run: function '${s.fn.name}' exited (${s.child.exitCode ?? s.child.signalCode}) before it was ready${s.tail.length ? `: ${s.tail.slice(-3).join(' | ')}` : ''}`);
+
+  /** Polls the function's health route until it answers 200. */
+  const waitHttp = async (s: Started, t: number): Promise<void> => {
+    const deadline = performance.now() + (opts.readyTimeoutMs ?? 60_000);
+    while (performance.now() < deadline) {
+      if (s.child.exitCode !== null || s.child.signalCode !== null) throw exitedError(s);
+      const ok = await new Promise<boolean>((res) => {
+        const r = httpRequest({ host: '127.0.0.1', port: s.port, path: '/v2/health/ready', method: 'GET', timeout: 1000 }, (x) => { x.resume(); res(x.statusCode === 200); });
+        r.on('error', () => res(false));
+        r.on('timeout', () => { r.destroy(); res(false); });
+        r.end();
+      });
+      if (ok) { s.readyMs = performance.now() - t; return; }
+      await sleep(50);
+    }
+    throw new MoparError(`local-run: function '${s.fn.name}' did not answer its health route within ${(opts.readyTimeoutMs ?? 60_000) / 1000} s`);
+  };
+
+  try {
+    const front = createServer();
+    servers.push(front);
+    await new Promise<void>((res, rej) => {
+      front.once('error', (err: NodeJS.ErrnoException) => rej(new MoparError(`cannot listen on ${opts.host ?? '127.0.0.1'}:${opts.port ?? 0}: ${err.code ?? err.message}`)));
+      front.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => res());
+    });
+    const frontUrl = `http://127.0.0.1:${(front.address() as AddressInfo).port}`;
+    let handle: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) => sendJson(res, 503, { error: 'local-run is still starting' });
+    front.on('request', (req, res) => {
+      try { handle(req, res); } catch (err) { sendJson(res, 500, { error: (err as Error).message }); }
+    });
+
+    if (layout.target === 'lambda') handle = await startLambda(layout, root, opts.install ?? 'link', startProcess, exitedError, (s) => { s3 = s; }, servers, opts.readyTimeoutMs);
+    else handle = await startHttp(layout, root, opts.install ?? 'link', frontUrl, startProcess, waitHttp);
+
+    const url = `http://${opts.host ?? '127.0.0.1'}:${(front.address() as AddressInfo).port}`;
+    return {
+      url, target: layout.target, model: layout.model, notes, close,
+      functions: started.map((s) => ({ name: s.fn.name, entry: s.fn.entry, readyMs: s.readyMs, limited: s.limited })),
+      startMs: performance.now() - t0,
+    };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
+type StartProcess = (fn: LocalFunction, args: string[], cwd: string, env: Record<string, string>, ipc: boolean) => Started;
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** OpenFaaS and Knative: one HTTP server per function; the front routes as the platform's gateway does. */
+async function startHttp(layout: LocalLayout, root: string, install: InstallMode, frontUrl: string, start: StartProcess, waitHttp: (s: Started, t: number) => Promise<void>): Promise<Handler> {
+  const ports = new Map<string, number>();
+  for (const fn of layout.functions) ports.set(fn.name, await freePort());
+  const urlFor = (value: string): string => {
+    // The entry reaches each slice at a platform URL: OpenFaaS's gateway (/function/NAME) or a Knative
+    // Service's cluster address (NAME.NAMESPACE.svc…); here, the front (OpenFaaS) or the slice's own port.
+    let u: URL;
+    try { u = new URL(value); } catch { return value; }
+    if (layout.target === 'openfaas') {
+      const m = /^\/function\/([^/]+)/.exec(u.pathname);
+      return m ? `${frontUrl}/function/${m[1]}` : value;
+    }
+    const port = ports.get(u.hostname.split('.')[0]!);
+    return port ? `http://127.0.0.1:${port}` : value;
+  };
+  const waits: Promise<void>[] = [];
+  for (const fn of layout.functions) {
+    const env = Object.fromEntries(Object.entries(fn.env).map(([k, v]) => [k, k.startsWith('MOPAR_URL_') ? urlFor(v) : v]));
+    const port = ports.get(fn.name)!;
+    let s: Started;
+    const t = performance.now();
+    if (layout.target === 'openfaas') {
+      // The image: the template's index.js in the app folder, the function's folder as function/ with its
+      // dependencies installed in it (the Dockerfile's WORKDIR for npm install).
+      const app = join(root, fn.name);
+      copyFolder(fn.dir, join(app, 'function'));
+      copyFileSync(join(layout.template!, 'index.js'), join(app, 'index.js'));
+      installDependencies(join(app, 'function'), install);
+      s = start(fn, ['index.js'], app, { ...env, http_port: String(port) }, false);
+    } else {
+      const app = join(root, fn.name);
+      copyFolder(fn.dir, app);
+      installDependencies(app, install);
+      s = start(fn, ['server.js'], app, { ...env, PORT: String(port) }, false);
+    }
+    s.port = port;
+    waits.push(waitHttp(s, t));
+  }
+  await Promise.all(waits);
+  const entry = layout.functions.find((f) => f.entry)!;
+  const entryPort = ports.get(entry.name)!;
+  return (req, res) => {
+    const m = layout.target === 'openfaas' ? /^\/function\/([^/?]+)(.*)$/.exec(req.url ?? '/') : null;
+    if (m) {
+      const port = ports.get(m[1]!);
+      if (!port) { sendJson(res, 404, { error: `no function '${m[1]!.slice(0, 100)}'` }); return; }
+      proxy(req, res, port, m[2]!.startsWith('/') ? m[2]! : `/${m[2]!}`, m[1]!);
+      return;
+    }
+    proxy(req, res, entryPort, req.url ?? '/', entry.name);
+  };
+}
+
+/** Lambda: one process per function (lambda-local), a local Step Functions endpoint, S3 for staged tensors. */
+async function startLambda(layout: LocalLayout, root: string, install: InstallMode, start: StartProcess, exitedError: (s: Started) => Error,
+  setS3: (s: LocalS3) => void, servers: Server[], readyTimeoutMs = 60_000): Promise<Handler> {
+  const s3 = await startLocalS3({ latencyMs: 0, bandwidthMBps: 0 }, { bucket: 'mopar-local-staging' });
+  setS3(s3);
+  const lambdaLocal = createRequire(import.meta.url).resolve('lambda-local');
+  const workers = new Map<string, { s: Started; pending: Map<string, { resolve(v: unknown): void; reject(e: Error): void }> }>();
+  const invoke = (fnName: string, event: unknown): Promise<unknown> => {
+    const w = workers.get(fnName);
+    if (!w) return Promise.reject(new TaskFailed('Lambda.ResourceNotFoundException', `no function ${fnName}`));
+    const id = randomUUID();
+    return new Promise((res, rej) => {
+      w.pending.set(id, { resolve: res, reject: rej });
+      w.s.child.send({ id, event });
+    });
+  };
+
+  // The Step Functions endpoint the entry's SDK client is pointed at (AWS_ENDPOINT_URL_SFN).
+  const sfn = createServer((req, res) => {
+    void (async () => {
+      const target = String(req.headers['x-amz-target'] ?? '');
+      const body = JSON.parse((await readBody(req)).toString('utf8') || '{}') as { stateMachineArn?: string; input?: string };
+      if (target !== 'AWSStepFunctions.StartSyncExecution') {
+        res.writeHead(400, { 'content-type': 'application/x-amz-json-1.0' }).end(JSON.stringify({ __type: 'UnknownOperationException', message: `${target} is not run locally` }));
+        return;
+      }
+      const startDate = Date.now() / 1000;
+      const ex = await execute(layout.machine!, body.input ?? '{}', invoke, layout.substitutions ?? {});
+      res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' }).end(JSON.stringify({
+        executionArn: `${body.stateMachineArn}:${randomUUID()}`, stateMachineArn: body.stateMachineArn, startDate, stopDate: Date.now() / 1000, ...ex,
+      }));
+    })().catch((err: unknown) => sendJson(res, 500, { __type: 'InternalError', message: (err as Error).message }));
+  });
+  servers.push(sfn);
+  await new Promise<void>((r) => sfn.listen(0, '127.0.0.1', () => r()));
+  const sfnUrl = `http://127.0.0.1:${(sfn.address() as AddressInfo).port}`;
+  const arn = `arn:aws:states:us-east-1:000000000000:stateMachine:${layout.model}-local`;
+
+  const waits: Promise<void>[] = [];
+  for (const fn of layout.functions) {
+    // The zip as `sam build` makes it: the folder, its dependencies; the runtime provides the AWS SDK.
+    const app = join(root, fn.name);
+    copyFolder(fn.dir, app);
+    installDependencies(app, install, LAMBDA_PROVIDED);
+    writeFileSync(join(app, LAMBDA_WORKER_FILE), LAMBDA_WORKER);
+    const env: Record<string, string> = {
+      ...fn.env, ...AWS_ENV, MOPAR_STAGING_BUCKET: s3.bucket, MOPAR_S3_ENDPOINT: s3.direct.endpoint!, MOPAR_LAMBDA_LOCAL: lambdaLocal,
+      AWS_LAMBDA_FUNCTION_NAME: fn.name, ...(fn.memoryMB ? { AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memoryMB) } : {}),
+      ...(fn.entry ? { MOPAR_STATE_MACHINE_ARN: arn, AWS_ENDPOINT_URL_SFN: sfnUrl } : {}),
+    };
+    const t = performance.now();
+    const s = start(fn, [LAMBDA_WORKER_FILE], app, env, true);
+    const pending = new Map<string, { resolve(v: unknown): void; reject(e: Error): void }>();
+    workers.set(fn.name, { s, pending });
+    waits.push(new Promise<void>((res, rej) => {
+      const timer = setTimeout(() => rej(new MoparError(`local-run: function '${fn.name}' did not finish its init within ${readyTimeoutMs / 1000} s`)), readyTimeoutMs);
+      s.child.on('message', (m: { ready?: boolean; initError?: string; id?: string; result?: unknown; error?: string; message?: string }) => {
+        if (m.ready) { s.readyMs = performance.now() - t; clearTimeout(timer); res(); return; }
+        if (m.initError) { clearTimeout(timer); rej(new MoparError(`local-run: function '${fn.name}' failed its init: ${m.initError.split('\n')[0]}`)); return; }
+        const p = m.id ? pending.get(m.id) : undefined;
+        if (!p) return;
+        pending.delete(m.id!);
+        if (m.error) p.reject(new TaskFailed(m.error, m.message ?? ''));
+        else p.resolve(m.result);
+      });
+      s.child.once('exit', () => {
+        clearTimeout(timer);
+        rej(exitedError(s));
+        for (const p of pending.values()) p.reject(new TaskFailed('Lambda.Unknown', `function '${fn.name}' exited (${s.child.exitCode ?? s.child.signalCode})`));
+        pending.clear();
+        workers.delete(fn.name);
+      });
+    }));
+  }
+  await Promise.all(waits);
+  const entry = layout.functions.find((f) => f.entry)!;
+
+  return (req, res) => {
+    void (async () => {
+      const declared = Number(req.headers['content-length'] ?? 0);
+      if (declared > FUNCTION_URL_LIMIT_BYTES) { req.resume(); sendJson(res, 413, { message: 'Request must be smaller than 6291456 bytes for the InvokeFunction operation' }); return; }
+      const body = await readBody(req);
+      if (body.length > FUNCTION_URL_LIMIT_BYTES) { sendJson(res, 413, { message: 'Request must be smaller than 6291456 bytes for the InvokeFunction operation' }); return; }
+      const [rawPath, rawQueryString = ''] = (req.url ?? '/').split('?', 2) as [string, string?];
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(',') : v;
+      // A function URL event, payload format 2.0, as the Lambda service builds it.
+      const event = {
+        version: '2.0', routeKey: '$default', rawPath, rawQueryString, headers, body: body.toString('base64'), isBase64Encoded: true,
+        requestContext: { http: { method: req.method ?? 'GET', path: rawPath, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1' }, requestId: randomUUID(), timeEpoch: Date.now() },
+      };
+      let r: { statusCode?: number; headers?: Record<string, string>; body?: string; isBase64Encoded?: boolean };
+      try {
+        r = await invoke(entry.name, event) as typeof r;
+      } catch (err) {
+        sendJson(res, 502, { message: 'Internal Server Error', error: err instanceof TaskFailed ? err.error : 'Error' });
+        return;
+      }
+      if (r === null || typeof r !== 'object' || r.statusCode === undefined) { sendJson(res, 200, r); return; }
+      const out = r.body === undefined ? Buffer.alloc(0) : Buffer.from(r.body, r.isBase64Encoded ? 'base64' : 'utf8');
+      res.writeHead(r.statusCode, { ...r.headers, 'content-length': String(out.length) }).end(out);
+    })().catch((err: unknown) => sendJson(res, 500, { error: (err as Error).message }));
+  };
+}
+
+/** Whether `dir` looks like a deploy output folder (for the CLI's error messages). */
+export function isDeployOutput(dir: string): boolean {
+  return existsSync(join(dir, '.mopar-deploy'));
+}
