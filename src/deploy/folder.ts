@@ -56,6 +56,7 @@ export function pipelineConfig(input: DeployInput, names: Map<string, string>): 
   return {
     model: m.model, inputs: m.inputs, outputs: m.outputs, tensors: specs([...m.inputs, ...m.outputs], m.tensors ?? {}),
     functions: input.stages.flatMap((s) => s.functions).map((fn) => ({ name: fn.name, inputs: fn.inputs, outputs: fn.outputs, urlEnv: urlEnv(names.get(fn.name)!) })),
+    ...(m.maxBatch !== undefined ? { maxBatch: m.maxBatch } : {}),
     ...(input.batching ? { batching: input.batching.config } : {}),
   };
 }

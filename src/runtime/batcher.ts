@@ -21,6 +21,11 @@ export interface BatchingConfig {
   groups: BatchGroupConfig[];
   /** Group that requests of unknown (or unnamed) applications join; absent: they are refused (400). */
   defaultGroup?: string;
+  /**
+   * The model's max batch (manifest `maxBatch`): a batch never holds more rows (the requests' own batches summed)
+   * than the functions' memory is sized for, whatever a group's maxBatch says. Absent: no bound on rows.
+   */
+  maxRows?: number;
 }
 
 /** A request that cannot join a batch as sent (the client's fault: a 400). */
@@ -50,6 +55,7 @@ export class Batcher {
   private readonly groups = new Map<string, Group>();
   private readonly appGroup = new Map<string, { group: Group; sloMs: number }>();
   private readonly defaultGroup?: Group;
+  private readonly maxRows: number;
   private closed = false;
 
   constructor(
@@ -58,6 +64,7 @@ export class Batcher {
     private readonly onBatch: (group: string, size: number, result: InferResult | undefined, err?: unknown) => void = () => {},
   ) {
     if (!Array.isArray(cfg.groups) || cfg.groups.length === 0) throw new MoparError('batching needs at least one group');
+    this.maxRows = cfg.maxRows ?? Infinity;
     for (const g of cfg.groups) {
       if (!Number.isInteger(g.maxBatch) || g.maxBatch < 1) throw new MoparError(`batch group ${g.name ?? '?'}: maxBatch must be an integer ≥ 1`);
       if (!(g.timeoutMs >= 0) || !Number.isFinite(g.timeoutMs)) throw new MoparError(`batch group ${g.name ?? '?'}: timeoutMs must be ≥ 0`);
@@ -134,7 +141,7 @@ export class Batcher {
     q.timer = undefined;
     const g = q.group;
     const rows = q.items.reduce((s, p) => s + p.rows, 0);
-    if (q.items.length >= g.cfg.maxBatch) { this.dispatch(q); return; }
+    if (q.items.length >= g.cfg.maxBatch || rows >= this.maxRows) { this.dispatch(q); return; }
     const now = performance.now();
     const earliest = Math.min(...q.items.map((p) => p.deadline));
     // Waiting for one more request makes the batch bigger: judge the deadline at that size.
@@ -147,7 +154,13 @@ export class Batcher {
   private dispatch(q: Queue): void {
     clearTimeout(q.timer);
     q.timer = undefined;
-    const batch = q.items.splice(0, q.group.cfg.maxBatch);
+    // Up to maxBatch requests, and no more rows than maxRows (a request alone always goes: the entry checked it).
+    let n = 0;
+    for (let rows = 0; n < Math.min(q.items.length, q.group.cfg.maxBatch); n++) {
+      rows += q.items[n]!.rows;
+      if (n > 0 && rows > this.maxRows) break;
+    }
+    const batch = q.items.splice(0, n);
     if (q.items.length > 0) this.schedule(q);
     if (batch.length === 0) return;
     void this.execute(q.group, batch);

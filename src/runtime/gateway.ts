@@ -19,6 +19,7 @@ import { CodecError } from '../codec/index.js';
 import { sweepStaleSegments } from './segments.js';
 import { sweepLeanCache } from './lean-load.js';
 import { BatchInputError, Batcher, type BatchingConfig } from './batcher.js';
+import { atMaxBatch, checkMaxBatch } from './max-batch.js';
 
 export interface GatewayOptions extends RuntimeOptions {
   /**
@@ -184,7 +185,8 @@ export class Gateway {
       throw new MoparError(`cannot batch '${modelName}': input '${fixed[0]!.name}' has a fixed leading dim ${String(fixed[0]!.shape[0])} (build the model with a dynamic batch dim)`);
     }
     this.batchers.get(modelName)?.close();
-    this.batchers.set(modelName, new Batcher(cfg, (feeds) => model.infer(feeds), (group, size, result, err) => {
+    // A batch holds no more rows than the functions' memory is sized for (the manifest's maxBatch).
+    this.batchers.set(modelName, new Batcher({ ...cfg, maxRows: cfg.maxRows ?? model.manifest.maxBatch }, (feeds) => model.infer(feeds), (group, size, result, err) => {
       this.metrics.observe('mopar_batch_size', { model: modelName, group }, size);
       if (result) this.account(modelName, result);
       else if (err instanceof FunctionFailedError) this.fnTotals(modelName, err.fn).errors++;
@@ -282,7 +284,9 @@ export class Gateway {
       if (req.method === 'GET' && !action) {
         return send(res, 200, {
           name, versions: [MODEL_VERSION], platform: 'mopar', inputs: model.inputs.map(v2Meta), outputs: model.outputs.map(v2Meta),
-          parameters: { functions: model.manifest.functions.length, strategy: model.manifest.strategy, platform: model.manifest.platform },
+          parameters: { functions: model.manifest.functions.length, strategy: model.manifest.strategy, platform: model.manifest.platform,
+            // Triton's name for the largest batch a request may carry (shapes keep the batch dim, as -1).
+            ...(model.manifest.maxBatch !== undefined ? { max_batch_size: model.manifest.maxBatch } : {}) },
         });
       }
       if (get && action === '/ready') return send(res, 200, { name, ready: true });
@@ -332,9 +336,9 @@ export class Gateway {
     });
   }
 
-  /** The body limit of one model's requests (the explicit option, else derived from its inputs). */
+  /** The body limit of one model's requests (the explicit option, else derived from its inputs at its max batch). */
   bodyLimit(model: ServedModel): number {
-    return this.opts.maxBodyBytes ?? requestBodyLimit(model.inputs);
+    return this.opts.maxBodyBytes ?? requestBodyLimit(atMaxBatch(model.inputs, model.manifest.maxBatch));
   }
 
   private async infer(model: ServedModel, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -353,6 +357,7 @@ export class Gateway {
       const body = await readBody(req, this.bodyLimit(model));
       const h = req.headers['inference-header-content-length'];
       const parsed = parseInferRequest(body, h === undefined ? undefined : Number(h), model.inputs);
+      checkMaxBatch(parsed.feeds, model.inputs, model.manifest.maxBatch);
       const order = parsed.requested ?? model.outputs.map((o) => o.name);
       for (const o of order) if (!model.outputs.some((x) => x.name === o)) throw new HttpError(400, `unknown output '${o}' (the model's outputs: ${model.outputs.map((x) => x.name).join(', ')})`);
       if (gone.signal.aborted) throw new ClientGoneError(model.manifest.functions[0]?.name ?? model.name);

@@ -17,4 +17,5 @@ export * from './wire.js';
 export { ownSegments, sweepStaleSegments, segmentPath, removeSegment, SHM_DIR } from './segments.js';
 export { HttpError, parseInferRequest, inferResponse, parseInferResponse, v2Datatype, v2Meta } from './protocol.js';
 export { httpRequest, infer, modelMetadata, randomFeeds, binaryInferRequest, errorOf, type ModelMetadata, type InferReply } from './client.js';
+export { checkMaxBatch, requestBatch, atMaxBatch } from './max-batch.js';
 export { Batcher, BatchInputError, batchingFromPlan, concatFeeds, executionMs, splitFeeds, type BatchingConfig, type BatchGroupConfig, type BatchAppConfig, type BatchedReply } from './batcher.js';

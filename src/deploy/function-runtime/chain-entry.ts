@@ -23,7 +23,8 @@ export function readPipeline(dir: string): PipelineConfig {
 export function pipelineModel(p: PipelineConfig, run: V2Model['run']): V2Model {
   return {
     name: p.model, inputs: tensorMetas(p.inputs, p.tensors), outputs: tensorMetas(p.outputs, p.tensors),
-    parameters: { functions: p.functions.length }, run,
+    parameters: { functions: p.functions.length, ...(p.maxBatch !== undefined ? { max_batch_size: p.maxBatch } : {}) },
+    maxBatch: p.maxBatch, run,
   };
 }
 
@@ -33,7 +34,8 @@ export function pipelineModel(p: PipelineConfig, run: V2Model['run']): V2Model {
  */
 export function batchedModel(model: V2Model, p: PipelineConfig, metrics?: EntryMetrics): V2Model {
   if (!p.batching) return model;
-  const batcher = new Batcher(p.batching, async (feeds) => {
+  // A batch holds no more rows than the slices' memory is sized for (maxBatch), as under `mopar serve`.
+  const batcher = new Batcher({ ...p.batching, maxRows: p.batching.maxRows ?? p.maxBatch }, async (feeds) => {
     const t0 = performance.now();
     const outputs = await model.run(feeds);
     return { outputs, calls: [], edges: [], ms: performance.now() - t0 };

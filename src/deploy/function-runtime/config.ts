@@ -41,6 +41,8 @@ export interface PipelineConfig {
   /** dtype and shape of the model's inputs and outputs (the entry's Open Inference Protocol metadata). */
   tensors: Record<string, TensorSpec>;
   functions: PipelineFunction[];
+  /** The manifest's max batch: a request with a larger batch is refused (400); absent: no limit. */
+  maxBatch?: number;
   /**
    * Request batching per group of applications (`mopar deploy --batching PLAN`): the entry queues requests that
    * name their application and runs each batch through the chain once, as `mopar serve --batching` does.

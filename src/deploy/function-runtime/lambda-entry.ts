@@ -14,7 +14,7 @@ import { packTensors, tensorFromBytes, decodeJsonTensor, type WireMessage, type 
 import { UpstreamError, v2Handler } from './v2.js';
 import { tensorMetas } from './meta.js';
 import type { PipelineConfig } from './config.js';
-import { HttpError, concatFeeds, inferResponse, parseInferRequest, splitFeeds } from '../../runtime/index.js';
+import { HttpError, checkMaxBatch, concatFeeds, inferResponse, parseInferRequest, splitFeeds } from '../../runtime/index.js';
 import { CodecError } from '../../codec/index.js';
 
 /** What StartSyncExecution answers (the fields used here). */
@@ -131,6 +131,7 @@ export function lambdaEntry(dir: string, opts: LambdaEntryOptions = {}) {
   async function enqueue(req: { path: string; headers: Record<string, string>; body: Buffer }): Promise<V2ReplyLike | undefined> {
     const h = req.headers['inference-header-content-length'];
     const parsed = parseInferRequest(req.body, h === undefined ? undefined : Number(h), metas);
+    checkMaxBatch(parsed.feeds, metas, p.maxBatch);
     const app = parsed.app ?? (req.headers['x-mopar-app'] || undefined);
     if (!app) return undefined; // runs alone, as before
     const g = groupOf(p, app);
@@ -242,7 +243,7 @@ export function lambdaBatchFront(dir: string, opts: LambdaEntryOptions = {}) {
       bySig.set(sig, [...(bySig.get(sig) ?? []), r]);
     }
     const batches: number[] = [];
-    for (const group of bySig.values()) {
+    for (const group of [...bySig.values()].flatMap((g) => byRows(g, (r) => r.feeds[p.inputs[0]!]!.dims[0] ?? 1, p.maxBatch))) {
       batches.push(group.length);
       try {
         const outputs = splitFeeds(await run(concatFeeds(group.map((r) => r.feeds))), group.map((r) => r.feeds[p.inputs[0]!]!.dims[0] ?? 1));
@@ -263,4 +264,19 @@ export function lambdaBatchFront(dir: string, opts: LambdaEntryOptions = {}) {
 /** A path segment decoded, or as it came when it is not valid percent-encoding (then it names no model: v2's 400). */
 function safeDecode(s: string): string {
   try { return decodeURIComponent(s); } catch { return s; }
+}
+
+/** Consecutive runs of `items` holding at most `maxRows` rows each (one item alone may hold more: it was checked). */
+function byRows<T>(items: T[], rows: (t: T) => number, maxRows = Infinity): T[][] {
+  const out: T[][] = [];
+  let cur: T[] = [];
+  let n = 0;
+  for (const it of items) {
+    const r = rows(it);
+    if (cur.length > 0 && n + r > maxRows) { out.push(cur); cur = []; n = 0; }
+    cur.push(it);
+    n += r;
+  }
+  if (cur.length > 0) out.push(cur);
+  return out;
 }

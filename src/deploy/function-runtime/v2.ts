@@ -5,7 +5,7 @@
  * a request is {method, path, headers, body}; adapters map node:http, the OpenFaaS node20 contract and Lambda
  * function URL events onto it.
  */
-import { HttpError, inferResponse, parseInferRequest, v2Meta, type TensorMeta } from '../../runtime/index.js';
+import { HttpError, checkMaxBatch, inferResponse, parseInferRequest, v2Meta, type TensorMeta } from '../../runtime/index.js';
 import { MoparError } from '../../core/index.js';
 import { CodecError } from '../../codec/index.js';
 import type { Feeds } from '../../graph/index.js';
@@ -19,6 +19,8 @@ export interface V2Model {
   inputs: TensorMeta[];
   outputs: TensorMeta[];
   parameters?: Record<string, unknown>;
+  /** Largest batch a request may carry (the manifest's maxBatch): a larger one is a 400 naming it. */
+  maxBatch?: number;
   run(feeds: Feeds): Promise<Feeds>;
   /**
    * Batched run of a request that names its application (`parameters.app` or the `x-mopar-app` header); absent:
@@ -70,6 +72,7 @@ export function v2Handler(model: V2Model, opts: { metrics?: V2Metrics } = {}): V
   async function infer(req: V2Request): Promise<V2Reply> {
     const h = header(req.headers, 'inference-header-content-length');
     const parsed = parseInferRequest(req.body, h === undefined ? undefined : Number(h), model.inputs);
+    checkMaxBatch(parsed.feeds, model.inputs, model.maxBatch);
     const order = parsed.requested ?? outputNames;
     for (const o of order) if (!outputNames.includes(o)) throw new HttpError(400, `unknown output '${o}' (the model's outputs: ${outputNames.join(', ')})`);
     const app = parsed.app ?? (header(req.headers, 'x-mopar-app') || undefined);
