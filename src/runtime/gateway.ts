@@ -11,7 +11,7 @@ import { MoparError, errorMessage, log, cgroupsAvailable } from '../core/index.j
 import { Metrics } from './metrics.js';
 import { STATUS_PAGE, litHtmlSource, statusSnapshot, type StatusSnapshot } from './status.js';
 import { DEFAULT_RUNTIME, ServedModel, loadServable, type InferResult, type RuntimeOptions, type TensorMeta } from './model.js';
-import { HttpError, deadlineParameter, inferResponse, parseInferRequest, v2Meta } from './protocol.js';
+import { HttpError, deadlineParameter, headerLengthParameter, inferResponse, parseInferRequest, v2Meta } from './protocol.js';
 import { FunctionFailedError, FunctionTimeoutError, type FunctionInstance } from './instance.js';
 import { ClientGoneError, DeadlineError, SaturatedError, type SpawnReason } from './pool.js';
 import { numel } from '../graph/index.js';
@@ -355,8 +355,7 @@ export class Gateway {
       // Refuse before reading the body: under overload a 429 must cost next to nothing.
       if (model.saturated()) throw new SaturatedError(`model '${model.name}' is saturated: every instance of its first function is busy and its queue is full`, 429);
       const body = await readBody(req, this.bodyLimit(model));
-      const h = req.headers['inference-header-content-length'];
-      const parsed = parseInferRequest(body, h === undefined ? undefined : Number(h), model.inputs);
+      const parsed = parseInferRequest(body, headerLengthParameter(req.headers['inference-header-content-length']), model.inputs);
       checkMaxBatch(parsed.feeds, model.inputs, model.manifest.maxBatch);
       const order = parsed.requested ?? model.outputs.map((o) => o.name);
       for (const o of order) if (!model.outputs.some((x) => x.name === o)) throw new HttpError(400, `unknown output '${o}' (the model's outputs: ${model.outputs.map((x) => x.name).join(', ')})`);

@@ -49,6 +49,8 @@ export function parseInferRequest(body: Buffer, headerLength: number | undefined
   }
   let req: V2Request;
   let payload: Buffer;
+  // Nesting is bounded by the request's structure and the inputs' ranks: refuse more before JSON.parse walks it.
+  checkJsonDepth(body, headerLength ?? body.length, JSON_STRUCTURE_DEPTH + Math.max(0, ...inputs.map((t) => t.shape.length)));
   try {
     ({ header: req, payload } = splitFrame(body, headerLength) as { header: V2Request; payload: Buffer });
   } catch (err) {
@@ -86,6 +88,9 @@ export function parseInferRequest(body: Buffer, headerLength: number | undefined
     }
   }
   for (const t of inputs) if (!feeds[t.name]) throw badRequest(`missing input '${t.name}'`);
+  if (headerLength !== undefined && parts.remaining > 0) {
+    throw badRequest(`${parts.remaining} bytes after the binary tensors (their binary_data_size add up to ${payload.length - parts.remaining} of the ${payload.length} bytes after the header)`);
+  }
   const binaryOutputs = req.parameters?.binary_data_output === true || !!req.outputs?.some((o) => o?.parameters?.binary_data === true);
   const requested = req.outputs?.map((o) => o.name);
   const app = typeof req.parameters?.app === 'string' ? req.parameters.app : undefined;
@@ -98,6 +103,39 @@ export function deadlineParameter(v: unknown, where: string): number {
   const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
   if (!Number.isFinite(n) || n <= 0) throw badRequest(`${where} must be a number of milliseconds > 0, got ${JSON.stringify(v).slice(0, 100)}`);
   return n;
+}
+
+/**
+ * `Inference-Header-Content-Length` as a byte count: plain decimal digits only (Number() would also take '1e3',
+ * '0x10', ' 12' or ''). Undefined when the header is absent.
+ */
+export function headerLengthParameter(v: string | string[] | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const s = Array.isArray(v) ? v.join(', ') : v;
+  if (!/^[0-9]{1,15}$/.test(s)) throw badRequest(`Inference-Header-Content-Length must be a byte count in decimal digits, got ${JSON.stringify(s.slice(0, 40))}`);
+  return Number(s);
+}
+
+/** Levels of a request's JSON outside its `data` arrays (object, inputs, tensor, parameters and their values). */
+const JSON_STRUCTURE_DEPTH = 16;
+
+/**
+ * Refuses JSON nested deeper than `max` levels in its first `end` bytes, by one scan of the bytes that stops as
+ * soon as it is too deep (JSON.parse of a 5M-deep body held the event loop for seconds before it was refused).
+ */
+function checkJsonDepth(body: Uint8Array, end: number, max: number): void {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < end; i++) {
+    const c = body[i];
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped byte
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) throw badRequest(`request JSON is nested deeper than ${max} levels (more than the inputs' shapes and the request's structure need)`);
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
 }
 
 function fromJsonData(name: string, dtype: DType, dims: number[], data: unknown[] | undefined, v2: string): PlainTensor {

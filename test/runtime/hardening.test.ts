@@ -129,7 +129,10 @@ test('data nested 10k deep → 400 (no stack overflow); nesting matching the sha
   const deep = `{"inputs":[{"name":"x","datatype":"FP32","shape":[1,16],"data":${'['.repeat(10_000)}1${']'.repeat(10_000)}}]}`;
   const r = await post('toy', deep);
   assert.equal(r.status, 400);
-  assert.match(errorOf(r), /input 'x': 'data' is nested deeper than its shape/);
+  assert.match(errorOf(r), /request JSON is nested deeper than 18 levels/); // refused before parsing (issue 26)
+  const four = await post('toy', `{"inputs":[{"name":"x","datatype":"FP32","shape":[1,16],"data":[[[[1]]]]}]}`);
+  assert.equal(four.status, 400);
+  assert.match(errorOf(four), /input 'x': 'data' is nested deeper than its shape/);
   const nested = await post('toy', toyBody({ data: [new Array(16).fill(0.5)] }));
   assert.equal(nested.status, 200, nested.body.toString());
   const flat = await post('toy', toyBody());

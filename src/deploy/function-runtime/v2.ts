@@ -5,7 +5,7 @@
  * a request is {method, path, headers, body}; adapters map node:http, the OpenFaaS node20 contract and Lambda
  * function URL events onto it.
  */
-import { HttpError, checkMaxBatch, inferResponse, parseInferRequest, v2Meta, type TensorMeta } from '../../runtime/index.js';
+import { HttpError, checkMaxBatch, headerLengthParameter, inferResponse, parseInferRequest, v2Meta, type TensorMeta } from '../../runtime/index.js';
 import { MoparError } from '../../core/index.js';
 import { CodecError } from '../../codec/index.js';
 import type { Feeds } from '../../graph/index.js';
@@ -70,8 +70,7 @@ export function v2Handler(model: V2Model, opts: { metrics?: V2Metrics } = {}): V
   const outputNames = model.outputs.map((o) => o.name);
 
   async function infer(req: V2Request): Promise<V2Reply> {
-    const h = header(req.headers, 'inference-header-content-length');
-    const parsed = parseInferRequest(req.body, h === undefined ? undefined : Number(h), model.inputs);
+    const parsed = parseInferRequest(req.body, headerLengthParameter(header(req.headers, 'inference-header-content-length')), model.inputs);
     checkMaxBatch(parsed.feeds, model.inputs, model.maxBatch);
     const order = parsed.requested ?? outputNames;
     for (const o of order) if (!outputNames.includes(o)) throw new HttpError(400, `unknown output '${o}' (the model's outputs: ${outputNames.join(', ')})`);
