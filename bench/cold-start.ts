@@ -13,18 +13,16 @@
  * Run: node --import tsx bench/cold-start.ts [--models vgg16,vit-b16] [--platform aws-lambda] [--tiny]
  *      [--repeats 2] [--keep-warm-s 2] [--slo-factor 1.25] [--out docs/results/cold-start]
  */
-import { cpus, loadavg } from 'node:os';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeZooModel } from '../src/zoo/index.js';
 import { getPlatform, type Plan } from '../src/plan/index.js';
 import { modelProfile, partitionModel } from '../src/partition/index.js';
 import { openModel, openSession, randomInputs, runSession, type Feeds } from '../src/graph/index.js';
 import { Gateway, DEFAULT_GATEWAY, infer, startLocalS3 } from '../src/runtime/index.js';
-import { measuredCost } from '../src/bench/index.js';
-import { functionsBetween } from '../src/bench/measure.js';
+import { functionsBetween, measuredCost } from '../src/bench/index.js';
 import { median, quantile, watchLoad } from '../src/core/index.js';
-import { cleanup, tmpDir } from '../test/runtime/helpers.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const opt = (k: string, d: string) => { const i = process.argv.indexOf(k); return i > 0 ? process.argv[i + 1]! : d; };
@@ -51,7 +49,7 @@ const started = performance.now();
 const watch = watchLoad();
 const loadBefore = loadavg()[0]!;
 const rows: Row[] = [];
-const work = tmpDir('cold');
+const work = mkdtempSync(join(tmpdir(), 'mopar-bench-cold-'));
 process.env.MOPAR_CACHE_DIR = join(work, 'cache');
 try {
   for (const name of models) {
@@ -75,12 +73,12 @@ try {
       const { plan } = await partitionModel(modelPath, { profiled, plan: { platform: platform.id, sloMs, allowSloMiss: true, ...s.plan }, outDir: dir });
       log(`${name} ${s.label}: ${plan.functions.length} function(s); predicted warm ${plan.predicted.latencyMs.toFixed(0)} ms, cold ${plan.predicted.coldLatencyMs!.toFixed(0)} ms`);
       rows.push(await measure(name, s.label, dir, plan, feeds, ref));
-      cleanup(dir);
+      rmSync(dir, { recursive: true, force: true });
     }
   }
 } finally {
   delete process.env.MOPAR_CACHE_DIR;
-  cleanup(work);
+  rmSync(work, { recursive: true, force: true });
 }
 
 async function measure(model: string, label: string, dir: string, plan: Plan, feeds: Feeds, ref: Feeds): Promise<Row> {

@@ -16,13 +16,13 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { connect, type Socket } from 'node:net';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { existsSync, readdirSync, readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildZooModel } from '../src/zoo/index.js';
 import { saveModel } from '../src/graph/index.js';
 import { SHM_DIR, binaryInferRequest, httpRequest, modelMetadata, randomFeeds } from '../src/runtime/index.js';
-import { tmpDir, cleanup, writeChunkedManifest } from '../test/runtime/helpers.js';
+import { writeChunkedManifest } from '../src/partition/index.js';
 
 const opt = (k: string, d: string) => { const i = process.argv.indexOf(k); return i > 0 ? process.argv[i + 1]! : d; };
 const modelName = opt('--model', 'resnet50');
@@ -138,7 +138,7 @@ const report: Record<string, unknown> = {
   cpu: cpus()[0]?.model, cores: cpus().length, note: 'shared machine (other jobs running); numbers are indicative',
   model: `${modelName} (tiny), 3 functions, shm hand-offs, --max-instances 2, --timeout ${timeoutS}, --queue ${queue}`, seconds,
 };
-const dir = tmpDir('loadfault');
+const dir = mkdtempSync(join(tmpdir(), 'mopar-bench-loadfault-'));
 let serve: Awaited<ReturnType<typeof startServe>> | undefined;
 try {
   const model = join(dir, `${modelName}.onnx`);
@@ -283,7 +283,7 @@ try {
   }
 } finally {
   if (serve && serve.proc.exitCode === null) serve.proc.kill('SIGKILL');
-  cleanup(dir);
+  rmSync(dir, { recursive: true, force: true });
 }
 const text = JSON.stringify(report, null, 2);
 console.log(text);

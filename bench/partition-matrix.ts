@@ -12,8 +12,7 @@ import { loadModel, openModel } from '../src/graph/index.js';
 import { profileModel, loadProfile, saveProfile, type Profile } from '../src/profile/index.js';
 import { planPartition, PLATFORMS } from '../src/plan/index.js';
 import { buildPartition, verifyPartition } from '../src/partition/index.js';
-import { errorMessage } from '../src/core/errors.js';
-import { median } from '../src/core/index.js';
+import { errorMessage, median } from '../src/core/index.js';
 
 const { values } = parseArgs({ options: {
   models: { type: 'string', default: ZOO_NAMES.join(',') },

@@ -11,8 +11,7 @@ import { ZOO_NAMES } from '../src/zoo/index.js';
 import { openModel } from '../src/graph/index.js';
 import { loadProfile } from '../src/profile/index.js';
 import { planPartition, PLATFORMS } from '../src/plan/index.js';
-import { errorMessage } from '../src/core/errors.js';
-import { median } from '../src/core/index.js';
+import { errorMessage, median } from '../src/core/index.js';
 
 const { values } = parseArgs({ options: {
   dir: { type: 'string', default: '/tmp/mopar-partition-matrix' },

@@ -9,8 +9,7 @@
  */
 import { parseArgs } from 'node:util';
 import { encodeModel, extractModel, openModel, openSession, randomInputs, runSession, type Feeds } from '../src/graph/index.js';
-import { profileModel, type Attribution, type Profile } from '../src/profile/index.js';
-import { endToEndMs } from '../src/profile/latency.js';
+import { endToEndMs, profileModel, type Attribution, type Profile } from '../src/profile/index.js';
 
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { chunks: { type: 'string', default: '6' }, runs: { type: 'string', default: '10' } } });
 const file = positionals[0];

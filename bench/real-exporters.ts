@@ -19,7 +19,7 @@ import { crossings, cutPoints, loadProfile, profileModel, saveProfile, type Prof
 import { planPartition, PLATFORMS } from '../src/plan/index.js';
 import { buildPartition, verifyPartition } from '../src/partition/index.js';
 import { writeZooModel } from '../src/zoo/index.js';
-import { errorMessage } from '../src/core/errors.js';
+import { errorMessage } from '../src/core/index.js';
 
 const { values } = parseArgs({ options: {
   dir: { type: 'string', default: '/work/cache/exports' },

@@ -4,16 +4,17 @@
  * 10 MB/s and 100 MB/s (the pick weighs encode + decode time against transfer time).
  * Run: node --import tsx bench/runtime-codecs.ts [--model mobilenetv2] [--runs 5]
  */
+import { tmpdir } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeZooModel } from '../src/zoo/index.js';
-import { Gateway, DEFAULT_GATEWAY, randomFeeds } from '../src/runtime/index.js';
-import { v2Meta } from '../src/runtime/protocol.js';
-import { tmpDir, cleanup, writeChunkedManifest } from '../test/runtime/helpers.js';
+import { Gateway, DEFAULT_GATEWAY, randomFeeds, v2Meta } from '../src/runtime/index.js';
+import { writeChunkedManifest } from '../src/partition/index.js';
 
 const opt = (k: string, d: string) => { const i = process.argv.indexOf(k); return i > 0 ? process.argv[i + 1]! : d; };
 const name = opt('--model', 'mobilenetv2');
 const runs = Number(opt('--runs', '5'));
-const dir = tmpDir('codecs');
+const dir = mkdtempSync(join(tmpdir(), 'mopar-bench-codecs-'));
 const out: Record<string, unknown>[] = [];
 try {
   const model = join(dir, `${name}.onnx`);
@@ -42,6 +43,6 @@ try {
     }
   }
 } finally {
-  cleanup(dir);
+  rmSync(dir, { recursive: true, force: true });
 }
 console.log(JSON.stringify({ model: name, rows: out }, null, 2));

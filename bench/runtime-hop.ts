@@ -3,17 +3,19 @@
  * as a chain of N functions (each an Identity-like Add 0); overhead per hop = (p50 chain − p50 single) / (N − 1).
  * Also the raw gateway→host round trip (no HTTP). Run: node --import tsx bench/runtime-hop.ts [--n 6] [--requests 400]
  */
+import { tmpdir } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { GraphBuilder, saveModel } from '../src/graph/index.js';
 import { Gateway, DEFAULT_GATEWAY, infer, type Transport } from '../src/runtime/index.js';
-import { tmpDir, cleanup, writeManifest } from '../test/runtime/helpers.js';
+import { writeManifest } from '../src/partition/index.js';
 
 const arg = (k: string, d: number) => { const i = process.argv.indexOf(k); return i > 0 ? Number(process.argv[i + 1]) : d; };
 const N = arg('--n', 6);
 const REQ = arg('--requests', 400);
 const transport = (process.argv.includes('--transport') ? process.argv[process.argv.indexOf('--transport') + 1] : 'inline') as Transport;
 
-const dir = tmpDir('hop');
+const dir = mkdtempSync(join(tmpdir(), 'mopar-bench-hop-'));
 const b = new GraphBuilder('chain');
 let x = b.input('x', 'float32', [1, 256]); // 1 KB
 const zero = b.init('zero', 'float32', [1], new Float32Array(1));
@@ -58,4 +60,4 @@ const res = {
 };
 console.log(JSON.stringify(res, null, 2));
 await gw.close();
-cleanup(dir);
+rmSync(dir, { recursive: true, force: true });

@@ -3,12 +3,14 @@
  * autocannon with 50 connections for 10 s. Reports requests, latency percentiles, errors and non-2xx.
  * Run: node --import tsx bench/runtime-load.ts [--model resnet50] [--connections 50] [--seconds 10] [--max-instances 2]
  */
+import { tmpdir } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { buildZooModel } from '../src/zoo/index.js';
 import { saveModel } from '../src/graph/index.js';
 import { Gateway, DEFAULT_GATEWAY, binaryInferRequest, modelMetadata, randomFeeds } from '../src/runtime/index.js';
-import { tmpDir, cleanup, writeChunkedManifest } from '../test/runtime/helpers.js';
+import { writeChunkedManifest } from '../src/partition/index.js';
 
 const opt = (k: string, d: string) => { const i = process.argv.indexOf(k); return i > 0 ? process.argv[i + 1]! : d; };
 const name = opt('--model', 'resnet50');
@@ -18,7 +20,7 @@ const maxInstances = Number(opt('--max-instances', '2'));
 type R = { errors: number; timeouts: number; non2xx: number; requests: { total: number; average: number }; latency: { p50: number; p90: number; p99: number; max: number } };
 const autocannon = createRequire(import.meta.url)('autocannon') as (o: Record<string, unknown>) => Promise<R>;
 
-const dir = tmpDir('load');
+const dir = mkdtempSync(join(tmpdir(), 'mopar-bench-load-'));
 const gw = new Gateway({ ...DEFAULT_GATEWAY, pool: { ...DEFAULT_GATEWAY.pool, maxInstances, queueMax: 256 } });
 try {
   const model = join(dir, `${name}.onnx`);
@@ -38,5 +40,5 @@ try {
   }, null, 2));
 } finally {
   await gw.close();
-  cleanup(dir);
+  rmSync(dir, { recursive: true, force: true });
 }

@@ -4,13 +4,13 @@
  * serving a trivial model). Goal: ratio ≤ 1.15. Each onnxruntime setting is measured as its own step.
  * Run: node --import tsx bench/runtime-memory.ts [--models resnet50,mobilenetv2] [--tiny]
  */
+import { tmpdir } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeZooModel } from '../src/zoo/index.js';
+import { writeToyModel, writeZooModel } from '../src/zoo/index.js';
 import { openModel } from '../src/graph/index.js';
 import { memoryTimeline } from '../src/profile/index.js';
-import { Gateway, DEFAULT_GATEWAY, randomFeeds, type ModelMetadata } from '../src/runtime/index.js';
-import { v2Meta } from '../src/runtime/protocol.js';
-import { tmpDir, cleanup, writeToyModel } from '../test/runtime/helpers.js';
+import { Gateway, DEFAULT_GATEWAY, randomFeeds, v2Meta, type ModelMetadata } from '../src/runtime/index.js';
 
 const opt = (k: string, d: string) => { const i = process.argv.indexOf(k); return i > 0 ? process.argv[i + 1]! : d; };
 const models = opt('--models', 'resnet50,mobilenetv2,bert-base,vgg16').split(',');
@@ -46,7 +46,7 @@ async function hostPeak(model: string, s: Step, runs = 3): Promise<{ peakRssMB: 
   }
 }
 
-const dir = tmpDir('mem');
+const dir = mkdtempSync(join(tmpdir(), 'mopar-bench-mem-'));
 const rows: Record<string, unknown>[] = [];
 try {
   const toy = writeToyModel(dir);
@@ -69,6 +69,6 @@ try {
     }
   }
 } finally {
-  cleanup(dir);
+  rmSync(dir, { recursive: true, force: true });
 }
 console.log(JSON.stringify({ tiny, rows }, null, 2));

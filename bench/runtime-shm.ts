@@ -11,10 +11,10 @@
  */
 import { GraphBuilder, saveModel } from '../src/graph/index.js';
 import { Gateway, DEFAULT_GATEWAY } from '../src/runtime/index.js';
-import { tmpDir, cleanup, writeManifest } from '../test/runtime/helpers.js';
+import { writeManifest } from '../src/partition/index.js';
 import { fork } from 'node:child_process';
 import { request, Agent } from 'node:http';
-import { writeFileSync } from 'node:fs';
+import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeTensor, CodecChooser, removeSegment, segmentPath } from '../src/runtime/index.js';
@@ -94,7 +94,7 @@ agent.destroy();
 (await import('node:fs')).unlinkSync(file);
 
 // Through the runtime.
-const dir = tmpDir('edge');
+const dir = mkdtempSync(join(tmpdir(), 'mopar-bench-edge-'));
 const b = new GraphBuilder('edge');
 const x = b.input('x', 'float32', [n]);
 const one = b.init('one', 'float32', [1], new Float32Array([1]));
@@ -117,5 +117,5 @@ for (const t of ['inline', 'compressed', 'shm'] as const) {
   if (t === 'compressed' && e) { chain.compressedRatio = e.rawBytes / e.wireBytes; (chain as Record<string, unknown>).compressedCodec = e.codec; }
   await gw.close();
 }
-cleanup(dir);
+rmSync(dir, { recursive: true, force: true });
 console.log(JSON.stringify({ ...r, runtimeChain: chain, note: 'compressed ratio is on synthetic sin() data; see runtime-zoo for real activations' }, null, 2));

@@ -10,18 +10,17 @@
  * (linear to 8 vCPU: the lowest bound, since the unsplit function then buys speed with the CPU its memory forces).
  * Run: node --import tsx bench/split-bound.ts [MLP_MS]
  */
-import { CRITEO_CARDINALITIES } from '../src/zoo/models/dlrm.js';
+import { CRITEO_CARDINALITIES } from '../src/zoo/index.js';
 import { PLATFORMS, getPlatform, type Platform } from '../src/plan/index.js';
-import { splitBoundRatio } from '../src/bench/sweep.js';
-import type { CpuScalingPoint, Profile } from '../src/profile/types.js';
-import { syntheticProfile, type LayerSpec } from '../test/plan/synthetic.js';
+import { splitBoundRatio } from '../src/bench/index.js';
+import { syntheticProfile, type CpuScalingPoint, type Profile, type SyntheticLayer } from '../src/profile/index.js';
 
 const MLP_MS = Number(process.argv[2] ?? 12);
 const CANDIDATES = 256;
 const MB = 2 ** 20;
 
 function dlrmProfile(dim: number, rowFactor: number, scaling: 'poor' | 'ideal'): { profile: Profile; embeddingGB: number } {
-  const specs: LayerSpec[] = [];
+  const specs: SyntheticLayer[] = [];
   const act = (floats: number) => floats * 4 / MB;
   specs.push({ ms: MLP_MS * 0.3, paramMB: (13 * 512 + 512 * 256 + 256 * dim) * 4 / MB, actMB: act(CANDIDATES * 768), cutBytes: CANDIDATES * dim * 4, op: 'Gemm' });
   let embeddingBytes = 0;

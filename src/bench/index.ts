@@ -2,6 +2,7 @@
 export * from './types.js';
 export { runBench, DEFAULT_STRATEGIES, QUICK_MODELS, QUICK_PLATFORMS, type BenchOptions } from './run.js';
 export { runCell, measuredCost, type CellInput } from './cell.js';
+export { functionsBetween, requestBill } from './measure.js';
 export { summarize, geomean, noiseFloor } from './summary.js';
 export { writeReport, summaryTable, loadedCellsLine, TARGETS } from './report.js';
 export { chartsFor, renderSvg, svgToPng, type Timeline } from './charts.js';

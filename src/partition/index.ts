@@ -13,3 +13,4 @@ export { loadManifest, type LoadManifestOptions, type LoadedManifest } from './m
 export { openPipeline, runPipeline, type Pipeline, type PipelineRun, type PipelineOptions } from './pipeline.js';
 export { verifyPartition, compareTensors, assertVerified, DEFAULT_TOLERANCE, type VerifyResult, type VerifyOptions } from './verify.js';
 export { applyJoins, joinModel } from './joins.js';
+export { writeManifest, writeChunkedManifest } from './hand-cut.js';

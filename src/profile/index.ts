@@ -5,10 +5,11 @@ export { profileModel, DEFAULT_PROFILE_RUNS, DEFAULT_BASELINE_RSS_MB, type Profi
 export { saveProfile, loadProfile } from './store.js';
 export { memoryTimeline, type MemoryTimeline, type NodeMemory } from './memory.js';
 export { crossings, cutPoints, layerRanges, type Crossing } from './layers.js';
-export { parseOrtTrace, attribute, type Attribution } from './latency.js';
+export { parseOrtTrace, attribute, endToEndMs, type Attribution } from './latency.js';
 export { rdOps, shares, RD_TIME_THRESHOLD, RD_PARAM_THRESHOLD } from './rd.js';
 export { predictPeakRssMB, ACTIVATION_FACTOR, SESSION_OVERHEAD_MB } from './rss-model.js';
 export { measureInChild, type ChildResult } from './child.js';
 export { cpuScaling } from './cpu-scaling-measure.js';
 export { measureBatchProfile, fitBatchLatency, renderBatchProfile, DEFAULT_BATCH_SIZES, BATCH_MEMORY_BOUND_MB } from './batch.js';
 export { renderProfile, plotTimeline } from './render.js';
+export { syntheticProfile, randomProfile, syntheticScaling, SYNTHETIC_CHANNEL_SPLIT, type SyntheticLayer } from './synthetic.js';

@@ -6,3 +6,5 @@ export type { ZooCategory, ZooModelDef } from './types.js';
 export { ZOO_OPSET } from './net.js';
 export { BATCH_DIM, type ZooBatch } from './dynamic.js';
 export * from './catalog.js';
+export { writeToyModel, toyWeights } from './toy.js';
+export { CRITEO_CARDINALITIES } from './models/dlrm.js';

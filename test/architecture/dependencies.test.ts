@@ -1,7 +1,8 @@
 /**
  * The layout rule of README and docs/architecture.md, checked on every test run: a folder of src/ is a stage
  * with one public entry (index.ts, re-exports only); another stage imports it only through that entry; and no
- * stage imports a later one. Read with the TypeScript parser (static imports, `export … from`, `import()`).
+ * stage imports a later one. The bench scripts (bench/*.ts) use src through the stage entries too. Read with
+ * the TypeScript parser (static imports, `export … from`, `import()`).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -96,11 +97,62 @@ export function checkLayout(srcDir: string, layers = LAYERS): Violation[] {
   return violations;
 }
 
-const SRC = join(dirname(dirname(dirname(fileURLToPath(import.meta.url)))), 'src');
+/**
+ * Every violation of the layout rule by the bench scripts (`benchDir/*.ts`): they use src only through stage
+ * entries (index.ts or lean.ts), as an outside user would, and never test helpers (what they share with the tests
+ * lives in src). Sibling bench files are fine.
+ */
+export function checkBenchScripts(benchDir: string, srcDir: string): Violation[] {
+  const violations: Violation[] = [];
+  const files = readdirSync(benchDir).filter((n) => n.endsWith('.ts') && !n.endsWith('.d.ts')).sort().map((n) => join(benchDir, n));
+  for (const file of files) {
+    const rel = relative(dirname(benchDir), file).split(sep).join('/');
+    for (const { spec, line } of specifiers(file, readFileSync(file, 'utf8'))) {
+      if (!spec.startsWith('.')) continue;
+      const target = resolve(dirname(file), spec).replace(/\.js$/, '.ts');
+      const inSrc = relative(srcDir, target);
+      if (!inSrc.startsWith('..')) {
+        const [stage, ...rest] = inSrc.split(sep);
+        if (!(rest.length === 1 && ENTRIES.includes(rest[0]!))) {
+          violations.push({ file: rel, line, rule: 'deep import', detail: `${spec} (import from 'src/${stage}/index.js' or 'src/${stage}/lean.js')` });
+        }
+      } else if (relative(benchDir, target).startsWith('..')) {
+        violations.push({ file: rel, line, rule: 'outside src', detail: `${spec} (a bench script uses src's stage entries only; move a shared helper into src)` });
+      }
+    }
+  }
+  return violations;
+}
+
+const ROOT = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
+const SRC = join(ROOT, 'src');
 
 test('src/: cross-stage imports go through index.ts, index.ts only re-exports, no stage imports a later one', () => {
   const v = checkLayout(SRC);
   assert.deepEqual(v.map((x) => `src/${x.file}:${x.line}: ${x.rule}: ${x.detail}`), []);
+});
+
+test('bench/*.ts: src only through stage entries, no test helpers', () => {
+  const v = checkBenchScripts(join(ROOT, 'bench'), SRC);
+  assert.deepEqual(v.map((x) => `${x.file}:${x.line}: ${x.rule}: ${x.detail}`), []);
+});
+
+test('the bench check fails on a deep import and on a test helper (a planted tree)', () => {
+  const root = mkdtempSync(join(tmpdir(), 'mopar-layout-bench-'));
+  try {
+    const put = (p: string, text: string) => { mkdirSync(dirname(join(root, p)), { recursive: true }); writeFileSync(join(root, p), text); };
+    put('src/core/index.ts', "export * from './a.js';\n");
+    put('src/core/a.ts', 'export const a = 1;\n');
+    put('src/graph/lean.ts', 'export const g = 1;\n');
+    put('test/helpers.ts', 'export const h = 1;\n');
+    put('bench/util.ts', 'export const u = 1;\n');
+    put('bench/ok.ts', "import { a } from '../src/core/index.js';\nimport { g } from '../src/graph/lean.js';\nimport { u } from './util.js';\nexport const x = a + g + u;\n");
+    put('bench/bad.ts', "import { a } from '../src/core/a.js';\nimport { h } from '../test/helpers.js';\nexport const y = () => import('../src/core/a.js').then(() => a + h);\n");
+    const seen = checkBenchScripts(join(root, 'bench'), join(root, 'src')).map((x) => `${x.file}:${x.line} ${x.rule}`);
+    assert.deepEqual(seen, ['bench/bad.ts:1 deep import', 'bench/bad.ts:2 outside src', 'bench/bad.ts:3 deep import']);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
 });
 
 test('the check fails on each kind of violation (a planted tree)', () => {
