@@ -1,36 +1,28 @@
 /**
  * A full-size check of `mopar deploy`: deploys a built directory for all three targets, validates what the
- * platforms' tools would read (YAML parses, ASL validates), then chains the generated handlers locally — Lambda
- * handlers under lambda-local following the state machine (staging in an in-memory bucket), the OpenFaaS entry
- * through a node20-contract gateway — and compares with the unsplit model. Timings are this machine's, cold
- * (first call loads every slice) and warm.
+ * platforms' tools would read (YAML parses, ASL validates), then runs each deployment with `local-run` (every
+ * function from its generated files, in its own process under its limits; Lambda under lambda-local with the
+ * state machine interpreted) and compares its answers with the unsplit model. Timings are this machine's: the
+ * start of every function, the first (cold-path) request and two warm ones, with the load average.
  * Run: node --import tsx bench/deploy-fullsize.ts MODEL.onnx BUILT_DIR
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parse, parseAllDocuments } from 'yaml';
-import { deploy, parseCfnYaml, type DeployTarget } from '../src/deploy/index.js';
-import { decodeJsonTensor, encodeJson, tensorFromBytes, type WireMessage } from '../src/deploy/function-runtime/wire.js';
+import { parseAllDocuments } from 'yaml';
+import { deploy, localRun, type DeployTarget } from '../src/deploy/index.js';
 import { infer } from '../src/runtime/index.js';
-import { openModel, openSession, randomInputs, runSession, type Feeds } from '../src/graph/index.js';
-import { runStateMachine } from '../test/deploy/asl-run.js';
-import { startFaasGateway } from '../test/deploy/faas-gateway.js';
-import { cleanup, linkOrt, maxRelErr, tmpDir } from '../test/deploy/helpers.js';
+import { allclose, openModel, openSession, randomInputs, runSession } from '../src/graph/index.js';
 
-type Store = { objects: Map<string, Uint8Array>; get(b: string, k: string): Promise<Uint8Array> };
 const [model, built] = process.argv.slice(2);
 if (!model || !built) throw new Error('usage: bench/deploy-fullsize.ts MODEL.onnx BUILT_DIR');
 const req = createRequire(import.meta.url);
 const validateAsl = req('asl-validator') as (d: unknown) => { isValid: boolean; errors: unknown[] };
 const ms = (t: number) => `${(performance.now() - t).toFixed(0)} ms`;
-const out = tmpDir('fullsize');
+const out = mkdtempSync(join(tmpdir(), 'mopar-fullsize-'));
+console.log(`cpu: ${cpus()[0]?.model} × ${cpus().length}; load average at start ${loadavg()[0]!.toFixed(2)}`);
 try {
-  for (const target of ['lambda', 'openfaas', 'knative'] as DeployTarget[]) {
-    const t = performance.now();
-    const r = await deploy(built, join(out, target), { target });
-    console.log(`deploy ${target}: ${ms(t)}, ${r.files.length} files, ${r.functions.map((f) => `${f.name}:${f.packaging}${f.packageBytes ? `(${(f.packageBytes / 2 ** 20).toFixed(0)} MiB)` : ''}`).join(' ')}`);
-  }
   const { graph, inputShapes } = await openModel(model);
   const feeds = randomInputs(graph, inputShapes, 3);
   let t = performance.now();
@@ -38,42 +30,32 @@ try {
   const expected = await runSession(s, feeds);
   await s.release();
   console.log(`unsplit: ${ms(t)} (load + 1 run)`);
+  const name = (JSON.parse(readFileSync(join(built, 'manifest.json'), 'utf8')) as { model: string }).model;
 
-  const lam = join(out, 'lambda');
-  linkOrt(lam);
-  const template = parseCfnYaml(readFileSync(join(lam, 'template.yaml'), 'utf8'));
-  const definition = JSON.parse(readFileSync(join(lam, 'statemachine', 'pipeline.asl.json'), 'utf8'));
-  console.log(`asl-validator: ${JSON.stringify(validateAsl(structuredClone(definition)).errors)}`);
-  let store: Store | undefined;
-  t = performance.now();
-  const res = await runStateMachine({
-    template, out: lam,
-    environment: (_id, env) => ({ MOPAR_STAGING_BUCKET: 'bucket', MOPAR_INLINE_LIMIT_BYTES: String(env.MOPAR_INLINE_LIMIT_BYTES) }),
-    lambdaFunc: (dir) => {
-      const rt = createRequire(join(dir, 'handler.js'))('./mopar-runtime.js') as { lambdaFunction(d: string, o: unknown): unknown; memoryStore(): Store };
-      store ??= rt.memoryStore();
-      return { handler: rt.lambdaFunction(dir, { store }) };
-    },
-  }, definition, encodeJson(feeds)) as WireMessage;
-  const got: Feeds = {};
-  for (const [k, w] of Object.entries(res.tensors)) got[k] = w.s3 ? tensorFromBytes(k, w.dtype, w.shape, await store!.get(w.s3.bucket, w.s3.key)) : decodeJsonTensor(k, w);
-  console.log(`lambda chain (cold): ${ms(t)}, staged ${[...store?.objects.values() ?? []].map((v) => v.byteLength)} bytes, maxRelErr ${maxRelErr(got, expected)}`);
-
-  const of = join(out, 'openfaas');
-  linkOrt(of);
-  const stack = parse(readFileSync(join(of, 'stack.yml'), 'utf8')) as { functions: Record<string, { handler: string; environment: Record<string, string> }> };
-  const gw = await startFaasGateway(Object.fromEntries(Object.entries(stack.functions).map(([n, f]) => [n, join(of, f.handler)])));
-  const entry = Object.entries(stack.functions).find(([, f]) => Object.keys(f.environment).some((k) => k.startsWith('MOPAR_URL_')))!;
-  for (const [k, v] of Object.entries(entry[1].environment)) process.env[k] = v.replace('http://gateway.openfaas:8080', gw.url);
-  for (const run of ['cold', 'warm', 'warm']) {
+  for (const target of ['lambda', 'openfaas', 'knative'] as DeployTarget[]) {
     t = performance.now();
-    const r = await infer(`${gw.url}/function/${entry[0]}`, JSON.parse(readFileSync(join(built, 'manifest.json'), 'utf8')).model, feeds);
-    console.log(`openfaas chain (${run}): ${ms(t)}, HTTP ${r.status}, maxRelErr ${maxRelErr(r.outputs, expected)}`);
+    const dir = join(out, target);
+    const r = await deploy(built, dir, { target });
+    console.log(`deploy ${target}: ${ms(t)}, ${r.files.length} files, ${r.functions.map((f) => `${f.name}:${f.packaging}${f.packageBytes ? `(${(f.packageBytes / 2 ** 20).toFixed(0)} MiB)` : ''}`).join(' ')}`);
+    if (target === 'lambda') console.log(`  asl-validator: ${JSON.stringify(validateAsl(JSON.parse(readFileSync(join(dir, 'statemachine', 'pipeline.asl.json'), 'utf8'))).errors)}`);
+    if (target === 'knative') {
+      const docs = parseAllDocuments(readFileSync(join(dir, 'knative.yaml'), 'utf8'));
+      console.log(`  knative.yaml: ${docs.length} documents, ${docs.flatMap((d) => d.errors).length} parse errors`);
+    }
+    const run = await localRun(dir);
+    try {
+      console.log(`  local-run: entry answering after ${run.startMs.toFixed(0)} ms (${run.functions.map((f) => `${f.name} ${f.readyMs.toFixed(0)} ms`).join(', ')})${run.notes.length ? `; ${run.notes.join('; ')}` : ''}`);
+      for (const which of ['first', 'warm', 'warm']) {
+        t = performance.now();
+        const reply = await infer(run.url, name, feeds);
+        const worst = Object.entries(expected).map(([k, want]) => allclose(reply.outputs[k], want)).find((c) => !c.ok);
+        console.log(`  ${which} request: ${ms(t)}, ${worst ? `NOT allclose: ${JSON.stringify(worst)}` : 'allclose'} (load ${loadavg()[0]!.toFixed(2)})`);
+      }
+    } finally {
+      await run.close();
+    }
   }
-  await gw.close();
-  const docs = parseAllDocuments(readFileSync(join(out, 'knative', 'knative.yaml'), 'utf8'));
-  console.log(`knative.yaml: ${docs.length} documents, ${docs.flatMap((d) => d.errors).length} parse errors`);
 } finally {
-  cleanup(out);
+  rmSync(out, { recursive: true, force: true });
 }
 process.exit(0);

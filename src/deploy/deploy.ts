@@ -10,6 +10,7 @@ import { deployKnative } from './knative.js';
 import { writeReadme } from './readme.js';
 import { readBatchingPlan } from './batching.js';
 import { checkWeightsOptions } from './weights.js';
+import { minScaleFor } from './scale.js';
 import { DEPLOY_TARGETS, type DeployOptions, type DeployResult } from './types.js';
 
 /** Marks a folder as `mopar deploy` output: only such a folder is ever replaced (with --force). */
@@ -47,7 +48,10 @@ export async function deploy(dir: string, out: string, opts: DeployOptions): Pro
   try {
     writeFileSync(resolve(staging, MARKER), `${opts.target}\n`);
     const adapter = { openfaas: deployOpenFaas, lambda: deployLambda, knative: deployKnative }[opts.target];
-    const staged = await adapter(input, staging, { ...opts, registry: registry ?? (opts.target === 'lambda' ? undefined : LOCAL_REGISTRY) }, runtimes);
+    // Lambda has no minimum (provisioned concurrency is not emitted): it always scales to zero.
+    const scaling = opts.target === 'lambda' ? undefined : minScaleFor(resolve(dir), opts.minScale);
+    const staged = await adapter(input, staging, { ...opts, minScale: scaling?.minScale, registry: registry ?? (opts.target === 'lambda' ? undefined : LOCAL_REGISTRY) }, runtimes);
+    if (scaling) staged.scaling = scaling;
     staged.warnings.push(...warnings, ...(input.batching?.warnings ?? []));
     staged.weights ??= { source: 'image', notes: [] };
     // What the result and the README say (paths, `cd OUT`) is where the folder will be, not the staging folder.

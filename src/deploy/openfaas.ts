@@ -17,7 +17,7 @@ import { deployedGroups, entryConcurrency, entryTarget } from './batching.js';
 import { OPENFAAS_WEIGHTS_SECRETS, storeName, uploadCommand, weightsEnv } from './weights.js';
 import { GENERATED, S3_SDK, WEIGHTS_PREFIX, s3SdkVersion, contentTag, functionConfig, stageWeights, leanInstall, packageBytes, packageJson, pipelineConfig, writeEntryFolder, writeSliceFolder } from './folder.js';
 import { tensorMetas } from './function-runtime/meta.js';
-import { requestBodyLimit, type TensorMeta } from '../runtime/index.js';
+import { atMaxBatch, requestBodyLimit, type TensorMeta } from '../runtime/index.js';
 
 /**
  * The node20 template's body limit (bytes, as its body parser reads MAX_RAW_SIZE): the model's own request limit,
@@ -130,7 +130,7 @@ export async function deployOpenFaas(input: DeployInput, out: string, opts: Depl
   const entryBatching = b ? { environment: { max_inflight: String(entryConcurrency(b)) }, labels: { 'com.openfaas.scale.type': 'capacity', 'com.openfaas.scale.target': String(entryTarget(b)) } } : undefined;
   stackFns[entryName] = {
     lang: OPENFAAS_TEMPLATE, handler: `./functions/${entryName}`, image: image(entryName, written),
-    environment: { RAW_BODY: 'true', MAX_RAW_SIZE: rawSize(tensorMetas(pipeline.inputs, pipeline.tensors)), ...timeouts, ...hops, ...entryBatching?.environment },
+    environment: { RAW_BODY: 'true', MAX_RAW_SIZE: rawSize(atMaxBatch(tensorMetas(pipeline.inputs, pipeline.tensors), pipeline.maxBatch)), ...timeouts, ...hops, ...entryBatching?.environment },
     limits: entryRes, requests: entryRes, labels: { ...scale, ...entryBatching?.labels }, readonly_root_filesystem: true,
   };
   deployed.push({ function: '$entry', name: entryName, memoryMB: 256, vcpu: 0.25, packaging: 'container', packageBytes: packageBytes(written, false) });

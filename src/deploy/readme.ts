@@ -11,6 +11,9 @@ import type { DeployResult } from './types.js';
  * A KServe v2 JSON infer request for the model's inputs (when the manifest knows their shapes): seeded values,
  * floats in [-1, 1) to 4 decimals, integers 0 or 1 — not zeros, which many models map to an uninformative answer.
  */
+/** Values in request.json at most (a 224×224×3 image has 150,528). */
+const SAMPLE_MAX_VALUES = 4_000_000;
+
 function sampleRequest(m: Manifest): string | undefined {
   const rng = new Rng(1);
   const inputs: unknown[] = [];
@@ -21,6 +24,8 @@ function sampleRequest(m: Manifest): string | undefined {
     // unknown dim has no value that is valid for every model, so no sample is written then.
     const shape = spec.shape.map((d, i) => (d === -1 && i === 0 ? 1 : d));
     if (!shape.every((d) => Number.isInteger(d) && d >= 0)) return undefined;
+    // A sample far bigger than any image or sequence would be a file nobody sends (and memory spent writing it).
+    if (numel(shape) > SAMPLE_MAX_VALUES) return undefined;
     const float = spec.dtype === 'float32' || spec.dtype === 'float64';
     const data = Array.from({ length: numel(shape) }, () => {
       const u = rng.next();
@@ -84,6 +89,12 @@ export function writeReadme(res: DeployResult, m: Manifest): void {
   }
   if (res.weights) lines.push(...weightsSection(res));
   if (res.batching) lines.push(...batchingSection(res));
+  if (res.scaling) lines.push('## Scaling', '', `Minimum instances per function: ${res.scaling.minScale}. ${res.scaling.why[0]!.toUpperCase()}${res.scaling.why.slice(1)}.`, '');
+  lines.push('## Run it on this machine', '',
+    '`mopar local-run OUT --port 8080` starts every function of this folder from these files (dependencies installed',
+    'as the image or zip installs them, each under its memory limit and CPU quota where cgroups allow) and serves the',
+    'entry at `http://127.0.0.1:8080`; `mopar invoke http://127.0.0.1:8080 --input request.json --json` calls it.',
+    'It cannot stand in for the platform: no IAM or auth, no real network between functions, no autoscaling.', '');
   if (res.warnings.length) lines.push('## Warnings', '', ...res.warnings.map((w) => `- ${w}`), '');
   writeFileSync(join(res.out, 'README.md'), `${lines.join('\n')}`);
   res.files.push(join(res.out, 'README.md'));

@@ -97,5 +97,7 @@ export interface DeployResult {
   warnings: string[];
   /** Present with --batching. */
   batching?: DeployedBatching;
+  /** OpenFaaS and Knative: the minimum instances per function and why (deploy/scale.ts). */
+  scaling?: { minScale: number; why: string };
   weights?: DeployedWeights;
 }

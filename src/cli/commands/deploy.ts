@@ -21,7 +21,7 @@ export function registerDeploy(program: Command): void {
     .option('--gateway <url>', 'OpenFaaS gateway URL written into stack.yml', 'http://127.0.0.1:8080')
     .option('--namespace <ns>', 'Kubernetes namespace (Knative services; OpenFaaS gateway namespace for in-cluster URLs)')
     .option('--timeout <seconds>', 'function timeout in seconds', intOption('--timeout'), 60)
-    .option('--min-scale <n>', 'minimum instances per function', intOption('--min-scale', 0), 1)
+    .option('--min-scale <n>', 'minimum instances per function (OpenFaaS, Knative); default: 0 where the plan predicts a cold request within its SLO, else 1 (the deploy README says which and why)', intOption('--min-scale', 0))
     .option('--max-scale <n>', 'maximum instances per function', intOption('--max-scale'), 20)
     .option('--lambda-runtime <id>', `Lambda runtime: ${LAMBDA_RUNTIMES.join(' | ')}`, DEFAULT_LAMBDA_RUNTIME)
     .option('--weights <source>', 'where slices get their weights: image (baked in, default) | s3 (fetched at cold start from an object store)', 'image')
@@ -29,14 +29,14 @@ export function registerDeploy(program: Command): void {
     .option('--weights-endpoint <url>', '--weights s3 on openfaas/knative: an S3-compatible endpoint (MinIO, https://storage.googleapis.com, https://oss-REGION.aliyuncs.com)')
     .option('--batching <plan>', 'batch requests per application group as planned by mopar plan MODEL --apps … -o PLAN (the entry batches; platform concurrency set to match)');
   jsonOption(cmd);
-  cmd.action(async (dir: string, opts: { target: string; output: string; force?: boolean; name?: string; registry?: string; gateway: string; namespace?: string; timeout: number; minScale: number; maxScale: number; lambdaRuntime: string; json?: boolean; batching?: string; weights: string; weightsBucket?: string; weightsEndpoint?: string }) => {
+  cmd.action(async (dir: string, opts: { target: string; output: string; force?: boolean; name?: string; registry?: string; gateway: string; namespace?: string; timeout: number; minScale?: number; maxScale: number; lambdaRuntime: string; json?: boolean; batching?: string; weights: string; weightsBucket?: string; weightsEndpoint?: string }) => {
       if (!DEPLOY_TARGETS.includes(opts.target as DeployTarget)) {
         throw new MoparError(`unknown --target '${opts.target}' (choose one of: ${DEPLOY_TARGETS.join(', ')})`);
       }
       if (!(LAMBDA_RUNTIMES as readonly string[]).includes(opts.lambdaRuntime)) {
         throw new MoparError(`unknown --lambda-runtime '${opts.lambdaRuntime}' (choose one of: ${LAMBDA_RUNTIMES.join(', ')})`);
       }
-      if (opts.minScale > opts.maxScale) throw new MoparError(`--min-scale ${opts.minScale} exceeds --max-scale ${opts.maxScale}`);
+      if (opts.minScale !== undefined && opts.minScale > opts.maxScale) throw new MoparError(`--min-scale ${opts.minScale} exceeds --max-scale ${opts.maxScale}`);
       const res = await deploy(dir, opts.output, {
         target: opts.target as DeployTarget, name: opts.name, registry: opts.registry, gateway: opts.gateway,
         namespace: opts.namespace, timeoutS: opts.timeout, minScale: opts.minScale, maxScale: opts.maxScale,
@@ -60,9 +60,12 @@ function render(r: DeployResult): string {
     '',
     table(['function', 'name', 'memoryMB', 'vcpu', 'packaging', 'packageMB'],
       r.functions.map((f) => [f.function, f.name, f.memoryMB, Number(f.vcpu.toFixed(2)), f.packaging, mb(f.packageBytes)])),
+    ...(r.scaling ? ['', `min-scale ${r.scaling.minScale}: ${r.scaling.why}`] : []),
     ...(r.warnings.length ? ['', ...r.warnings.map((w) => `warning: ${w}`)] : []),
     '',
     'deploy with:',
     ...r.commands.map((c) => `  ${c}`),
+    '',
+    `run it on this machine: mopar local-run ${shortPath(r.out)} --port 8080`,
   ].join('\n');
 }
