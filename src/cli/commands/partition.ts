@@ -6,7 +6,7 @@ import { examples, inputOption, jsonOption, maxBatchOption, outputOption, planOp
 import { renderManifest } from './build.js';
 
 interface PartitionFlags extends ProfilingFlags {
-  output: string; platform: string; sloMs?: number; coldSloMs?: number; strategy: string; json?: boolean; allowSloMiss?: boolean; maxBatch?: number;
+  output: string; platform: string; sloMs?: number; coldSloMs?: number; strategy: string; json?: boolean; allowSloMiss?: boolean; maxBatch?: number; profile?: string;
 }
 
 export function registerPartition(program: Command): void {
@@ -18,11 +18,15 @@ export function registerPartition(program: Command): void {
   planOptions(cmd, 'build');
   maxBatchOption(cmd);
   inputOption(cmd);
-  profilingOptions(cmd);
+  // A saved profile makes repeated partitions plan from the same measurements (re-profiling under another load
+  // gives another plan).
+  cmd.option('--profile <file>', 'use a saved profile (mopar profile -o, or an earlier DIR/profile.json) instead of profiling now');
+  profilingOptions(cmd, 'without --profile');
   jsonOption(cmd, 'the manifest as one JSON document');
   examples(cmd, [
     'mopar partition model.onnx -o model.parts',
     'mopar partition bert.onnx --input input_ids=1,128 --platform aws-lambda --slo-ms 300 -o bert.parts',
+    'mopar partition model.onnx --profile model.parts/profile.json --slo-ms 50 -o model.50ms.parts',
   ]);
   cmd
     .action(async (modelPath: string, opts: PartitionFlags) => {
@@ -30,6 +34,7 @@ export function registerPartition(program: Command): void {
       const secs = () => ((performance.now() - t0) / 1000).toFixed(1);
       const { manifest, plan, profile } = await partitionModel(modelPath, {
         profiling: profilingFrom(opts),
+        profileFile: opts.profile ? { path: opts.profile, mode: 'use' } : undefined,
         plan: { platform: opts.platform, strategy: opts.strategy, sloMs: opts.sloMs, coldSloMs: opts.coldSloMs, allowSloMiss: opts.allowSloMiss, alternatives: true, maxBatch: opts.maxBatch },
         outDir: opts.output,
         writeRecords: true,

@@ -7,6 +7,7 @@ import { examples, intOption, jsonOption, outputOption, printJson, table } from 
 
 export function registerZoo(program: Command): void {
   const zoo = program.command('zoo').description('the built-in benchmark models (12 architectures in 4 categories, and a production-scale recommender)');
+  examples(zoo, ['mopar zoo list', 'mopar zoo build resnet50 -o resnet50.onnx', 'mopar zoo build mobilenetv2 --tiny -o tiny.onnx && mopar partition tiny.onnx -o tiny.parts']);
 
   const ls = zoo.command('list')
     .description('name, category and parameter count of each zoo model');
