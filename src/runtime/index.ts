@@ -15,7 +15,7 @@ export { startLocalS3, type LocalS3, type Shaping, type ObjectReads } from './lo
 export { encodeLossy, decodeLossy, type Lossy } from './lossy.js';
 export * from './wire.js';
 export { ownSegments, sweepStaleSegments, segmentPath, removeSegment, SHM_DIR } from './segments.js';
-export { HttpError, headerLengthParameter, parseInferRequest, inferResponse, parseInferResponse, v2Datatype, v2Meta } from './protocol.js';
+export { HttpError, headerLengthParameter, parseInferRequest, inferResponse, parseInferResponse, requestBodyLimit, v2Datatype, v2Meta } from './protocol.js';
 export { httpRequest, infer, modelMetadata, randomFeeds, binaryInferRequest, errorOf, type ModelMetadata, type InferReply } from './client.js';
 export { checkMaxBatch, requestBatch, atMaxBatch } from './max-batch.js';
 export { Batcher, BatchInputError, batchingFromPlan, concatFeeds, executionMs, splitFeeds, type BatchingConfig, type BatchGroupConfig, type BatchAppConfig, type BatchedReply } from './batcher.js';

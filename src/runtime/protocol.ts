@@ -4,7 +4,7 @@
  * Validation names the tensor and what is wrong; it throws BadRequestError (HTTP 400).
  */
 import { MoparError } from '../core/index.js';
-import type { DType, Feeds, PlainTensor } from '../graph/index.js';
+import { numel, type DType, type Feeds, type PlainTensor } from '../graph/index.js';
 import type { TensorMeta } from './model.js';
 import { bytesOf, elementCount, joinFrame, PartReader, splitFrame, tensorFromBytes, typedArrayOf } from '../codec/index.js';
 import { badRequest, checkInferRequest, convertValues, flattenData, outputDataJson } from './validate.js';
@@ -189,4 +189,24 @@ export function parseInferResponse(body: Buffer, headerLength: number | undefine
 
 export function fromV2Datatype(s: string): DType | undefined {
   return FROM_V2[s];
+}
+
+
+
+/** Bytes one value may take in a JSON body: "-1.2345678901234567e-300", separators, nesting, indentation. */
+const JSON_BYTES_PER_VALUE = 64;
+/** Room for the JSON around the tensors (names, parameters, a binary header). */
+const BODY_SLACK_BYTES = 2 ** 20;
+/** A dynamic dim (a batch) is counted as this many when sizing the default body limit. */
+const DYNAMIC_DIM_ALLOWANCE = 64;
+
+/**
+ * The largest body one request to `inputs` can need: every input's values as JSON text (a binary request is
+ * smaller), plus slack. A body beyond it cannot be a valid request, so it is refused before it is read whole.
+ * Used by the embedded gateway and by every deployed function's HTTP server.
+ */
+export function requestBodyLimit(inputs: readonly TensorMeta[]): number {
+  let values = 0;
+  for (const t of inputs) values += numel(t.shape.map((d) => (typeof d === 'number' && d >= 0 ? d : DYNAMIC_DIM_ALLOWANCE)));
+  return values * JSON_BYTES_PER_VALUE + BODY_SLACK_BYTES;
 }

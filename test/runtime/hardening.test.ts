@@ -12,7 +12,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GraphBuilder, saveModel } from '../../src/graph/index.js';
 import { Gateway, DEFAULT_GATEWAY, httpRequest, infer, modelMetadata, randomFeeds, ownSegments, errorOf } from '../../src/runtime/index.js';
-import { requestBodyLimit, withoutPaths } from '../../src/runtime/gateway.js';
+import { withoutPaths } from '../../src/runtime/gateway.js';
+import { requestBodyLimit } from '../../src/runtime/protocol.js';
 import { cleanup, tmpDir, writeChunkedManifest, writeSlowModel, writeToyManifest, rehash } from './helpers.js';
 
 const dir = tmpDir('harden');

@@ -12,7 +12,7 @@ import { faasHandler, type FaasHandler } from './faas-handler.js';
 import { v2Handler, type V2Model } from './v2.js';
 import { tensorMetas } from './meta.js';
 import { promMetrics, type EntryMetrics } from './metrics.js';
-import { Batcher, BatchInputError, HttpError } from '../../runtime/index.js';
+import { Batcher, BatchInputError, HttpError, atMaxBatch, requestBodyLimit } from '../../runtime/index.js';
 import type { Feeds } from '../../graph/index.js';
 
 export function readPipeline(dir: string): PipelineConfig {
@@ -58,5 +58,6 @@ export function openfaasEntry(dir: string, env: Record<string, string | undefine
   const p = readPipeline(dir);
   const call = v2Caller(env);
   const metrics = promMetrics();
-  return faasHandler(v2Handler(batchedModel(pipelineModel(p, (feeds) => orchestrate(p, feeds, call)), p, metrics), { metrics }));
+  const model = pipelineModel(p, (feeds) => orchestrate(p, feeds, call));
+  return faasHandler(v2Handler(batchedModel(model, p, metrics), { metrics }), requestBodyLimit(atMaxBatch(model.inputs, p.maxBatch)));
 }

@@ -7,10 +7,10 @@ import { createServer, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FaasContext, FaasHandler } from './faas-handler.js';
 
-/** serve's default body limit. */
+/** The limit for a handler that does not know its own (its model's, requestBodyLimit, is used where known). */
 const MAX_BODY_BYTES = 256 * 2 ** 20;
 
-export function serveHandler(handler: FaasHandler, port = Number(process.env.PORT ?? 8080), host = '0.0.0.0', maxBodyBytes = MAX_BODY_BYTES): Promise<Server> {
+export function serveHandler(handler: FaasHandler, port = Number(process.env.PORT ?? 8080), host = '0.0.0.0', maxBodyBytes = handler.maxBodyBytes ?? MAX_BODY_BYTES): Promise<Server> {
   const server = createServer((req, res) => {
     const tooBig = () => res.writeHead(413, { 'content-type': 'application/json', connection: 'close' })
       .end(JSON.stringify({ error: `request body exceeds the limit of ${maxBodyBytes} bytes` }));
