@@ -1,23 +1,12 @@
 /**
- * The typed array that holds each dtype a tensor can carry across a process or network boundary, as
- * little-endian elements: float16 as its raw 16-bit patterns (Uint16Array, as onnxruntime-node does), bool as one
- * byte each. Every other dtype (string, complex, 4-bit and 8-bit floats) stays inside the process that made it.
+ * Which dtypes a tensor can carry across a process or network boundary, and their typed arrays (little-endian
+ * elements: float16 as its raw 16-bit patterns, bool as one byte each).
  */
-import type { DType, PlainTensor } from '../graph/index.js';
+import { TYPED_ARRAYS, type DType, type TypedArrayCtor } from '../core/index.js';
 import { CodecError } from './errors.js';
 
-export interface TypedArrayCtor {
-  new (buffer: ArrayBuffer, byteOffset?: number, length?: number): PlainTensor['data'];
-  new (length: number): PlainTensor['data'];
-  readonly BYTES_PER_ELEMENT: number;
-  readonly name: string;
-}
-
-export const TYPED_ARRAYS: Readonly<Partial<Record<DType, TypedArrayCtor>>> = {
-  float32: Float32Array, float64: Float64Array, float16: Uint16Array as unknown as TypedArrayCtor,
-  int8: Int8Array, uint8: Uint8Array, int16: Int16Array, uint16: Uint16Array, int32: Int32Array, uint32: Uint32Array,
-  int64: BigInt64Array, uint64: BigUint64Array, bool: Uint8Array,
-} as unknown as Partial<Record<DType, TypedArrayCtor>>;
+// The rows are core's dtype table (graph and the runtime read the same one); codec adds the 400 for the rest.
+export { TYPED_ARRAYS, type TypedArrayCtor };
 
 export function supportedDtype(dtype: DType): boolean {
   return Object.hasOwn(TYPED_ARRAYS, dtype);

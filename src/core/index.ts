@@ -9,3 +9,4 @@ export * from './cgroup.js';
 export * from './malloc.js';
 export * from './load.js';
 export * from './stats.js';
+export * from './dtype.js';

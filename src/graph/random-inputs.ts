@@ -2,7 +2,7 @@
  * Valid random inputs for any model: floats in a range, token ids inside the vocabulary of the embedding they
  * index (found by following the input to the Gather it feeds), masks as ones.
  */
-import { MoparError, Rng } from '../core/index.js';
+import { MoparError, Rng, TYPED_ARRAYS } from '../core/index.js';
 import { checkInputElements, numel, type DType } from './dtype.js';
 import type { Graph } from './ir.js';
 import type { InputShapes } from './input-shapes.js';
@@ -60,8 +60,7 @@ export function randomTensor(dtype: DType, dims: number[], rng: Rng, intBound = 
       return { dtype, dims, data: a };
     }
     case 'int32': case 'int16': case 'int8': case 'uint8': case 'uint16': case 'uint32': {
-      const C = { int32: Int32Array, int16: Int16Array, int8: Int8Array, uint8: Uint8Array, uint16: Uint16Array, uint32: Uint32Array }[dtype];
-      const a = new C(n);
+      const a = new TYPED_ARRAYS[dtype]!(n) as Int32Array;
       for (let i = 0; i < n; i++) a[i] = ones ? 1 : rng.int(0, intBound);
       return { dtype, dims, data: a };
     }

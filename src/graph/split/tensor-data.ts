@@ -1,7 +1,9 @@
 /** Weight tensors as bytes: slicing an initializer along one axis (so a part stores only its share). */
-import { MoparError } from '../../core/index.js';
+import { MoparError, TYPED_ARRAYS, type DType } from '../../core/index.js';
 import { dtypeBytes, dtypeFromCode } from '../dtype.js';
 import { create, TensorProtoSchema, type TensorProto } from '../onnx.js';
+
+const INT32_DATA = new Set<DType>(['int32', 'int16', 'int8', 'uint8', 'uint16', 'bool', 'float16']);
 
 /** Little-endian raw bytes of a tensor, whichever field the file used. */
 export function rawBytes(t: TensorProto): Uint8Array {
@@ -15,10 +17,12 @@ export function rawBytes(t: TensorProto): Uint8Array {
   else if (t.int64Data.length) arr = BigInt64Array.from(t.int64Data);
   else if (t.uint64Data.length) arr = BigUint64Array.from(t.uint64Data);
   else if (t.int32Data.length) {
-    const C = { int32: Int32Array, int16: Int16Array, int8: Int8Array, uint8: Uint8Array, uint16: Uint16Array, bool: Uint8Array, float16: Uint16Array } as const;
-    const ctor = C[dtype as keyof typeof C];
+    // int32_data holds every type of 32 bits or fewer, one element per value.
+    const ctor = INT32_DATA.has(dtype) ? TYPED_ARRAYS[dtype] : undefined;
     if (!ctor) throw new MoparError(`cannot read tensor '${t.name}' of type ${dtype} stored in int32_data`);
-    arr = ctor.from(t.int32Data);
+    const a = new ctor(t.int32Data.length) as Int32Array;
+    a.set(t.int32Data);
+    arr = a;
   } else throw new MoparError(`tensor '${t.name}' has no data in a field mopar reads`);
   return new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength);
 }
