@@ -99,6 +99,23 @@ for (const target of ['openfaas', 'knative', 'lambda'] as const) {
   });
 }
 
+test('installed CLI: a --weights s3 deployment runs with its weights in a local bucket (lambda: the stack bucket; openfaas: --weights-bucket)', { timeout: 180_000 }, async () => {
+  for (const [target, extra] of [['lambda', []], ['openfaas', ['--weights-bucket', 'team-weights']]] as const) {
+    const out = join(d, `${target}-s3`);
+    installedCli(['deploy', parts, '--target', target, '--weights', 's3', ...extra, '-o', out]);
+    assert.ok(existsSync(join(out, 'weights')), 'weights staged for upload');
+    const run = await startLocalRun(out);
+    try {
+      assert.match(run.stderr(), /weight object\(s\) from weights\/ uploaded/);
+      const r4 = await infer(run.base, 'mobilenetv3-small', feeds4);
+      for (const [name, want] of Object.entries(want4)) assert.ok(allclose(r4.outputs[name], want).ok, `${target} ${name}`);
+    } finally {
+      run.proc.kill('SIGTERM');
+      await new Promise((r) => run.proc.once('exit', r));
+    }
+  }
+});
+
 test('local-run refuses a folder that is not a deploy output with one line, exit 2', () => {
   let err: { status?: number; stderr?: string } = {};
   try { installedCli(['local-run', parts]); } catch (e) { err = e as typeof err; }

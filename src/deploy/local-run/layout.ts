@@ -36,6 +36,8 @@ export interface LocalLayout {
 }
 
 const MARKER = '.mopar-deploy';
+/** Stands for the Lambda stack's bucket (a `!Ref StagingBucket`) in a function's environment. */
+export const STACK_BUCKET = '${StagingBucket}';
 
 function readText(out: string, file: string): string {
   const p = join(out, file);
@@ -113,8 +115,12 @@ function lambda(out: string): LocalLayout {
       const dir = join(out, rel);
       // Lambda gives a function vCPU in proportion to its memory: 1769 MB is one vCPU.
       const mb = r.Properties.MemorySize;
-      // Intrinsics ({Ref: …}) are the deployment's own resources: local-run sets those variables itself.
-      const vars = Object.fromEntries(Object.entries(r.Properties.Environment?.Variables ?? {}).filter(([, v]) => typeof v !== 'object').map(([k, v]) => [k, String(v)]));
+      // Intrinsics are the stack's own resources: a Ref to its bucket becomes STACK_BUCKET (local-run's bucket);
+      // other ones (the state machine's ARN) local-run sets itself.
+      const vars = Object.fromEntries(Object.entries(r.Properties.Environment?.Variables ?? {}).flatMap(([k, v]) => {
+        if (typeof v !== 'object' || v === null) return [[k, String(v)]];
+        return (v as { Ref?: string }).Ref === 'StagingBucket' ? [[k, STACK_BUCKET]] : [];
+      }));
       functions.push({ name: id, dir, entry: isEntry(dir), env: vars, memoryMB: mb, vcpu: mb ? mb / 1769 : undefined });
     } else if (r.Type === 'AWS::Serverless::StateMachine') {
       machine = JSON.parse(readText(out, r.Properties.DefinitionUri ?? 'statemachine/pipeline.asl.json')) as Machine;

@@ -11,20 +11,20 @@
  * than the function URL's 6 MB request limit.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, copyFileSync, existsSync, readFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, copyFileSync, existsSync, readFileSync, readdirSync } from 'node:fs';
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { MoparError, cgroupsAvailable, createCgroup, spawnInCgroup, type Cgroup } from '../../core/index.js';
-import { startLocalS3, type LocalS3 } from '../../runtime/index.js';
+import { ensureBucket, s3Store, startLocalS3, type LocalS3 } from '../../runtime/index.js';
 import type { DeployTarget } from '../types.js';
 import { checkSupported, execute, TaskFailed } from './asl.js';
 import { copyFolder, installDependencies, type InstallMode } from './install.js';
 import { LAMBDA_WORKER, LAMBDA_WORKER_FILE } from './lambda-worker.js';
-import { readLayout, type LocalFunction, type LocalLayout } from './layout.js';
+import { readLayout, STACK_BUCKET, type LocalFunction, type LocalLayout } from './layout.js';
 
 export interface LocalRunOptions {
   port?: number;
@@ -91,6 +91,27 @@ function proxy(req: IncomingMessage, res: ServerResponse, port: number, path: st
   });
   up.on('error', () => sendJson(res, 502, { error: `function '${what}' is not answering` }));
   req.pipe(up);
+}
+
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(join(dir, e.name)) : e.isFile() ? [join(dir, e.name)] : []));
+}
+
+/**
+ * deploy --weights s3: the slices fetch their model files at start from a bucket (the stack's on Lambda, the
+ * --weights-bucket elsewhere). Here that bucket lives in a local S3 server, filled from OUT/weights/ (the object
+ * keys, as the deploy README's upload command would write them); the functions reach it through the same
+ * environment variables they read on the platform.
+ */
+async function stageWeights(out: string, s3: LocalS3, bucket: string): Promise<number> {
+  const dir = join(out, 'weights');
+  if (!existsSync(dir)) return 0;
+  await ensureBucket(s3.direct, bucket);
+  const store = s3Store(s3.direct);
+  const files = filesUnder(dir);
+  for (const f of files) await store.put(bucket, relative(out, f), readFileSync(f));
+  return files.length;
 }
 
 interface Started { fn: LocalFunction; child: ChildProcess; port?: number; readyMs: number; limited: boolean; tail: string[] }
@@ -184,8 +205,18 @@ export async function localRun(outArg: string, opts: LocalRunOptions = {}): Prom
       try { handle(req, res); } catch (err) { sendJson(res, 500, { error: (err as Error).message }); }
     });
 
-    if (layout.target === 'lambda') handle = await startLambda(layout, root, opts.install ?? 'link', startProcess, exitedError, (s) => { s3 = s; }, servers, opts.readyTimeoutMs);
-    else handle = await startHttp(layout, root, opts.install ?? 'link', frontUrl, startProcess, waitHttp);
+    // An S3 server on 127.0.0.1 for what the deployment keeps in a bucket: Lambda's staged tensors, and the
+    // weights of a --weights s3 deployment (any target).
+    const weightsBucket = layout.functions.map((f) => f.env.MOPAR_WEIGHTS_BUCKET).find((b) => b && b !== STACK_BUCKET);
+    let storeEnv: Record<string, string> = {};
+    if (layout.target === 'lambda' || existsSync(join(out, 'weights'))) {
+      s3 = await startLocalS3({ latencyMs: 0, bandwidthMBps: 0 }, { bucket: layout.target === 'lambda' ? 'mopar-local-staging' : weightsBucket ?? 'mopar-weights' });
+      const n = await stageWeights(out, s3, s3.bucket);
+      if (n) notes.push(`${n} weight object(s) from weights/ uploaded to a local S3 server (bucket '${s3.bucket}'), fetched by the slices at start`);
+      storeEnv = { ...AWS_ENV, MOPAR_S3_ENDPOINT: s3.direct.endpoint!, MOPAR_SECRETS_DIR: join(root, 'no-secrets') };
+    }
+    if (layout.target === 'lambda') handle = await startLambda(layout, root, opts.install ?? 'link', startProcess, exitedError, s3!, storeEnv, servers, opts.readyTimeoutMs);
+    else handle = await startHttp(layout, root, opts.install ?? 'link', frontUrl, startProcess, waitHttp, storeEnv);
 
     const url = `http://${opts.host ?? '127.0.0.1'}:${(front.address() as AddressInfo).port}`;
     return {
@@ -203,7 +234,8 @@ type StartProcess = (fn: LocalFunction, args: string[], cwd: string, env: Record
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
 /** OpenFaaS and Knative: one HTTP server per function; the front routes as the platform's gateway does. */
-async function startHttp(layout: LocalLayout, root: string, install: InstallMode, frontUrl: string, start: StartProcess, waitHttp: (s: Started, t: number) => Promise<void>): Promise<Handler> {
+async function startHttp(layout: LocalLayout, root: string, install: InstallMode, frontUrl: string, start: StartProcess, waitHttp: (s: Started, t: number) => Promise<void>,
+  storeEnv: Record<string, string>): Promise<Handler> {
   const ports = new Map<string, number>();
   for (const fn of layout.functions) ports.set(fn.name, await freePort());
   const urlFor = (value: string): string => {
@@ -220,7 +252,7 @@ async function startHttp(layout: LocalLayout, root: string, install: InstallMode
   };
   const waits: Promise<void>[] = [];
   for (const fn of layout.functions) {
-    const env = Object.fromEntries(Object.entries(fn.env).map(([k, v]) => [k, k.startsWith('MOPAR_URL_') ? urlFor(v) : v]));
+    const env = { ...Object.fromEntries(Object.entries(fn.env).map(([k, v]) => [k, k.startsWith('MOPAR_URL_') ? urlFor(v) : v])), ...(fn.env.MOPAR_WEIGHTS_BUCKET ? storeEnv : {}) };
     const port = ports.get(fn.name)!;
     let s: Started;
     const t = performance.now();
@@ -258,9 +290,7 @@ async function startHttp(layout: LocalLayout, root: string, install: InstallMode
 
 /** Lambda: one process per function (lambda-local), a local Step Functions endpoint, S3 for staged tensors. */
 async function startLambda(layout: LocalLayout, root: string, install: InstallMode, start: StartProcess, exitedError: (s: Started) => Error,
-  setS3: (s: LocalS3) => void, servers: Server[], readyTimeoutMs = 60_000): Promise<Handler> {
-  const s3 = await startLocalS3({ latencyMs: 0, bandwidthMBps: 0 }, { bucket: 'mopar-local-staging' });
-  setS3(s3);
+  s3: LocalS3, storeEnv: Record<string, string>, servers: Server[], readyTimeoutMs = 60_000): Promise<Handler> {
   const lambdaLocal = createRequire(import.meta.url).resolve('lambda-local');
   const workers = new Map<string, { s: Started; pending: Map<string, { resolve(v: unknown): void; reject(e: Error): void }> }>();
   const invoke = (fnName: string, event: unknown): Promise<unknown> => {
@@ -302,7 +332,8 @@ async function startLambda(layout: LocalLayout, root: string, install: InstallMo
     installDependencies(app, install, LAMBDA_PROVIDED);
     writeFileSync(join(app, LAMBDA_WORKER_FILE), LAMBDA_WORKER);
     const env: Record<string, string> = {
-      ...fn.env, ...AWS_ENV, MOPAR_STAGING_BUCKET: s3.bucket, MOPAR_S3_ENDPOINT: s3.direct.endpoint!, MOPAR_LAMBDA_LOCAL: lambdaLocal,
+      ...Object.fromEntries(Object.entries(fn.env).map(([k, v]) => [k, v === STACK_BUCKET ? s3.bucket : v])), ...storeEnv,
+      MOPAR_STAGING_BUCKET: s3.bucket, MOPAR_LAMBDA_LOCAL: lambdaLocal,
       AWS_LAMBDA_FUNCTION_NAME: fn.name, ...(fn.memoryMB ? { AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memoryMB) } : {}),
       ...(fn.entry ? { MOPAR_STATE_MACHINE_ARN: arn, AWS_ENDPOINT_URL_SFN: sfnUrl } : {}),
     };
