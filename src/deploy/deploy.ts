@@ -4,9 +4,7 @@ import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { MoparError } from '../core/index.js';
 import { readManifestForDeploy } from './manifest.js';
 import { runtimeBundle } from './bundle.js';
-import { deployOpenFaas } from './openfaas.js';
-import { deployLambda } from './lambda.js';
-import { deployKnative } from './knative.js';
+import { deployTarget } from './targets.js';
 import { writeReadme } from './readme.js';
 import { readBatchingPlan } from './batching.js';
 import { checkWeightsOptions } from './weights.js';
@@ -24,10 +22,9 @@ const inside = (child: string, parent: string) => {
 };
 
 export async function deploy(dir: string, out: string, opts: DeployOptions): Promise<DeployResult> {
-  if (!DEPLOY_TARGETS.includes(opts.target)) {
-    throw new MoparError(`unknown deploy target '${opts.target}' (choose one of: ${DEPLOY_TARGETS.join(', ')})`);
-  }
-  checkWeightsOptions(opts.target, opts);
+  const target = deployTarget(opts.target);
+  if (!target) throw new MoparError(`unknown deploy target '${opts.target}' (choose one of: ${DEPLOY_TARGETS.join(', ')})`);
+  checkWeightsOptions(target, opts);
   const input = readManifestForDeploy(resolve(dir));
   if (opts.batching) input.batching = readBatchingPlan(opts.batching, input.manifest);
   const outDir = resolve(out);
@@ -39,7 +36,7 @@ export async function deploy(dir: string, out: string, opts: DeployOptions): Pro
   }
   const runtimes = { function: await runtimeBundle('function'), gateway: await runtimeBundle('gateway') };
   const registry = opts.registry ?? (process.env.MOPAR_REGISTRY || undefined);
-  const warnings = !registry && opts.target !== 'lambda'
+  const warnings = !registry && target.cluster
     ? [`no --registry (or MOPAR_REGISTRY): images are tagged ${LOCAL_REGISTRY}/…, a registry only a local cluster pulls from`] : [];
   // Written into a staging folder beside OUT (same filesystem) and renamed into place once complete: a failure
   // leaves no partial OUT, and an earlier deploy replaced with --force stays until the new one is whole.
@@ -47,17 +44,16 @@ export async function deploy(dir: string, out: string, opts: DeployOptions): Pro
   const staging = mkdtempSync(join(dirname(outDir), `.${basename(outDir)}.mopar-staging-`));
   try {
     writeFileSync(resolve(staging, MARKER), `${opts.target}\n`);
-    const adapter = { openfaas: deployOpenFaas, lambda: deployLambda, knative: deployKnative }[opts.target];
-    // Lambda has no minimum (provisioned concurrency is not emitted): it always scales to zero.
-    const scaling = opts.target === 'lambda' ? undefined : minScaleFor(resolve(dir), opts.minScale);
-    const staged = await adapter(input, staging, { ...opts, minScale: scaling?.minScale, registry: registry ?? (opts.target === 'lambda' ? undefined : LOCAL_REGISTRY) }, runtimes);
+    // Only cluster targets keep a minimum (Lambda's provisioned concurrency is not emitted: it scales to zero).
+    const scaling = target.cluster ? minScaleFor(resolve(dir), opts.minScale) : undefined;
+    const staged = await target.deploy(input, staging, { ...opts, minScale: scaling?.minScale, registry: registry ?? (target.cluster ? LOCAL_REGISTRY : undefined) }, runtimes);
     if (scaling) staged.scaling = scaling;
     staged.warnings.push(...warnings, ...(input.batching?.warnings ?? []));
     staged.weights ??= { source: 'image', notes: [] };
     // What the result and the README say (paths, `cd OUT`) is where the folder will be, not the staging folder.
     const res = relocated(staged, staging, outDir);
     const readme = { ...res, out: staging, files: [] as string[] };
-    writeReadme(readme, input.manifest);
+    writeReadme(readme, input.manifest, target);
     res.files.push(...relocated(readme.files, staging, outDir));
     // Only an empty folder or an earlier mopar deploy gets here (checked above).
     rmSync(outDir, { recursive: true, force: true });

@@ -13,14 +13,13 @@ import type { DeployInput } from './manifest.js';
 import { dnsLabel, platformNames } from './manifest.js';
 import type { DeployOptions, DeployResult, DeployedFunction, Runtimes } from './types.js';
 import { GENERATED, S3_SDK, WEIGHTS_PREFIX, s3SdkVersion, contentTag, functionConfig, stageWeights, leanInstall, packageBytes, packageJson, pipelineConfig, writeEntryFolder, writeSliceFolder } from './folder.js';
-import { cpuQuantity, memQuantity } from './openfaas.js';
+import { buildImagesScript, cpuQuantity, memQuantity, NODE_UID, SECURITY_CONTEXT } from './k8s.js';
+import { containerBatchingReadme, HTTP_CHAIN_README, type Target } from './target.js';
 import { deployedGroups, entryConcurrency, entryTarget } from './batching.js';
 import { KNATIVE_WEIGHTS_SECRET, storeName, uploadCommand, weightsEnv } from './weights.js';
 
 /** The container port (Knative sets $PORT to it). */
 const PORT = 8080;
-/** uid of the `node` user in the official Node images (numeric, so that runAsNonRoot can be verified). */
-export const NODE_UID = 1000;
 
 const dockerfile = (ort: boolean) => `# ${GENERATED}
 FROM node:20-bookworm-slim
@@ -41,11 +40,6 @@ const GATEWAY_SERVER = `'use strict';
 const rt = require('./mopar-runtime.js');
 rt.serveHandler(rt.openfaasEntry(__dirname), Number(process.env.PORT || 8080));
 `;
-
-export const SECURITY_CONTEXT = {
-  runAsNonRoot: true, runAsUser: NODE_UID, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false,
-  capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' },
-};
 
 export async function deployKnative(input: DeployInput, out: string, opts: DeployOptions, runtimes: Runtimes): Promise<DeployResult> {
   const { manifest, functions } = input;
@@ -153,17 +147,14 @@ export async function deployKnative(input: DeployInput, out: string, opts: Deplo
   };
 }
 
-/** Builds and pushes exactly the images the manifest file names (`<image> <folder>` lines). */
-export function buildImagesScript(images: readonly string[]): string {
-  return `#!/bin/sh
-# ${GENERATED} Builds and pushes the image of every function folder, tagged by the folder's content hash.
-set -eu
-cd "$(dirname "$0")"
-while read -r image dir; do
-  docker build -t "$image" "$dir"
-  docker push "$image"
-done <<'IMAGES'
-${images.join('\n')}
-IMAGES
-`;
-}
+export const knative: Target = {
+  id: 'knative', deploy: deployKnative, cluster: true, weightsBucket: 'flag',
+  readme: {
+    metrics: true,
+    requests: HTTP_CHAIN_README,
+    batching: containerBatchingReadme('containerConcurrency',
+      '- Above containerConcurrency Knative\'s queue-proxy holds requests outside the container: they wait without joining a batch.'),
+    package: 'image',
+    weightsAccess: `Credentials: the Secret \`mopar-weights\` (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY; optional where the store needs none). The weights go to an emptyDir at /tmp (the root filesystem stays read-only): Knative must allow emptyDir volumes (feature flag \`kubernetes.podspec-emptydir\`, on by default in recent releases).`,
+  },
+};

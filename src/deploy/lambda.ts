@@ -22,6 +22,7 @@ import {
 import { RUNTIME_FILE } from './bundle.js';
 import { buildStateMachine } from './asl.js';
 import { cfn, stringifyCfnYaml } from './cfn-yaml.js';
+import type { Target } from './target.js';
 
 export const ZIP_LIMIT_BYTES = 250 * 1024 * 1024;
 export const LAMBDA_MEMORY = { min: 128, max: 10240 };
@@ -337,3 +338,42 @@ function batchFront(b: DeployBatching, entryName: string, runtimeId: string, tim
   settings.push(`functions/${entryName}/pipeline.json: batching groups (the entry queues a request of group i in MOPAR_BATCH_QUEUE_i)`);
   return { resources, settings, queueArns: b.groups.map((_, i) => cfn.getAtt(`BatchQueue${i}`, 'Arn')) };
 }
+
+export const lambda: Target = {
+  id: 'lambda', deploy: deployLambda, cluster: false, weightsBucket: 'stack',
+  readme: {
+    metrics: false,
+    requests: [
+      'The entry is a Lambda function URL (`EntryUrl` output; `EntryAuthType` AWS_IAM by default, so requests are',
+      'SigV4-signed as above; with `EntryAuthType=NONE` it is public and `mopar invoke <EntryUrl> --model ...` works).',
+      'A function URL takes at most 6 MB per request. The entry runs the state machine once per request; inputs',
+      'that would pass the 256 KiB Step Functions input limit are staged in the bucket under `staging/` first, and',
+      'so are tensors between the functions over 200 kB (objects expire after a day; the bucket refuses plain HTTP).',
+      '',
+    ],
+    batching: [
+      'A Lambda instance serves one request at a time, so no entry instance can hold requests while a batch forms.',
+      'What holds them here is an SQS queue per group: the entry puts a request that names a batched application in',
+      'its group\'s queue and answers `202 {"id", "status": "queued", "result": "/v2/models/MODEL/results/ID"}`; Lambda\'s',
+      'SQS poller hands the `BatchFront` function up to the group\'s maxBatch messages, after at most the batching',
+      'window; `BatchFront` runs the state machine once for the whole batch (one invocation per slice function, one',
+      'Express execution) and stores each request\'s answer in the bucket under `results/ID`. Then',
+      '`GET <EntryUrl>/v2/models/MODEL/results/ID` answers the infer response (202 `{"status": "pending"}` until',
+      'then). A request that names no application runs synchronously through the state machine, as before.',
+      '',
+      'Limits (the trade-off of this design):',
+      '',
+      '- Answers are asynchronous: the client polls (each poll is an entry invocation and an S3 GET).',
+      '- The batching window is whole seconds (0–300): a plan timeout under 1 s becomes 0 s, and a batch then holds',
+      '  only the messages already queued when the poller reads. The poller itself adds tens to hundreds of ms. For',
+      '  SLOs under a few seconds, a long-lived container front (the Knative or OpenFaaS entry of `mopar deploy',
+      '  --batching`, e.g. on Cloud Run) in front of these functions batches better; it is not generated here.',
+      '- An SQS message holds 256 KiB: larger inputs are staged in the bucket under `staging/` (expire after a day,',
+      '  as do `results/`).',
+      '- The slice functions\' memory must hold a full batch (see the warnings).',
+      '',
+    ],
+    package: 'package (zip or container image)',
+    weightsAccess: 'The slices read with their role (s3:GetObject on weights/*); /tmp (EphemeralStorage) is sized to their weights.',
+  },
+};

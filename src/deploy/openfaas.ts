@@ -17,6 +17,8 @@ import { deployedGroups, entryConcurrency, entryTarget } from './batching.js';
 import { OPENFAAS_WEIGHTS_SECRETS, storeName, uploadCommand, weightsEnv } from './weights.js';
 import { GENERATED, S3_SDK, WEIGHTS_PREFIX, s3SdkVersion, contentTag, functionConfig, stageWeights, leanInstall, packageBytes, packageJson, pipelineConfig, writeEntryFolder, writeSliceFolder } from './folder.js';
 import { tensorMetas } from './function-runtime/meta.js';
+import { cpuQuantity, memQuantity } from './k8s.js';
+import { containerBatchingReadme, HTTP_CHAIN_README, type Target } from './target.js';
 import { atMaxBatch, requestBodyLimit, type TensorMeta } from '../runtime/index.js';
 
 /**
@@ -27,9 +29,6 @@ const rawSize = (inputs: TensorMeta[]) => `${requestBodyLimit(inputs)}b`;
 
 export const OPENFAAS_TEMPLATE = 'mopar-node20';
 const OF_WATCHDOG = 'ghcr.io/openfaas/of-watchdog:0.10.1';
-
-export const cpuQuantity = (vcpu: number) => `${Math.max(1, Math.round(vcpu * 1000))}m`;
-export const memQuantity = (mb: number) => `${Math.max(1, Math.ceil(mb))}Mi`;
 
 const SLICE_HANDLER = `'use strict';
 // ${GENERATED} One model slice behind the OpenFaaS node20 handler contract.
@@ -160,3 +159,21 @@ export async function deployOpenFaas(input: DeployInput, out: string, opts: Depl
     ],
   };
 }
+
+export const openfaas: Target = {
+  id: 'openfaas', deploy: deployOpenFaas, cluster: true, weightsBucket: 'flag',
+  readme: {
+    metrics: true,
+    requests: [
+      ...HTTP_CHAIN_README,
+      'Functions build with the `mopar-node20` template in `template/`: the node20 (of-watchdog HTTP) handler',
+      'contract on `node:20-bookworm-slim`, because onnxruntime-node ships glibc-only binaries and does not load on',
+      'the Alpine (musl) image of the stock node20 template.',
+      '',
+    ],
+    batching: containerBatchingReadme('max_inflight',
+      '- Above max_inflight of-watchdog answers 429. The capacity labels are read by OpenFaaS Pro\'s autoscaler; the Community Edition ignores them.'),
+    package: 'image',
+    weightsAccess: 'Credentials: the OpenFaaS secrets `mopar-weights-access-key-id` and `mopar-weights-secret-access-key`; OpenFaaS mounts a writable /tmp.',
+  },
+};

@@ -6,6 +6,7 @@ import { numel } from '../graph/index.js';
 import { Rng } from '../core/index.js';
 import { v2Datatype } from '../runtime/index.js';
 import type { DeployResult } from './types.js';
+import type { Target } from './target.js';
 
 /**
  * A KServe v2 JSON infer request for the model's inputs (when the manifest knows their shapes): seeded values,
@@ -37,7 +38,7 @@ function sampleRequest(m: Manifest): string | undefined {
   return `${JSON.stringify({ inputs })}\n`;
 }
 
-export function writeReadme(res: DeployResult, m: Manifest): void {
+export function writeReadme(res: DeployResult, m: Manifest, target: Target): void {
   const request = sampleRequest(m);
   if (request) {
     writeFileSync(join(res.out, 'request.json'), request);
@@ -58,37 +59,14 @@ export function writeReadme(res: DeployResult, m: Manifest): void {
     '',
     `The entry speaks the Open Inference Protocol (KServe v2) as \`mopar serve\` does: \`GET /v2/health/live\`,`,
     `\`GET /v2/health/ready\`, \`GET /v2/models/${m.model}\` (metadata), \`POST /v2/models/${m.model}/infer\` with a JSON body`,
-    `or the binary tensor extension (\`Inference-Header-Content-Length\`)${res.target === 'lambda' ? '' : ','}`,
-    `${res.target === 'lambda' ? '' : 'and `GET /metrics` (Prometheus)'}. \`request.json\` is a JSON infer request with seeded inputs;`,
+    `or the binary tensor extension (\`Inference-Header-Content-Length\`)${target.readme.metrics ? ',' : ''}`,
+    `${target.readme.metrics ? 'and `GET /metrics` (Prometheus)' : ''}. \`request.json\` is a JSON infer request with seeded inputs;`,
     '`mopar invoke URL --model MODEL` without `--input` sends random inputs in the binary form.',
     '',
+    ...target.readme.requests,
   ];
-  if (res.target === 'lambda') {
-    lines.push(
-      'The entry is a Lambda function URL (`EntryUrl` output; `EntryAuthType` AWS_IAM by default, so requests are',
-      'SigV4-signed as above; with `EntryAuthType=NONE` it is public and `mopar invoke <EntryUrl> --model ...` works).',
-      'A function URL takes at most 6 MB per request. The entry runs the state machine once per request; inputs',
-      'that would pass the 256 KiB Step Functions input limit are staged in the bucket under `staging/` first, and',
-      'so are tensors between the functions over 200 kB (objects expire after a day; the bucket refuses plain HTTP).',
-      '',
-    );
-  } else {
-    lines.push(
-      'Between functions, tensors travel as KServe v2 binary requests: every slice function serves its part as',
-      'model `<function name>` on the same routes.',
-      '',
-    );
-  }
-  if (res.target === 'openfaas') {
-    lines.push(
-      'Functions build with the `mopar-node20` template in `template/`: the node20 (of-watchdog HTTP) handler',
-      'contract on `node:20-bookworm-slim`, because onnxruntime-node ships glibc-only binaries and does not load on',
-      'the Alpine (musl) image of the stock node20 template.',
-      '',
-    );
-  }
-  if (res.weights) lines.push(...weightsSection(res));
-  if (res.batching) lines.push(...batchingSection(res));
+  if (res.weights) lines.push(...weightsSection(res, target));
+  if (res.batching) lines.push(...batchingSection(res, target));
   if (res.scaling) lines.push('## Scaling', '', `Minimum instances per function: ${res.scaling.minScale}. ${res.scaling.why[0]!.toUpperCase()}${res.scaling.why.slice(1)}.`, '');
   lines.push('## Run it on this machine', '',
     '`mopar local-run OUT --port 8080` starts every function of this folder from these files (dependencies installed',
@@ -101,7 +79,7 @@ export function writeReadme(res: DeployResult, m: Manifest): void {
 }
 
 /** How batching runs on the target, what the artifacts carry, and where it stops paying. */
-function batchingSection(res: DeployResult): string[] {
+function batchingSection(res: DeployResult, target: Target): string[] {
   const b = res.batching!;
   const lines = [
     '## Batching',
@@ -115,62 +93,17 @@ function batchingSection(res: DeployResult): string[] {
     ...b.settings.map((x) => `- ${x}`),
     '',
   ];
-  if (res.target === 'lambda') {
-    lines.push(
-      'A Lambda instance serves one request at a time, so no entry instance can hold requests while a batch forms.',
-      'What holds them here is an SQS queue per group: the entry puts a request that names a batched application in',
-      'its group\'s queue and answers `202 {"id", "status": "queued", "result": "/v2/models/MODEL/results/ID"}`; Lambda\'s',
-      'SQS poller hands the `BatchFront` function up to the group\'s maxBatch messages, after at most the batching',
-      'window; `BatchFront` runs the state machine once for the whole batch (one invocation per slice function, one',
-      'Express execution) and stores each request\'s answer in the bucket under `results/ID`. Then',
-      '`GET <EntryUrl>/v2/models/MODEL/results/ID` answers the infer response (202 `{"status": "pending"}` until',
-      'then). A request that names no application runs synchronously through the state machine, as before.',
-      '',
-      'Limits (the trade-off of this design):',
-      '',
-      '- Answers are asynchronous: the client polls (each poll is an entry invocation and an S3 GET).',
-      '- The batching window is whole seconds (0–300): a plan timeout under 1 s becomes 0 s, and a batch then holds',
-      '  only the messages already queued when the poller reads. The poller itself adds tens to hundreds of ms. For',
-      '  SLOs under a few seconds, a long-lived container front (the Knative or OpenFaaS entry of `mopar deploy',
-      '  --batching`, e.g. on Cloud Run) in front of these functions batches better; it is not generated here.',
-      '- An SQS message holds 256 KiB: larger inputs are staged in the bucket under `staging/` (expire after a day,',
-      '  as do `results/`).',
-      '- The slice functions\' memory must hold a full batch (see the warnings).',
-      '',
-    );
-    return lines;
-  }
-  const limit = res.target === 'knative' ? 'containerConcurrency' : 'max_inflight';
-  lines.push(
-    'The entry is a long-lived container, so it batches as `mopar serve --batching` does (the same batcher): requests',
-    'of one group queue in the entry; a batch runs the chain once, one call per slice function with the batch\'s rows',
-    'stacked along the leading dim; every request gets its own rows back (reply header `x-mopar-batch-size`). A request',
-    'that names no application runs alone; an application no group lists is a 400. `/metrics` adds `mopar_batch_size`',
-    '{group}, `mopar_app_request_duration_seconds` and `mopar_app_slo_misses_total` {app}.',
-    '',
-    'Limits:',
-    '',
-    '- Batches form per entry instance: with k instances each sees about 1/k of the requests and batches shrink. The',
-    `  entry's ${limit} lets one instance hold a forming and a running batch of every group; the autoscaler adds an`,
-    '  instance only at one full batch per group.',
-    res.target === 'knative'
-      ? '- Above containerConcurrency Knative\'s queue-proxy holds requests outside the container: they wait without joining a batch.'
-      : '- Above max_inflight of-watchdog answers 429. The capacity labels are read by OpenFaaS Pro\'s autoscaler; the Community Edition ignores them.',
-    '- Slice functions run one batch at a time per instance, sized by the built directory: its memory must hold a full',
-    '  batch (build from the group\'s plan to get its sizes; a warning below says where they differ).',
-    '- The model must batch along its leading dim (built with a dynamic batch dim); outputs are split along it.',
-    '',
-  );
+  lines.push(...target.readme.batching);
   return lines;
 }
 
 /** Where the slices' weights come from, and how they get there. */
-function weightsSection(res: DeployResult): string[] {
+function weightsSection(res: DeployResult, target: Target): string[] {
   const w = res.weights!;
   const lines = ['## Weights', ''];
   if (w.source === 'image') {
     lines.push(
-      `Each slice's weights are in its ${res.target === 'lambda' ? 'package (zip or container image)' : 'image'} (\`--weights image\`, the default):`,
+      `Each slice's weights are in its ${target.readme.package} (\`--weights image\`, the default):`,
       'nothing is fetched at cold start. `--weights s3` keeps them out of the package and fetches them from an object store instead.',
       '',
     );
@@ -185,11 +118,7 @@ function weightsSection(res: DeployResult): string[] {
       '```',
       '',
       'A cold start then includes the download (bytes ÷ the store\'s per-stream bandwidth, plus its first-byte latency).',
-      res.target === 'lambda'
-        ? 'The slices read with their role (s3:GetObject on weights/*); /tmp (EphemeralStorage) is sized to their weights.'
-        : res.target === 'knative'
-          ? `Credentials: the Secret \`mopar-weights\` (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY; optional where the store needs none). The weights go to an emptyDir at /tmp (the root filesystem stays read-only): Knative must allow emptyDir volumes (feature flag \`kubernetes.podspec-emptydir\`, on by default in recent releases).`
-          : 'Credentials: the OpenFaaS secrets `mopar-weights-access-key-id` and `mopar-weights-secret-access-key`; OpenFaaS mounts a writable /tmp.',
+      target.readme.weightsAccess,
       '',
     );
   }

@@ -6,22 +6,23 @@
  */
 import { MoparError } from '../core/index.js';
 import { WEIGHTS_PREFIX } from './folder.js';
-import type { DeployOptions, DeployTarget } from './types.js';
+import type { DeployOptions } from './types.js';
+import type { Target } from './target.js';
 
 /** OpenFaaS secrets (files under /var/openfaas/secrets/) holding the store's credentials, read by the slices. */
 export const OPENFAAS_WEIGHTS_SECRETS = ['mopar-weights-access-key-id', 'mopar-weights-secret-access-key'];
 /** Knative: the Kubernetes Secret whose keys become the slices' environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY). */
 export const KNATIVE_WEIGHTS_SECRET = 'mopar-weights';
 
-export function checkWeightsOptions(target: DeployTarget, opts: DeployOptions): void {
+export function checkWeightsOptions(target: Target, opts: DeployOptions): void {
   const source = opts.weights ?? 'image';
   if (source !== 'image' && source !== 's3') throw new MoparError(`unknown --weights '${String(source)}' (choose image or s3)`);
   if (source === 'image' && (opts.weightsBucket || opts.weightsEndpoint)) throw new MoparError('--weights-bucket and --weights-endpoint go with --weights s3');
-  if (source === 's3' && target !== 'lambda' && !opts.weightsBucket) {
-    throw new MoparError(`--weights s3 on ${target} needs --weights-bucket NAME (the bucket of your S3-compatible store; --weights-endpoint URL for one that is not Amazon S3)`);
+  if (source === 's3' && target.weightsBucket === 'flag' && !opts.weightsBucket) {
+    throw new MoparError(`--weights s3 on ${target.id} needs --weights-bucket NAME (the bucket of your S3-compatible store; --weights-endpoint URL for one that is not Amazon S3)`);
   }
-  if (source === 's3' && target === 'lambda' && (opts.weightsBucket || opts.weightsEndpoint)) {
-    throw new MoparError('--weights s3 on lambda reads the weights from the stack\'s own bucket (StagingBucketName, under weights/): --weights-bucket and --weights-endpoint do not apply');
+  if (source === 's3' && target.weightsBucket === 'stack' && (opts.weightsBucket || opts.weightsEndpoint)) {
+    throw new MoparError(`--weights s3 on ${target.id} reads the weights from the stack's own bucket (StagingBucketName, under weights/): --weights-bucket and --weights-endpoint do not apply`);
   }
   if (opts.weightsEndpoint && !/^https?:\/\/[^\s/]+/.test(opts.weightsEndpoint)) throw new MoparError(`--weights-endpoint must be an http(s) URL, got '${opts.weightsEndpoint}'`);
 }
