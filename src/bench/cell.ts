@@ -83,7 +83,7 @@ export async function runCell(c: CellInput): Promise<BenchRow> {
   }
 }
 
-function countSubSlices(m: Manifest): number {
+export function countSubSlices(m: Manifest): number {
   const size = new Map<string, number>();
   for (const f of m.functions) size.set(f.group, (size.get(f.group) ?? 0) + 1);
   return m.functions.filter((f) => (size.get(f.group) ?? 0) > 1).length;
@@ -135,7 +135,7 @@ async function measure(dir: string, manifest: Manifest, platform: Platform, c: C
 }
 
 /** Warm requests against one gateway: latencies and each function's mean duration (two warm-ups not counted). */
-async function warmPass(dir: string, requests: number, oneAtATime: boolean): Promise<{ lat: number[]; errors: number; fns: MeasuredFunction[] }> {
+export async function warmPass(dir: string, requests: number, oneAtATime: boolean): Promise<{ lat: number[]; errors: number; fns: MeasuredFunction[] }> {
   const gw = new Gateway({ ...DEFAULT_GATEWAY, prewarm: true, oneAtATime });
   try {
     const name = gw.addModel(dir, 'cell');

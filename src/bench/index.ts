@@ -12,3 +12,4 @@ export { runDemo, type DemoOptions, type DemoSide, type DemoResult } from './dem
 export { runWorkloadBench, QUICK_WORKLOAD, QUICK_WORKLOAD_PLATFORMS, QUICK_RATE_SCALES, WORKLOAD_STRATEGIES, type WorkloadOptions, type WorkloadReport, type WorkloadRow, type WorkloadStrategy } from './workload.js';
 export { writeWorkloadReport, workloadMarkdown, workloadHeadline, workloadCharts } from './workload-report.js';
 export { runLoad, workloadSchedule, summariseLoad, type LoadOutcome, type ScheduledRequest, type AppLoadSummary, type LoadBounds } from './loadgen.js';
+export { measureVerify, type VerifyMeasurement } from './verify-measure.js';

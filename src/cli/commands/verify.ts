@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 import { assertVerified, verifyPartition, type VerifyOptions, type VerifyResult } from '../../partition/index.js';
-import { MoparError } from '../../core/index.js';
-import { examples, intOption, jsonOption, numberOption, printJson, table } from '../options.js';
+import { MoparError, loadWarning } from '../../core/index.js';
+import { measureVerify, type VerifyMeasurement } from '../../bench/index.js';
+import { parseInputFlags } from '../../graph/index.js';
+import { collect, examples, intOption, jsonOption, numberOption, printJson, table } from '../options.js';
 
 export function registerVerify(program: Command): void {
   const cmd = program.command('verify')
@@ -13,19 +15,25 @@ export function registerVerify(program: Command): void {
     .option('--tolerance <x>', 'rtol of the allclose rule', numberOption('--tolerance'), 1e-4)
     .option('--atol-scale <x>', 'atol = this × max|unsplit output|, per output', numberOption('--atol-scale'), 1e-5)
     .option('--batch <n>', 'batch size of the random inputs (default: the batch it was built for; needs a dynamic batch)', intOption('--batch'))
-    .option('--optimization <level>', 'onnxruntime optimisation on both sides: all (as deployed) | extended | basic | disabled (bit-exact check)', 'all');
+    .option('--input <name=dims>', 'shape of an input\'s random values, e.g. input_ids=2,64 (repeatable): any size within the ranges it was partitioned with (--input NAME=LO..HI); default: the shapes it was built for', collect)
+    .option('--optimization <level>', 'onnxruntime optimisation on both sides: all (as deployed) | extended | basic | disabled (bit-exact check)', 'all')
+    .option('--measure', 'also serve DIR on the embedded runtime (each function under its plan\'s limits) and measure it with sequential binary requests, beside the plan\'s prediction')
+    .option('--requests <n>', 'with --measure: requests sent (p99 needs 100 or more)', intOption('--requests'), 200);
   jsonOption(cmd);
   examples(cmd, ['mopar verify model.onnx model.parts', 'mopar verify model.onnx model.parts --runs 10 --optimization disabled --json',
-    'mopar verify model.onnx model.parts --batch 4']);
-  cmd.action(async (modelPath: string, dir: string, opts: { runs: number; seed: number; tolerance: number; atolScale: number; batch?: number; optimization: string; json?: boolean }) => {
+    'mopar verify model.onnx model.parts --batch 4', 'mopar verify model.onnx model.parts --measure --requests 500 --json']);
+  cmd.action(async (modelPath: string, dir: string, opts: { runs: number; seed: number; tolerance: number; atolScale: number; batch?: number; input?: string[]; optimization: string; json?: boolean; measure?: boolean; requests: number }) => {
       if (!['all', 'extended', 'basic', 'disabled'].includes(opts.optimization)) {
         throw new MoparError(`--optimization must be all, extended, basic or disabled, got '${opts.optimization}'`);
       }
       const r = await verifyPartition(modelPath, dir, {
         runs: opts.runs, seed: opts.seed, tolerance: opts.tolerance, atolScale: opts.atolScale, batch: opts.batch, optimization: opts.optimization as VerifyOptions['optimization'],
+        ...(opts.input ? { inputShapes: parseInputFlags(opts.input) } : {}),
       });
-      if (opts.json) printJson(r);
-      else process.stdout.write(`${render(r)}\n`);
+      // Measured only once the outputs are right: a fast wrong answer is not worth timing.
+      const m = r.ok && opts.measure ? await measureVerify(dir, opts.requests) : undefined;
+      if (opts.json) printJson(m ? { ...r, ...m } : r);
+      else process.stdout.write(`${render(r)}\n${m ? `\n${renderMeasure(m)}\n` : ''}`);
       assertVerified(r);
     });
 }
@@ -39,5 +47,19 @@ function render(r: VerifyResult): string {
     `in-process pipeline ${r.pipelineMs.toFixed(1)} ms vs unsplit ${r.unsplitMs.toFixed(1)} ms per run (informational)`,
     '',
     table(['output', 'allclose', 'max abs err', 'max rel err', 'atol'], rows),
+  ].join('\n');
+}
+
+function renderMeasure(m: VerifyMeasurement): string {
+  const f = (x: number) => x.toFixed(2);
+  return [
+    `served on this machine, ${m.requests} sequential binary requests (${m.platform} limits per function${m.billedFrom === 'one-at-a-time' ? '; cost billed from a one-function-at-a-time pass, as parallel sub-slices share these cores' : ''}):`,
+    table(['', 'p50 ms', 'p99 ms', '$ per 1M'], [
+      ['measured', f(m.measured.p50Ms), f(m.measured.p99Ms), m.measured.costPerMillionUSD.toFixed(4)],
+      ['predicted', f(m.predicted.latencyMs), m.predicted.p99Ms === null ? '—' : f(m.predicted.p99Ms), m.predicted.costPerMillionUSD.toFixed(4)],
+      ['measured ÷ predicted', f(m.ratio.p50), '', f(m.ratio.cost)],
+    ]),
+    ...(m.errors ? [`${m.errors} request(s) failed`] : []),
+    ...(m.load.loaded ? [`warning: ${loadWarning(m.load, 'these timings')}`] : []),
   ].join('\n');
 }
