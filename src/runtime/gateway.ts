@@ -316,7 +316,7 @@ export class Gateway {
         res.once('finish', () => setTimeout(() => req.socket.destroy(), 1000).unref());
       }
       // Saturated (429) or shutting down / waited too long (503): tell clients when to try again.
-      if (status === 429 || status === 503) res.setHeader('retry-after', String(RETRY_AFTER_S));
+      if (status === 429 || status === 503) res.setHeader('retry-after', String((err instanceof SaturatedError && err.retryAfterS) || RETRY_AFTER_S));
       send(res, status, body);
     }
   }
@@ -353,7 +353,8 @@ export class Gateway {
     res.once('close', onClose);
     try {
       // Refuse before reading the body: under overload a 429 must cost next to nothing.
-      if (model.saturated()) throw new SaturatedError(`model '${model.name}' is saturated: every instance of its first function is busy and its queue is full`, 429);
+      const refused = model.refusal();
+      if (refused) throw refused;
       const body = await readBody(req, this.bodyLimit(model));
       const parsed = parseInferRequest(body, headerLengthParameter(req.headers['inference-header-content-length']), model.inputs);
       checkMaxBatch(parsed.feeds, model.inputs, model.manifest.maxBatch);

@@ -9,7 +9,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { MoparError, runDataflow } from '../core/index.js';
 import { buildGraph, inspectGraph, loadModel, type DType, type Feeds } from '../graph/index.js';
 import { loadManifest, type Manifest, type ManifestFunction } from '../partition/index.js';
-import { ClientGoneError, DeadlineError, FunctionPool, DEFAULT_POOL, type PoolEvents, type PoolOptions } from './pool.js';
+import { ClientGoneError, DeadlineError, FunctionPool, DEFAULT_POOL, type PoolEvents, type PoolOptions, type SaturatedError } from './pool.js';
 import { KeepAlivePolicy, type KeepAliveSpec } from './keep-alive.js';
 import { removeSegment, segmentPath, SHM_DIR } from './segments.js';
 import { copyBytes, supportedDtype } from '../codec/index.js';
@@ -277,7 +277,16 @@ export class ServedModel {
 
   /** A new request would be refused at the chain's entry right now (checked before its body is read). */
   saturated(): boolean {
-    return [...this.entry].some((f) => this.pools.get(f)?.saturated());
+    return this.refusal() !== undefined;
+  }
+
+  /** Why a new request would be refused at the chain's entry right now (429 queue full, 503 queue past its wait bound). */
+  refusal(): SaturatedError | undefined {
+    for (const f of this.entry) {
+      const refused = this.pools.get(f)?.refusal();
+      if (refused) return refused;
+    }
+    return undefined;
   }
 
   /**

@@ -21,15 +21,38 @@ export interface PoolOptions {
   maxInstances: number;
   maxInFlight: number;
   keepWarmMs: number;
-  queueMax: number;
+  /**
+   * Calls that may wait for an instance: a number (429 above it), or 'auto' — as many as the function's measured
+   * throughput serves within `queueTimeoutMs` (autoQueueBound), 503 + Retry-After past that, 429 past AUTO_QUEUE.cap.
+   */
+  queueMax: number | 'auto';
   queueTimeoutMs: number;
 }
 
-export const DEFAULT_POOL: PoolOptions = { maxInstances: 4, maxInFlight: 1, keepWarmMs: 10 * 60_000, queueMax: 64, queueTimeoutMs: 30_000 };
+export const DEFAULT_POOL: PoolOptions = { maxInstances: 4, maxInFlight: 1, keepWarmMs: 10 * 60_000, queueMax: 'auto', queueTimeoutMs: 30_000 };
+
+/**
+ * The automatic queue bound. Under overload, closed-loop clients refused at once come straight back: with a fixed
+ * queue of 64, 200 connections spent the gateway's CPU on a 429 storm (≈2000/s) and goodput fell to a tenth of a
+ * light load's. A waiting request costs next to nothing (its body is not even read past the first function's
+ * queue check), so the queue holds what can be served within the queue timeout anyway — a longer queue would only
+ * turn into 503s at the timeout — and refuses beyond it. `floor`: the bound before anything was measured (the old
+ * default; never smaller); `cap`: what one function may hold at most, whatever its speed (memory: parsed bodies).
+ */
+export const AUTO_QUEUE = { floor: 64, cap: 1024 };
+
+/**
+ * Calls that may wait when `throughputPerS` are served (undefined: not measured yet) and a call may wait `waitMs`.
+ */
+export function autoQueueBound(throughputPerS: number | undefined, waitMs: number): number {
+  if (throughputPerS === undefined || !(throughputPerS > 0)) return AUTO_QUEUE.floor;
+  return Math.min(AUTO_QUEUE.cap, Math.max(AUTO_QUEUE.floor, Math.floor(throughputPerS * waitMs / 1000)));
+}
 
 /** Too many requests waiting (HTTP 429) or waited too long (HTTP 503). */
 export class SaturatedError extends MoparError {
-  constructor(message: string, readonly status: 429 | 503) {
+  /** `retryAfterS`: when a retry may find room (the Retry-After header; the gateway's default without it). */
+  constructor(message: string, readonly status: 429 | 503, readonly retryAfterS?: number) {
     super(message);
     this.name = 'SaturatedError';
   }
@@ -107,6 +130,11 @@ export class FunctionPool {
   private reserved = 0;
   private seq = 0;
   private closed = false;
+  /**
+   * Mean time of a warm invocation here (hand-off to answer, ms; an exponential moving average), undefined before
+   * the first: the throughput that sizes the automatic queue. Tests may set it.
+   */
+  serviceMs: number | undefined;
   /** What happens to an idle instance; default: stay loaded for `keepWarmMs`. */
   keepAlive: () => KeepAliveDecision = () => ({ prewarmAfterMs: 0, keepAliveMs: this.opts.keepWarmMs, source: 'fixed' });
 
@@ -122,10 +150,14 @@ export class FunctionPool {
   async invoke(feeds: Record<string, WireTensor>, outputs: Record<string, OutputPlan>, call: CallOptions = {}): Promise<InvokeResult & { cold: boolean; waitMs: number }> {
     const t0 = performance.now();
     const { inst, cold } = await this.acquire(call);
-    const waitMs = performance.now() - t0;
+    const t1 = performance.now();
+    const waitMs = t1 - t0;
     this.events.acquired?.(this.name, waitMs);
     try {
-      return { ...await inst.invoke(feeds, outputs, call.timeoutMs), cold, waitMs };
+      const r = await inst.invoke(feeds, outputs, call.timeoutMs);
+      // A cold call's time includes the instance's start: not a measure of how fast calls are served.
+      if (!cold) { const ms = performance.now() - t1; this.serviceMs = this.serviceMs === undefined ? ms : this.serviceMs + (ms - this.serviceMs) * 0.1; }
+      return { ...r, cold, waitMs };
     } finally {
       this.release(inst);
     }
@@ -159,10 +191,42 @@ export class FunctionPool {
     };
   }
 
-  /** Whether a new call would be refused now (429): every instance busy and the queue full. */
+  /** Whether a new call would be refused now: every instance busy and the queue full. */
   saturated(): boolean {
-    return !this.instances.some((i) => usable(i) && i.active < this.opts.maxInFlight)
-      && this.instances.length >= this.opts.maxInstances && this.queue.length >= this.opts.queueMax;
+    return this.refusal() !== undefined;
+  }
+
+  /**
+   * Calls served per second at most, from the measured invocation time (every instance the pool may run busy);
+   * undefined before a warm call was measured.
+   */
+  throughputPerS(): number | undefined {
+    return this.serviceMs === undefined ? undefined : this.opts.maxInstances * this.opts.maxInFlight * 1000 / Math.max(this.serviceMs, 0.01);
+  }
+
+  /** How many calls may wait now (`queueMax`, or the automatic bound). */
+  queueBound(): number {
+    return this.opts.queueMax === 'auto' ? autoQueueBound(this.throughputPerS(), this.opts.queueTimeoutMs) : this.opts.queueMax;
+  }
+
+  /**
+   * Why a new call (not yet admitted) would be refused now, or undefined: every instance busy, none starting that
+   * it could count on, none more allowed, and the queue at its bound. A fixed `queueMax`, the automatic queue's
+   * cap or a queue not yet measured: 429 (the queue is full). The automatic bound below its cap: 503 with a
+   * Retry-After of the time the queue takes to drain — the calls already waiting fill the queue timeout.
+   */
+  refusal(): SaturatedError | undefined {
+    if (this.instances.some((i) => usable(i) && i.isReady && i.active < this.opts.maxInFlight)) return undefined;
+    if (this.freeSlots(false) - this.queue.length > 0 || this.instances.length < this.opts.maxInstances) return undefined;
+    const bound = this.queueBound();
+    if (this.queue.length < bound) return undefined;
+    const x = this.throughputPerS();
+    if (this.opts.queueMax !== 'auto' || bound >= AUTO_QUEUE.cap || x === undefined) {
+      return new SaturatedError(`function '${this.name}' is saturated: ${this.instances.length} instances busy and ${this.queue.length} requests queued`, 429);
+    }
+    const drainS = this.queue.length / x;
+    return new SaturatedError(`function '${this.name}' is saturated: the ${this.queue.length} requests queued take about ${drainS.toFixed(1)} s at the measured ${x.toFixed(1)} per second (queue timeout ${(this.opts.queueTimeoutMs / 1000).toFixed(0)} s)`,
+      503, Math.max(1, Math.ceil(drainS)));
   }
 
   /**
@@ -184,8 +248,17 @@ export class FunctionPool {
     // Starts already under way that no queued call is counting on yet: this call waits for one of them.
     const spare = this.freeSlots(false) - this.queue.length;
     const scale = spare <= 0 && this.instances.length < this.opts.maxInstances;
-    if (!scale && spare <= 0 && !admitted && this.queue.length >= this.opts.queueMax) {
-      return Promise.reject(new SaturatedError(`function '${this.name}' is saturated: ${this.instances.length} instances busy and ${this.queue.length} requests queued`, 429));
+    if (!scale && spare <= 0 && !admitted) {
+      const refused = this.refusal();
+      if (refused) return Promise.reject(refused);
+    }
+    if (!scale && spare <= 0 && latestStart < Infinity && this.serviceMs !== undefined) {
+      // The calls queued ahead of this one (earliest deadline first) take at least this long on the instances
+      // there are: a call that cannot start in time even so is shed now rather than after waiting for nothing.
+      const ahead = this.queue.filter((w) => w.deadline <= (call.deadline ?? Infinity)).length;
+      const slots = this.instances.filter(usable).length * this.opts.maxInFlight;
+      const waitMs = slots > 0 ? ahead * this.serviceMs / slots : 0;
+      if (now + waitMs > latestStart) return Promise.reject(new DeadlineError(this.name, (call.deadline ?? now) - now, (call.neededMs ?? 0) + waitMs));
     }
     // A call that starts (or counts on) an instance start waits as long as that start takes: no queue timeout.
     const waitsForStart = scale || spare > 0;

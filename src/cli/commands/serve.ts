@@ -31,7 +31,7 @@ export function registerServe(program: Command): void {
     .option('--keep-warm <s>', 'seconds an idle instance stays warm', numberOption('--keep-warm'), DEFAULT_GATEWAY.pool.keepWarmMs / 1000)
     .option('--keep-alive <policy>', 'keep-alive / pre-warm policy of every function: fixed:MS, or histogram[:range=MS,bin=MS,head=PCT,tail=PCT,margin=F,min=N,oob=F] (Shahrad et al. ATC\'20: unload, pre-warm at the idle-time head, keep until its tail; falls back to --keep-warm while it has too few samples)')
     .option('--no-warm-up', 'start a function when its input arrives, not when its request enters the chain')
-    .option('--queue <n>', 'requests that may wait per function (429 above)', intOption('--queue', 0), DEFAULT_GATEWAY.pool.queueMax)
+    .option('--queue <n>', 'requests that may wait per function (429 above); auto: as many as the measured throughput serves within --queue-timeout (503 + Retry-After past that, 429 past 1024)', (v: string) => (v === 'auto' ? 'auto' as const : intOption('--queue', 0)(v)), DEFAULT_GATEWAY.pool.queueMax)
     .option('--queue-timeout <s>', 'seconds a request may wait for an instance (503 after)', numberOption('--queue-timeout'), DEFAULT_GATEWAY.pool.queueTimeoutMs / 1000)
     .option('--transport <t>', 'override every edge: inline | compressed | shm')
     .option('--no-limits', 'do not enforce CPU quota and memory limit with cgroups')
