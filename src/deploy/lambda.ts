@@ -11,6 +11,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { deployedGroups, type DeployBatching } from './batching.js';
 import { storeName, uploadCommand } from './weights.js';
 import { MoparError } from '../core/index.js';
+import { STATE_INLINE_LIMIT_BYTES } from '../plan/index.js';
 import { join } from 'node:path';
 import type { DeployInput } from './manifest.js';
 import { dnsLabel, platformNames } from './manifest.js';
@@ -28,8 +29,8 @@ export const ZIP_LIMIT_BYTES = 250 * 1024 * 1024;
 export const LAMBDA_MEMORY = { min: 128, max: 10240 };
 /** Lambda's /tmp (EphemeralStorage) at most, MB. */
 export const LAMBDA_EPHEMERAL_MAX_MB = 10240;
-/** Step Functions carries at most 256 KiB of state; keep inline tensors well below it. */
-export const INLINE_LIMIT_BYTES = 200_000;
+/** Step Functions carries at most 256 KiB of state: tensors inline below this, else staged (the figure is plan's). */
+export const INLINE_LIMIT_BYTES = STATE_INLINE_LIMIT_BYTES;
 /** Bytes of the generated files beside the slice file (handler, package.json, function.json): a margin. */
 const SMALL_FILES_BYTES = 64 * 1024;
 
@@ -348,7 +349,7 @@ export const lambda: Target = {
       'SigV4-signed as above; with `EntryAuthType=NONE` it is public and `mopar invoke <EntryUrl> --model ...` works).',
       'A function URL takes at most 6 MB per request. The entry runs the state machine once per request; inputs',
       'that would pass the 256 KiB Step Functions input limit are staged in the bucket under `staging/` first, and',
-      'so are tensors between the functions over 200 kB (objects expire after a day; the bucket refuses plain HTTP).',
+      `so are tensors between the functions over ${INLINE_LIMIT_BYTES / 1000} kB (objects expire after a day; the bucket refuses plain HTTP).`,
       '',
     ],
     batching: [

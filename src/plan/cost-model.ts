@@ -19,7 +19,7 @@ import type { Platform } from './platforms.js';
 import { configsFor, type FnConfig } from './configs.js';
 import { invocationUSD, usdPerSecond } from './billing.js';
 import { scalingCurve, type ScalingCurve } from './scaling-curve.js';
-import { handOff, TRANSPORTS, type HandOff, type Transport } from './transport.js';
+import { handOff, TRANSPORTS, type HandOff, type Transport } from './transports/index.js';
 import { normalisedLayerMs, type Unit } from './units.js';
 import { PARTS, splitWorkModel, type SplitWorkFn } from './split-work.js';
 import type { SplitKind, SplitOption, Graph } from '../graph/index.js';

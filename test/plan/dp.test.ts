@@ -5,7 +5,7 @@ import { makeContext, type SegmentOption } from '../../src/plan/cost-model.js';
 import { normalisedLayerMs, unitsOf } from '../../src/plan/units.js';
 import { makeProblem } from '../../src/plan/problem.js';
 import { COST_TIE, minCostUnderSlo, minLatency, SLO_TOLERANCE_MS, type DpProblem } from '../../src/plan/dp.js';
-import { TRANSPORTS } from '../../src/plan/transport.js';
+import { TRANSPORTS } from '../../src/plan/transports/index.js';
 import { randomProfile } from './synthetic.js';
 
 /**

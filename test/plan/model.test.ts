@@ -4,7 +4,7 @@ import { configsFor } from '../../src/plan/configs.js';
 import { billedMsFor, invocationUSD } from '../../src/plan/billing.js';
 import { getPlatform, PLATFORMS } from '../../src/plan/platforms.js';
 import { scalingCurve } from '../../src/plan/scaling-curve.js';
-import { handOff } from '../../src/plan/transport.js';
+import { handOff } from '../../src/plan/transports/index.js';
 import { tensorBytes } from '../../src/plan/assemble.js';
 import { syntheticProfile } from './synthetic.js';
 

@@ -12,7 +12,7 @@ import { computeMs, makeContext, segmentCandidates, segmentOptions } from '../..
 import { normalisedLayerMs, unitsOf, commonSplits } from '../../src/plan/units.js';
 import { splitWorkModel } from '../../src/plan/split-work.js';
 import { USELESS } from '../../src/plan/band-walk.js';
-import { handOff, TRANSPORTS } from '../../src/plan/transport.js';
+import { handOff, TRANSPORTS } from '../../src/plan/transports/index.js';
 import { MoparError } from '../../src/core/errors.js';
 import { checkPlan } from './check-plan.js';
 import { syntheticProfile } from './synthetic.js';

@@ -6,7 +6,7 @@
  * cheapest) and use the split options of graph/split. Its SLO-aware cost-minimising mode (reinforcement
  * learning in the paper) is not reproduced: this baseline is the latency-optimal one, checked against the SLO.
  */
-import { TRANSPORTS } from '../transport.js';
+import { TRANSPORTS } from '../transports/index.js';
 import { fastest } from './solve.js';
 import type { Strategy } from './types.js';
 

@@ -2,7 +2,7 @@
  * `layerwise` — one function per profile layer (the finest vertical split), each with its cheapest
  * configuration under the SLO. Shows what per-hop overheads cost when nothing is grouped.
  */
-import { TRANSPORTS } from '../transport.js';
+import { TRANSPORTS } from '../transports/index.js';
 import { cheapestUnderSlo } from './solve.js';
 import type { Strategy } from './types.js';
 

@@ -6,7 +6,7 @@
  * per request under the latency SLO (similar layers end up together because memory is billed at the slice's
  * peak), and show the similarity vector of each slice instead of using it as the criterion.
  */
-import { TRANSPORTS } from '../transport.js';
+import { TRANSPORTS } from '../transports/index.js';
 import { cheapestUnderSlo } from './solve.js';
 import type { Strategy } from './types.js';
 

@@ -3,7 +3,7 @@
  * cheapest configuration under the SLO. A naive baseline: cuts ignore memory and transfer sizes.
  */
 import { MoparError } from '../../core/index.js';
-import { TRANSPORTS } from '../transport.js';
+import { TRANSPORTS } from '../transports/index.js';
 import { cheapestUnderSlo } from './solve.js';
 import type { Strategy } from './types.js';
 

@@ -2,7 +2,7 @@
  * `unsplit` — the whole model as one function: the reference every other plan is compared with. Its
  * configuration is the cheapest one that meets the SLO (the same objective as the others).
  */
-import { TRANSPORTS } from '../transport.js';
+import { TRANSPORTS } from '../transports/index.js';
 import { cheapestUnderSlo } from './solve.js';
 import type { Strategy } from './types.js';
 
