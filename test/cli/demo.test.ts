@@ -47,7 +47,11 @@ test('mopar demo --tiny: both sides served, outputs match, the plan is reported 
     assert.equal(/\nbatching: but the batched side missed its SLOs \(lowest attainment /.test(text.stdout), lowest < 99, text.stdout);
     assert.match(text.stdout, /\nwarning: the machine was loaded while measuring \(load average 4096\.0 on \d+ cores\): the measured latencies and costs are inflated/);
     // The closing line states a saving only when there was a split; an unsplit plan is said to be one.
-    assert.match(text.stdout, d.samePlanAsUnsplit ? /result: mopar kept \S+ as one function/ : /cost: partitioned is/);
+    assert.match(text.stdout, d.samePlanAsUnsplit ? /result: no difference — mopar kept \S+ as one function, so both sides are the same deployment/ : /cost: partitioned is/);
+    // A batched side that formed no batches does not credit batching with the difference; a row under its floor is marked.
+    const meanBatch = Number(/batched \+ partitioned\s+\d+\s+([\d.]+)/.exec(text.stdout)?.[1]);
+    assert.equal(/\nbatching: no batches formed at this rate/.test(text.stdout), meanBatch < 1.05, text.stdout);
+    assert.equal(/under the floor\)/.test(text.stdout), /\nbatching: a side billed below its floor/.test(text.stdout));
     if (d.samePlanAsUnsplit) assert.doesNotMatch(text.stdout, /partitioned is [\d.]+× cheaper/);
     const said = /the cheapest plan for resnet50-tiny on gcp-cloud-run is the unsplit function itself/.test(text.stdout);
     // The profile is cached from the first run, so the second plans the same functions.

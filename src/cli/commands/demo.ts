@@ -43,11 +43,19 @@ function render(r: DemoResult): string {
     `outputs match: max relative error ${r.maxRelErr.toExponential(2)} (verify: ${r.verify.maxRelErr.toExponential(2)})`,
     ...renderBatching(r),
     r.samePlanAsUnsplit
-      ? `result: mopar kept ${r.model} as one function, so there is no saving to report; the two sides differ by ` +
-        `${f(Math.abs(ratio - 1) * 100)} % in cost and ${f(Math.abs(r.partitioned.p50Ms / r.unsplit.p50Ms - 1) * 100)} % in p50 (noise). (${f(r.seconds, 0)} s)`
+      ? `result: no difference — mopar kept ${r.model} as one function, so both sides are the same deployment. Their measured ` +
+        `figures still differ by ${f(Math.abs(ratio - 1) * 100)} % in cost and ${f(Math.abs(r.partitioned.p50Ms / r.unsplit.p50Ms - 1) * 100)} % in p50: ` +
+        `that is this run's measurement noise (timing jitter, and the platform's billing granule where a call's time sits near a step), ` +
+        `so no difference smaller than it means anything here. (${f(r.seconds, 0)} s)`
       : `cost: partitioned is ${ratio >= 1 ? `${f(ratio, 2)}× cheaper` : `${f(1 / ratio, 2)}× more expensive`}; ` +
         `p50 latency ${f((r.partitioned.p50Ms / r.unsplit.p50Ms - 1) * 100)} % vs unsplit. (${f(r.seconds, 0)} s)`,
   ].join('\n');
+}
+
+/** × floor: below 1 the floor is not a floor of this measurement, and the cell says so rather than a ratio. */
+function floorCell(x: number | undefined): string {
+  if (x === undefined || !Number.isFinite(x)) return '–';
+  return x < 1 ? `${x.toFixed(2)} (under the floor)` : x.toFixed(2);
 }
 
 function renderBatching(r: DemoResult): string[] {
@@ -59,7 +67,9 @@ function renderBatching(r: DemoResult): string[] {
   const perApp = (m: NonNullable<DemoResult['batching']['batched']>) => (m.apps ?? []).map((a) => `${a.app} ${a.p99Ms.toFixed(0)} (${pct(a.sloAttainment)})`).join(', ');
   const groups = (b.groups ?? []).map((g) => `${g.apps.join('+')}: batch ≤ ${g.maxBatch}, wait ≤ ${g.timeoutMs.toFixed(0)} ms, ${g.functions} function${g.functions === 1 ? '' : 's'}`).join('; ');
   const row = (name: string, m: NonNullable<DemoResult['batching']['batched']>) =>
-    [name, m.answered ?? 0, (m.meanBatch ?? NaN).toFixed(2), `$${((m.costPerRequestUSD ?? NaN) * 1e6).toFixed(2)}`, (m.costToFloor ?? NaN).toFixed(2), pct(m.sloAttainment), perApp(m)];
+    // Nothing answered: no cost per answered request to show (it would be a division by zero dressed as a price).
+    m.answered ? [name, m.answered, (m.meanBatch ?? NaN).toFixed(2), `$${((m.costPerRequestUSD ?? NaN) * 1e6).toFixed(2)}`, floorCell(m.costToFloor), pct(m.sloAttainment), perApp(m)]
+      : [name, 0, '–', '–', '–', pct(m.sloAttainment), perApp(m)];
   const ratio = (b.unbatched.costPerRequestUSD ?? NaN) / (b.batched.costPerRequestUSD ?? NaN);
   return [
     head, `groups (HarmonyBatch): ${groups}`, '',
@@ -68,6 +78,13 @@ function renderBatching(r: DemoResult): string[] {
     '',
     `batching: ${ratio >= 1 ? `${ratio.toFixed(2)}× cheaper` : `${(1 / ratio).toFixed(2)}× more expensive`} per request than one request per invocation of the unsplit function` +
     `${b.batched.error ? ` (${b.batched.error})` : ''}${b.unbatched.error ? ` (unsplit side: ${b.unbatched.error})` : ''}.`,
+    // A ratio with no batches formed is not batching's doing: say where it comes from.
+    ...((b.batched.meanBatch ?? 1) < 1.05
+      ? [`batching: no batches formed at this rate (mean batch ${(b.batched.meanBatch ?? NaN).toFixed(2)}), so the difference is the groups' function sizes and this run's noise, not batching.`]
+      : []),
+    ...((b.batched.costToFloor ?? 1) < 1 || (b.unbatched.costToFloor ?? 1) < 1
+      ? ['batching: a side billed below its floor means the floor (computed from the profile) overestimates this work here; it is not a lower bound for these figures.']
+      : []),
     // A cheaper bill that misses the SLOs is no saving: say so next to the ratio.
     ...(Number(((b.batched.sloAttainment ?? 0) * 100).toFixed(1)) < 99
       ? [`batching: but the batched side missed its SLOs (lowest attainment ${pct(b.batched.sloAttainment)} vs ${pct(b.unbatched.sloAttainment)} unbatched), so this is not a saving at these SLOs.`]
