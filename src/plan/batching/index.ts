@@ -1,8 +1,11 @@
 /** plan/batching: multi-SLO request batching (docs/batching.md). */
 export {
-  planBatching, planOfGroup, bestGrouping, checkApps, GroupEvaluator, WorkloadArrivals, BATCH_STRATEGIES, EXACT_APPS, DEFAULT_HEADROOM, REPLAY_ARRIVALS,
-  type AppSpec, type GroupArrivals, type GroupChoice, type BatchGroup, type BatchPlanOutcome, type BatchStrategy, type BatchingOptions, type BatchingResult,
+  planBatching, planOfGroup, bestGrouping, checkApps, BATCH_STRATEGIES, EXACT_APPS,
+  type AppSpec, type BatchGroup, type BatchPlanOutcome, type BatchStrategy, type BatchingOptions, type BatchingResult,
 } from './planner.js';
+export {
+  GroupEvaluator, WorkloadArrivals, DEFAULT_HEADROOM, REPLAY_ARRIVALS, type GroupArrivals, type GroupChoice,
+} from './group-eval.js';
 export {
   batchSizeDistribution, costPerRequest, latencyExceedance, latencyQuantile, meanBatchSize, meanLatency,
   type BatchQueue, type ExecMs,
