@@ -1,0 +1,120 @@
+/**
+ * The sweep's measurement: the good deployments of one (model, platform) served side by side by one gateway in
+ * interleaved rounds (so machine noise hits them alike), a control copy of the first, and cold requests.
+ */
+import { performance } from 'node:perf_hooks';
+import { errorMessage, quantile } from '../core/index.js';
+import type { Platform } from '../plan/index.js';
+import { Gateway, DEFAULT_GATEWAY, infer, modelMetadata, randomFeeds } from '../runtime/index.js';
+import { functionsBetween, requestBill } from './measure.js';
+import type { MeasuredFunction } from './types.js';
+
+export interface Measured {
+  costPerMillionUSD: number; p50Ms: number; p95Ms: number; coldStartMs: number; requests: number; errors: number; fns: MeasuredFunction[];
+  billedFrom?: 'one-at-a-time';
+  /** The first failed request's reason (an instance out of memory, a crash): the cell says it. */
+  firstError?: string;
+}
+
+/**
+ * All good deployments (plus a second copy of the first, the control) served by one gateway, `warm` rounds of one
+ * request to each in rotating order. Deployments with parallel sub-slices are billed from a second interleaved pass
+ * that runs one function at a time (each alone on its quota, as on a platform; see cell.ts).
+ */
+export async function measureInterleaved(dirs: string[], good: boolean[], platform: Platform, warm: number, coldN: number): Promise<Array<Measured | undefined>> {
+  const serve = dirs.map((d, i) => (good[i] ? d : undefined));
+  if (serve[0]) serve.push(serve[0]);
+  const shared = await interleavedPass(serve, warm, false);
+  const parallel = shared.map((s) => !!s && new Set(s.fns.map((f) => f.group)).size < s.fns.length);
+  const alone = parallel.some(Boolean) ? await interleavedPass(serve.map((d, i) => (parallel[i] ? d : undefined)), warm, true) : [];
+  const out: Array<Measured | undefined> = [];
+  for (let i = 0; i < serve.length; i++) {
+    const s = shared[i];
+    if (!s || !serve[i]) { out.push(undefined); continue; }
+    if (s.lat.length === 0) {
+      out.push({ costPerMillionUSD: NaN, p50Ms: NaN, p95Ms: NaN, coldStartMs: NaN, requests: 0, errors: s.errors, fns: [], firstError: s.firstError ?? 'no request answered' });
+      continue;
+    }
+    const billed = alone[i]?.fns ?? s.fns;
+    const cold: number[] = [];
+    for (let k = 0; k < coldN && i < dirs.length; k++) cold.push(await coldRequest(serve[i]!, 100 + k));
+    out.push({
+      costPerMillionUSD: requestBill(platform, billed).usd * 1e6, p50Ms: quantile(s.lat, 0.5), p95Ms: quantile(s.lat, 0.95),
+      coldStartMs: cold.length ? quantile(cold, 0.5) : NaN, requests: s.lat.length, errors: s.errors + (alone[i]?.errors ?? 0),
+      fns: billed, ...(alone[i] ? { billedFrom: 'one-at-a-time' as const } : {}),
+      ...(s.firstError ?? alone[i]?.firstError ? { firstError: s.firstError ?? alone[i]?.firstError } : {}),
+    });
+  }
+  return out;
+}
+
+type Pass = { lat: number[]; errors: number; fns: MeasuredFunction[]; firstError?: string };
+
+/**
+ * A failed request (an instance killed at its memory limit, a crash) is counted against its deployment and the
+ * pass goes on; a deployment that fails its warm-up is left out of the pass with its reason. One bad cell must
+ * not end a sweep of hours.
+ */
+async function interleavedPass(dirs: Array<string | undefined>, requests: number, oneAtATime: boolean): Promise<Array<Pass | undefined>> {
+  const gw = new Gateway({ ...DEFAULT_GATEWAY, prewarm: true, oneAtATime });
+  try {
+    const names = dirs.map((d, i) => (d ? gw.addModel(d, `d${i}`) : undefined));
+    const addr = await gw.listen(0);
+    const url = `http://127.0.0.1:${addr.port}`;
+    let live = names.map((n, i) => ({ n, i })).filter((x): x is { n: string; i: number } => !!x.n);
+    if (live.length === 0) return dirs.map(() => undefined);
+    const feeds = randomFeeds(await modelMetadata(url, live[0]!.n), 1);
+    const firstError = new Map<number, string>();
+    const failed = (i: number, err: unknown) => { if (!firstError.has(i)) firstError.set(i, errorMessage(err).split('\n')[0]!); };
+    // Two warm-up rounds are not counted: they settle onnxruntime's first-run allocations.
+    for (let r = 0; r < 2; r++) {
+      for (const x of live) await infer(url, x.n, feeds).catch((err: unknown) => failed(x.i, err));
+    }
+    live = live.filter((x) => !firstError.has(x.i));
+    const before = new Map(live.map((x) => [x.i, gw.stats(x.n)]));
+    const lat = new Map<number, number[]>(live.map((x) => [x.i, []]));
+    const errors = new Map<number, number>(live.map((x) => [x.i, 0]));
+    for (let r = 0; r < requests; r++) {
+      // Rotate the order so no deployment always runs right after the same neighbour.
+      for (let j = 0; j < live.length; j++) {
+        const x = live[(j + r) % live.length]!;
+        const t0 = performance.now();
+        try {
+          await infer(url, x.n, feeds);
+          lat.get(x.i)!.push(performance.now() - t0);
+        } catch (err) {
+          errors.set(x.i, errors.get(x.i)! + 1);
+          failed(x.i, err);
+        }
+      }
+    }
+    return dirs.map((_, i): Pass | undefined => {
+      const n = names[i];
+      if (!n) return undefined;
+      const why = firstError.get(i);
+      // Not measured: it failed its warm-up (both rounds counted as errors).
+      if (!lat.has(i)) return { lat: [], errors: 2, fns: [], firstError: `warm-up failed: ${why}` };
+      return { lat: lat.get(i)!, errors: errors.get(i)!, fns: functionsBetween(before.get(i)!, gw.stats(n)), ...(why ? { firstError: why } : {}) };
+    });
+  } finally {
+    await gw.close();
+  }
+}
+
+/** One request to a fresh gateway with nothing pre-started: it pays every cold start on its path. */
+async function coldRequest(dir: string, seed: number): Promise<number> {
+  const gw = new Gateway({ ...DEFAULT_GATEWAY, prewarm: false });
+  try {
+    const name = gw.addModel(dir, 'cold');
+    const addr = await gw.listen(0);
+    const url = `http://127.0.0.1:${addr.port}`;
+    const feeds = randomFeeds(await modelMetadata(url, name), seed);
+    const t0 = performance.now();
+    await infer(url, name, feeds);
+    return performance.now() - t0;
+  } catch {
+    return NaN; // counted as not measured; the warm passes say why
+  } finally {
+    await gw.close();
+  }
+}
