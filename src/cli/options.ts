@@ -6,7 +6,7 @@ import { Option, type Command } from 'commander';
 import { MoparError, log } from '../core/index.js';
 import { DEFAULT_MAX_BATCH, PLATFORMS, PLATFORM_VARIANTS, STRATEGY_NAMES, getPlatform, parseStrategy } from '../plan/index.js';
 import { DEFAULT_PROFILE_RUNS, type ProfileOptions } from '../profile/index.js';
-import { parseInputFlags } from '../graph/index.js';
+import { parseInputFlags, parseInputRanges } from '../graph/index.js';
 
 /** The billing model every verb plans for unless told otherwise. */
 export const DEFAULT_PLATFORM = 'gcp-cloud-run';
@@ -110,7 +110,7 @@ export interface ProfilingFlags { input?: string[]; runs: number; threads: numbe
 export function profilingFrom(flags: ProfilingFlags, progressPrefix = 'profile '): ProfileOptions {
   const t0 = performance.now();
   return {
-    inputShapes: parseInputFlags(flags.input), runs: flags.runs, threads: flags.threads,
+    inputShapes: parseInputFlags(flags.input), inputRanges: parseInputRanges(flags.input), runs: flags.runs, threads: flags.threads,
     cpuScaling: flags.cpuScaling, measureRss: flags.rss,
     onProgress: (step, i, n) => log(`${progressPrefix}[${i}/${n}] ${step} (${((performance.now() - t0) / 1000).toFixed(1)} s)`),
   };

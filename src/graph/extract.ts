@@ -135,11 +135,12 @@ export function nodesOf(g: Graph, names: Iterable<string>): GraphNode[] {
 
 /**
  * Gives a piece's graph inputs and outputs the symbolic batch where the whole model has one (the shapes written
- * by extraction and splitting are measured at batch 1), so every function file runs at any batch. A split part
+ * by extraction and splitting are measured at batch 1), so every function file runs at any batch; likewise the
+ * dims that follow a ranged input dim (`--input NAME=LO..HI`, measured at HI). A split part
  * `<tensor>.part<i>of<k>` follows its tensor except on the split axis (its own size there).
  */
 export function withSymbolicBatch(g: Graph, model: ModelProto): ModelProto {
-  if (!g.batch?.dynamic) return model;
+  if (!g.batch?.dynamic && !g.ranges) return model;
   for (const vi of [...model.graph!.input, ...model.graph!.output]) {
     const base = vi.name.replace(/\.part\d+of\d+$/, '');
     const t = g.tensors.get(base);

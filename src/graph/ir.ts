@@ -6,6 +6,7 @@ import { MoparError } from '../core/index.js';
 import { dtypeFromCode, type DType } from './dtype.js';
 import { defaultOpset } from './onnx-io.js';
 import type { GraphProto, ModelProto, NodeProto, TensorProto, ValueInfoProto } from './onnx.js';
+import type { InputRanges } from './input-shapes.js';
 
 export type Dim = number | string;
 
@@ -20,6 +21,7 @@ export interface TensorInfo {
   /**
    * For a model with a dynamic batch: `shape` with the dims that follow the batch named (e.g. ['batch', 64, 56,
    * 56]; a dim the batch is folded into is named like 'batch_x12'). Set by shape inference (graph/shapes.ts).
+   * Dims that follow a ranged input dim (Graph.ranges) are named too.
    */
   symbolicShape?: Dim[];
   /** Name of the producing node (for 'constant' and 'activation'). */
@@ -59,6 +61,11 @@ export interface Graph {
    * graph ran at another batch (tensors then carry `symbolicShape`); otherwise why not (`fixed`).
    */
   batch?: { dynamic: true; name: string } | { dynamic: false; why: string };
+  /**
+   * Input dims given as ranges (`--input NAME=LO..HI,…`): shapes are at HI, and the tensors whose dims follow a
+   * ranged dim carry them named in `symbolicShape`, so function files keep them symbolic (graph/shapes.ts).
+   */
+  ranges?: InputRanges;
 }
 
 /** Builds the IR. Renames nothing in tensors; fills missing/duplicate node names in the proto itself. */

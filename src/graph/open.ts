@@ -2,7 +2,7 @@
 import type { Graph } from './ir.js';
 import { foldConstants } from './fold.js';
 import { loadModel, type LoadedModel } from './onnx-io.js';
-import { resolveInputShapes, type InputShapes } from './input-shapes.js';
+import { checkInputRanges, resolveInputShapes, type InputRanges, type InputShapes } from './input-shapes.js';
 import { inferShapes } from './shapes.js';
 
 export interface OpenedModel {
@@ -13,10 +13,15 @@ export interface OpenedModel {
   folded: number;
 }
 
-export async function openModel(path: string, inputOverrides: InputShapes = {}, opts: { shapes?: boolean } = {}): Promise<OpenedModel> {
+/** `ranges`: input dims that vary (`--input NAME=LO..HI`; `inputOverrides` holds them at HI), kept symbolic. */
+export async function openModel(path: string, inputOverrides: InputShapes = {}, opts: { shapes?: boolean; ranges?: InputRanges } = {}): Promise<OpenedModel> {
   const loaded = loadModel(path);
   // Constant subgraphs become weights before anything looks at the graph (see fold.ts).
   const { graph, folded } = await foldConstants(loaded.proto);
+  if (opts.ranges && Object.keys(opts.ranges).length) {
+    checkInputRanges(graph, opts.ranges);
+    graph.ranges = opts.ranges;
+  }
   const inputShapes = resolveInputShapes(graph, inputOverrides);
   if (opts.shapes !== false) await inferShapes(graph, inputShapes, loaded.hash);
   return { loaded, graph, inputShapes, folded };

@@ -6,10 +6,10 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { sha256, errorMessage } from '../core/index.js';
+import { MoparError, sha256, errorMessage } from '../core/index.js';
 import { dtypeFromCode, type DType } from './dtype.js';
 import type { Graph } from './ir.js';
-import type { InputShapes } from './input-shapes.js';
+import { varyingDims, type InputShapes } from './input-shapes.js';
 import { create, ModelProtoSchema, GraphProtoSchema, ValueInfoProtoSchema } from './onnx.js';
 import { sessionSource } from './onnx-io.js';
 import { randomInputs } from './random-inputs.js';
@@ -27,6 +27,7 @@ export async function inferShapes(g: Graph, inputShapes: InputShapes, modelHash?
   const table = await cachedShapes(g, inputShapes, modelHash);
   applyShapes(g, inputShapes, table);
   await inferBatchDims(g, inputShapes, table, modelHash);
+  await inferRangeDims(g, inputShapes, table, modelHash);
   return table;
 }
 
@@ -77,6 +78,49 @@ async function inferBatchDims(g: Graph, inputShapes: InputShapes, table: ShapeTa
     ? { dynamic: false, why: `output '${stuck[0]}' keeps its leading dim at twice the batch (the graph hard-codes the batch)` }
     : { dynamic: true, name };
   if (!g.batch.dynamic) for (const t of g.tensors.values()) delete t.symbolicShape;
+}
+
+/**
+ * Which dims follow a ranged input dim (Graph.ranges): shapes are measured again with every ranged dim at its LO
+ * at once (inputs that share a dim, ids and mask, stay consistent), and every dim that changed gets a name: the
+ * input's own dim name where it equals that dim's HI, else `<name>_<size at HI>`. The batch dim of a dynamic
+ * batch is left to inferBatchDims (its range is the max batch). A model that does not run at LO (a Reshape to
+ * a constant length) is an error naming the range: it cannot serve it.
+ */
+async function inferRangeDims(g: Graph, inputShapes: InputShapes, table: ShapeTable, modelHash?: string): Promise<void> {
+  const varied = varyingDims(g).map(({ input, dim, range }) => {
+    // The file's own dim name (the IR's shape is concrete by now).
+    const vi = g.model.graph!.input.find((v) => v.name === input);
+    const dd = vi?.type?.value.case === 'tensorType' ? vi.type.value.value.shape?.dim[dim]?.value : undefined;
+    const d = dd?.case === 'dimParam' ? dd.value : undefined;
+    return { input, dim, lo: range[0], hi: range[1], name: d !== undefined && !/^\?\d*$/.test(d) ? d : `${input}_d${dim}` };
+  });
+  if (!varied.length) return;
+  const low: InputShapes = Object.fromEntries(Object.entries(inputShapes).map(([k, s]) => [k, [...s]]));
+  for (const v of varied) low[v.input]![v.dim] = v.lo;
+  let table2: ShapeTable;
+  try {
+    table2 = await cachedShapes(g, low, modelHash);
+  } catch (err) {
+    const at = varied.map((v) => `${v.input} dim ${v.dim} = ${v.lo}`).join(', ');
+    throw new MoparError(`the model does not run at the bottom of its --input ranges (${at}): ${errorMessage(err).split('\n')[0]!.slice(0, 200)}`);
+  }
+  const nameOf = (size: number) => varied.find((v) => v.hi === size)?.name ?? `${varied[0]!.name}_${size}`;
+  for (const [tensor, rec] of Object.entries(table)) {
+    const other = table2[tensor];
+    const t = g.tensors.get(tensor);
+    if (!other || !t || other.shape.length !== rec.shape.length) continue;
+    if (other.shape.every((d, i) => d === rec.shape[i])) continue;
+    const sym: Array<number | string> = t.symbolicShape ? [...t.symbolicShape] : [...rec.shape];
+    rec.shape.forEach((d, i) => { if (other.shape[i] !== d && typeof sym[i] !== 'string') sym[i] = nameOf(d); });
+    t.symbolicShape = sym;
+  }
+  for (const v of varied) {
+    const t = g.tensors.get(v.input)!;
+    const sym: Array<number | string> = t.symbolicShape ? [...t.symbolicShape] : [...inputShapes[v.input]!];
+    sym[v.dim] = v.name;
+    t.symbolicShape = sym;
+  }
 }
 
 async function cachedShapes(g: Graph, inputShapes: InputShapes, modelHash?: string): Promise<ShapeTable> {

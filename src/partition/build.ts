@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { MoparError, sha256, threadsFor, log } from '../core/index.js';
-import { concreteShape, encodeModel, encodeWithExternalData, extractModel, openModel, tensorBytes, create, GraphProtoSchema, ModelProtoSchema, valueInfo, withSymbolicBatch, splitRun, tensorByteSize, type DType, type Graph, type ModelProto, type SplitJoin } from '../graph/index.js';
+import { varyingDims, concreteShape, encodeModel, encodeWithExternalData, extractModel, openModel, tensorBytes, create, GraphProtoSchema, ModelProtoSchema, valueInfo, withSymbolicBatch, splitRun, tensorByteSize, type DType, type Graph, type ModelProto, type SplitJoin } from '../graph/index.js';
 import type { Plan, PlanFunction } from '../plan/index.js';
 import { applyJoins, joinModel } from './joins.js';
 import { checkPlan } from './plan-check.js';
@@ -23,7 +23,7 @@ interface Built { fn: PlanFunction | undefined; name: string; group: string; mod
   split?: ManifestFunction['split']; weightsBytes: number }
 
 export async function buildPartition(modelPath: string, plan: Plan, outDir: string, opts: BuildOptions = {}): Promise<Manifest> {
-  const { loaded, graph: g, inputShapes } = await openModel(modelPath, plan.inputShapes ?? {});
+  const { loaded, graph: g, inputShapes } = await openModel(modelPath, plan.inputShapes ?? {}, { ranges: plan.inputRanges });
   if (plan.modelHash && plan.modelHash !== loaded.hash) {
     throw new MoparError(`plan was made for another model (hash ${plan.modelHash.slice(0, 12)}…) than ${modelPath} (${loaded.hash.slice(0, 12)}…)`);
   }
@@ -39,6 +39,8 @@ export async function buildPartition(modelPath: string, plan: Plan, outDir: stri
       built.push({ fn, name: fn.name, group: gr.id, model, nodeCount: piece.nodes.length, weightsBytes: weightsOf(model) });
       continue;
     }
+    // Parts slice bands at the sizes they are cut at: a ranged dim would make them wrong at any other size.
+    if (varyingDims(g).length) throw new MoparError(`group '${gr.id}' is split horizontally, which a model with --input ranges cannot be (plan it again)`);
     const res = splitRun(g, gr.nodes, gr.split);
     res.parts.forEach((p, i) => {
       const fn = gr.functions[i]!;
@@ -130,6 +132,8 @@ export async function buildPartition(modelPath: string, plan: Plan, outDir: stri
     platform: plan.platform, strategy: plan.strategy,
     // The limit the plan sized memory for; only a dynamic batch needs one (a fixed one is in the shapes).
     ...(plan.maxBatch !== undefined && g.batch?.dynamic ? { maxBatch: plan.maxBatch } : {}),
+    // Dims a request may vary within (published as -1 in `tensors`); everything was sized at their top.
+    ...(g.ranges ? { ranges: g.ranges } : {}),
     inputs: g.inputs, outputs: g.outputs, tensors, functions, edges,
     inputShapes, filesBytes, dedupedFiles: deduped,
   };

@@ -6,7 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MoparError, errorMessage, sha256File } from '../core/index.js';
-import { openModel, type Graph, type InputShapes } from '../graph/index.js';
+import { openModel, rangeText, type Graph, type InputRanges } from '../graph/index.js';
 import { DEFAULT_MAX_BATCH, planPartition, type Plan, type PlanOptions } from '../plan/index.js';
 import { DEFAULT_PROFILE_RUNS, loadProfile, profileModel, saveProfile, type Profile, type ProfileOptions } from '../profile/index.js';
 import { buildPartition } from './build.js';
@@ -43,22 +43,27 @@ export async function modelProfile(modelPath: string, opts: ModelProfileOptions 
     }
     if (saved.mode === 'use') {
       profile = loadProfile(saved.path, hash);
-      checkShapes(profile, saved.path, opts.profiling?.inputShapes);
+      checkShapes(profile, saved.path, opts.profiling);
     } else {
-      try { profile = loadProfile(saved.path, hash); checkShapes(profile, saved.path, opts.profiling?.inputShapes); } catch { profile = undefined; }
+      try { profile = loadProfile(saved.path, hash); checkShapes(profile, saved.path, opts.profiling); } catch { profile = undefined; }
     }
   }
   if (!profile) {
     profile = await profileModel(modelPath, opts.profiling);
     if (saved?.mode === 'cache') saveProfile(profile, saved.path);
   }
-  const { graph } = await openModel(modelPath, profile.inputShapes);
+  const { graph } = await openModel(modelPath, profile.inputShapes, { ranges: profile.inputRanges });
   return { profile, graph };
 }
 
-/** A saved profile answers only for the input shapes it was measured at. */
-function checkShapes(profile: Profile, path: string, want: InputShapes | undefined): void {
-  for (const [name, dims] of Object.entries(want ?? {})) {
+/** A saved profile answers only for the input shapes (and ranges) it was measured at. */
+function checkShapes(profile: Profile, path: string, want: ProfileOptions | undefined): void {
+  const ranges = (r: InputRanges | undefined) => JSON.stringify(Object.entries(r ?? {}).sort());
+  // No --input at all takes the profile's shapes and ranges as they are.
+  if (want && Object.keys(want.inputShapes ?? {}).length && ranges(profile.inputRanges) !== ranges(want.inputRanges)) {
+    throw new MoparError(`profile ${path} was made with other --input ranges (${ranges(profile.inputRanges)}) than asked (${ranges(want.inputRanges)}); profile it again with these --input shapes`);
+  }
+  for (const [name, dims] of Object.entries(want?.inputShapes ?? {})) {
     const had = profile.inputShapes[name];
     if (!had || had.join(',') !== dims.join(',')) {
       throw new MoparError(`profile ${path} was made with ${name}=${had?.join(',') ?? '(absent)'}, `
@@ -113,7 +118,15 @@ export async function partitionModel(modelPath: string, opts: PartitionModelOpti
  */
 export function maxBatchFor(graph: Graph | undefined, asked: number | undefined): number | undefined {
   if (!graph) return asked;
-  return graph.batch?.dynamic ? asked ?? DEFAULT_MAX_BATCH : undefined;
+  if (!graph.batch?.dynamic) return undefined;
+  // A range on the batch dim (--input NAME=LO..HI,…) says the max batch: HI.
+  const batchRanges = Object.entries(graph.ranges ?? {}).flatMap(([name, rs]) => (rs[0] ? [{ name, r: rs[0] }] : []));
+  const his = [...new Set(batchRanges.map((b) => b.r[1]))];
+  if (his.length > 1) throw new MoparError(`--input ranges disagree on the batch dim: ${batchRanges.map((b) => `${b.name} ${rangeText(b.r)}`).join(', ')}`);
+  if (his.length === 1 && asked !== undefined && asked !== his[0]) {
+    throw new MoparError(`--max-batch ${asked} and the batch range ${rangeText(batchRanges[0]!.r)} of --input ${batchRanges[0]!.name} disagree (a batch range's top is the max batch)`);
+  }
+  return his[0] ?? asked ?? DEFAULT_MAX_BATCH;
 }
 
 function fixedWhy(graph: Graph | undefined): string {

@@ -3,7 +3,7 @@
  * into DIR/manifest.json; read by verify, serve and deploy. Every function file is a standalone ONNX model whose
  * graph inputs and outputs carry exactly the listed tensor names.
  */
-import type { DType } from '../graph/index.js';
+import type { DType, InputRanges } from '../graph/index.js';
 import type { SplitSpec, Transport } from '../plan/index.js';
 
 export interface TensorSpec { dtype: DType; shape: number[] }
@@ -60,6 +60,12 @@ export interface Manifest {
    * Absent: a fixed batch, or a manifest from before the limit (no limit; sized for batch 1 as then).
    */
   maxBatch?: number;
+  /**
+   * Input dims a request may vary within (`--input NAME=LO..HI`): per input, [LO, HI] or null per dim. Those dims
+   * are -1 in `tensors` and symbolic in every function file; memory and hand-offs are sized at HI (`inputShapes`);
+   * serve and the deployed entry refuse a request outside a range (400). Absent: none.
+   */
+  ranges?: InputRanges;
   /** The original model's input and output tensor names. */
   inputs: string[];
   outputs: string[];

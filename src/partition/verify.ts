@@ -6,8 +6,9 @@
  */
 import { CheckFailedError, MoparError } from '../core/index.js';
 import {
-  allclose, DEFAULT_RTOL, openModel, openSession, randomInputs, runSession, type PlainTensor, type SessionOptions,
+  allclose, DEFAULT_RTOL, openModel, openSession, outsideRange, randomInputs, runSession, type InputShapes, type PlainTensor, type SessionOptions,
 } from '../graph/index.js';
+import type { Manifest } from './types.js';
 import { openPipeline } from './pipeline.js';
 
 /** rtol of the allclose rule (the `--tolerance` of verify). */
@@ -22,6 +23,11 @@ export interface VerifyOptions {
   threads?: number;
   /** Batch size of the random inputs (default: the batch the partition was built for). */
   batch?: number;
+  /**
+   * Shapes of the random inputs (`verify --input NAME=d0,…`): where a dim is dynamic in the manifest (-1), any
+   * size inside its range (manifest `ranges`); default: the shapes it was built for (the top of every range).
+   */
+  inputShapes?: InputShapes;
   /** onnxruntime optimisation level on both sides (default 'all', as deployed). */
   optimization?: SessionOptions['optimization'];
 }
@@ -62,7 +68,8 @@ export async function verifyPartition(modelPath: string, dir: string, opts: Veri
       // Its functions' memory is sized for maxBatch: served, such a request is refused (400), so it is not verified.
       throw new MoparError(`batch ${opts.batch} is over this model's max batch ${m.maxBatch} (${dir} was partitioned with --max-batch ${m.maxBatch})`);
     }
-    const inputShapes = opts.batch === undefined ? built : atBatch(m.inputs, built, m.tensors, opts.batch);
+    const batched = opts.batch === undefined ? built : atBatch(m.inputs, built, m.tensors, opts.batch);
+    const inputShapes = opts.inputShapes ? atShapes(m, batched, opts.inputShapes, dir) : batched;
     const batch = inputShapes[m.inputs[0]!]?.[0] ?? 1;
     const ref = await openSession(loaded.path, { threads: opts.threads ?? 1, optimization: opts.optimization });
     const res: VerifyResult = {
@@ -125,6 +132,28 @@ function atBatch(inputs: string[], built: Record<string, number[]>, tensors: Rec
       continue;
     }
     out[name] = [batch, ...s.slice(1)];
+  }
+  return out;
+}
+
+/**
+ * The built shapes with `given` ones in their place, each checked as serve would: a dim the partition fixed must
+ * keep its size, a ranged one stay inside its range, the batch within maxBatch (exit 2 naming the limit).
+ */
+function atShapes(m: Manifest, built: InputShapes, given: InputShapes, dir: string): InputShapes {
+  const out = { ...built };
+  for (const [name, dims] of Object.entries(given)) {
+    const declared = m.tensors?.[name]?.shape;
+    if (!m.inputs.includes(name) || !declared) throw new MoparError(`--input names '${name}', which is not an input of ${dir} (inputs: ${m.inputs.join(', ')})`);
+    if (dims.length !== declared.length) throw new MoparError(`--input ${name}: the partition's input has rank ${declared.length}, not ${dims.length}`);
+    dims.forEach((d, i) => {
+      if (declared[i] !== -1 && d !== declared[i]) throw new MoparError(`--input ${name}: dim ${i} is fixed to ${declared[i]} in ${dir}, not ${d}`);
+    });
+    // In serve's order: the max batch first, then the ranges.
+    if (m.maxBatch !== undefined && declared[0] === -1 && dims[0]! > m.maxBatch) throw new MoparError(`batch ${dims[0]} is over this model's max batch ${m.maxBatch}`);
+    const outside = outsideRange(name, dims, m.ranges);
+    if (outside) throw new MoparError(outside);
+    out[name] = [...dims];
   }
   return out;
 }

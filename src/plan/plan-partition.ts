@@ -10,7 +10,7 @@ import { parseStrategy, type StrategyEnv, type StrategyOutcome } from './strateg
 import { unsplit as unsplitStrategy } from './strategies/unsplit.js';
 import { assemble, round } from './assemble.js';
 import { compareAlternatives } from './alternatives.js';
-import type { Graph } from '../graph/index.js';
+import { rangeText, type Graph, type InputRanges } from '../graph/index.js';
 import { coldFunctions, coldLatency } from './cold-start.js';
 import type { Platform } from './platforms.js';
 
@@ -186,6 +186,7 @@ function planOnce(profile: Profile, opts: PlanOptions): Plan {
     model: profile.model,
     modelHash: profile.modelHash,
     inputShapes: profile.inputShapes,
+    ...(profile.inputRanges ? { inputRanges: profile.inputRanges } : {}),
     ...(opts.maxBatch !== undefined ? { maxBatch: opts.maxBatch } : {}),
     strategy: spec.name,
     platform: platform.id,
@@ -205,10 +206,19 @@ function planOnce(profile: Profile, opts: PlanOptions): Plan {
     ...(profile.load ? { profileLoad: profile.load } : {}),
     notes,
   };
+  if (profile.inputRanges) notes.push(rangesNote(profile.inputRanges));
   if (opts.balance === 'weights') notes.push(WEIGHTS_NOTE);
   if (opts.maxPartWeightsMB !== undefined) notes.push(`${CAP_NOTE} ${opts.maxPartWeightsMB.toFixed(0)} MB of weights per function`);
   addColdLatency(plan, platform, profile.memory.weightsMB, opts.coldSloMs);
   return plan;
+}
+
+/** What a plan of a model with ranged input dims assumes: the profile (and so every size) is at the top. */
+function rangesNote(ranges: InputRanges): string {
+  const dims = Object.entries(ranges).flatMap(([name, rs]) => rs.flatMap((r, i) => (r ? [`${name} dim ${i} ${rangeText(r)}`] : [])));
+  const beyondBatch = Object.values(ranges).some((rs) => rs.some((r, i) => i > 0 && r && r[0] < r[1]));
+  return `input dims vary per request (${dims.join(', ')}): hand-offs, memory and latency are planned at the top of each range `
+    + `(the profiled shapes); a request outside a range is refused${beyondBatch ? '; no horizontal splits (their parts are cut at fixed sizes)' : ''}`;
 }
 
 /** How many times the profiled activations a function must hold: the max batch over the profiled batch. */

@@ -3,7 +3,7 @@
  * read by `mopar build`. Plain data.
  */
 import type { MachineLoad } from '../core/index.js';
-import type { InputShapes, split } from '../graph/index.js';
+import type { InputRanges, InputShapes, split } from '../graph/index.js';
 
 /** How a sub-slice computes its disjoint part of the slice's output. */
 export interface SplitSpec {
@@ -59,6 +59,8 @@ export interface Plan {
   model: string;
   modelHash: string;
   inputShapes: InputShapes;
+  /** Dims given as ranges (`--input NAME=LO..HI`): everything is planned at HI (`inputShapes`). Absent: none. */
+  inputRanges?: InputRanges;
   /**
    * The largest batch a request may carry (a dynamic-batch model): every function's memoryMB is sized for it.
    * Absent: the model's batch is fixed, or the plan predates the limit (sized for `inputShapes` alone).

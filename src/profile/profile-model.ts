@@ -2,7 +2,7 @@
 import { cpus, loadavg } from 'node:os';
 import { watchLoad, MoparError } from '../core/index.js';
 import { basename } from 'node:path';
-import { sessionSource, openModel, randomInputs, openSession, analyzeSplits, type Graph, type InputShapes } from '../graph/index.js';
+import { sessionSource, openModel, randomInputs, openSession, analyzeSplits, type Graph, type InputRanges, type InputShapes } from '../graph/index.js';
 import { LEAN_MALLOC_ENV, measureInChild } from './child.js';
 import { crossings, cutPoints, layerRanges, type Crossing } from './layers.js';
 import { attribute, endToEndMs, profileKernels, type Attribution } from './latency.js';
@@ -24,6 +24,8 @@ export const DEFAULT_PROFILE_RUNS = 5;
 /** How to profile a model: the one definition of the profiling options (CLI flags map onto it). */
 export interface ProfileOptions {
   inputShapes?: InputShapes;
+  /** Input dims that vary per request (`--input NAME=LO..HI`): `inputShapes` holds them at HI, where they are measured. */
+  inputRanges?: InputRanges;
   /** Intra-op threads for the per-node and end-to-end measurements (default 1). */
   threads?: number;
   /** Timed runs after warm-up (default DEFAULT_PROFILE_RUNS). */
@@ -56,7 +58,7 @@ export async function profileModel(modelPath: string, opts: ProfileOptions = {})
   const progress = (label: string) => opts.onProgress?.(label, ++step, total);
 
   progress('loading model and shapes');
-  const { graph, inputShapes, loaded } = await openModel(modelPath, opts.inputShapes ?? {});
+  const { graph, inputShapes, loaded } = await openModel(modelPath, opts.inputShapes ?? {}, { ranges: opts.inputRanges });
   const feeds = randomInputs(graph, inputShapes, 1);
 
   progress(`end-to-end latency (${runs} runs, ${threads} thread${threads > 1 ? 's' : ''})`);
@@ -130,6 +132,7 @@ export async function profileModel(modelPath: string, opts: ProfileOptions = {})
     model: basename(loaded.path).replace(/\.onnx$/i, ''),
     modelHash: loaded.hash,
     inputShapes,
+    ...(graph.ranges ? { inputRanges: graph.ranges } : {}),
     threads,
     runs,
     measuredMs,

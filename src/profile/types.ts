@@ -3,7 +3,7 @@
  * read by `mopar plan --profile`. Plain data; keyed by the model's content hash so that a stale one is rejected.
  */
 import type { MachineLoad } from '../core/index.js';
-import type { InputShapes, SplitOption } from '../graph/index.js';
+import type { InputRanges, InputShapes, SplitOption } from '../graph/index.js';
 import type { BatchProfile } from './batch-types.js';
 
 /**
@@ -95,6 +95,8 @@ export interface Profile {
   model: string;
   modelHash: string;
   inputShapes: InputShapes;
+  /** Dims given as ranges (`--input NAME=LO..HI`); `inputShapes` holds them at HI. Absent: none. */
+  inputRanges?: InputRanges;
   threads: number;
   runs: number;
   /** End-to-end latency of the optimised session (p50, ms) at `threads`. */

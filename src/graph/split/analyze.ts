@@ -1,5 +1,6 @@
 /** Which split kinds make sense for a run: exact (always, by construction) and with little recomputation. */
 import type { Graph } from '../ir.js';
+import { varyingDims } from '../input-shapes.js';
 import { axisFor, constantTensor, planPart, runInfo, type PartPlan, type RunInfo } from './bands.js';
 import { splitAxis } from './rewrite.js';
 import { tensorByteSize } from './tensor-data.js';
@@ -10,6 +11,9 @@ const MAX_OVERHEAD = { channel: 0.25, spatial: 0.5, sequence: 0.5, heads: 0.25 }
 const MAX_PARTS = 16;
 
 export function analyzeSplits(g: Graph, nodes: readonly string[]): SplitOption[] {
+  // A split part slices bands and reshapes at the concrete shapes it was cut at; a ranged dim (--input
+  // NAME=LO..HI) varies per request, so a model with one is not split horizontally.
+  if (varyingDims(g).length) return [];
   let run: RunInfo;
   try { run = runInfo(g, nodes); } catch { return []; }
   const options: SplitOption[] = [];
