@@ -57,6 +57,7 @@ export function pipelineConfig(input: DeployInput, names: Map<string, string>): 
     model: m.model, inputs: m.inputs, outputs: m.outputs, tensors: specs([...m.inputs, ...m.outputs], m.tensors ?? {}),
     functions: input.stages.flatMap((s) => s.functions).map((fn) => ({ name: fn.name, inputs: fn.inputs, outputs: fn.outputs, urlEnv: urlEnv(names.get(fn.name)!) })),
     ...(m.maxBatch !== undefined ? { maxBatch: m.maxBatch } : {}),
+    ...(m.ranges ? { ranges: m.ranges } : {}),
     ...(input.batching ? { batching: input.batching.config } : {}),
   };
 }

@@ -20,6 +20,7 @@ import { sweepStaleSegments } from './segments.js';
 import { sweepLeanCache } from './lean-load.js';
 import { BatchInputError, Batcher, type BatchingConfig } from './batcher.js';
 import { atMaxBatch, checkMaxBatch } from './max-batch.js';
+import { atRangeTop, checkShapeRanges, rangeParameters } from './shape-ranges.js';
 
 export interface GatewayOptions extends RuntimeOptions {
   /**
@@ -286,7 +287,7 @@ export class Gateway {
           name, versions: [MODEL_VERSION], platform: 'mopar', inputs: model.inputs.map(v2Meta), outputs: model.outputs.map(v2Meta),
           parameters: { functions: model.manifest.functions.length, strategy: model.manifest.strategy, platform: model.manifest.platform,
             // Triton's name for the largest batch a request may carry (shapes keep the batch dim, as -1).
-            ...(model.manifest.maxBatch !== undefined ? { max_batch_size: model.manifest.maxBatch } : {}) },
+            ...(model.manifest.maxBatch !== undefined ? { max_batch_size: model.manifest.maxBatch } : {}), ...rangeParameters(model.manifest.ranges) },
         });
       }
       if (get && action === '/ready') return send(res, 200, { name, ready: true });
@@ -338,7 +339,7 @@ export class Gateway {
 
   /** The body limit of one model's requests (the explicit option, else derived from its inputs at its max batch). */
   bodyLimit(model: ServedModel): number {
-    return this.opts.maxBodyBytes ?? requestBodyLimit(atMaxBatch(model.inputs, model.manifest.maxBatch));
+    return this.opts.maxBodyBytes ?? requestBodyLimit(atRangeTop(atMaxBatch(model.inputs, model.manifest.maxBatch), model.manifest.ranges));
   }
 
   private async infer(model: ServedModel, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -358,6 +359,7 @@ export class Gateway {
       const body = await readBody(req, this.bodyLimit(model));
       const parsed = parseInferRequest(body, headerLengthParameter(req.headers['inference-header-content-length']), model.inputs);
       checkMaxBatch(parsed.feeds, model.inputs, model.manifest.maxBatch);
+      checkShapeRanges(parsed.feeds, model.manifest.ranges);
       const order = parsed.requested ?? model.outputs.map((o) => o.name);
       for (const o of order) if (!model.outputs.some((x) => x.name === o)) throw new HttpError(400, `unknown output '${o}' (the model's outputs: ${model.outputs.map((x) => x.name).join(', ')})`);
       if (gone.signal.aborted) throw new ClientGoneError(model.manifest.functions[0]?.name ?? model.name);

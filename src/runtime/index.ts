@@ -18,4 +18,5 @@ export { ownSegments, sweepStaleSegments, segmentPath, removeSegment, SHM_DIR } 
 export { HttpError, headerLengthParameter, parseInferRequest, inferResponse, parseInferResponse, requestBodyLimit, v2Datatype, v2Meta } from './protocol.js';
 export { httpRequest, infer, modelMetadata, randomFeeds, binaryInferRequest, errorOf, type ModelMetadata, type InferReply } from './client.js';
 export { checkMaxBatch, requestBatch, atMaxBatch } from './max-batch.js';
+export { checkShapeRanges, atRangeTop, rangeParameters } from './shape-ranges.js';
 export { Batcher, BatchInputError, batchingFromPlan, concatFeeds, executionMs, splitFeeds, type BatchingConfig, type BatchGroupConfig, type BatchAppConfig, type BatchedReply } from './batcher.js';

@@ -12,7 +12,7 @@ import { faasHandler, type FaasHandler } from './faas-handler.js';
 import { v2Handler, type V2Model } from './v2.js';
 import { tensorMetas } from './meta.js';
 import { promMetrics, type EntryMetrics } from './metrics.js';
-import { Batcher, BatchInputError, HttpError, atMaxBatch, requestBodyLimit } from '../../runtime/index.js';
+import { Batcher, BatchInputError, HttpError, atMaxBatch, atRangeTop, rangeParameters, requestBodyLimit } from '../../runtime/index.js';
 import type { Feeds } from '../../graph/index.js';
 
 export function readPipeline(dir: string): PipelineConfig {
@@ -23,8 +23,8 @@ export function readPipeline(dir: string): PipelineConfig {
 export function pipelineModel(p: PipelineConfig, run: V2Model['run']): V2Model {
   return {
     name: p.model, inputs: tensorMetas(p.inputs, p.tensors), outputs: tensorMetas(p.outputs, p.tensors),
-    parameters: { functions: p.functions.length, ...(p.maxBatch !== undefined ? { max_batch_size: p.maxBatch } : {}) },
-    maxBatch: p.maxBatch, run,
+    parameters: { functions: p.functions.length, ...(p.maxBatch !== undefined ? { max_batch_size: p.maxBatch } : {}), ...rangeParameters(p.ranges) },
+    maxBatch: p.maxBatch, ranges: p.ranges, run,
   };
 }
 
@@ -59,5 +59,5 @@ export function openfaasEntry(dir: string, env: Record<string, string | undefine
   const call = v2Caller(env);
   const metrics = promMetrics();
   const model = pipelineModel(p, (feeds) => orchestrate(p, feeds, call));
-  return faasHandler(v2Handler(batchedModel(model, p, metrics), { metrics }), requestBodyLimit(atMaxBatch(model.inputs, p.maxBatch)));
+  return faasHandler(v2Handler(batchedModel(model, p, metrics), { metrics }), requestBodyLimit(atRangeTop(atMaxBatch(model.inputs, p.maxBatch), p.ranges)));
 }

@@ -4,6 +4,7 @@
  */
 import type { TensorSpec } from '../../partition/index.js';
 import type { BatchingConfig } from '../../runtime/index.js';
+import type { InputRanges } from '../../graph/index.js';
 
 export interface FunctionConfig {
   name: string;
@@ -43,6 +44,8 @@ export interface PipelineConfig {
   functions: PipelineFunction[];
   /** The manifest's max batch: a request with a larger batch is refused (400); absent: no limit. */
   maxBatch?: number;
+  /** The manifest's ranges: a request with a ranged dim outside its range is refused (400); absent: none. */
+  ranges?: InputRanges;
   /**
    * Request batching per group of applications (`mopar deploy --batching PLAN`): the entry queues requests that
    * name their application and runs each batch through the chain once, as `mopar serve --batching` does.

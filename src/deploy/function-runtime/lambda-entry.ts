@@ -14,7 +14,7 @@ import { packTensors, tensorFromBytes, decodeJsonTensor, type WireMessage, type 
 import { UpstreamError, v2Handler } from './v2.js';
 import { tensorMetas } from './meta.js';
 import type { PipelineConfig } from './config.js';
-import { HttpError, checkMaxBatch, concatFeeds, inferResponse, parseInferRequest, splitFeeds } from '../../runtime/index.js';
+import { HttpError, checkMaxBatch, checkShapeRanges, concatFeeds, inferResponse, parseInferRequest, splitFeeds } from '../../runtime/index.js';
 import { CodecError } from '../../codec/index.js';
 
 /** What StartSyncExecution answers (the fields used here). */
@@ -132,6 +132,7 @@ export function lambdaEntry(dir: string, opts: LambdaEntryOptions = {}) {
     const h = req.headers['inference-header-content-length'];
     const parsed = parseInferRequest(req.body, h === undefined ? undefined : Number(h), metas);
     checkMaxBatch(parsed.feeds, metas, p.maxBatch);
+    checkShapeRanges(parsed.feeds, p.ranges);
     const app = parsed.app ?? (req.headers['x-mopar-app'] || undefined);
     if (!app) return undefined; // runs alone, as before
     const g = groupOf(p, app);

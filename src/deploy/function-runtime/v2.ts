@@ -5,10 +5,10 @@
  * a request is {method, path, headers, body}; adapters map node:http, the OpenFaaS node20 contract and Lambda
  * function URL events onto it.
  */
-import { HttpError, checkMaxBatch, headerLengthParameter, inferResponse, parseInferRequest, v2Meta, type TensorMeta } from '../../runtime/index.js';
+import { HttpError, checkMaxBatch, checkShapeRanges, headerLengthParameter, inferResponse, parseInferRequest, v2Meta, type TensorMeta } from '../../runtime/index.js';
 import { MoparError } from '../../core/index.js';
 import { CodecError } from '../../codec/index.js';
-import type { Feeds } from '../../graph/index.js';
+import type { Feeds, InputRanges } from '../../graph/index.js';
 
 export interface V2Request { method: string; path: string; headers: Record<string, string | string[] | undefined>; body: Buffer }
 export interface V2Reply { status: number; headers: Record<string, string>; body: Buffer }
@@ -21,6 +21,8 @@ export interface V2Model {
   parameters?: Record<string, unknown>;
   /** Largest batch a request may carry (the manifest's maxBatch): a larger one is a 400 naming it. */
   maxBatch?: number;
+  /** Dims a request may vary within (the manifest's ranges): one outside its range is a 400 naming it. */
+  ranges?: InputRanges;
   run(feeds: Feeds): Promise<Feeds>;
   /**
    * Batched run of a request that names its application (`parameters.app` or the `x-mopar-app` header); absent:
@@ -72,6 +74,7 @@ export function v2Handler(model: V2Model, opts: { metrics?: V2Metrics } = {}): V
   async function infer(req: V2Request): Promise<V2Reply> {
     const parsed = parseInferRequest(req.body, headerLengthParameter(header(req.headers, 'inference-header-content-length')), model.inputs);
     checkMaxBatch(parsed.feeds, model.inputs, model.maxBatch);
+    checkShapeRanges(parsed.feeds, model.ranges);
     const order = parsed.requested ?? outputNames;
     for (const o of order) if (!outputNames.includes(o)) throw new HttpError(400, `unknown output '${o}' (the model's outputs: ${outputNames.join(', ')})`);
     const app = parsed.app ?? (header(req.headers, 'x-mopar-app') || undefined);
