@@ -17,3 +17,4 @@ export * as split from './split/index.js';
 export * from './split/index.js';
 export { tensorByteSize } from './split/tensor-data.js';
 export * from './compare.js';
+export * from './common-prefix.js';

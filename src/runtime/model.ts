@@ -115,10 +115,13 @@ export interface InferResult { outputs: Feeds; calls: FunctionCall[]; edges: Edg
 /** Per request: its absolute deadline (performance.now() ms), if it has one. */
 export interface InferOptions { deadline?: number }
 
-/** A manifest read from DIR/manifest.json, or synthesised for a plain ONNX file (one function, unsplit). */
+/**
+ * A manifest read from DIR/manifest.json (or a manifest file itself: a fleet's `<name>.manifest.json`), or
+ * synthesised for a plain ONNX file (one function, unsplit).
+ */
 export function loadServable(path: string): { manifest: Manifest; dir: string } {
   if (!existsSync(path)) throw new MoparError(`${path}: no such file or directory`);
-  if (statSync(path).isDirectory()) {
+  if (statSync(path).isDirectory() || /\.json$/i.test(path)) {
     const { manifest, dir } = loadManifest(path);
     return { manifest, dir };
   }

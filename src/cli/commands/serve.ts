@@ -3,6 +3,7 @@ import { log, errorMessage, MoparError } from '../../core/index.js';
 import { readFileSync } from 'node:fs';
 import { Gateway, DEFAULT_GATEWAY, batchingFromPlan, parseKeepAlive, startLocalS3, loadServable, type LocalS3, type Transport } from '../../runtime/index.js';
 import { PLATFORMS, getPlatform } from '../../plan/index.js';
+import { isFleet, loadFleet } from '../../partition/index.js';
 import { examples, intOption, numberOption } from '../options.js';
 
 /** A TCP port: a whole number 0–65535 written as digits ('' or '8e3' are refused, not read as 0 or 8000). */
@@ -23,7 +24,7 @@ function positiveNumber(name: string) {
 export function registerServe(program: Command): void {
   const cmd = program.command('serve')
     .description('local serverless runtime: one process per function instance, Open Inference Protocol gateway')
-    .argument('<dir...>', 'built directories (with manifest.json) or plain ONNX files, served side by side')
+    .argument('<dir...>', 'built directories (with manifest.json, or a fleet\'s fleet.json: all its models) or plain ONNX files, served side by side')
     .option('--port <n>', 'port (0 = any free one)', portOption, 8080)
     .option('--host <h>', 'address to listen on', '127.0.0.1')
     .option('--max-instances <n>', 'instances per function at most', intOption('--max-instances'), DEFAULT_GATEWAY.pool.maxInstances)
@@ -52,6 +53,7 @@ export function registerServe(program: Command): void {
   examples(cmd, [
     'mopar serve model.parts --port 8080      # then open http://127.0.0.1:8080/ for the live status page',
     'mopar serve model.parts model.onnx --port 0 --max-instances 4',
+    'mopar serve fleet.parts      # every model of mopar partition A.onnx B.onnx … -o fleet.parts',
   ]);
   cmd.action(async (dirs: string[], o: {
       port: number; host: string; maxInstances: number; maxInflight: number; keepWarm: number; queue: number; queueTimeout: number;
@@ -118,7 +120,8 @@ export function registerServe(program: Command): void {
       process.on('SIGINT', () => stop('SIGINT'));
       process.on('SIGTERM', () => stop('SIGTERM'));
       try {
-        const names = dirs.map((d) => gw.addModel(d));
+        // A fleet folder (mopar partition A.onnx B.onnx …) serves every model it holds, each under its name.
+        const names = dirs.flatMap((d) => (isFleet(d) ? loadFleet(d).models.map((m) => gw.addModel(m.path, m.name)) : [gw.addModel(d)]));
         if (batching) {
           const target = names.find((n) => gw.models.get(n)!.manifest.model === batching!.model);
           if (!target) throw new MoparError(`--batching: the plan is for model '${batching.model}', which is not served here (${names.join(', ')})`);

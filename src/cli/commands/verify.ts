@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { assertVerified, verifyPartition, type VerifyOptions, type VerifyResult } from '../../partition/index.js';
+import { assertVerified, fleetManifest, isFleet, loadFleet, verifyPartition, type VerifyOptions, type VerifyResult } from '../../partition/index.js';
 import { MoparError, loadWarning } from '../../core/index.js';
 import { measureVerify, type VerifyMeasurement } from '../../bench/index.js';
 import { parseInputFlags } from '../../graph/index.js';
@@ -9,7 +9,8 @@ export function registerVerify(program: Command): void {
   const cmd = program.command('verify')
     .description('run the partitioned pipeline against the unsplit model on random inputs (exit 1 unless every output is allclose: |a − b| ≤ atol + rtol·|b|)')
     .argument('<model>', 'the unsplit ONNX file')
-    .argument('<dir>', 'partition directory (with manifest.json)')
+    .argument('<dir>', 'partition directory (with manifest.json, or a fleet\'s fleet.json: then name the model with --model)')
+    .option('--model <name>', 'in a fleet (mopar partition A.onnx B.onnx … -o DIR): the model of DIR/fleet.json that MODEL is')
     .option('--runs <n>', 'random inputs to try, seeds seed..seed+n-1', intOption('--runs'), 3)
     .option('--seed <n>', 'first random seed', intOption('--seed', 0), 1)
     .option('--tolerance <x>', 'rtol of the allclose rule', numberOption('--tolerance'), 1e-4)
@@ -21,8 +22,10 @@ export function registerVerify(program: Command): void {
     .option('--requests <n>', 'with --measure: requests sent (p99 needs 100 or more)', intOption('--requests'), 200);
   jsonOption(cmd);
   examples(cmd, ['mopar verify model.onnx model.parts', 'mopar verify model.onnx model.parts --runs 10 --optimization disabled --json',
-    'mopar verify model.onnx model.parts --batch 4', 'mopar verify model.onnx model.parts --measure --requests 500 --json']);
-  cmd.action(async (modelPath: string, dir: string, opts: { runs: number; seed: number; tolerance: number; atolScale: number; batch?: number; input?: string[]; optimization: string; json?: boolean; measure?: boolean; requests: number }) => {
+    'mopar verify model.onnx model.parts --batch 4', 'mopar verify model.onnx model.parts --measure --requests 500 --json',
+    'mopar verify b.onnx fleet.parts --model b']);
+  cmd.action(async (modelPath: string, dir: string, opts: { runs: number; seed: number; tolerance: number; atolScale: number; batch?: number; input?: string[]; optimization: string; json?: boolean; measure?: boolean; requests: number; model?: string }) => {
+      dir = fleetModel(dir, opts.model);
       if (!['all', 'extended', 'basic', 'disabled'].includes(opts.optimization)) {
         throw new MoparError(`--optimization must be all, extended, basic or disabled, got '${opts.optimization}'`);
       }
@@ -36,6 +39,16 @@ export function registerVerify(program: Command): void {
       else process.stdout.write(`${render(r)}\n${m ? `\n${renderMeasure(m)}\n` : ''}`);
       assertVerified(r);
     });
+}
+
+/** A fleet folder's model named by --model: its manifest file (the one reader takes a manifest path too). */
+function fleetModel(dir: string, model: string | undefined): string {
+  if (!isFleet(dir)) {
+    if (model !== undefined) throw new MoparError(`--model ${model}: ${dir} is not a fleet (no fleet.json; built by mopar partition A.onnx B.onnx … -o DIR)`);
+    return dir;
+  }
+  if (model === undefined) throw new MoparError(`${dir} holds several models (${loadFleet(dir).models.map((m) => m.name).join(', ')}): name the one to verify with --model`);
+  return fleetManifest(dir, model);
 }
 
 function render(r: VerifyResult): string {
