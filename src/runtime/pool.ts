@@ -38,6 +38,7 @@ export const DEFAULT_POOL: PoolOptions = { maxInstances: 4, maxInFlight: 1, keep
  * queue check), so the queue holds what can be served within the queue timeout anyway — a longer queue would only
  * turn into 503s at the timeout — and refuses beyond it. `floor`: the bound before anything was measured (the old
  * default; never smaller); `cap`: what one function may hold at most, whatever its speed (memory: parsed bodies).
+ * Mutable for tests only.
  */
 export const AUTO_QUEUE = { floor: 64, cap: 1024 };
 
@@ -213,7 +214,8 @@ export class FunctionPool {
    * Why a new call (not yet admitted) would be refused now, or undefined: every instance busy, none starting that
    * it could count on, none more allowed, and the queue at its bound. A fixed `queueMax`, the automatic queue's
    * cap or a queue not yet measured: 429 (the queue is full). The automatic bound below its cap: 503 with a
-   * Retry-After of the time the queue takes to drain — the calls already waiting fill the queue timeout.
+   * Retry-After of the time the queue takes to drain — the calls already waiting fill the queue timeout (at the
+   * cap, the 429 carries that Retry-After too).
    */
   refusal(): SaturatedError | undefined {
     if (this.instances.some((i) => usable(i) && i.isReady && i.active < this.opts.maxInFlight)) return undefined;
@@ -221,11 +223,13 @@ export class FunctionPool {
     const bound = this.queueBound();
     if (this.queue.length < bound) return undefined;
     const x = this.throughputPerS();
-    if (this.opts.queueMax !== 'auto' || bound >= AUTO_QUEUE.cap || x === undefined) {
-      return new SaturatedError(`function '${this.name}' is saturated: ${this.instances.length} instances busy and ${this.queue.length} requests queued`, 429);
+    const drainS = x === undefined ? undefined : this.queue.length / x;
+    if (this.opts.queueMax !== 'auto' || bound >= AUTO_QUEUE.cap || drainS === undefined) {
+      // The automatic queue at its cap still says when it will have drained (a fixed --queue: as it always did).
+      const retry = this.opts.queueMax === 'auto' && drainS !== undefined ? Math.max(1, Math.ceil(drainS)) : undefined;
+      return new SaturatedError(`function '${this.name}' is saturated: ${this.instances.length} instances busy and ${this.queue.length} requests queued`, 429, retry);
     }
-    const drainS = this.queue.length / x;
-    return new SaturatedError(`function '${this.name}' is saturated: the ${this.queue.length} requests queued take about ${drainS.toFixed(1)} s at the measured ${x.toFixed(1)} per second (queue timeout ${(this.opts.queueTimeoutMs / 1000).toFixed(0)} s)`,
+    return new SaturatedError(`function '${this.name}' is saturated: the ${this.queue.length} requests queued take about ${drainS.toFixed(1)} s at the measured ${x!.toFixed(1)} per second (queue timeout ${(this.opts.queueTimeoutMs / 1000).toFixed(0)} s)`,
       503, Math.max(1, Math.ceil(drainS)));
   }
 

@@ -76,7 +76,7 @@ async function heldGateway(tag: string, queueMax: number | 'auto') {
   return { g, pool, post, queue, release, close: async () => { try { process.kill(host.pid!, 'SIGCONT'); } catch { /* gone */ } await g.close(); cleanup(d); } };
 }
 
-test('auto queue: full at measured throughput × queue timeout → 503 + Retry-After (time to drain); unmeasured or at the cap → 429', async () => {
+test('auto queue: full at measured throughput × queue timeout → 503 + Retry-After (time to drain); at the cap or unmeasured → 429', async () => {
   const c = await heldGateway('auto', 'auto');
   try {
     // One instance at 1 s a call: 1 call/s, × 100 s of queue timeout = 100 calls may wait.
@@ -88,6 +88,17 @@ test('auto queue: full at measured throughput × queue timeout → 503 + Retry-A
     assert.equal(r.headers['retry-after'], '100', 'the 100 queued calls take 100 s to drain');
     assert.match(JSON.parse(r.body.toString()).error, /is saturated: the 100 requests queued take about 100\.0 s at the measured 1\.0 per second/);
     assert.equal(c.pool.queueDepth, 100, 'the refused request did not queue');
+    // At the cap: a plain full queue (429), still saying when it will have drained (cap lowered for the test).
+    const cap = AUTO_QUEUE.cap;
+    try {
+      AUTO_QUEUE.cap = 100;
+      c.pool.serviceMs = 500; // 2 calls/s × 100 s = 200, capped at 100
+      const capped = await c.post();
+      assert.equal(capped.status, 429, capped.body.toString());
+      assert.equal(capped.headers['retry-after'], '50');
+    } finally {
+      AUTO_QUEUE.cap = cap;
+    }
     // Faster (measured 10 ms): 10000 calls in the timeout, capped; room again.
     c.pool.serviceMs = 10;
     assert.equal(c.pool.queueBound(), AUTO_QUEUE.cap);
