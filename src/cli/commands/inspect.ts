@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { buildGraph, inspectGraph, loadModel, runtimeProblems, type ModelFacts } from '../../graph/index.js';
+import { DEFAULT_MAX_BATCH } from '../../plan/index.js';
 import { examples, jsonOption, printJson, table } from '../options.js';
 
 type InspectFacts = ModelFacts & { runtimeProblems?: string[] };
@@ -18,6 +19,24 @@ export function registerInspect(program: Command): void {
       if (opts.json) printJson(facts);
       else process.stdout.write(`${render(modelPath, facts)}\n`);
     });
+}
+
+/**
+ * Which input dims are symbolic, and the `--input` that keeps them so: a range LO..HI per symbolic dim (the batch
+ * as 1..max batch), fixed dims as they are. Every verb that runs the model needs one where a non-leading dim is
+ * symbolic.
+ */
+function rangeHints(inputs: ModelFacts['inputs']): string[] {
+  const sym = inputs.filter((t) => t.shapeKnown && t.shape.some((d) => typeof d === 'string'));
+  if (!sym.length) return [];
+  const dims = (t: ModelFacts['inputs'][number]) => t.shape.flatMap((d, i) => (typeof d === 'string' ? [`${i}${/^\?\d*$/.test(d) ? '' : ` (${d})`}`] : []));
+  const flag = (t: ModelFacts['inputs'][number]) => `--input ${t.name}=${t.shape.map((d, i) => (typeof d !== 'string' ? String(d) : i === 0 ? `1..${DEFAULT_MAX_BATCH}` : 'LO..HI')).join(',')}`;
+  return [
+    '',
+    ...sym.map((t) => `  symbolic  ${t.name} dim${dims(t).length > 1 ? 's' : ''} ${dims(t).join(', ')}`),
+    `  ranges    keep them symbolic, served anywhere in LO..HI (sized at HI): ${sym.map(flag).join(' ')}`,
+    '            or fix a dim with a single size (e.g. 1..8 → 1)',
+  ];
 }
 
 function render(path: string, f: InspectFacts): string {
@@ -39,6 +58,7 @@ function render(path: string, f: InspectFacts): string {
     `  runtime   ${runtime}`,
     '',
     table(['input', 'dtype', 'shape'], io(f.inputs)),
+    ...rangeHints(f.inputs),
     '',
     table(['output', 'dtype', 'shape'], io(f.outputs)),
     '',
