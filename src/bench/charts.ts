@@ -3,9 +3,7 @@
  * efficiency per model, predicted vs measured, memory timelines with slice boundaries), rendered to SVG by vega
  * and to PNG by resvg.
  */
-import * as vl from 'vega-lite';
-import * as vega from 'vega';
-import { Resvg } from '@resvg/resvg-js';
+import type * as vl from 'vega-lite';
 import type { BenchRow } from './types.js';
 
 export interface Timeline {
@@ -102,16 +100,4 @@ export function chartsFor(rows: BenchRow[], platform: string, timelines: Timelin
     });
   }
   return charts;
-}
-
-export async function renderSvg(spec: vl.TopLevelSpec): Promise<string> {
-  const compiled = vl.compile(spec).spec;
-  const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
-  const svg = await view.toSVG();
-  await view.finalize();
-  return svg;
-}
-
-export function svgToPng(svg: string): Buffer {
-  return new Resvg(svg, { font: { loadSystemFonts: true }, background: 'white', fitTo: { mode: 'zoom', value: 2 } }).render().asPng();
 }

@@ -5,7 +5,7 @@ export { runCell, measuredCost, type CellInput } from './cell.js';
 export { functionsBetween, requestBill } from './measure.js';
 export { summarize, geomean, noiseFloor } from './summary.js';
 export { writeReport, summaryTable, loadedCellsLine, TARGETS } from './report.js';
-export { chartsFor, renderSvg, svgToPng, type Timeline } from './charts.js';
+export { chartsFor, type Timeline } from './charts.js';
 export { measureInterleaved } from './sweep-measure.js';
 export { runSweep, planSweep, sloLadder, deploymentKey, splitBoundRatio, memoryTrack, type MemoryTrack, QUICK_SWEEP_MODELS, QUICK_SWEEP_PLATFORMS, type SweepOptions, type SweepReport, type SweepRow, type SplitBound } from './sweep.js';
 export { writeSweepReport, sweepMarkdown, stepVerdicts, paretoChart, memoryChart, predictionRatios, type StepVerdict } from './sweep-report.js';

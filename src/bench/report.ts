@@ -2,7 +2,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import MarkdownIt from 'markdown-it';
-import { chartsFor, renderSvg, svgToPng, type Timeline } from './charts.js';
+import { renderSvg, svgToPng } from '../core/index.js';
+import { chartsFor, type Timeline } from './charts.js';
 import type { BenchReport, BenchRow, PlatformSummary } from './types.js';
 
 /** Targets from the evaluation issue; the report says by how much each is met or missed. */
@@ -97,7 +98,7 @@ export async function writeReport(outDir: string, report: BenchReport, timelines
     html.push(`<h2>${p}</h2>`);
     for (const c of chartsFor(report.rows, p, p === platforms[0] ? timelines : [])) {
       const svg = await renderSvg(c.spec);
-      writeFileSync(join(outDir, 'charts', `${c.id}.png`), svgToPng(svg));
+      writeFileSync(join(outDir, 'charts', `${c.id}.png`), await svgToPng(svg));
       md.push(`![${c.title}](charts/${c.id}.png)`, '');
       html.push(`<figure>${svg}<figcaption>${c.title}</figcaption></figure>`);
     }

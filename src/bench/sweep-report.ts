@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { median } from '../core/index.js';
 import MarkdownIt from 'markdown-it';
 import type * as vl from 'vega-lite';
-import { renderSvg, svgToPng } from './charts.js';
+import { renderSvg, svgToPng } from '../core/index.js';
 import type { MemoryTrack, SweepReport, SweepRow } from './sweep.js';
 
 const fmt = (x: number | null | undefined, d = 3) => (x !== null && x !== undefined && Number.isFinite(x) ? x.toPrecision(d) : 'n/a');
@@ -218,12 +218,12 @@ export async function writeSweepReport(outDir: string, report: SweepReport): Pro
   const html: string[] = [];
   for (const p of report.config.platforms) {
     const svg = await renderSvg(paretoChart(report, p));
-    writeFileSync(join(outDir, 'charts', `pareto-${p}.png`), svgToPng(svg));
+    writeFileSync(join(outDir, 'charts', `pareto-${p}.png`), await svgToPng(svg));
     charts.push(`![Pareto, ${p}](charts/pareto-${p}.png)`, '');
     html.push(`<figure>${svg}<figcaption>Pareto, ${p}</figcaption></figure>`);
     if ((report.memory ?? []).some((t) => t.platform === p)) {
       const mem = await renderSvg(memoryChart(report, p));
-      writeFileSync(join(outDir, 'charts', `memory-${p}.png`), svgToPng(mem));
+      writeFileSync(join(outDir, 'charts', `memory-${p}.png`), await svgToPng(mem));
       charts.push(`![Memory timeline, ${p}](charts/memory-${p}.png)`, '');
       html.push(`<figure>${mem}<figcaption>Memory timeline, ${p}</figcaption></figure>`);
     }

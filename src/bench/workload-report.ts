@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import MarkdownIt from 'markdown-it';
 import type * as vl from 'vega-lite';
 import { renderBatchProfile } from '../profile/index.js';
-import { renderSvg, svgToPng } from './charts.js';
+import { renderSvg, svgToPng } from '../core/index.js';
 import type { WorkloadReport, WorkloadRow } from './workload.js';
 
 const usdPerM = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '–' : (x * 1e6).toFixed(x * 1e6 < 10 ? 3 : 1));
@@ -119,7 +119,7 @@ export async function writeWorkloadReport(outDir: string, report: WorkloadReport
   md.push('## Charts', '');
   for (const chart of workloadCharts(report)) {
     const svg = await renderSvg(chart.spec);
-    writeFileSync(join(outDir, 'charts', `${chart.id}.png`), svgToPng(svg));
+    writeFileSync(join(outDir, 'charts', `${chart.id}.png`), await svgToPng(svg));
     md.push(`![${chart.title}](charts/${chart.id}.png)`, '');
     html.push(`<figure>${svg}<figcaption>${chart.title}</figcaption></figure>`);
   }

@@ -10,3 +10,4 @@ export * from './malloc.js';
 export * from './load.js';
 export * from './stats.js';
 export * from './dtype.js';
+export * from './chart.js';

@@ -2,7 +2,7 @@
  * A profile for people: top operator types by share, RD types, layers, CPU scaling, and the memory timeline as a
  * small terminal chart; `plotTimeline` writes the same timeline as an SVG or PNG chart (vega-lite → vega → resvg).
  */
-import { loadWarning, MoparError, errorMessage } from '../core/index.js';
+import { loadWarning, MoparError, errorMessage, renderSvg, svgToPng } from '../core/index.js';
 import { writeFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import type { Profile } from './types.js';
@@ -76,8 +76,6 @@ export function sparkChart(values: readonly number[], width: number, height: num
 export async function plotTimeline(p: Profile, file: string): Promise<void> {
   const ext = extname(file).toLowerCase();
   if (ext !== '.svg' && ext !== '.png') throw new MoparError(`--plot writes .svg or .png, not '${ext || file}'`);
-  const vl = await import('vega-lite');
-  const vega = await import('vega');
   const w = p.memory.weightsMB;
   const values = p.nodes.flatMap((n, i) => [
     { i, node: n.name, op: n.op, kind: 'activations', mb: p.memory.timelineMB[i]! },
@@ -109,14 +107,8 @@ export async function plotTimeline(p: Profile, file: string): Promise<void> {
     ],
   };
   try {
-    const compiled = vl.compile(spec as never).spec;
-    const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
-    const svg = await view.toSVG();
-    view.finalize();
-    if (ext === '.svg') { writeFileSync(file, svg); return; }
-    const { Resvg } = await import('@resvg/resvg-js');
-    const png = new Resvg(svg, { background: 'white', fitTo: { mode: 'zoom', value: 2 } }).render().asPng();
-    writeFileSync(file, png);
+    const svg = await renderSvg(spec as never);
+    writeFileSync(file, ext === '.svg' ? svg : await svgToPng(svg));
   } catch (err) {
     throw new MoparError(`cannot write plot ${file}: ${errorMessage(err)}`);
   }
