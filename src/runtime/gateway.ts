@@ -10,11 +10,10 @@ import { basename } from 'node:path';
 import { MoparError, errorMessage, log, cgroupsAvailable } from '../core/index.js';
 import { Metrics } from './metrics.js';
 import { STATUS_PAGE, litHtmlSource, statusSnapshot, type StatusSnapshot } from './status.js';
-import { DEFAULT_RUNTIME, ServedModel, loadServable, type InferResult, type RuntimeOptions, type TensorMeta } from './model.js';
-import { HttpError, deadlineParameter, headerLengthParameter, inferResponse, parseInferRequest, v2Meta } from './protocol.js';
+import { DEFAULT_RUNTIME, ServedModel, loadServable, type InferResult, type RuntimeOptions } from './model.js';
+import { HttpError, deadlineParameter, headerLengthParameter, inferResponse, parseInferRequest, requestBodyLimit, v2Meta } from './protocol.js';
 import { FunctionFailedError, FunctionTimeoutError, type FunctionInstance } from './instance.js';
 import { ClientGoneError, DeadlineError, SaturatedError, type SpawnReason } from './pool.js';
-import { numel } from '../graph/index.js';
 import { CodecError } from '../codec/index.js';
 import { sweepStaleSegments } from './segments.js';
 import { sweepLeanCache } from './lean-load.js';
@@ -37,23 +36,6 @@ export interface GatewayOptions extends RuntimeOptions {
 }
 
 export const DEFAULT_GATEWAY: GatewayOptions = { ...DEFAULT_RUNTIME, prewarm: true, drainMs: 30_000 };
-
-/** Bytes one value may take in a JSON body: "-1.2345678901234567e-300", separators, nesting, indentation. */
-const JSON_BYTES_PER_VALUE = 64;
-/** Room for the JSON around the tensors (names, parameters, a binary header). */
-const BODY_SLACK_BYTES = 2 ** 20;
-/** A dynamic dim (a batch) is counted as this many when sizing the default body limit. */
-const DYNAMIC_DIM_ALLOWANCE = 64;
-
-/**
- * The largest body one request to `inputs` can need: every input's values as JSON text (a binary request is
- * smaller), plus slack. A body beyond it cannot be a valid request, so it is refused before it is read whole.
- */
-export function requestBodyLimit(inputs: readonly TensorMeta[]): number {
-  let values = 0;
-  for (const t of inputs) values += numel(t.shape.map((d) => (typeof d === 'number' && d >= 0 ? d : DYNAMIC_DIM_ALLOWANCE)));
-  return values * JSON_BYTES_PER_VALUE + BODY_SLACK_BYTES;
-}
 
 /** Client timeouts of the HTTP server: slow or idle connections cannot pile up. */
 export const HTTP_TIMEOUTS = { headersMs: 10_000, requestMs: 60_000, keepAliveMs: 5_000, checkEveryMs: 1_000 };
