@@ -9,7 +9,7 @@
  */
 import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, isAbsolute, join, resolve } from 'node:path';
-import { MoparError, readJsonFile } from '../core/index.js';
+import { MoparError, readJsonFile, validate } from '../core/index.js';
 import {
   clone, commonPrefix, extractModel, NodeProtoSchema, openModel, saveModel, ValueInfoProtoSchema, withSymbolicBatch,
   type Graph, type ModelProto,
@@ -228,18 +228,18 @@ export function isFleet(dir: string): boolean {
 /** Reads DIR/fleet.json: each model's name and the absolute path of its manifest (confined to DIR). */
 export function loadFleet(dir: string): { fleet: FleetRecord; models: Array<{ name: string; path: string }> } {
   const file = join(dir, 'fleet.json');
-  const raw = readJsonFile(file, 'fleet') as Partial<FleetRecord> | null;
-  if (raw?.kind !== 'mopar.fleet' || !Array.isArray(raw.models)) {
+  const raw = readJsonFile(file, 'fleet');
+  if ((raw as { kind?: unknown } | null)?.kind !== 'mopar.fleet') {
     throw new MoparError(`${file} is not a mopar fleet (expected kind 'mopar.fleet' with models)`);
   }
-  const models = raw.models.map((m, i) => {
+  const fleet = validate<FleetRecord>('fleet', raw, file);
+  const models = fleet.models.map((m, i) => {
     const where = `${file}: models[${i}]`;
-    if (typeof m?.name !== 'string' || typeof m.manifest !== 'string') throw new MoparError(`${where} needs a name and a manifest (strings)`);
     // The manifest reader confines the function files to the manifest's folder; the manifest itself stays in DIR.
     if (isAbsolute(m.manifest) || m.manifest.split(/[\\/]/).includes('..')) throw new MoparError(`${where}.manifest must be a path inside ${dir}: ${JSON.stringify(m.manifest)}`);
     return { name: m.name, path: resolve(dir, m.manifest) };
   });
-  return { fleet: raw as FleetRecord, models };
+  return { fleet, models };
 }
 
 /** The manifest path of model `name` of the fleet in DIR (an error naming the models when there is none). */
