@@ -2,19 +2,19 @@
  * A fleet: several models partitioned together (`mopar partition A.onnx B.onnx … -o DIR`), so that models sharing
  * weights share functions. The shared part is the longest common prefix of their graphs by content
  * (graph/common-prefix.ts); every model is cut at that one divergence point. The prefix is extracted once (from
- * the first model), planned as one function (`unsplit`) and written once; each model's remainder is extracted,
- * profiled, planned and built as its own functions. Function files are content-addressed, so a file several
- * models reference is one file in DIR. DIR holds `fleet.json`, one `<name>.manifest.json` per model (each read
+ * the first model), planned as one function (`unsplit`; the given strategy where it does not fit one) and written
+ * once; each model's remainder is extracted, profiled, planned and built as its own functions. Function files are
+ * content-addressed, so a file several models reference is one file in DIR. DIR holds `fleet.json`, one `<name>.manifest.json` per model (each read
  * by the one manifest reader, `loadManifest`) and the function files next to them.
  */
 import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, isAbsolute, join, resolve } from 'node:path';
-import { MoparError, readJsonFile, validate } from '../core/index.js';
+import { MoparError, errorMessage, log, readJsonFile, validate } from '../core/index.js';
 import {
   clone, commonPrefix, extractModel, NodeProtoSchema, openModel, saveModel, ValueInfoProtoSchema, withSymbolicBatch,
   type Graph, type ModelProto,
 } from '../graph/index.js';
-import { partitionModel, type PartitionModelOptions } from './partition-model.js';
+import { modelProfile, partitionModel, type PartitionModelOptions } from './partition-model.js';
 import type { Manifest, ManifestEdge, ManifestFunction, TensorSpec } from './types.js';
 
 export interface FleetRecord {
@@ -52,7 +52,7 @@ export async function partitionFleet(paths: readonly string[], outDir: string, o
   const work = mkdtempSync(join(outDir, '.fleet-'));
   const written = new Map<string, number>();
   try {
-    const build = async (model: string, sub: string, o: PartitionFleetOptions): Promise<Manifest> => {
+    const build = async (model: string, sub: string, o: Omit<PartitionModelOptions, 'outDir'>): Promise<Manifest> => {
       const dir = join(work, sub);
       const { manifest } = await partitionModel(model, { ...o, outDir: dir });
       // Content-addressed files: one already in DIR (another model's) is the same bytes.
@@ -75,8 +75,18 @@ export async function partitionFleet(paths: readonly string[], outDir: string, o
       const file = join(work, 'shared.onnx');
       saveModel(withSymbolicBatch(graphs[0]!, model), file);
       // One function for now: the prefix serves the sum of every model's traffic, which the planner does not
-      // take (it plans one model's requests); its SLO share is left to the remainders.
-      const manifest = await build(file, 'shared', { ...opts, plan: { ...opts.plan, strategy: 'unsplit', sloMs: undefined, coldSloMs: undefined, alternatives: false } });
+      // take (it plans one model's requests); its SLO share is left to the remainders. A prefix too big for one
+      // function of the platform is planned by the given strategy instead (from the same profile).
+      const profiled = await modelProfile(file, { profiling: opts.profiling });
+      const plan = { ...opts.plan, sloMs: undefined, coldSloMs: undefined, alternatives: false };
+      let manifest: Manifest;
+      try {
+        manifest = await build(file, 'shared', { ...opts, profiled, plan: { ...plan, strategy: 'unsplit' } });
+      } catch (err) {
+        if (!(err instanceof MoparError) || (opts.plan.strategy ?? 'mopar') === 'unsplit') throw err;
+        log(`partition: the shared prefix does not fit one function (${errorMessage(err)}); planning it with ${opts.plan.strategy ?? 'mopar'}`);
+        manifest = await build(file, 'shared', { ...opts, profiled, plan });
+      }
       shared = { manifest, outputs };
     }
 
