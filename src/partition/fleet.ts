@@ -164,9 +164,11 @@ function boundary(graphs: readonly Graph[], prefix: ReturnType<typeof commonPref
 }
 
 /** A remainder reading the prefix's tensors under the first model's names (node protos cloned, not changed). */
-function renamed(model: ModelProto, rename: Map<string, string>): ModelProto {
-  if (!rename.size) return model;
+function renamed(model: ModelProto, all: Map<string, string>): ModelProto {
   const g = model.graph!;
+  // Only what crosses from the prefix: a prefix Constant the remainder reads is copied in under its own name.
+  const rename = new Map(g.input.flatMap((vi) => (all.has(vi.name) ? [[vi.name, all.get(vi.name)!] as const] : [])));
+  if (!rename.size) return model;
   g.node = g.node.map((n) => {
     if (!n.input.some((i) => rename.has(i))) return n;
     const c = clone(NodeProtoSchema, n);

@@ -15,7 +15,7 @@ import { cleanup, tmpDir } from '../runtime/helpers.js';
 const D = 64;
 const values = (seed: number, n: number) => { const r = new Rng(seed); return Float32Array.from({ length: n }, () => r.uniform(-0.2, 0.2)); };
 
-/** x → MatMul(W) → Relu → Mul(Constant 0.5) → MatMul(W again: tied) → Relu → MatMul(H) → y. */
+/** x → MatMul(W) → Relu → Mul(Constant 0.5) → MatMul(W again: tied) → Relu → MatMul(H) → Mul(the Constant) → y. */
 function write(dir: string, file: string, opts: { prefix: string; head: number; first?: number }): string {
   const b = new GraphBuilder(file, opts.prefix);
   const x = b.input('x', 'float32', [1, D]);
@@ -25,7 +25,8 @@ function write(dir: string, file: string, opts: { prefix: string; head: number; 
   t = b.node('Mul', [t, half], {}, { name: 'scale' });
   t = b.node('Relu', [b.node('MatMul', [t, w], {}, { name: 'mm2' })], {}, { name: 'relu2' });
   const h = b.init('h', 'float32', [D, 10], values(opts.head, D * 10));
-  b.output(b.node('MatMul', [t, h], {}, { name: 'head', outputNames: ['y'] }), 'float32', [1, 10]);
+  // The remainder reads the prefix's Constant too (copied in under its own name, not the first model's).
+  b.output(b.node('Mul', [b.node('MatMul', [t, h], {}, { name: 'head' }), half], {}, { name: 'out', outputNames: ['y'] }), 'float32', [1, 10]);
   const path = join(dir, `${file}.onnx`);
   saveModel(b.model(17), path);
   return path;
