@@ -7,7 +7,7 @@ export { summarize, geomean, noiseFloor } from './summary.js';
 export { writeReport, summaryTable, loadedCellsLine, TARGETS } from './report.js';
 export { chartsFor, type Timeline } from './charts.js';
 export { measureInterleaved } from './sweep-measure.js';
-export { runSweep, planSweep, sloLadder, deploymentKey, splitBoundRatio, memoryTrack, type MemoryTrack, QUICK_SWEEP_MODELS, QUICK_SWEEP_PLATFORMS, type SweepOptions, type SweepReport, type SweepRow, type SplitBound } from './sweep.js';
+export { SLO_PERCENTILE, measuredMeets, runSweep, planSweep, sloLadder, deploymentKey, splitBoundRatio, memoryTrack, type MemoryTrack, QUICK_SWEEP_MODELS, QUICK_SWEEP_PLATFORMS, type SweepOptions, type SweepReport, type SweepRow, type SplitBound } from './sweep.js';
 export { writeSweepReport, sweepMarkdown, stepVerdicts, paretoChart, memoryChart, predictionRatios, type StepVerdict } from './sweep-report.js';
 export { runDemo, type DemoOptions, type DemoSide, type DemoResult } from './demo.js';
 export { runWorkloadBench, QUICK_WORKLOAD, QUICK_WORKLOAD_PLATFORMS, QUICK_RATE_SCALES, WORKLOAD_STRATEGIES, type WorkloadOptions, type WorkloadReport, type WorkloadRow, type WorkloadStrategy } from './workload.js';

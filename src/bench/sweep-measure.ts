@@ -10,7 +10,7 @@ import { functionsBetween, requestBill } from './measure.js';
 import type { MeasuredFunction } from './types.js';
 
 export interface Measured {
-  costPerMillionUSD: number; p50Ms: number; p95Ms: number; coldStartMs: number; requests: number; errors: number; fns: MeasuredFunction[];
+  costPerMillionUSD: number; p50Ms: number; p95Ms: number; p99Ms: number; coldStartMs: number; requests: number; errors: number; fns: MeasuredFunction[];
   billedFrom?: 'one-at-a-time';
   /** The first failed request's reason (an instance out of memory, a crash): the cell says it. */
   firstError?: string;
@@ -32,14 +32,14 @@ export async function measureInterleaved(dirs: string[], good: boolean[], platfo
     const s = shared[i];
     if (!s || !serve[i]) { out.push(undefined); continue; }
     if (s.lat.length === 0) {
-      out.push({ costPerMillionUSD: NaN, p50Ms: NaN, p95Ms: NaN, coldStartMs: NaN, requests: 0, errors: s.errors, fns: [], firstError: s.firstError ?? 'no request answered' });
+      out.push({ costPerMillionUSD: NaN, p50Ms: NaN, p95Ms: NaN, p99Ms: NaN, coldStartMs: NaN, requests: 0, errors: s.errors, fns: [], firstError: s.firstError ?? 'no request answered' });
       continue;
     }
     const billed = alone[i]?.fns ?? s.fns;
     const cold: number[] = [];
     for (let k = 0; k < coldN && i < dirs.length; k++) cold.push(await coldRequest(serve[i]!, 100 + k));
     out.push({
-      costPerMillionUSD: requestBill(platform, billed).usd * 1e6, p50Ms: quantile(s.lat, 0.5), p95Ms: quantile(s.lat, 0.95),
+      costPerMillionUSD: requestBill(platform, billed).usd * 1e6, p50Ms: quantile(s.lat, 0.5), p95Ms: quantile(s.lat, 0.95), p99Ms: quantile(s.lat, 0.99),
       coldStartMs: cold.length ? quantile(cold, 0.5) : NaN, requests: s.lat.length, errors: s.errors + (alone[i]?.errors ?? 0),
       fns: billed, ...(alone[i] ? { billedFrom: 'one-at-a-time' as const } : {}),
       ...(s.firstError ?? alone[i]?.firstError ? { firstError: s.firstError ?? alone[i]?.firstError } : {}),

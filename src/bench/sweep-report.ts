@@ -8,7 +8,7 @@ import { median } from '../core/index.js';
 import MarkdownIt from 'markdown-it';
 import type * as vl from 'vega-lite';
 import { renderSvg, svgToPng } from '../core/index.js';
-import type { MemoryTrack, SweepReport, SweepRow } from './sweep.js';
+import { SLO_PERCENTILE, type MemoryTrack, type SweepReport, type SweepRow } from './sweep.js';
 
 const fmt = (x: number | null | undefined, d = 3) => (x !== null && x !== undefined && Number.isFinite(x) ? x.toPrecision(d) : 'n/a');
 const money = (x: number | null | undefined) => (x !== null && x !== undefined && Number.isFinite(x) ? `$${x < 1 ? x.toPrecision(3) : x.toFixed(2)}` : 'n/a');
@@ -149,14 +149,17 @@ export function sweepMarkdown(report: SweepReport): string {
     '# mopar bench — SLO sweep', '',
     `Measured ${report.startedAt} → ${report.finishedAt} on ${report.machine.cpus} × ${report.machine.cpuModel}, ${report.machine.memoryGB} GB, ` +
     `Node ${report.machine.node}, onnxruntime ${report.machine.onnxruntime}; cgroup limits ${report.machine.cgroups ? 'enforced' : 'NOT enforced'}. ` +
-    `1-minute load average ${fmt(report.loadAverage[0])} at start, ${fmt(report.loadAverage[1])} at end (this machine was shared with other work). ` +
+    `1-minute load average ${fmt(report.loadAverage[0])} at start, ${fmt(report.loadAverage[1])} at end ` +
+    `(${Math.max(...report.loadAverage) / report.machine.cpus > 1.5 ? 'above 1.5 per core: loaded, timings inflated' : 'at most 1.5 per core'}${loadedCells(report)}). ` +
     `${report.config.steps} SLO steps per model × platform, from the fastest any strategy can reach to 2× the unsplit function's 1-vCPU latency; ` +
     `${report.config.warmRequests} warm requests per deployment, interleaved round-robin across all deployments of a model × platform ` +
     `served at once; ${report.config.coldRequests} cold request(s) per deployment.`, '',
     n ? `Noise floor: ${n.pairs} control pair(s) (one deployment served twice, interleaved with the rest): measured cost differs by ` +
       `${pc(n.costDiffMedian)} (median), ${pc(n.costDiffMax)} (max); p50 by ${pc(n.p50DiffMedian)} (median), ${pc(n.p50DiffMax)} (max). ` +
       '"mopar cheapest" allows the median cost difference as slack (the targets also count the max).' : 'Noise floor: no control pair was measured.', '',
-    '## Per SLO step: mopar vs the cheapest baseline that met the same SLO', '',
+    '## Per SLO step: mopar vs the cheapest baseline that measurably met the same SLO', '',
+    `A deployment meets its SLO when its measured p${SLO_PERCENTILE} does; a plan that only predicts it does is not counted as meeting it ` +
+    `(${report.sweep.filter((r) => r.predictedSloMet).length} cells were predicted to meet their SLO, ${report.sweep.filter((r) => r.feasible).length} measurably did).`, '',
     '| model | platform | step | SLO ms | mopar $/1M | best baseline | its $/1M | baseline ÷ mopar | mopar ÷ floor | unsplit meets SLO | mopar cheapest |',
     '|---|---|---|---|---|---|---|---|---|---|---|',
   ];
@@ -178,7 +181,7 @@ export function sweepMarkdown(report: SweepReport): string {
       `${unreachable.length} step(s) the unsplit function cannot meet, mopar met ${unreachable.filter((v) => v.moparUSD !== null).length}.`);
   }
   const all = predictionRatios(report.sweep);
-  md.push('', `**Predictions** (the last bench's served functions ran 1.33× their predicted p50 at the median): measured ÷ predicted over ` +
+  md.push('', `**Predictions**: measured ÷ predicted over ` +
     `${all.cells} measured cells, median p50 ${fmt(all.p50)}, median cost ${fmt(all.cost)}` +
     `${Number.isFinite(all.p50) ? (Math.abs(all.p50 - 1) <= 0.1 ? ' — within 10 %: the gap is closed on this run' : ` — ${all.p50 > 1 ? 'slower' : 'faster'} than predicted by ${pc(Math.abs(all.p50 - 1))}`) : ''}` +
     `${report.loadAverage[0] > report.machine.cpus ? ` (load ${fmt(report.loadAverage[0])} on ${report.machine.cpus} cores inflates every measured time)` : ''}. Per platform: ` +
@@ -192,11 +195,11 @@ export function sweepMarkdown(report: SweepReport): string {
     md.push(`| ${b.model} | ${b.platform} | ${fmt(b.boundRatio)} | ${fmt(b.measuredRatio)} | ${share} |`);
   }
   md.push('', '## Every cell: predicted vs measured', '',
-    '| model | platform | step | SLO ms | strategy | meets SLO | functions (sub-slices) | deployment | predicted p50 | measured p50 | measured ÷ predicted | predicted $/1M | measured $/1M | measured ÷ predicted $ | measured ÷ floor | note |',
+    '| model | platform | step | SLO ms | strategy | meets SLO (predicted / measured) | functions (sub-slices) | deployment | predicted p50 | measured p50 | measured ÷ predicted | predicted $/1M | measured $/1M | measured ÷ predicted $ | measured ÷ floor | note |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of report.sweep) {
     const m = r.measured;
-    md.push(`| ${r.model} | ${r.platform} | ${r.step} | ${fmt(r.sloMs)} | ${r.strategy} | ${r.feasible ? 'yes' : 'no'} | ${r.functions} (${r.subSlices}) | ` +
+    md.push(`| ${r.model} | ${r.platform} | ${r.step} | ${fmt(r.sloMs)} | ${r.strategy} | ${r.predictedSloMet ? 'yes' : 'no'} / ${r.measuredSloMet === null ? '—' : r.measuredSloMet ? 'yes' : '**no**'} | ${r.functions} (${r.subSlices}) | ` +
       `${r.deployment ?? '—'} | ${fmt(r.predicted.latencyMs)} | ${fmt(m?.p50Ms)} | ${m ? fmt(m.p50Ms / r.predicted.latencyMs) : 'n/a'} | ` +
       `${money(r.predicted.costPerMillionUSD)} | ${money(m?.costPerMillionUSD)}${m?.billedFrom ? ' ¹' : ''} | ${m ? fmt(m.costPerMillionUSD / r.predicted.costPerMillionUSD) : 'n/a'} | ${m ? fmt(m.costPerMillionUSD / r.floorPerMillionUSD) : 'n/a'} | ${(r.error ?? '').replace(/\|/g, '/')} |`);
   }
@@ -237,4 +240,11 @@ export async function writeSweepReport(outDir: string, report: SweepReport): Pro
     '<style>body{font-family:sans-serif;max-width:1400px;margin:2em auto}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 6px;font-size:13px}</style>',
     '</head><body>', body, '<h2>Pareto charts and memory timelines</h2>', ...html, '</body></html>',
   ].join('\n'));
+}
+
+/** ', N of M measured cells loaded' from the cells' own load readings (none recorded: nothing said). */
+function loadedCells(report: SweepReport): string {
+  const withLoad = report.sweep.filter((r) => r.measured && r.load);
+  if (!withLoad.length) return '';
+  return `; ${withLoad.filter((r) => r.load!.loaded).length} of ${withLoad.length} measured cells were measured loaded`;
 }

@@ -8,7 +8,7 @@
  */
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { errorMessage, MoparError, log } from '../core/index.js';
+import { errorMessage, MoparError, log, watchLoad, type MachineLoad } from '../core/index.js';
 import { zooModels, writeZooModel } from '../zoo/index.js';
 import type { Graph } from '../graph/index.js';
 import type { Profile } from '../profile/index.js';
@@ -42,15 +42,25 @@ export interface SweepRow {
   step: number;
   sloMs: number;
   strategy: string;
-  /** The strategy has a plan that meets the SLO (else nothing is measured). */
+  /**
+   * Judged on measurement: the deployment was measured and its measured latency at SLO_PERCENTILE met the SLO
+   * (= measuredSloMet). A plan that only predicts it meets the SLO is `predictedSloMet`.
+   */
   feasible: boolean;
+  /** The strategy's plan predicts it meets the SLO (only such plans are built and measured). */
+  predictedSloMet: boolean;
+  /** Measured p50 ≤ SLO; null where nothing was measured (not predicted to meet it, or the build failed). */
+  measuredSloMet: boolean | null;
+  /** The highest 1-minute load average while this cell's model × platform was measured. */
+  load?: MachineLoad;
   functions: number;
   subSlices: number;
   /** Index of the measured deployment within its model × platform (identical plans share one). */
   deployment: number | null;
-  predicted: { latencyMs: number; costPerMillionUSD: number };
+  /** p50Ms = latencyMs (the plan's one-request latency); p99Ms null: plans predict no tail. */
+  predicted: { latencyMs: number; p50Ms: number; p99Ms: number | null; costPerMillionUSD: number };
   measured: {
-    costPerMillionUSD: number; p50Ms: number; p95Ms: number; coldStartMs: number; requests: number; errors: number;
+    costPerMillionUSD: number; p50Ms: number; p95Ms: number; p99Ms: number; coldStartMs: number; requests: number; errors: number;
     billedFrom?: 'one-at-a-time';
   } | null;
   floorPerMillionUSD: number;
@@ -240,6 +250,7 @@ async function sweepOne(m: ModelRef, modelPath: string, profile: Profile, graph:
   const dirs = plans.map((_, i) => join(workDir, `${m.key}__${platform.id}__d${i}`));
   const built: Array<{ ok: boolean; maxRelErr: number; error?: string }> = [];
   let measured: Array<Measured | undefined> = [];
+  let load: MachineLoad | undefined;
   try {
     for (let i = 0; i < plans.length; i++) {
       rmSync(dirs[i]!, { recursive: true, force: true });
@@ -252,7 +263,9 @@ async function sweepOne(m: ModelRef, modelPath: string, profile: Profile, graph:
       }
     }
     const good = built.map((b) => b.ok);
+    const watch = watchLoad();
     measured = await measureInterleaved(dirs, good, platform, warm, coldN);
+    load = watch.stop();
     // The control: deployment 0 served twice (the second copy measured as `n`), rows for noiseFloor.
     const ctl = measured[plans.length];
     if (measured[0]?.requests && ctl?.requests) {
@@ -266,18 +279,20 @@ async function sweepOne(m: ModelRef, modelPath: string, profile: Profile, graph:
   return cells.map((c, i): SweepRow => {
     const d = deploymentOf[i]!;
     const base: SweepRow = {
-      model: m.key, platform: platform.id, step: c.step, sloMs: round(c.sloMs), strategy: c.strategy, feasible: !!c.plan?.sloMet,
+      model: m.key, platform: platform.id, step: c.step, sloMs: round(c.sloMs), strategy: c.strategy,
+      feasible: false, predictedSloMet: !!c.plan?.sloMet, measuredSloMet: null,
       functions: c.plan?.functions.length ?? 0, subSlices: c.plan ? subSlices(c.plan) : 0, deployment: d,
-      predicted: { latencyMs: c.plan?.predicted.latencyMs ?? NaN, costPerMillionUSD: c.plan?.predicted.costPerMillionUSD ?? NaN },
-      measured: null, floorPerMillionUSD: floor, ...(c.error ? { error: c.error } : {}),
+      predicted: { latencyMs: c.plan?.predicted.latencyMs ?? NaN, p50Ms: c.plan?.predicted.latencyMs ?? NaN, p99Ms: null, costPerMillionUSD: c.plan?.predicted.costPerMillionUSD ?? NaN },
+      measured: null, floorPerMillionUSD: floor, ...(load ? { load } : {}), ...(c.error ? { error: c.error } : {}),
     };
     if (d === null) return base;
     const b = built[d]!;
     const x = measured[d];
     if (x && x.requests === 0) return { ...base, verify: { ok: b.ok, maxRelErr: b.maxRelErr }, error: `not measured: ${x.firstError}` };
+    const met = x && b.ok ? measuredMeets(x.p50Ms, c.sloMs) : null;
     return {
-      ...base, verify: { ok: b.ok, maxRelErr: b.maxRelErr },
-      measured: x ? { costPerMillionUSD: x.costPerMillionUSD, p50Ms: x.p50Ms, p95Ms: x.p95Ms, coldStartMs: x.coldStartMs, requests: x.requests, errors: x.errors, ...(x.billedFrom ? { billedFrom: x.billedFrom } : {}) } : null,
+      ...base, verify: { ok: b.ok, maxRelErr: b.maxRelErr }, feasible: met === true, measuredSloMet: met,
+      measured: x ? { costPerMillionUSD: x.costPerMillionUSD, p50Ms: x.p50Ms, p95Ms: x.p95Ms, p99Ms: x.p99Ms, coldStartMs: x.coldStartMs, requests: x.requests, errors: x.errors, ...(x.billedFrom ? { billedFrom: x.billedFrom } : {}) } : null,
       ...(b.error ? { error: b.error } : !x ? { error: 'not measured' } : x.firstError ? { error: `${x.errors} request(s) failed: ${x.firstError}` } : {}),
     };
   });
@@ -290,6 +305,14 @@ function subSlices(plan: Plan): number {
 }
 
 const round = (x: number) => Math.round(x * 1000) / 1000;
+
+/** The percentile a sweep cell's SLO is judged at: the plans promise one request's latency, i.e. the median. */
+export const SLO_PERCENTILE = 50;
+
+/** A cell meets its SLO when its measured p50 does (a plan's prediction alone never makes a cell feasible). */
+export function measuredMeets(p50Ms: number, sloMs: number): boolean {
+  return Number.isFinite(p50Ms) && p50Ms <= sloMs;
+}
 
 /** A bench row for one copy of the control deployment (noiseFloor compares rows that deployed the same functions). */
 function controlRow(model: string, platform: string, x: Measured): BenchRow {
