@@ -20,6 +20,7 @@ import { sweepLeanCache } from './lean-load.js';
 import { BatchInputError, Batcher, type BatchingConfig } from './batcher.js';
 import { atMaxBatch, checkMaxBatch } from './max-batch.js';
 import { atRangeTop, checkShapeRanges, rangeParameters } from './shape-ranges.js';
+import { PHASES, RequestTrace } from './trace.js';
 
 export interface GatewayOptions extends RuntimeOptions {
   /**
@@ -33,6 +34,8 @@ export interface GatewayOptions extends RuntimeOptions {
   drainMs?: number;
   /** Client timeouts of the HTTP server (defaults: HTTP_TIMEOUTS). */
   httpTimeouts?: Partial<typeof HTTP_TIMEOUTS>;
+  /** Log one line per answered inference request with its phase timings (`serve --trace`, trace.ts). */
+  trace?: boolean;
 }
 
 export const DEFAULT_GATEWAY: GatewayOptions = { ...DEFAULT_RUNTIME, prewarm: true, drainMs: 30_000 };
@@ -99,6 +102,8 @@ export class Gateway {
     m.define('mopar_deadline_requests_total', 'counter', 'Requests that carried a deadline (parameters.deadline_ms, x-mopar-deadline-ms or their application\'s SLO), by model and app.');
     m.define('mopar_deadline_misses_total', 'counter', 'Requests answered after their deadline, by model and app.');
     m.define('mopar_requests_shed_total', 'counter', 'Requests shed early (503) because they could no longer meet their deadline, by model and app.');
+    m.define('mopar_request_phase_seconds', 'histogram', `Time of each phase of an answered inference request (trace.ts: ${PHASES.join(', ')}).`,
+      [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1]);
     m.define('mopar_function_instance_starts_total', 'counter', 'Instances started, by reason: demand (a call found none free), request (warm-up of a cold chain), policy (keep-alive pre-warm), serve (start of serve).');
     m.gauge('mopar_function_instances', () => this.fnLabels().map(([l, p]) => [l, p.instances.length]));
     m.gauge('mopar_function_peak_rss_bytes', () => this.fnLabels().map(([l]) => [l, (this.totals.get(`${l.model}/${l.function}`)?.peakRssMB ?? 0) * 2 ** 20]));
@@ -325,7 +330,8 @@ export class Gateway {
   }
 
   private async infer(model: ServedModel, req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const t0 = performance.now();
+    const trace = new RequestTrace();
+    const t0 = trace.t0;
     let status = 200;
     let deadline: number | undefined;
     let appLabel = '';
@@ -338,7 +344,9 @@ export class Gateway {
       // Refuse before reading the body: under overload a 429 must cost next to nothing.
       const refused = model.refusal();
       if (refused) throw refused;
+      trace.mark('admit');
       const body = await readBody(req, this.bodyLimit(model));
+      trace.mark('read');
       const parsed = parseInferRequest(body, headerLengthParameter(req.headers['inference-header-content-length']), model.inputs);
       checkMaxBatch(parsed.feeds, model.inputs, model.manifest.maxBatch);
       checkShapeRanges(parsed.feeds, model.manifest.ranges);
@@ -357,6 +365,7 @@ export class Gateway {
         this.deadlineTotals(model.name).requests++;
         this.metrics.inc('mopar_deadline_requests_total', { model: model.name, app: appLabel });
       }
+      trace.mark('parse');
       let result: InferResult;
       let outputs: InferResult['outputs'];
       let batchSize: number | undefined;
@@ -389,15 +398,22 @@ export class Gateway {
         if (late) this.metrics.inc('mopar_deadline_misses_total', { model: model.name, app: appLabel });
       }
       if (gone.signal.aborted) { this.abandon(model.name).completed++; status = 499; return; }
+      // The chain's phases come from its own measurements (the batch's, for a batched request).
+      trace.skip();
+      trace.addCalls(result.calls);
+      trace.ms.dispatch += result.dispatchMs ?? 0;
+      trace.ms.collect += result.collectMs ?? 0;
       const out = inferResponse(model.name, parsed.id, outputs, order, parsed.binaryOutputs);
+      trace.mark('encode');
       const headers: Record<string, string | number> = { ...out.headers, 'content-length': out.body.length, 'x-mopar-duration-ms': result.ms.toFixed(3) };
       if (batchSize !== undefined) headers['x-mopar-batch-size'] = batchSize;
       // Functions of this request that waited for their instance's start (a cold start on its path).
       const cold = result.calls.filter((c) => c.cold).length;
       if (cold > 0) headers['x-mopar-cold-calls'] = cold;
       if (this.draining) headers.connection = 'close';
+      if (req.headers['x-mopar-trace'] === '1') headers['x-mopar-trace'] = trace.text();
       res.writeHead(200, headers);
-      res.end(out.body);
+      res.end(out.body, () => this.traced(model.name, trace));
     } catch (err) {
       status = err instanceof ClientGoneError ? 499 : statusOf(err);
       if (err instanceof ClientGoneError) {
@@ -423,6 +439,13 @@ export class Gateway {
       if (status === 200) this.metrics.observe('mopar_request_duration_seconds', { model: model.name }, (performance.now() - t0) / 1000);
       if (--this.inflight === 0) for (const w of this.idleWaiters.splice(0)) w();
     }
+  }
+
+  /** The request was written: its last phase, then the phase histogram and `serve --trace`'s line. */
+  private traced(model: string, trace: RequestTrace): void {
+    trace.mark('write');
+    for (const p of PHASES) this.metrics.observe('mopar_request_phase_seconds', { model, phase: p }, trace.ms[p] / 1000);
+    if (this.opts.trace) log(`mopar serve: trace ${model} ${trace.text()}`);
   }
 
   private deadlineTotals(model: string): DeadlineTotals {

@@ -69,6 +69,7 @@ async function main(): Promise<void> {
   const usage = () => ({ rssMB: process.memoryUsage.rss() / MB, peakRssMB: peakRssMB() });
   send({ type: 'ready', loadMs: core.loadMs, fetchMs: fetched?.ms ?? 0, fetchBytes: fetched?.bytes ?? 0, ...usage() });
   process.on('message', (m: InvokeMessage) => {
+    const recvAt = performance.timeOrigin + performance.now();
     void (async () => {
       const mine: Uint8Array[] = [];
       const alloc = (n: number) => { const b = buffers.take(n); mine.push(b); return b; };
@@ -90,7 +91,7 @@ async function main(): Promise<void> {
           outputs[k] = wire;
           encode[k] = stats;
         }
-        send({ type: 'result', id: m.id, outputs, stats: { hostMs: performance.now() - t0, runMs: t2 - t1, decodeMs: t1 - t0, encode, ...usage() } });
+        send({ type: 'result', id: m.id, outputs, stats: { hostMs: performance.now() - t0, runMs: t2 - t1, decodeMs: t1 - t0, encode, recvAt, ...usage() } });
       } catch (err) {
         send({ type: 'error', id: m.id, message: (err as Error).message });
       } finally {

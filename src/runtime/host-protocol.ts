@@ -54,6 +54,8 @@ export interface InvocationStats {
   /** Peak RSS of the host process so far (MB). */
   peakRssMB: number;
   rssMB: number;
+  /** When the host received the invocation (performance.timeOrigin + now: comparable across processes), for the request trace. */
+  recvAt?: number;
 }
 
 export type HostMessage =

@@ -44,7 +44,11 @@ export interface InstanceLimits {
 export const BACKGROUND_SHARES = 2;
 const DEFAULT_SHARES = 1024;
 
-export interface InvokeResult { outputs: Record<string, WireTensor>; stats: InvocationStats }
+export interface InvokeResult {
+  outputs: Record<string, WireTensor>; stats: InvocationStats;
+  /** The IPC leg to the host: from the send to the host's receipt (ms, wall clocks of both processes). */
+  ipc?: { sendMs: number };
+}
 
 
 let seq = 0;
@@ -77,7 +81,7 @@ export class FunctionInstance {
   readonly limitsEnforced: boolean;
   private readonly cg?: Cgroup;
   private cgDirs: string[] = [];
-  private readonly pending = new Map<number, { resolve: (r: InvokeResult) => void; reject: (e: Error) => void }>();
+  private readonly pending = new Map<number, { resolve: (r: InvokeResult) => void; reject: (e: Error) => void; sentAt: number }>();
   private nextId = 0;
   private readyReject!: (e: Error) => void;
 
@@ -125,7 +129,7 @@ export class FunctionInstance {
         else {
           this.rssMB = m.stats.rssMB;
           this.peakRssMB = Math.max(this.peakRssMB, m.stats.peakRssMB);
-          p.resolve({ outputs: m.outputs, stats: m.stats });
+          p.resolve({ outputs: m.outputs, stats: m.stats, ...(m.stats.recvAt !== undefined ? { ipc: { sendMs: m.stats.recvAt - p.sentAt } } : {}) });
         }
       }
     });
@@ -177,7 +181,8 @@ export class FunctionInstance {
           this.proc.kill('SIGKILL');
         }, timeoutMs);
       }
-      this.pending.set(id, { resolve, reject });
+      // Wall time (not performance.now(): each process has its own origin) so the host's receipt can be compared.
+      this.pending.set(id, { resolve, reject, sentAt: performance.timeOrigin + performance.now() });
       const msg: InvokeMessage = { type: 'invoke', id, feeds, outputs };
       try {
         this.proc.send(msg, (err) => {

@@ -103,6 +103,8 @@ export interface FunctionCall {
   waitMs: number;
   /** The call waited for its instance's start (spawn + load). */
   cold?: boolean;
+  /** The IPC leg to the host (the request trace; the way back is `ms − waitMs − hostMs − sendMs`). */
+  ipc?: { sendMs: number };
 }
 
 export interface EdgeCost {
@@ -110,7 +112,11 @@ export interface EdgeCost {
   lossy?: Lossy; maxAbsErr?: number; maxRelErr?: number;
 }
 
-export interface InferResult { outputs: Feeds; calls: FunctionCall[]; edges: EdgeCost[]; ms: number }
+export interface InferResult {
+  outputs: Feeds; calls: FunctionCall[]; edges: EdgeCost[]; ms: number;
+  /** The request trace's gateway-side phases: encoding the request's inputs for the first functions, decoding the outputs. */
+  dispatchMs?: number; collectMs?: number;
+}
 
 /** Per request: its absolute deadline (performance.now() ms), if it has one. */
 export interface InferOptions { deadline?: number }
@@ -324,12 +330,13 @@ export class ServedModel {
       inputs[k] = wire;
       edges.push({ tensor: k, transport: this.transport.get(k) ?? 'inline', codec: stats.codec, rawBytes: stats.rawBytes, wireBytes: stats.wireBytes, encodeMs: stats.encodeMs });
     }
+    const dispatchMs = performance.now() - t0;
     // Archipelago-style: a request entering the chain starts every function of it that has no instance at once,
     // so downstream instances load while upstream ones compute; each is held until the request reached it.
     const holds = new Map<string, () => void>();
     if (this.opts.warmUp !== false) for (const [name, p] of this.pools) holds.set(name, p.warmFor());
     try {
-      return await this.runChain(inputs, edges, segments, signal, opts, holds, t0);
+      return { ...await this.runChain(inputs, edges, segments, signal, opts, holds, t0), dispatchMs };
     } finally {
       for (const release of holds.values()) release();
     }
@@ -359,7 +366,7 @@ export class ServedModel {
       }
       const ms = performance.now() - s;
       if (!r.cold) this.measuredMs.set(f.name, this.measuredMs.has(f.name) ? 0.8 * this.measuredMs.get(f.name)! + 0.2 * r.stats.hostMs : r.stats.hostMs);
-      calls.push({ fn: f.name, startMs: s - t0, ms, waitMs: r.waitMs, stats: r.stats, billing: billing(r.stats.hostMs, f.memoryMB, f.vcpu), ...(r.cold ? { cold: true } : {}) });
+      calls.push({ fn: f.name, startMs: s - t0, ms, waitMs: r.waitMs, stats: r.stats, billing: billing(r.stats.hostMs, f.memoryMB, f.vcpu), ...(r.cold ? { cold: true } : {}), ...(r.ipc ? { ipc: r.ipc } : {}) });
       for (const [k, e] of Object.entries(r.stats.encode)) {
         if (this.consumers.has(k)) {
           edges.push({ tensor: k, transport: this.transport.get(k) ?? 'inline', codec: e.codec, rawBytes: e.rawBytes, wireBytes: e.wireBytes, encodeMs: e.encodeMs, trials: e.trials, lossy: e.lossy, maxAbsErr: e.maxAbsErr, maxRelErr: e.maxRelErr });
@@ -381,9 +388,11 @@ export class ServedModel {
       if (err instanceof ClientGoneError || err instanceof DeadlineError) err.calls = calls;
       throw err;
     }
+    const c0 = performance.now();
     const outputs: Feeds = {};
     for (const [o, w] of Object.entries(wires)) outputs[o] = decodeTensor(w);
-    return { outputs, calls, edges, ms: performance.now() - t0 };
+    const end = performance.now();
+    return { outputs, calls, edges, ms: end - t0, collectMs: end - c0 };
   }
 
   /**

@@ -49,7 +49,8 @@ export function registerServe(program: Command): void {
     .option('--weights-platform <id>', 'platform whose object-store figures shape --weights s3 (default: the first served model\'s platform, else aws-lambda)')
     .option('--weights-mbps <n>', 'override: per-stream bandwidth of --weights s3, MB/s', positiveNumber('--weights-mbps'))
     .option('--weights-latency-ms <n>', 'override: first-byte latency of --weights s3, ms', numberOption('--weights-latency-ms'))
-    .option('--drain-timeout <s>', 'on SIGTERM/SIGINT: seconds requests in flight may take to finish before they are cut', positiveNumber('--drain-timeout'), (DEFAULT_GATEWAY.drainMs ?? 30_000) / 1000);
+    .option('--drain-timeout <s>', 'on SIGTERM/SIGINT: seconds requests in flight may take to finish before they are cut', positiveNumber('--drain-timeout'), (DEFAULT_GATEWAY.drainMs ?? 30_000) / 1000)
+    .option('--trace', 'log one line per inference request with its phase timings (read, parse, admit, dispatch, IPC, shm copy, run, encode, write)');
   examples(cmd, [
     'mopar serve model.parts --port 8080      # then open http://127.0.0.1:8080/ for the live status page',
     'mopar serve model.parts model.onnx --port 0 --max-instances 4',
@@ -58,7 +59,7 @@ export function registerServe(program: Command): void {
   cmd.action(async (dirs: string[], o: {
       port: number; host: string; maxInstances: number; maxInflight: number; keepWarm: number; queue: number; queueTimeout: number;
       transport?: string; limits: boolean; arena?: boolean; prepacking?: boolean; cold?: boolean; optimization: string; externalData: boolean; lossy?: string;
-      maxBodyMb?: number; timeout?: number; drainTimeout: number; batching?: string; keepAlive?: string; warmUp: boolean;
+      maxBodyMb?: number; timeout?: number; drainTimeout: number; batching?: string; keepAlive?: string; warmUp: boolean; trace?: boolean;
       weights: string; weightsPlatform?: string; weightsMbps?: number; weightsLatencyMs?: number;
     }) => {
       const keepAlive = o.keepAlive === undefined ? undefined : parseKeepAlive(o.keepAlive, o.keepWarm * 1000);
@@ -97,6 +98,7 @@ export function registerServe(program: Command): void {
         maxBodyBytes: o.maxBodyMb === undefined ? undefined : Math.round(o.maxBodyMb * 2 ** 20),
         invokeTimeoutMs: o.timeout === undefined ? undefined : o.timeout * 1000,
         drainMs: o.drainTimeout * 1000,
+        trace: !!o.trace,
         ...(store ? { weights: { store: store.shaped, stage: store.direct, bucket: store.bucket } } : {}),
       });
       const closeStore = async () => { await store?.close(); };
