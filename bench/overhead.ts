@@ -1,0 +1,125 @@
+/**
+ * Serving overhead at the physical limit (issue 28): one model run by a bare onnxruntime-node session in this
+ * process, and served by the embedded runtime — unsplit over the binary tensor extension, unsplit over KServe v2
+ * JSON, and as 3 functions over the binary extension — measured interleaved (one request of each in turn, so load
+ * on a shared machine hits all alike), with the gateway's per-phase trace (x-mopar-trace) of every served request.
+ * Prints p50s, differences and ratios against bare, the median of each phase, the CPU model and the load average.
+ *
+ * Run: node --import tsx bench/overhead.ts [--requests 200] [--no-224] [--json out.json]
+ * Models: test/fixtures/exported/mobilenetv3-small.onnx at 1×3×64×64, and the zoo's MobileNetV2 at 1×3×224×224
+ * (built and partitioned into a temporary folder, `--strategy unsplit` and `uniform:3`, SLO large).
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Gateway, DEFAULT_GATEWAY } from '../src/runtime/index.js';
+import { binaryInferRequest, httpRequest, errorOf } from '../src/runtime/client.js';
+import { FUNCTION_SESSION_CONFIG } from '../src/runtime/function-core.js';
+import { parseTrace, PHASES } from '../src/runtime/trace.js';
+import { openSession, runSession, type Feeds } from '../src/graph/index.js';
+import { loadManifest } from '../src/partition/index.js';
+
+const argv = process.argv.slice(2);
+const arg = (k: string, d: number) => { const i = argv.indexOf(k); return i >= 0 ? Number(argv[i + 1]) : d; };
+const REQUESTS = arg('--requests', 200);
+const jsonOut = argv.includes('--json') ? argv[argv.indexOf('--json') + 1] : undefined;
+const root = new URL('..', import.meta.url).pathname;
+const mopar = (...a: string[]) => execFileSync(process.execPath, [join(root, 'bin/mopar.js'), ...a], { stdio: ['ignore', 'ignore', 'pipe'] });
+
+const dir = mkdtempSync(join(tmpdir(), 'mopar-bench-overhead-'));
+const cases: Array<{ label: string; onnx: string; dims: number[] }> = [
+  { label: 'mobilenetv3-small 1x3x64x64', onnx: join(root, 'test/fixtures/exported/mobilenetv3-small.onnx'), dims: [1, 3, 64, 64] },
+];
+if (!argv.includes('--no-224')) {
+  const onnx = join(dir, 'mobilenetv2.onnx');
+  mopar('zoo', 'build', 'mobilenetv2', '-o', onnx);
+  cases.push({ label: 'mobilenetv2 1x3x224x224', onnx, dims: [1, 3, 224, 224] });
+}
+
+const pct = (a: number[], p: number) => (a.length ? [...a].sort((u, v) => u - v)[Math.min(a.length - 1, Math.floor(p * a.length))]! : NaN);
+const f2 = (x: number) => x.toFixed(2);
+
+type Variant = 'bare' | 'binary' | 'json' | 'chain3';
+const report: Record<string, unknown> = {
+  cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, loadBefore: loadavg().map((x) => +x.toFixed(2)), requests: REQUESTS, cases: [] as unknown[],
+};
+console.log(`cpu: ${String(report.cpu)} (${cpus().length} cores); load average before: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+
+for (const c of cases) {
+  const unsplit = join(dir, `${c.label.split(' ')[0]}.unsplit`);
+  const chain = join(dir, `${c.label.split(' ')[0]}.uniform3`);
+  const common = ['--slo-ms', '100000', '--allow-slo-miss', '--no-cpu-scaling', '--no-rss', '--runs', '2'];
+  mopar('partition', c.onnx, '-o', unsplit, '--strategy', 'unsplit', ...common);
+  mopar('partition', c.onnx, '-o', chain, '--strategy', 'uniform:3', ...common);
+  const manifest = loadManifest(unsplit).manifest;
+  const threads = manifest.functions[0]!.threads || 1;
+  const inputName = manifest.inputs[0]!;
+
+  // Limits off: bare and served run on the same cores with the same threads; what differs is the serving path.
+  const gw = new Gateway({ ...DEFAULT_GATEWAY, enforceLimits: false, pool: { ...DEFAULT_GATEWAY.pool, maxInstances: 1 } });
+  const m1 = gw.addModel(unsplit, 'unsplit');
+  const m3 = gw.addModel(chain, 'chain3');
+  const base = `http://127.0.0.1:${(await gw.listen(0)).port}`;
+  const session = await openSession(join(unsplit, manifest.functions[0]!.file), { threads, memArena: true, optimization: 'all', config: FUNCTION_SESSION_CONFIG });
+
+  const n = c.dims.reduce((a, b) => a * b, 1);
+  const data = Float32Array.from({ length: n }, (_, i) => Math.sin(i) * 0.5);
+  const feeds: Feeds = { [inputName]: { dtype: 'float32', dims: c.dims, data } };
+  const bin = binaryInferRequest(feeds);
+  const jsonBody = Buffer.from(JSON.stringify({ inputs: [{ name: inputName, datatype: 'FP32', shape: c.dims, data: Array.from(data) }] }));
+  const requests: Record<Exclude<Variant, 'bare'>, { model: string; body: Buffer; headers: Record<string, string | number> }> = {
+    binary: { model: m1, body: bin.body, headers: bin.headers },
+    json: { model: m1, body: jsonBody, headers: { 'content-type': 'application/json', 'content-length': jsonBody.length } },
+    chain3: { model: m3, body: bin.body, headers: bin.headers },
+  };
+  const ms: Record<Variant, number[]> = { bare: [], binary: [], json: [], chain3: [] };
+  const phases: Record<string, Record<string, number[]>> = { binary: {}, json: {}, chain3: {} };
+  const once = async (v: Variant, keep: boolean) => {
+    const t = performance.now();
+    if (v === 'bare') {
+      await runSession(session, feeds);
+      if (keep) ms.bare.push(performance.now() - t);
+      return;
+    }
+    const r = requests[v];
+    const reply = await httpRequest(`${base}/v2/models/${r.model}/infer`, { method: 'POST', headers: { ...r.headers, 'x-mopar-trace': '1' }, body: r.body });
+    const took = performance.now() - t;
+    if (reply.status !== 200) throw new Error(`${v}: HTTP ${reply.status}: ${errorOf(reply)}`);
+    if (!keep) return;
+    ms[v].push(took);
+    const tr = parseTrace(String(reply.headers['x-mopar-trace'] ?? ''));
+    // What the server's trace cannot see: the client's request and response handling and the HTTP transfer.
+    tr.write = took - (tr.total ?? took);
+    for (const k of [...PHASES, 'total'] as const) (phases[v]![k] ??= []).push(tr[k] ?? 0);
+  };
+  const order: Variant[] = ['bare', 'binary', 'json', 'chain3'];
+  for (let i = 0; i < 20; i++) for (const v of order) await once(v, false);
+  for (let i = 0; i < REQUESTS; i++) for (let k = 0; k < order.length; k++) await once(order[(i + k) % order.length]!, true);
+
+  const p50 = Object.fromEntries(order.map((v) => [v, pct(ms[v], 0.5)])) as Record<Variant, number>;
+  console.log(`\n== ${c.label} (threads ${threads}, ${REQUESTS} interleaved requests each; JSON body ${(jsonBody.length / 2 ** 20).toFixed(2)} MB)`);
+  console.log(`bare onnxruntime p50 ${f2(p50.bare)} ms`);
+  console.log(`served binary    p50 ${f2(p50.binary)} ms  (+${f2(p50.binary - p50.bare)} ms, ×${f2(p50.binary / p50.bare)} bare)`);
+  console.log(`served JSON      p50 ${f2(p50.json)} ms  (+${f2(p50.json - p50.binary)} ms over binary, ×${f2(p50.json / p50.bare)} bare)`);
+  console.log(`3 functions bin  p50 ${f2(p50.chain3)} ms  (+${f2(p50.chain3 - p50.bare)} ms over bare, +${f2(p50.chain3 - p50.binary)} over unsplit binary)`);
+  const cols = [...PHASES, 'other', 'total'];
+  console.log(`\nmedian per phase (ms; 'write' = client-measured time minus the server's total: response write, HTTP, client)`);
+  console.log(['phase'.padEnd(12), 'binary'.padStart(8), 'json'.padStart(8), 'chain3'.padStart(8)].join(''));
+  const med: Record<string, Record<string, number>> = {};
+  for (const v of ['binary', 'json', 'chain3']) {
+    med[v] = {};
+    const per = phases[v]!;
+    // 'other': the server's total minus its measured phases (event loop, promise hops, dataflow bookkeeping).
+    per.other = (per.total ?? []).map((t, i) => t - PHASES.filter((p) => p !== 'write').reduce((s, p) => s + (per[p]?.[i] ?? 0), 0));
+    for (const p of cols) med[v]![p] = pct(per[p] ?? [], 0.5);
+  }
+  for (const p of cols) console.log([p.padEnd(12), ...['binary', 'json', 'chain3'].map((v) => (Number.isNaN(med[v]![p]!) ? '-' : f2(med[v]![p]!)).padStart(8))].join(''));
+  (report.cases as unknown[]).push({ label: c.label, threads, p50, medianPhaseMs: med });
+  await session.release();
+  await gw.close();
+}
+report.loadAfter = loadavg().map((x) => +x.toFixed(2));
+console.log(`\nload average after: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+if (jsonOut) writeFileSync(jsonOut, JSON.stringify(report, null, 2));
+rmSync(dir, { recursive: true, force: true });
