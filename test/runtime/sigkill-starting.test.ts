@@ -20,7 +20,7 @@ const FUNCTIONS = 8;
 /** cgroup directories named after gateway `pid`, under this process's cpu and memory groups (where serve makes them). */
 function cgroupsOf(pid: number): string[] {
   const found: string[] = [];
-  let lines: string[] = [];
+  let lines: string[];
   try { lines = readFileSync('/proc/self/cgroup', 'utf8').split('\n'); } catch { return found; }
   for (const ctl of ['cpu', 'memory']) {
     const line = lines.find((l) => l.split(':')[1]?.split(',').includes(ctl));
