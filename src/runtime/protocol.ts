@@ -8,6 +8,7 @@ import { numel, type DType, type Feeds, type PlainTensor } from '../graph/index.
 import type { TensorMeta } from './model.js';
 import { bytesOf, elementCount, joinFrame, PartReader, splitFrame, tensorFromBytes, typedArrayOf } from '../codec/index.js';
 import { badRequest, checkInferRequest, convertValues, flattenData, outputDataJson } from './validate.js';
+import { scanJsonData, type ScannedData } from './json-data.js';
 
 export { HttpError, badRequest } from './validate.js';
 
@@ -47,21 +48,33 @@ export function parseInferRequest(body: Buffer, headerLength: number | undefined
   if (headerLength !== undefined && (!Number.isInteger(headerLength) || headerLength < 0 || headerLength > body.length)) {
     throw badRequest(`Inference-Header-Content-Length ${headerLength} does not fit the ${body.length}-byte body`);
   }
-  let req: V2Request;
-  let payload: Buffer;
+  let req!: V2Request;
+  let payload!: Buffer;
   // Nesting is bounded by the request's structure and the inputs' ranks: refuse more before JSON.parse walks it.
   checkJsonDepth(body, headerLength ?? body.length, JSON_STRUCTURE_DEPTH + Math.max(0, ...inputs.map((t) => t.shape.length)));
-  try {
-    ({ header: req, payload } = splitFrame(body, headerLength) as { header: V2Request; payload: Buffer });
-  } catch (err) {
-    throw badRequest((err as Error).message);
+  // A JSON body's data arrays straight into numbers (json-data.ts); the rest, small, through JSON.parse.
+  let scanned: ScannedData[] | undefined;
+  const fast = headerLength === undefined ? scanJsonData(body) : undefined;
+  if (fast) {
+    try {
+      req = JSON.parse(fast.text) as V2Request;
+      payload = body.subarray(body.length);
+      scanned = fast.data;
+    } catch { /* the generic parse below names the error */ }
+  }
+  if (!scanned) {
+    try {
+      ({ header: req, payload } = splitFrame(body, headerLength) as { header: V2Request; payload: Buffer });
+    } catch (err) {
+      throw badRequest((err as Error).message);
+    }
   }
   if (!req || typeof req !== 'object' || !Array.isArray(req.inputs)) throw badRequest(`request body must be an object with an 'inputs' array`);
   checkInferRequest(req);
   const parts = new PartReader(payload);
   const feeds: Feeds = {};
   const expected = new Map(inputs.map((t) => [t.name, t]));
-  for (const raw of req.inputs) {
+  for (const [k, raw] of req.inputs.entries()) {
     const name = raw.name;
     const meta = expected.get(name);
     if (!meta) throw badRequest(`unknown input '${name}' (the model's inputs: ${inputs.map((t) => t.name).join(', ')})`);
@@ -84,7 +97,8 @@ export function parseInferRequest(body: Buffer, headerLength: number | undefined
         throw badRequest(`input '${name}': ${(err as Error).message}`);
       }
     } else {
-      feeds[name] = fromJsonData(name, dtype, dims, raw.data, raw.datatype);
+      const fastData = scanned?.find((d) => d.input === k);
+      feeds[name] = fastData ? fromScannedData(name, dtype, dims, fastData, raw.datatype) : fromJsonData(name, dtype, dims, raw.data, raw.datatype);
     }
   }
   for (const t of inputs) if (!feeds[t.name]) throw badRequest(`missing input '${t.name}'`);
@@ -147,6 +161,32 @@ function fromJsonData(name: string, dtype: DType, dims: number[], data: unknown[
   const typed = new (typedArrayOf(dtype))(n);
   (typed as unknown as { set(a: ArrayLike<number | bigint>): void }).set(convertValues(name, dtype, v2, flat));
   return { dtype, dims: [...dims], data: typed };
+}
+
+/** fromJsonData for a data array json-data.ts read: the same checks and messages, without the intermediate arrays. */
+function fromScannedData(name: string, dtype: DType, dims: number[], d: ScannedData, v2: string): PlainTensor {
+  const n = elementCount(dims);
+  const rank = Math.max(1, dims.length);
+  // flattenData's order: whichever of 'too deep' and 'too many' it would have met first.
+  const deepAt = d.firstOpenAt[rank + 1];
+  if (deepAt !== undefined && deepAt <= n) throw badRequest(`input '${name}': 'data' is nested deeper than its shape (rank ${dims.length})`);
+  if (d.count > n) throw badRequest(`input '${name}': more values in 'data' than shape holds (${n})`);
+  if (d.count !== n) throw badRequest(`input '${name}': ${d.count} values do not fill shape [${dims}] (${n} needed)`);
+  const values = d.values.subarray(0, n);
+  if (dtype !== 'float32' && dtype !== 'float64') {
+    const typed = new (typedArrayOf(dtype))(n);
+    (typed as unknown as { set(a: ArrayLike<number | bigint>): void }).set(convertValues(name, dtype, v2, Array.from(values)));
+    return { dtype, dims: [...dims], data: typed };
+  }
+  const out = dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const x = values[i]!;
+    // The checks convertValues makes of JSON numbers (1e400 parsed as Infinity: a value no float holds).
+    if (!Number.isFinite(x)) throw badRequest(`input '${name}': value ${x} at index ${i} is beyond the range of ${v2}`);
+    if (dtype === 'float32' && !Number.isFinite(Math.fround(x))) throw badRequest(`input '${name}': value ${x} at index ${i} is beyond the range of FP32 (±3.4028234663852886e38)`);
+    out[i] = x;
+  }
+  return { dtype, dims: [...dims], data: out };
 }
 
 /** The response body (JSON, or JSON header + binary tensors) and its extra headers. */

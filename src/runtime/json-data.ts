@@ -1,0 +1,172 @@
+/**
+ * A JSON infer request's `inputs[i].data` arrays read straight from the body's bytes into doubles (issue 28):
+ * JSON.parse of a 2.9 MB body builds 150k heap numbers that validation then copies twice more. The scanner takes
+ * only what is plainly a (nested) array of JSON numbers; anything else in a data array (strings such as "NaN",
+ * booleans, null, objects, or any syntax JSON.parse would refuse) makes it give up, and the caller parses the
+ * body the generic way — so errors and their messages stay those of the generic path.
+ */
+
+export interface ScannedData {
+  /** Index of the tensor in `inputs`. */
+  input: number;
+  values: Float64Array;
+  count: number;
+  /** Per nesting depth d (1 = the data array itself): values seen before the first array at depth d opened. */
+  firstOpenAt: number[];
+}
+
+/** Exact powers of ten: m · 10^e or m / 10^e with m < 2^53 and |e| ≤ 22 is correctly rounded (Clinger's fast path). */
+const P10 = Array.from({ length: 23 }, (_, i) => 10 ** i);
+/** Digits accumulated into the mantissa (beyond 2^53 it is not exact any more and the number takes the slow way). */
+const MAX_FAST_DIGITS = 17;
+
+const isWs = (c: number | undefined) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+
+/**
+ * The body with each `inputs[i].data` array replaced by `[]`, and the arrays' values; undefined where the fast
+ * path does not apply (see above). The text keeps every other byte, so JSON.parse of it fails exactly where the
+ * body's would outside the data arrays.
+ */
+export function scanJsonData(body: Uint8Array, end = body.length): { text: string; data: ScannedData[] } | undefined {
+  const buf = Buffer.from(body.buffer, body.byteOffset, end);
+  // Per open container: its kind, the last key read in it (objects), its element index (arrays).
+  const kind: number[] = [];
+  const key: Array<string | undefined> = [];
+  const index: number[] = [];
+  const data: ScannedData[] = [];
+  const pieces: string[] = [];
+  let from = 0;
+  let i = 0;
+  while (i < end) {
+    const c = buf[i]!;
+    if (c === 0x22) {
+      const start = i + 1;
+      i++;
+      let escaped = false;
+      while (i < end && buf[i] !== 0x22) { if (buf[i] === 0x5c) { escaped = true; i++; } i++; }
+      if (i >= end) return undefined;
+      const s = i;
+      i++;
+      const top = kind.length - 1;
+      if (kind[top] === 0x7b) {
+        let j = i;
+        while (isWs(buf[j])) j++;
+        if (buf[j] === 0x3a) {
+          // An escaped key may spell "data" differently: leave such bodies to JSON.parse.
+          if (escaped) return undefined;
+          key[top] = s - start <= 8 ? buf.toString('latin1', start, s) : '';
+        }
+      }
+      continue;
+    }
+    if (c === 0x5b && kind.length === 3 && kind[0] === 0x7b && key[0] === 'inputs' && kind[1] === 0x5b && kind[2] === 0x7b && key[2] === 'data') {
+      const input = index[1]!;
+      // The same key twice in one tensor: JSON.parse keeps the last; not worth following here.
+      if (data.some((d) => d.input === input)) return undefined;
+      const scanned = scanNumbers(buf, i, end);
+      if (!scanned) return undefined;
+      pieces.push(buf.toString('utf8', from, i), '[]');
+      data.push({ input, values: scanned.values, count: scanned.count, firstOpenAt: scanned.firstOpenAt });
+      i = from = scanned.next;
+      key[2] = undefined;
+      continue;
+    }
+    if (c === 0x7b || c === 0x5b) {
+      kind.push(c);
+      key.push(undefined);
+      index.push(0);
+    } else if (c === 0x7d || c === 0x5d) {
+      kind.pop();
+      key.pop();
+      index.pop();
+    } else if (c === 0x2c && kind[kind.length - 1] === 0x5b) {
+      index[index.length - 1]!++;
+    }
+    i++;
+  }
+  if (data.length === 0) return undefined;
+  pieces.push(buf.toString('utf8', from, end));
+  return { text: pieces.join(''), data };
+}
+
+/** A strict JSON array of numbers and arrays from `buf[at] === '['`; undefined on anything else. */
+function scanNumbers(buf: Buffer, at: number, end: number): { values: Float64Array; count: number; firstOpenAt: number[]; next: number } | undefined {
+  let values = new Float64Array(1024);
+  // The slow way reads slices of one string (cheap views) instead of a new string per number.
+  let text: string | undefined;
+  let count = 0;
+  const firstOpenAt: number[] = [0, 0];
+  let depth = 1;
+  let i = at + 1;
+  // After '[' a value or ']'; after ',' a value; after a value ',' or ']'.
+  let expect: 'first' | 'value' | 'sep' = 'first';
+  while (i < end) {
+    const c = buf[i]!;
+    if (isWs(c)) { i++; continue; }
+    if (expect === 'sep') {
+      if (c === 0x2c) { expect = 'value'; i++; continue; }
+      if (c === 0x5d) { i++; if (--depth === 0) return { values, count, firstOpenAt, next: i }; continue; }
+      return undefined;
+    }
+    if (c === 0x5d && expect === 'first') { i++; expect = 'sep'; if (--depth === 0) return { values, count, firstOpenAt, next: i }; continue; }
+    if (c === 0x5b) {
+      depth++;
+      if (firstOpenAt[depth] === undefined) firstOpenAt[depth] = count;
+      expect = 'first';
+      i++;
+      continue;
+    }
+    // A number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+    const start = i;
+    let neg = false;
+    if (c === 0x2d) { neg = true; i++; }
+    let d = buf[i];
+    if (d === undefined || d < 0x30 || d > 0x39) return undefined;
+    let m = 0;
+    let sig = 0;
+    let exp = 0;
+    if (d === 0x30) {
+      d = buf[++i];
+    } else {
+      while (d !== undefined && d >= 0x30 && d <= 0x39) {
+        if (sig < MAX_FAST_DIGITS) m = m * 10 + (d - 0x30); else exp++;
+        sig++;
+        d = buf[++i];
+      }
+    }
+    if (d === 0x2e) {
+      d = buf[++i];
+      if (d === undefined || d < 0x30 || d > 0x39) return undefined;
+      while (d !== undefined && d >= 0x30 && d <= 0x39) {
+        if (m === 0 && d === 0x30) exp--; // leading zeros of the fraction are not significant
+        else if (sig < MAX_FAST_DIGITS) { m = m * 10 + (d - 0x30); exp--; sig++; } else sig++;
+        d = buf[++i];
+      }
+    }
+    if (d === 0x65 || d === 0x45) {
+      d = buf[++i];
+      let es = 1;
+      if (d === 0x2b || d === 0x2d) { if (d === 0x2d) es = -1; d = buf[++i]; }
+      if (d === undefined || d < 0x30 || d > 0x39) return undefined;
+      let e = 0;
+      while (d !== undefined && d >= 0x30 && d <= 0x39) { if (e < 1e6) e = e * 10 + (d - 0x30); d = buf[++i]; }
+      exp += es * e;
+    }
+    let v: number;
+    if (m === 0) v = 0;
+    else if (sig <= MAX_FAST_DIGITS && m <= 2 ** 53 && exp >= -22 && exp <= 22) v = exp < 0 ? m / P10[-exp]! : m * P10[exp]!;
+    else {
+      // More digits or a larger exponent than the fast path rounds exactly: the engine's own conversion.
+      text ??= buf.toString('latin1', at, end);
+      v = Number(text.slice((neg ? start + 1 : start) - at, i - at));
+    }
+    if (count === values.length) {
+      const grown = new Float64Array(values.length * 2);
+      grown.set(values);
+      values = grown;
+    }
+    values[count++] = neg ? -v : v;
+    expect = 'sep';
+  }
+  return undefined;
+}

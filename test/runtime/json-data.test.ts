@@ -1,0 +1,69 @@
+/** json-data.ts against JSON.parse: the same doubles, bit for bit; anything it does not take is left to JSON.parse. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { scanJsonData } from '../../src/runtime/json-data.js';
+import { parseInferRequest } from '../../src/runtime/protocol.js';
+import { Rng } from '../../src/core/index.js';
+
+const body = (data: string, extra = '') => Buffer.from(`{"inputs":[{"name":"x","shape":[2,2],"datatype":"FP64","data":${data}${extra}}]}`);
+const flat = (v: unknown): number[] => (Array.isArray(v) ? v.flatMap(flat) : [v as number]);
+
+function same(dataText: string): void {
+  const s = scanJsonData(body(dataText));
+  assert.ok(s, `scanned: ${dataText}`);
+  const want = flat(JSON.parse(dataText));
+  const got = Array.from(s.data[0]!.values.subarray(0, s.data[0]!.count));
+  assert.equal(got.length, want.length, dataText);
+  for (let i = 0; i < want.length; i++) assert.ok(Object.is(got[i], want[i]), `${dataText}[${i}]: ${got[i]} vs ${want[i]}`);
+  assert.deepEqual(JSON.parse(s.text), JSON.parse(body('[]').toString()));
+}
+
+test('numbers of every form decode exactly as JSON.parse decodes them', () => {
+  for (const t of ['[0]', '[-0]', '[-0.0]', '[0e5]', '[-0E-3]', '[1,2,3,4]', '[[1.5,-2.25],[3e2,4E-2]]', '[0.1, 0.2 ,\n0.3\t,1e22]', '[1e23]',
+    '[123456789012345]', '[1234567890123456]', '[12345678901234567890]', '[9007199254740993]', '[0.000001234]', '[1e-7]', '[5e-324]',
+    '[2.2250738585072014e-308]', '[1.7976931348623157e308]', '[1e400]', '[-1e400]', '[1e-400]', '[0.30000000000000004]', '[1e+2]',
+    '[100000000000000000000000]', '[0.1e1, 10.05, 3.4028234663852886e38, 3.4028235e38]', '[[],[[]]]', '[]']) same(t);
+  const rng = new Rng(7);
+  const nums: string[] = [];
+  for (let i = 0; i < 20000; i++) {
+    const x = (rng.next() - 0.5) * 10 ** Math.floor(rng.next() * 40 - 20);
+    const f = i % 4;
+    nums.push(f === 0 ? String(x) : f === 1 ? x.toExponential(Math.floor(rng.next() * 18)) : f === 2 ? x.toFixed(Math.floor(rng.next() * 20)) : String(Math.fround(x)));
+  }
+  same(`[${nums.join(',')}]`);
+});
+
+test('anything but a plain array of numbers is left to JSON.parse (undefined)', () => {
+  for (const t of ['["NaN"]', '[true]', '[null]', '[{}]', '[1,]', '[,1]', '[1 2]', '[01]', '[1.]', '[.5]', '[+1]', '[-]', '[1e]', '[1e+]', '[0x10]',
+    '[Infinity]', '[NaN]', '[1', '[[1]', '"abc"']) {
+    const s = scanJsonData(body(t));
+    // Either not taken, or taken and the rest of the body is what JSON.parse refuses (never silently accepted).
+    if (s) assert.throws(() => JSON.parse(s.text), t);
+  }
+  // An escaped key, a duplicate data key, data outside inputs, non-object bodies: not taken.
+  assert.equal(scanJsonData(Buffer.from('{"inputs":[{"name":"x","d\\u0061ta":[1]}]}')), undefined);
+  assert.equal(scanJsonData(Buffer.from('{"inputs":[{"name":"x","data":[1],"data":[2]}]}')), undefined);
+  assert.equal(scanJsonData(Buffer.from('{"parameters":{"data":[1]},"inputs":[]}')), undefined);
+  assert.equal(scanJsonData(Buffer.from('[{"inputs":[{"data":[1]}]}]')), undefined);
+  // Strings that look like structure do not confuse it.
+  const s = scanJsonData(Buffer.from('{"id":"x\\"],[{","inputs":[{"name":"a]","data":[1]},{"name":"b","data":[[2,3]]}]}'))!;
+  assert.deepEqual(s.data.map((d) => [d.input, Array.from(d.values.subarray(0, d.count))]), [[0, [1]], [1, [2, 3]]]);
+});
+
+test('parseInferRequest: the fast path gives the generic path\'s values and messages', () => {
+  const inputs = [{ name: 'x', dtype: 'float32' as const, shape: [2, 2] }];
+  const req = (data: string, dt = 'FP32') => Buffer.from(`{"inputs":[{"name":"x","shape":[2,2],"datatype":"${dt}","data":${data}}]}`);
+  assert.deepEqual(Array.from(parseInferRequest(req('[[1,-0],[0.1,3e2]]'), undefined, inputs).feeds.x!.data as Float32Array), [1, -0, Math.fround(0.1), 300]);
+  // Strings go the generic way (same answer).
+  assert.deepEqual(Array.from(parseInferRequest(req('[[1,"NaN"],["Infinity","-Infinity"]]'), undefined, inputs).feeds.x!.data as Float32Array), [1, NaN, Infinity, -Infinity]);
+  const msg = (data: string, dt?: string) => { try { parseInferRequest(req(data, dt), undefined, inputs); return ''; } catch (e) { return (e as Error).message; } };
+  assert.equal(msg('[[1,2],[3]]'), `input 'x': 3 values do not fill shape [2,2] (4 needed)`);
+  assert.equal(msg('[[1,2],[3,4],[5]]'), `input 'x': more values in 'data' than shape holds (4)`);
+  assert.equal(msg('[[[1]],[2,3]]'), `input 'x': 'data' is nested deeper than its shape (rank 2)`);
+  assert.equal(msg('[[1,2],[3,1e39]]'), `input 'x': value 1e+39 at index 3 is beyond the range of FP32 (±3.4028234663852886e38)`);
+  assert.equal(msg('[[1,2],[3,1e400]]'), `input 'x': value Infinity at index 3 is beyond the range of FP32`);
+  assert.match(msg('[[1,2],[3,4]],}'), /^malformed JSON body/);
+  const ints = [{ name: 'x', dtype: 'int32' as const, shape: [2, 2] }];
+  assert.deepEqual(Array.from(parseInferRequest(req('[[1,2],[3,-4]]', 'INT32'), undefined, ints).feeds.x!.data as Int32Array), [1, 2, 3, -4]);
+  assert.throws(() => parseInferRequest(req('[[1,2],[3,4.5]]', 'INT32'), undefined, ints), /value 4.5 at index 3 is not an integer \(INT32\)/);
+});
