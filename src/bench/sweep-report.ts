@@ -4,7 +4,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { median } from '../core/index.js';
+import { LOADED_RATIO, median } from '../core/index.js';
 import MarkdownIt from 'markdown-it';
 import type * as vl from 'vega-lite';
 import { renderSvg, svgToPng } from '../core/index.js';
@@ -150,7 +150,7 @@ export function sweepMarkdown(report: SweepReport): string {
     `Measured ${report.startedAt} → ${report.finishedAt} on ${report.machine.cpus} × ${report.machine.cpuModel}, ${report.machine.memoryGB} GB, ` +
     `Node ${report.machine.node}, onnxruntime ${report.machine.onnxruntime}; cgroup limits ${report.machine.cgroups ? 'enforced' : 'NOT enforced'}. ` +
     `1-minute load average ${fmt(report.loadAverage[0])} at start, ${fmt(report.loadAverage[1])} at end ` +
-    `(${Math.max(...report.loadAverage) / report.machine.cpus > 1.5 ? 'above 1.5 per core: loaded, timings inflated' : 'at most 1.5 per core'}${loadedCells(report)}). ` +
+    `(${Math.max(...report.loadAverage) / report.machine.cpus > LOADED_RATIO ? `above ${LOADED_RATIO} per core: loaded, timings inflated` : `at most ${LOADED_RATIO} per core: not otherwise loaded`}${loadedCells(report)}). ` +
     `${report.config.steps} SLO steps per model × platform, from the fastest any strategy can reach to 2× the unsplit function's 1-vCPU latency; ` +
     `${report.config.warmRequests} warm requests per deployment, interleaved round-robin across all deployments of a model × platform ` +
     `served at once; ${report.config.coldRequests} cold request(s) per deployment.`, '',
@@ -198,7 +198,8 @@ export function sweepMarkdown(report: SweepReport): string {
     '| model | platform | step | SLO ms | strategy | meets SLO (predicted / measured) | functions (sub-slices) | deployment | predicted p50 | measured p50 | measured ÷ predicted | predicted $/1M | measured $/1M | measured ÷ predicted $ | measured ÷ floor | note |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of report.sweep) {
-    const m = r.measured;
+    // A deployment that answered no request has no measured cost or latency to show.
+    const m = r.measured && r.measured.requests - r.measured.errors > 0 ? r.measured : undefined;
     md.push(`| ${r.model} | ${r.platform} | ${r.step} | ${fmt(r.sloMs)} | ${r.strategy} | ${r.predictedSloMet ? 'yes' : 'no'} / ${r.measuredSloMet === null ? '—' : r.measuredSloMet ? 'yes' : '**no**'} | ${r.functions} (${r.subSlices}) | ` +
       `${r.deployment ?? '—'} | ${fmt(r.predicted.latencyMs)} | ${fmt(m?.p50Ms)} | ${m ? fmt(m.p50Ms / r.predicted.latencyMs) : 'n/a'} | ` +
       `${money(r.predicted.costPerMillionUSD)} | ${money(m?.costPerMillionUSD)}${m?.billedFrom ? ' ¹' : ''} | ${m ? fmt(m.costPerMillionUSD / r.predicted.costPerMillionUSD) : 'n/a'} | ${m ? fmt(m.costPerMillionUSD / r.floorPerMillionUSD) : 'n/a'} | ${(r.error ?? '').replace(/\|/g, '/')} |`);

@@ -35,7 +35,9 @@ function table(rows: WorkloadRow[]): string {
     '| rate (req/s) | strategy | groups (apps: B, T ms) | requests | cost $/1M req | predicted $/1M | × floor | vs unbatched | mean batch | instance starts | lowest SLO attainment | per app p50 / p99 ms (attainment) |',
     '|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|',
   ];
-  for (const r of rows) {
+  for (const row of rows) {
+    // A measured row that answered no request has no cost per request to show (older reports stored one).
+    const r = row.measured && !row.answered ? { ...row, costPerRequestUSD: undefined, costToFloor: undefined } : row;
     const base = rows.find((x) => x.rateScale === r.rateScale && x.strategy === 'unbatched-unsplit');
     const vs = base?.costPerRequestUSD && r.costPerRequestUSD ? `÷${num(base.costPerRequestUSD / r.costPerRequestUSD)}` : '–';
     const groups = r.groups.map((g) => `${g.apps.join('+')}: ${g.maxBatch}, ${num(g.timeoutMs, 0)}`).join('; ');
