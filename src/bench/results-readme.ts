@@ -225,8 +225,9 @@ function honestReading(d: ResultsData): string[] {
       (example ? ` (e.g. ${mn(example.model)} in ${example.functions} functions, ${f(example.measured!.p50Ms, 0)} ms for a ${f(example.sloMs, 0)} ms SLO)` : '') +
       '; a platform gives each its own' : '') + '. ' +
     `Where mopar misses at the loosest step, another deployment measured cheaper: ${misses.length ? names(misses) : 'nowhere'}. ` +
-    `The common cause is the prediction gap: unsplit functions ran at a median ${f(costRatio('unsplit'))}× their predicted cost, ` +
-    `3-slice deployments (uniform:3) at ${f(costRatio('uniform:3'))}×. What makes one big host slower than its profile is partly found: ` +
+    `These misses are within the planner's own error: measured ÷ predicted cost at the median was ${f(costRatio('unsplit'))}× for unsplit functions ` +
+    `and ${f(costRatio('uniform:3'))}× for 3-slice deployments (uniform:3), so alternatives a few percent apart are ranked by noise in the prediction. ` +
+    'What makes a host slower than its profile is partly found: ' +
     'weight pre-packing is off in hosts (it costs memory only where a GEMM weight is also read by another op — GPT-2\'s tied ' +
     `embedding, +${f(gpt.peakOnMB - gpt.peakOffMB, 0)} MB — but the memory model does not count that; with it ViT-B/16 runs ${f(vit.msOn, 0)} instead of ` +
     `${f(vit.msOff, 0)} ms in a host, [docs/results/prepack-memory](docs/results/prepack-memory/prepack-memory.json)), and GPT-2's logits ` +
