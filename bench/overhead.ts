@@ -13,10 +13,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Gateway, DEFAULT_GATEWAY } from '../src/runtime/index.js';
-import { binaryInferRequest, httpRequest, errorOf } from '../src/runtime/client.js';
-import { FUNCTION_SESSION_CONFIG } from '../src/runtime/function-core.js';
-import { parseTrace, PHASES } from '../src/runtime/trace.js';
+import { Gateway, DEFAULT_GATEWAY, binaryInferRequest, httpRequest, errorOf, FUNCTION_SESSION_CONFIG, parseTrace, PHASES } from '../src/runtime/index.js';
 import { openSession, runSession, type Feeds } from '../src/graph/index.js';
 import { loadManifest } from '../src/partition/index.js';
 

@@ -2,7 +2,7 @@
  * runtime: the local serverless runtime. Function hosts (one process per instance, cgroup-limited where
  * possible), a KServe v2 gateway that runs a manifest's dataflow, hand-offs (inline, compressed, shared memory).
  */
-export { createFunctionCore, type FunctionCore, type FunctionCoreOptions } from './function-core.js';
+export { createFunctionCore, FUNCTION_SESSION_CONFIG, type FunctionCore, type FunctionCoreOptions } from './function-core.js';
 export { Gateway, DEFAULT_GATEWAY, type GatewayOptions } from './gateway.js';
 export { ServedModel, loadServable, DEFAULT_RUNTIME, type RuntimeOptions, type WeightsStore, type InferResult, type TensorMeta } from './model.js';
 export { FunctionPool, DEFAULT_POOL, SaturatedError, DeadlineError, type PoolOptions, type SpawnReason } from './pool.js';
@@ -20,3 +20,4 @@ export { httpRequest, infer, modelMetadata, randomFeeds, binaryInferRequest, err
 export { checkMaxBatch, requestBatch, atMaxBatch } from './max-batch.js';
 export { checkShapeRanges, atRangeTop, rangeParameters } from './shape-ranges.js';
 export { Batcher, BatchInputError, batchingFromPlan, concatFeeds, executionMs, splitFeeds, type BatchingConfig, type BatchGroupConfig, type BatchAppConfig, type BatchedReply } from './batcher.js';
+export { parseTrace, PHASES } from './trace.js';
