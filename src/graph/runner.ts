@@ -22,6 +22,14 @@ export interface SessionOptions {
   logSeverity?: 0 | 1 | 2 | 3 | 4;
 }
 
+/**
+ * Session config every function host serves with (runtime/function-core.ts FUNCTION_SESSION_CONFIG is this), and
+ * so what the profiler measures with: idle intra-op threads do not spin (spinning burns a CPU quota), and no
+ * weight pre-packing (its second copy is memory the planner does not count). The profiler measured with ort's
+ * defaults until issue 27, so big single hosts served slower than predicted (ViT-B/16 282 vs 229 ms p50).
+ */
+export const SERVED_SESSION_CONFIG: Readonly<Record<string, string>> = { 'session.intra_op.allow_spinning': '0', 'session.disable_prepacking': '1' };
+
 export async function openSession(model: string | Uint8Array, opts: SessionOptions = {}): Promise<ort.InferenceSession> {
   const options: ort.InferenceSession.SessionOptions = {
     intraOpNumThreads: opts.threads ?? 1,

@@ -2,7 +2,7 @@
  * The function-host core: one slice loaded once, invoked many times. Independent of how it is invoked — the
  * embedded runtime's host process, the OpenFaaS handler and the Lambda handler all wrap this.
  */
-import { openSession, runSession, type Feeds, type SessionOptions, type ort } from '../graph/lean.js';
+import { openSession, runSession, SERVED_SESSION_CONFIG, type Feeds, type SessionOptions, type ort } from '../graph/lean.js';
 import { MoparError } from '../core/index.js';
 
 export interface FunctionCoreOptions extends SessionOptions {
@@ -24,9 +24,10 @@ export interface FunctionCore {
  * Session config every function host uses, embedded or deployed. Idle intra-op threads spin by default; under a
  * CPU quota that spinning burns the function's own quota (measured: ResNet-50 in 3 slices at 1.75–2 vCPU, p50
  * 1048 ms spinning vs 707 ms not). No weight pre-packing: its second copy of GEMM weights is memory the planner's
- * memory model does not count (runtime/model.ts DEFAULT_RUNTIME).
+ * memory model does not count (runtime/model.ts DEFAULT_RUNTIME). Defined in graph/runner.ts so the profiler
+ * measures with the same config.
  */
-export const FUNCTION_SESSION_CONFIG: Readonly<Record<string, string>> = { 'session.intra_op.allow_spinning': '0', 'session.disable_prepacking': '1' };
+export const FUNCTION_SESSION_CONFIG: Readonly<Record<string, string>> = SERVED_SESSION_CONFIG;
 
 export async function createFunctionCore(modelPath: string, opts: FunctionCoreOptions = {}): Promise<FunctionCore> {
   const t0 = performance.now();
