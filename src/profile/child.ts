@@ -12,6 +12,7 @@ import { pathToFileURL } from 'node:url';
 import { spawnInCgroup, MoparError, type Cgroup } from '../core/index.js';
 import { CodecError, packTensors, typedArraysSource } from '../codec/index.js';
 import { nestSessionConfig, type Feeds } from '../graph/index.js';
+import type { StopRule } from './stability.js';
 
 export interface ChildResult {
   /** VmHWM after importing onnxruntime-node, before any model (MB). */
@@ -24,6 +25,10 @@ export interface ChildResult {
   steadyMB: number;
   loadMs: number;
   runMs: number[];
+  /** CPU time of each timed run (user + system, all threads), ms. */
+  cpuMs?: number[];
+  /** With `stop`: whether the spread came within its bound before the limit. */
+  converged?: boolean;
 }
 
 /**
@@ -45,11 +50,28 @@ export interface ChildOptions {
   timeoutMs?: number;
   /** Extra onnxruntime session config entries, flat ('session.disable_prepacking': '1'). Default: none (ort's defaults). */
   sessionConfig?: Record<string, string>;
+  /** Time until the spread settles (profile/stability.ts; `runs` is then ignored). */
+  stop?: StopRule;
 }
 
 const SCRIPT = String.raw`
 import { readFileSync } from 'node:fs';
-const [ortUrl, modelPath, dir, threads, warmup, runs, extraJson] = process.argv.slice(1);
+const [ortUrl, modelPath, dir, threads, warmup, runs, extraJson, stopJson] = process.argv.slice(1);
+const stop = JSON.parse(stopJson);
+// profile/stability.ts spreadOf and stopReason, restated: this script is passed as text.
+const spreadOf = (samples) => {
+  if (samples.length < 2) return Infinity;
+  const xs = [...samples].sort((a, b) => a - b);
+  const q = (p) => { const i = p * (xs.length - 1); const lo = Math.floor(i); return xs[lo] + (xs[Math.min(lo + 1, xs.length - 1)] - xs[lo]) * (i - lo); };
+  const mid = q(0.5);
+  return mid > 0 ? (q(0.9) - q(0.1)) / mid : Infinity;
+};
+const stopReason = (samples) => {
+  if (samples.length < stop.minRuns) return undefined;
+  if (spreadOf(samples) <= stop.bound) return 'converged';
+  if (samples.length >= stop.maxRuns || samples.reduce((a, b) => a + b, 0) >= stop.maxMs) return 'limit';
+  return undefined;
+};
 const mem = () => {
   const s = readFileSync('/proc/self/status', 'utf8');
   const kb = (k) => Number((s.match(new RegExp(k + ':\\s+(\\d+)')) ?? [0, 0])[1]);
@@ -73,13 +95,20 @@ const s = await ort.InferenceSession.create(modelPath, { intraOpNumThreads: Numb
 const loadMs = performance.now() - t0;
 const loadPeakMB = mem().hwm;
 const runMs = [];
-for (let i = 0; i < Number(warmup) + Number(runs); i++) {
+const cpuMs = [];
+for (let i = 0; i < Number(warmup); i++) await s.run(feeds);
+let reason;
+for (let i = 0; stop ? !(reason = stopReason(runMs)) : i < Number(runs); i++) {
+  const c = process.cpuUsage();
   const t = performance.now();
   await s.run(feeds);
-  if (i >= Number(warmup)) runMs.push(performance.now() - t);
+  runMs.push(performance.now() - t);
+  const d = process.cpuUsage(c);
+  cpuMs.push((d.user + d.system) / 1000);
 }
 const m = mem();
-process.stdout.write(JSON.stringify({ baselineMB, loadPeakMB, peakMB: m.hwm, steadyMB: m.rss, loadMs, runMs }));
+process.stdout.write(JSON.stringify({ baselineMB, loadPeakMB, peakMB: m.hwm, steadyMB: m.rss, loadMs, runMs, cpuMs,
+  ...(stop ? { converged: reason === 'converged' } : {}) }));
 `;
 
 /** Loads and runs `modelPath` in a fresh process (inside `cgroup` when given) and reports memory and times. */
@@ -88,7 +117,7 @@ export async function measureInChild(modelPath: string, feeds: Feeds, opts: Chil
   try {
     writeFeeds(dir, feeds);
     const ortUrl = pathToFileURL(createRequire(import.meta.url).resolve('onnxruntime-node')).href;
-    const args = ['--input-type=module', '-e', SCRIPT, ortUrl, modelPath, dir, String(opts.threads), String(opts.warmup), String(opts.runs), JSON.stringify(nestSessionConfig(opts.sessionConfig ?? {}))];
+    const args = ['--input-type=module', '-e', SCRIPT, ortUrl, modelPath, dir, String(opts.threads), String(opts.warmup), String(opts.runs), JSON.stringify(nestSessionConfig(opts.sessionConfig ?? {})), JSON.stringify(opts.stop ?? null)];
     const spawnOpts = { stdio: ['ignore', 'pipe', 'pipe'] as ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } };
     const child = opts.cgroup
       ? spawnInCgroup(opts.cgroup, process.execPath, args, spawnOpts)

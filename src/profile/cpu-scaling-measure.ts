@@ -4,8 +4,8 @@
  * process inside a cgroup (cpu.cfs_quota_us) where cgroups v1 are writable.
  */
 import { cgroupsAvailable, createCgroup, errorMessage, log, median } from '../core/index.js';
-import { openSession, type Feeds } from '../graph/index.js';
-import { measureInChild } from './child.js';
+import { openSession, SERVED_SESSION_CONFIG, type Feeds } from '../graph/index.js';
+import { LEAN_MALLOC_ENV, measureInChild } from './child.js';
 import { endToEndMs } from './latency.js';
 import type { CpuScalingPoint } from './types.js';
 
@@ -30,7 +30,7 @@ export async function cpuScaling(modelPath: string, feeds: Feeds, opts: ScalingO
       points.push({ vcpu: threads, threads, ms: opts.known.ms, method: 'threads' });
       continue;
     }
-    const session = await openSession(modelPath, { threads });
+    const session = await openSession(modelPath, { threads, config: { ...SERVED_SESSION_CONFIG } });
     try {
       const { p50 } = await endToEndMs(session, feeds, { runs, warmup: 1 });
       points.push({ vcpu: threads, threads, ms: p50, method: 'threads' });
@@ -50,7 +50,9 @@ export async function cpuScaling(modelPath: string, feeds: Feeds, opts: ScalingO
     const group = createCgroup({ vcpu });
     try {
       // Fewer runs under small quotas: each run takes 1/vcpu times longer.
-      const r = await measureInChild(modelPath, feeds, { threads: 1, warmup: 1, runs: vcpu < 1 ? Math.min(runs, 3) : runs, cgroup: group });
+      // As a function host: the served session config and malloc setting (runtime/instance.ts, function-core.ts).
+      const r = await measureInChild(modelPath, feeds, { threads: 1, warmup: 1, runs: vcpu < 1 ? Math.min(runs, 3) : runs, cgroup: group,
+        env: { ...LEAN_MALLOC_ENV }, sessionConfig: { ...SERVED_SESSION_CONFIG } });
       points.push({ vcpu, threads: 1, ms: median(r.runMs), method: 'cgroup-quota' });
     } catch (err) {
       log(`note: CPU quota ${vcpu} vCPU not measured: ${errorMessage(err)}`);

@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { median, MoparError } from '../core/index.js';
 import { openSession, runSession, type Graph, type Feeds, type ort } from '../graph/index.js';
+import { spreadOf, stopReason, type StopRule } from './stability.js';
 
 export type Attribution = 'unoptimised-scaled' | 'optimised-mapped';
 
@@ -54,11 +55,13 @@ export interface LatencyOptions {
  * time per run (user + system, all threads) — on a machine shared with other work the CPU time is what one
  * uncontended core would take, the wall time includes waiting for a core.
  */
-export async function endToEndMs(session: ort.InferenceSession, feeds: Feeds, opts: Omit<LatencyOptions, 'threads'>): Promise<{ p50: number; samples: number[]; cpuP50: number }> {
+export async function endToEndMs(session: ort.InferenceSession, feeds: Feeds, opts: Omit<LatencyOptions, 'threads'> & { stop?: StopRule }): Promise<EndToEnd> {
   for (let i = 0; i < opts.warmup; i++) await runSession(session, feeds);
   const samples: number[] = [];
   const cpu: number[] = [];
-  for (let i = 0; i < opts.runs; i++) {
+  // Without a stop rule: exactly `runs`; with one, until the spread settles or its limit (profile/stability.ts).
+  let reason: ReturnType<typeof stopReason>;
+  for (let i = 0; opts.stop ? !(reason = stopReason(samples, opts.stop)) : i < opts.runs; i++) {
     const c0 = process.cpuUsage();
     const t0 = performance.now();
     await runSession(session, feeds);
@@ -66,7 +69,19 @@ export async function endToEndMs(session: ort.InferenceSession, feeds: Feeds, op
     const c = process.cpuUsage(c0);
     cpu.push((c.user + c.system) / 1000);
   }
-  return { p50: median(samples), samples, cpuP50: median(cpu) };
+  return { p50: median(samples), samples, cpuP50: median(cpu), spread: spreadOf(samples), converged: opts.stop ? reason === 'converged' : undefined, minMs: Math.min(...samples), minCpuMs: Math.min(...cpu) };
+}
+
+export interface EndToEnd {
+  p50: number;
+  samples: number[];
+  cpuP50: number;
+  /** (p90 − p10) / p50 of the samples. */
+  spread: number;
+  /** With a stop rule: whether the spread came within its bound (else the limit stopped it). */
+  converged?: boolean;
+  minMs: number;
+  minCpuMs: number;
 }
 
 /** Profiles `model` with onnxruntime's profiler; returns per-kernel runs after the warm-up ones. */

@@ -1,11 +1,12 @@
 /** `profileModel`: the measured resource picture of one model — latency, memory, RD operators, layers. */
 import { cpus, loadavg } from 'node:os';
-import { watchLoad, MoparError } from '../core/index.js';
+import { median, watchLoad, MoparError } from '../core/index.js';
 import { basename } from 'node:path';
-import { sessionSource, openModel, randomInputs, openSession, analyzeSplits, type Graph, type InputRanges, type InputShapes } from '../graph/index.js';
+import { sessionSource, openModel, randomInputs, analyzeSplits, SERVED_SESSION_CONFIG, type Graph, type InputRanges, type InputShapes } from '../graph/index.js';
 import { LEAN_MALLOC_ENV, measureInChild } from './child.js';
 import { crossings, cutPoints, layerRanges, type Crossing } from './layers.js';
-import { attribute, endToEndMs, profileKernels, type Attribution } from './latency.js';
+import { attribute, profileKernels, type Attribution } from './latency.js';
+import { defaultStopRule, spreadOf } from './stability.js';
 import { measureBatchProfile } from './batch.js';
 import { bytesOf, memoryTimeline, type MemoryTimeline } from './memory.js';
 import { rdOps, shares } from './rd.js';
@@ -38,6 +39,12 @@ export interface ProfileOptions {
   attribution?: Attribution;
   /** Also measure latency at these batch sizes (needs a dynamic batch dim; profile/batch.ts). */
   batchSizes?: readonly number[];
+  /**
+   * Measures the served-call overhead through the real function host (the runtime is a later stage, so the caller
+   * passes it: the CLI gives bench's measureServedOverhead). Absent: not measured (the planner assumes the
+   * platform's hop.invokeMs).
+   */
+  measureOverhead?: () => Promise<{ invocationMs: number; requestMs: number }>;
   /** Called at the start of each step: a short label, step number and total. */
   onProgress?: (step: string, index: number, total: number) => void;
 }
@@ -53,7 +60,7 @@ export async function profileModel(modelPath: string, opts: ProfileOptions = {})
   const mode = opts.attribution ?? 'unoptimised-scaled';
   const doScaling = opts.cpuScaling ?? true;
   const doRss = opts.measureRss ?? true;
-  const total = 4 + (doRss ? 1 : 0) + (doScaling ? 1 : 0) + (opts.batchSizes ? 1 : 0);
+  const total = 4 + (opts.measureOverhead ? 1 : 0) + (doRss ? 1 : 0) + (doScaling ? 1 : 0) + (opts.batchSizes ? 1 : 0);
   let step = 0;
   const progress = (label: string) => opts.onProgress?.(label, ++step, total);
 
@@ -61,17 +68,19 @@ export async function profileModel(modelPath: string, opts: ProfileOptions = {})
   const { graph, inputShapes, loaded } = await openModel(modelPath, opts.inputShapes ?? {}, { ranges: opts.inputRanges });
   const feeds = randomInputs(graph, inputShapes, 1);
 
-  progress(`end-to-end latency (${runs} runs, ${threads} thread${threads > 1 ? 's' : ''})`);
-  const session = await openSession(loaded.path, { threads });
-  let measuredMs: number;
-  let measuredCpuMs: number;
-  try {
-    const e2e = await endToEndMs(session, feeds, { runs, warmup });
-    measuredMs = e2e.p50;
-    measuredCpuMs = e2e.cpuP50;
-  } finally {
-    await session.release();
-  }
+  progress(`end-to-end latency (at least ${runs} runs until the spread settles, ${threads} thread${threads > 1 ? "s" : ""}, as served)`);
+  // Timed as a function host serves: a plain Node + onnxruntime process, the served session config (graph
+  // SERVED_SESSION_CONFIG; arena and 'all' as the runtime's defaults), its malloc setting and thread count — the
+  // profiler's own process measured 1.3× slower than such a child (ResNet-18: 44 vs 34 ms) —, repeated until the
+  // spread settles (profile/stability.ts; `runs` is the least).
+  const child = await measureInChild(loaded.path, feeds, { threads, runs, warmup, env: { ...LEAN_MALLOC_ENV },
+    sessionConfig: { ...SERVED_SESSION_CONFIG }, stop: defaultStopRule(runs) });
+  const e2e = {
+    p50: median(child.runMs), samples: child.runMs, cpuP50: median(child.cpuMs ?? child.runMs),
+    spread: spreadOf(child.runMs), converged: child.converged ?? false, minMs: Math.min(...child.runMs),
+  };
+  const measuredMs = e2e.p50;
+  const measuredCpuMs = e2e.cpuP50;
 
   progress(`per-node latency (onnxruntime profiler, ${mode})`);
   // Profile the IR's own proto: it carries the node names we report (the loader names unnamed nodes).
@@ -101,8 +110,8 @@ export async function profileModel(modelPath: string, opts: ProfileOptions = {})
   let defaultMallocPeakMB: number | undefined;
   if (doRss) {
     progress('peak RSS in separate processes (lean and default malloc)');
-    rss = await measureInChild(loaded.path, feeds, { threads, runs: 2, warmup: 0, env: { ...LEAN_MALLOC_ENV } });
-    defaultMallocPeakMB = (await measureInChild(loaded.path, feeds, { threads, runs: 2, warmup: 0 })).peakMB;
+    rss = await measureInChild(loaded.path, feeds, { threads, runs: 2, warmup: 0, env: { ...LEAN_MALLOC_ENV }, sessionConfig: { ...SERVED_SESSION_CONFIG } });
+    defaultMallocPeakMB = (await measureInChild(loaded.path, feeds, { threads, runs: 2, warmup: 0, sessionConfig: { ...SERVED_SESSION_CONFIG } })).peakMB;
   }
   const baselineRssMB = rss?.baselineMB ?? DEFAULT_BASELINE_RSS_MB;
   const weightsMB = mem.weightsBytes / MB;
@@ -117,6 +126,12 @@ export async function profileModel(modelPath: string, opts: ProfileOptions = {})
   if (doScaling) {
     progress('CPU scaling (threads, cgroup quotas)');
     scaling = await cpuScaling(loaded.path, feeds, { runs, known: { threads, ms: measuredMs } });
+  }
+
+  let overhead: { invocationMs: number; requestMs: number } | undefined;
+  if (opts.measureOverhead) {
+    progress('served-call overhead (a tiny function through the real host)');
+    overhead = await opts.measureOverhead();
   }
 
   let batch: Profile['batch'];
@@ -134,9 +149,13 @@ export async function profileModel(modelPath: string, opts: ProfileOptions = {})
     inputShapes,
     ...(graph.ranges ? { inputRanges: graph.ranges } : {}),
     threads,
-    runs,
+    runs: e2e.samples.length,
     measuredMs,
     measuredCpuMs,
+    spread: Number(e2e.spread.toFixed(4)),
+    converged: e2e.converged,
+    minMs: e2e.minMs,
+    ...(overhead ? { invocationOverheadMs: round3(overhead.invocationMs), requestOverheadMs: round3(overhead.requestMs) } : {}),
     peakRssMB: rss?.peakMB ?? predictedPeakRssMB,
     nodes,
     opShare,
@@ -192,6 +211,8 @@ function buildLayers(g: Graph, nodes: NodeProfile[], mem: MemoryTimeline, cross:
     };
   });
 }
+
+const round3 = (x: number) => Math.round(x * 1000) / 1000;
 
 function fluctuationOf(xs: number[]): number {
   const max = Math.max(0, ...xs);

@@ -106,6 +106,22 @@ export interface Profile {
    * with full parallelism; on a busy shared machine it is the better estimate of uncontended latency at 1 thread.
    */
   measuredCpuMs?: number;
+  /**
+   * Spread of the timed runs, (p90 − p10) / p50, and whether it came within SPREAD_BOUND before the run limit
+   * (profile/stability.ts). Absent: a profile from before issue 27.
+   */
+  spread?: number;
+  converged?: boolean;
+  /** Fastest timed run of the end-to-end measurement (ms): the work at full speed, least disturbed (the floor's basis). */
+  minMs?: number;
+  /**
+   * What a served function call costs besides its work, ms (host decode/encode, IPC, gateway codecs): measured on
+   * a tiny function through the real host where the caller could (the CLI), else absent (the planner then
+   * assumes the platform's hop.invokeMs).
+   */
+  invocationOverheadMs?: number;
+  /** A served request with one tiny function call, end to end (client, HTTP, gateway, IPC, host), ms. */
+  requestOverheadMs?: number;
   /** Same as memory.measuredPeakRssMB (contract field). */
   peakRssMB: number;
   nodes: NodeProfile[];
