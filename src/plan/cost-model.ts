@@ -8,7 +8,8 @@
  * over the profiled one: a function of a dynamic-batch model must hold its largest allowed batch. The load
  * factor (how many copies of the weights exist at the peak, e.g. the model bytes and the session's own copy) is
  * calibrated from the profile's measured peak RSS of the whole model.
- * Every function pays the handler's per-invocation time (platform.hop.invokeMs); the transfer of the model's
+ * Every function pays the per-invocation time (the profile's measured served-call overhead, else
+ * platform.hop.invokeMs); the transfer of the model's
  * input and output is the same for every plan and is left out; every cut adds one hand-off. A skip tensor crossing several cuts is counted at each (conservative).
  * A k-way parallel group: every part receives the run's inputs whole (k copies move), its latency is the slowest
  * part's work and its bill the sum of the parts' work, recomputation included (split-work.ts: measured on the
@@ -19,6 +20,7 @@ import type { Platform } from './platforms.js';
 import { configsFor, type FnConfig } from './configs.js';
 import { invocationUSD, usdPerSecond } from './billing.js';
 import { scalingCurve, type ScalingCurve } from './scaling-curve.js';
+import { quotaLatency } from './quota-model.js';
 import { handOff, TRANSPORTS, type HandOff, type Transport } from './transports/index.js';
 import { normalisedLayerMs, type Unit } from './units.js';
 import { PARTS, splitWorkModel, type SplitWorkFn } from './split-work.js';
@@ -61,6 +63,10 @@ export interface SegmentOption {
   needMB: number;
   partUSD: number;
   handIn?: HandOff;
+  /** Per part: the work at one core's speed (a fractional quota runs it that fast inside a period), ms. */
+  fullSpeedMs: number;
+  /** Per part: p99 − p50 of its call (the quota's throttled period), ms. */
+  tailMs: number;
 }
 
 export interface CostContext {
@@ -82,6 +88,11 @@ export interface CostContext {
   runCache: Map<number, RunFacts>;
   /** Memory is sized for this many times the profile's batch (activations and in/out buffers; weights do not grow). */
   batch: number;
+  /**
+   * Time every function call pays besides its work, ms: the profile's measured served-call overhead (host, IPC,
+   * codecs) where it has one, else the platform's assumed handler time (platform.hop.invokeMs).
+   */
+  invokeMs: number;
 }
 
 /** What a run of units shares: the splits every unit offers (tightest limits) and the peak activation. */
@@ -104,14 +115,39 @@ export function makeContext(profile: Profile, platform: Platform, units: Unit[],
   const paramPrefix = new Float64Array(units.length + 1);
   units.forEach((u, i) => { msPrefix[i + 1] = msPrefix[i]! + u.ms; paramPrefix[i + 1] = paramPrefix[i]! + u.paramMB; });
   const splitWork = splitWorkModel(profile.layers, normalisedLayerMs(profile), graph);
-  return { platform, curve, units, baselineMB, loadFactor, inputBytes, refVcpu, msPrefix, paramPrefix, factorCache: new Map(), splitWork, runCache: new Map(), batch };
+  const invokeMs = profile.invocationOverheadMs !== undefined && profile.invocationOverheadMs >= 0 ? profile.invocationOverheadMs : platform.hop.invokeMs;
+  return { platform, curve, units, baselineMB, loadFactor, inputBytes, refVcpu, msPrefix, paramPrefix, factorCache: new Map(), splitWork, runCache: new Map(), batch, invokeMs };
 }
 
-/** Compute time of `refMs` of reference work at a configuration. */
+/** Compute time of `refMs` of reference work at a configuration (median call; a fractional quota per quota-model.ts). */
 export function computeMs(ctx: CostContext, refMs: number, vcpu: number): number {
+  const full = fullSpeedMs(ctx, refMs, vcpu);
+  return vcpu < 1 ? quotaLatency(full, vcpu, ctx.curve.quota).p50 : full;
+}
+
+/** The same work at the configuration's speed inside a CFS period (below 1 vCPU: one core's speed). */
+export function fullSpeedMs(ctx: CostContext, refMs: number, vcpu: number): number {
   let f = ctx.factorCache.get(vcpu);
   if (f === undefined) { f = ctx.curve.factor(vcpu); ctx.factorCache.set(vcpu, f); }
   return refMs * f;
+}
+
+/**
+ * Billed time of the work: below one core a busy function's calls average t1 / v (its quota is its throughput),
+ * so the bill is priced at that, not at the median call that runs at full speed inside its period. Pricing the
+ * median made every fraction of a core look cheaper per unit of work and drew the planner to quotas that cannot
+ * keep up with a stream of requests.
+ */
+export function billedComputeMs(ctx: CostContext, refMs: number, vcpu: number): number {
+  const ms = computeMs(ctx, refMs, vcpu);
+  return vcpu < 1 ? Math.max(ms, fullSpeedMs(ctx, refMs, vcpu) / vcpu) : ms;
+}
+
+/** p99 − p50 of one call: a call that meets an exhausted quota waits out the period (0 at whole cores). */
+export function tailMs(ctx: CostContext, refMs: number, vcpu: number): number {
+  if (vcpu >= 1) return 0;
+  const q = quotaLatency(fullSpeedMs(ctx, refMs, vcpu), vcpu, ctx.curve.quota);
+  return q.p99 - q.p50;
 }
 
 /** Memory a function needs, MB, before rounding to the platform's step. */
@@ -138,6 +174,7 @@ export function segmentCandidates(ctx: CostContext, a: number, b: number, opts: 
   const inBytes = a > 0 ? ctx.units[a - 1]!.cutBytesAfter : ctx.inputBytes;
   const outBytes = b < ctx.units.length - 1 ? ctx.units[b]!.cutBytesAfter : 0;
   const p = ctx.platform;
+  const invokeMs = ctx.invokeMs;
   const out: SegmentOption[] = [];
   // k = 1, and each k-way split with the work of its sum of parts (billed) and of its slowest part (latency).
   const variants: Array<{ k: number; kind?: SplitKind; total: number; maxPart: number; inverse: boolean }> = [
@@ -180,17 +217,18 @@ export function segmentCandidates(ctx: CostContext, a: number, b: number, opts: 
       // Configurations come by rising CPU: one that is not faster than the last only costs more.
       if (ms >= prevMs - 1e-9) continue;
       prevMs = ms;
-      const extraMs = p.hop.invokeMs + (hand?.consumerBilledMs ?? 0);
+      const extraMs = invokeMs + (hand?.consumerBilledMs ?? 0);
       if (ms + extraMs > p.limits.timeoutMs) continue;
       // Parts are billed for their own work: k × the mean part (= Σ parts' work, recomputation included).
-      const billed = computeMs(ctx, meanPartWork, c.vcpu) + extraMs;
+      const billed = billedComputeMs(ctx, meanPartWork, c.vcpu) + extraMs;
       const partUSD = invocationUSD(p, c, billed);
       const producerUSD = hand && hand.producerBilledMs > 0
         ? hand.producerBilledMs / 1000 * usdPerSecond(p, c) : 0;
       out.push({
-        latencyMs: (hand?.latencyMs ?? 0) + ms + p.hop.invokeMs,
+        latencyMs: (hand?.latencyMs ?? 0) + ms + invokeMs,
         costUSD: v.k * partUSD + producerUSD + (hand?.usd ?? 0),
         parts: v.k, kind: v.kind, config: c, computeMs: ms, billedMs: billed, needMB: need, partUSD,
+        fullSpeedMs: fullSpeedMs(ctx, partWork, c.vcpu), tailMs: tailMs(ctx, partWork, c.vcpu),
         handIn: hand,
       });
     }

@@ -2,8 +2,9 @@
  * The physical floor: the lowest bill a platform's rules allow for a model's work, served one request per
  * invocation. No deployment reaches it; it is how close to the limit a plan is (measured cost ÷ floor).
  *
- * Per profile layer, the work runs at the configuration that makes it cheapest (the best thread count: CPU-seconds
- * from the profile's scaling curve) with only the memory physically live while it runs: the runtime baseline
+ * Per profile layer, the work (scaled to the profile's fastest timed run, `minMs`) runs at the configuration that
+ * makes it cheapest (the best thread count from the profile's scaling curve; below one core the quota model,
+ * full speed inside a CFS period) with only the memory physically live while it runs: the runtime baseline
  * (Node + onnxruntime + one session), that layer's own weights and its activations (the arena holds about
  * ACTIVATION_FACTOR × the live bytes). Every configuration obeys the platform's rules (memory step and minimum,
  * memory:vCPU bounds, CPU following memory) via `configsFor`, and is priced by the one price formula
@@ -16,7 +17,8 @@ import { ACTIVATION_FACTOR, SESSION_OVERHEAD_MB, type Profile } from '../profile
 import { getPlatform, type Platform } from './platforms.js';
 import { configsFor, VCPU_GRID, type FnConfig } from './configs.js';
 import { billedMs as roundToGranule, usdPerSecond } from './billing.js';
-import { computeMs, makeContext } from './cost-model.js';
+import { fullSpeedMs, makeContext } from './cost-model.js';
+import { quotaFloorMs } from './quota-model.js';
 import { checkProfile, normalisedLayerMs, unitsOf } from './units.js';
 
 export interface FloorLayer {
@@ -72,11 +74,15 @@ export function physicalFloor(profile: Profile, platformId: string | Platform, o
   const g = p.price.granularityMs;
   const billed = (ms: number) => roundToGranule(ms, g);
   const layers: FloorLayer[] = [];
+  // The work at full speed, least disturbed: the fastest timed run, not the median of a possibly loaded profile
+  // (so no measured bill comes in below the floor).
+  const fastest = profile.minMs !== undefined && profile.minMs > 0 && profile.measuredMs > 0 ? Math.min(1, profile.minMs / profile.measuredMs) : 1;
   for (const u of ctx.units) {
     const liveMB = liveMemoryMB(ctx.baselineMB, u.paramMB, u.peakActivationMB);
     let best: FloorLayer | undefined;
     for (const c of configsFor(p, liveMB, VCPU_GRID, ctx.curve.maxUsefulVcpu)) {
-      const ms = computeMs(ctx, u.ms, c.vcpu);
+      const full = fullSpeedMs(ctx, u.ms * fastest, c.vcpu);
+      const ms = c.vcpu < 1 ? quotaFloorMs(full, c.vcpu, ctx.curve.quota.periodMs) : full;
       // One function: its exact bill, duration rounded up. Per layer: the work alone (rounding comes below).
       const usd = (opts.whole ? billed(ms) : ms) / 1000 * usdPerSecond(p, c);
       if (!best || usd < best.usd) best = { liveMB, config: c, ms, usd };

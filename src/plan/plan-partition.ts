@@ -4,7 +4,8 @@ import { MoparError } from '../core/index.js';
 import type { Profile } from '../profile/index.js';
 import type { Plan } from './types.js';
 import { getPlatform } from './platforms.js';
-import { computeMs, makeContext, type CostContext } from './cost-model.js';
+import { computeMs, makeContext, type CostContext, type SegmentOption } from './cost-model.js';
+import { sustainedLatency } from './quota-model.js';
 import { checkProfile, normalisedLayerMs, unitsOf } from './units.js';
 import { parseStrategy, type StrategyEnv, type StrategyOutcome } from './strategies/index.js';
 import { unsplit as unsplitStrategy } from './strategies/unsplit.js';
@@ -124,7 +125,8 @@ function withAlternatives(plan: Plan, profile: Profile, opts: PlanOptions, t0: n
     ...opts, strategy, sloMs: plan.sloMs, allowSloMiss: true, alternatives: false,
   }));
   plan.alternatives = alternatives;
-  plan.why = why;
+  const doubt = profileDoubt(profile);
+  plan.why = doubt ? `${why} — but ${doubt}` : why;
   for (const u of unavailable) plan.notes = [...(plan.notes ?? []), `strategy ${u.strategy} has no plan here: ${u.reason}`];
   plan.planMs = round(performance.now() - t0, 2);
   return plan;
@@ -161,7 +163,7 @@ function planOnce(profile: Profile, opts: PlanOptions): Plan {
   const ctx = makeContext(profile, platform, unitsOf(profile.layers, layerMs), opts.graph, memBatch);
   let layerCtx: CostContext | undefined;
   const total = layerMs.reduce((a, b) => a + b, 0);
-  const sloMs = opts.sloMs ?? computeMs(ctx, total, 1) + platform.hop.invokeMs;
+  const sloMs = opts.sloMs ?? computeMs(ctx, total, 1) + ctx.invokeMs;
   const env: StrategyEnv = {
     ctx,
     layerCtx: () => (layerCtx ??= ctx.units.length === profile.layers.length ? ctx
@@ -174,7 +176,11 @@ function planOnce(profile: Profile, opts: PlanOptions): Plan {
     maxPartWeightsMB: opts.maxPartWeightsMB,
   };
   const out = spec.strategy(env);
-  const asm = assemble(profile, out.units === ctx.units ? ctx : env.layerCtx(), out.units, layerMs, out.result.segments);
+  const usedCtx = out.units === ctx.units ? ctx : env.layerCtx();
+  const asm = assemble(profile, usedCtx, out.units, layerMs, out.result.segments);
+  // The request's own served overhead (client, HTTP, gateway) beyond its first call's, where the profile measured it.
+  const requestExtra = Math.max(0, (profile.requestOverheadMs ?? usedCtx.invokeMs) - usedCtx.invokeMs);
+  const served = servedLatency(usedCtx, out.result.latencyMs + requestExtra, out.result.segments);
   const base = unsplitComparison(env);
   const notes = [...out.notes];
   if (ctx.units.length < profile.layers.length && out.units === ctx.units) {
@@ -194,23 +200,52 @@ function planOnce(profile: Profile, opts: PlanOptions): Plan {
     functions: asm.functions,
     edges: asm.edges,
     predicted: {
-      latencyMs: round(out.result.latencyMs, 3),
+      latencyMs: round(served.p50, 3),
+      p99Ms: round(served.p99, 3),
       costPerMillionUSD: round(out.result.costUSD * 1e6, 6),
       // Significant digits, not decimals: a tiny model billed by 100 ms on Cloud Run is ~1e-5 efficient, not 0.
       efficiency: Number(asm.efficiency.toPrecision(4)),
     },
     unsplit: base,
     planMs: round(performance.now() - t0, 2),
-    sloMet: out.sloMet,
+    sloMet: out.sloMet && (opts.sloMs === undefined || served.p50 <= sloMs + 1e-9),
     units: out.units.length,
     ...(profile.load ? { profileLoad: profile.load } : {}),
     notes,
   };
   if (profile.inputRanges) notes.push(rangesNote(profile.inputRanges));
+  if (served.p50 > out.result.latencyMs + requestExtra + 1e-9) {
+    notes.push(`a function's CPU quota cannot keep up with back-to-back requests: the median request waits for it `
+      + `(${served.p50.toFixed(1)} ms, ${out.result.latencyMs.toFixed(1)} ms a request alone)`);
+  }
+  const doubt = profileDoubt(profile);
+  if (doubt) notes.push(doubt);
   if (opts.balance === 'weights') notes.push(WEIGHTS_NOTE);
   if (opts.maxPartWeightsMB !== undefined) notes.push(`${CAP_NOTE} ${opts.maxPartWeightsMB.toFixed(0)} MB of weights per function`);
   addColdLatency(plan, platform, profile.memory.weightsMB, opts.coldSloMs);
   return plan;
+}
+
+/**
+ * A plan's served latency: the chain's own (the DP's sum of hand-offs, calls and per-call overhead) unless a
+ * fractional quota bounds one client's back-to-back requests (quota-model.ts `sustainedLatency`); its p99 adds
+ * the largest per-call tail (one throttled period).
+ */
+function servedLatency(ctx: CostContext, chainMs: number, segments: ReadonlyArray<{ opt: SegmentOption }>): { p50: number; p99: number } {
+  const fns = segments.flatMap((s) => Array.from({ length: s.opt.parts }, () => ({ fullSpeedMs: s.opt.fullSpeedMs, vcpu: s.opt.config.vcpu })));
+  const p50 = sustainedLatency(chainMs, fns, ctx.curve.quota);
+  return { p50, p99: p50 + Math.max(0, ...segments.map((s) => s.opt.tailMs)) };
+}
+
+/** The sentence a plan carries when the timings under it are doubtful (a loaded machine, a spread that did not settle). */
+export function profileDoubt(profile: Profile): string | undefined {
+  const why: string[] = [];
+  if (profile.load?.loaded) why.push(`the machine was loaded (load average ${profile.load.loadAvg.toFixed(1)} on ${profile.load.cores} cores)`);
+  if (profile.converged === false) {
+    why.push(`its timings did not settle (spread ${((profile.spread ?? NaN) * 100).toFixed(0)} % after ${profile.runs} runs)`);
+  }
+  if (why.length === 0) return undefined;
+  return `the profile is doubtful: ${why.join(' and ')}; predictions may be off — profile again on a quiet machine`;
 }
 
 /** What a plan of a model with ranged input dims assumes: the profile (and so every size) is at the top. */

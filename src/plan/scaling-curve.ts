@@ -3,17 +3,21 @@
  * were measured at `profile.threads` dedicated cores; a function with v vCPU runs them curve(v)/curve(ref) times
  * as long. Between measured points we interpolate log-log (power law); below the lowest point time grows as 1/v
  * (a CPU quota gives proportionally fewer cycles); above the highest point we assume no further speed-up (we
- * never extrapolate a gain we did not measure). A share below 1 vCPU is never modelled faster than
- * (time at 1 vCPU) / share: under sustained load a quota binds on average, even where a single sub-millisecond
- * run fits in one CFS period and measures unthrottled. A fractional quota above the host's thread count is
- * modelled at the thread count's speed: 1.25 vCPU runs one thread, as fast as 1 vCPU.
+ * never extrapolate a gain we did not measure). A share below 1 vCPU runs at 1 vCPU's speed inside each CFS
+ * period and is throttled across periods: `quota` (plan/quota-model.ts, fitted on the measured quota points)
+ * turns a call's full-speed time into its wall time there; `factor` below 1 vCPU is the full-speed factor. A
+ * fractional quota above the host's thread count is modelled at the thread count's speed: 1.25 vCPU runs one
+ * thread, as fast as 1 vCPU.
  */
 import { usableVcpu } from '../core/index.js';
 import type { CpuScalingPoint } from '../profile/index.js';
+import { fitQuotaModel, type QuotaModel } from './quota-model.js';
 
 export interface ScalingCurve {
-  /** Multiplier on reference-time work at `vcpu`. */
+  /** Multiplier on reference-time work at `vcpu` (below 1 vCPU: at full speed, before the quota model). */
   factor(vcpu: number): number;
+  /** How a fractional quota stretches a call (fitted on the profile's cgroup-quota points). */
+  quota: QuotaModel;
   /** Points used (sorted by vcpu, one per vcpu). */
   points: Array<{ vcpu: number; ms: number }>;
   /** Past this share the curve is flat: more CPU buys no speed. */
@@ -30,10 +34,12 @@ export function scalingCurve(points: readonly CpuScalingPoint[], refVcpu: number
     byV.set(p.vcpu, Math.max(byV.get(p.vcpu) ?? 0, p.ms));
   }
   if (byV.size === 0 && refMs > 0) byV.set(refVcpu, refMs);
-  const pts = [...byV.entries()].sort((a, b) => a[0] - b[0]).map(([vcpu, ms]) => ({ vcpu, ms }));
-  // A quota below one core cannot beat the one-core time scaled by the share.
-  const one = interpolate(pts, 1);
-  for (const p of pts) if (p.vcpu < 1) p.ms = Math.max(p.ms, one / p.vcpu);
+  // Below one core the quota model applies, not the curve: its points only fit the model's throttle overhead.
+  const all = [...byV.entries()].sort((a, b) => a[0] - b[0]).map(([vcpu, ms]) => ({ vcpu, ms }));
+  const whole = all.filter((p) => p.vcpu >= 1);
+  const pts = whole.length > 0 ? whole : all.length > 0 ? [{ vcpu: 1, ms: interpolate(all, 1) }] : [];
+  const quotaOne = points.find((p) => p.method === 'cgroup-quota' && p.vcpu === 1)?.ms ?? interpolate(pts, 1);
+  const quota = fitQuotaModel(all.filter((p) => p.vcpu < 1), quotaOne);
   // More CPU is never modelled as slower: a function can always run fewer threads than it has cores.
   for (let i = 1; i < pts.length; i++) pts[i]!.ms = Math.min(pts[i]!.ms, pts[i - 1]!.ms);
   const at = (v: number): number => interpolate(pts, v);
@@ -43,7 +49,7 @@ export function scalingCurve(points: readonly CpuScalingPoint[], refVcpu: number
   let maxUsefulVcpu = pts.length ? pts[pts.length - 1]!.vcpu : 1;
   for (let i = pts.length - 1; i > 0 && pts[i - 1]!.ms <= pts[i]!.ms; i--) maxUsefulVcpu = pts[i - 1]!.vcpu;
   // A host's thread count is fixed by its quota (core/threads.ts): the part of a quota its threads cannot use buys no speed.
-  return { points: pts, maxUsefulVcpu, factor: (v: number) => at(usableVcpu(v)) / ref };
+  return { points: pts, maxUsefulVcpu, quota, factor: (v: number) => at(Math.max(1, usableVcpu(v))) / ref };
 }
 
 function interpolate(pts: ReadonlyArray<{ vcpu: number; ms: number }>, v: number): number {

@@ -72,7 +72,10 @@ export interface Plan {
   functions: PlanFunction[];
   edges: PlanEdge[];
   predicted: {
+    /** Median latency of one client's back-to-back requests (a fractional quota that cannot keep up bounds it). */
     latencyMs: number; costPerMillionUSD: number; efficiency: number;
+    /** Tail: the median plus one throttled CFS period where a function runs under a fractional quota (plan/quota-model.ts). */
+    p99Ms?: number;
     /**
      * The first request after idle (no instance anywhere), every function started when it enters (proactive
      * warm-up); and with each function started only when its input arrives (docs/cold-starts.md).

@@ -18,15 +18,17 @@ test('every platform number has a source note with an as-of date', () => {
   }
 });
 
-test('CPU scaling: interpolates measured points, 1/v below, flat above, never faster with less CPU', () => {
+test('CPU scaling: interpolates measured points, full speed below 1 vCPU (the quota model stretches it), flat above, never faster with less CPU', () => {
   const c = scalingCurve([
     { vcpu: 0.5, threads: 1, ms: 200, method: 'cgroup-quota' },
     { vcpu: 1, threads: 1, ms: 100, method: 'threads' },
     { vcpu: 2, threads: 2, ms: 60, method: 'threads' },
   ], 1, 100);
   assert.equal(c.factor(1), 1);
-  assert.equal(c.factor(0.5), 2);
-  assert.equal(c.factor(0.25), 4);
+  // Issue 27: below one core a call runs at one core's speed inside its CFS period; plan/quota-model.ts (not the
+  // curve) adds the throttled periods. factor(0.5) was 2 (t1/v) before.
+  assert.equal(c.factor(0.5), 1);
+  assert.equal(c.factor(0.25), 1);
   assert.ok(Math.abs(c.factor(2) - 0.6) < 1e-12);
   assert.ok(Math.abs(c.factor(6) - 0.6) < 1e-12, 'no gain extrapolated past 2 vCPU');
   assert.ok(c.factor(1.5) < 1 && c.factor(1.5) > 0.6);
@@ -39,7 +41,8 @@ test('CPU scaling: interpolates measured points, 1/v below, flat above, never fa
     { vcpu: 1, threads: 1, ms: 0.22, method: 'cgroup-quota' },
     { vcpu: 2, threads: 2, ms: 0.32, method: 'threads' },
   ], 1, 0.22);
-  assert.ok(Math.abs(noisy.factor(0.25) - 4) < 1e-9);
+  // The quota point faster than 1 vCPU buys nothing: 0.25 vCPU runs at the 1-vCPU speed (was 4 = t1/v, issue 27).
+  assert.ok(Math.abs(noisy.factor(0.25) - 1) < 1e-9);
   assert.ok(Math.abs(noisy.factor(2) - 1) < 1e-12);
   // Two methods at one share: the slower one counts (served functions are children under a quota).
   const both = scalingCurve([
@@ -49,9 +52,9 @@ test('CPU scaling: interpolates measured points, 1/v below, flat above, never fa
   ], 1, 100);
   assert.deepEqual(both.points.map((x) => x.ms), [140, 70]);
   assert.ok(Math.abs(both.factor(1) - 1.4) < 1e-12, 'layer times (summing to 100 ms) are scaled to the slower 140 ms');
-  // No curve at all: 1/v below the profile's own share, flat above.
+  // No curve at all: full speed below the profile's own share (the quota model stretches it), flat above.
   const none = scalingCurve([], 1, 50);
-  assert.equal(none.factor(0.5), 2);
+  assert.equal(none.factor(0.5), 1);
   assert.equal(none.factor(4), 1);
 });
 
