@@ -14,4 +14,5 @@ export { runWorkloadBench, QUICK_WORKLOAD, QUICK_WORKLOAD_PLATFORMS, QUICK_RATE_
 export { writeWorkloadReport, workloadMarkdown, workloadHeadline, workloadCharts } from './workload-report.js';
 export { runLoad, workloadSchedule, summariseLoad, type LoadOutcome, type ScheduledRequest, type AppLoadSummary, type LoadBounds } from './loadgen.js';
 export { measureVerify, type VerifyMeasurement } from './verify-measure.js';
+export { measureServedOverhead, type ServedOverhead } from './invocation-overhead.js';
 export { renderResults, loadResultsData, readmeResults, replaceResults, checkResults, loadPhrase, RESULTS_BEGIN, RESULTS_END, type ResultsData } from './results-readme.js';

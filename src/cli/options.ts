@@ -7,6 +7,7 @@ import { MoparError, log } from '../core/index.js';
 import { DEFAULT_MAX_BATCH, PLATFORMS, PLATFORM_VARIANTS, STRATEGY_NAMES, getPlatform, parseStrategy } from '../plan/index.js';
 import { DEFAULT_PROFILE_RUNS, type ProfileOptions } from '../profile/index.js';
 import { parseInputFlags, parseInputRanges } from '../graph/index.js';
+import { measureServedOverhead } from '../bench/index.js';
 
 /** The billing model every verb plans for unless told otherwise. */
 export const DEFAULT_PLATFORM = 'gcp-cloud-run';
@@ -111,7 +112,7 @@ export function profilingFrom(flags: ProfilingFlags, progressPrefix = 'profile '
   const t0 = performance.now();
   return {
     inputShapes: parseInputFlags(flags.input), inputRanges: parseInputRanges(flags.input), runs: flags.runs, threads: flags.threads,
-    cpuScaling: flags.cpuScaling, measureRss: flags.rss,
+    cpuScaling: flags.cpuScaling, measureRss: flags.rss, measureOverhead: () => measureServedOverhead(),
     onProgress: (step, i, n) => log(`${progressPrefix}[${i}/${n}] ${step} (${((performance.now() - t0) / 1000).toFixed(1)} s)`),
   };
 }

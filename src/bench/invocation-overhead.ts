@@ -1,0 +1,56 @@
+/**
+ * The served-call overhead the planner adds per function call and per request (issue 27): a tiny model (zoo toy,
+ * microseconds of work) served on the embedded runtime as 1 and as 2 chained functions, each under a 1-vCPU
+ * quota, with sequential binary requests as `verify --measure` sends them. One function's median is what a
+ * request pays besides its work (client, HTTP, gateway codecs, IPC, host); the second function's extra median is
+ * what each further call pays (its IPC, host decode/encode and a small hand-off).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { quantile } from '../core/index.js';
+import { writeToyModel } from '../zoo/index.js';
+import { writeChunkedManifest } from '../partition/index.js';
+import { Gateway, DEFAULT_GATEWAY, infer, modelMetadata, randomFeeds } from '../runtime/index.js';
+
+export interface ServedOverhead {
+  /** Per function call beyond the first of a request, ms. */
+  invocationMs: number;
+  /** Per request with one function call, ms (includes that call's own overhead). */
+  requestMs: number;
+}
+
+async function p50Of(dir: string, requests: number): Promise<number> {
+  const gw = new Gateway({ ...DEFAULT_GATEWAY, prewarm: true });
+  try {
+    const name = gw.addModel(dir, 'probe');
+    const url = `http://127.0.0.1:${(await gw.listen(0)).port}`;
+    const feeds = randomFeeds(await modelMetadata(url, name), 1);
+    for (let i = 0; i < 5; i++) await infer(url, name, feeds);
+    const lat: number[] = [];
+    for (let i = 0; i < requests; i++) {
+      const t0 = performance.now();
+      const r = await infer(url, name, feeds);
+      if (r.status === 200) lat.push(performance.now() - t0);
+    }
+    return quantile(lat, 0.5);
+  } finally {
+    await gw.close();
+  }
+}
+
+export async function measureServedOverhead(opts: { requests?: number; vcpu?: number } = {}): Promise<ServedOverhead> {
+  const dir = mkdtempSync(join(tmpdir(), 'mopar-overhead-'));
+  try {
+    const model = writeToyModel(dir);
+    const fn = { vcpu: opts.vcpu ?? 1, memoryMB: 256 };
+    await writeChunkedManifest(model, join(dir, 'one'), 1, 'inline', fn);
+    await writeChunkedManifest(model, join(dir, 'two'), 2, 'inline', fn);
+    const n = opts.requests ?? 60;
+    const one = await p50Of(join(dir, 'one'), n);
+    const two = await p50Of(join(dir, 'two'), n);
+    return { invocationMs: Math.max(0, two - one), requestMs: one };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
