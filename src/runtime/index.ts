@@ -15,6 +15,7 @@ export { startLocalS3, type LocalS3, type Shaping, type ObjectReads } from './lo
 export { encodeLossy, decodeLossy, type Lossy } from './lossy.js';
 export * from './wire.js';
 export { ownSegments, sweepStaleSegments, segmentPath, removeSegment, SHM_DIR } from './segments.js';
+export { routeV2, errorReply, statusOf, jsonReply, readBody, refuseConnect, requestPath, clip, withoutPaths, MODEL_VERSION, type V2Reply, type V2Service, type V2Routed } from './v2-router.js';
 export { HttpError, headerLengthParameter, parseInferRequest, inferResponse, parseInferResponse, requestBodyLimit, v2Datatype, v2Meta } from './protocol.js';
 export { httpRequest, infer, modelMetadata, randomFeeds, binaryInferRequest, errorOf, type ModelMetadata, type InferReply } from './client.js';
 export { checkMaxBatch, requestBatch, atMaxBatch } from './max-batch.js';

@@ -12,7 +12,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GraphBuilder, saveModel } from '../../src/graph/index.js';
 import { Gateway, DEFAULT_GATEWAY, httpRequest, infer, modelMetadata, randomFeeds, ownSegments, errorOf } from '../../src/runtime/index.js';
-import { withoutPaths } from '../../src/runtime/gateway.js';
+import { withoutPaths } from '../../src/runtime/v2-router.js';
 import { requestBodyLimit } from '../../src/runtime/protocol.js';
 import { cleanup, tmpDir, writeChunkedManifest, writeSlowModel, writeToyManifest, rehash } from './helpers.js';
 
