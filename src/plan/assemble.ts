@@ -35,7 +35,7 @@ export function assemble(profile: Profile, ctx: CostContext, units: Unit[], laye
         name, memoryMB: o.config.memoryMB, vcpu: o.config.vcpu, nodes, group, layers: [first, last],
         ...(o.parts > 1 ? { split: { kind: o.kind!, index: part, parts: o.parts } } : {}),
         predicted: {
-          ms: round(o.computeMs, 3), costPerMillionUSD: round(o.partUSD * 1e6, 6), peakMB: round(o.needMB, 1),
+          ms: round(o.aloneMs, 3), costPerMillionUSD: round(o.partUSD * 1e6, 6), peakMB: round(o.needMB, 1),
           billedMs: round(o.billedMs, 3), handInMs: round(o.handIn?.latencyMs ?? 0, 3),
         },
         similarity: similarity(layers, refMs),

@@ -67,6 +67,8 @@ export interface SegmentOption {
   fullSpeedMs: number;
   /** Per part: p99 − p50 of its call (the quota's throttled period), ms. */
   tailMs: number;
+  /** Per part: its call's median when not kept busy (computeMs may be the quota's sustained rate instead), ms. */
+  aloneMs: number;
 }
 
 export interface CostContext {
@@ -119,8 +121,22 @@ export function makeContext(profile: Profile, platform: Platform, units: Unit[],
   return { platform, curve, units, baselineMB, loadFactor, inputBytes, refVcpu, msPrefix, paramPrefix, factorCache: new Map(), splitWork, runCache: new Map(), batch, invokeMs };
 }
 
-/** Compute time of `refMs` of reference work at a configuration (median call; a fractional quota per quota-model.ts). */
+/**
+ * Compute time of `refMs` of reference work at a configuration, as the planner compares it: the median call
+ * (a fractional quota per quota-model.ts), and where the call does not fit twice into its quota's budget, the
+ * rate the quota sustains (t1 / v) — as if the function alone made the request (the plan's own latency takes the
+ * other functions' time into account, plan-partition.ts). Without the bound the planner chose 0.5 vCPU for
+ * ResNet-18 at its default SLO (39 ms fits a 50 ms budget) and was served at 79 ms.
+ */
 export function computeMs(ctx: CostContext, refMs: number, vcpu: number): number {
+  const full = fullSpeedMs(ctx, refMs, vcpu);
+  if (vcpu >= 1) return full;
+  const alone = quotaLatency(full, vcpu, ctx.curve.quota).p50;
+  return full > vcpu * ctx.curve.quota.periodMs / 2 ? Math.max(alone, full / vcpu) : alone;
+}
+
+/** A call's median wall time when the function is not kept busy (quota-model.ts `quotaLatency`). */
+export function aloneMs(ctx: CostContext, refMs: number, vcpu: number): number {
   const full = fullSpeedMs(ctx, refMs, vcpu);
   return vcpu < 1 ? quotaLatency(full, vcpu, ctx.curve.quota).p50 : full;
 }
@@ -139,7 +155,7 @@ export function fullSpeedMs(ctx: CostContext, refMs: number, vcpu: number): numb
  * keep up with a stream of requests.
  */
 export function billedComputeMs(ctx: CostContext, refMs: number, vcpu: number): number {
-  const ms = computeMs(ctx, refMs, vcpu);
+  const ms = aloneMs(ctx, refMs, vcpu);
   return vcpu < 1 ? Math.max(ms, fullSpeedMs(ctx, refMs, vcpu) / vcpu) : ms;
 }
 
@@ -228,7 +244,7 @@ export function segmentCandidates(ctx: CostContext, a: number, b: number, opts: 
         latencyMs: (hand?.latencyMs ?? 0) + ms + invokeMs,
         costUSD: v.k * partUSD + producerUSD + (hand?.usd ?? 0),
         parts: v.k, kind: v.kind, config: c, computeMs: ms, billedMs: billed, needMB: need, partUSD,
-        fullSpeedMs: fullSpeedMs(ctx, partWork, c.vcpu), tailMs: tailMs(ctx, partWork, c.vcpu),
+        fullSpeedMs: fullSpeedMs(ctx, partWork, c.vcpu), tailMs: tailMs(ctx, partWork, c.vcpu), aloneMs: aloneMs(ctx, partWork, c.vcpu),
         handIn: hand,
       });
     }

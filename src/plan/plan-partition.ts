@@ -180,7 +180,7 @@ function planOnce(profile: Profile, opts: PlanOptions): Plan {
   const asm = assemble(profile, usedCtx, out.units, layerMs, out.result.segments);
   // The request's own served overhead (client, HTTP, gateway) beyond its first call's, where the profile measured it.
   const requestExtra = Math.max(0, (profile.requestOverheadMs ?? usedCtx.invokeMs) - usedCtx.invokeMs);
-  const served = servedLatency(usedCtx, out.result.latencyMs + requestExtra, out.result.segments);
+  const served = servedLatency(usedCtx, requestExtra, out.result.segments);
   const base = unsplitComparison(env);
   const notes = [...out.notes];
   if (ctx.units.length < profile.layers.length && out.units === ctx.units) {
@@ -214,9 +214,9 @@ function planOnce(profile: Profile, opts: PlanOptions): Plan {
     notes,
   };
   if (profile.inputRanges) notes.push(rangesNote(profile.inputRanges));
-  if (served.p50 > out.result.latencyMs + requestExtra + 1e-9) {
+  if (served.p50 > served.alone + 1e-9) {
     notes.push(`a function's CPU quota cannot keep up with back-to-back requests: the median request waits for it `
-      + `(${served.p50.toFixed(1)} ms, ${out.result.latencyMs.toFixed(1)} ms a request alone)`);
+      + `(${served.p50.toFixed(1)} ms, ${served.alone.toFixed(1)} ms a request alone)`);
   }
   const doubt = profileDoubt(profile);
   if (doubt) notes.push(doubt);
@@ -227,14 +227,16 @@ function planOnce(profile: Profile, opts: PlanOptions): Plan {
 }
 
 /**
- * A plan's served latency: the chain's own (the DP's sum of hand-offs, calls and per-call overhead) unless a
- * fractional quota bounds one client's back-to-back requests (quota-model.ts `sustainedLatency`); its p99 adds
- * the largest per-call tail (one throttled period).
+ * A plan's served latency: the chain of calls at their median when not kept busy (hand-offs, per-call overhead,
+ * the request's own overhead `extraMs`), unless a fractional quota bounds one client's back-to-back requests
+ * (quota-model.ts `sustainedLatency`; the planner's per-segment figure assumed each function alone, an upper
+ * bound); its p99 adds the largest per-call tail (one throttled period).
  */
-function servedLatency(ctx: CostContext, chainMs: number, segments: ReadonlyArray<{ opt: SegmentOption }>): { p50: number; p99: number } {
+function servedLatency(ctx: CostContext, extraMs: number, segments: ReadonlyArray<{ opt: SegmentOption }>): { p50: number; p99: number; alone: number } {
+  const alone = extraMs + segments.reduce((a, s) => a + s.opt.latencyMs - s.opt.computeMs + s.opt.aloneMs, 0);
   const fns = segments.flatMap((s) => Array.from({ length: s.opt.parts }, () => ({ fullSpeedMs: s.opt.fullSpeedMs, vcpu: s.opt.config.vcpu })));
-  const p50 = sustainedLatency(chainMs, fns, ctx.curve.quota);
-  return { p50, p99: p50 + Math.max(0, ...segments.map((s) => s.opt.tailMs)) };
+  const p50 = sustainedLatency(alone, fns, ctx.curve.quota);
+  return { p50, p99: p50 + Math.max(0, ...segments.map((s) => s.opt.tailMs)), alone };
 }
 
 /** The sentence a plan carries when the timings under it are doubtful (a loaded machine, a spread that did not settle). */
