@@ -60,3 +60,20 @@ export function billedMsFor(p: Platform, ms: number): number {
 export function invocationUSD(p: Platform, c: FnConfig, ms: number): number {
   return billedMsFor(p, ms) / 1000 * usdPerSecond(p, c) + p.price.perRequest;
 }
+
+/**
+ * USD of one measured invocation of `ms`: the duration rounded up to the granule (`billedMs`, per call, no
+ * expectation over noise: the call's duration is known), plus the request fee. Benches bill each call by it.
+ */
+export function measuredInvocationUSD(p: Platform, c: FnConfig, ms: number): number {
+  return billedMs(ms, p.price.granularityMs) / 1000 * usdPerSecond(p, c) + p.price.perRequest;
+}
+
+/**
+ * USD of one instance start (init: sandbox, runtime, weights) of `ms`, where the platform bills it
+ * (`warmup.initBilled`: Lambda's INIT phase since 2025-08, Cloud Run's instance time from start) as duration at
+ * the configured size, rounded like an invocation; no request fee. 0 where a start is not billed or not known.
+ */
+export function initUSD(p: Platform, c: FnConfig, ms: number): number {
+  return p.warmup?.initBilled ? billedMs(ms, p.price.granularityMs) / 1000 * usdPerSecond(p, c) : 0;
+}

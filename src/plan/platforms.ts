@@ -76,6 +76,13 @@ export interface Platform {
    */
   warmup?: { initBilled: boolean; idle: { perGBSecond: number; perVcpuSecond: number } | null };
   /**
+   * Instances as a resource (the batching planner's queue model): the most instances of one function by default,
+   * how long the platform keeps an idle instance before reclaiming it, and the price of one instance kept warm
+   * outside requests by a warm minimum (Cloud Run min-instances, Lambda provisioned concurrency, Knative
+   * min-scale) per GB-second and vCPU-second, charged all the time. `warm` null: no warm minimum is planned.
+   */
+  instances?: { defaultMax: number; idleKeepMs: number; warm: { perGBSecond: number; perVcpuSecond: number } | null };
+  /**
    * Staging big tensors (one PUT by the producer, one GET per consumer) and where a function's weights are
    * fetched from at a cold start: first-byte latency and one stream's bandwidth (MB = 2^20 bytes).
    */
@@ -109,8 +116,12 @@ export const PLATFORMS: readonly Platform[] = [
     shm: { available: false, overheadMs: 0, bandwidthMBps: 0 },
     objectStore: AWS_S3,
     warmup: { initBilled: true, idle: null },
+    instances: { defaultMax: 1000, idleKeepMs: 5 * 60_000, warm: { perGBSecond: 0.0000041667, perVcpuSecond: 0 } },
     coldStart: { sandboxMs: 125, runtimeInitMs: 250 },
     notes: {
+      'instances.defaultMax': 'docs.aws.amazon.com/lambda/latest/dg/lambda-concurrency.html: 1,000 concurrent executions per account and region by default (as of 2024-06); one function may take all of it',
+      'instances.idleKeepMs': 'our assumption: AWS does not document how long an idle execution environment is kept; 5 min is the low end reported (as of 2026-12)',
+      'instances.warm': 'aws.amazon.com/lambda/pricing, provisioned concurrency x86 us-east-1: $0.0000041667 per GB-s while configured (as of 2024-06); invocations on it are billed duration at $0.0000097222/GB-s, which we leave at the on-demand price (overstates a warm minimum\'s invocations)',
       'quotaPeriodMs': 'our assumption: the Linux CFS default of 100 ms; Lambda does not document how a fraction of a vCPU is enforced (as of 2026-12)',
       'warmup': 'docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html: the INIT phase of container-image functions is billed as duration at the configured memory (as of 2024-06; since 2025-08 for every function); an idle execution environment kept by the platform between invocations is not billed — a pre-warm is one billed start (a ping), not billed idle time. Provisioned concurrency (billed while idle) is not modelled',
       'memory': 'docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html: 128–10,240 MB in 1 MB steps (as of 2024-06)',
@@ -155,7 +166,11 @@ export const PLATFORMS: readonly Platform[] = [
     coldStart: { sandboxMs: 500, runtimeInitMs: 250 },
     concurrency: { maxPerInstance: 80, targetUtilisation: 0.6 },
     warmup: { initBilled: true, idle: { perGBSecond: 0.0000025, perVcpuSecond: 0.0000025 } },
+    instances: { defaultMax: 100, idleKeepMs: 15 * 60_000, warm: { perGBSecond: 0.0000025, perVcpuSecond: 0.0000025 } },
     notes: {
+      'instances.defaultMax': 'cloud.google.com/run/docs/configuring/max-instances: 100 max instances per service by default (as of 2024-06)',
+      'instances.idleKeepMs': 'cloud.google.com/run/docs/about-instance-autoscaling: idle instances may be kept up to 15 minutes (as of 2024-06)',
+      'instances.warm': 'min instances billed while idle at the idle rate (as warmup.idle, Tier 1, as of 2024-06); we charge it all the time (a min instance serving a request is billed the active rate instead: overstates by the idle rate over busy time)',
       'quotaPeriodMs': 'our assumption: the Linux CFS default of 100 ms; Cloud Run documents CPU below 1 vCPU but not how it is enforced (as of 2026-12)',
       'warmup': 'cloud.google.com/run/pricing and /docs/configuring/min-instances: an instance kept warm outside requests is a min instance, billed while idle at the idle rate (Tier 1: $0.0000025/vCPU-s, $0.0000025/GiB-s, as of 2024-06); we bill an instance start (container startup) as instance time at the active rate (our reading of request-based billing, as of 2024-06)',
       'concurrency': 'cloud.google.com/run/docs/about-concurrency: default 80 concurrent requests per instance; request-based billing charges instance time while it handles at least one request, rounded up to 100 ms; autoscaling targets 60 % CPU (as of 2024-06)',

@@ -5,15 +5,16 @@
  */
 import { MoparError, quantile } from '../../core/index.js';
 import type { Profile } from '../../profile/index.js';
-import { invocationUSD } from '../billing.js';
+import { initUSD, invocationUSD, resourceUSD } from '../billing.js';
+import { coldStartMs, functionWeightsMB } from '../cold-start.js';
 import { getPlatform } from '../platforms.js';
 import type { Plan, PlanFunction } from '../types.js';
 // A cycle (plan/index.ts re-exports this module), harmless: planPartition is only called, never at load time.
 import { planPartition } from '../index.js';
 import { batchFactor, maxBatchOf, profileAtBatch } from './batched-profile.js';
-import { arrivalTimes, isPoisson, mergeArrivals, traceDurationMs } from './arrivals.js';
+import { arrivalTimes, isPoisson, mergeArrivals, poissonTimes, traceDurationMs } from './arrivals.js';
 import { costPerRequest, latencyQuantile, meanBatchSize, type BatchQueue, type ExecMs } from './queue-model.js';
-import { simulateArrivals } from './simulate.js';
+import { simulateArrivals, simulateInstances, type ChainFunction, type InstancePolicy } from './simulate.js';
 import type { AppSpec, BatchingOptions } from './planner.js';
 
 /**
@@ -52,6 +53,8 @@ const DEFAULT_SIZES = [1, 2, 4, 8, 16, 32];
 const BUDGET_FRACTIONS = [0.2, 0.35, 0.5, 0.7, 0.9, 1];
 /** Timeouts tried below the largest feasible one (coarse billing makes cost not monotone in T). */
 const TIMEOUT_FRACTIONS = [1, 0.75, 0.5, 0.25];
+/** Warm minimums (instances per function) tried where the platform prices one (`instances.warm`). */
+export const DEFAULT_WARM_CHOICES = [0, 1, 2, 3, 4];
 
 /** One group's best configuration, or undefined when no batch size and budget meet its SLO. */
 export interface GroupChoice {
@@ -60,9 +63,17 @@ export interface GroupChoice {
   plan: Plan;
   exec: ExecMs;
   batchUSD: (b: number) => number;
+  /** p99 with instances as a resource: queueing behind starts and busy instances included. */
   p99Ms: number;
   meanBatch: number;
+  /** Batches, idle warm capacity and billed instance starts, per request. */
   costPerRequestUSD: number;
+  /** Instances per function kept warm (min instances / provisioned concurrency). */
+  minInstances: number;
+  /** Instance starts (all functions) per hour in the replay, and what warm capacity and starts add per request. */
+  startsPerHour: number;
+  warmUSDPerRequest: number;
+  startsUSDPerRequest: number;
 }
 
 /** Evaluates groups for one model and platform; caches partition plans by (B, E) and groups by (SLO, rate). */
@@ -71,6 +82,7 @@ export class GroupEvaluator {
   private readonly groups = new Map<string, GroupChoice | null>();
   private readonly sizes: number[];
   private readonly profiles = new Map<number, Profile>();
+  private readonly poisson = new Map<number, Float64Array>();
 
   constructor(private readonly profile: Profile, private readonly opts: BatchingOptions) {
     const h = opts.headroom ?? DEFAULT_HEADROOM;
@@ -86,30 +98,75 @@ export class GroupEvaluator {
     const key = `${sloMs}|${arrivals ? arrivals.key : ratePerSec}|${unbatched}`;
     if (!this.groups.has(key)) {
       const ev = arrivals ? replayEval(arrivals.timesMs) : POISSON_EVAL;
-      this.groups.set(key, this.search(sloMs, ratePerSec, unbatched, ev) ?? null);
+      this.groups.set(key, this.search(sloMs, ratePerSec, unbatched, ev, arrivals?.timesMs ?? this.poissonArrivals(ratePerSec)) ?? null);
     }
     return this.groups.get(key) ?? undefined;
   }
 
-  private search(sloMs: number, ratePerSec: number, unbatched: boolean, ev: QueueEval): GroupChoice | undefined {
+  /**
+   * Instances as a resource, jointly with (B, E, T): for every candidate and warm minimum m the group's arrivals
+   * (the replay, or seeded Poisson arrivals at its rate) are simulated with each function's instance limit,
+   * cold start and keep-alive (simulateInstances); the p99 must meet the SLO with the queueing behind starts
+   * and busy instances, and the cost adds m warm instances per function (all the time) and every start billed as
+   * the platform bills init (billing.ts initUSD).
+   */
+  private search(sloMs: number, ratePerSec: number, unbatched: boolean, ev: QueueEval, timesMs: Float64Array): GroupChoice | undefined {
+    const p = getPlatform(this.opts.platform);
+    const policy = this.instancePolicy();
+    const warm = p.instances?.warm ?? null;
+    const warmChoices = warm ? (this.opts.warmChoices ?? DEFAULT_WARM_CHOICES).filter((m) => m <= policy.maxInstances) : [0];
     let best: GroupChoice | undefined;
     for (const B of unbatched ? [1] : this.sizes) {
       // Smaller budgets for B = 1 too: a plan that meets the SLO on average may not once quota waits count.
       for (const frac of BUDGET_FRACTIONS) {
         const plan = this.planAt(B, sloMs * frac);
         if (!plan) continue;
-        const { exec, batchUSD } = this.batchModel(plan, B);
+        const { exec, batchUSD, chain } = this.batchModel(plan, B);
         if (exec(B) > sloMs) continue;
+        const warmUSDPerSec = warm ? plan.functions.reduce((s, f) => s + resourceUSD(warm, f.memoryMB / 1024, f.vcpu), 0) : 0;
+        const startUSD = chain.flat().map((c, i) => initUSD(p, plan.functions[i]!, c.coldMs));
         const tMax = B === 1 ? 0 : maxTimeout(ratePerSec, B, exec, sloMs, ev);
         for (const tf of B === 1 ? [0] : TIMEOUT_FRACTIONS) {
           const q: BatchQueue = { ratePerSec, maxBatch: B, timeoutMs: tMax * tf };
-          const { usd: cost, meanBatch } = ev.cost(q, exec, batchUSD);
-          if (best && cost >= best.costPerRequestUSD * (1 - 1e-9)) continue;
-          best = { maxBatch: B, timeoutMs: q.timeoutMs, plan, exec, batchUSD, p99Ms: ev.p99(q, exec), meanBatch, costPerRequestUSD: cost };
+          const { usd: batchCost, meanBatch } = ev.cost(q, exec, batchUSD);
+          const queueP99 = ev.p99(q, exec);
+          if (queueP99 > sloMs) continue;
+          for (const m of warmChoices) {
+            const warmUSDPerRequest = m * warmUSDPerSec / ratePerSec;
+            // Warm capacity only adds cost: no cheaper choice past here for this (B, E, T).
+            if (best && batchCost + warmUSDPerRequest >= best.costPerRequestUSD * (1 - 1e-9)) break;
+            const sim = simulateInstances(timesMs, q, chain, { ...policy, minInstances: m });
+            // The replay's p99 with instances; never below the queue's own (exact for Poisson groups).
+            const p99 = Math.max(queueP99, quantile(sim.latencies, 0.99));
+            if (p99 > sloMs) continue;
+            const startsUSDPerRequest = sim.starts.reduce((s, k, i) => s + k * startUSD[i]!, 0) / timesMs.length;
+            const cost = batchCost + warmUSDPerRequest + startsUSDPerRequest;
+            if (best && cost >= best.costPerRequestUSD * (1 - 1e-9)) continue;
+            const spanH = Math.max(1e-9, (timesMs[timesMs.length - 1]! - timesMs[0]!) / 3_600_000);
+            best = { maxBatch: B, timeoutMs: q.timeoutMs, plan, exec, batchUSD, p99Ms: p99, meanBatch, costPerRequestUSD: cost,
+              minInstances: m, startsPerHour: sim.starts.reduce((a, b) => a + b, 0) / spanH, warmUSDPerRequest, startsUSDPerRequest };
+          }
         }
       }
     }
     return best;
+  }
+
+  /** Instance limit and keep-alive: the options', else the platform's (no record: unlimited, never reclaimed). */
+  private instancePolicy(): InstancePolicy {
+    const p = getPlatform(this.opts.platform);
+    return {
+      minInstances: 0,
+      maxInstances: this.opts.maxInstances ?? p.instances?.defaultMax ?? Number.MAX_SAFE_INTEGER,
+      idleKeepMs: this.opts.idleKeepMs ?? p.instances?.idleKeepMs ?? Infinity,
+    };
+  }
+
+  /** Seeded Poisson arrivals at a rate (REPLAY_ARRIVALS of them), for the instance simulation of Poisson groups. */
+  private poissonArrivals(ratePerSec: number): Float64Array {
+    let t = this.poisson.get(ratePerSec);
+    if (!t) { t = Float64Array.from(poissonTimes(ratePerSec, Infinity, this.opts.seed ?? 1, REPLAY_ARRIVALS)); this.poisson.set(ratePerSec, t); }
+    return t;
   }
 
   /** The partition plan for batches of B within an execution budget, or null when none meets it. */
@@ -162,7 +219,8 @@ export class GroupEvaluator {
       }
       const latency = [...groupMs.values()].reduce((a, b) => a + b, 0);
       if (latency > sloMs || (best && usd >= best.costPerRequestUSD)) continue;
-      best = { maxBatch: 1, timeoutMs: 0, plan, exec: () => latency, batchUSD: () => usd, p99Ms: latency, meanBatch: 1, costPerRequestUSD: usd };
+      best = { maxBatch: 1, timeoutMs: 0, plan, exec: () => latency, batchUSD: () => usd, p99Ms: latency, meanBatch: 1, costPerRequestUSD: usd,
+        minInstances: 0, startsPerHour: 0, warmUSDPerRequest: 0, startsUSDPerRequest: 0 };
     }
     return best;
   }
@@ -176,7 +234,7 @@ export class GroupEvaluator {
    * at 0.125 vCPU mostly ran at full speed but now and then waited one to three periods, so groups planned on the
    * average alone met their 200 ms SLO for 68–84 % of requests.
    */
-  private batchModel(plan: Plan, B: number): { exec: ExecMs; batchUSD: (b: number) => number } {
+  private batchModel(plan: Plan, B: number): { exec: ExecMs; batchUSD: (b: number) => number; chain: ChainFunction[][] } {
     const p = getPlatform(this.opts.platform);
     const byGroup = new Map<string, PlanFunction[]>();
     for (const f of plan.functions) byGroup.set(f.group, [...(byGroup.get(f.group) ?? []), f]);
@@ -200,7 +258,16 @@ export class GroupEvaluator {
     }
     const exec: ExecMs = (b) => execAt[b]!;
     const batchUSD = (b: number) => usdAt[b]!;
-    return { exec, batchUSD };
+    // Per function, for the instance simulation: the same terms exec(b) takes the stage maximum of.
+    const fnMs = (f: PlanFunction) => {
+      const at = [0];
+      for (let b = 1; b <= B; b++) at.push((f.predicted.handInMs ?? 0) + f.predicted.ms * ratio(f, b) + p.hop.invokeMs + quotaWaitMs(p, f.vcpu));
+      return (b: number) => at[b]!;
+    };
+    const chain = [...byGroup.values()].map((fs) => fs.map((f) => ({
+      ms: fnMs(f), coldMs: f.predicted.coldStartMs ?? coldStartMs(p, functionWeightsMB(f)).ms,
+    })));
+    return { exec, batchUSD, chain };
   }
 }
 

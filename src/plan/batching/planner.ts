@@ -31,13 +31,22 @@ export interface BatchGroup {
   ratePerSec: number;
   maxBatch: number;
   timeoutMs: number;
+  /** Instances of every function of the group kept warm (Cloud Run min-instances, Lambda provisioned concurrency). */
+  minInstances: number;
   functions: PlanFunction[];
   predicted: {
+    /** Including queueing behind instance starts and busy instances (the instance limit), simulated. */
     p99Ms: number;
     meanBatch: number;
     /** Execution + hand-offs of a full batch (the budget the partition planner was given, met). */
     execMsAtMax: number;
+    /** Batches + idle warm capacity + billed instance starts, per request. */
     costPerRequestUSD: number;
+    /** Instance starts per hour (all the group's functions) in the simulated arrivals. */
+    startsPerHour: number;
+    /** The parts of costPerRequestUSD that the warm minimum and the billed starts make. */
+    warmUSDPerRequest: number;
+    startsUSDPerRequest: number;
   };
 }
 
@@ -67,6 +76,12 @@ export interface BatchingOptions {
    * most this many requests (rows); larger sizes in `batchSizes` are dropped.
    */
   maxBatch?: number;
+  /** Most instances per function (default: the platform's `instances.defaultMax`; unlimited without a record). */
+  maxInstances?: number;
+  /** How long an idle instance above the warm minimum is kept (default: the platform's `instances.idleKeepMs`). */
+  idleKeepMs?: number;
+  /** Warm minimums to choose from (default 0–4; only 0 where the platform prices no warm capacity). */
+  warmChoices?: number[];
 }
 
 export interface BatchingResult {
@@ -107,9 +122,10 @@ function groupOf(ev: GroupEvaluator, apps: AppSpec[], unbatched = false, concurr
   if (!c) return undefined;
   const group: BatchGroup = {
     apps: apps.map((a) => a.name), sloMs, ratePerSec: round(ratePerSec, 6), maxBatch: c.maxBatch,
-    timeoutMs: round(c.timeoutMs, 3), functions: c.plan.functions,
+    timeoutMs: round(c.timeoutMs, 3), minInstances: c.minInstances, functions: c.plan.functions,
     predicted: { p99Ms: round(c.p99Ms, 3), meanBatch: round(c.meanBatch, 4), execMsAtMax: round(c.exec(c.maxBatch), 3),
-      costPerRequestUSD: c.costPerRequestUSD },
+      costPerRequestUSD: c.costPerRequestUSD, startsPerHour: round(c.startsPerHour, 3), warmUSDPerRequest: c.warmUSDPerRequest,
+      startsUSDPerRequest: c.startsUSDPerRequest },
   };
   GROUP_PLANS.set(group, c.plan);
   return group;
