@@ -32,18 +32,18 @@ export function workloadHeadline(report: WorkloadReport): string[] {
 
 function table(rows: WorkloadRow[]): string {
   const lines = [
-    '| rate (req/s) | strategy | groups (apps: B, T ms) | requests | cost $/1M req | predicted $/1M | × floor | vs unbatched | mean batch | instance starts | lowest SLO attainment | per app p50 / p99 ms (attainment) |',
-    '|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|',
+    '| rate (req/s) | strategy | groups (apps: B, T ms, warm minimum) | requests | cost $/1M req | $/1M SLO-met req | predicted $/1M | × floor | vs unbatched | mean batch | instance starts | lowest SLO attainment | per app p50 / p99 ms (attainment) |',
+    '|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
   ];
   for (const row of rows) {
     // A measured row that answered no request has no cost per request to show (older reports stored one).
-    const r = row.measured && !row.answered ? { ...row, costPerRequestUSD: undefined, costToFloor: undefined } : row;
+    const r = row.measured && !row.answered ? { ...row, costPerRequestUSD: undefined, costPerSloMetRequestUSD: undefined, costToFloor: undefined } : row;
     const base = rows.find((x) => x.rateScale === r.rateScale && x.strategy === 'unbatched-unsplit');
     const vs = base?.costPerRequestUSD && r.costPerRequestUSD ? `÷${num(base.costPerRequestUSD / r.costPerRequestUSD)}` : '–';
-    const groups = r.groups.map((g) => `${g.apps.join('+')}: ${g.maxBatch}, ${num(g.timeoutMs, 0)}`).join('; ');
+    const groups = r.groups.map((g) => `${g.apps.join('+')}: ${g.maxBatch}, ${num(g.timeoutMs, 0)}${g.minInstances ? `, warm ${g.minInstances}` : ''}`).join('; ');
     const apps = r.apps?.map((a) => `${a.app} ${num(a.p50Ms, 0)} / ${num(a.p99Ms, 0)} (${pct(a.sloAttainment)})`).join('; ') ?? '';
     const what = r.measured ? '' : (r.feasible ? ' (predicted only)' : ' (infeasible)');
-    lines.push(`| ${num(r.totalRatePerSec, 1)} | ${r.strategy}${what} | ${groups || '–'} | ${r.requests ?? '–'} | ${usdPerM(r.costPerRequestUSD)} | ` +
+    lines.push(`| ${num(r.totalRatePerSec, 1)} | ${r.strategy}${what} | ${groups || '–'} | ${r.requests ?? '–'} | ${usdPerM(r.costPerRequestUSD)} | ${usdPerM(r.costPerSloMetRequestUSD)} | ` +
       `${usdPerM(r.predictedCostPerRequestUSD)} | ${num(r.costToFloor)} | ${vs} | ${num(r.meanBatch)} | ${r.instanceStarts ?? '–'} | ${pct(r.sloAttainment)} | ${apps}${r.error ? ` — ${r.error}` : ''} |`);
   }
   return lines.join('\n');

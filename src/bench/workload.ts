@@ -8,8 +8,10 @@
  *   as their own model, batched by the gateway (deadline-aware, runtime/batcher.ts).
  * The platform's own request concurrency (Cloud Run) is not measurable here (the runtime runs one request per
  * instance at a time), so it is reported as the planner's prediction and marked so.
- * Cost = Σ over functions of invocations × the one price formula (plan/billing.ts invocationUSD) at the
- * function's measured mean duration, over the answered requests; floor = computeFloorUSD.
+ * Cost = every invocation billed at its own measured duration rounded to the platform's granule
+ * (plan/billing.ts measuredInvocationUSD, per call) plus every instance start during the load billed as the
+ * platform bills init (initUSD, at its measured cold start), over the answered requests and over the requests
+ * that met their SLO; floor = computeFloorUSD.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
@@ -17,15 +19,17 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { MoparError, log, watchLoad, type MachineLoad } from '../core/index.js';
 import {
-  getPlatform, invocationUSD, physicalFloor, planBatching, planOfGroup, planPartition, type AppSpec, type BatchGroup, type Plan,
+  getPlatform, initUSD, measuredInvocationUSD, physicalFloor, planBatching, planOfGroup, planPartition, type AppSpec, type BatchGroup, type Plan,
 } from '../plan/index.js';
 import { buildPartition, modelProfile } from '../partition/index.js';
 import type { BatchProfile } from '../profile/index.js';
-import { DEFAULT_GATEWAY, Gateway, infer, modelMetadata, randomFeeds } from '../runtime/index.js';
+import { DEFAULT_GATEWAY, DEFAULT_POOL, Gateway, infer, modelMetadata, randomFeeds } from '../runtime/index.js';
 import { writeZooModel, ZOO_NAMES } from '../zoo/index.js';
 import { runLoad, summariseLoad, workloadSchedule, type AppLoadSummary, type LoadOutcome } from './loadgen.js';
 import { machineInfo } from './run.js';
 import type { BenchReport } from './types.js';
+import type { FnConfig } from '../plan/configs.js';
+import type { Platform } from '../plan/platforms.js';
 
 /** The built-in workload (`--workload --quick`): 4 applications, SLOs 0.2–2 s, 1–8 req/s, Poisson and bursty. */
 export const QUICK_WORKLOAD: AppSpec[] = [
@@ -56,7 +60,7 @@ export interface WorkloadOptions {
   workDir?: string;
 }
 
-export interface WorkloadGroupRow { apps: string[]; maxBatch: number; timeoutMs: number; functions: number }
+export interface WorkloadGroupRow { apps: string[]; maxBatch: number; timeoutMs: number; functions: number; minInstances?: number }
 
 export interface WorkloadRow {
   platform: string;
@@ -70,7 +74,14 @@ export interface WorkloadRow {
   groups: WorkloadGroupRow[];
   requests?: number;
   answered?: number;
+  /** Per answered request: invocations billed per call at their measured duration, plus billed starts. */
   costPerRequestUSD?: number;
+  /** The same bill ÷ the requests answered within their application's SLO. */
+  costPerSloMetRequestUSD?: number;
+  /** True: instance starts during the load are in the bill (initUSD at each start's measured duration). */
+  startsBilled?: boolean;
+  /** What the billed starts added, USD in all. */
+  startsUSD?: number;
   predictedCostPerRequestUSD?: number;
   floorPerRequestUSD: number;
   /** costPerRequestUSD ÷ floorPerRequestUSD. */
@@ -78,10 +89,7 @@ export interface WorkloadRow {
   meanBatch?: number;
   /** Lowest over the applications. */
   sloAttainment?: number;
-  /**
-   * Instances started while the load ran because a call found every instance busy (scale-out). Each is a cold
-   * start the batching planner's queue model leaves out: it assumes an instance is free for every batch.
-   */
+  /** Instances started while the load ran because a call found every instance busy (scale-out). */
   instanceStarts?: number;
   apps?: AppLoadSummary[];
   load?: MachineLoad;
@@ -148,7 +156,9 @@ export async function runWorkloadBench(opts: WorkloadOptions): Promise<WorkloadR
       let planned: ReturnType<typeof planBatching> | undefined;
       let planError: string | undefined;
       try {
-        planned = planBatching(profile, apps, { platform: platformId, batchSizes: opts.batchSizes, seed: opts.seed });
+        // Instances as the embedded runtime has them (its pool's limit and keep-alive), not the platform's defaults.
+        planned = planBatching(profile, apps, { platform: platformId, batchSizes: opts.batchSizes, seed: opts.seed,
+          maxInstances: DEFAULT_POOL.maxInstances, idleKeepMs: DEFAULT_POOL.keepWarmMs });
       } catch (err) {
         if (!(err instanceof MoparError)) throw err;
         planError = err.message;
@@ -168,7 +178,7 @@ export async function runWorkloadBench(opts: WorkloadOptions): Promise<WorkloadR
           if (strategy !== 'concurrency') rows.push({ ...base, strategy, measured: false, feasible: false, groups: [], error: planError ?? 'not planned' });
           continue;
         }
-        const groups = outcome.groups.map((g) => ({ apps: g.apps, maxBatch: g.maxBatch, timeoutMs: g.timeoutMs, functions: g.functions.length }));
+        const groups = outcome.groups.map((g) => ({ apps: g.apps, maxBatch: g.maxBatch, timeoutMs: g.timeoutMs, functions: g.functions.length, minInstances: g.minInstances }));
         if (strategy === 'concurrency' || !outcome.feasible) {
           rows.push({ ...base, strategy, measured: false, feasible: outcome.feasible, groups, predictedCostPerRequestUSD: outcome.costPerRequestUSD,
             ...(outcome.feasible ? {} : { error: `infeasible for ${outcome.infeasibleApps.join(', ')}` }) });
@@ -193,16 +203,27 @@ export async function runWorkloadBench(opts: WorkloadOptions): Promise<WorkloadR
 
 function workloadNotes(batchProfiled: boolean): string[] {
   return [
-    'Cost counts function invocations only (each function billed once per batch by the one price formula at its measured mean duration); hand-off transfer fees are left out.',
+    'Cost counts function invocations, each billed at its own measured duration rounded up to the platform\'s granule (per call), and every instance start during the load billed as the platform bills init (Lambda\'s INIT phase, Cloud Run\'s instance time from start) at its measured duration; hand-off transfer fees are left out. Cost per SLO-met request divides the same bill by the requests answered within their SLO.',
+    'The planner modelled the embedded runtime\'s instances (its pool: at most DEFAULT_POOL.maxInstances per function, idle ones kept DEFAULT_POOL.keepWarmMs) and chose a warm minimum per group (groups[].minInstances); the runtime cannot hold a minimum here: every cell starts with one warm instance per function, whatever the plan chose.',
     "The floor is the compute floor of the work (computeFloorUSD): each layer's profiled time at its cheapest allowed configuration (plan/floor.ts physicalFloor's work, without the billing granule a lone request pays) plus the invocation fee shared by the largest batch allowed. It rests on the profile: a profile taken on a loaded machine inflates it (× floor below 1 then means the profile was slower than the served run).",
     "'concurrency' (the platform's own request concurrency) cannot be served here (one request per instance at a time): its figures are the planner's prediction (a processor-sharing mean latency), not a measurement.",
     'All functions share this machine\'s cores with the load generator; latency includes the HTTP hop to 127.0.0.1.',
-    'Instance starts: instances started on demand while the load ran (a call found every instance busy). Each is a cold start (seconds under a fractional CPU quota here) that the planner\'s queue model, which assumes a free instance for every batch, leaves out; every cell starts with one warm instance per function.',
+    'Instance starts: instances started on demand while the load ran (a call found every instance busy); each is a cold start (seconds under a fractional CPU quota here), billed and now in the planner\'s queue model.',
     ...(batchProfiled ? [] : ['No batch profile: the planner assumed per-item time flat in the batch size.']),
   ];
 }
 
-export type Measured = Pick<WorkloadRow, 'measured' | 'requests' | 'answered' | 'costPerRequestUSD' | 'costToFloor' | 'meanBatch' | 'sloAttainment' | 'instanceStarts' | 'apps' | 'load' | 'seconds' | 'error'>;
+/** USD of calls billed one by one at their measured durations (the granule rounding per call, not of the mean). */
+export function billCalls(platform: Platform, fn: FnConfig, durationsMs: readonly number[]): number {
+  return durationsMs.reduce((s, ms) => s + measuredInvocationUSD(platform, fn, ms), 0);
+}
+
+/** USD of instance starts of the measured durations, as the platform bills init (0 where it does not). */
+export function billStarts(platform: Platform, fn: FnConfig, coldMs: readonly number[]): number {
+  return coldMs.reduce((s, ms) => s + initUSD(platform, fn, ms), 0);
+}
+
+export type Measured = Pick<WorkloadRow, 'measured' | 'requests' | 'answered' | 'costPerRequestUSD' | 'costPerSloMetRequestUSD' | 'startsBilled' | 'startsUSD' | 'costToFloor' | 'meanBatch' | 'sloAttainment' | 'instanceStarts' | 'apps' | 'load' | 'seconds' | 'error'>;
 
 /**
  * Serves the given builds (one model per batching group; `group` undefined: no batching), sends the schedule
@@ -232,8 +253,21 @@ export async function measure(platformId: string, apps: AppSpec[], schedule: Ret
     const feeds = Array.from({ length: 8 }, (_, i) => randomFeeds(meta, i + 1));
     for (const n of names) await infer(url, n, feeds[0]!);
     const before = names.map((n) => gw.stats(n));
+    // Cold starts recorded so far per function (stats hands out the live list: keep its length).
+    const coldBefore = before.map((st) => st.functions.map((f) => f.coldStartMs.length));
     let instanceStarts = 0;
     gw.onSpawn = (_model, _fn, _inst, reason) => { if (reason === 'demand') instanceStarts++; };
+    // Every call's duration, as the gateway observes it per call (its billed ms, rounded to 1 ms), so each call is
+    // billed on its own: the mean's rounding is not the sum of the calls' roundings on a 100 ms granule.
+    const callMs = new Map<string, number[]>();
+    const observe = gw.metrics.observe.bind(gw.metrics);
+    gw.metrics.observe = (name, labels, value) => {
+      if (name === 'mopar_function_duration_seconds') {
+        const k = `${labels.model}/${labels.function}`;
+        callMs.set(k, [...(callMs.get(k) ?? []), value * 1000]);
+      }
+      observe(name, labels, value);
+    };
     const watch = watchLoad();
     const outcomes: LoadOutcome[] = await runLoad(schedule, async (req, i) => {
       const reply = await infer(url, modelOf.get(req.app)!, feeds[i % feeds.length]!, served[0]!.group ? { app: req.app } : {});
@@ -241,26 +275,29 @@ export async function measure(platformId: string, apps: AppSpec[], schedule: Ret
     });
     const load = watch.stop();
     gw.onSpawn = undefined;
+    gw.metrics.observe = observe;
     let usd = 0;
+    let startsUSD = 0;
     let batches = 0;
     names.forEach((n, i) => {
       const after = gw.stats(n);
-      for (const f of after.functions) {
-        const b = before[i]!.functions.find((x) => x.name === f.name)!;
-        const calls = f.invocations - b.invocations;
-        if (calls <= 0) continue;
-        const meanMs = (f.meanMs * f.invocations - b.meanMs * b.invocations) / calls;
-        usd += calls * invocationUSD(platform, f, meanMs);
-      }
+      after.functions.forEach((f, j) => {
+        usd += billCalls(platform, f, callMs.get(`${n}/${f.name}`) ?? []);
+        startsUSD += billStarts(platform, f, f.coldStartMs.slice(coldBefore[i]![j]!));
+      });
       // Batches = invocations of the group's first function.
       batches += after.functions[0]!.invocations - before[i]!.functions[0]!.invocations;
     });
+    usd += startsUSD;
     const answered = outcomes.filter((o) => o.ok).length;
+    const slo = new Map(apps.map((a) => [a.name, a.sloMs]));
+    const sloMet = outcomes.filter((o) => o.ok && o.latencyMs <= slo.get(o.app)!).length;
     const perApp = summariseLoad(apps, outcomes);
     const cost = answered ? usd / answered : NaN;
     const failed = outcomes.find((o) => !o.ok);
     return {
       measured: true, requests: outcomes.length, answered, costPerRequestUSD: cost, costToFloor: cost / floor,
+      costPerSloMetRequestUSD: sloMet ? usd / sloMet : NaN, startsBilled: true, startsUSD,
       meanBatch: batches ? answered / batches : NaN, instanceStarts, sloAttainment: Math.min(...perApp.map((a) => (Number.isNaN(a.sloAttainment) ? 1 : a.sloAttainment))),
       apps: perApp, load, seconds: (performance.now() - t0) / 1000,
       ...(failed ? { error: `${outcomes.length - answered} of ${outcomes.length} requests failed (first: ${failed.error})` } : {}),

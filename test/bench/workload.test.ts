@@ -4,7 +4,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runLoad, summariseLoad, workloadSchedule } from '../../src/bench/loadgen.js';
-import { QUICK_WORKLOAD, type WorkloadReport, type WorkloadRow } from '../../src/bench/workload.js';
+import { billCalls, billStarts, QUICK_WORKLOAD, type WorkloadReport, type WorkloadRow } from '../../src/bench/workload.js';
+import { billedMs, getPlatform, initUSD, usdPerSecond } from '../../src/plan/index.js';
 import { workloadHeadline, workloadMarkdown, writeWorkloadReport } from '../../src/bench/workload-report.js';
 import { arrivalTimes } from '../../src/plan/batching/index.js';
 
@@ -45,6 +46,22 @@ test('load generator: sends at the scheduled times, records failures, and stops 
   assert.deepEqual(s.map((x) => [x.app, x.requests, x.ok, x.sloAttainment]), [['ok', 4, 4, 1], ['bad', 4, 0, 0], ['none', 0, 0, NaN]]);
 });
 
+test('workload bill: each call billed at its own duration rounded to the granule; starts add exactly starts × init', () => {
+  const fn = { memoryMB: 1024, vcpu: 1 };
+  const calls = [12.3, 99.9, 100.1, 250, 0.4];
+  for (const id of ['gcp-cloud-run', 'aws-lambda']) {
+    const p = getPlatform(id);
+    const perCall = calls.reduce((s, ms) => s + billedMs(ms, p.price.granularityMs) / 1000 * usdPerSecond(p, fn) + p.price.perRequest, 0);
+    assert.ok(Math.abs(billCalls(p, fn, calls) - perCall) < 1e-15, id);
+    // Cloud Run: 100 + 100 + 200 + 300 + 100 ms billed, where the mean (92.5 ms) would bill 5 × 100 ms.
+    if (id === 'gcp-cloud-run') assert.ok(Math.abs(billCalls(p, fn, calls) - (800 / 1000 * usdPerSecond(p, fn) + 5 * p.price.perRequest)) < 1e-15);
+    const starts = [1800, 1800, 1800];
+    assert.ok(Math.abs(billStarts(p, fn, starts) - 3 * initUSD(p, fn, 1800)) < 1e-18);
+    assert.ok(initUSD(p, fn, 1800) > 0, `${id} bills init`);
+  }
+  assert.equal(billStarts(getPlatform('gcp-cloud-run'), fn, []), 0);
+});
+
 test('load generator: p50/p99 and attainment per application (known answers)', () => {
   const out = [10, 20, 30, 40, 500].map((ms, i) => ({ app: 'a', atMs: i, latencyMs: ms, ok: true }));
   const [s] = summariseLoad([{ name: 'a', sloMs: 100 }], [...out, { app: 'a', atMs: 9, latencyMs: NaN, ok: false }]);
@@ -81,7 +98,7 @@ test('workload report: headline ratios, tables, charts and JSON written', async 
   assert.match(headline!, /HarmonyBatch grouping 1\.000 vs 3\.000 USD per million requests unbatched-unsplit \(3\.00× cheaper, 10\.00× the floor\)/);
   assert.match(headline!, /lowest SLO attainment 99\.5 % vs 100\.0 %; per-application batching 1\.500 \(99\.0 %\)/);
   const md = workloadMarkdown(report).join('\n');
-  assert.match(md, /\| 15\.0 \| harmony \| a\+b: 4, 100 \| 100 \| 1\.000 \| 1\.000 \| 10\.00 \| ÷3\.00 \|/);
+  assert.match(md, /\| 15\.0 \| harmony \| a\+b: 4, 100 \| 100 \| 1\.000 \| – \| 1\.000 \| 10\.00 \| ÷3\.00 \|/);
   assert.match(md, /concurrency \(predicted only\)/);
   assert.match(md, /highest load average 0\.5 on 2 cores\./);
   const dir = mkdtempSync(join(tmpdir(), 'mopar-workload-report-'));
