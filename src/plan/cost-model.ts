@@ -122,17 +122,16 @@ export function makeContext(profile: Profile, platform: Platform, units: Unit[],
 }
 
 /**
- * Compute time of `refMs` of reference work at a configuration, as the planner compares it: the median call
- * (a fractional quota per quota-model.ts), and where the call does not fit twice into its quota's budget, the
- * rate the quota sustains (t1 / v) — as if the function alone made the request (the plan's own latency takes the
+ * Compute time of `refMs` of reference work at a configuration, as the planner compares it: below one core the
+ * larger of the median call (quota-model.ts) and the rate the quota sustains (t1 / v, quota-model.ts
+ * `sustainedLatency`) — as if the function alone made the request (the plan's own latency takes the
  * other functions' time into account, plan-partition.ts). Without the bound the planner chose 0.5 vCPU for
  * ResNet-18 at its default SLO (39 ms fits a 50 ms budget) and was served at 79 ms.
  */
 export function computeMs(ctx: CostContext, refMs: number, vcpu: number): number {
   const full = fullSpeedMs(ctx, refMs, vcpu);
   if (vcpu >= 1) return full;
-  const alone = quotaLatency(full, vcpu, ctx.curve.quota).p50;
-  return full > vcpu * ctx.curve.quota.periodMs / 2 ? Math.max(alone, full / vcpu) : alone;
+  return Math.max(quotaLatency(full, vcpu, ctx.curve.quota).p50, full / vcpu);
 }
 
 /** A call's median wall time when the function is not kept busy (quota-model.ts `quotaLatency`). */

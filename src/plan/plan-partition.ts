@@ -180,7 +180,7 @@ function planOnce(profile: Profile, opts: PlanOptions): Plan {
   const asm = assemble(profile, usedCtx, out.units, layerMs, out.result.segments);
   // The request's own served overhead (client, HTTP, gateway) beyond its first call's, where the profile measured it.
   const requestExtra = Math.max(0, (profile.requestOverheadMs ?? usedCtx.invokeMs) - usedCtx.invokeMs);
-  const served = servedLatency(usedCtx, requestExtra, out.result.segments);
+  const served = servedLatency(requestExtra, out.result.segments);
   const base = unsplitComparison(env);
   const notes = [...out.notes];
   if (ctx.units.length < profile.layers.length && out.units === ctx.units) {
@@ -232,10 +232,10 @@ function planOnce(profile: Profile, opts: PlanOptions): Plan {
  * (quota-model.ts `sustainedLatency`; the planner's per-segment figure assumed each function alone, an upper
  * bound); its p99 adds the largest per-call tail (one throttled period).
  */
-function servedLatency(ctx: CostContext, extraMs: number, segments: ReadonlyArray<{ opt: SegmentOption }>): { p50: number; p99: number; alone: number } {
+function servedLatency(extraMs: number, segments: ReadonlyArray<{ opt: SegmentOption }>): { p50: number; p99: number; alone: number } {
   const alone = extraMs + segments.reduce((a, s) => a + s.opt.latencyMs - s.opt.computeMs + s.opt.aloneMs, 0);
   const fns = segments.flatMap((s) => Array.from({ length: s.opt.parts }, () => ({ fullSpeedMs: s.opt.fullSpeedMs, vcpu: s.opt.config.vcpu })));
-  const p50 = sustainedLatency(alone, fns, ctx.curve.quota);
+  const p50 = sustainedLatency(alone, fns);
   return { p50, p99: p50 + Math.max(0, ...segments.map((s) => s.opt.tailMs)), alone };
 }
 

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fitQuotaModel, quotaLatency, sustainedLatency, CFS_PERIOD_MS } from '../../src/plan/quota-model.js';
 import { scalingCurve } from '../../src/plan/scaling-curve.js';
-import { computeMs, makeContext, segmentCandidates, tailMs } from '../../src/plan/cost-model.js';
+import { aloneMs, computeMs, makeContext, segmentCandidates, tailMs } from '../../src/plan/cost-model.js';
 import { getPlatform } from '../../src/plan/platforms.js';
 import { unitsOf, normalisedLayerMs } from '../../src/plan/units.js';
 import { syntheticProfile } from './synthetic.js';
@@ -45,18 +45,21 @@ test('quota model fit: recovers the per-period overhead from synthetic multi-per
 });
 
 test('sustained latency: a quota that cannot keep up with back-to-back requests bounds the median', () => {
-  // Three 15 ms calls, 50 ms a request: 0.5 vCPU keeps up; 0.167 (budget 16.7 ms, not two calls a period) does not.
+  // Three 15 ms calls, 50 ms a request: 0.5 vCPU keeps up (30 ms a request); 0.167 does not (90 ms).
   assert.equal(sustainedLatency(50, [{ fullSpeedMs: 15, vcpu: 0.5 }, { fullSpeedMs: 15, vcpu: 1 }]), 50);
   assert.ok(Math.abs(sustainedLatency(50, [{ fullSpeedMs: 15, vcpu: 0.5 }, { fullSpeedMs: 15, vcpu: 0.167 }]) - 15 / 0.167) < 1e-9);
-  // A short call that fits twice into the budget: most calls run unthrottled, the median does not wait.
-  assert.equal(sustainedLatency(8, [{ fullSpeedMs: 8, vcpu: 0.25 }]), 8);
+  // A short call alone at a quarter core: a stream of them runs at the quota's rate.
+  assert.equal(sustainedLatency(8, [{ fullSpeedMs: 8, vcpu: 0.25 }]), 32);
 });
 
 test('cost model: below one core a call is priced by the quota model, its tail by one throttled period', () => {
   const prof = syntheticProfile([{ ms: 20, paramMB: 1, actMB: 1, cutBytes: 4 }, { ms: 40, paramMB: 1, actMB: 1, cutBytes: 4 }]);
   const ctx = makeContext(prof, getPlatform('gcp-cloud-run'), unitsOf(prof.layers, normalisedLayerMs(prof)));
   const t1 = computeMs(ctx, 20, 1);
-  assert.equal(computeMs(ctx, 20, 0.5), quotaLatency(t1, 0.5, ctx.curve.quota).p50);
+  // The planner compares the larger of the call alone and the quota's sustained rate.
+  assert.equal(aloneMs(ctx, 20, 0.5), quotaLatency(t1, 0.5, ctx.curve.quota).p50);
+  assert.equal(computeMs(ctx, 20, 0.5), t1 / 0.5);
+  assert.ok(Math.abs(computeMs(ctx, 20, 0.05) - t1 / 0.05) < 1e-9, 'whole throttled periods never beat the rate');
   assert.ok(tailMs(ctx, 20, 0.5) > 0);
   assert.equal(tailMs(ctx, 20, 1), 0);
 });
