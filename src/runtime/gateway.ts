@@ -11,7 +11,8 @@ import { STATUS_PAGE, litHtmlSource, statusSnapshot, type StatusSnapshot } from 
 import { DEFAULT_RUNTIME, ServedModel, loadServable, type InferResult, type RuntimeOptions } from './model.js';
 import { HttpError, deadlineParameter, headerLengthParameter, inferResponse, parseInferRequest, requestBodyLimit } from './protocol.js';
 import { FunctionFailedError, type FunctionInstance } from './instance.js';
-import { ClientGoneError, DeadlineError, SaturatedError, type SpawnReason } from './pool.js';
+import type { SpawnReason } from './pool.js';
+import { ClientGoneError, DeadlineError, SaturatedError } from './admission.js';
 import { BatchInputError, Batcher, type BatchingConfig } from './batcher.js';
 import { atMaxBatch, checkMaxBatch } from './max-batch.js';
 import { atRangeTop, checkShapeRanges, rangeParameters } from './shape-ranges.js';
@@ -67,7 +68,7 @@ export class Gateway {
     extensions: ['binary_tensor_data', 'mopar_stats'],
     metrics: async () => ({ contentType: this.metrics.contentType, text: await this.metrics.text() }),
     page: (path) => path === '/' ? page('text/html; charset=utf-8', STATUS_PAGE)
-      : path === '/status.json' ? page('application/json', JSON.stringify(this.status()))
+      : path === '/status.json' ? jsonReply(200, this.status())
         : path === '/status/lit-html.js' ? page('text/javascript; charset=utf-8', litHtmlSource()) : undefined,
     stats: (name) => this.stats(name),
   };
@@ -289,9 +290,7 @@ export class Gateway {
   }
 }
 
-function page(type: string, text: string): V2Reply {
-  return { status: 200, headers: { 'content-type': type, 'cache-control': 'no-cache' }, body: Buffer.from(text) };
-}
+const page = (type: string, text: string): V2Reply => ({ status: 200, headers: { 'content-type': type, 'cache-control': 'no-cache' }, body: Buffer.from(text) });
 
 function send(res: ServerResponse, reply: V2Reply): void {
   if (res.headersSent) { res.destroy(); return; }

@@ -11,7 +11,7 @@
  * instance it started made it pay the whole cold start (seconds under a fractional CPU quota) even when a warm
  * instance freed a few milliseconds later; that put batched groups at p99 of seconds for a 5 ms model.
  */
-import { MoparError } from '../core/index.js';
+import { AUTO_QUEUE, ClientGoneError, DeadlineError, SaturatedError, autoQueueBound } from './admission.js';
 import type { HostConfig } from './host-protocol.js';
 import { FunctionFailedError, FunctionInstance, type InstanceLimits, type InvokeResult } from './instance.js';
 import type { KeepAliveDecision } from './keep-alive.js';
@@ -31,60 +31,6 @@ export interface PoolOptions {
 
 export const DEFAULT_POOL: PoolOptions = { maxInstances: 4, maxInFlight: 1, keepWarmMs: 10 * 60_000, queueMax: 'auto', queueTimeoutMs: 30_000 };
 
-/**
- * The automatic queue bound. Under overload, closed-loop clients refused at once come straight back: with a fixed
- * queue of 64, 200 connections spent the gateway's CPU on a 429 storm (≈2000/s) and goodput fell to a tenth of a
- * light load's. A waiting request costs next to nothing (its body is not even read past the first function's
- * queue check), so the queue holds what can be served within the queue timeout anyway — a longer queue would only
- * turn into 503s at the timeout — and refuses beyond it. `floor`: the bound before anything was measured (the old
- * default; never smaller); `cap`: what one function may hold at most, whatever its speed (memory: parsed bodies).
- * Mutable for tests only.
- */
-export const AUTO_QUEUE = { floor: 64, cap: 1024 };
-
-/**
- * Calls that may wait when `throughputPerS` are served (undefined: not measured yet) and a call may wait `waitMs`.
- */
-export function autoQueueBound(throughputPerS: number | undefined, waitMs: number): number {
-  if (throughputPerS === undefined || !(throughputPerS > 0)) return AUTO_QUEUE.floor;
-  return Math.min(AUTO_QUEUE.cap, Math.max(AUTO_QUEUE.floor, Math.floor(throughputPerS * waitMs / 1000)));
-}
-
-/** Too many requests waiting (HTTP 429) or waited too long (HTTP 503). */
-export class SaturatedError extends MoparError {
-  /** `retryAfterS`: when a retry may find room (the Retry-After header; the gateway's default without it). */
-  constructor(message: string, readonly status: 429 | 503, readonly retryAfterS?: number) {
-    super(message);
-    this.name = 'SaturatedError';
-  }
-}
-
-/** The client of a request went away before its call reached an instance: the call was dropped. */
-export class ClientGoneError extends MoparError {
-  /** The calls of the request that did run before it was cut (they were billed all the same). */
-  calls?: unknown[];
-  constructor(readonly fn: string) {
-    super(`function '${fn}' was not started: the client disconnected`);
-    this.name = 'ClientGoneError';
-  }
-}
-
-/**
- * A request that can no longer meet its deadline: shed before it uses an instance (HTTP 503 with Retry-After;
- * a full queue stays 429).
- */
-export class DeadlineError extends SaturatedError {
-  /** The calls of the request that did run before it was shed (they were billed all the same). */
-  calls?: unknown[];
-  constructor(readonly fn: string, readonly leftMs: number, readonly neededMs: number) {
-    super(leftMs <= 0
-      ? `request shed at function '${fn}': its deadline passed ${Math.round(-leftMs)} ms ago`
-      : `request shed at function '${fn}': ${Math.round(leftMs)} ms left before its deadline, the rest of the chain is predicted to need ${Math.round(neededMs)} ms`, 503);
-    this.name = 'DeadlineError';
-  }
-}
-
-/** Why an instance was started: a call found none free, a request warmed its chain, the policy pre-warmed, or `serve` started it. */
 export type SpawnReason = 'demand' | 'request' | 'policy' | 'serve';
 
 /** Not dead and not being stopped (a stopped instance stays listed until its process exits). */

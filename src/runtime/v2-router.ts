@@ -15,7 +15,7 @@ import { HttpError } from './validate.js';
 import { v2Meta } from './protocol.js';
 import type { TensorMeta } from './model.js';
 import { FunctionFailedError, FunctionTimeoutError } from './instance.js';
-import { DeadlineError, SaturatedError } from './pool.js';
+import { DeadlineError, SaturatedError } from './admission.js';
 
 export interface V2Reply { status: number; headers: Record<string, string>; body: Buffer }
 

@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { Gateway, DEFAULT_GATEWAY, modelMetadata, randomFeeds, type FunctionPool } from '../../src/runtime/index.js';
-import { AUTO_QUEUE, autoQueueBound } from '../../src/runtime/pool.js';
+import { AUTO_QUEUE, autoQueueBound } from '../../src/runtime/admission.js';
 import { cleanup, tmpDir, writeToyModel } from './helpers.js';
 
 /** One POST on its own connection (the shared client agent holds at most 64 sockets: more must queue here). */
