@@ -19,7 +19,8 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { MoparError, log, watchLoad, type MachineLoad } from '../core/index.js';
 import {
-  getPlatform, initUSD, measuredInvocationUSD, physicalFloor, planBatching, planOfGroup, planPartition, type AppSpec, type BatchGroup, type Plan,
+  getPlatform, initUSD, measuredInvocationUSD, physicalFloor, planBatching, planOfGroup, planPartition, type AppSpec, type BatchGroup, type FnConfig, type Plan,
+  type Platform,
 } from '../plan/index.js';
 import { buildPartition, modelProfile } from '../partition/index.js';
 import type { BatchProfile } from '../profile/index.js';
@@ -28,8 +29,6 @@ import { writeZooModel, ZOO_NAMES } from '../zoo/index.js';
 import { runLoad, summariseLoad, workloadSchedule, type AppLoadSummary, type LoadOutcome } from './loadgen.js';
 import { machineInfo } from './run.js';
 import type { BenchReport } from './types.js';
-import type { FnConfig } from '../plan/configs.js';
-import type { Platform } from '../plan/platforms.js';
 
 /** The built-in workload (`--workload --quick`): 4 applications, SLOs 0.2–2 s, 1–8 req/s, Poisson and bursty. */
 export const QUICK_WORKLOAD: AppSpec[] = [
