@@ -178,8 +178,10 @@ function planOnce(profile: Profile, opts: PlanOptions): Plan {
   const out = spec.strategy(env);
   const usedCtx = out.units === ctx.units ? ctx : env.layerCtx();
   const asm = assemble(profile, usedCtx, out.units, layerMs, out.result.segments);
-  // The request's own served overhead (client, HTTP, gateway) beyond its first call's, where the profile measured it.
-  const requestExtra = Math.max(0, (profile.requestOverheadMs ?? usedCtx.invokeMs) - usedCtx.invokeMs);
+  // The request's own served overhead (client, HTTP, gateway) beyond its first call's, and its input's bytes, where
+  // the profile measured them.
+  const requestExtra = Math.max(0, (profile.requestOverheadMs ?? usedCtx.invokeMs) - usedCtx.invokeMs)
+    + (profile.requestMsPerMB ?? 0) * usedCtx.inputBytes / 2 ** 20;
   const served = servedLatency(requestExtra, out.result.segments);
   const base = unsplitComparison(env);
   const notes = [...out.notes];

@@ -44,7 +44,7 @@ export interface ProfileOptions {
    * passes it: the CLI gives bench's measureServedOverhead). Absent: not measured (the planner assumes the
    * platform's hop.invokeMs).
    */
-  measureOverhead?: () => Promise<{ invocationMs: number; requestMs: number }>;
+  measureOverhead?: () => Promise<{ invocationMs: number; requestMs: number; requestMsPerMB?: number }>;
   /** Called at the start of each step: a short label, step number and total. */
   onProgress?: (step: string, index: number, total: number) => void;
 }
@@ -128,7 +128,7 @@ export async function profileModel(modelPath: string, opts: ProfileOptions = {})
     scaling = await cpuScaling(loaded.path, feeds, { runs, known: { threads, ms: measuredMs } });
   }
 
-  let overhead: { invocationMs: number; requestMs: number } | undefined;
+  let overhead: { invocationMs: number; requestMs: number; requestMsPerMB?: number } | undefined;
   if (opts.measureOverhead) {
     progress('served-call overhead (a tiny function through the real host)');
     overhead = await opts.measureOverhead();
@@ -156,6 +156,7 @@ export async function profileModel(modelPath: string, opts: ProfileOptions = {})
     converged: e2e.converged,
     minMs: e2e.minMs,
     ...(overhead ? { invocationOverheadMs: round3(overhead.invocationMs), requestOverheadMs: round3(overhead.requestMs) } : {}),
+    ...(overhead?.requestMsPerMB !== undefined ? { requestMsPerMB: round3(overhead.requestMsPerMB) } : {}),
     peakRssMB: rss?.peakMB ?? predictedPeakRssMB,
     nodes,
     opShare,

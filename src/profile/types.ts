@@ -122,6 +122,8 @@ export interface Profile {
   invocationOverheadMs?: number;
   /** A served request with one tiny function call, end to end (client, HTTP, gateway, IPC, host), ms. */
   requestOverheadMs?: number;
+  /** What each MB of a request's input adds to it (HTTP, gateway, shared memory, host decode), ms. */
+  requestMsPerMB?: number;
   /** Same as memory.measuredPeakRssMB (contract field). */
   peakRssMB: number;
   nodes: NodeProfile[];
