@@ -14,6 +14,7 @@ import type { Profile } from '../profile/index.js';
 import { DEFAULT_PROFILE_RUNS, modelProfile, type ProfiledModel } from '../partition/index.js';
 import { getPlatform, planPartition, parseStrategy, PLATFORMS } from '../plan/index.js';
 import { runCell } from './cell.js';
+import { measureServedOverhead } from './invocation-overhead.js';
 import { noiseFloor, summarize } from './summary.js';
 import { writeReport } from './report.js';
 import type { Timeline } from './charts.js';
@@ -135,7 +136,11 @@ export function machineInfo(): BenchReport['machine'] {
 /** A bench model's profile, cached in `file` (re-measured when missing or stale), and its graph. */
 export function benchProfile(modelPath: string, file: string, tiny: boolean): Promise<ProfiledModel> {
   // Full-size models get more timed runs than the default: their cells are compared against measurements.
-  return modelProfile(modelPath, { profileFile: { path: file, mode: 'cache' }, profiling: { runs: tiny ? DEFAULT_PROFILE_RUNS : 2 * DEFAULT_PROFILE_RUNS } });
+  return modelProfile(modelPath, { profileFile: { path: file, mode: 'cache' }, profiling: {
+    runs: tiny ? DEFAULT_PROFILE_RUNS : 2 * DEFAULT_PROFILE_RUNS,
+    // Served cells pay the served-call overhead: plan with it measured, as the CLI does (issue 27).
+    measureOverhead: () => measureServedOverhead(),
+  } });
 }
 
 function timelineOf(model: string, profile: Profile, platform: string, graph: Graph): Timeline {
