@@ -95,6 +95,12 @@ export interface CostContext {
    * codecs) where it has one, else the platform's assumed handler time (platform.hop.invokeMs).
    */
   invokeMs: number;
+  /**
+   * What one request pays once besides its calls, ms: the measured served overhead of a request beyond its first
+   * call (client, HTTP, gateway) and its input's bytes, where the profile measured them (else 0). Strategies plan
+   * the functions within the SLO less this; the plan's latency adds it back.
+   */
+  requestExtraMs: number;
 }
 
 /** What a run of units shares: the splits every unit offers (tightest limits) and the peak activation. */
@@ -118,7 +124,8 @@ export function makeContext(profile: Profile, platform: Platform, units: Unit[],
   units.forEach((u, i) => { msPrefix[i + 1] = msPrefix[i]! + u.ms; paramPrefix[i + 1] = paramPrefix[i]! + u.paramMB; });
   const splitWork = splitWorkModel(profile.layers, normalisedLayerMs(profile), graph);
   const invokeMs = profile.invocationOverheadMs !== undefined && profile.invocationOverheadMs >= 0 ? profile.invocationOverheadMs : platform.hop.invokeMs;
-  return { platform, curve, units, baselineMB, loadFactor, inputBytes, refVcpu, msPrefix, paramPrefix, factorCache: new Map(), splitWork, runCache: new Map(), batch, invokeMs };
+  const requestExtraMs = Math.max(0, (profile.requestOverheadMs ?? invokeMs) - invokeMs) + (profile.requestMsPerMB ?? 0) * inputBytes / 2 ** 20;
+  return { platform, curve, units, baselineMB, loadFactor, inputBytes, refVcpu, msPrefix, paramPrefix, factorCache: new Map(), splitWork, runCache: new Map(), batch, invokeMs, requestExtraMs };
 }
 
 /**

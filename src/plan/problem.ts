@@ -26,8 +26,11 @@ export function explainInfeasible(ctx: CostContext, problem: DpProblem, strategy
   const p = ctx.platform;
   const fastest = minLatency(problem);
   if (fastest) {
-    throw new MoparError(`no '${strategy}' plan meets the latency SLO of ${sloMs.toFixed(1)} ms on ${p.id}: `
-      + `the fastest takes ${fastest.latencyMs.toFixed(1)} ms (raise --slo-ms to at least ${Math.ceil(fastest.latencyMs)})`);
+    // sloMs is the functions' budget: the request's own overhead (ctx.requestExtraMs) comes on top, as the user sees it.
+    const slo = sloMs + ctx.requestExtraMs;
+    const fastestMs = fastest.latencyMs + ctx.requestExtraMs;
+    throw new MoparError(`no '${strategy}' plan meets the latency SLO of ${slo.toFixed(1)} ms on ${p.id}: `
+      + `the fastest takes ${fastestMs.toFixed(1)} ms (raise --slo-ms to at least ${Math.ceil(fastestMs)})`);
   }
   for (let i = 0; i < ctx.units.length; i++) {
     if (problem.options(i, i).length > 0) continue;
