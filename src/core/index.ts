@@ -11,3 +11,4 @@ export * from './load.js';
 export * from './stats.js';
 export * from './dtype.js';
 export * from './chart.js';
+export * from './heap.js';

@@ -2,7 +2,7 @@
  * The graph IR every later stage works on: nodes in topological order, and every tensor with its producer,
  * consumers, element type and (once known) concrete shape. Plain data over the protobuf model it indexes.
  */
-import { MoparError } from '../core/index.js';
+import { MinHeap, MoparError } from '../core/index.js';
 import { dtypeFromCode, type DType } from './dtype.js';
 import { defaultOpset } from './onnx-io.js';
 import type { GraphProto, ModelProto, NodeProto, TensorProto, ValueInfoProto } from './onnx.js';
@@ -217,41 +217,6 @@ function topoOrder(g: GraphProto): NodeProto[] {
     throw new MoparError(`graph has a cycle or reads an undefined tensor (at node '${stuck?.name || stuck?.opType}')`);
   }
   return order;
-}
-
-/** Binary min-heap of ints (node positions). */
-class MinHeap {
-  private readonly a: number[] = [];
-  get size(): number { return this.a.length; }
-  push(v: number): void {
-    const a = this.a;
-    let i = a.push(v) - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (a[p]! <= v) break;
-      a[i] = a[p]!;
-      i = p;
-    }
-    a[i] = v;
-  }
-  pop(): number {
-    const a = this.a;
-    const top = a[0]!;
-    const last = a.pop()!;
-    if (a.length) {
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        if (l >= a.length) break;
-        const c = l + 1 < a.length && a[l + 1]! < a[l]! ? l + 1 : l;
-        if (a[c]! >= last) break;
-        a[i] = a[c]!;
-        i = c;
-      }
-      a[i] = last;
-    }
-    return top;
-  }
 }
 
 /** Concrete shape of a tensor, or an error naming it (after shape inference every activation has one). */

@@ -3,6 +3,7 @@ import { execFileSync, spawn, type ChildProcessByStdio } from 'node:child_proces
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 
 const ROOT = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
 export const BIN = join(ROOT, 'bin', 'mopar.js');
@@ -70,4 +71,18 @@ export function hostsOf(pid: number): number[] {
   } catch {
     return [];
   }
+}
+
+/** cgroup folders named after gateway `pid` under this process's own cpu and memory groups (hosts inherit them). */
+export function cgroupsOf(pid: number): string[] {
+  const found: string[] = [];
+  let lines: string[];
+  try { lines = readFileSync('/proc/self/cgroup', 'utf8').split('\n'); } catch { return found; }
+  for (const ctl of ['cpu', 'memory']) {
+    const line = lines.find((l) => l.split(':')[1]?.split(',').includes(ctl));
+    const d = join('/sys/fs/cgroup', ctl, line?.split(':')[2] ?? '/');
+    if (!existsSync(d)) continue;
+    for (const e of readdirSync(d)) if (e.startsWith(`mopar-${pid}-`)) found.push(join(d, e));
+  }
+  return found;
 }

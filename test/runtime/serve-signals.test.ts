@@ -5,9 +5,9 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { runCli, startServe, hostsOf } from '../cli/run-cli.js';
+import { runCli, startServe, hostsOf, cgroupsOf } from '../cli/run-cli.js';
 import { cleanup, tmpDir, writeChunkedManifest, writeSlowModel } from './helpers.js';
 import { SHM_DIR, binaryInferRequest, httpRequest, randomFeeds, modelMetadata } from '../../src/runtime/index.js';
 import { cgroupsAvailable } from '../../src/core/cgroup.js';
@@ -16,19 +16,6 @@ const dir = tmpDir('signals');
 after(() => cleanup(dir));
 
 
-/** cgroup folders named after `pid` under this process's own cpu and memory groups (hosts inherit them). */
-function cgroupsOf(pid: number): string[] {
-  const found: string[] = [];
-  let lines: string[];
-  try { lines = readFileSync('/proc/self/cgroup', 'utf8').split('\n'); } catch { return found; }
-  for (const ctl of ['cpu', 'memory']) {
-    const line = lines.find((l) => l.split(':')[1]?.split(',').includes(ctl));
-    const d = join('/sys/fs/cgroup', ctl, line?.split(':')[2] ?? '/');
-    if (!existsSync(d)) continue;
-    for (const e of readdirSync(d)) if (e.startsWith(`mopar-${pid}-`)) found.push(join(d, e));
-  }
-  return found;
-}
 
 const segmentsOf = (pid: number) => readdirSync(SHM_DIR).filter((f) => f.startsWith(`mopar-${pid}-`));
 const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };

@@ -6,9 +6,9 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BIN, hostsOf } from '../cli/run-cli.js';
+import { BIN, hostsOf, cgroupsOf } from '../cli/run-cli.js';
 import { cleanup, tmpDir, writeChunkedManifest, writeSlowModel } from './helpers.js';
 import { cgroupsAvailable } from '../../src/core/cgroup.js';
 
@@ -17,19 +17,6 @@ after(() => cleanup(dir));
 
 const FUNCTIONS = 8;
 
-/** cgroup directories named after gateway `pid`, under this process's cpu and memory groups (where serve makes them). */
-function cgroupsOf(pid: number): string[] {
-  const found: string[] = [];
-  let lines: string[];
-  try { lines = readFileSync('/proc/self/cgroup', 'utf8').split('\n'); } catch { return found; }
-  for (const ctl of ['cpu', 'memory']) {
-    const line = lines.find((l) => l.split(':')[1]?.split(',').includes(ctl));
-    const d = join('/sys/fs/cgroup', ctl, line?.split(':')[2] ?? '/');
-    if (!existsSync(d)) continue;
-    for (const e of readdirSync(d)) if (e.startsWith(`mopar-${pid}-`)) found.push(join(d, e));
-  }
-  return found;
-}
 
 /** Every live process whose cgroup is one of gateway `pid`'s (a host that was reparented is found this way too). */
 function processesInGroupsOf(pid: number): number[] {

@@ -3,6 +3,7 @@
  * evaluate arrivals the closed forms do not cover (bursty traffic, trace replay: arrivals.ts). Seeded: the same
  * inputs give the same numbers everywhere.
  */
+import { MinHeap } from '../../core/index.js';
 import { poissonTimes } from './arrivals.js';
 import type { BatchQueue, ExecMs } from './queue-model.js';
 
@@ -54,40 +55,6 @@ export interface InstanceSimResult extends SimResult {
   starts: number[];
 }
 
-/** A binary min-heap of times (each instance's next free time): the earliest free and the longest idle on top. */
-class TimeHeap {
-  readonly a: number[] = [];
-  get size(): number { return this.a.length; }
-  top(): number { return this.a[0]!; }
-  push(x: number): void {
-    const a = this.a;
-    let i = a.push(x) - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (a[p]! <= x) break;
-      a[i] = a[p]!; i = p;
-    }
-    a[i] = x;
-  }
-  pop(): number {
-    const a = this.a;
-    const out = a[0]!;
-    const last = a.pop()!;
-    if (a.length) {
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        if (l >= a.length) break;
-        const c = l + 1 < a.length && a[l + 1]! < a[l]! ? l + 1 : l;
-        if (a[c]! >= last) break;
-        a[i] = a[c]!; i = c;
-      }
-      a[i] = last;
-    }
-    return out;
-  }
-}
-
 /**
  * The batching policy of simulateArrivals with instances as a resource: every function of the chain (stages run
  * one after the other; a stage's functions in parallel) has a pool of instances. A call at time t runs on a free
@@ -108,7 +75,7 @@ export function simulateInstances(timesMs: ArrayLike<number>, q: Pick<BatchQueue
   if (!(maxInstances >= 1) || !(minInstances >= 0) || minInstances > maxInstances) throw new RangeError(`bad instance policy ${JSON.stringify(policy)}`);
   const flat = chain.flat();
   const pools = flat.map(() => {
-    const h = new TimeHeap();
+    const h = new MinHeap();
     for (let k = 0; k < Math.max(minInstances, 1); k++) h.push(-Infinity);
     return h;
   });
@@ -119,16 +86,16 @@ export function simulateInstances(timesMs: ArrayLike<number>, q: Pick<BatchQueue
   const run = (fi: number, t: number, b: number, counted: boolean): number => {
     const pool = pools[fi]!;
     // Reclaim instances above the minimum idle for longer than the keep-alive (the longest idle first).
-    while (pool.size > minInstances && pool.size > 0 && pool.top() + idleKeepMs < t) pool.pop();
+    while (pool.size > minInstances && pool.size > 0 && pool.peek()! + idleKeepMs < t) pool.pop();
     let at: number;
-    if (pool.size > 0 && pool.top() <= t) {
+    if (pool.size > 0 && pool.peek()! <= t) {
       pool.pop(); at = t;
     } else if (pool.size < maxInstances) {
       if (counted) starts[fi]!++;
       // The warm-up pass builds the working set without cold starts (a ramp longer than a short replay would
       // otherwise leave a backlog no steady service has).
       const ready = t + (counted ? flat[fi]!.coldMs : 0);
-      if (pool.size > 0 && pool.top() < ready) {
+      if (pool.size > 0 && pool.peek()! < ready) {
         // A busy one frees before the new one is ready: the call runs there; the new one idles once ready.
         at = pool.pop(); pool.push(ready);
       } else {
