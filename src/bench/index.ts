@@ -15,4 +15,5 @@ export { writeWorkloadReport, workloadMarkdown, workloadHeadline, workloadCharts
 export { runLoad, workloadSchedule, summariseLoad, type LoadOutcome, type ScheduledRequest, type AppLoadSummary, type LoadBounds } from './loadgen.js';
 export { measureVerify, type VerifyMeasurement } from './verify-measure.js';
 export { measureServedOverhead, type ServedOverhead } from './invocation-overhead.js';
-export { renderResults, loadResultsData, readmeResults, replaceResults, checkResults, loadPhrase, RESULTS_BEGIN, RESULTS_END, type ResultsData } from './results-readme.js';
+export { renderResults, loadResultsData, readmeResults, replaceResults, checkResults, RESULTS_BEGIN, RESULTS_END, type ResultsData } from './results-readme.js';
+export { loadPhrase } from './results-format.js';
