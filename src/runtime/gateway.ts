@@ -8,7 +8,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { MoparError, errorMessage, log } from '../core/index.js';
 import { STATUS_PAGE, litHtmlSource, statusSnapshot, type StatusSnapshot } from './status.js';
-import { DEFAULT_RUNTIME, ServedModel, loadServable, type InferResult, type RuntimeOptions } from './model.js';
+import { DEFAULT_RUNTIME, ServedModel, type InferResult, type RuntimeOptions } from './model.js';
+import { loadServable } from './servable.js';
 import { HttpError, deadlineParameter, headerLengthParameter, inferResponse, parseInferRequest, requestBodyLimit } from './protocol.js';
 import { FunctionFailedError, type FunctionInstance } from './instance.js';
 import type { SpawnReason } from './pool.js';

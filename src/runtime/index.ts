@@ -4,7 +4,8 @@
  */
 export { createFunctionCore, FUNCTION_SESSION_CONFIG, type FunctionCore, type FunctionCoreOptions } from './function-core.js';
 export { Gateway, DEFAULT_GATEWAY, type GatewayOptions } from './gateway.js';
-export { ServedModel, loadServable, DEFAULT_RUNTIME, type RuntimeOptions, type WeightsStore, type InferResult, type TensorMeta } from './model.js';
+export { loadServable } from './servable.js';
+export { ServedModel, DEFAULT_RUNTIME, type RuntimeOptions, type WeightsStore, type InferResult, type TensorMeta } from './model.js';
 export { FunctionPool, DEFAULT_POOL, type PoolOptions, type SpawnReason } from './pool.js';
 export { SaturatedError, DeadlineError } from './admission.js';
 export { KeepAlivePolicy, IdleTimeHistogram, parseKeepAlive, DEFAULT_HISTOGRAM, type KeepAliveSpec, type KeepAliveDecision, type HistogramPolicyOptions } from './keep-alive.js';
