@@ -183,3 +183,13 @@ test('the check fails on each kind of violation (a planted tree)', () => {
     rmSync(root, { recursive: true, force: true });
   }
 });
+
+/** Files are read whole by people: one concept per file, and the gateway (the request path's hub) smaller still. */
+const MAX_LINES = 400;
+const MAX_LINES_OF: Record<string, number> = { 'runtime/gateway.ts': 300 };
+
+test(`src/: no source file over ${MAX_LINES} lines (runtime/gateway.ts at most 300)`, () => {
+  const over = walk(SRC).map((f) => ({ f: relative(SRC, f).split(sep).join('/'), n: readFileSync(f, 'utf8').split('\n').length - 1 }))
+    .filter(({ f, n }) => n > (MAX_LINES_OF[f] ?? MAX_LINES)).map(({ f, n }) => `${f}: ${n} lines`);
+  assert.deepEqual(over, []);
+});
