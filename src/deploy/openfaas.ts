@@ -19,13 +19,15 @@ import { GENERATED, S3_SDK, WEIGHTS_PREFIX, s3SdkVersion, contentTag, functionCo
 import { tensorMetas } from './function-runtime/meta.js';
 import { cpuQuantity, memQuantity } from './k8s.js';
 import { containerBatchingReadme, HTTP_CHAIN_README, type Target } from './target.js';
-import { atMaxBatch, requestBodyLimit, type TensorMeta } from '../runtime/index.js';
+import { atMaxBatch, atRangeTop, requestBodyLimit } from '../runtime/index.js';
+import { sliceBodyLimit } from './function-runtime/openfaas.js';
+import { MAX_BODY_BYTES } from './function-runtime/http-server.js';
 
 /**
  * The node20 template's body limit (bytes, as its body parser reads MAX_RAW_SIZE): the model's own request limit,
  * the one the function's handler enforces too (413 before the body is buffered).
  */
-const rawSize = (inputs: TensorMeta[]) => `${requestBodyLimit(inputs)}b`;
+const rawSize = (bytes: number | undefined) => `${bytes ?? MAX_BODY_BYTES}b`;
 
 export const OPENFAAS_TEMPLATE = 'mopar-node20';
 const OF_WATCHDOG = 'ghcr.io/openfaas/of-watchdog:0.10.1';
@@ -109,7 +111,7 @@ export async function deployOpenFaas(input: DeployInput, out: string, opts: Depl
     const res = { memory: memQuantity(fn.memoryMB), cpu: cpuQuantity(fn.vcpu) };
     stackFns[name] = {
       lang: OPENFAAS_TEMPLATE, handler: `./functions/${name}`, image: image(name, written),
-      environment: { RAW_BODY: 'true', MAX_RAW_SIZE: rawSize(tensorMetas(config.inputs, config.tensors)), ...timeouts, ...(fetched ? weightsEnv(opts) : {}) },
+      environment: { RAW_BODY: 'true', MAX_RAW_SIZE: rawSize(sliceBodyLimit(tensorMetas(config.inputs, config.tensors))), ...timeouts, ...(fetched ? weightsEnv(opts) : {}) },
       ...(fetched ? { secrets: OPENFAAS_WEIGHTS_SECRETS } : {}),
       limits: res, requests: res, labels: { ...scale, 'mopar.dev/group': fn.group }, readonly_root_filesystem: true,
     };
@@ -129,7 +131,7 @@ export async function deployOpenFaas(input: DeployInput, out: string, opts: Depl
   const entryBatching = b ? { environment: { max_inflight: String(entryConcurrency(b)) }, labels: { 'com.openfaas.scale.type': 'capacity', 'com.openfaas.scale.target': String(entryTarget(b)) } } : undefined;
   stackFns[entryName] = {
     lang: OPENFAAS_TEMPLATE, handler: `./functions/${entryName}`, image: image(entryName, written),
-    environment: { RAW_BODY: 'true', MAX_RAW_SIZE: rawSize(atMaxBatch(tensorMetas(pipeline.inputs, pipeline.tensors), pipeline.maxBatch)), ...timeouts, ...hops, ...entryBatching?.environment },
+    environment: { RAW_BODY: 'true', MAX_RAW_SIZE: rawSize(requestBodyLimit(atRangeTop(atMaxBatch(tensorMetas(pipeline.inputs, pipeline.tensors), pipeline.maxBatch), pipeline.ranges))), ...timeouts, ...hops, ...entryBatching?.environment },
     limits: entryRes, requests: entryRes, labels: { ...scale, ...entryBatching?.labels }, readonly_root_filesystem: true,
   };
   deployed.push({ function: '$entry', name: entryName, memoryMB: 256, vcpu: 0.25, packaging: 'container', packageBytes: packageBytes(written, false) });

@@ -6,7 +6,7 @@
  */
 import { sha256 } from '../core/index.js';
 import type { Graph, GraphNode } from './ir.js';
-import { AttributeProtoSchema, clone, toBinary, type AttributeProto, type TensorProto } from './onnx.js';
+import { AttributeProtoSchema, TensorProtoSchema, clone, toBinary, type AttributeProto, type TensorProto } from './onnx.js';
 import { rawBytes } from './split/tensor-data.js';
 
 export interface CommonPrefix {
@@ -105,7 +105,10 @@ function contentHash(t: TensorProto): string {
   try {
     return sha256(rawBytes(t));
   } catch {
-    // Data kept outside the file (or in a field not read here): its location stands for its content.
-    return `ext:${sha256(JSON.stringify(t.externalData.map((e) => [e.key, e.value])))}`;
+    // A type rawBytes does not read (strings; bfloat16/float8 kept in int32_data): the whole tensor, its name left
+    // out, stands for its content — never something two different tensors could share.
+    const c = clone(TensorProtoSchema, t);
+    c.name = '';
+    return `proto:${sha256(toBinary(TensorProtoSchema, c))}`;
   }
 }

@@ -178,6 +178,9 @@ function planOnce(profile: Profile, opts: PlanOptions): Plan {
     balance: opts.balance,
     maxPartWeightsMB: opts.maxPartWeightsMB,
   };
+  if (opts.sloMs !== undefined && opts.sloMs <= requestExtra && !env.allowSloMiss) {
+    throw new MoparError(`--slo-ms ${opts.sloMs} is below what a request costs before any function runs here (${requestExtra.toFixed(1)} ms of measured request overhead): no plan can meet it`);
+  }
   const out = spec.strategy(env);
   const usedCtx = out.units === ctx.units ? ctx : env.layerCtx();
   const asm = assemble(profile, usedCtx, out.units, layerMs, out.result.segments);

@@ -37,6 +37,7 @@ export function scanJsonData(body: Uint8Array, end = body.length): { text: strin
   const pieces: string[] = [];
   let from = 0;
   let i = 0;
+  let seenInputs = false;
   while (i < end) {
     const c = buf[i]!;
     if (c === 0x22) {
@@ -55,6 +56,11 @@ export function scanJsonData(body: Uint8Array, end = body.length): { text: strin
           // An escaped key may spell "data" differently: leave such bodies to JSON.parse.
           if (escaped) return undefined;
           key[top] = s - start <= 8 ? buf.toString('latin1', start, s) : '';
+          // The same top-level key twice: JSON.parse keeps the last "inputs", whose data this scan may not have.
+          if (top === 0 && key[0] === 'inputs') {
+            if (seenInputs) return undefined;
+            seenInputs = true;
+          }
         }
       }
       continue;

@@ -49,3 +49,11 @@ test('local-run ASL interpreter: Task, Parallel with JsonMerge, substitutions, R
 
   assert.throws(() => checkSupported({ StartAt: 'w', States: { w: { Type: 'Wait', End: true } } } as Machine), /type Wait is not supported locally/);
 });
+
+test('local-run ASL interpreter: MaxAttempts counts retries after the first try, as Step Functions does', async () => {
+  const one: Machine = { StartAt: 't', States: { t: task('T') } } as Machine;
+  let calls = 0;
+  const ex = await execute(one, JSON.stringify({ tensors: {} }), async () => { calls++; throw new TaskFailed('Lambda.ServiceException', 'always'); }, { T: 't-fn' });
+  assert.equal(ex.status, 'FAILED');
+  assert.equal(calls, 3, 'the first try and MaxAttempts (2) retries');
+});

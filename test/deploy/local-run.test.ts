@@ -11,6 +11,8 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { tmpdir } from 'node:os';
+import { localRun } from '../../src/deploy/index.js';
 import { Rng } from '../../src/core/index.js';
 import { allclose, openSession, runSession, type Feeds } from '../../src/graph/index.js';
 import { httpRequest, infer, parseInferResponse } from '../../src/runtime/index.js';
@@ -114,6 +116,23 @@ test('installed CLI: a --weights s3 deployment runs with its weights in a local 
       await new Promise((r) => run.proc.once('exit', r));
     }
   }
+});
+
+test('local-run stopped while its functions start removes every process, cgroup and folder it started', { timeout: 120_000 }, async () => {
+  const out = join(d, 'knative');
+  if (!existsSync(out)) installedCli(['deploy', parts, '--target', 'knative', '-o', out]);
+  const before = new Set(readdirSync(tmpdir()).filter((f) => f.startsWith('mopar-local-run-')));
+  const stop = new AbortController();
+  const started = localRun(out, { signal: stop.signal });
+  // Abort once the run folder exists (functions are being copied and started).
+  for (let i = 0; i < 200 && !readdirSync(tmpdir()).some((f) => f.startsWith('mopar-local-run-') && !before.has(f)); i++) await new Promise((r) => setTimeout(r, 10));
+  stop.abort();
+  const outcome = await started.then((run) => run.close().then(() => 'started first'), (err: Error) => err.message);
+  assert.ok(outcome === 'started first' || /stopped before every function was ready/.test(outcome), outcome);
+  const left = readdirSync(tmpdir()).filter((f) => f.startsWith('mopar-local-run-') && !before.has(f));
+  assert.deepEqual(left, [], 'no run folder left');
+  const procs = execFileSync('ps', ['-eo', 'args=']).toString().split('\n').filter((l) => /node (index|server)\.js/.test(l));
+  assert.deepEqual(procs, [], 'no function process left');
 });
 
 test('local-run refuses a folder that is not a deploy output with one line, exit 2', () => {

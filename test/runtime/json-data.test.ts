@@ -67,3 +67,9 @@ test('parseInferRequest: the fast path gives the generic path\'s values and mess
   assert.deepEqual(Array.from(parseInferRequest(req('[[1,2],[3,-4]]', 'INT32'), undefined, ints).feeds.x!.data as Int32Array), [1, 2, 3, -4]);
   assert.throws(() => parseInferRequest(req('[[1,2],[3,4.5]]', 'INT32'), undefined, ints), /value 4.5 at index 3 is not an integer \(INT32\)/);
 });
+
+test('a second top-level "inputs" key is left to JSON.parse, which keeps the last (its tensor has no data: 400)', () => {
+  const body = Buffer.from('{"inputs":[{"name":"x","shape":[2],"datatype":"FP32","data":[1,2]}],"inputs":[{"name":"x","shape":[2],"datatype":"FP32"}]}');
+  assert.equal(scanJsonData(body), undefined);
+  assert.throws(() => parseInferRequest(body, undefined, [{ name: 'x', dtype: 'float32', shape: [2] }]), (e: Error & { status?: number }) => e.status === 400);
+});

@@ -22,7 +22,13 @@ export function registerLocalRun(program: Command): void {
   ]);
   cmd.action(async (out: string, o: { port: number; host: string; install: string; limits: boolean; verbose?: boolean; json?: boolean }) => {
     if (!(INSTALL_MODES as readonly string[]).includes(o.install)) throw new MoparError(`--install must be one of: ${INSTALL_MODES.join(', ')}, got '${o.install}'`);
-    const run = await localRun(out, { port: o.port, host: o.host, install: o.install as InstallMode, limits: o.limits, log: o.verbose ? (l) => process.stderr.write(`${l}\n`) : undefined });
+    // Signals are handled from the start: a stop while functions start removes everything started so far.
+    const starting = new AbortController();
+    let stop: () => void = () => starting.abort();
+    const onSignal = () => stop();
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+    const run = await localRun(out, { port: o.port, host: o.host, install: o.install as InstallMode, limits: o.limits, signal: starting.signal, log: o.verbose ? (l) => process.stderr.write(`${l}\n`) : undefined });
     for (const n of run.notes) log(`note: ${n}`);
     if (o.json) printJson({ url: run.url, target: run.target, model: run.model, startMs: Math.round(run.startMs), functions: run.functions.map((f) => ({ ...f, readyMs: Math.round(f.readyMs) })), notes: run.notes });
     else {
@@ -30,12 +36,10 @@ export function registerLocalRun(program: Command): void {
       process.stdout.write(`listening ${run.url}\n`);
     }
     let stopping = false;
-    const stop = () => {
+    stop = () => {
       if (stopping) process.exit(1);
       stopping = true;
-      void run.close().then(() => process.exit(0));
+      run.close().then(() => process.exit(0), (err: unknown) => { log(`mopar local-run: ${(err as Error).message}`); process.exit(1); });
     };
-    process.on('SIGTERM', stop);
-    process.on('SIGINT', stop);
   });
 }

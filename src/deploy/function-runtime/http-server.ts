@@ -8,7 +8,7 @@ import { readBody, refuseConnect } from '../../runtime/lean.js';
 import type { FaasContext, FaasHandler } from './faas-handler.js';
 
 /** The limit for a handler that does not know its own (its model's, requestBodyLimit, is used where known). */
-const MAX_BODY_BYTES = 256 * 2 ** 20;
+export const MAX_BODY_BYTES = 256 * 2 ** 20;
 
 export function serveHandler(handler: FaasHandler, port = Number(process.env.PORT ?? 8080), host = '0.0.0.0', maxBodyBytes = handler.maxBodyBytes ?? MAX_BODY_BYTES): Promise<Server> {
   const server = createServer((req, res) => {

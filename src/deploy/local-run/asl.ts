@@ -101,7 +101,8 @@ async function runTask(s: State, input: Json, invoke: InvokeLambda, substitute: 
     } catch (err) {
       const name = err instanceof TaskFailed ? err.error : 'Lambda.ServiceException';
       const rule = s.Retry?.find((r) => r.ErrorEquals.includes(name) || r.ErrorEquals.includes('States.ALL'));
-      if (!rule || attempt + 1 >= (rule.MaxAttempts ?? 3)) throw err instanceof TaskFailed ? err : new TaskFailed(name, (err as Error).message);
+      // MaxAttempts counts retries after the first try (Step Functions' rule).
+      if (!rule || attempt >= (rule.MaxAttempts ?? 3)) throw err instanceof TaskFailed ? err : new TaskFailed(name, (err as Error).message);
       await sleep(1000 * (rule.IntervalSeconds ?? 1) * (rule.BackoffRate ?? 2) ** attempt);
     }
   }

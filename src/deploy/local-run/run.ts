@@ -11,20 +11,19 @@
  * than the function URL's 6 MB request limit.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, copyFileSync, existsSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, copyFileSync, existsSync, readFileSync, readdirSync } from 'node:fs';
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
-import { randomUUID } from 'node:crypto';
 import { MoparError, cgroupsAvailable, createCgroup, spawnInCgroup, type Cgroup } from '../../core/index.js';
 import { ensureBucket, s3Store, startLocalS3, type LocalS3 } from '../../runtime/index.js';
 import type { DeployTarget } from '../types.js';
-import { checkSupported, execute, TaskFailed } from './asl.js';
+import { checkSupported } from './asl.js';
 import { copyFolder, installDependencies, type InstallMode } from './install.js';
-import { LAMBDA_WORKER, LAMBDA_WORKER_FILE } from './lambda-worker.js';
 import { readLayout, STACK_BUCKET, type LocalFunction, type LocalLayout } from './layout.js';
+import { AWS_ENV, sendJson, type Handler, type StartProcess, type Started } from './common.js';
+import { startLambda } from './lambda.js';
 
 export interface LocalRunOptions {
   port?: number;
@@ -36,6 +35,8 @@ export interface LocalRunOptions {
   log?: (line: string) => void;
   /** How long a function may take to answer its health route (or finish its init) after start. */
   readyTimeoutMs?: number;
+  /** Aborted (a SIGTERM while starting): everything started so far is stopped and removed, and the call rejects. */
+  signal?: AbortSignal;
 }
 
 export interface LocalRun {
@@ -50,12 +51,6 @@ export interface LocalRun {
   close(): Promise<void>;
 }
 
-/** A Lambda function URL takes at most 6 MB per request (the platform's limit, emulated at the front). */
-const FUNCTION_URL_LIMIT_BYTES = 6 * 1024 * 1024;
-const AWS_ENV = { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1', AWS_DEFAULT_REGION: 'us-east-1' };
-/** Packages every Lambda Node.js runtime provides to its functions. */
-const LAMBDA_PROVIDED = ['@aws-sdk/client-s3', '@aws-sdk/client-sfn'];
-
 function freePort(): Promise<number> {
   return new Promise((res, rej) => {
     const s = createServer();
@@ -69,20 +64,6 @@ function freePort(): Promise<number> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((res, rej) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => res(Buffer.concat(chunks)));
-    req.on('error', rej);
-  });
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  if (res.headersSent) { res.destroy(); return; }
-  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-}
-
 /** Forwards a request to 127.0.0.1:port at `path`, streaming both ways. */
 function proxy(req: IncomingMessage, res: ServerResponse, port: number, path: string, what: string): void {
   const up = httpRequest({ host: '127.0.0.1', port, method: req.method, path, headers: { ...req.headers, host: `127.0.0.1:${port}` } }, (r) => {
@@ -92,7 +73,6 @@ function proxy(req: IncomingMessage, res: ServerResponse, port: number, path: st
   up.on('error', () => sendJson(res, 502, { error: `function '${what}' is not answering` }));
   req.pipe(up);
 }
-
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(join(dir, e.name)) : e.isFile() ? [join(dir, e.name)] : []));
@@ -113,8 +93,6 @@ async function stageWeights(out: string, s3: LocalS3, bucket: string): Promise<n
   for (const f of files) await store.put(bucket, relative(out, f), readFileSync(f));
   return files.length;
 }
-
-interface Started { fn: LocalFunction; child: ChildProcess; port?: number; readyMs: number; limited: boolean; tail: string[] }
 
 export async function localRun(outArg: string, opts: LocalRunOptions = {}): Promise<LocalRun> {
   const t0 = performance.now();
@@ -140,14 +118,18 @@ export async function localRun(outArg: string, opts: LocalRunOptions = {}): Prom
     closed = true;
     for (const s of started) { try { s.child.kill('SIGKILL'); } catch { /* gone */ } }
     await Promise.all(started.map((s) => (s.child.exitCode === null && s.child.signalCode === null ? new Promise((r) => s.child.once('exit', r)) : undefined)));
-    for (const cg of cgroups) cg.remove();
+    // Every step runs even if one fails: a cgroup that will not go must not keep the folder or the servers.
+    for (const cg of cgroups) { try { cg.remove(); } catch (err) { log(`local-run: ${(err as Error).message}`); } }
     await Promise.all(servers.map((s) => new Promise((r) => { s.closeAllConnections(); s.close(r); })));
-    await s3?.close();
+    await s3?.close().catch(() => {});
     rmSync(root, { recursive: true, force: true });
   };
+  const onAbort = () => void close();
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
 
   /** Starts one function's process (inside its cgroup where possible); its output goes to `log`. */
   const startProcess = (fn: LocalFunction, args: string[], cwd: string, env: Record<string, string>, ipc: boolean): Started => {
+    if (closed) throw new MoparError('local-run: stopped before every function was ready; everything it started is removed');
     const spawnOpts = { cwd, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', NODE_ENV: 'production', ...env }, stdio: ['ignore', 'pipe', 'pipe', ...(ipc ? ['ipc' as const] : [])] as ('ignore' | 'pipe' | 'ipc')[] };
     let child: ChildProcess;
     let limited = false;
@@ -192,14 +174,26 @@ export async function localRun(outArg: string, opts: LocalRunOptions = {}): Prom
     throw new MoparError(`local-run: function '${s.fn.name}' did not answer its health route within ${(opts.readyTimeoutMs ?? 60_000) / 1000} s`);
   };
 
-  try {
+  const stoppedError = () => new MoparError('local-run: stopped before every function was ready; everything it started is removed');
+  /** After a stop (close() ran), a start step still in flight must not leave something new behind. */
+  const isStopped = () => closed;
+  // A stop while starting rejects at once, whatever step is pending (a server not yet listening never calls back).
+  const abortion = new Promise<never>((_, rej) => {
+    if (opts.signal?.aborted) rej(stoppedError());
+    opts.signal?.addEventListener('abort', () => rej(stoppedError()), { once: true });
+  });
+  abortion.catch(() => {});
+  const startup = async (): Promise<LocalRun> => {
     const front = createServer();
     servers.push(front);
     await new Promise<void>((res, rej) => {
       front.once('error', (err: NodeJS.ErrnoException) => rej(new MoparError(`cannot listen on ${opts.host ?? '127.0.0.1'}:${opts.port ?? 0}: ${err.code ?? err.message}`)));
       front.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => res());
     });
-    const frontUrl = `http://127.0.0.1:${(front.address() as AddressInfo).port}`;
+    const bound = front.address() as AddressInfo;
+    // Where functions (and the printed URL) reach the front: the address it bound, loopback for a wildcard.
+    const reachable = bound.address === '0.0.0.0' || bound.address === '::' ? '127.0.0.1' : bound.address;
+    const frontUrl = `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${bound.port}`;
     let handle: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) => sendJson(res, 503, { error: 'local-run is still starting' });
     front.on('request', (req, res) => {
       try { handle(req, res); } catch (err) { sendJson(res, 500, { error: (err as Error).message }); }
@@ -210,28 +204,38 @@ export async function localRun(outArg: string, opts: LocalRunOptions = {}): Prom
     const weightsBucket = layout.functions.map((f) => f.env.MOPAR_WEIGHTS_BUCKET).find((b) => b && b !== STACK_BUCKET);
     let storeEnv: Record<string, string> = {};
     if (layout.target === 'lambda' || existsSync(join(out, 'weights'))) {
-      s3 = await startLocalS3({ latencyMs: 0, bandwidthMBps: 0 }, { bucket: layout.target === 'lambda' ? 'mopar-local-staging' : weightsBucket ?? 'mopar-weights' });
+      const store = await startLocalS3({ latencyMs: 0, bandwidthMBps: 0 }, { bucket: layout.target === 'lambda' ? 'mopar-local-staging' : weightsBucket ?? 'mopar-weights' });
+      if (isStopped()) { await store.close(); throw stoppedError(); }
+      s3 = store;
       const n = await stageWeights(out, s3, s3.bucket);
       if (n) notes.push(`${n} weight object(s) from weights/ uploaded to a local S3 server (bucket '${s3.bucket}'), fetched by the slices at start`);
       storeEnv = { ...AWS_ENV, MOPAR_S3_ENDPOINT: s3.direct.endpoint!, MOPAR_SECRETS_DIR: join(root, 'no-secrets') };
     }
-    if (layout.target === 'lambda') handle = await startLambda(layout, root, opts.install ?? 'link', startProcess, exitedError, s3!, storeEnv, servers, opts.readyTimeoutMs);
+    if (layout.target === 'lambda') handle = await startLambda(layout, root, opts.install ?? 'link', startProcess, exitedError, s3!, storeEnv, servers, isStopped, opts.readyTimeoutMs);
     else handle = await startHttp(layout, root, opts.install ?? 'link', frontUrl, startProcess, waitHttp, storeEnv);
 
-    const url = `http://${opts.host ?? '127.0.0.1'}:${(front.address() as AddressInfo).port}`;
+    const url = frontUrl;
     return {
       url, target: layout.target, model: layout.model, notes, close,
       functions: started.map((s) => ({ name: s.fn.name, entry: s.fn.entry, readyMs: s.readyMs, limited: s.limited })),
       startMs: performance.now() - t0,
     };
+  };
+  const starting = startup();
+  try {
+    return await Promise.race([starting, abortion]);
   } catch (err) {
     await close();
+    // A step that was in flight (copying a folder, installing) may still write into the run folder: once it has
+    // given up (every start refuses after close), or after a bound, remove the folder again.
+    await Promise.race([starting.catch(() => {}), sleep(5000)]);
+    rmSync(root, { recursive: true, force: true });
+    if (opts.signal?.aborted) throw stoppedError();
     throw err;
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
   }
 }
-
-type StartProcess = (fn: LocalFunction, args: string[], cwd: string, env: Record<string, string>, ipc: boolean) => Started;
-type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
 /** OpenFaaS and Knative: one HTTP server per function; the front routes as the platform's gateway does. */
 async function startHttp(layout: LocalLayout, root: string, install: InstallMode, frontUrl: string, start: StartProcess, waitHttp: (s: Started, t: number) => Promise<void>,
@@ -285,110 +289,6 @@ async function startHttp(layout: LocalLayout, root: string, install: InstallMode
       return;
     }
     proxy(req, res, entryPort, req.url ?? '/', entry.name);
-  };
-}
-
-/** Lambda: one process per function (lambda-local), a local Step Functions endpoint, S3 for staged tensors. */
-async function startLambda(layout: LocalLayout, root: string, install: InstallMode, start: StartProcess, exitedError: (s: Started) => Error,
-  s3: LocalS3, storeEnv: Record<string, string>, servers: Server[], readyTimeoutMs = 60_000): Promise<Handler> {
-  const lambdaLocal = createRequire(import.meta.url).resolve('lambda-local');
-  const workers = new Map<string, { s: Started; pending: Map<string, { resolve(v: unknown): void; reject(e: Error): void }> }>();
-  const invoke = (fnName: string, event: unknown): Promise<unknown> => {
-    const w = workers.get(fnName);
-    if (!w) return Promise.reject(new TaskFailed('Lambda.ResourceNotFoundException', `no function ${fnName}`));
-    const id = randomUUID();
-    return new Promise((res, rej) => {
-      w.pending.set(id, { resolve: res, reject: rej });
-      w.s.child.send({ id, event });
-    });
-  };
-
-  // The Step Functions endpoint the entry's SDK client is pointed at (AWS_ENDPOINT_URL_SFN).
-  const sfn = createServer((req, res) => {
-    void (async () => {
-      const target = String(req.headers['x-amz-target'] ?? '');
-      const body = JSON.parse((await readBody(req)).toString('utf8') || '{}') as { stateMachineArn?: string; input?: string };
-      if (target !== 'AWSStepFunctions.StartSyncExecution') {
-        res.writeHead(400, { 'content-type': 'application/x-amz-json-1.0' }).end(JSON.stringify({ __type: 'UnknownOperationException', message: `${target} is not run locally` }));
-        return;
-      }
-      const startDate = Date.now() / 1000;
-      const ex = await execute(layout.machine!, body.input ?? '{}', invoke, layout.substitutions ?? {});
-      res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' }).end(JSON.stringify({
-        executionArn: `${body.stateMachineArn}:${randomUUID()}`, stateMachineArn: body.stateMachineArn, startDate, stopDate: Date.now() / 1000, ...ex,
-      }));
-    })().catch((err: unknown) => sendJson(res, 500, { __type: 'InternalError', message: (err as Error).message }));
-  });
-  servers.push(sfn);
-  await new Promise<void>((r) => sfn.listen(0, '127.0.0.1', () => r()));
-  const sfnUrl = `http://127.0.0.1:${(sfn.address() as AddressInfo).port}`;
-  const arn = `arn:aws:states:us-east-1:000000000000:stateMachine:${layout.model}-local`;
-
-  const waits: Promise<void>[] = [];
-  for (const fn of layout.functions) {
-    // The zip as `sam build` makes it: the folder, its dependencies; the runtime provides the AWS SDK.
-    const app = join(root, fn.name);
-    copyFolder(fn.dir, app);
-    installDependencies(app, install, LAMBDA_PROVIDED);
-    writeFileSync(join(app, LAMBDA_WORKER_FILE), LAMBDA_WORKER);
-    const env: Record<string, string> = {
-      ...Object.fromEntries(Object.entries(fn.env).map(([k, v]) => [k, v === STACK_BUCKET ? s3.bucket : v])), ...storeEnv,
-      MOPAR_STAGING_BUCKET: s3.bucket, MOPAR_LAMBDA_LOCAL: lambdaLocal,
-      AWS_LAMBDA_FUNCTION_NAME: fn.name, ...(fn.memoryMB ? { AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memoryMB) } : {}),
-      ...(fn.entry ? { MOPAR_STATE_MACHINE_ARN: arn, AWS_ENDPOINT_URL_SFN: sfnUrl } : {}),
-    };
-    const t = performance.now();
-    const s = start(fn, [LAMBDA_WORKER_FILE], app, env, true);
-    const pending = new Map<string, { resolve(v: unknown): void; reject(e: Error): void }>();
-    workers.set(fn.name, { s, pending });
-    waits.push(new Promise<void>((res, rej) => {
-      const timer = setTimeout(() => rej(new MoparError(`local-run: function '${fn.name}' did not finish its init within ${readyTimeoutMs / 1000} s`)), readyTimeoutMs);
-      s.child.on('message', (m: { ready?: boolean; initError?: string; id?: string; result?: unknown; error?: string; message?: string }) => {
-        if (m.ready) { s.readyMs = performance.now() - t; clearTimeout(timer); res(); return; }
-        if (m.initError) { clearTimeout(timer); rej(new MoparError(`local-run: function '${fn.name}' failed its init: ${m.initError.split('\n')[0]}`)); return; }
-        const p = m.id ? pending.get(m.id) : undefined;
-        if (!p) return;
-        pending.delete(m.id!);
-        if (m.error) p.reject(new TaskFailed(m.error, m.message ?? ''));
-        else p.resolve(m.result);
-      });
-      s.child.once('exit', () => {
-        clearTimeout(timer);
-        rej(exitedError(s));
-        for (const p of pending.values()) p.reject(new TaskFailed('Lambda.Unknown', `function '${fn.name}' exited (${s.child.exitCode ?? s.child.signalCode})`));
-        pending.clear();
-        workers.delete(fn.name);
-      });
-    }));
-  }
-  await Promise.all(waits);
-  const entry = layout.functions.find((f) => f.entry)!;
-
-  return (req, res) => {
-    void (async () => {
-      const declared = Number(req.headers['content-length'] ?? 0);
-      if (declared > FUNCTION_URL_LIMIT_BYTES) { req.resume(); sendJson(res, 413, { message: 'Request must be smaller than 6291456 bytes for the InvokeFunction operation' }); return; }
-      const body = await readBody(req);
-      if (body.length > FUNCTION_URL_LIMIT_BYTES) { sendJson(res, 413, { message: 'Request must be smaller than 6291456 bytes for the InvokeFunction operation' }); return; }
-      const [rawPath, rawQueryString = ''] = (req.url ?? '/').split('?', 2) as [string, string?];
-      const headers: Record<string, string> = {};
-      for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(',') : v;
-      // A function URL event, payload format 2.0, as the Lambda service builds it.
-      const event = {
-        version: '2.0', routeKey: '$default', rawPath, rawQueryString, headers, body: body.toString('base64'), isBase64Encoded: true,
-        requestContext: { http: { method: req.method ?? 'GET', path: rawPath, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1' }, requestId: randomUUID(), timeEpoch: Date.now() },
-      };
-      let r: { statusCode?: number; headers?: Record<string, string>; body?: string; isBase64Encoded?: boolean };
-      try {
-        r = await invoke(entry.name, event) as typeof r;
-      } catch (err) {
-        sendJson(res, 502, { message: 'Internal Server Error', error: err instanceof TaskFailed ? err.error : 'Error' });
-        return;
-      }
-      if (r === null || typeof r !== 'object' || r.statusCode === undefined) { sendJson(res, 200, r); return; }
-      const out = r.body === undefined ? Buffer.alloc(0) : Buffer.from(r.body, r.isBase64Encoded ? 'base64' : 'utf8');
-      res.writeHead(r.statusCode, { ...r.headers, 'content-length': String(out.length) }).end(out);
-    })().catch((err: unknown) => sendJson(res, 500, { error: (err as Error).message }));
   };
 }
 
