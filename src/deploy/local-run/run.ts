@@ -124,8 +124,6 @@ export async function localRun(outArg: string, opts: LocalRunOptions = {}): Prom
     await s3?.close().catch(() => {});
     rmSync(root, { recursive: true, force: true });
   };
-  const onAbort = () => void close();
-  opts.signal?.addEventListener('abort', onAbort, { once: true });
 
   /** Starts one function's process (inside its cgroup where possible); its output goes to `log`. */
   const startProcess = (fn: LocalFunction, args: string[], cwd: string, env: Record<string, string>, ipc: boolean): Started => {
@@ -178,9 +176,11 @@ export async function localRun(outArg: string, opts: LocalRunOptions = {}): Prom
   /** After a stop (close() ran), a start step still in flight must not leave something new behind. */
   const isStopped = () => closed;
   // A stop while starting rejects at once, whatever step is pending (a server not yet listening never calls back).
+  let onAbort = () => {};
   const abortion = new Promise<never>((_, rej) => {
-    if (opts.signal?.aborted) rej(stoppedError());
-    opts.signal?.addEventListener('abort', () => rej(stoppedError()), { once: true });
+    onAbort = () => rej(stoppedError());
+    if (opts.signal?.aborted) onAbort();
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
   });
   abortion.catch(() => {});
   const startup = async (): Promise<LocalRun> => {
