@@ -13,21 +13,62 @@ export interface ScannedData {
   count: number;
   /** Per nesting depth d (1 = the data array itself): values seen before the first array at depth d opened. */
   firstOpenAt: number[];
+  /**
+   * Numbers whose value in `values` is only an approximation (within APPROX_BOUND of the exact double), as
+   * (index, start, end) triples into `source`; `scannedValues` makes them exact, or keeps them where the
+   * tensor is FP32 and the approximation provably rounds to the same float.
+   */
+  approx: Uint32Array;
+  approxCount: number;
+  source: Buffer;
 }
 
 /** Exact powers of ten: m · 10^e or m / 10^e with m < 2^53 and |e| ≤ 22 is correctly rounded (Clinger's fast path). */
 const P10 = Array.from({ length: 23 }, (_, i) => 10 ** i);
 /** Digits accumulated into the mantissa (beyond 2^53 it is not exact any more and the number takes the slow way). */
 const MAX_FAST_DIGITS = 17;
+/**
+ * Powers of ten for the approximation: `10 ** k` is within a few ulps of 10^k. With at most two roundings of the
+ * mantissa, digits past the 17th dropped (< 1e-16 relative) and one multiply or divide, an approximation is far
+ * inside APPROX_BOUND of the correctly rounded double.
+ */
+const P10_APPROX = Array.from({ length: 301 }, (_, i) => 10 ** i);
+const APPROX_BOUND = 2 ** -40;
+
+/**
+ * The values of a scanned data array, bit for bit those of JSON.parse — converted to `float32` when asked, as a
+ * Float32Array would store JSON.parse's doubles. Approximated numbers (17-digit text: what printing float32 data
+ * as doubles gives) are read exactly by the engine, except where the tensor is FP32 and the whole interval the
+ * exact double can lie in rounds to one float (fround is monotonic): the float is then known without it.
+ */
+export function scannedValues(d: ScannedData, float32: boolean): Float64Array {
+  const v = d.values;
+  const a = d.approx;
+  let text: string | undefined;
+  for (let k = 0; k < d.approxCount; k++) {
+    const i = a[3 * k]!;
+    const x = v[i]!;
+    if (float32) {
+      const f = Math.fround(x);
+      if (Number.isFinite(f) && Math.fround(x * (1 - APPROX_BOUND)) === f && Math.fround(x * (1 + APPROX_BOUND)) === f) { v[i] = f; continue; }
+    }
+    text ??= d.source.toString('latin1');
+    const exact = Number(text.slice(a[3 * k + 1]!, a[3 * k + 2]!));
+    v[i] = x < 0 ? -exact : exact;
+  }
+  d.approxCount = 0;
+  return v.subarray(0, d.count);
+}
 
 const isWs = (c: number | undefined) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 
 /**
  * The body with each `inputs[i].data` array replaced by `[]`, and the arrays' values; undefined where the fast
  * path does not apply (see above). The text keeps every other byte, so JSON.parse of it fails exactly where the
- * body's would outside the data arrays.
+ * body's would outside the data arrays. Nesting deeper than `maxDepth` (arrays and objects, as the caller's own
+ * depth check counts them) is undefined too: the caller's check then refuses it, and this scan saves it a pass.
  */
-export function scanJsonData(body: Uint8Array, end = body.length): { text: string; data: ScannedData[] } | undefined {
+export function scanJsonData(body: Uint8Array, end = body.length, maxDepth = Infinity): { text: string; data: ScannedData[] } | undefined {
   const buf = Buffer.from(body.buffer, body.byteOffset, end);
   // Per open container: its kind, the last key read in it (objects), its element index (arrays).
   const kind: number[] = [];
@@ -69,15 +110,16 @@ export function scanJsonData(body: Uint8Array, end = body.length): { text: strin
       const input = index[1]!;
       // The same key twice in one tensor: JSON.parse keeps the last; not worth following here.
       if (data.some((d) => d.input === input)) return undefined;
-      const scanned = scanNumbers(buf, i, end);
+      const scanned = scanNumbers(buf, i, end, maxDepth - kind.length);
       if (!scanned) return undefined;
       pieces.push(buf.toString('utf8', from, i), '[]');
-      data.push({ input, values: scanned.values, count: scanned.count, firstOpenAt: scanned.firstOpenAt });
+      data.push({ input, values: scanned.values, count: scanned.count, firstOpenAt: scanned.firstOpenAt, approx: scanned.approx, approxCount: scanned.approxCount, source: scanned.source });
       i = from = scanned.next;
       key[2] = undefined;
       continue;
     }
     if (c === 0x7b || c === 0x5b) {
+      if (kind.length >= maxDepth) return undefined;
       kind.push(c);
       key.push(undefined);
       index.push(0);
@@ -96,10 +138,12 @@ export function scanJsonData(body: Uint8Array, end = body.length): { text: strin
 }
 
 /** A strict JSON array of numbers and arrays from `buf[at] === '['`; undefined on anything else. */
-function scanNumbers(buf: Buffer, at: number, end: number): { values: Float64Array; count: number; firstOpenAt: number[]; next: number } | undefined {
+function scanNumbers(buf: Buffer, at: number, end: number, maxDepth: number): Omit<ScannedData, 'input'> & { next: number } | undefined {
   let values = new Float64Array(1024);
   // The slow way reads slices of one string (cheap views) instead of a new string per number.
   let text: string | undefined;
+  let approx = new Uint32Array(0);
+  let approxCount = 0;
   let count = 0;
   const firstOpenAt: number[] = [0, 0];
   let depth = 1;
@@ -111,12 +155,12 @@ function scanNumbers(buf: Buffer, at: number, end: number): { values: Float64Arr
     if (isWs(c)) { i++; continue; }
     if (expect === 'sep') {
       if (c === 0x2c) { expect = 'value'; i++; continue; }
-      if (c === 0x5d) { i++; if (--depth === 0) return { values, count, firstOpenAt, next: i }; continue; }
+      if (c === 0x5d) { i++; if (--depth === 0) return { values, count, firstOpenAt, approx, approxCount, source: buf, next: i }; continue; }
       return undefined;
     }
-    if (c === 0x5d && expect === 'first') { i++; expect = 'sep'; if (--depth === 0) return { values, count, firstOpenAt, next: i }; continue; }
+    if (c === 0x5d && expect === 'first') { i++; expect = 'sep'; if (--depth === 0) return { values, count, firstOpenAt, approx, approxCount, source: buf, next: i }; continue; }
     if (c === 0x5b) {
-      depth++;
+      if (++depth > maxDepth) return undefined;
       if (firstOpenAt[depth] === undefined) firstOpenAt[depth] = count;
       expect = 'first';
       i++;
@@ -161,7 +205,19 @@ function scanNumbers(buf: Buffer, at: number, end: number): { values: Float64Arr
     let v: number;
     if (m === 0) v = 0;
     else if (sig <= MAX_FAST_DIGITS && m <= 2 ** 53 && exp >= -22 && exp <= 22) v = exp < 0 ? m / P10[-exp]! : m * P10[exp]!;
-    else {
+    else if (exp >= -300 && exp <= 300 - MAX_FAST_DIGITS) {
+      // Not exact here; scannedValues decides whether it must be (the engine's conversion, deferred).
+      v = exp < 0 ? m / P10_APPROX[-exp]! : m * P10_APPROX[exp]!;
+      if (3 * approxCount + 3 > approx.length) {
+        const grown = new Uint32Array(Math.max(3072, approx.length * 2));
+        grown.set(approx);
+        approx = grown;
+      }
+      approx[3 * approxCount] = count;
+      approx[3 * approxCount + 1] = neg ? start + 1 : start;
+      approx[3 * approxCount + 2] = i;
+      approxCount++;
+    } else {
       // More digits or a larger exponent than the fast path rounds exactly: the engine's own conversion.
       text ??= buf.toString('latin1', at, end);
       v = Number(text.slice((neg ? start + 1 : start) - at, i - at));

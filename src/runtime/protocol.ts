@@ -8,7 +8,7 @@ import { numel, type DType, type Feeds, type PlainTensor } from '../graph/index.
 import type { TensorMeta } from './model.js';
 import { bytesOf, elementCount, joinFrame, PartReader, splitFrame, tensorFromBytes, typedArrayOf } from '../codec/index.js';
 import { badRequest, checkInferRequest, convertValues, flattenData, outputDataJson } from './validate.js';
-import { scanJsonData, type ScannedData } from './json-data.js';
+import { scanJsonData, scannedValues, type ScannedData } from './json-data.js';
 
 export { HttpError, badRequest } from './validate.js';
 
@@ -50,11 +50,13 @@ export function parseInferRequest(body: Buffer, headerLength: number | undefined
   }
   let req!: V2Request;
   let payload!: Buffer;
-  // Nesting is bounded by the request's structure and the inputs' ranks: refuse more before JSON.parse walks it.
-  checkJsonDepth(body, headerLength ?? body.length, JSON_STRUCTURE_DEPTH + Math.max(0, ...inputs.map((t) => t.shape.length)));
+  // Nesting is bounded by the request's structure and the inputs' ranks: refuse more before JSON.parse walks it
+  // (the data scan checks it on its way; bodies it does not take get the separate check).
+  const maxDepth = JSON_STRUCTURE_DEPTH + Math.max(0, ...inputs.map((t) => t.shape.length));
   // A JSON body's data arrays straight into numbers (json-data.ts); the rest, small, through JSON.parse.
   let scanned: ScannedData[] | undefined;
-  const fast = headerLength === undefined ? scanJsonData(body) : undefined;
+  const fast = headerLength === undefined ? scanJsonData(body, body.length, maxDepth) : undefined;
+  if (!fast) checkJsonDepth(body, headerLength ?? body.length, maxDepth);
   if (fast) {
     try {
       req = JSON.parse(fast.text) as V2Request;
@@ -172,7 +174,7 @@ function fromScannedData(name: string, dtype: DType, dims: number[], d: ScannedD
   if (deepAt !== undefined && deepAt <= n) throw badRequest(`input '${name}': 'data' is nested deeper than its shape (rank ${dims.length})`);
   if (d.count > n) throw badRequest(`input '${name}': more values in 'data' than shape holds (${n})`);
   if (d.count !== n) throw badRequest(`input '${name}': ${d.count} values do not fill shape [${dims}] (${n} needed)`);
-  const values = d.values.subarray(0, n);
+  const values = scannedValues(d, dtype === 'float32');
   if (dtype !== 'float32' && dtype !== 'float64') {
     const typed = new (typedArrayOf(dtype))(n);
     (typed as unknown as { set(a: ArrayLike<number | bigint>): void }).set(convertValues(name, dtype, v2, Array.from(values)));

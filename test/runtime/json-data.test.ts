@@ -1,7 +1,7 @@
 /** json-data.ts against JSON.parse: the same doubles, bit for bit; anything it does not take is left to JSON.parse. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { scanJsonData } from '../../src/runtime/json-data.js';
+import { scanJsonData, scannedValues } from '../../src/runtime/json-data.js';
 import { parseInferRequest } from '../../src/runtime/protocol.js';
 import { Rng } from '../../src/core/index.js';
 
@@ -12,7 +12,7 @@ function same(dataText: string): void {
   const s = scanJsonData(body(dataText));
   assert.ok(s, `scanned: ${dataText}`);
   const want = flat(JSON.parse(dataText));
-  const got = Array.from(s.data[0]!.values.subarray(0, s.data[0]!.count));
+  const got = Array.from(scannedValues(s.data[0]!, false));
   assert.equal(got.length, want.length, dataText);
   for (let i = 0; i < want.length; i++) assert.ok(Object.is(got[i], want[i]), `${dataText}[${i}]: ${got[i]} vs ${want[i]}`);
   assert.deepEqual(JSON.parse(s.text), JSON.parse(body('[]').toString()));
@@ -72,4 +72,35 @@ test('a second top-level "inputs" key is left to JSON.parse, which keeps the las
   const body = Buffer.from('{"inputs":[{"name":"x","shape":[2],"datatype":"FP32","data":[1,2]}],"inputs":[{"name":"x","shape":[2],"datatype":"FP32"}]}');
   assert.equal(scanJsonData(body), undefined);
   assert.throws(() => parseInferRequest(body, undefined, [{ name: 'x', dtype: 'float32', shape: [2] }]), (e: Error & { status?: number }) => e.status === 400);
+});
+
+test('FP32 data: the floats JSON.parse and a Float32Array give, bit for bit, float midpoints and their neighbours included', () => {
+  const rng = new Rng(11);
+  const f32 = new Float32Array(1);
+  const u32 = new Uint32Array(f32.buffer);
+  const nums: number[] = [];
+  for (let i = 0; i < 30000; i++) {
+    // A random finite float, its upper neighbour, and the doubles at and around their midpoint (ties: to even).
+    u32[0] = Math.floor(rng.next() * 0x7f000000) | (rng.next() < 0.5 ? 0x80000000 : 0);
+    const f = f32[0]!;
+    u32[0]! += 1;
+    const g = f32[0]!;
+    const mid = (f + g) / 2;
+    const ulp = Math.abs(mid) * 2 ** -52;
+    nums.push(f, mid, mid + ulp, mid - ulp, mid + 64 * ulp, (rng.next() - 0.5) * 10 ** Math.floor(rng.next() * 60 - 30));
+  }
+  const text = `[${nums.map(String).join(',')}]`;
+  const inputs = [{ name: 'x', dtype: 'float32' as const, shape: [nums.length] }];
+  const got = parseInferRequest(Buffer.from(`{"inputs":[{"name":"x","shape":[${nums.length}],"datatype":"FP32","data":${text}}]}`), undefined, inputs).feeds.x!.data as Float32Array;
+  const want = Float32Array.from(JSON.parse(text) as number[]);
+  const a = new Uint32Array(got.buffer, got.byteOffset, got.length);
+  const b = new Uint32Array(want.buffer);
+  let differ = 0;
+  for (let i = 0; i < b.length; i++) if (a[i] !== b[i]) differ++;
+  assert.equal(differ, 0, `${differ} of ${b.length} floats differ from JSON.parse's`);
+  // The same text as FP64: every double exact (the approximation is never kept for doubles).
+  const g64 = parseInferRequest(Buffer.from(`{"inputs":[{"name":"x","shape":[${nums.length}],"datatype":"FP64","data":${text}}]}`), undefined,
+    [{ name: 'x', dtype: 'float64' as const, shape: [nums.length] }]).feeds.x!.data as Float64Array;
+  const w64 = JSON.parse(text) as number[];
+  assert.ok(w64.every((x, i) => Object.is(x, g64[i])), 'FP64 values equal JSON.parse bit for bit');
 });
