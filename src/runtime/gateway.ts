@@ -20,6 +20,7 @@ import { atRangeTop, checkShapeRanges, rangeParameters } from './shape-ranges.js
 import { RequestTrace } from './trace.js';
 import { errorReply, jsonReply, readBody, refuseConnect, requestPath, routeV2, type V2Reply, type V2Service } from './v2-router.js';
 import { Ledger } from './ledger.js';
+import { PoolRegistry } from './pool-registry.js';
 import { Inflight, startUp } from './startup.js';
 
 export interface GatewayOptions extends RuntimeOptions {
@@ -45,6 +46,7 @@ export const HTTP_TIMEOUTS = { headersMs: 10_000, requestMs: 60_000, keepAliveMs
 
 export class Gateway {
   readonly models = new Map<string, ServedModel>();
+  readonly sharedPools = new PoolRegistry(); // one pool for a function file several served models use
   private readonly ledger = new Ledger(() => this.models.values());
   readonly metrics = this.ledger.metrics;
   private server?: Server;
@@ -83,7 +85,7 @@ export class Gateway {
     // The unsplit ONNX file next to its partitioned manifest: serve it as '<model>-unsplit'.
     if (this.models.has(n) && manifest.strategy === 'unsplit' && !name) n = `${n}-unsplit`;
     for (let k = 2; this.models.has(n); k++) n = `${name ?? manifest.model}-${k}`;
-    this.models.set(n, new ServedModel(n, manifest, dir, this.opts, this.ledger.modelHooks(n, (fn, inst, reason) => this.onSpawn?.(n, fn, inst, reason))));
+    this.models.set(n, new ServedModel(n, manifest, dir, this.opts, this.ledger.modelHooks(n, (fn, inst, reason) => this.onSpawn?.(n, fn, inst, reason)), this.sharedPools));
     return n;
   }
 
@@ -153,9 +155,7 @@ export class Gateway {
   }
 
   /** What the status page shows (GET /status.json). */
-  status(): StatusSnapshot {
-    return statusSnapshot(this.models.values(), this.ledger);
-  }
+  status(): StatusSnapshot { return statusSnapshot(this.models.values(), this.ledger); }
 
   /** The body limit of one model's requests (the explicit option, else derived from its inputs at its max batch). */
   bodyLimit(model: ServedModel): number {

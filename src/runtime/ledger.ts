@@ -68,7 +68,8 @@ export class Ledger implements StatusSources {
   /** `models`: the served models, read when /metrics is scraped (instances per function). */
   constructor(models: () => Iterable<ServedModel>) {
     defineMetrics(this.metrics);
-    const fnLabels = () => [...models()].flatMap((m) => [...m.pools.values()].map((p) => [{ model: m.name, function: p.name }, p] as const));
+    // A pool several models share is listed once, under the model that counts its starts.
+    const fnLabels = () => [...models()].flatMap((m) => [...m.pools].filter(([fn]) => m.holdersOf(fn)[0] === m.name).map(([fn, p]) => [{ model: m.name, function: fn }, p] as const));
     this.metrics.gauge('mopar_function_instances', () => fnLabels().map(([l, p]) => [l, p.instances.length]));
     this.metrics.gauge('mopar_function_peak_rss_bytes', () => fnLabels().map(([l]) => [l, (this.fns.get(`${l.model}/${l.function}`)?.peakRssMB ?? 0) * 2 ** 20]));
   }
@@ -230,8 +231,10 @@ export class Ledger implements StatusSources {
       keepAlive: model.keepAlive.describe(),
       functions: model.manifest.functions.map((f) => {
         const t = this.fnTotals(name, f.name);
+        // A pool several models share (issue 30): its instances' starts and crashes are counted under the first.
+        const holders = model.holdersOf(f.name);
         return {
-          name: f.name, group: f.group, memoryMB: f.memoryMB, vcpu: f.vcpu,
+          name: f.name, group: f.group, memoryMB: f.memoryMB, vcpu: f.vcpu, ...(holders.length > 1 ? { sharedBy: holders } : {}),
           instances: model.pools.get(f.name)!.instances.length,
           invocations: t.invocations, errors: t.errors, crashes: t.crashes, coldStarts: t.coldStarts, starts: { ...t.starts }, coldCalls: t.coldCalls,
           coldStartMs: t.coldStartMs, spawnMs: t.spawnMs, fetchMs: t.fetchMs, loadMs: t.loadMs, fetchedBytes: t.fetchBytes,

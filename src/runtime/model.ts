@@ -10,6 +10,7 @@ import { MoparError, runDataflow } from '../core/index.js';
 import type { DType, Feeds } from '../graph/index.js';
 import type { Manifest, ManifestFunction } from '../partition/index.js';
 import { FunctionPool, DEFAULT_POOL, type PoolEvents, type PoolOptions } from './pool.js';
+import { poolKey, type PoolRegistry } from './pool-registry.js';
 import { ClientGoneError, DeadlineError, type SaturatedError } from './admission.js';
 import { KeepAlivePolicy, type KeepAliveSpec } from './keep-alive.js';
 import { removeSegment, segmentPath, SHM_DIR } from './segments.js';
@@ -136,7 +137,9 @@ export class ServedModel {
   /** Measured mean duration per function, for functions without a predicted one. */
   private readonly measuredMs = new Map<string, number>();
 
-  constructor(readonly name: string, readonly manifest: Manifest, readonly dir: string, readonly opts: RuntimeOptions, events: PoolEvents = {}) {
+  /** `registry`: where pools are shared with the other models served beside this one (pool-registry.ts). */
+  constructor(readonly name: string, readonly manifest: Manifest, readonly dir: string, readonly opts: RuntimeOptions, events: PoolEvents = {},
+    private readonly registry?: PoolRegistry) {
     const meta = (n: string): TensorMeta => {
       const t = manifest.tensors?.[n];
       if (!t) throw new MoparError(`manifest of '${name}': no dtype/shape for tensor '${n}'`);
@@ -162,13 +165,19 @@ export class ServedModel {
         this.staged.push(...files.map((p, k) => ({ path: p, key: keys[k]! })));
         fetch = { store: opts.weights.store, bucket: opts.weights.bucket, keys, main: basename(local) };
       }
-      this.pools.set(f.name, new FunctionPool(f.name, {
+      const cfg: HostConfig = {
         name: f.name, file: local, inputs: f.inputs, outputs: f.outputs, threads: f.threads || 1,
         memArena: opts.memArena, prepacking: opts.prepacking, linkMBps: opts.linkMBps,
         optimization: opts.optimization, config: opts.sessionConfig, ...(fetch ? { fetch } : {}),
-      }, { enforce: opts.enforceLimits && memoryMB > 0, vcpu: f.vcpu || 1, memoryMB }, opts.pool, events,
-      opts.externalData && !fetch ? () => leanModelPath(file) : undefined));
-      this.pools.get(f.name)!.keepAlive = () => this.keepAlive.decide();
+      };
+      const limits = { enforce: opts.enforceLimits && memoryMB > 0, vcpu: f.vcpu || 1, memoryMB };
+      const make = () => {
+        const pool = new FunctionPool(f.name, cfg, limits, opts.pool, events, opts.externalData && !fetch ? () => leanModelPath(file) : undefined);
+        pool.keepAlive = () => this.keepAlive.decide();
+        return pool;
+      };
+      // The same file under the same limits and configuration as another served model's function: one pool (issue 30).
+      this.pools.set(f.name, registry ? registry.acquire(poolKey({ sha256: f.sha256, ...cfg, name: undefined, ...limits, pool: opts.pool, externalData: opts.externalData }), name, make) : make());
     }
   }
 
@@ -209,6 +218,9 @@ export class ServedModel {
   private successors(f: ManifestFunction): ManifestFunction[] {
     return this.manifest.functions.filter((g) => g !== f && g.inputs.some((i) => f.outputs.includes(i)));
   }
+
+  /** The served models holding function `fn`'s pool, first the one whose ledger counts its instances' starts. */
+  holdersOf(fn: string): string[] { const p = this.pools.get(fn); return p && this.registry ? this.registry.holders(p) : [this.name]; }
 
   /** Starts one instance of every function (a warm start for the first request). */
   prewarm(): void {
@@ -375,7 +387,7 @@ export class ServedModel {
   private readonly inFlightSegments = new Set<Set<string>>();
 
   async close(): Promise<void> {
-    await Promise.all([...this.pools.values()].map((p) => p.close()));
+    await (this.registry ? this.registry.release(this.name) : Promise.all([...this.pools.values()].map((p) => p.close())));
     for (const segments of this.inFlightSegments) for (const s of segments) removeSegment(s);
   }
 }

@@ -8,27 +8,15 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { Rng, sha256 } from '../../src/core/index.js';
-import { allclose, decodeModel, encodeModel, saveModel, tensorByteSize, type ModelProto, type TensorProto } from '../../src/graph/index.js';
+import { sha256 } from '../../src/core/index.js';
+import { allclose, decodeModel, saveModel, tensorByteSize, type ModelProto, type TensorProto } from '../../src/graph/index.js';
 import { fleetManifest, loadFleet, partitionFleet, verifyPartition } from '../../src/partition/index.js';
 import { Gateway, DEFAULT_GATEWAY, infer, modelMetadata, randomFeeds } from '../../src/runtime/index.js';
-import { buildZooModel } from '../../src/zoo/index.js';
+import { buildZooModel, modelVariant } from '../../src/zoo/index.js';
 import { cleanup, tmpDir } from '../runtime/helpers.js';
 
-const OWN = /^(layer4\.|fc\.)/;
-
 /** Variant v: the last stage's and the classifier's weights moved by seeded noise (v 0 keeps them). */
-function variant(base: ModelProto, v: number): ModelProto {
-  const m = decodeModel(encodeModel(base));
-  const rng = new Rng(100 + v);
-  for (const t of m.graph!.initializer) {
-    if (!OWN.test(t.name) || v === 0) continue;
-    const f = new Float32Array(t.rawData.slice().buffer);
-    for (let i = 0; i < f.length; i++) f[i] = f[i]! + rng.uniform(-0.05, 0.05);
-    t.rawData = new Uint8Array(f.buffer);
-  }
-  return m;
-}
+const variant = (base: ModelProto, v: number) => modelVariant(base, v);
 
 /** Renames a tensor everywhere (names may differ between variants; content decides). */
 function rename(m: ModelProto, from: string, to: string): void {
