@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, wr
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { MoparError } from '../core/index.js';
 import { readManifestForDeploy } from './manifest.js';
+import { deployFleet, readFleetForDeploy } from './fleet.js';
 import { runtimeBundle } from './bundle.js';
 import { deployTarget } from './targets.js';
 import { writeReadme } from './readme.js';
@@ -25,7 +26,9 @@ export async function deploy(dir: string, out: string, opts: DeployOptions): Pro
   const target = deployTarget(opts.target);
   if (!target) throw new MoparError(`unknown deploy target '${opts.target}' (choose one of: ${DEPLOY_TARGETS.join(', ')})`);
   checkWeightsOptions(target, opts);
-  const input = readManifestForDeploy(resolve(dir));
+  // A fleet (fleet.json): every model deployed, the functions they share once (fleet.ts).
+  const fleet = readFleetForDeploy(resolve(dir), target, opts);
+  const input = fleet ? fleet.models[0]!.input : readManifestForDeploy(resolve(dir));
   if (opts.batching) input.batching = readBatchingPlan(opts.batching, input.manifest);
   const outDir = resolve(out);
   if (inside(resolve(dir), outDir) || inside(outDir, resolve(dir))) throw new MoparError('the output folder must be outside the build folder (and not contain it)');
@@ -46,7 +49,8 @@ export async function deploy(dir: string, out: string, opts: DeployOptions): Pro
     writeFileSync(resolve(staging, MARKER), `${opts.target}\n`);
     // Only cluster targets keep a minimum (Lambda's provisioned concurrency is not emitted: it scales to zero).
     const scaling = target.cluster ? minScaleFor(resolve(dir), opts.minScale) : undefined;
-    const staged = await target.deploy(input, staging, { ...opts, minScale: scaling?.minScale, registry: registry ?? (target.cluster ? LOCAL_REGISTRY : undefined) }, runtimes);
+    const deployOpts = { ...opts, minScale: scaling?.minScale, registry: registry ?? (target.cluster ? LOCAL_REGISTRY : undefined) };
+    const staged = fleet ? await deployFleet(fleet, target, staging, deployOpts, runtimes) : await target.deploy(input, staging, deployOpts, runtimes);
     if (scaling) staged.scaling = scaling;
     staged.warnings.push(...warnings, ...(input.batching?.warnings ?? []));
     staged.weights ??= { source: 'image', notes: [] };

@@ -45,7 +45,7 @@ export async function deployKnative(input: DeployInput, out: string, opts: Deplo
   const { manifest, functions } = input;
   const prefix = opts.name ?? manifest.model;
   const ns = dnsLabel(opts.namespace ?? 'default');
-  const names = platformNames(prefix, functions);
+  const names = input.names ?? platformNames(prefix, functions);
   const gatewayName = dnsLabel(prefix);
   const registry = opts.registry!;
   const partOf = { 'app.kubernetes.io/part-of': `mopar-${gatewayName}`.slice(0, 63), 'app.kubernetes.io/managed-by': 'mopar' };
@@ -87,6 +87,7 @@ export async function deployKnative(input: DeployInput, out: string, opts: Deplo
   // read-only), with the store's credentials from an optional Secret.
   const fetched = opts.weights === 's3';
   for (const fn of functions) {
+    if (input.emitted?.has(fn.name)) continue;
     const name = names.get(fn.name)!;
     const staged = fetched ? stageWeights(out, name, fn) : undefined;
     const f = folder(name, writeSliceFolder(join(out, 'functions', name), fn, runtimes.function, { ...functionConfig(fn, input), ...(staged ? { weights: staged.weights } : {}) },

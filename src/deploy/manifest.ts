@@ -32,6 +32,10 @@ export interface DeployInput {
   stages: Stage[];
   /** `deploy --batching PLAN`: the groups the entry batches by. */
   batching?: DeployBatching;
+  /** A fleet's model (deploy/fleet.ts): platform names given per function (a shared one is named after the fleet). */
+  names?: Map<string, string>;
+  /** A fleet's model: functions another model's deploy already wrote (routed to, not written again). */
+  emitted?: ReadonlySet<string>;
 }
 
 export function readManifestForDeploy(dir: string): DeployInput {

@@ -79,7 +79,7 @@ CMD ["fwatchdog"]
 export async function deployOpenFaas(input: DeployInput, out: string, opts: DeployOptions, runtimes: Runtimes): Promise<DeployResult> {
   const { manifest, functions } = input;
   const prefix = opts.name ?? manifest.model;
-  const names = platformNames(prefix, functions);
+  const names = input.names ?? platformNames(prefix, functions);
   const entryName = platformNames('', [{ name: prefix }]).get(prefix)!;
   const registry = opts.registry!;
   const gatewayInCluster = `http://gateway.${opts.namespace ?? 'openfaas'}:8080`;
@@ -103,6 +103,7 @@ export async function deployOpenFaas(input: DeployInput, out: string, opts: Depl
   const image = (name: string, written: string[]) => `${registry}/${name}:${contentTag([...written, ...templateFilesWritten])}`;
 
   for (const fn of functions) {
+    if (input.emitted?.has(fn.name)) continue;
     const name = names.get(fn.name)!;
     const staged = fetched ? stageWeights(out, name, fn) : undefined;
     const config = functionConfig(fn, input);
