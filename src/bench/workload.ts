@@ -10,8 +10,9 @@
  * instance at a time), so it is reported as the planner's prediction and marked so.
  * Cost = every invocation billed at its own measured duration rounded to the platform's granule
  * (plan/billing.ts measuredInvocationUSD, per call) plus every instance start during the load billed as the
- * platform bills init (initUSD, at its measured cold start), over the answered requests and over the requests
- * that met their SLO; floor = computeFloorUSD.
+ * platform bills init (initUSD, at its measured cold start), plus each group's warm minimum (held by the runtime,
+ * groups[].minInstances) charged over the measured window as the planner charges it (warmUSDPerSecond), over the
+ * answered requests and over the requests that met their SLO; floor = computeFloorUSD.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
@@ -19,7 +20,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { MoparError, log, watchLoad, type MachineLoad } from '../core/index.js';
 import {
-  getPlatform, initUSD, measuredInvocationUSD, physicalFloor, planBatching, planOfGroup, planPartition, type AppSpec, type BatchGroup, type FnConfig, type Plan,
+  getPlatform, initUSD, measuredInvocationUSD, physicalFloor, warmUSDPerSecond, planBatching, planOfGroup, planPartition, type AppSpec, type BatchGroup, type FnConfig, type Plan,
   type Platform,
 } from '../plan/index.js';
 import { buildPartition, modelProfile } from '../partition/index.js';
@@ -81,6 +82,8 @@ export interface WorkloadRow {
   startsBilled?: boolean;
   /** What the billed starts added, USD in all. */
   startsUSD?: number;
+  /** What the warm minimum's instances added over the measured window (warmUSDPerSecond, as planned), USD in all. */
+  warmUSD?: number;
   predictedCostPerRequestUSD?: number;
   floorPerRequestUSD: number;
   /** costPerRequestUSD ÷ floorPerRequestUSD. */
@@ -203,7 +206,7 @@ export async function runWorkloadBench(opts: WorkloadOptions): Promise<WorkloadR
 function workloadNotes(batchProfiled: boolean): string[] {
   return [
     'Cost counts function invocations, each billed at its own measured duration rounded up to the platform\'s granule (per call), and every instance start during the load billed as the platform bills init (Lambda\'s INIT phase, Cloud Run\'s instance time from start) at its measured duration; hand-off transfer fees are left out. Cost per SLO-met request divides the same bill by the requests answered within their SLO.',
-    'The planner modelled the embedded runtime\'s instances (its pool: at most DEFAULT_POOL.maxInstances per function, idle ones kept DEFAULT_POOL.keepWarmMs) and chose a warm minimum per group (groups[].minInstances); the runtime cannot hold a minimum here: every cell starts with one warm instance per function, whatever the plan chose.',
+    'The planner modelled the embedded runtime\'s instances (its pool: at most DEFAULT_POOL.maxInstances per function, idle ones kept DEFAULT_POOL.keepWarmMs) and chose a warm minimum per group (groups[].minInstances); the runtime holds it (that many instances per function started before the clock, never reclaimed, restarted if one dies; at least one warm instance per function either way), and the bill charges it over the measured window at the platform\'s warm price (plan/billing.ts warmUSDPerSecond, as the planner does; warmUSD).',
     "The floor is the compute floor of the work (computeFloorUSD): each layer's profiled time at its cheapest allowed configuration (plan/floor.ts physicalFloor's work, without the billing granule a lone request pays) plus the invocation fee shared by the largest batch allowed. It rests on the profile: a profile taken on a loaded machine inflates it (× floor below 1 then means the profile was slower than the served run).",
     "'concurrency' (the platform's own request concurrency) cannot be served here (one request per instance at a time): its figures are the planner's prediction (a processor-sharing mean latency), not a measurement.",
     'All functions share this machine\'s cores with the load generator; latency includes the HTTP hop to 127.0.0.1.',
@@ -222,7 +225,7 @@ export function billStarts(platform: Platform, fn: FnConfig, coldMs: readonly nu
   return coldMs.reduce((s, ms) => s + initUSD(platform, fn, ms), 0);
 }
 
-export type Measured = Pick<WorkloadRow, 'measured' | 'requests' | 'answered' | 'costPerRequestUSD' | 'costPerSloMetRequestUSD' | 'startsBilled' | 'startsUSD' | 'costToFloor' | 'meanBatch' | 'sloAttainment' | 'instanceStarts' | 'apps' | 'load' | 'seconds' | 'error'>;
+export type Measured = Pick<WorkloadRow, 'measured' | 'requests' | 'answered' | 'costPerRequestUSD' | 'costPerSloMetRequestUSD' | 'startsBilled' | 'startsUSD' | 'warmUSD' | 'costToFloor' | 'meanBatch' | 'sloAttainment' | 'instanceStarts' | 'apps' | 'load' | 'seconds' | 'error'>;
 
 /**
  * Serves the given builds (one model per batching group; `group` undefined: no batching), sends the schedule
@@ -240,6 +243,8 @@ export async function measure(platformId: string, apps: AppSpec[], schedule: Ret
       if (s.group) {
         const slo = new Map(apps.map((a) => [a.name, a.sloMs]));
         gw.enableBatching(name, { groups: [{ apps: s.group.apps.map((a) => ({ name: a, sloMs: slo.get(a)! })), maxBatch: s.group.maxBatch, timeoutMs: s.group.timeoutMs }] });
+        // The group's warm minimum, as planned: held by the runtime from listen on.
+        for (const p of gw.models.get(name)!.pools.values()) p.setMinInstances(s.group.minInstances);
         for (const a of s.group.apps) modelOf.set(a, name);
       } else {
         for (const a of apps) modelOf.set(a.name, name);
@@ -251,6 +256,8 @@ export async function measure(platformId: string, apps: AppSpec[], schedule: Ret
     // Inputs made before the clock starts; warm-ups (not counted) so every side is compared warm.
     const feeds = Array.from({ length: 8 }, (_, i) => randomFeeds(meta, i + 1));
     for (const n of names) await infer(url, n, feeds[0]!);
+    // The warm minimums ready before the clock starts (the planner's steady state has them loaded).
+    await Promise.all(names.map((n) => gw.models.get(n)!.startFailures()));
     const before = names.map((n) => gw.stats(n));
     // Cold starts recorded so far per function (stats hands out the live list: keep its length).
     const coldBefore = before.map((st) => st.functions.map((f) => f.coldStartMs.length));
@@ -268,26 +275,30 @@ export async function measure(platformId: string, apps: AppSpec[], schedule: Ret
       observe(name, labels, value);
     };
     const watch = watchLoad();
+    const w0 = performance.now();
     const outcomes: LoadOutcome[] = await runLoad(schedule, async (req, i) => {
       const reply = await infer(url, modelOf.get(req.app)!, feeds[i % feeds.length]!, served[0]!.group ? { app: req.app } : {});
       return reply.batchSize === undefined ? {} : { batchSize: reply.batchSize };
     });
+    const windowS = (performance.now() - w0) / 1000;
     const load = watch.stop();
     gw.onSpawn = undefined;
     gw.metrics.observe = observe;
     let usd = 0;
     let startsUSD = 0;
+    let warmUSD = 0;
     let batches = 0;
     names.forEach((n, i) => {
       const after = gw.stats(n);
       after.functions.forEach((f, j) => {
         usd += billCalls(platform, f, callMs.get(`${n}/${f.name}`) ?? []);
         startsUSD += billStarts(platform, f, f.coldStartMs.slice(coldBefore[i]![j]!));
+        warmUSD += gw.models.get(n)!.pools.get(f.name)!.minInstances * warmUSDPerSecond(platform, [f]) * windowS;
       });
       // Batches = invocations of the group's first function.
       batches += after.functions[0]!.invocations - before[i]!.functions[0]!.invocations;
     });
-    usd += startsUSD;
+    usd += startsUSD + warmUSD;
     const answered = outcomes.filter((o) => o.ok).length;
     const slo = new Map(apps.map((a) => [a.name, a.sloMs]));
     const sloMet = outcomes.filter((o) => o.ok && o.latencyMs <= slo.get(o.app)!).length;
@@ -296,7 +307,7 @@ export async function measure(platformId: string, apps: AppSpec[], schedule: Ret
     const failed = outcomes.find((o) => !o.ok);
     return {
       measured: true, requests: outcomes.length, answered, costPerRequestUSD: cost, costToFloor: cost / floor,
-      costPerSloMetRequestUSD: sloMet ? usd / sloMet : NaN, startsBilled: true, startsUSD,
+      costPerSloMetRequestUSD: sloMet ? usd / sloMet : NaN, startsBilled: true, startsUSD, warmUSD,
       meanBatch: batches ? answered / batches : NaN, instanceStarts, sloAttainment: Math.min(...perApp.map((a) => (Number.isNaN(a.sloAttainment) ? 1 : a.sloAttainment))),
       apps: perApp, load, seconds: (performance.now() - t0) / 1000,
       ...(failed ? { error: `${outcomes.length - answered} of ${outcomes.length} requests failed (first: ${failed.error})` } : {}),

@@ -77,3 +77,13 @@ export function measuredInvocationUSD(p: Platform, c: FnConfig, ms: number): num
 export function initUSD(p: Platform, c: FnConfig, ms: number): number {
   return p.warmup?.initBilled ? billedMs(ms, p.price.granularityMs) / 1000 * usdPerSecond(p, c) : 0;
 }
+
+/**
+ * USD per second of one instance of each of `fns` kept warm by a warm minimum (Cloud Run min-instances, Lambda
+ * provisioned concurrency), at the platform's `instances.warm` price and charged all the time; 0 where the
+ * platform prices none. The planner's warm capacity and the workload bench's measured bill both use it.
+ */
+export function warmUSDPerSecond(p: Platform, fns: readonly FnConfig[]): number {
+  const warm = p.instances?.warm;
+  return warm ? fns.reduce((s, f) => s + resourceUSD(warm, f.memoryMB / 1024, f.vcpu), 0) : 0;
+}

@@ -16,6 +16,8 @@ export interface BatchGroupConfig {
   apps: BatchAppConfig[];
   maxBatch: number;
   timeoutMs: number;
+  /** Instances per function the plan keeps warm for this group (plan groups[].minInstances; warmMinimum). */
+  minInstances?: number;
 }
 export interface BatchingConfig {
   groups: BatchGroupConfig[];
@@ -257,7 +259,7 @@ export function batchingFromPlan(doc: unknown, source: string): { model: string;
     if (typeof a?.name !== 'string' || typeof a.sloMs !== 'number') throw new MoparError(`${source}: every entry of 'apps' needs a name and sloMs`);
     slo.set(a.name, a.sloMs);
   }
-  const groups = (d.groups as Array<{ apps?: unknown; maxBatch?: unknown; timeoutMs?: unknown }>).map((g, i): BatchGroupConfig => {
+  const groups = (d.groups as Array<{ apps?: unknown; maxBatch?: unknown; timeoutMs?: unknown; minInstances?: unknown }>).map((g, i): BatchGroupConfig => {
     if (!Array.isArray(g?.apps) || typeof g.maxBatch !== 'number' || typeof g.timeoutMs !== 'number') {
       throw new MoparError(`${source}: groups[${i}] needs apps, maxBatch and timeoutMs`);
     }
@@ -268,7 +270,17 @@ export function batchingFromPlan(doc: unknown, source: string): { model: string;
         return { name: name as string, sloMs: s };
       }),
       maxBatch: g.maxBatch, timeoutMs: g.timeoutMs,
+      ...(typeof g.minInstances === 'number' && Number.isInteger(g.minInstances) && g.minInstances >= 0 ? { minInstances: g.minInstances } : {}),
     };
   });
   return { model: d.model, config: { groups } };
+}
+
+/**
+ * The warm minimum of the model that serves `cfg`'s groups: the groups' minInstances summed (they share its
+ * function pools, and each group was planned with its own warm instances); undefined when no group has one.
+ */
+export function warmMinimum(cfg: BatchingConfig): number | undefined {
+  const mins = cfg.groups.map((g) => g.minInstances).filter((m): m is number => m !== undefined);
+  return mins.length ? mins.reduce((a, b) => a + b, 0) : undefined;
 }

@@ -22,5 +22,5 @@ export { HttpError, headerLengthParameter, parseInferRequest, inferResponse, par
 export { httpRequest, infer, modelMetadata, randomFeeds, binaryInferRequest, errorOf, type ModelMetadata, type InferReply } from './client.js';
 export { checkMaxBatch, requestBatch, atMaxBatch } from './max-batch.js';
 export { checkShapeRanges, atRangeTop, rangeParameters } from './shape-ranges.js';
-export { Batcher, BatchInputError, batchingFromPlan, concatFeeds, executionMs, splitFeeds, type BatchingConfig, type BatchGroupConfig, type BatchAppConfig, type BatchedReply } from './batcher.js';
+export { Batcher, BatchInputError, batchingFromPlan, warmMinimum, concatFeeds, executionMs, splitFeeds, type BatchingConfig, type BatchGroupConfig, type BatchAppConfig, type BatchedReply } from './batcher.js';
 export { parseTrace, PHASES } from './trace.js';

@@ -41,6 +41,7 @@ function defineMetrics(m: Metrics): void {
   m.define('mopar_function_billed_vcpu_seconds_total', 'counter', 'Billed vCPU-seconds.');
   m.define('mopar_function_peak_rss_bytes', 'gauge', 'Peak RSS of the function\'s instances so far.');
   m.define('mopar_function_instances', 'gauge', 'Running or starting instances.');
+  m.define('mopar_function_min_instances', 'gauge', 'Warm minimum: instances kept started whatever the traffic (serve --min-instances, or the batching plan\'s groups[].minInstances).');
   m.define('mopar_function_queue_wait_seconds', 'histogram', 'Time a call waited for a free instance (0 when one was free).');
   m.define('mopar_edge_bytes_total', 'counter', 'Bytes that crossed each hand-off (after compression; 0 for shared memory).');
   m.define('mopar_batch_size', 'histogram', 'Requests per dispatched batch (one invocation per function per batch).', [1, 2, 4, 8, 16, 32, 64, 128]);
@@ -52,7 +53,7 @@ function defineMetrics(m: Metrics): void {
   m.define('mopar_requests_shed_total', 'counter', 'Requests shed early (503) because they could no longer meet their deadline, by model and app.');
   m.define('mopar_request_phase_seconds', 'histogram', `Time of each phase of an answered inference request (trace.ts: ${PHASES.join(', ')}).`,
     [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1]);
-  m.define('mopar_function_instance_starts_total', 'counter', 'Instances started, by reason: demand (a call found none free), request (warm-up of a cold chain), policy (keep-alive pre-warm), serve (start of serve).');
+  m.define('mopar_function_instance_starts_total', 'counter', 'Instances started, by reason: demand (a call found none free), request (warm-up of a cold chain), policy (keep-alive pre-warm, warm minimum), serve (start of serve).');
 }
 
 export class Ledger implements StatusSources {
@@ -71,6 +72,7 @@ export class Ledger implements StatusSources {
     // A pool several models share is listed once, under the model that counts its starts.
     const fnLabels = () => [...models()].flatMap((m) => [...m.pools].filter(([fn]) => m.holdersOf(fn)[0] === m.name).map(([fn, p]) => [{ model: m.name, function: fn }, p] as const));
     this.metrics.gauge('mopar_function_instances', () => fnLabels().map(([l, p]) => [l, p.instances.length]));
+    this.metrics.gauge('mopar_function_min_instances', () => fnLabels().map(([l, p]) => [l, p.minInstances]));
     this.metrics.gauge('mopar_function_peak_rss_bytes', () => fnLabels().map(([l]) => [l, (this.fns.get(`${l.model}/${l.function}`)?.peakRssMB ?? 0) * 2 ** 20]));
   }
 

@@ -10,6 +10,9 @@
  * and runs on whichever instance is free first, the new one or one finishing its call. Binding the call to the
  * instance it started made it pay the whole cold start (seconds under a fractional CPU quota) even when a warm
  * instance freed a few milliseconds later; that put batched groups at p99 of seconds for a 5 ms model.
+ *
+ * A warm minimum (`minInstances`, Cloud Run min-instances; the plan's groups[].minInstances) keeps that many
+ * instances started once `holdMinimum` is called: never reclaimed by the keep-alive, restarted when one dies.
  */
 import { AUTO_QUEUE, ClientGoneError, DeadlineError, SaturatedError, autoQueueBound } from './admission.js';
 import type { HostConfig } from './host-protocol.js';
@@ -27,9 +30,11 @@ export interface PoolOptions {
    */
   queueMax: number | 'auto';
   queueTimeoutMs: number;
+  /** Instances kept started whatever the traffic (a warm minimum; default 0), at most `maxInstances`. */
+  minInstances?: number;
 }
 
-export const DEFAULT_POOL: PoolOptions = { maxInstances: 4, maxInFlight: 1, keepWarmMs: 10 * 60_000, queueMax: 'auto', queueTimeoutMs: 30_000 };
+export const DEFAULT_POOL: PoolOptions = { maxInstances: 4, maxInFlight: 1, keepWarmMs: 10 * 60_000, queueMax: 'auto', queueTimeoutMs: 30_000, minInstances: 0 };
 
 export type SpawnReason = 'demand' | 'request' | 'policy' | 'serve';
 
@@ -77,6 +82,10 @@ export class FunctionPool {
   private reserved = 0;
   private seq = 0;
   private closed = false;
+  /** The warm minimum asked for (setMinInstances; else the option), and whether it is held yet (holdMinimum). */
+  private minimum?: number;
+  private holding = false;
+  private minTimer?: NodeJS.Timeout;
   /**
    * Mean time of a warm invocation here (hand-off to answer, ms; an exponential moving average), undefined before
    * the first: the throughput that sizes the automatic queue. Tests may set it.
@@ -88,6 +97,21 @@ export class FunctionPool {
   /** `resolveFile` is asked at every start (the file to load may be a cached rewrite that must be re-made). */
   constructor(readonly name: string, private readonly cfg: HostConfig, private readonly limits: InstanceLimits,
     readonly opts: PoolOptions, private readonly events: PoolEvents = {}, private readonly resolveFile?: () => string) {}
+
+  /** The warm minimum in force: as asked, bounded by `maxInstances`. */
+  get minInstances(): number { return Math.min(this.minimum ?? this.opts.minInstances ?? 0, this.opts.maxInstances); }
+
+  /** Sets the warm minimum (the plan's, or `serve --min-instances`); instances it lacks start now if it is held. */
+  setMinInstances(n: number): void { this.minimum = Math.max(0, Math.floor(n)); this.ensureMinimum(); }
+
+  /** Keeps `minInstances` started from now on (serve's start; not awaited: the missing ones start in the background). */
+  holdMinimum(): void { this.holding = true; this.ensureMinimum(); }
+  private ensureMinimum(): void {
+    if (this.closed || !this.holding) return;
+    while (this.instances.filter(usable).length < this.minInstances && this.instances.length < this.opts.maxInstances) this.spawn('policy');
+    // Idle ones kept for an earlier, higher minimum get their keep-alive again.
+    for (const i of this.instances) if (usable(i) && i.active === 0 && !this.idleTimers.has(i)) this.armIdle(i);
+  }
 
   /**
    * Runs one invocation on some instance (starting one when needed). `signal` aborted while the call waits in
@@ -296,6 +320,8 @@ export class FunctionPool {
     // Still starting: its keep-alive counts from when it is ready (onReady arms it). Armed now, a request shed
     // while the instance loads would have it stopped mid-start, and every later request found it cold again.
     if (!inst.isReady) return;
+    // Within the warm minimum: stays loaded, no keep-alive (an instance above it that idles later is reclaimed).
+    if (this.instances.filter(usable).length <= this.minInstances) return;
     let keepMs = decision.keepAliveMs;
     if (decision.prewarmAfterMs > 0) {
       const startInMs = decision.prewarmAfterMs - this.lastColdStartMs;
@@ -319,7 +345,7 @@ export class FunctionPool {
     if (old) clearTimeout(old);
     this.idleTimers.set(inst, setTimeout(() => {
       this.idleTimers.delete(inst);
-      if (inst.active === 0 && this.reserved === 0) void inst.stop();
+      if (inst.active === 0 && this.reserved === 0 && this.instances.filter(usable).length > this.minInstances) void inst.stop();
     }, keepMs).unref());
   }
 
@@ -357,11 +383,15 @@ export class FunctionPool {
     }
     // Queued calls left without a start to wait for (their instance crashed) get fresh ones.
     while (this.queue.length > this.freeSlots(false) && this.instances.length < this.opts.maxInstances) this.spawn('demand');
+    // The warm minimum: a dead instance is replaced at once, a failed start after a second (no tight restart loop).
+    if (inst.isReady) this.ensureMinimum();
+    else if (this.minInstances > 0) { clearTimeout(this.minTimer); this.minTimer = setTimeout(() => this.ensureMinimum(), 1000).unref(); }
   }
 
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.prewarmTimer);
+    clearTimeout(this.minTimer);
     for (const w of this.queue.splice(0)) { clearTimeout(w.timer); w.reject(new SaturatedError(`function '${this.name}' is shutting down`, 503)); }
     for (const t of this.idleTimers.values()) clearTimeout(t);
     this.idleTimers.clear();

@@ -10,7 +10,8 @@ import type { RuntimeOptions, ServedModel } from './model.js';
 
 /**
  * Readies `models` to serve: sweeps, then the weights staged (when served from an object store), then one
- * instance of every function started (`prewarm`). Throws MoparError naming the first failure; the caller closes.
+ * instance of every function started (`prewarm`), then the warm minimums held. Throws MoparError naming the first
+ * failure; the caller closes.
  */
 export async function startUp(models: ServedModel[], opts: RuntimeOptions & { prewarm: boolean }): Promise<void> {
   const swept = sweepStaleSegments();
@@ -37,6 +38,8 @@ export async function startUp(models: ServedModel[], opts: RuntimeOptions & { pr
     const failed = (await Promise.all(models.map(async (m) => (await m.startFailures()).map((f) => `model '${m.name}': ${f}`)))).flat();
     if (failed.length) throw new MoparError(failed[0]! + (failed.length > 1 ? ` (and ${failed.length - 1} more)` : ''));
   }
+  // Every pool's warm minimum (pool.ts) from now on: started in the background, listening does not wait for it.
+  for (const m of models) for (const p of m.pools.values()) p.holdMinimum();
 }
 
 /** Inference requests in flight, and the wait of a graceful stop for them. */

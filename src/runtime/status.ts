@@ -21,6 +21,8 @@ export interface FunctionStatus {
   meanMs: number;
   peakRssMB: number;
   queueDepth: number;
+  /** Instances kept started whatever the traffic (the warm minimum; 0: none). */
+  minInstances: number;
   /** The latest cold start of this function and its phases (process start, weights fetch, session creation). */
   lastColdStart?: ColdStartPhases;
 }
@@ -55,7 +57,7 @@ export function statusSnapshot(models: Iterable<ServedModel>, src: StatusSources
       const fs: FunctionStatus = {
         name: f.name, group: f.group, memoryMB: f.memoryMB, vcpu: f.vcpu,
         instances: pool.instances.filter((i) => !i.dead).map((i) => ({ id: i.id, state: !i.isReady ? 'cold' : i.active > 0 ? 'busy' : 'warm' })),
-        invocations: t.invocations, meanMs: t.meanMs, peakRssMB: t.peakRssMB, queueDepth: pool.queueDepth,
+        invocations: t.invocations, meanMs: t.meanMs, peakRssMB: t.peakRssMB, queueDepth: pool.queueDepth, minInstances: pool.minInstances,
         ...(t.lastColdStart ? { lastColdStart: t.lastColdStart } : {}),
       };
       const g = groups.find((x) => x.group === f.group);
@@ -113,7 +115,7 @@ const fn = (f) => html\`<div class="fn" data-function=\${f.name}>
     : html\`<span>no instance</span>\`}</div>
   <div class="row">\${f.memoryMB} MB · \${f.vcpu} vCPU</div>
   <div class="row">invocations <span data-invocations>\${f.invocations}</span> · mean <span data-mean-ms>\${fmt(f.meanMs)}</span> ms</div>
-  <div class="row">peak RSS \${fmt(f.peakRssMB, 0)} MB · queue <span data-queue>\${f.queueDepth}</span></div>
+  <div class="row">peak RSS \${fmt(f.peakRssMB, 0)} MB · queue <span data-queue>\${f.queueDepth}</span>\${f.minInstances ? html\` · warm minimum <span data-min-instances>\${f.minInstances}</span>\` : ''}</div>
   \${f.lastColdStart ? html\`<div class="row" data-cold-start title="last cold start: process start + weights fetch + session load">cold \${fmt(f.lastColdStart.totalMs, 0)} ms = \${fmt(f.lastColdStart.spawnMs, 0)} + \${fmt(f.lastColdStart.fetchMs, 0)} + \${fmt(f.lastColdStart.loadMs, 0)}</div>\` : ''}
 </div>\`;
 const model = (m) => html\`<section data-model=\${m.name}>

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { log, errorMessage, MoparError } from '../../core/index.js';
 import { readFileSync } from 'node:fs';
-import { Gateway, DEFAULT_GATEWAY, batchingFromPlan, parseKeepAlive, startLocalS3, loadServable, type LocalS3, type Transport } from '../../runtime/index.js';
+import { Gateway, DEFAULT_GATEWAY, batchingFromPlan, warmMinimum, parseKeepAlive, startLocalS3, loadServable, type LocalS3, type Transport } from '../../runtime/index.js';
 import { PLATFORMS, getPlatform } from '../../plan/index.js';
 import { isFleet, loadFleet } from '../../partition/index.js';
 import { examples, intOption, numberOption } from '../options.js';
@@ -28,6 +28,7 @@ export function registerServe(program: Command): void {
     .option('--port <n>', 'port (0 = any free one)', portOption, 8080)
     .option('--host <h>', 'address to listen on', '127.0.0.1')
     .option('--max-instances <n>', 'instances per function at most', intOption('--max-instances'), DEFAULT_GATEWAY.pool.maxInstances)
+    .option('--min-instances <n>', 'instances per function kept started from serve on, never reclaimed, restarted if one dies (a warm minimum, at most --max-instances); overrides a --batching plan\'s groups[].minInstances', intOption('--min-instances', 0))
     .option('--max-inflight <n>', 'concurrent invocations per instance (1 like Lambda)', intOption('--max-inflight'), DEFAULT_GATEWAY.pool.maxInFlight)
     .option('--keep-warm <s>', 'seconds an idle instance stays warm', numberOption('--keep-warm'), DEFAULT_GATEWAY.pool.keepWarmMs / 1000)
     .option('--keep-alive <policy>', 'keep-alive / pre-warm policy of every function: fixed:MS, or histogram[:range=MS,bin=MS,head=PCT,tail=PCT,margin=F,min=N,oob=F] (Shahrad et al. ATC\'20: unload, pre-warm at the idle-time head, keep until its tail; falls back to --keep-warm while it has too few samples)')
@@ -57,7 +58,7 @@ export function registerServe(program: Command): void {
     'mopar serve fleet.parts      # every model of mopar partition A.onnx B.onnx … -o fleet.parts',
   ]);
   cmd.action(async (dirs: string[], o: {
-      port: number; host: string; maxInstances: number; maxInflight: number; keepWarm: number; queue: number; queueTimeout: number;
+      port: number; host: string; maxInstances: number; minInstances?: number; maxInflight: number; keepWarm: number; queue: number; queueTimeout: number;
       transport?: string; limits: boolean; arena?: boolean; prepacking?: boolean; cold?: boolean; optimization: string; externalData: boolean; lossy?: string;
       maxBodyMb?: number; timeout?: number; drainTimeout: number; batching?: string; keepAlive?: string; warmUp: boolean; trace?: boolean;
       weights: string; weightsPlatform?: string; weightsMbps?: number; weightsLatencyMs?: number;
@@ -90,7 +91,8 @@ export function registerServe(program: Command): void {
       }
       const gw = new Gateway({
         ...DEFAULT_GATEWAY,
-        pool: { maxInstances: o.maxInstances, maxInFlight: o.maxInflight, keepWarmMs: keepAlive?.kind === 'fixed' ? keepAlive.ms : o.keepWarm * 1000, queueMax: o.queue, queueTimeoutMs: o.queueTimeout * 1000 },
+        pool: { maxInstances: o.maxInstances, maxInFlight: o.maxInflight, keepWarmMs: keepAlive?.kind === 'fixed' ? keepAlive.ms : o.keepWarm * 1000, queueMax: o.queue, queueTimeoutMs: o.queueTimeout * 1000,
+          ...(o.minInstances !== undefined ? { minInstances: o.minInstances } : {}) },
         keepAlive, warmUp: o.warmUp,
         enforceLimits: o.limits, memArena: o.arena !== false, prepacking: !!o.prepacking, prewarm: !o.cold,
         transport: o.transport as Transport | undefined,
@@ -129,7 +131,12 @@ export function registerServe(program: Command): void {
           if (!target) throw new MoparError(`--batching: the plan is for model '${batching.model}', which is not served here (${names.join(', ')})`);
           gw.enableBatching(target, batching.config);
           log(`mopar serve: ${target}: batching ${batching.config.groups.length} group(s) of ${batching.config.groups.flatMap((g) => g.apps).length} application(s)`);
+          // The plan's warm minimum for the batched model's functions, unless --min-instances overrides it.
+          const min = o.minInstances === undefined ? warmMinimum(batching.config) : undefined;
+          if (min !== undefined) for (const p of gw.models.get(target)!.pools.values()) p.setMinInstances(min);
+          if (min) log(`mopar serve: ${target}: ${Math.min(min, o.maxInstances)} instance(s) per function kept warm, as planned (groups[].minInstances${min > o.maxInstances ? `: ${min}, capped at --max-instances` : ''})`);
         }
+        if ((o.minInstances ?? 0) > o.maxInstances) log(`mopar serve: note: --min-instances ${o.minInstances} is capped at --max-instances ${o.maxInstances}`);
         const addr = await gw.listen(o.port, o.host);
         const base = `http://${addr.address.includes(':') ? `[${addr.address}]` : addr.address}:${addr.port}`;
         for (const n of names) {

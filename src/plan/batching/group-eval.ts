@@ -5,7 +5,7 @@
  */
 import { MoparError, quantile } from '../../core/index.js';
 import type { Profile } from '../../profile/index.js';
-import { initUSD, invocationUSD, resourceUSD } from '../billing.js';
+import { initUSD, invocationUSD, warmUSDPerSecond } from '../billing.js';
 import { coldStartMs, functionWeightsMB } from '../cold-start.js';
 import { getPlatform } from '../platforms.js';
 import type { Plan, PlanFunction } from '../types.js';
@@ -123,7 +123,7 @@ export class GroupEvaluator {
         if (!plan) continue;
         const { exec, batchUSD, chain } = this.batchModel(plan, B);
         if (exec(B) > sloMs) continue;
-        const warmUSDPerSec = warm ? plan.functions.reduce((s, f) => s + resourceUSD(warm, f.memoryMB / 1024, f.vcpu), 0) : 0;
+        const warmUSDPerSec = warmUSDPerSecond(p, plan.functions);
         const startUSD = chain.flat().map((c, i) => initUSD(p, plan.functions[i]!, c.coldMs));
         const tMax = B === 1 ? 0 : maxTimeout(ratePerSec, B, exec, sloMs, ev);
         for (const tf of B === 1 ? [0] : TIMEOUT_FRACTIONS) {
