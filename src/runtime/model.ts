@@ -13,7 +13,7 @@ import { FunctionPool, DEFAULT_POOL, type PoolEvents, type PoolOptions } from '.
 import { poolKey, type PoolRegistry } from './pool-registry.js';
 import { ClientGoneError, DeadlineError, type SaturatedError } from './admission.js';
 import { KeepAlivePolicy, type KeepAliveSpec } from './keep-alive.js';
-import { removeSegment, segmentPath, SHM_DIR } from './segments.js';
+import { removeSegment, SHM_DIR, SpareSegments } from './segments.js';
 import { copyBytes, supportedDtype } from '../codec/index.js';
 import { type CodecTrial, CodecChooser, decodeTensor, encodeTensor, type OutputPlan, type Transport, type WireTensor } from './wire.js';
 import type { HostConfig, InvocationStats } from './host-protocol.js';
@@ -238,12 +238,12 @@ export class ServedModel {
     // A model output only the gateway reads comes back through /dev/shm when big: over Node's IPC channel GPT-2's
     // 25.7 MB of logits cost the host ~18 ms/MB under its own CPU quota (see requestInputPlan).
     if (!this.consumers.has(tensor)) {
-      return SHM_DIR === '/dev/shm' ? { enc: 'shm', path: segmentPath(tensor), minBytes: SHM_MIN_BYTES } : { enc: 'raw' };
+      return SHM_DIR === '/dev/shm' ? { enc: 'shm', ...this.spares.take(tensor), minBytes: SHM_MIN_BYTES } : { enc: 'raw' };
     }
     // A model output that a function also reads comes back whole (its segment would go with its last reader).
     if (this.manifest.outputs.includes(tensor)) return { enc: 'raw' };
     const t = this.transport.get(tensor) ?? 'inline';
-    if (t === 'shm' || t === 'object-store') return { enc: 'shm', path: segmentPath(tensor) };
+    if (t === 'shm' || t === 'object-store') return { enc: 'shm', ...this.spares.take(tensor) };
     if (t === 'compressed') return this.opts.lossy ? { enc: 'z', lossy: this.opts.lossy } : { enc: 'z' };
     return { enc: 'raw' };
   }
@@ -256,10 +256,12 @@ export class ServedModel {
    */
   private requestInputPlan(tensor: string, bytes: number): OutputPlan {
     const plan = this.outputPlan(tensor);
-    return plan.enc === 'raw' && bytes >= SHM_MIN_BYTES && SHM_DIR === '/dev/shm' ? { enc: 'shm', path: segmentPath(tensor) } : plan;
+    return plan.enc === 'raw' && bytes >= SHM_MIN_BYTES && SHM_DIR === '/dev/shm' ? { enc: 'shm', ...this.spares.take(tensor) } : plan;
   }
 
   private readonly chooser = new CodecChooser();
+  /** Segments of finished requests, written into again by the next (segments.ts says why); tests tell them from leaks. */
+  readonly spares = new SpareSegments();
 
   /** Functions that read only model inputs: where a request enters the chain (and may be refused, 429). */
   private get entry(): Set<string> {
@@ -366,7 +368,7 @@ export class ServedModel {
         signal,
         abortError: (next) => new ClientGoneError(next ?? this.name),
         // A segment goes once its last reader is done (every other path: infer's finally).
-        release: (_tensor, w) => { if (w.enc === 'shm') { removeSegment(w.path); segments.delete(w.path); } },
+        release: (tensor, w) => { if (w.enc === 'shm') { this.spares.give(tensor, w.path); segments.delete(w.path); } },
       });
     } catch (err) {
       if (err instanceof ClientGoneError || err instanceof DeadlineError) err.calls = calls;
@@ -374,7 +376,10 @@ export class ServedModel {
     }
     const c0 = performance.now();
     const outputs: Feeds = {};
-    for (const [o, w] of Object.entries(wires)) outputs[o] = decodeTensor(w);
+    for (const [o, w] of Object.entries(wires)) {
+      outputs[o] = decodeTensor(w);
+      if (w.enc === 'shm') { this.spares.give(o, w.path); segments.delete(w.path); }
+    }
     const end = performance.now();
     return { outputs, calls, edges, ms: end - t0, collectMs: end - c0 };
   }
@@ -389,5 +394,6 @@ export class ServedModel {
   async close(): Promise<void> {
     await (this.registry ? this.registry.release(this.name) : Promise.all([...this.pools.values()].map((p) => p.close())));
     for (const segments of this.inFlightSegments) for (const s of segments) removeSegment(s);
+    this.spares.clear();
   }
 }

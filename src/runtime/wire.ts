@@ -2,7 +2,7 @@
  * Tensors on the wire between the gateway and function hosts: inline bytes, losslessly compressed bytes
  * (byte-shuffled + a zlib codec chosen per edge), or a shared-memory segment passed by name.
  */
-import { closeSync, fstatSync, openSync, readSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, ftruncateSync, openSync, readSync, writeFileSync, writeSync } from 'node:fs';
 import { brotliCompressSync, brotliDecompressSync, constants as zc, deflateRawSync, inflateRawSync } from 'node:zlib';
 import { MoparError } from '../core/index.js';
 import { bytesOf, tensorFromBytes } from '../codec/index.js';
@@ -21,7 +21,7 @@ export type WireTensor =
 
 /** What the gateway asks a host to do with one output. */
 /** `minBytes` on 'shm': a tensor smaller than this goes raw instead (the writer knows the size, the planner may not). */
-export type OutputPlan = { enc: 'raw' } | { enc: 'z'; lossy?: Lossy } | { enc: 'shm'; path: string; minBytes?: number };
+export type OutputPlan = { enc: 'raw' } | { enc: 'z'; lossy?: Lossy } | { enc: 'shm'; path: string; minBytes?: number; reuse?: boolean };
 
 /** Byte-shuffle: groups the k-th byte of every element together, so float exponents compress well. */
 export function shuffle(src: Uint8Array, width: number): Uint8Array {
@@ -117,8 +117,7 @@ export function encodeTensor(name: string, t: PlainTensor, plan: OutputPlan, cho
   let codec: Codec | undefined;
   let lossyStats: Pick<EncodeStats, 'lossy' | 'maxAbsErr' | 'maxRelErr'> = {};
   if (plan.enc === 'shm' && raw.byteLength >= (plan.minBytes ?? 0)) {
-    // Written once, mode 0600, exclusive create: a stale name is an error, never silently reused.
-    writeFileSync(plan.path, raw, { mode: 0o600, flag: 'wx' });
+    writeSegment(plan.path, raw, plan.reuse === true);
     wire = { ...base, enc: 'shm', path: plan.path };
   } else if (plan.enc === 'z' && plan.lossy && t.dtype === 'float32') {
     const l = encodeLossy(plan.lossy, t.data as Float32Array);
@@ -157,6 +156,33 @@ export function decodeTensor(w: WireTensor, alloc: (bytes: number) => Uint8Array
   const bytes = unshuffle(decompress(w.codec, w.data), w.shuffle);
   if (w.lossy) return { dtype: 'float32', dims: w.dims, data: decodeLossy(w.lossy, bytes, numel(w.dims), w.scale) };
   return tensorFromBytes(w.dtype, w.dims, bytes);
+}
+
+/**
+ * A new segment: mode 0600, exclusive create (a stale name is an error, never silently reused). `reuse`: a spare
+ * segment the gateway created and handed out again — written in place (O_NOFOLLOW: never through a link), resized
+ * to the tensor; gone in the meantime, it is created anew.
+ */
+function writeSegment(path: string, raw: Uint8Array, reuse: boolean): void {
+  if (reuse) {
+    let fd: number | undefined;
+    try {
+      fd = openSync(path, constants.O_RDWR | constants.O_NOFOLLOW);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    if (fd !== undefined) {
+      try {
+        let off = 0;
+        while (off < raw.byteLength) off += writeSync(fd, raw, off, raw.byteLength - off, off);
+        if (fstatSync(fd).size !== raw.byteLength) ftruncateSync(fd, raw.byteLength);
+      } finally {
+        closeSync(fd);
+      }
+      return;
+    }
+  }
+  writeFileSync(path, raw, { mode: 0o600, flag: 'wx' });
 }
 
 function readSegment(path: string, alloc: (bytes: number) => Uint8Array): Uint8Array {
