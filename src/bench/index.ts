@@ -17,3 +17,5 @@ export { measureVerify, type VerifyMeasurement } from './verify-measure.js';
 export { measureServedOverhead, type ServedOverhead } from './invocation-overhead.js';
 export { renderResults, loadResultsData, readmeResults, replaceResults, checkResults, RESULTS_BEGIN, RESULTS_END, type ResultsData } from './results-readme.js';
 export { loadPhrase } from './results-format.js';
+export { runFleetBench, FLEET_DEFAULTS, FLEET_QUICK, type FleetBenchOptions, type FleetBenchReport, type FleetSide } from './fleet.js';
+export { writeFleetReport, fleetMarkdown, fleetHeadline, fleetScaling } from './fleet-report.js';

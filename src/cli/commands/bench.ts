@@ -11,7 +11,7 @@ export function registerBench(program: Command): void {
     .option('--platforms <list>', 'comma-separated platform ids (default: all)');
   hiddenAlias(cmd, '--platform <list>', 'platforms');
   examples(cmd, ['mopar bench --quick -o bench-out', 'mopar bench --models vgg16,bert --platforms aws-lambda,openfaas -o bench-out',
-    'mopar bench --workload --quick -o docs/results/workload-quick', 'mopar bench --workload apps.json --models mobilenetv2 --platforms gcp-cloud-run -o out']);
+    'mopar bench --workload --quick -o docs/results/workload-quick', 'mopar bench --fleet --variants 4 -o fleet-out', 'mopar bench --workload apps.json --models mobilenetv2 --platforms gcp-cloud-run -o out']);
   cmd
     .option('--strategies <list>', 'comma-separated strategies')
     .option('--quick', 'tiny models + three full-size ones on two platforms (a smoke run of ~10 minutes)')
@@ -24,12 +24,33 @@ export function registerBench(program: Command): void {
     .option('--duration <s>', 'with --workload: seconds of arrivals per cell (default 20; --quick 12)', numberOption('--duration', 0.1))
     .option('--max-requests <n>', 'with --workload: at most this many requests per cell (default 2000)', intOption('--max-requests', 1))
     .option('--rate-scales <list>', 'with --workload: multipliers of every application\'s rate, one cell each (default 0.5,2)')
-    .option('--seed <n>', 'with --workload: seed of the arrivals (default 1)', intOption('--seed', 0));
+    .option('--seed <n>', 'with --workload or --fleet: seed of the arrivals (default 1)', intOption('--seed', 0))
+    .option('--fleet', 'N variants of one model (last stage and classifier differ) with sparse Poisson traffic each: separate deployments vs one fleet sharing the prefix, on the same arrivals (with --quick: tiny, seconds)')
+    .option('--variants <n>', 'with --fleet: how many variants (default 4; --quick 3)', intOption('--variants', 2))
+    .option('--rate <r>', 'with --fleet: requests per second of each variant (default 0.05; --quick 1)', numberOption('--rate', 1e-6))
+    .option('--keep-alive <s>', 'with --fleet: seconds an idle instance stays loaded (default 15; --quick 1)', numberOption('--keep-alive', 0))
+    .option('--slo-ms <ms>', 'with --fleet: the requests\' latency SLO (default 2000; --quick 10000)', numberOption('--slo-ms', 1));
   jsonOption(cmd, 'the report as one JSON document');
   cmd.action(async (opts: { output: string; models?: string; platforms?: string; strategies?: string; quick?: boolean; fresh?: boolean; warm?: number; cold?: number; json?: boolean; sweep?: boolean; steps?: number;
-    workload?: string | boolean; duration?: number; maxRequests?: number; rateScales?: string; seed?: number }) => {
+    workload?: string | boolean; duration?: number; maxRequests?: number; rateScales?: string; seed?: number;
+    fleet?: boolean; variants?: number; rate?: number; keepAlive?: number; sloMs?: number }) => {
       // Loaded on use: the chart stack costs every other verb half a second of start-up.
       const bench = await import('../../bench/index.js');
+      if (opts.fleet) {
+        if (opts.workload !== undefined || opts.sweep) throw new MoparError('--fleet, --workload and --sweep are different benches: give one');
+        const d = { ...bench.FLEET_DEFAULTS, ...(opts.quick ? bench.FLEET_QUICK : {}) };
+        const [model, variant] = (opts.models ? list(opts.models)[0]! : d.model).split(':');
+        const report = await bench.runFleetBench({
+          out: opts.output, model: model!, tiny: variant === 'tiny' || (opts.quick === true && variant === undefined && !opts.models), quick: opts.quick === true,
+          variants: opts.variants ?? d.variants, platform: opts.platforms ? list(opts.platforms)[0]! : d.platform, ratePerSec: opts.rate ?? d.ratePerSec,
+          durationMs: (opts.duration ?? d.durationS) * 1000, maxRequests: opts.maxRequests ?? 2000, sloMs: opts.sloMs ?? d.sloMs,
+          keepWarmMs: (opts.keepAlive ?? d.keepAliveS) * 1000, seed: opts.seed ?? d.seed,
+        });
+        bench.writeFleetReport(opts.output, report);
+        if (opts.json) printJson(report);
+        else process.stdout.write(`${bench.fleetHeadline(report).map((l) => `- ${l}`).join('\n')}\nreport: ${opts.output}/report.md, ${opts.output}/report.json\n`);
+        return;
+      }
       if (opts.workload !== undefined) {
         if (opts.sweep) throw new MoparError('--workload and --sweep are two different benches: give one');
         const { readAppsFile } = await import('../../plan/index.js');
