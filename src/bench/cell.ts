@@ -2,7 +2,7 @@
  * One bench cell: a model × platform × strategy, planned, built, verified, then served on the embedded runtime
  * with the plan's per-function limits and measured with real requests.
  */
-import { watchLoad, errorMessage, quantile } from '../core/index.js';
+import { dataflowSchedule, watchLoad, errorMessage, quantile } from '../core/index.js';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -12,6 +12,7 @@ import { getPlatform, type Platform } from '../plan/index.js';
 import { partitionModel, verifyPartition, type Manifest } from '../partition/index.js';
 import { Gateway, DEFAULT_GATEWAY, infer, modelMetadata, randomFeeds } from '../runtime/index.js';
 import { functionsBetween, requestBill } from './measure.js';
+import { composition, measurePlan, tapCalls, type Calls } from './compose.js';
 import type { BenchRow, MeasuredFunction } from './types.js';
 
 export interface CellInput {
@@ -35,13 +36,6 @@ export interface CellInput {
 /** Price of one invocation of every function, from measured durations, under the platform's billing. */
 export function measuredCost(platform: Platform, fns: MeasuredFunction[]): number {
   return requestBill(platform, fns).usd * 1e6;
-}
-
-/** Longest path through the groups (functions of one group in parallel), from measured durations. */
-function criticalPathMs(manifest: Manifest, byName: Map<string, MeasuredFunction>): number {
-  const groups: string[] = [];
-  for (const f of manifest.functions) if (!groups.includes(f.group)) groups.push(f.group);
-  return groups.reduce((acc, g) => acc + Math.max(...manifest.functions.filter((f) => f.group === g).map((f) => byName.get(f.name)?.durationMs ?? 0)), 0);
 }
 
 export async function runCell(c: CellInput): Promise<BenchRow> {
@@ -108,37 +102,45 @@ async function measure(dir: string, manifest: Manifest, platform: Platform, c: C
       await gw.close();
     }
   }
-  const shared = await warmPass(dir, c.warmRequests, false);
-  errors += shared.errors;
   // Parallel sub-slices share this machine's few cores, so their durations include waiting for each other. A
-  // platform gives every instance its own CPU: bill a second pass that runs one function at a time (latency
-  // still comes from the parallel pass).
-  const alone = countSubSlices(manifest) > 0 ? await warmPass(dir, c.warmRequests, true) : undefined;
-  errors += alone?.errors ?? 0;
-  const billed = alone?.fns ?? shared.fns;
-  const p50 = quantile(shared.lat, 0.5);
-  const byName = new Map(shared.fns.map((f) => [f.name, f]));
+  // platform gives every instance its own CPU: bill a second pass that runs one function at a time, and where the
+  // parallel functions need more cores than there are, compose each request of it along the DAG (compose.ts).
+  const how = measurePlan(manifest);
+  const shared = how !== 'composed' ? await warmPass(dir, c.warmRequests, false) : undefined;
+  const alone = how !== 'served' ? await warmPass(dir, c.warmRequests, true) : undefined;
+  errors += (shared?.errors ?? 0) + (alone?.errors ?? 0);
+  const composed = alone && composition(manifest, alone.lat, alone.calls, shared?.lat);
+  const lat = shared?.lat ?? composed!.lat;
+  const billed = (alone ?? shared)!.fns;
+  const p50 = quantile(lat, 0.5);
+  const byName = new Map((shared ?? alone)!.fns.map((f) => [f.name, f]));
   const used = billed.reduce((a, f) => a + f.peakRssMB * f.durationMs, 0);
   const alloc = billed.reduce((a, f) => a + f.memoryMB * f.durationMs, 0);
   return {
-    requests: shared.lat.length,
+    requests: lat.length,
     errors,
     p50Ms: p50,
-    p95Ms: quantile(shared.lat, 0.95),
+    p95Ms: quantile(lat, 0.95),
     coldStartMs: cold.length ? quantile(cold, 0.5) : NaN,
     costPerMillionUSD: measuredCost(platform, billed),
-    ...(alone ? { billedFrom: 'one-at-a-time' as const, costSharedCoresPerMillionUSD: measuredCost(platform, shared.fns) } : {}),
+    ...(alone ? { billedFrom: 'one-at-a-time' as const, ...(shared ? { costSharedCoresPerMillionUSD: measuredCost(platform, shared.fns) } : {}) } : {}),
+    measuredAs: how === 'composed' ? 'composed' : 'served',
+    ...(composed ? { composition: { p50Ms: composed.p50Ms, p95Ms: composed.p95Ms, p99Ms: composed.p99Ms, ...(composed.validation ? { validation: composed.validation } : {}) } } : {}),
     efficiency: alloc > 0 ? used / alloc : NaN,
-    commShare: Math.max(0, 1 - criticalPathMs(manifest, byName) / p50),
+    commShare: Math.max(0, 1 - dataflowSchedule(manifest, (f) => byName.get(f.name)?.durationMs ?? 0).ms / p50),
     functions: billed,
   };
 }
 
-/** Warm requests against one gateway: latencies and each function's mean duration (two warm-ups not counted). */
-export async function warmPass(dir: string, requests: number, oneAtATime: boolean): Promise<{ lat: number[]; errors: number; fns: MeasuredFunction[] }> {
+/**
+ * Warm requests against one gateway: latencies, each answered request's function calls (same order) and each
+ * function's mean duration (two warm-ups not counted).
+ */
+export async function warmPass(dir: string, requests: number, oneAtATime: boolean): Promise<{ lat: number[]; calls: Calls[]; errors: number; fns: MeasuredFunction[] }> {
   const gw = new Gateway({ ...DEFAULT_GATEWAY, prewarm: true, oneAtATime });
   try {
     const name = gw.addModel(dir, 'cell');
+    const tap = tapCalls(gw, name);
     const addr = await gw.listen(0);
     const url = `http://127.0.0.1:${addr.port}`;
     const feeds = randomFeeds(await modelMetadata(url, name), 1);
@@ -146,14 +148,17 @@ export async function warmPass(dir: string, requests: number, oneAtATime: boolea
     for (let i = 0; i < 2; i++) await infer(url, name, feeds);
     const before = gw.stats(name);
     const lat: number[] = [];
+    const calls: Calls[] = [];
     let errors = 0;
     for (let i = 0; i < requests; i++) {
+      tap.take();
       const t0 = performance.now();
       const r = await infer(url, name, feeds);
       if (r.status !== 200) { errors++; continue; }
       lat.push(performance.now() - t0);
+      calls.push(tap.take().at(-1) ?? []);
     }
-    return { lat, errors, fns: functionsBetween(before, gw.stats(name)) };
+    return { lat, calls, errors, fns: functionsBetween(before, gw.stats(name)) };
   } finally {
     await gw.close();
   }

@@ -14,6 +14,7 @@ export { runWorkloadBench, QUICK_WORKLOAD, QUICK_WORKLOAD_PLATFORMS, QUICK_RATE_
 export { writeWorkloadReport, workloadMarkdown, workloadHeadline, workloadCharts } from './workload-report.js';
 export { runLoad, workloadSchedule, summariseLoad, type LoadOutcome, type ScheduledRequest, type AppLoadSummary, type LoadBounds } from './loadgen.js';
 export { measureVerify, type VerifyMeasurement } from './verify-measure.js';
+export { composeRequest, composition, measurePlan, parallelWidth, machineCores, tapCalls, type Calls, type Composition, type MeasuredAs } from './compose.js';
 export { measureServedOverhead, type ServedOverhead } from './invocation-overhead.js';
 export { renderResults, loadResultsData, readmeResults, replaceResults, checkResults, RESULTS_BEGIN, RESULTS_END, type ResultsData } from './results-readme.js';
 export { loadPhrase } from './results-format.js';

@@ -57,13 +57,18 @@ function rowsTable(rows: BenchRow[]): string {
       continue;
     }
     const m = r.measured;
-    lines.push(`| ${r.model} | ${r.strategy}${r.load?.loaded ? ' ²' : ''} | ${r.functions} (${r.subSlices}) | ${fmt(m.p50Ms)} | ${fmt(m.p95Ms)} | ${fmt(m.coldStartMs)} | ` +
-      `${money(m.costPerMillionUSD)}${m.billedFrom ? ` ¹ (${money(m.costSharedCoresPerMillionUSD ?? NaN)} on shared cores)` : ''} | ${money(r.predicted.costPerMillionUSD)} | ${fmt(m.efficiency * 100)} % | ${fmt(m.commShare * 100, 2)} % | ${r.verify.maxRelErr.toExponential(1)} |`);
+    const c = m.measuredAs === 'composed' ? ' ³' : '';
+    lines.push(`| ${r.model} | ${r.strategy}${r.load?.loaded ? ' ²' : ''} | ${r.functions} (${r.subSlices}) | ${fmt(m.p50Ms)}${c} | ${fmt(m.p95Ms)}${c} | ${fmt(m.coldStartMs)} | ` +
+      `${money(m.costPerMillionUSD)}${m.billedFrom ? ` ¹${m.costSharedCoresPerMillionUSD !== undefined ? ` (${money(m.costSharedCoresPerMillionUSD)} on shared cores)` : ''}` : ''} | ${money(r.predicted.costPerMillionUSD)} | ${fmt(m.efficiency * 100)} % | ${fmt(m.commShare * 100, 2)} % | ${r.verify.maxRelErr.toExponential(1)} |`);
   }
   if (rows.some((r) => r.measured.billedFrom)) {
     lines.push('', '¹ Plan with parallel sub-slices: billed from a second pass that runs one function at a time, so each ' +
       'duration reflects its own CPU quota as on a platform; in brackets, the bill from the parallel pass, where ' +
-      'the sub-slices competed for this machine\'s cores. Latency columns come from the parallel pass.');
+      'the sub-slices competed for this machine\'s cores. Latency columns come from the parallel pass, unless marked ³.');
+  }
+  if (rows.some((r) => r.measured.measuredAs === 'composed')) {
+    lines.push('', '³ Composed: the parallel sub-slices need more vCPU than this machine\'s cores, so the latency is each request of ' +
+      'the one-at-a-time pass composed along the DAG (its time outside the calls once, plus the longest path through its calls).');
   }
   return lines.join('\n');
 }

@@ -5,50 +5,65 @@
 import { performance } from 'node:perf_hooks';
 import { errorMessage, quantile } from '../core/index.js';
 import type { Platform } from '../plan/index.js';
+import { loadManifest } from '../partition/index.js';
 import { Gateway, DEFAULT_GATEWAY, infer, modelMetadata, randomFeeds } from '../runtime/index.js';
 import { functionsBetween, requestBill } from './measure.js';
 import type { MeasuredFunction } from './types.js';
+import { composition, machineCores, measurePlan, tapCalls, type Calls, type Composition, type MeasuredAs } from './compose.js';
 
 export interface Measured {
   costPerMillionUSD: number; p50Ms: number; p95Ms: number; p99Ms: number; coldStartMs: number; requests: number; errors: number; fns: MeasuredFunction[];
   billedFrom?: 'one-at-a-time';
+  /** `composed`: the latency percentiles are the composition's (the plan's parallel functions needed more cores). */
+  measuredAs: MeasuredAs;
+  /** Plans with parallel functions: the composed latency (validated against the served one where both ran). */
+  composition?: Composition;
   /** The first failed request's reason (an instance out of memory, a crash): the cell says it. */
   firstError?: string;
 }
 
 /**
  * All good deployments (plus a second copy of the first, the control) served by one gateway, `warm` rounds of one
- * request to each in rotating order. Deployments with parallel sub-slices are billed from a second interleaved pass
- * that runs one function at a time (each alone on its quota, as on a platform; see cell.ts).
+ * request to each in rotating order. Deployments with parallel functions also go through a second interleaved pass
+ * that runs one function at a time (each alone on its quota, as on a platform; see cell.ts): their cost is billed
+ * from it and their requests composed along the DAG (compose.ts). Those whose parallel functions need more than
+ * `cores` are not served concurrently at all: their latency is the composed one.
  */
-export async function measureInterleaved(dirs: string[], good: boolean[], platform: Platform, warm: number, coldN: number): Promise<Array<Measured | undefined>> {
+export async function measureInterleaved(dirs: string[], good: boolean[], platform: Platform, warm: number, coldN: number, cores = machineCores()): Promise<Array<Measured | undefined>> {
   const serve = dirs.map((d, i) => (good[i] ? d : undefined));
   if (serve[0]) serve.push(serve[0]);
-  const shared = await interleavedPass(serve, warm, false);
-  const parallel = shared.map((s) => !!s && new Set(s.fns.map((f) => f.group)).size < s.fns.length);
+  const manifests = serve.map((d) => (d ? loadManifest(d).manifest : undefined));
+  const how = manifests.map((m) => (m ? measurePlan(m, cores) : undefined));
+  const shared = await interleavedPass(serve.map((d, i) => (how[i] !== 'composed' ? d : undefined)), warm, false);
+  const parallel = how.map((h) => h === 'composed' || h === 'validate');
   const alone = parallel.some(Boolean) ? await interleavedPass(serve.map((d, i) => (parallel[i] ? d : undefined)), warm, true) : [];
   const out: Array<Measured | undefined> = [];
   for (let i = 0; i < serve.length; i++) {
-    const s = shared[i];
+    const s = how[i] === 'composed' ? alone[i] : shared[i];
     if (!s || !serve[i]) { out.push(undefined); continue; }
     if (s.lat.length === 0) {
-      out.push({ costPerMillionUSD: NaN, p50Ms: NaN, p95Ms: NaN, p99Ms: NaN, coldStartMs: NaN, requests: 0, errors: s.errors, fns: [], firstError: s.firstError ?? 'no request answered' });
+      out.push({ costPerMillionUSD: NaN, p50Ms: NaN, p95Ms: NaN, p99Ms: NaN, coldStartMs: NaN, requests: 0, errors: s.errors, fns: [], measuredAs: how[i] === 'composed' ? 'composed' : 'served', firstError: s.firstError ?? 'no request answered' });
       continue;
     }
-    const billed = alone[i]?.fns ?? s.fns;
+    const a = alone[i];
+    const composed = a && a.lat.length > 0 ? composition(manifests[i]!, a.lat, a.calls, how[i] === 'validate' ? shared[i]?.lat : undefined) : undefined;
+    const lat = how[i] === 'composed' ? composed!.lat : s.lat;
+    const billed = a?.fns.length ? a.fns : s.fns;
     const cold: number[] = [];
     for (let k = 0; k < coldN && i < dirs.length; k++) cold.push(await coldRequest(serve[i]!, 100 + k));
+    const firstError = shared[i]?.firstError ?? a?.firstError;
     out.push({
-      costPerMillionUSD: requestBill(platform, billed).usd * 1e6, p50Ms: quantile(s.lat, 0.5), p95Ms: quantile(s.lat, 0.95), p99Ms: quantile(s.lat, 0.99),
-      coldStartMs: cold.length ? quantile(cold, 0.5) : NaN, requests: s.lat.length, errors: s.errors + (alone[i]?.errors ?? 0),
-      fns: billed, ...(alone[i] ? { billedFrom: 'one-at-a-time' as const } : {}),
-      ...(s.firstError ?? alone[i]?.firstError ? { firstError: s.firstError ?? alone[i]?.firstError } : {}),
+      costPerMillionUSD: requestBill(platform, billed).usd * 1e6, p50Ms: quantile(lat, 0.5), p95Ms: quantile(lat, 0.95), p99Ms: quantile(lat, 0.99),
+      coldStartMs: cold.length ? quantile(cold, 0.5) : NaN, requests: lat.length, errors: (how[i] === 'composed' ? 0 : shared[i]?.errors ?? 0) + (a?.errors ?? 0),
+      fns: billed, ...(a ? { billedFrom: 'one-at-a-time' as const } : {}), measuredAs: how[i] === 'composed' ? 'composed' : 'served',
+      ...(composed ? { composition: { p50Ms: composed.p50Ms, p95Ms: composed.p95Ms, p99Ms: composed.p99Ms, ...(composed.validation ? { validation: composed.validation } : {}) } } : {}),
+      ...(firstError ? { firstError } : {}),
     });
   }
   return out;
 }
 
-type Pass = { lat: number[]; errors: number; fns: MeasuredFunction[]; firstError?: string };
+type Pass = { lat: number[]; calls: Calls[]; errors: number; fns: MeasuredFunction[]; firstError?: string };
 
 /**
  * A failed request (an instance killed at its memory limit, a crash) is counted against its deployment and the
@@ -59,6 +74,7 @@ async function interleavedPass(dirs: Array<string | undefined>, requests: number
   const gw = new Gateway({ ...DEFAULT_GATEWAY, prewarm: true, oneAtATime });
   try {
     const names = dirs.map((d, i) => (d ? gw.addModel(d, `d${i}`) : undefined));
+    const taps = names.map((n) => (n ? tapCalls(gw, n) : undefined));
     const addr = await gw.listen(0);
     const url = `http://127.0.0.1:${addr.port}`;
     let live = names.map((n, i) => ({ n, i })).filter((x): x is { n: string; i: number } => !!x.n);
@@ -73,15 +89,18 @@ async function interleavedPass(dirs: Array<string | undefined>, requests: number
     live = live.filter((x) => !firstError.has(x.i));
     const before = new Map(live.map((x) => [x.i, gw.stats(x.n)]));
     const lat = new Map<number, number[]>(live.map((x) => [x.i, []]));
+    const calls = new Map<number, Calls[]>(live.map((x) => [x.i, []]));
     const errors = new Map<number, number>(live.map((x) => [x.i, 0]));
     for (let r = 0; r < requests; r++) {
       // Rotate the order so no deployment always runs right after the same neighbour.
       for (let j = 0; j < live.length; j++) {
         const x = live[(j + r) % live.length]!;
+        taps[x.i]!.take();
         const t0 = performance.now();
         try {
           await infer(url, x.n, feeds);
           lat.get(x.i)!.push(performance.now() - t0);
+          calls.get(x.i)!.push(taps[x.i]!.take().at(-1) ?? []);
         } catch (err) {
           errors.set(x.i, errors.get(x.i)! + 1);
           failed(x.i, err);
@@ -93,8 +112,8 @@ async function interleavedPass(dirs: Array<string | undefined>, requests: number
       if (!n) return undefined;
       const why = firstError.get(i);
       // Not measured: it failed its warm-up (both rounds counted as errors).
-      if (!lat.has(i)) return { lat: [], errors: 2, fns: [], firstError: `warm-up failed: ${why}` };
-      return { lat: lat.get(i)!, errors: errors.get(i)!, fns: functionsBetween(before.get(i)!, gw.stats(n)), ...(why ? { firstError: why } : {}) };
+      if (!lat.has(i)) return { lat: [], calls: [], errors: 2, fns: [], firstError: `warm-up failed: ${why}` };
+      return { lat: lat.get(i)!, calls: calls.get(i)!, errors: errors.get(i)!, fns: functionsBetween(before.get(i)!, gw.stats(n)), ...(why ? { firstError: why } : {}) };
     });
   } finally {
     await gw.close();

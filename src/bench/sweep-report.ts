@@ -201,14 +201,16 @@ export function sweepMarkdown(report: SweepReport): string {
     // A deployment that answered no request has no measured cost or latency to show.
     const m = r.measured && r.measured.requests - r.measured.errors > 0 ? r.measured : undefined;
     md.push(`| ${r.model} | ${r.platform} | ${r.step} | ${fmt(r.sloMs)} | ${r.strategy} | ${r.predictedSloMet ? 'yes' : 'no'} / ${r.measuredSloMet === null ? '—' : r.measuredSloMet ? 'yes' : '**no**'} | ${r.functions} (${r.subSlices}) | ` +
-      `${r.deployment ?? '—'} | ${fmt(r.predicted.latencyMs)} | ${fmt(m?.p50Ms)} | ${m ? fmt(m.p50Ms / r.predicted.latencyMs) : 'n/a'} | ` +
+      `${r.deployment ?? '—'} | ${fmt(r.predicted.latencyMs)} | ${fmt(m?.p50Ms)}${m?.measuredAs === 'composed' ? ' ²' : ''} | ${m ? fmt(m.p50Ms / r.predicted.latencyMs) : 'n/a'} | ` +
       `${money(r.predicted.costPerMillionUSD)} | ${money(m?.costPerMillionUSD)}${m?.billedFrom ? ' ¹' : ''} | ${m ? fmt(m.costPerMillionUSD / r.predicted.costPerMillionUSD) : 'n/a'} | ${m ? fmt(m.costPerMillionUSD / r.floorPerMillionUSD) : 'n/a'} | ${(r.error ?? '').replace(/\|/g, '/')} |`);
   }
   const ratios = report.sweep.filter((r) => r.measured && measuredOk(r)).map((r) => r.measured!.p50Ms / r.predicted.latencyMs).sort((a, b) => a - b);
   if (ratios.length) md.push('', `Measured ÷ predicted p50 over the ${ratios.length} measured cells: median ${fmt(predictionRatios(report.sweep).p50)}, ` +
     `min ${fmt(ratios[0])}, max ${fmt(ratios[ratios.length - 1])}.`);
   md.push('', '¹ Parallel sub-slices: billed from a second interleaved pass that runs one function at a time (each alone on its quota, ' +
-    'as on a platform); latency from the parallel pass, where sub-slices share this machine\'s cores.', '');
+    'as on a platform); latency from the parallel pass where their vCPU fit this machine\'s cores.', '',
+  '² Composed: the parallel functions need more vCPU than this machine\'s cores, so each request of the one-at-a-time pass is ' +
+    'composed along the DAG (its time outside the calls once, plus the longest path through its calls).', '');
   return md.join('\n');
 }
 

@@ -15,6 +15,7 @@ import type { Profile } from '../profile/index.js';
 import { getPlatform, parseStrategy, physicalFloor, planPartition, PLATFORMS, type Plan, type PlanFunction, type Platform } from '../plan/index.js';
 import { buildPartition, verifyPartition } from '../partition/index.js';
 import { measureInterleaved, type Measured } from './sweep-measure.js';
+import type { Composition, MeasuredAs } from './compose.js';
 import { noiseFloor } from './summary.js';
 import { DEFAULT_STRATEGIES, benchProfile, machineInfo, parseModels, type ModelRef } from './run.js';
 import type { BenchRow, NoiseFloor, BenchReport } from './types.js';
@@ -62,6 +63,10 @@ export interface SweepRow {
   measured: {
     costPerMillionUSD: number; p50Ms: number; p95Ms: number; p99Ms: number; coldStartMs: number; requests: number; errors: number;
     billedFrom?: 'one-at-a-time';
+    /** `composed`: p50/p95/p99 composed along the DAG from a one-function-at-a-time pass (compose.ts). */
+    measuredAs?: MeasuredAs;
+    /** Plans with parallel functions: the composed latency; `validation` where they were also served concurrently. */
+    composition?: Composition;
   } | null;
   floorPerMillionUSD: number;
   verify?: { ok: boolean; maxRelErr: number };
@@ -292,7 +297,8 @@ async function sweepOne(m: ModelRef, modelPath: string, profile: Profile, graph:
     const met = x && b.ok ? measuredMeets(x.p50Ms, c.sloMs) : null;
     return {
       ...base, verify: { ok: b.ok, maxRelErr: b.maxRelErr }, feasible: met === true, measuredSloMet: met,
-      measured: x ? { costPerMillionUSD: x.costPerMillionUSD, p50Ms: x.p50Ms, p95Ms: x.p95Ms, p99Ms: x.p99Ms, coldStartMs: x.coldStartMs, requests: x.requests, errors: x.errors, ...(x.billedFrom ? { billedFrom: x.billedFrom } : {}) } : null,
+      measured: x ? { costPerMillionUSD: x.costPerMillionUSD, p50Ms: x.p50Ms, p95Ms: x.p95Ms, p99Ms: x.p99Ms, coldStartMs: x.coldStartMs, requests: x.requests, errors: x.errors,
+        ...(x.billedFrom ? { billedFrom: x.billedFrom } : {}), measuredAs: x.measuredAs, ...(x.composition ? { composition: x.composition } : {}) } : null,
       ...(b.error ? { error: b.error } : !x ? { error: 'not measured' } : x.firstError ? { error: `${x.errors} request(s) failed: ${x.firstError}` } : {}),
     };
   });

@@ -1,5 +1,6 @@
 /** The bench report: one row per model × platform × strategy, measured on the embedded runtime. */
 import type { MachineLoad } from '../core/index.js';
+import type { Composition, MeasuredAs } from './compose.js';
 
 export interface MeasuredFunction {
   name: string;
@@ -39,6 +40,10 @@ export interface BenchRow {
     billedFrom?: 'one-at-a-time';
     /** The same plan billed from the parallel pass, where parallel members competed for the cores. */
     costSharedCoresPerMillionUSD?: number;
+    /** `composed`: p50/p95 composed along the DAG from the one-at-a-time pass (more vCPU in parallel than cores). */
+    measuredAs?: MeasuredAs;
+    /** Plans with parallel functions: the composed latency; `validation` where they were also served concurrently. */
+    composition?: Composition;
     /** Σ memory used × time / Σ memory allocated × time, over functions. */
     efficiency: number;
     /** Share of end-to-end latency spent outside function execution (hops, hand-offs). */

@@ -117,3 +117,57 @@ export async function runDataflow<F extends DataflowFunction, T>(
   }
   return outputs;
 }
+
+/** When each function starts and ends, relative to the request's start, as `dataflowSchedule` lays them out. */
+export interface DataflowSchedule {
+  /** When the last model output exists (the request's latency without what lies outside the functions). */
+  ms: number;
+  start: Record<string, number>;
+  finish: Record<string, number>;
+  /** The critical path: the functions whose times make up `ms`, in order. */
+  path: string[];
+}
+
+/**
+ * The same rule as runDataflow (a function starts once all its inputs exist) on paper, as a platform with one
+ * machine per function would run it: each function takes `durationMs(f)` and nothing waits for a core. So `ms` is
+ * the longest path through the graph. Measuring benches compose function-by-function timings with it, and
+ * `durationMs = () => 1` gives each function's depth (functions of equal depth can run at once).
+ */
+export function dataflowSchedule<F extends DataflowFunction>(graph: DataflowGraph<F>, durationMs: (f: F) => number): DataflowSchedule {
+  const producer = new Map<string, F>();
+  for (const f of graph.functions) for (const o of f.outputs) producer.set(o, f);
+  const start: Record<string, number> = {};
+  const finish: Record<string, number> = {};
+  const via = new Map<string, F | undefined>();
+  const visiting = new Set<string>();
+  const ready = (tensor: string): number => {
+    const p = producer.get(tensor);
+    return p ? end(p) : 0; // a model input, or a tensor nothing produces (runDataflow refuses those)
+  };
+  const end = (f: F): number => {
+    if (finish[f.name] !== undefined) return finish[f.name]!;
+    if (visiting.has(f.name)) throw new MoparError(`function '${f.name}' depends on itself (broken manifest)`);
+    visiting.add(f.name);
+    let at = 0;
+    let from: F | undefined;
+    for (const i of f.inputs) {
+      const r = ready(i);
+      if (r > at || (r === at && !from)) { at = r; from = producer.get(i); }
+    }
+    visiting.delete(f.name);
+    start[f.name] = at;
+    via.set(f.name, from);
+    return (finish[f.name] = at + durationMs(f));
+  };
+  for (const f of graph.functions) end(f);
+  let ms = 0;
+  let last: F | undefined;
+  for (const o of graph.outputs) {
+    const r = ready(o);
+    if (r > ms || (r === ms && !last)) { ms = r; last = producer.get(o); }
+  }
+  const path: string[] = [];
+  for (let f = last; f; f = via.get(f.name)) path.unshift(f.name);
+  return { ms, start, finish, path };
+}

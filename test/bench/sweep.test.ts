@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { writeParallelParts } from './parallel-parts.js';
 import { measureInterleaved, memoryChart, memoryTrack, planSweep, predictionRatios, runSweep, sloLadder, splitBoundRatio, stepVerdicts, writeSweepReport, type SweepReport, type SweepRow } from '../../src/bench/index.js';
 import { getPlatform, physicalFloor } from '../../src/plan/index.js';
 import { syntheticProfile } from '../plan/synthetic.js';
@@ -172,6 +173,27 @@ test('a deployment whose requests fail is reported with the reason; the others a
     assert.ok(ok!.costPerMillionUSD > 0);
     assert.equal(broken!.requests, 0);
     assert.match(broken!.firstError ?? '', /warm-up failed: HTTP 400: .*'x'/);
+  } finally {
+    rmSync(d, { recursive: true, force: true });
+  }
+});
+
+test('the sweep composes parallel sub-slices that need more cores than it has, and validates the composition where they fit', { timeout: 120_000 }, async () => {
+  const d = mkdtempSync(join(tmpdir(), 'mopar-sweep-compose-'));
+  try {
+    const { parts } = await writeParallelParts(d);
+    const [composed] = await measureInterleaved([parts], [true], getPlatform('aws-lambda'), 4, 0, 1);
+    assert.equal(composed!.measuredAs, 'composed');
+    assert.equal(composed!.billedFrom, 'one-at-a-time');
+    assert.equal(composed!.requests, 4);
+    assert.ok(composed!.p50Ms > 0 && composed!.p99Ms >= composed!.p50Ms, JSON.stringify(composed));
+    assert.equal(composed!.p50Ms, composed!.composition!.p50Ms);
+    assert.equal(composed!.composition!.validation, undefined);
+    const [served] = await measureInterleaved([parts], [true], getPlatform('aws-lambda'), 4, 0, 64);
+    assert.equal(served!.measuredAs, 'served');
+    const v = served!.composition!.validation!;
+    assert.equal(v.servedP50Ms, served!.p50Ms);
+    assert.ok(v.composedP50Ms > 0 && v.ratio === v.servedP50Ms / v.composedP50Ms, JSON.stringify(v));
   } finally {
     rmSync(d, { recursive: true, force: true });
   }

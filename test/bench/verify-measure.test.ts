@@ -1,6 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
+import { measureVerify, type VerifyMeasurement } from '../../src/bench/index.js';
+import { writeParallelParts } from './parallel-parts.js';
 import { runCli } from '../cli/run-cli.js';
 import { cleanup, tmpDir } from '../deploy/helpers.js';
 
@@ -23,6 +26,47 @@ test('verify --measure --json: measured p50/p99/cost beside the plan\'s predicti
     assert.ok(j.load.cores >= 1);
     const text = await runCli(['verify', join(d, 'm.onnx'), join(d, 'parts'), '--measure', '--requests', '5']);
     assert.match(text.stdout, /measured ÷ predicted/);
+  } finally {
+    cleanup(d);
+  }
+});
+
+test('verify --measure on parallel sub-slices: composed along the DAG where the cores do not suffice, validated against the served run where they do', { timeout: 180_000 }, async () => {
+  const d = tmpDir('verify-compose');
+  try {
+    // A conv split by channel into two 1-vCPU sub-slices, then the rest: 2 functions at once need 2 vCPU.
+    const { model: path, parts, plan } = await writeParallelParts(d);
+
+    // Through the CLI, on this machine's cores.
+    const r = await runCli(['verify', path, parts, '--measure', '--requests', '10', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const j = JSON.parse(r.stdout) as VerifyMeasurement & { ok: boolean };
+    assert.equal(j.ok, true);
+    assert.deepEqual(j.composition?.parallel, { functions: 2, vcpu: 2 });
+    assert.equal(j.composition?.cores, availableParallelism());
+    assert.equal(j.measuredAs, availableParallelism() >= 2 ? 'served' : 'composed');
+    assert.equal(j.billedFrom, 'one-at-a-time');
+    const text = await runCli(['verify', path, parts, '--measure', '--requests', '3']);
+    assert.match(text.stdout, /composed/);
+
+    // One core: the two sub-slices cannot run at once, so the latency is the composition.
+    const one = await measureVerify(parts, 10, { cores: 1 });
+    assert.equal(one.measuredAs, 'composed');
+    assert.equal(one.errors, 0);
+    assert.ok(one.measured.p50Ms > 0 && one.measured.p99Ms >= one.measured.p50Ms, JSON.stringify(one.measured));
+    assert.equal(one.measured.p50Ms, one.composition!.p50Ms);
+    assert.equal(one.composition!.validation, undefined);
+    assert.ok(one.measured.costPerMillionUSD > 0);
+    assert.equal(one.ratio.p50, one.measured.p50Ms / plan.predicted.latencyMs);
+
+    // Cores to spare: served concurrently and composed, the served latency reported, their ratio the validation.
+    const many = await measureVerify(parts, 10, { cores: 64 });
+    assert.equal(many.measuredAs, 'served');
+    const v = many.composition!.validation!;
+    assert.ok(v.servedP50Ms > 0 && v.composedP50Ms > 0, JSON.stringify(v));
+    assert.equal(v.servedP50Ms, many.measured.p50Ms);
+    assert.equal(v.composedP50Ms, many.composition!.p50Ms);
+    assert.equal(v.ratio, v.servedP50Ms / v.composedP50Ms);
   } finally {
     cleanup(d);
   }

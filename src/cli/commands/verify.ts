@@ -68,11 +68,22 @@ function renderMeasure(m: VerifyMeasurement): string {
   return [
     `served on this machine, ${m.requests} sequential binary requests (${m.platform} limits per function${m.billedFrom === 'one-at-a-time' ? '; cost billed from a one-function-at-a-time pass, as parallel sub-slices share these cores' : ''}):`,
     table(['', 'p50 ms', 'p99 ms', '$ per 1M'], [
-      ['measured', f(m.measured.p50Ms), f(m.measured.p99Ms), m.measured.costPerMillionUSD.toFixed(4)],
+      [m.measuredAs === 'composed' ? 'measured (composed)' : 'measured', f(m.measured.p50Ms), f(m.measured.p99Ms), m.measured.costPerMillionUSD.toFixed(4)],
       ['predicted', f(m.predicted.latencyMs), m.predicted.p99Ms === null ? '—' : f(m.predicted.p99Ms), m.predicted.costPerMillionUSD.toFixed(4)],
       ['measured ÷ predicted', f(m.ratio.p50), '', f(m.ratio.cost)],
     ]),
+    ...(m.composition ? [composed(m)] : []),
     ...(m.errors ? [`${m.errors} request(s) failed`] : []),
     ...(m.load.loaded ? [`warning: ${loadWarning(m.load, 'these timings')}`] : []),
   ].join('\n');
+}
+
+/** How the composition was made, and how it compared with the concurrent run where there was one. */
+function composed(m: VerifyMeasurement): string {
+  const c = m.composition!;
+  const width = `${c.parallel.functions} functions at once need ${c.parallel.vcpu} vCPU, this machine has ${c.cores} cores`;
+  if (!c.validation) return `composed: ${width}, so each request ran one function at a time and its latency is composed along the DAG (its calls' longest path plus its overhead outside them)`;
+  const v = c.validation;
+  return `composed along the DAG from a one-function-at-a-time pass: p50 ${v.composedP50Ms.toFixed(2)} ms, p99 ${c.p99Ms.toFixed(2)} ms; ` +
+    `served concurrently (${width}): p50 ${v.servedP50Ms.toFixed(2)} ms, served ÷ composed ${v.ratio.toFixed(2)}`;
 }
