@@ -50,10 +50,11 @@ export class ClientGoneError extends MoparError {
 export class DeadlineError extends SaturatedError {
   /** The calls of the request that did run before it was shed (they were billed all the same). */
   calls?: unknown[];
-  constructor(readonly fn: string, readonly leftMs: number, readonly neededMs: number) {
+  /** `at`: what shed it, a function's queue or a batch group (then `fn` names the group). */
+  constructor(readonly fn: string, readonly leftMs: number, readonly neededMs: number, at: 'function' | 'batch group' = 'function') {
     super(leftMs <= 0
-      ? `request shed at function '${fn}': its deadline passed ${Math.round(-leftMs)} ms ago`
-      : `request shed at function '${fn}': ${Math.round(leftMs)} ms left before its deadline, the rest of the chain is predicted to need ${Math.round(neededMs)} ms`, 503);
+      ? `request shed at ${at} '${fn}': its deadline passed ${Math.round(-leftMs)} ms ago`
+      : `request shed at ${at} '${fn}': ${Math.round(leftMs)} ms left before its deadline, the ${at === 'function' ? 'rest of the chain' : 'batch'} is predicted to need ${Math.round(neededMs)} ms`, 503);
     this.name = 'DeadlineError';
   }
 }

@@ -1,13 +1,17 @@
 /**
  * Request batching per group of applications (docs/batching.md): requests queue with their deadlines
- * (arrival + their application's SLO); a batch is dispatched when it holds maxBatch requests, when its first
- * request has waited timeoutMs, or earlier when waiting longer would miss the earliest deadline in it given the
- * batch execution time seen so far. A batch is one run of the model's function chain (one invocation per
- * function); its outputs are split back per request along the leading (batch) dim.
+ * (arrival + their application's SLO, or the request's own deadline), earliest deadline first; a batch is
+ * dispatched when it holds maxBatch requests, when its oldest request has waited timeoutMs, or earlier when
+ * waiting longer would miss the earliest deadline in it given the batch execution time seen so far. A batch is
+ * one run of the model's function chain (one invocation per function); its outputs are split back per request
+ * along the leading (batch) dim. Batches wait for instances in the functions' queues by their earliest deadline
+ * (EDF there too); a request that cannot meet its deadline is shed (503) before it runs: at dispatch when the
+ * batch's measured run time leaves it no chance, in a function's queue when none of its batch can still make it.
  */
 import { MoparError } from '../core/index.js';
 import type { Feeds, PlainTensor } from '../graph/index.js';
-import type { InferResult } from './model.js';
+import type { InferOptions, InferResult } from './model.js';
+import { DeadlineError } from './admission.js';
 
 export interface BatchAppConfig { name: string; sloMs: number }
 export interface BatchGroupConfig {
@@ -62,7 +66,7 @@ export class Batcher {
 
   constructor(
     cfg: BatchingConfig,
-    private readonly run: (feeds: Feeds) => Promise<InferResult>,
+    private readonly run: (feeds: Feeds, opts: InferOptions) => Promise<InferResult>,
     private readonly onBatch: (group: string, size: number, result: InferResult | undefined, err?: unknown) => void = () => {},
   ) {
     if (!Array.isArray(cfg.groups) || cfg.groups.length === 0) throw new MoparError('batching needs at least one group');
@@ -98,7 +102,8 @@ export class Batcher {
 
   accepts(app: string | undefined): boolean { return this.sloOf(app) !== undefined; }
 
-  submit(app: string | undefined, feeds: Feeds, arrivedAt = performance.now()): Promise<BatchedReply> {
+  /** `deadline` (absolute, performance.now() ms): the request's own; default its arrival + its application's SLO. */
+  submit(app: string | undefined, feeds: Feeds, arrivedAt = performance.now(), deadline?: number): Promise<BatchedReply> {
     if (this.closed) return Promise.reject(new MoparError('batching is shut down'));
     const known = app === undefined ? undefined : this.appGroup.get(app);
     const group = known?.group ?? this.defaultGroup;
@@ -117,7 +122,11 @@ export class Batcher {
     if (!q) { q = { group, items: [] }; group.queues.set(sig, q); }
     const queue = q;
     return new Promise<BatchedReply>((resolve, reject) => {
-      queue.items.push({ feeds, rows, arrivedAt, deadline: arrivedAt + sloMs, resolve, reject });
+      const p: Pending = { feeds, rows, arrivedAt, deadline: deadline ?? arrivedAt + sloMs, resolve, reject };
+      // Earliest deadline first; equal deadlines keep arrival order.
+      let at = queue.items.length;
+      while (at > 0 && queue.items[at - 1]!.deadline > p.deadline) at--;
+      queue.items.splice(at, 0, p);
       this.schedule(queue);
     });
   }
@@ -133,9 +142,10 @@ export class Batcher {
     }
   }
 
-  private estimateMs(group: Group, rows: number): number {
+  /** A batch of `rows` takes this long, by the batches measured so far (0 before the first), times `margin`. */
+  private estimateMs(group: Group, rows: number, margin = EXEC_MARGIN): number {
     if (group.execMs === undefined || !group.execRows) return 0;
-    return group.execMs * Math.max(1, rows / group.execRows) * EXEC_MARGIN;
+    return group.execMs * Math.max(1, rows / group.execRows) * margin;
   }
 
   private schedule(q: Queue): void {
@@ -148,7 +158,7 @@ export class Batcher {
     const earliest = Math.min(...q.items.map((p) => p.deadline));
     // Waiting for one more request makes the batch bigger: judge the deadline at that size.
     const byDeadline = earliest - this.estimateMs(g, rows + 1);
-    const at = Math.min(q.items[0]!.arrivedAt + g.cfg.timeoutMs, byDeadline);
+    const at = Math.min(Math.min(...q.items.map((p) => p.arrivedAt)) + g.cfg.timeoutMs, byDeadline);
     if (at <= now) { this.dispatch(q); return; }
     q.timer = setTimeout(() => this.dispatch(q), at - now);
   }
@@ -156,6 +166,14 @@ export class Batcher {
   private dispatch(q: Queue): void {
     clearTimeout(q.timer);
     q.timer = undefined;
+    // Early shedding: whoever would miss its deadline even if this batch ran now (its measured time, no margin:
+    // only the hopeless go) is answered 503 at once instead of taking a place in the batch.
+    const now = performance.now();
+    const needMs = this.estimateMs(q.group, q.items.slice(0, q.group.cfg.maxBatch).reduce((s, p) => s + p.rows, 0), 1);
+    for (const p of q.items.filter((x) => now + needMs > x.deadline)) {
+      q.items.splice(q.items.indexOf(p), 1);
+      p.reject(new DeadlineError(q.group.name, p.deadline - now, needMs, 'batch group'));
+    }
     // Up to maxBatch requests, and no more rows than maxRows (a request alone always goes: the entry checked it).
     let n = 0;
     for (let rows = 0; n < Math.min(q.items.length, q.group.cfg.maxBatch); n++) {
@@ -173,11 +191,14 @@ export class Batcher {
     let result: InferResult;
     let outputs: Feeds[];
     try {
-      result = await this.run(concatFeeds(batch.map((p) => p.feeds)));
+      // The functions' queues order the batch by its earliest deadline and shed it only when its latest is lost.
+      const deadlines = batch.map((p) => p.deadline);
+      result = await this.run(concatFeeds(batch.map((p) => p.feeds)), { deadline: Math.min(...deadlines), shedDeadline: Math.max(...deadlines) });
       outputs = splitFeeds(result.outputs, batch.map((p) => p.rows));
     } catch (err) {
       this.onBatch(group.name, batch.length, undefined, err);
-      for (const p of batch) p.reject(err);
+      // A shed batch's calls that did run are accounted once (with the first request's error).
+      batch.forEach((p, i) => p.reject(i > 0 && err instanceof DeadlineError ? new DeadlineError(err.fn, err.leftMs, err.neededMs) : err));
       return;
     }
     const rows = batch.reduce((s, p) => s + p.rows, 0);

@@ -102,7 +102,7 @@ export class Gateway {
     }
     this.batchers.get(modelName)?.close();
     // A batch holds no more rows than the functions' memory is sized for (the manifest's maxBatch).
-    this.batchers.set(modelName, new Batcher({ ...cfg, maxRows: cfg.maxRows ?? model.manifest.maxBatch }, (feeds) => model.infer(feeds),
+    this.batchers.set(modelName, new Batcher({ ...cfg, maxRows: cfg.maxRows ?? model.manifest.maxBatch }, (feeds, o) => model.infer(feeds, undefined, o),
       (group, size, result, err) => this.ledger.batch(modelName, group, size, result, err instanceof FunctionFailedError ? err.fn : undefined)));
   }
 
@@ -208,7 +208,7 @@ export class Gateway {
           throw new HttpError(400, `unknown application '${app!.slice(0, 100)}' for model '${model.name}' (known: ${batcher.apps.join(', ')})`);
         }
         // The batch is accounted once, when it ran (Batcher's onBatch); a client leaving does not cancel it.
-        const reply = await batcher.submit(app, parsed.feeds, t0)
+        const reply = await batcher.submit(app, parsed.feeds, t0, deadline)
           .catch((e: unknown) => { throw e instanceof BatchInputError ? new HttpError(400, e.message) : e; });
         ({ result, outputs, batchSize } = reply);
         ledger.appAnswered(model.name, app!, sloMs, performance.now() - t0);

@@ -120,8 +120,8 @@ export interface InferResult {
   dispatchMs?: number; collectMs?: number;
 }
 
-/** Per request: its absolute deadline (performance.now() ms), if it has one. */
-export interface InferOptions { deadline?: number }
+/** Per request: its absolute deadline (performance.now() ms), if it has one; a batch is shed by its latest (shedDeadline). */
+export interface InferOptions { deadline?: number; shedDeadline?: number }
 
 export class ServedModel {
   readonly pools = new Map<string, FunctionPool>();
@@ -342,7 +342,7 @@ export class ServedModel {
       let deadline: { deadline: number; latestStart: number; neededMs: number } | undefined;
       if (opts.deadline !== undefined) {
         const neededMs = this.remainingMs(f.name);
-        deadline = { deadline: opts.deadline, latestStart: opts.deadline - neededMs, neededMs };
+        deadline = { deadline: opts.deadline, latestStart: (opts.shedDeadline ?? opts.deadline) - neededMs, neededMs };
       }
       let r;
       try {
