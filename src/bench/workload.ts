@@ -25,7 +25,7 @@ import {
 } from '../plan/index.js';
 import { buildPartition, modelProfile } from '../partition/index.js';
 import type { BatchProfile } from '../profile/index.js';
-import { DEFAULT_GATEWAY, DEFAULT_POOL, Gateway, infer, modelMetadata, randomFeeds } from '../runtime/index.js';
+import { DEFAULT_GATEWAY, DEFAULT_POOL, Gateway, infer, modelMetadata, randomFeeds, type FunctionInstance } from '../runtime/index.js';
 import { writeZooModel, ZOO_NAMES } from '../zoo/index.js';
 import { runLoad, summariseLoad, workloadSchedule, type AppLoadSummary, type LoadOutcome } from './loadgen.js';
 import { machineInfo } from './run.js';
@@ -205,7 +205,7 @@ export async function runWorkloadBench(opts: WorkloadOptions): Promise<WorkloadR
 
 function workloadNotes(batchProfiled: boolean): string[] {
   return [
-    'Cost counts function invocations, each billed at its own measured duration rounded up to the platform\'s granule (per call), and every instance start during the load billed as the platform bills init (Lambda\'s INIT phase, Cloud Run\'s instance time from start) at its measured duration; hand-off transfer fees are left out. Cost per SLO-met request divides the same bill by the requests answered within their SLO.',
+    'Cost counts function invocations, each billed at its own measured duration rounded up to the platform\'s granule (per call), and every instance start that began during the load billed as the platform bills init (Lambda\'s INIT phase, Cloud Run\'s instance time from start) at its measured duration (a start still under way when the load ends is waited for; one that never finished is billed for the time it ran); hand-off transfer fees are left out. Cost per SLO-met request divides the same bill by the requests answered within their SLO.',
     'The planner modelled the embedded runtime\'s instances (its pool: at most DEFAULT_POOL.maxInstances per function, idle ones kept DEFAULT_POOL.keepWarmMs) and chose a warm minimum per group (groups[].minInstances); the runtime holds it (that many instances per function started before the clock, never reclaimed, restarted if one dies; at least one warm instance per function either way), and the bill charges it over the measured window at the platform\'s warm price (plan/billing.ts warmUSDPerSecond, as the planner does; warmUSD).',
     "The floor is the compute floor of the work (computeFloorUSD): each layer's profiled time at its cheapest allowed configuration (plan/floor.ts physicalFloor's work, without the billing granule a lone request pays) plus the invocation fee shared by the largest batch allowed. It rests on the profile: a profile taken on a loaded machine inflates it (× floor below 1 then means the profile was slower than the served run).",
     "'concurrency' (the platform's own request concurrency) cannot be served here (one request per instance at a time): its figures are the planner's prediction (a processor-sharing mean latency), not a measurement.",
@@ -215,6 +215,9 @@ function workloadNotes(batchProfiled: boolean): string[] {
   ];
 }
 
+/** How long the bill waits for instance starts still under way when the load ends (a cold start takes seconds). */
+const START_WAIT_MS = 60_000;
+
 /** USD of calls billed one by one at their measured durations (the granule rounding per call, not of the mean). */
 export function billCalls(platform: Platform, fn: FnConfig, durationsMs: readonly number[]): number {
   return durationsMs.reduce((s, ms) => s + measuredInvocationUSD(platform, fn, ms), 0);
@@ -223,6 +226,16 @@ export function billCalls(platform: Platform, fn: FnConfig, durationsMs: readonl
 /** USD of instance starts of the measured durations, as the platform bills init (0 where it does not). */
 export function billStarts(platform: Platform, fn: FnConfig, coldMs: readonly number[]): number {
   return coldMs.reduce((s, ms) => s + initUSD(platform, fn, ms), 0);
+}
+
+/**
+ * USD of the instance starts that began in a measured window (`key` model/function, configurations in `fns`): a
+ * finished start at its measured duration, one that did not finish (it failed, or is still under way) for the time
+ * it has run by `now`.
+ */
+export function billWindowStarts(platform: Platform, fns: ReadonlyMap<string, FnConfig>,
+  starts: ReadonlyArray<{ key: string; inst: Pick<FunctionInstance, 'isReady' | 'coldStartMs' | 'startedAt'> }>, now: number): number {
+  return starts.reduce((s, { key, inst }) => s + billStarts(platform, fns.get(key)!, [inst.isReady ? inst.coldStartMs : now - inst.startedAt]), 0);
 }
 
 export type Measured = Pick<WorkloadRow, 'measured' | 'requests' | 'answered' | 'costPerRequestUSD' | 'costPerSloMetRequestUSD' | 'startsBilled' | 'startsUSD' | 'warmUSD' | 'costToFloor' | 'meanBatch' | 'sloAttainment' | 'instanceStarts' | 'apps' | 'load' | 'seconds' | 'error'>;
@@ -259,10 +272,14 @@ export async function measure(platformId: string, apps: AppSpec[], schedule: Ret
     // The warm minimums ready before the clock starts (the planner's steady state has them loaded).
     await Promise.all(names.map((n) => gw.models.get(n)!.startFailures()));
     const before = names.map((n) => gw.stats(n));
-    // Cold starts recorded so far per function (stats hands out the live list: keep its length).
-    const coldBefore = before.map((st) => st.functions.map((f) => f.coldStartMs.length));
+    // Every instance started in the measured window (any reason) is billed, also one still starting when the
+    // load ends: billing only the starts already recorded then left rows with instanceStarts > 0 and startsUSD 0.
+    const starts: Array<{ key: string; inst: FunctionInstance }> = [];
     let instanceStarts = 0;
-    gw.onSpawn = (_model, _fn, _inst, reason) => { if (reason === 'demand') instanceStarts++; };
+    gw.onSpawn = (model, fn, inst, reason) => {
+      starts.push({ key: `${model}/${fn}`, inst });
+      if (reason === 'demand') instanceStarts++;
+    };
     // Every call's duration, as the gateway observes it per call (its billed ms, rounded to 1 ms), so each call is
     // billed on its own: the mean's rounding is not the sum of the calls' roundings on a 100 ms granule.
     const callMs = new Map<string, number[]>();
@@ -284,20 +301,25 @@ export async function measure(platformId: string, apps: AppSpec[], schedule: Ret
     const load = watch.stop();
     gw.onSpawn = undefined;
     gw.metrics.observe = observe;
+    // Starts under way finish first (bounded; gw.close stops what is left), so each is billed at its measured length.
+    let waited: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all(starts.map((x) => x.inst.started())), new Promise((r) => { waited = setTimeout(r, START_WAIT_MS); })]);
+    clearTimeout(waited);
     let usd = 0;
-    let startsUSD = 0;
     let warmUSD = 0;
     let batches = 0;
+    const fns = new Map<string, FnConfig>();
     names.forEach((n, i) => {
       const after = gw.stats(n);
-      after.functions.forEach((f, j) => {
+      after.functions.forEach((f) => {
+        fns.set(`${n}/${f.name}`, f);
         usd += billCalls(platform, f, callMs.get(`${n}/${f.name}`) ?? []);
-        startsUSD += billStarts(platform, f, f.coldStartMs.slice(coldBefore[i]![j]!));
         warmUSD += gw.models.get(n)!.pools.get(f.name)!.minInstances * warmUSDPerSecond(platform, [f]) * windowS;
       });
       // Batches = invocations of the group's first function.
       batches += after.functions[0]!.invocations - before[i]!.functions[0]!.invocations;
     });
+    const startsUSD = billWindowStarts(platform, fns, starts, performance.now());
     usd += startsUSD + warmUSD;
     const answered = outcomes.filter((o) => o.ok).length;
     const slo = new Map(apps.map((a) => [a.name, a.sloMs]));

@@ -4,8 +4,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runLoad, summariseLoad, workloadSchedule } from '../../src/bench/loadgen.js';
-import { billCalls, billStarts, QUICK_WORKLOAD, type WorkloadReport, type WorkloadRow } from '../../src/bench/workload.js';
-import { billedMs, getPlatform, initUSD, usdPerSecond } from '../../src/plan/index.js';
+import { billCalls, billStarts, billWindowStarts, QUICK_WORKLOAD, type WorkloadReport, type WorkloadRow } from '../../src/bench/workload.js';
+import { billedMs, getPlatform, initUSD, usdPerSecond, warmUSDPerSecond } from '../../src/plan/index.js';
 import { workloadHeadline, workloadMarkdown, writeWorkloadReport } from '../../src/bench/workload-report.js';
 import { arrivalTimes } from '../../src/plan/batching/index.js';
 
@@ -60,6 +60,28 @@ test('workload bill: each call billed at its own duration rounded to the granule
     assert.ok(initUSD(p, fn, 1800) > 0, `${id} bills init`);
   }
   assert.equal(billStarts(getPlatform('gcp-cloud-run'), fn, []), 0);
+});
+
+test('workload bill: every start that began in the window is billed, one still under way for the time it has run (issue 29: instanceStarts > 0 with startsUSD 0)', () => {
+  const p = getPlatform('gcp-cloud-run');
+  const fns = new Map([['g0/s0', { memoryMB: 1024, vcpu: 1 }], ['g0/s1', { memoryMB: 512, vcpu: 0.5 }]]);
+  const starts = [
+    { key: 'g0/s0', inst: { isReady: true, coldStartMs: 1800, startedAt: 0 } },
+    // Still loading when the load ended, 2,500 ms after it was spawned.
+    { key: 'g0/s1', inst: { isReady: false, coldStartMs: 0, startedAt: 7_500 } },
+  ];
+  const usd = billWindowStarts(p, fns, starts, 10_000);
+  assert.ok(Math.abs(usd - (initUSD(p, fns.get('g0/s0')!, 1800) + initUSD(p, fns.get('g0/s1')!, 2500))) < 1e-18);
+  assert.ok(initUSD(p, fns.get('g0/s1')!, 2500) > 0, 'the unfinished start is on the bill');
+  assert.equal(billWindowStarts(p, fns, [], 10_000), 0);
+});
+
+test('warm capacity: one formula (billing.ts warmUSDPerSecond) for the planner and the bench: the warm price × size, 0 where none is priced', () => {
+  const fns = [{ memoryMB: 1024, vcpu: 1 }, { memoryMB: 512, vcpu: 0.5 }];
+  const run = getPlatform('gcp-cloud-run');
+  const w = run.instances!.warm!;
+  assert.ok(Math.abs(warmUSDPerSecond(run, fns) - (w.perGBSecond * 1.5 + w.perVcpuSecond * 1.5)) < 1e-18);
+  assert.equal(warmUSDPerSecond({ ...run, instances: { ...run.instances!, warm: null } }, fns), 0);
 });
 
 test('load generator: p50/p99 and attainment per application (known answers)', () => {
