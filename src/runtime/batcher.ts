@@ -151,6 +151,9 @@ export class Batcher {
   private schedule(q: Queue): void {
     clearTimeout(q.timer);
     q.timer = undefined;
+    // A hopeless request goes now: left in, its deadline would dispatch the others early and small.
+    this.shedHopeless(q);
+    if (q.items.length === 0) return;
     const g = q.group;
     const rows = q.items.reduce((s, p) => s + p.rows, 0);
     if (q.items.length >= g.cfg.maxBatch || rows >= this.maxRows) { this.dispatch(q); return; }
@@ -163,17 +166,23 @@ export class Batcher {
     q.timer = setTimeout(() => this.dispatch(q), at - now);
   }
 
-  private dispatch(q: Queue): void {
-    clearTimeout(q.timer);
-    q.timer = undefined;
-    // Early shedding: whoever would miss its deadline even if this batch ran now (its measured time, no margin:
-    // only the hopeless go) is answered 503 at once instead of taking a place in the batch.
+  /**
+   * Early shedding: whoever would miss its deadline even if its batch ran now (the measured batch time, no margin:
+   * only the hopeless go) is answered 503 at once instead of taking a place in a batch.
+   */
+  private shedHopeless(q: Queue): void {
     const now = performance.now();
     const needMs = this.estimateMs(q.group, q.items.slice(0, q.group.cfg.maxBatch).reduce((s, p) => s + p.rows, 0), 1);
     for (const p of q.items.filter((x) => now + needMs > x.deadline)) {
       q.items.splice(q.items.indexOf(p), 1);
       p.reject(new DeadlineError(q.group.name, p.deadline - now, needMs, 'batch group'));
     }
+  }
+
+  private dispatch(q: Queue): void {
+    clearTimeout(q.timer);
+    q.timer = undefined;
+    this.shedHopeless(q);
     // Up to maxBatch requests, and no more rows than maxRows (a request alone always goes: the entry checked it).
     let n = 0;
     for (let rows = 0; n < Math.min(q.items.length, q.group.cfg.maxBatch); n++) {
