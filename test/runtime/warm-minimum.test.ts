@@ -19,7 +19,7 @@ const live = (p: FunctionPool) => p.instances.filter((i) => !i.dead && i.exitRea
 
 test('warm minimum: held from serve on, the instances above it reclaimed, never those within it, a dead one restarted', async () => {
   const d = tmpDir('warm-min');
-  const g = new Gateway({ ...DEFAULT_GATEWAY, prewarm: false, pool: { ...DEFAULT_GATEWAY.pool, maxInstances: 3, minInstances: 1, keepWarmMs: 300 } });
+  const g = new Gateway({ ...DEFAULT_GATEWAY, prewarm: false, pool: { ...DEFAULT_GATEWAY.pool, maxInstances: 3, minInstances: 1, keepWarmMs: 1000 } });
   const reasons: string[] = [];
   g.onSpawn = (_m, _f, _i, reason) => reasons.push(reason);
   try {
@@ -43,7 +43,7 @@ test('warm minimum: held from serve on, the instances above it reclaimed, never 
     assert.equal(live(pool).length, 2);
     // Past the keep-alive the extra instance goes; the minimum stays.
     await until(() => live(pool).length === 1, 'the instance above the minimum to be reclaimed');
-    await new Promise((r) => setTimeout(r, 900));
+    await new Promise((r) => setTimeout(r, 1500));
     assert.equal(live(pool).length, 1, 'the warm minimum is never reclaimed');
     // A dead warm instance is replaced at once.
     const survivor = live(pool)[0]!;
