@@ -4,12 +4,18 @@
  * JSON, and as 3 functions over the binary extension — measured interleaved (one request of each in turn, so load
  * on a shared machine hits all alike), with the gateway's per-phase trace (x-mopar-trace) of every served request.
  * Prints p50s, differences and ratios against bare, the median of each phase, the CPU model and the load average.
+ * 'floor': what this machine charges any gateway-plus-host design, with no work of ours in it — the same request
+ * body over loopback HTTP to a plain node:http server that hands it to a child process over Node IPC, where the
+ * child busy-waits the bare run's p50 and answers; the server then sends a response of the served one's size. Its
+ * difference to bare is the wake-ups and transfers a served request cannot avoid here (on a VM an idle process
+ * takes 0.1–0.3 ms to wake); served − floor is what the runtime itself adds.
  *
  * Run: node --import tsx bench/overhead.ts [--requests 200] [--no-224] [--json out.json]
  * Models: test/fixtures/exported/mobilenetv3-small.onnx at 1×3×64×64, and the zoo's MobileNetV2 at 1×3×224×224
  * (built and partitioned into a temporary folder, `--strategy unsplit` and `uniform:3`, SLO large).
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { createServer } from 'node:http';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,7 +43,7 @@ if (!argv.includes('--no-224')) {
 const pct = (a: number[], p: number) => (a.length ? [...a].sort((u, v) => u - v)[Math.min(a.length - 1, Math.floor(p * a.length))]! : NaN);
 const f2 = (x: number) => x.toFixed(2);
 
-type Variant = 'bare' | 'binary' | 'json' | 'chain3';
+type Variant = 'bare' | 'floor' | 'binary' | 'json' | 'chain3';
 const report: Record<string, unknown> = {
   cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, loadBefore: loadavg().map((x) => +x.toFixed(2)), requests: REQUESTS, cases: [] as unknown[],
 };
@@ -65,18 +71,38 @@ for (const c of cases) {
   const feeds: Feeds = { [inputName]: { dtype: 'float32', dims: c.dims, data } };
   const bin = binaryInferRequest(feeds);
   const jsonBody = Buffer.from(JSON.stringify({ inputs: [{ name: inputName, datatype: 'FP32', shape: c.dims, data: Array.from(data) }] }));
-  const requests: Record<Exclude<Variant, 'bare'>, { model: string; body: Buffer; headers: Record<string, string | number> }> = {
+  const requests: Record<Exclude<Variant, 'bare' | 'floor'>, { model: string; body: Buffer; headers: Record<string, string | number> }> = {
     binary: { model: m1, body: bin.body, headers: bin.headers },
     json: { model: m1, body: jsonBody, headers: { 'content-type': 'application/json', 'content-length': jsonBody.length } },
     chain3: { model: m3, body: bin.body, headers: bin.headers },
   };
-  const ms: Record<Variant, number[]> = { bare: [], binary: [], json: [], chain3: [] };
+  // The floor: a child that busy-waits (no timer: a timer's wake-up is not part of a run) and a bare HTTP server.
+  const child = spawn(process.execPath, ['-e', `process.on('message', (ms) => { const end = performance.now() + ms; while (performance.now() < end); process.send(0); });`], { serialization: 'advanced', stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  let busyMs = 0;
+  let replyBytes = Buffer.alloc(0);
+  const floorServer = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      child.once('message', () => res.end(replyBytes));
+      child.send(busyMs);
+    });
+  });
+  await new Promise<void>((r) => floorServer.listen(0, '127.0.0.1', r));
+  const floorUrl = `http://127.0.0.1:${(floorServer.address() as { port: number }).port}/`;
+  const ms: Record<Variant, number[]> = { bare: [], floor: [], binary: [], json: [], chain3: [] };
   const phases: Record<string, Record<string, number[]>> = { binary: {}, json: {}, chain3: {} };
   const once = async (v: Variant, keep: boolean) => {
     const t = performance.now();
     if (v === 'bare') {
       await runSession(session, feeds);
       if (keep) ms.bare.push(performance.now() - t);
+      return;
+    }
+    if (v === 'floor') {
+      const reply = await httpRequest(floorUrl, { method: 'POST', headers: bin.headers, body: bin.body });
+      if (reply.status !== 200) throw new Error(`floor: HTTP ${reply.status}`);
+      if (keep) ms.floor.push(performance.now() - t);
       return;
     }
     const r = requests[v];
@@ -90,14 +116,20 @@ for (const c of cases) {
     tr.write = took - (tr.total ?? took);
     for (const k of [...PHASES, 'total'] as const) (phases[v]![k] ??= []).push(tr[k] ?? 0);
   };
-  const order: Variant[] = ['bare', 'binary', 'json', 'chain3'];
+  const order: Variant[] = ['bare', 'floor', 'binary', 'json', 'chain3'];
+  // The floor's child waits as long as a bare run takes, and its server answers with the served reply's bytes.
+  const warm: number[] = [];
+  for (let i = 0; i < 20; i++) { const t = performance.now(); await runSession(session, feeds); warm.push(performance.now() - t); }
+  busyMs = pct(warm, 0.5);
+  replyBytes = Buffer.alloc((await httpRequest(`${base}/v2/models/${m1}/infer`, { method: 'POST', headers: bin.headers, body: bin.body })).body.length);
   for (let i = 0; i < 20; i++) for (const v of order) await once(v, false);
   for (let i = 0; i < REQUESTS; i++) for (let k = 0; k < order.length; k++) await once(order[(i + k) % order.length]!, true);
 
   const p50 = Object.fromEntries(order.map((v) => [v, pct(ms[v], 0.5)])) as Record<Variant, number>;
   console.log(`\n== ${c.label} (threads ${threads}, ${REQUESTS} interleaved requests each; JSON body ${(jsonBody.length / 2 ** 20).toFixed(2)} MB)`);
   console.log(`bare onnxruntime p50 ${f2(p50.bare)} ms`);
-  console.log(`served binary    p50 ${f2(p50.binary)} ms  (+${f2(p50.binary - p50.bare)} ms, ×${f2(p50.binary / p50.bare)} bare)`);
+  console.log(`floor            p50 ${f2(p50.floor)} ms  (+${f2(p50.floor - p50.bare)} ms: HTTP + IPC to a busy child, no work of ours)`);
+  console.log(`served binary    p50 ${f2(p50.binary)} ms  (+${f2(p50.binary - p50.bare)} ms, ×${f2(p50.binary / p50.bare)} bare; +${f2(p50.binary - p50.floor)} over the floor)`);
   console.log(`served JSON      p50 ${f2(p50.json)} ms  (+${f2(p50.json - p50.binary)} ms over binary, ×${f2(p50.json / p50.bare)} bare)`);
   console.log(`3 functions bin  p50 ${f2(p50.chain3)} ms  (+${f2(p50.chain3 - p50.bare)} ms over bare, +${f2(p50.chain3 - p50.binary)} over unsplit binary)`);
   const cols = [...PHASES, 'other', 'total'];
@@ -115,6 +147,8 @@ for (const c of cases) {
   (report.cases as unknown[]).push({ label: c.label, threads, p50, medianPhaseMs: med });
   await session.release();
   await gw.close();
+  child.kill();
+  await new Promise((r) => floorServer.close(r));
 }
 report.loadAfter = loadavg().map((x) => +x.toFixed(2));
 console.log(`\nload average after: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);

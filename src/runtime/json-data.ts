@@ -187,11 +187,18 @@ function scanNumbers(buf: Buffer, at: number, end: number, maxDepth: number): Om
     if (d === 0x2e) {
       d = buf[++i];
       if (d === undefined || d < 0x30 || d > 0x39) return undefined;
-      while (d !== undefined && d >= 0x30 && d <= 0x39) {
-        if (m === 0 && d === 0x30) exp--; // leading zeros of the fraction are not significant
-        else if (sig < MAX_FAST_DIGITS) { m = m * 10 + (d - 0x30); exp--; sig++; } else sig++;
-        d = buf[++i];
+      if (m === 0) while (d === 0x30) { exp--; d = buf[++i]; } // leading zeros of the fraction are not significant
+      // Significant digits in small-integer chunks of up to 8 (one double multiply-add per chunk, not per digit).
+      while (d !== undefined && d >= 0x30 && d <= 0x39 && sig < MAX_FAST_DIGITS) {
+        let chunk = 0;
+        let k = 0;
+        const room = Math.min(8, MAX_FAST_DIGITS - sig);
+        while (k < room && d !== undefined && d >= 0x30 && d <= 0x39) { chunk = chunk * 10 + (d - 0x30); k++; d = buf[++i]; }
+        m = m * P10[k]! + chunk;
+        exp -= k;
+        sig += k;
       }
+      while (d !== undefined && d >= 0x30 && d <= 0x39) { sig++; d = buf[++i]; }
     }
     if (d === 0x65 || d === 0x45) {
       d = buf[++i];
@@ -204,7 +211,7 @@ function scanNumbers(buf: Buffer, at: number, end: number, maxDepth: number): Om
     }
     let v: number;
     if (m === 0) v = 0;
-    else if (sig <= MAX_FAST_DIGITS && m <= 2 ** 53 && exp >= -22 && exp <= 22) v = exp < 0 ? m / P10[-exp]! : m * P10[exp]!;
+    else if (sig <= MAX_FAST_DIGITS && m < 2 ** 53 && exp >= -22 && exp <= 22) v = exp < 0 ? m / P10[-exp]! : m * P10[exp]!;
     else if (exp >= -300 && exp <= 300 - MAX_FAST_DIGITS) {
       // Not exact here; scannedValues decides whether it must be (the engine's conversion, deferred).
       v = exp < 0 ? m / P10_APPROX[-exp]! : m * P10_APPROX[exp]!;

@@ -181,12 +181,14 @@ function fromScannedData(name: string, dtype: DType, dims: number[], d: ScannedD
     return { dtype, dims: [...dims], data: typed };
   }
   const out = dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
+  out.set(values);
   for (let i = 0; i < n; i++) {
+    // x − x is 0 for every finite x and NaN for ±Infinity: a value no float holds (1e400 parsed as Infinity, or beyond FP32).
+    if (out[i]! - out[i]! === 0) continue;
     const x = values[i]!;
-    // The checks convertValues makes of JSON numbers (1e400 parsed as Infinity: a value no float holds).
+    // The checks convertValues makes of JSON numbers.
     if (!Number.isFinite(x)) throw badRequest(`input '${name}': value ${x} at index ${i} is beyond the range of ${v2}`);
-    if (dtype === 'float32' && !Number.isFinite(Math.fround(x))) throw badRequest(`input '${name}': value ${x} at index ${i} is beyond the range of FP32 (±3.4028234663852886e38)`);
-    out[i] = x;
+    throw badRequest(`input '${name}': value ${x} at index ${i} is beyond the range of FP32 (±3.4028234663852886e38)`);
   }
   return { dtype, dims: [...dims], data: out };
 }
