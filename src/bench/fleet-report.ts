@@ -39,7 +39,7 @@ export function fleetMarkdown(r: FleetBenchReport): string[] {
   return [
     '# mopar bench --fleet', '',
     `Started ${r.startedAt} on ${r.machine.cpus} × ${r.machine.cpuModel}. ${o.variants} variants of ${o.model}${o.tiny ? ' (tiny)' : ''} differing only in their`,
-    `last stage and classifier (seeded), each with Poisson arrivals at ${o.ratePerSec} req/s for ${fx(o.durationMs / 1000, 0)} s (seed ${o.seed}), the same`,
+    `${o.head === 'classifier' ? 'classifier' : 'last stage and classifier'} (seeded), each with Poisson arrivals at ${o.ratePerSec} req/s for ${fx(o.durationMs / 1000, 0)} s (seed ${o.seed}), the same`,
     `arrivals on both sides; keep-alive ${fx(o.keepWarmMs / 1000)} s, nothing pre-warmed; billed as ${o.platform} (every call at its measured`,
     `duration, every instance start as the platform bills init). The fleet shares its first ${r.cut.sharedNodes} nodes (divergence at`,
     `\`${r.cut.divergence ?? '—'}\`): ${fx(r.sharedFraction * 100, 1)} % of a variant's weights.`, '',

@@ -14,7 +14,7 @@ import { allclose, openSession, runSession, saveModel, type Feeds } from '../gra
 import { getPlatform } from '../plan/index.js';
 import { loadFleet, partitionFleet, partitionModel, type Manifest } from '../partition/index.js';
 import { DEFAULT_GATEWAY, DEFAULT_POOL, Gateway, infer, modelMetadata, randomFeeds, type FunctionPool } from '../runtime/index.js';
-import { buildZooModel, modelVariant } from '../zoo/index.js';
+import { buildZooModel, modelVariant, VARIANT_HEADS, type VariantHead } from '../zoo/index.js';
 import { runLoad, workloadSchedule, type ScheduledRequest } from './loadgen.js';
 import { billCalls, billStarts } from './workload.js';
 import { machineInfo } from './run.js';
@@ -26,6 +26,8 @@ export interface FleetBenchOptions {
   model: string;
   tiny: boolean;
   variants: number;
+  /** What differs between variants (default: the last stage and the classifier). */
+  head?: VariantHead;
   platform: string;
   /** Requests per second of each variant (Poisson, seeded per variant). */
   ratePerSec: number;
@@ -79,7 +81,7 @@ export async function runFleetBench(o: FleetBenchOptions): Promise<FleetBenchRep
   const names = Array.from({ length: o.variants }, (_, v) => `v${v}`);
   const paths = names.map((n, v) => {
     const p = join(work, `${n}.onnx`);
-    saveModel(modelVariant(base, v), p);
+    saveModel(modelVariant(base, v, VARIANT_HEADS[o.head ?? 'last-stage']), p);
     return p;
   });
   const profiling = o.quick ? { runs: 1, cpuScaling: false, measureRss: false } : {};

@@ -8,4 +8,4 @@ export { BATCH_DIM, type ZooBatch } from './dynamic.js';
 export * from './catalog.js';
 export { writeToyModel, toyWeights } from './toy.js';
 export { CRITEO_CARDINALITIES } from './models/dlrm.js';
-export { modelVariant, RESNET_HEAD } from './variants.js';
+export { modelVariant, RESNET_HEAD, VARIANT_HEADS, type VariantHead } from './variants.js';

@@ -8,6 +8,9 @@ import { decodeModel, encodeModel, type ModelProto } from '../graph/index.js';
 
 /** A ResNet's own part per variant: the last stage and the classifier (the zoo's names). */
 export const RESNET_HEAD = /^(layer4\.|fc\.)/;
+/** What a variant fine-tunes: a ResNet's last stage and classifier, or its classifier alone (a frozen backbone). */
+export const VARIANT_HEADS = { 'last-stage': RESNET_HEAD, classifier: /^fc\./ } as const;
+export type VariantHead = keyof typeof VARIANT_HEADS;
 
 /** Variant `v` of `base`: the float32 initializers matching `own` moved by uniform noise of ±`scale` (seed 100 + v). */
 export function modelVariant(base: ModelProto, v: number, own: RegExp = RESNET_HEAD, scale = 0.05): ModelProto {

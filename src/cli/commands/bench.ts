@@ -27,13 +27,17 @@ export function registerBench(program: Command): void {
     .option('--seed <n>', 'with --workload or --fleet: seed of the arrivals (default 1)', intOption('--seed', 0))
     .option('--fleet', 'N variants of one model (last stage and classifier differ) with sparse Poisson traffic each: separate deployments vs one fleet sharing the prefix, on the same arrivals (with --quick: tiny, seconds)')
     .option('--variants <n>', 'with --fleet: how many variants (default 4; --quick 3)', intOption('--variants', 2))
+    .option('--head <part>', 'with --fleet: what the variants fine-tune: last-stage (layer4 and classifier, default) or classifier', (v: string) => {
+      if (v !== 'last-stage' && v !== 'classifier') throw new MoparError(`--head must be last-stage or classifier, got '${v}'`);
+      return v;
+    })
     .option('--rate <r>', 'with --fleet: requests per second of each variant (default 0.05; --quick 1)', numberOption('--rate', 1e-6))
     .option('--keep-alive <s>', 'with --fleet: seconds an idle instance stays loaded (default 15; --quick 1)', numberOption('--keep-alive', 0))
     .option('--slo-ms <ms>', 'with --fleet: the requests\' latency SLO (default 2000; --quick 10000)', numberOption('--slo-ms', 1));
   jsonOption(cmd, 'the report as one JSON document');
   cmd.action(async (opts: { output: string; models?: string; platforms?: string; strategies?: string; quick?: boolean; fresh?: boolean; warm?: number; cold?: number; json?: boolean; sweep?: boolean; steps?: number;
     workload?: string | boolean; duration?: number; maxRequests?: number; rateScales?: string; seed?: number;
-    fleet?: boolean; variants?: number; rate?: number; keepAlive?: number; sloMs?: number }) => {
+    fleet?: boolean; variants?: number; head?: 'last-stage' | 'classifier'; rate?: number; keepAlive?: number; sloMs?: number }) => {
       // Loaded on use: the chart stack costs every other verb half a second of start-up.
       const bench = await import('../../bench/index.js');
       if (opts.fleet) {
@@ -42,7 +46,7 @@ export function registerBench(program: Command): void {
         const [model, variant] = (opts.models ? list(opts.models)[0]! : d.model).split(':');
         const report = await bench.runFleetBench({
           out: opts.output, model: model!, tiny: variant === 'tiny' || (opts.quick === true && variant === undefined && !opts.models), quick: opts.quick === true,
-          variants: opts.variants ?? d.variants, platform: opts.platforms ? list(opts.platforms)[0]! : d.platform, ratePerSec: opts.rate ?? d.ratePerSec,
+          variants: opts.variants ?? d.variants, head: opts.head, platform: opts.platforms ? list(opts.platforms)[0]! : d.platform, ratePerSec: opts.rate ?? d.ratePerSec,
           durationMs: (opts.duration ?? d.durationS) * 1000, maxRequests: opts.maxRequests ?? 2000, sloMs: opts.sloMs ?? d.sloMs,
           keepWarmMs: (opts.keepAlive ?? d.keepAliveS) * 1000, seed: opts.seed ?? d.seed,
         });
