@@ -88,13 +88,24 @@ function select(sel: Record<string, string>, input: Json): Record<string, Json> 
   return out;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Thrown in a branch found stopped: its execution or Parallel state has already ended. */
+class Stopped extends Error {}
 
-async function runTask(s: State, input: Json, invoke: InvokeLambda, substitute: (v: string) => string): Promise<Json> {
+/** Waits `ms`, or less if `stop` fires first (a Retry's interval must not outlive its execution). */
+function sleep(ms: number, stop: AbortSignal): Promise<void> {
+  return new Promise((r) => {
+    const done = () => { clearTimeout(t); stop.removeEventListener('abort', done); r(); };
+    const t = setTimeout(done, ms);
+    stop.addEventListener('abort', done, { once: true });
+  });
+}
+
+async function runTask(s: State, input: Json, invoke: InvokeLambda, substitute: (v: string) => string, stop: AbortSignal): Promise<Json> {
   const fn = substitute(s.Parameters!.FunctionName!);
   // What crosses the service boundary is JSON.
   const payload = JSON.parse(JSON.stringify(input)) as Json;
   for (let attempt = 0; ; attempt++) {
+    if (stop.aborted) throw new Stopped();
     try {
       const result = { Payload: await invoke(fn, payload), StatusCode: 200 };
       return s.OutputPath ? jsonPath(result, s.OutputPath) : result;
@@ -103,21 +114,43 @@ async function runTask(s: State, input: Json, invoke: InvokeLambda, substitute: 
       const rule = s.Retry?.find((r) => r.ErrorEquals.includes(name) || r.ErrorEquals.includes('States.ALL'));
       // MaxAttempts counts retries after the first try (Step Functions' rule).
       if (!rule || attempt >= (rule.MaxAttempts ?? 3)) throw err instanceof TaskFailed ? err : new TaskFailed(name, (err as Error).message);
-      await sleep(1000 * (rule.IntervalSeconds ?? 1) * (rule.BackoffRate ?? 2) ** attempt);
+      await sleep(1000 * (rule.IntervalSeconds ?? 1) * (rule.BackoffRate ?? 2) ** attempt, stop);
     }
   }
 }
 
-async function runMachine(def: Machine, input: Json, invoke: InvokeLambda, substitute: (v: string) => string): Promise<Json> {
+/**
+ * Runs the branches of a Parallel state. As in Step Functions, the first branch to fail fails the state and the
+ * others are stopped: they start no further state (a Task invocation in flight may finish; its result is dropped).
+ */
+async function runParallel(s: State, input: Json, invoke: InvokeLambda, substitute: (v: string) => string, stop: AbortSignal): Promise<Json[]> {
+  const branches = new AbortController();
+  const stopAll = () => branches.abort();
+  stop.addEventListener('abort', stopAll, { once: true });
+  let failure: { err: unknown } | undefined;
+  try {
+    return await Promise.all((s.Branches ?? []).map((b) => runMachine(b, input, invoke, substitute, branches.signal).catch((err: unknown) => {
+      // The first failure is the state's error, not the Stopped of a branch that was stopped because of it.
+      if (!branches.signal.aborted) { failure = { err }; branches.abort(); }
+      throw err;
+    })));
+  } catch (err) {
+    throw failure ? failure.err : err;
+  } finally {
+    stop.removeEventListener('abort', stopAll);
+  }
+}
+
+async function runMachine(def: Machine, input: Json, invoke: InvokeLambda, substitute: (v: string) => string, stop: AbortSignal): Promise<Json> {
   let name: string | undefined = def.StartAt;
   let value = input;
   while (name) {
+    if (stop.aborted) throw new Stopped();
     const s: State = def.States[name]!;
     if (s.Type === 'Task') {
-      value = await runTask(s, value, invoke, substitute);
+      value = await runTask(s, value, invoke, substitute, stop);
     } else {
-      const v = value;
-      const results = await Promise.all((s.Branches ?? []).map((b) => runMachine(b, v, invoke, substitute)));
+      const results = await runParallel(s, value, invoke, substitute, stop);
       value = s.ResultSelector ? select(s.ResultSelector, results) : results;
     }
     name = s.End ? undefined : s.Next;
@@ -131,16 +164,22 @@ export interface Execution { status: 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT'; outpu
 /** Runs `def` on `input` (JSON text) as StartSyncExecution would; `substitutions` fill `${Name}` placeholders. */
 export async function execute(def: Machine, input: string, invoke: InvokeLambda, substitutions: Record<string, string>): Promise<Execution> {
   const substitute = (v: string) => v.replace(/\$\{(\w+)\}/g, (m, k: string) => substitutions[k] ?? m);
+  // Once the execution has ended (timed out or failed), every branch still running is stopped.
+  const stop = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<Execution>((resolve) => {
     if (def.TimeoutSeconds) timer = setTimeout(() => resolve({ status: 'TIMED_OUT', error: 'States.Timeout', cause: `over ${def.TimeoutSeconds} s` }), 1000 * def.TimeoutSeconds);
   });
   try {
-    return await Promise.race([timeout, runMachine(def, JSON.parse(input) as Json, invoke, substitute).then((out) => ({ status: 'SUCCEEDED' as const, output: JSON.stringify(out) }))]);
+    const run = runMachine(def, JSON.parse(input) as Json, invoke, substitute, stop.signal);
+    // After a timeout the run still settles (Stopped, or a late failure): nobody awaits it then.
+    run.catch(() => {});
+    return await Promise.race([timeout, run.then((out) => ({ status: 'SUCCEEDED' as const, output: JSON.stringify(out) }))]);
   } catch (err) {
     const f = err instanceof TaskFailed ? err : new TaskFailed('States.Runtime', (err as Error).message);
     return { status: 'FAILED', error: f.error, cause: f.reason };
   } finally {
     clearTimeout(timer);
+    stop.abort();
   }
 }
