@@ -20,11 +20,13 @@ export function workloadHeadline(report: WorkloadReport): string[] {
       const base = rows.find((r) => r.strategy === 'unbatched-unsplit' && r.measured);
       const h = rows.find((r) => r.strategy === 'harmony' && r.measured);
       const per = rows.find((r) => r.strategy === 'per-app' && r.measured);
+      const conc = rows.find((r) => r.strategy === 'concurrency' && r.measured);
       if (!base?.costPerRequestUSD || !h?.costPerRequestUSD) continue;
       out.push(`${platform}, ${num(base.totalRatePerSec, 1)} req/s in all: HarmonyBatch grouping ${usdPerM(h.costPerRequestUSD)} vs ` +
         `${usdPerM(base.costPerRequestUSD)} USD per million requests unbatched-unsplit (${num(base.costPerRequestUSD / h.costPerRequestUSD)}× cheaper, ` +
         `${num(h.costToFloor)}× the floor), lowest SLO attainment ${pct(h.sloAttainment)} vs ${pct(base.sloAttainment)}` +
-        (per?.costPerRequestUSD ? `; per-application batching ${usdPerM(per.costPerRequestUSD)} (${pct(per.sloAttainment)})` : '') + '.');
+        (per?.costPerRequestUSD ? `; per-application batching ${usdPerM(per.costPerRequestUSD)} (${pct(per.sloAttainment)})` : '') +
+        (conc?.costPerRequestUSD ? `; the platform's own concurrency (${conc.concurrency ?? '?'} per instance, measured) ${usdPerM(conc.costPerRequestUSD)} (${pct(conc.sloAttainment)})` : '') + '.');
     }
   }
   return out;
@@ -42,7 +44,7 @@ function table(rows: WorkloadRow[]): string {
     const vs = base?.costPerRequestUSD && r.costPerRequestUSD ? `÷${num(base.costPerRequestUSD / r.costPerRequestUSD)}` : '–';
     const groups = r.groups.map((g) => `${g.apps.join('+')}: ${g.maxBatch}, ${num(g.timeoutMs, 0)}${g.minInstances ? `, warm ${g.minInstances}` : ''}`).join('; ');
     const apps = r.apps?.map((a) => `${a.app} ${num(a.p50Ms, 0)} / ${num(a.p99Ms, 0)} (${pct(a.sloAttainment)})`).join('; ') ?? '';
-    const what = r.measured ? '' : (r.feasible ? ' (predicted only)' : ' (infeasible)');
+    const what = r.measured ? (r.concurrency ? ` (${r.concurrency} per instance)` : '') : (r.feasible ? ' (predicted only)' : ' (infeasible)');
     lines.push(`| ${num(r.totalRatePerSec, 1)} | ${r.strategy}${what} | ${groups || '–'} | ${r.requests ?? '–'} | ${usdPerM(r.costPerRequestUSD)} | ${usdPerM(r.costPerSloMetRequestUSD)} | ` +
       `${usdPerM(r.predictedCostPerRequestUSD)} | ${num(r.costToFloor)} | ${vs} | ${num(r.meanBatch)} | ${r.instanceStarts ?? '–'} | ${pct(r.sloAttainment)} | ${apps}${r.error ? ` — ${r.error}` : ''} |`);
   }

@@ -6,8 +6,10 @@
  * - `per-app` (BATCH), `one-group` (all applications, tightest SLO) and `harmony` (HarmonyBatch grouping): each
  *   group's functions as the batching planner chose them (partitioned at the group's batch size), built and served
  *   as their own model, batched by the gateway (deadline-aware, runtime/batcher.ts).
- * The platform's own request concurrency (Cloud Run) is not measurable here (the runtime runs one request per
- * instance at a time), so it is reported as the planner's prediction and marked so.
+ * - `concurrency` (platforms that have it: Cloud Run): the platform's own request concurrency, unbatched, up to
+ *   `concurrency` requests in flight per instance (the pool's maxInFlight; default the platform's, Cloud Run 80),
+ *   on the planner's concurrent services (the unsplit function for applications it found none for), billed as the
+ *   platform bills a concurrent instance: its busy time once, not per request (billing.ts concurrentInstanceUSD).
  * Cost = every invocation billed at its own measured duration rounded to the platform's granule
  * (plan/billing.ts measuredInvocationUSD, per call) plus every instance start during the load billed as the
  * platform bills init (initUSD, at its measured cold start), plus each group's warm minimum (held by the runtime,
@@ -20,7 +22,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { MoparError, log, watchLoad, type MachineLoad } from '../core/index.js';
 import {
-  getPlatform, initUSD, measuredInvocationUSD, physicalFloor, warmUSDPerSecond, planBatching, planOfGroup, planPartition, type AppSpec, type BatchGroup, type FnConfig, type Plan,
+  concurrentInstanceUSD, getPlatform, initUSD, measuredInvocationUSD, physicalFloor, warmUSDPerSecond, planBatching, planOfGroup, planPartition, type AppSpec, type BatchGroup, type FnConfig, type Plan,
   type Platform,
 } from '../plan/index.js';
 import { buildPartition, modelProfile } from '../partition/index.js';
@@ -57,6 +59,8 @@ export interface WorkloadOptions {
   maxRequests: number;
   seed: number;
   batchSizes: number[];
+  /** Requests in flight per instance of the `concurrency` baseline; default the platform's `concurrency.maxPerInstance`. */
+  concurrency?: number;
   workDir?: string;
 }
 
@@ -72,6 +76,8 @@ export interface WorkloadRow {
   measured: boolean;
   feasible: boolean;
   groups: WorkloadGroupRow[];
+  /** `concurrency` rows: requests in flight per instance as served. */
+  concurrency?: number;
   requests?: number;
   answered?: number;
   /** Per answered request: invocations billed per call at their measured duration, plus billed starts. */
@@ -167,6 +173,23 @@ export async function runWorkloadBench(opts: WorkloadOptions): Promise<WorkloadR
       }
       const schedule = workloadSchedule(apps, { durationMs: opts.durationMs, maxRequests: opts.maxRequests }, opts.seed);
       for (const strategy of WORKLOAD_STRATEGIES) {
+        if (strategy === 'concurrency') {
+          const perInstance = opts.concurrency ?? getPlatform(platformId).concurrency?.maxPerInstance;
+          if (perInstance === undefined) continue; // each request is its own invocation there (Lambda)
+          const outcome = planned?.strategies.find((s) => s.strategy === strategy);
+          const planGroups = outcome?.groups ?? [];
+          const rest = apps.map((a) => a.name).filter((a) => !planGroups.some((g) => g.apps.includes(a)));
+          const served: Served[] = [];
+          for (const g of planGroups) served.push({ dir: await build(planOfGroup(g)!), group: undefined, apps: g.apps });
+          if (rest.length) served.push({ dir: await build(unsplit), group: undefined, apps: rest });
+          log(`workload: ${platformId} ×${scale} ${strategy} (${perInstance} per instance, ${served.length} service(s), ${schedule.length} requests)`);
+          rows.push({ ...base, strategy, feasible: outcome?.feasible ?? false, concurrency: perInstance,
+            groups: [...planGroups.map((g) => ({ apps: g.apps, maxBatch: 1, timeoutMs: 0, functions: g.functions.length, minInstances: g.minInstances })),
+              ...(rest.length ? [{ apps: rest, maxBatch: 1, timeoutMs: 0, functions: unsplit.functions.length }] : [])],
+            ...(outcome?.feasible ? { predictedCostPerRequestUSD: outcome.costPerRequestUSD } : {}),
+            ...await measure(platformId, apps, schedule, served, floor, { concurrency: perInstance }) });
+          continue;
+        }
         if (strategy === 'unbatched-unsplit') {
           log(`workload: ${platformId} ×${scale} ${strategy} (${schedule.length} requests)`);
           const dir = await build(unsplit);
@@ -177,17 +200,17 @@ export async function runWorkloadBench(opts: WorkloadOptions): Promise<WorkloadR
         }
         const outcome = planned?.strategies.find((s) => s.strategy === strategy);
         if (!outcome) {
-          if (strategy !== 'concurrency') rows.push({ ...base, strategy, measured: false, feasible: false, groups: [], error: planError ?? 'not planned' });
+          rows.push({ ...base, strategy, measured: false, feasible: false, groups: [], error: planError ?? 'not planned' });
           continue;
         }
         const groups = outcome.groups.map((g) => ({ apps: g.apps, maxBatch: g.maxBatch, timeoutMs: g.timeoutMs, functions: g.functions.length, minInstances: g.minInstances }));
-        if (strategy === 'concurrency' || !outcome.feasible) {
+        if (!outcome.feasible) {
           rows.push({ ...base, strategy, measured: false, feasible: outcome.feasible, groups, predictedCostPerRequestUSD: outcome.costPerRequestUSD,
             ...(outcome.feasible ? {} : { error: `infeasible for ${outcome.infeasibleApps.join(', ')}` }) });
           continue;
         }
         log(`workload: ${platformId} ×${scale} ${strategy} (${outcome.groups.length} group(s), ${schedule.length} requests)`);
-        const served: Array<{ dir: string; group: BatchGroup }> = [];
+        const served: Served[] = [];
         for (const g of outcome.groups) served.push({ dir: await build(planOfGroup(g)!), group: g });
         rows.push({ ...base, strategy, feasible: true, groups, predictedCostPerRequestUSD: outcome.costPerRequestUSD,
           ...await measure(platformId, apps, schedule, served, floor) });
@@ -198,7 +221,8 @@ export async function runWorkloadBench(opts: WorkloadOptions): Promise<WorkloadR
   return {
     kind: 'mopar.workload', startedAt, finishedAt: new Date().toISOString(), machine: machineInfo(), load: rowsLoad,
     config: { apps: opts.apps, model: opts.model, tiny: opts.tiny, platforms: opts.platforms, rateScales: opts.rateScales,
-      durationMs: opts.durationMs, maxRequests: opts.maxRequests, seed: opts.seed, batchSizes: opts.batchSizes },
+      durationMs: opts.durationMs, maxRequests: opts.maxRequests, seed: opts.seed, batchSizes: opts.batchSizes,
+      ...(opts.concurrency === undefined ? {} : { concurrency: opts.concurrency }) },
     rows, ...(profile.batch ? { batchProfile: profile.batch } : {}), notes: workloadNotes(profile.batch !== undefined),
   };
 }
@@ -208,7 +232,7 @@ function workloadNotes(batchProfiled: boolean): string[] {
     'Cost counts function invocations, each billed at its own measured duration rounded up to the platform\'s granule (per call), and every instance start that began during the load billed as the platform bills init (Lambda\'s INIT phase, Cloud Run\'s instance time from start) at its measured duration (a start still under way when the load ends is waited for; one that never finished is billed for the time it ran); hand-off transfer fees are left out. Cost per SLO-met request divides the same bill by the requests answered within their SLO.',
     'The planner modelled the embedded runtime\'s instances (its pool: at most DEFAULT_POOL.maxInstances per function, idle ones kept DEFAULT_POOL.keepWarmMs) and chose a warm minimum per group (groups[].minInstances); the runtime holds it (that many instances per function started before the clock, never reclaimed, restarted if one dies; at least one warm instance per function either way), and the bill charges it over the measured window at the platform\'s warm price (plan/billing.ts warmUSDPerSecond, as the planner does; warmUSD).',
     "The floor is the compute floor of the work (computeFloorUSD): each layer's profiled time at its cheapest allowed configuration (plan/floor.ts physicalFloor's work, without the billing granule a lone request pays) plus the invocation fee shared by the largest batch allowed. It rests on the profile: a profile taken on a loaded machine inflates it (× floor below 1 then means the profile was slower than the served run).",
-    "'concurrency' (the platform's own request concurrency) cannot be served here (one request per instance at a time): its figures are the planner's prediction (a processor-sharing mean latency), not a measurement.",
+    "'concurrency' (the platform's own request concurrency, Cloud Run --concurrency) is measured: the same arrivals served unbatched on the planner's concurrent services (the unsplit function for applications it found none for), up to `concurrency` requests in flight per instance (default the platform's, Cloud Run 80); an instance is billed its busy time (instance time while ≥ 1 request is active, each busy period rounded up to the granule) plus the request fee per request (plan/billing.ts concurrentInstanceUSD), not each request's duration. The runtime scales out only when every instance has `concurrency` requests in flight (Cloud Run also scales at 60 % CPU).",
     'All functions share this machine\'s cores with the load generator; latency includes the HTTP hop to 127.0.0.1.',
     'Instance starts: instances started on demand while the load ran (a call found every instance busy); each is a cold start (seconds under a fractional CPU quota here), billed and now in the planner\'s queue model.',
     ...(batchProfiled ? [] : ['No batch profile: the planner assumed per-item time flat in the batch size.']),
@@ -240,27 +264,33 @@ export function billWindowStarts(platform: Platform, fns: ReadonlyMap<string, Fn
 
 export type Measured = Pick<WorkloadRow, 'measured' | 'requests' | 'answered' | 'costPerRequestUSD' | 'costPerSloMetRequestUSD' | 'startsBilled' | 'startsUSD' | 'warmUSD' | 'costToFloor' | 'meanBatch' | 'sloAttainment' | 'instanceStarts' | 'apps' | 'load' | 'seconds' | 'error'>;
 
+/** One served build: batched for `group`, or unbatched for `apps` (default: every application). */
+export interface Served { dir: string; group: BatchGroup | undefined; apps?: string[] }
+
 /**
- * Serves the given builds (one model per batching group; `group` undefined: no batching), sends the schedule
- * (each request to its application's group), and bills what ran.
+ * Serves the given builds (one model per batching group or service), sends the schedule (each request to its
+ * application's build), and bills what ran. `concurrency`: that many calls in flight per instance, each instance
+ * billed its busy time (concurrentInstanceUSD) instead of every call on its own.
  */
 export async function measure(platformId: string, apps: AppSpec[], schedule: ReturnType<typeof workloadSchedule>,
-  served: Array<{ dir: string; group: BatchGroup | undefined }>, floor: number): Promise<Measured> {
+  served: Served[], floor: number, o: { concurrency?: number } = {}): Promise<Measured> {
   const t0 = performance.now();
   const platform = getPlatform(platformId);
-  const gw = new Gateway({ ...DEFAULT_GATEWAY, prewarm: true });
+  const gw = new Gateway({ ...DEFAULT_GATEWAY, prewarm: true, ...(o.concurrency ? { pool: { ...DEFAULT_GATEWAY.pool, maxInFlight: o.concurrency } } : {}) });
   try {
     const modelOf = new Map<string, string>();
+    const batched = new Set<string>();
     const names = served.map((s, i) => {
       const name = gw.addModel(s.dir, `g${i}`);
       if (s.group) {
+        batched.add(name);
         const slo = new Map(apps.map((a) => [a.name, a.sloMs]));
         gw.enableBatching(name, { groups: [{ apps: s.group.apps.map((a) => ({ name: a, sloMs: slo.get(a)! })), maxBatch: s.group.maxBatch, timeoutMs: s.group.timeoutMs }] });
         // The group's warm minimum, as planned: held by the runtime from listen on.
         for (const p of gw.models.get(name)!.pools.values()) p.setMinInstances(s.group.minInstances);
         for (const a of s.group.apps) modelOf.set(a, name);
       } else {
-        for (const a of apps) modelOf.set(a.name, name);
+        for (const a of s.apps ?? apps.map((x) => x.name)) modelOf.set(a, name);
       }
       return name;
     });
@@ -275,9 +305,26 @@ export async function measure(platformId: string, apps: AppSpec[], schedule: Ret
     // Every instance started in the measured window (any reason) is billed, also one still starting when the
     // load ends: billing only the starts already recorded then left rows with instanceStarts > 0 and startsUSD 0.
     const starts: Array<{ key: string; inst: FunctionInstance }> = [];
+    // Concurrency: each instance's calls as [receipt, answer] on the host's clock (its busy time is billed).
+    const busy = new Map<FunctionInstance, { key: string; spans: Array<[number, number]> }>();
+    const track = (key: string, inst: FunctionInstance) => {
+      if (!o.concurrency || busy.has(inst)) return;
+      const rec = { key, spans: [] as Array<[number, number]> };
+      busy.set(inst, rec);
+      const invoke = inst.invoke.bind(inst);
+      inst.invoke = async (...args) => {
+        const sent = performance.timeOrigin + performance.now();
+        const r = await invoke(...args);
+        const at = r.stats.recvAt ?? sent;
+        rec.spans.push([at, at + r.stats.hostMs]);
+        return r;
+      };
+    };
+    for (const n of names) for (const [fn, pool] of gw.models.get(n)!.pools) for (const inst of pool.instances) track(`${n}/${fn}`, inst);
     let instanceStarts = 0;
     gw.onSpawn = (model, fn, inst, reason) => {
       starts.push({ key: `${model}/${fn}`, inst });
+      track(`${model}/${fn}`, inst);
       if (reason === 'demand') instanceStarts++;
     };
     // Every call's duration, as the gateway observes it per call (its billed ms, rounded to 1 ms), so each call is
@@ -294,7 +341,8 @@ export async function measure(platformId: string, apps: AppSpec[], schedule: Ret
     const watch = watchLoad();
     const w0 = performance.now();
     const outcomes: LoadOutcome[] = await runLoad(schedule, async (req, i) => {
-      const reply = await infer(url, modelOf.get(req.app)!, feeds[i % feeds.length]!, served[0]!.group ? { app: req.app } : {});
+      const model = modelOf.get(req.app)!;
+      const reply = await infer(url, model, feeds[i % feeds.length]!, batched.has(model) ? { app: req.app } : {});
       return reply.batchSize === undefined ? {} : { batchSize: reply.batchSize };
     });
     const windowS = (performance.now() - w0) / 1000;
@@ -313,12 +361,13 @@ export async function measure(platformId: string, apps: AppSpec[], schedule: Ret
       const after = gw.stats(n);
       after.functions.forEach((f) => {
         fns.set(`${n}/${f.name}`, f);
-        usd += billCalls(platform, f, callMs.get(`${n}/${f.name}`) ?? []);
+        if (!o.concurrency) usd += billCalls(platform, f, callMs.get(`${n}/${f.name}`) ?? []);
         warmUSD += gw.models.get(n)!.pools.get(f.name)!.minInstances * warmUSDPerSecond(platform, [f]) * windowS;
       });
       // Batches = invocations of the group's first function.
       batches += after.functions[0]!.invocations - before[i]!.functions[0]!.invocations;
     });
+    for (const { key, spans } of busy.values()) usd += concurrentInstanceUSD(platform, fns.get(key)!, spans);
     const startsUSD = billWindowStarts(platform, fns, starts, performance.now());
     usd += startsUSD + warmUSD;
     const answered = outcomes.filter((o) => o.ok).length;

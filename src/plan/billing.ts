@@ -87,3 +87,28 @@ export function warmUSDPerSecond(p: Platform, fns: readonly FnConfig[]): number 
   const warm = p.instances?.warm;
   return warm ? fns.reduce((s, f) => s + resourceUSD(warm, f.memoryMB / 1024, f.vcpu), 0) : 0;
 }
+
+/**
+ * Busy periods of one instance serving calls side by side: the union of the calls' [start, end] spans (ms),
+ * overlapping or touching spans merged, in time order.
+ */
+export function busyPeriods(spans: ReadonlyArray<readonly [number, number]>): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  for (const [a, b] of [...spans].sort((x, y) => x[0] - y[0])) {
+    const last = out[out.length - 1];
+    if (last && a <= last[1]) last[1] = Math.max(last[1], b);
+    else out.push([a, b]);
+  }
+  return out;
+}
+
+/**
+ * USD of one instance serving requests concurrently (Cloud Run --concurrency, request-based billing; platform
+ * `concurrency`): instance time while at least one request is active, each busy period rounded up to the granule,
+ * at the configured size, plus the request fee per request. Overlapping requests share their instance time: it is
+ * billed once, not per request as `measuredInvocationUSD` bills a call. `spans`: the requests' [start, end], ms.
+ */
+export function concurrentInstanceUSD(p: Platform, c: FnConfig, spans: ReadonlyArray<readonly [number, number]>): number {
+  const ms = busyPeriods(spans).reduce((s, [a, b]) => s + billedMs(b - a, p.price.granularityMs), 0);
+  return ms / 1000 * usdPerSecond(p, c) + spans.length * p.price.perRequest;
+}

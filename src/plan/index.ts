@@ -12,7 +12,7 @@ export { TRANSPORTS, STATE_INLINE_LIMIT_BYTES } from './transports/index.js';
 export { renderPlan, renderAlternatives } from './render.js';
 export { compareAlternatives, whyChosen } from './alternatives.js';
 export type { FnConfig } from './configs.js';
-export { billedMs, billedMsFor, invocationUSD, measuredInvocationUSD, initUSD, resourceUSD, usdPerSecond, warmUSDPerSecond, type ResourceRates } from './billing.js';
+export { billedMs, billedMsFor, busyPeriods, concurrentInstanceUSD, invocationUSD, measuredInvocationUSD, initUSD, resourceUSD, usdPerSecond, warmUSDPerSecond, type ResourceRates } from './billing.js';
 export { physicalFloor, liveMemoryMB, type PhysicalFloor, type FloorLayer, type FloorOptions } from './floor.js';
 export * from './batching/index.js';
 export * from './plan-partition.js';

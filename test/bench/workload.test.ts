@@ -112,16 +112,21 @@ test('workload report: headline ratios, tables, charts and JSON written', async 
       row('per-app', 1.5e-6, 0.99),
       row('one-group', 1.2e-6, 0.98),
       row('harmony', 1e-6, 0.995),
-      { ...row('concurrency', NaN, NaN), measured: false, costPerRequestUSD: undefined, apps: undefined, sloAttainment: undefined, predictedCostPerRequestUSD: 2e-6 },
+      // Measured (issue 29): the platform's own concurrency, 80 requests in flight per instance.
+      row('concurrency', 2e-6, 0.97, { concurrency: 80, groups: [{ apps: ['a', 'b'], maxBatch: 1, timeoutMs: 0, functions: 1 }] }),
     ],
     notes: ['a note'],
   };
   const [headline] = workloadHeadline(report);
   assert.match(headline!, /HarmonyBatch grouping 1\.000 vs 3\.000 USD per million requests unbatched-unsplit \(3\.00× cheaper, 10\.00× the floor\)/);
-  assert.match(headline!, /lowest SLO attainment 99\.5 % vs 100\.0 %; per-application batching 1\.500 \(99\.0 %\)/);
+  assert.match(headline!, /lowest SLO attainment 99\.5 % vs 100\.0 %; per-application batching 1\.500 \(99\.0 %\); the platform's own concurrency \(80 per instance, measured\) 2\.000 \(97\.0 %\)\./);
   const md = workloadMarkdown(report).join('\n');
   assert.match(md, /\| 15\.0 \| harmony \| a\+b: 4, 100 \| 100 \| 1\.000 \| – \| 1\.000 \| 10\.00 \| ÷3\.00 \|/);
-  assert.match(md, /concurrency \(predicted only\)/);
+  assert.match(md, /\| 15\.0 \| concurrency \(80 per instance\) \| a\+b: 1, 0 \| 100 \| 2\.000 \|/);
+  assert.doesNotMatch(md, /predicted only/);
+  // A report written before the measured baseline (its concurrency row predicted only) still renders as such.
+  const old = { ...report, rows: [{ ...row('concurrency', NaN, NaN), measured: false, costPerRequestUSD: undefined, apps: undefined, sloAttainment: undefined, predictedCostPerRequestUSD: 2e-6 }] };
+  assert.match(workloadMarkdown(old).join('\n'), /concurrency \(predicted only\)/);
   assert.match(md, /highest load average 0\.5 on 2 cores\./);
   const dir = mkdtempSync(join(tmpdir(), 'mopar-workload-report-'));
   try {

@@ -25,6 +25,7 @@ export function registerBench(program: Command): void {
     .option('--max-requests <n>', 'with --workload: at most this many requests per cell (default 2000)', intOption('--max-requests', 1))
     .option('--rate-scales <list>', 'with --workload: multipliers of every application\'s rate, one cell each (default 0.5,2)')
     .option('--seed <n>', 'with --workload or --fleet: seed of the arrivals (default 1)', intOption('--seed', 0))
+    .option('--concurrency <n>', 'with --workload: requests in flight per instance of the measured \'concurrency\' baseline (default: the platform\'s, Cloud Run 80; platforms without request concurrency have no such row)', intOption('--concurrency'))
     .option('--fleet', 'N variants of one model (last stage and classifier differ) with sparse Poisson traffic each: separate deployments vs one fleet sharing the prefix, on the same arrivals (with --quick: tiny, seconds)')
     .option('--variants <n>', 'with --fleet: how many variants (default 4; --quick 3)', intOption('--variants', 2))
     .option('--head <part>', 'with --fleet: what the variants fine-tune: last-stage (layer4 and classifier, default) or classifier', (v: string) => {
@@ -36,7 +37,7 @@ export function registerBench(program: Command): void {
     .option('--slo-ms <ms>', 'with --fleet: the requests\' latency SLO (default 2000; --quick 10000)', numberOption('--slo-ms', 1));
   jsonOption(cmd, 'the report as one JSON document');
   cmd.action(async (opts: { output: string; models?: string; platforms?: string; strategies?: string; quick?: boolean; fresh?: boolean; warm?: number; cold?: number; json?: boolean; sweep?: boolean; steps?: number;
-    workload?: string | boolean; duration?: number; maxRequests?: number; rateScales?: string; seed?: number;
+    workload?: string | boolean; duration?: number; maxRequests?: number; rateScales?: string; seed?: number; concurrency?: number;
     fleet?: boolean; variants?: number; head?: 'last-stage' | 'classifier'; rate?: number; keepAlive?: number; sloMs?: number }) => {
       // Loaded on use: the chart stack costs every other verb half a second of start-up.
       const bench = await import('../../bench/index.js');
@@ -65,7 +66,7 @@ export function registerBench(program: Command): void {
         const report = await bench.runWorkloadBench({
           apps, model: model!, tiny: variant === 'tiny', platforms: opts.platforms ? list(opts.platforms) : bench.QUICK_WORKLOAD_PLATFORMS,
           rateScales: scales, durationMs: (opts.duration ?? (opts.quick ? 12 : 20)) * 1000, maxRequests: opts.maxRequests ?? 2000,
-          seed: opts.seed ?? 1, batchSizes: [1, 2, 4, 8],
+          seed: opts.seed ?? 1, batchSizes: [1, 2, 4, 8], ...(opts.concurrency === undefined ? {} : { concurrency: opts.concurrency }),
         });
         await bench.writeWorkloadReport(opts.output, report);
         if (opts.json) printJson({ ...report, workload: report.rows });
