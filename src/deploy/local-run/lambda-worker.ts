@@ -12,7 +12,8 @@ const path = require('node:path');
 const lambdaLocal = require(process.env.MOPAR_LAMBDA_LOCAL);
 const quiet = { log() {}, info() {}, warn() {}, error() {}, debug() {}, transports: [] };
 lambdaLocal.setLogger(quiet);
-const timeoutMs = Number(process.env.MOPAR_LAMBDA_TIMEOUT_MS || 60000);
+// The function's Timeout from template.yaml (local-run always sets it).
+const timeoutMs = Number(process.env.MOPAR_LAMBDA_TIMEOUT_MS);
 let mod;
 try {
   mod = require(path.join(__dirname, 'handler.js'));

@@ -11,7 +11,7 @@ import { execute, TaskFailed } from './asl.js';
 import { copyFolder, installDependencies, type InstallMode } from './install.js';
 import { LAMBDA_WORKER, LAMBDA_WORKER_FILE } from './lambda-worker.js';
 import { STACK_BUCKET, type LocalLayout } from './layout.js';
-import { FUNCTION_URL_LIMIT_BYTES, LAMBDA_PROVIDED, readBody, sendJson, type Handler, type StartProcess, type Started } from './common.js';
+import { FUNCTION_URL_LIMIT_BYTES, LAMBDA_PROVIDED, readBody, readBodyUpTo, refuseAndClose, sendJson, type Handler, type StartProcess, type Started } from './common.js';
 
 /** Lambda: one process per function (lambda-local), a local Step Functions endpoint, S3 for staged tensors. */
 export async function startLambda(layout: LocalLayout, root: string, install: InstallMode, start: StartProcess, exitedError: (s: Started) => Error,
@@ -65,6 +65,8 @@ export async function startLambda(layout: LocalLayout, root: string, install: In
       ...Object.fromEntries(Object.entries(fn.env).map(([k, v]) => [k, v === STACK_BUCKET ? s3.bucket : v])), ...storeEnv,
       MOPAR_STAGING_BUCKET: s3.bucket, MOPAR_LAMBDA_LOCAL: lambdaLocal,
       AWS_LAMBDA_FUNCTION_NAME: fn.name, ...(fn.memoryMB ? { AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memoryMB) } : {}),
+      // Each invocation may run as long as the template gives this function (layout.ts: its Timeout, or Lambda's default).
+      MOPAR_LAMBDA_TIMEOUT_MS: String(1000 * fn.timeoutS!),
       ...(fn.entry ? { MOPAR_STATE_MACHINE_ARN: arn, AWS_ENDPOINT_URL_SFN: sfnUrl } : {}),
     };
     const t = performance.now();
@@ -98,10 +100,12 @@ export async function startLambda(layout: LocalLayout, root: string, install: In
 
   return (req, res) => {
     void (async () => {
-      const declared = Number(req.headers['content-length'] ?? 0);
-      if (declared > FUNCTION_URL_LIMIT_BYTES) { req.resume(); sendJson(res, 413, { message: 'Request must be smaller than 6291456 bytes for the InvokeFunction operation' }); return; }
-      const body = await readBody(req);
-      if (body.length > FUNCTION_URL_LIMIT_BYTES) { sendJson(res, 413, { message: 'Request must be smaller than 6291456 bytes for the InvokeFunction operation' }); return; }
+      // Refused before the body is read (a declared length) or as soon as it exceeds the limit (chunked), with the
+      // connection closed: the rest of the body is never read.
+      const tooLarge = () => refuseAndClose(req, 413, { message: `Request must be smaller than ${FUNCTION_URL_LIMIT_BYTES} bytes for the InvokeFunction operation` });
+      if (Number(req.headers['content-length'] ?? 0) > FUNCTION_URL_LIMIT_BYTES) { tooLarge(); return; }
+      const body = await readBodyUpTo(req, FUNCTION_URL_LIMIT_BYTES);
+      if (!body) { tooLarge(); return; }
       const [rawPath, rawQueryString = ''] = (req.url ?? '/').split('?', 2) as [string, string?];
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(',') : v;

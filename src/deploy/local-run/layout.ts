@@ -22,6 +22,8 @@ export interface LocalFunction {
   env: Record<string, string>;
   memoryMB?: number;
   vcpu?: number;
+  /** Lambda: how long one invocation may run (the template's Timeout), seconds. */
+  timeoutS?: number;
 }
 
 export interface LocalLayout {
@@ -101,10 +103,20 @@ function knative(out: string): LocalLayout {
   return { target: 'knative', model: modelOf(functions), functions };
 }
 
-interface SamFunction { Type: string; Properties: { CodeUri?: string; MemorySize?: number; Environment?: { Variables?: Record<string, unknown> } }; Metadata?: { DockerContext?: string } }
+interface SamFunction { Type: string; Properties: { CodeUri?: string; MemorySize?: number; Timeout?: number; Environment?: { Variables?: Record<string, unknown> } }; Metadata?: { DockerContext?: string } }
+
+/**
+ * A function's Timeout: its own, else the template's Globals. Absent from both, Lambda's default applies: AWS
+ * documents it as 3 seconds (Lambda developer guide, "Configure Lambda function timeout"; the Timeout property of
+ * AWS::Lambda::Function), up to 900.
+ */
+const LAMBDA_DEFAULT_TIMEOUT_S = 3;
 
 function lambda(out: string): LocalLayout {
-  const template = parseCfnYaml(readText(out, 'template.yaml')) as { Resources: Record<string, SamFunction & { Properties: { DefinitionUri?: string; DefinitionSubstitutions?: Record<string, { 'Fn::GetAtt'?: [string, string] }> } }> };
+  const template = parseCfnYaml(readText(out, 'template.yaml')) as {
+    Globals?: { Function?: { Timeout?: number } };
+    Resources: Record<string, SamFunction & { Properties: { DefinitionUri?: string; DefinitionSubstitutions?: Record<string, { 'Fn::GetAtt'?: [string, string] }> } }>;
+  };
   const functions: LocalFunction[] = [];
   let machine: Machine | undefined;
   const substitutions: Record<string, string> = {};
@@ -121,7 +133,8 @@ function lambda(out: string): LocalLayout {
         if (typeof v !== 'object' || v === null) return [[k, String(v)]];
         return (v as { Ref?: string }).Ref === 'StagingBucket' ? [[k, STACK_BUCKET]] : [];
       }));
-      functions.push({ name: id, dir, entry: isEntry(dir), env: vars, memoryMB: mb, vcpu: mb ? mb / 1769 : undefined });
+      const timeoutS = r.Properties.Timeout ?? template.Globals?.Function?.Timeout ?? LAMBDA_DEFAULT_TIMEOUT_S;
+      functions.push({ name: id, dir, entry: isEntry(dir), env: vars, memoryMB: mb, vcpu: mb ? mb / 1769 : undefined, timeoutS });
     } else if (r.Type === 'AWS::Serverless::StateMachine') {
       machine = JSON.parse(readText(out, r.Properties.DefinitionUri ?? 'statemachine/pipeline.asl.json')) as Machine;
       for (const [k, v] of Object.entries(r.Properties.DefinitionSubstitutions ?? {})) {
