@@ -113,7 +113,7 @@ export async function runFleetBench(o: FleetBenchOptions): Promise<FleetBenchRep
   const ratio = (a: number, b: number) => (b > 0 ? a / b : a > 0 ? Infinity : 1);
   return {
     kind: 'mopar.bench.fleet', startedAt, machine: machineInfo(),
-    options: { model: o.model, tiny: o.tiny, variants: o.variants, platform: o.platform, ratePerSec: o.ratePerSec, durationMs: o.durationMs, maxRequests: o.maxRequests, sloMs: o.sloMs, keepWarmMs: o.keepWarmMs, seed: o.seed, quick: o.quick },
+    options: { model: o.model, tiny: o.tiny, variants: o.variants, head: o.head ?? 'last-stage', platform: o.platform, ratePerSec: o.ratePerSec, durationMs: o.durationMs, maxRequests: o.maxRequests, sloMs: o.sloMs, keepWarmMs: o.keepWarmMs, seed: o.seed, quick: o.quick },
     sharedFraction: ownBytes ? sharedBytes / ownBytes : 0,
     cut: { sharedNodes: built.fleet.cut.sharedNodes, divergence: built.fleet.cut.models[0]?.divergence ?? null },
     separate: separateSide.side, fleet: fleetSide.side,
