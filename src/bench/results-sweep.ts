@@ -1,6 +1,7 @@
 /** The README results renderers for the sweeps (the full zoo sweep, the reading of it, the DLRM sweep). */
 import { median } from '../core/index.js';
 import type { ResultsData } from './results-readme.js';
+import type { SweepReport } from './sweep.js';
 import { predictionRatios, stepVerdicts } from './sweep-report.js';
 import { f, pc, range, rangePc, names, mn, pn, loadPhrase, measuredOk } from './results-format.js';
 
@@ -80,9 +81,24 @@ export function sweepSection(d: ResultsData): string[] {
     `difference is the prediction gap below: mopar's deployments measured ${f(moparRatio.p50)}× their predicted p50 at the median, so a ` +
     'plan chosen to just meet an SLO usually misses it in measurement. Closing that gap (profiling what is served, the ' +
     `quota model for fractional vCPUs) and re-running the sweep is open work (measured ÷ predicted p50 over all ${allRatio.cells} cells: median ${f(allRatio.p50)}).`,
+    ...subsetSentence(d.sweepSubset),
     '',
     ...honestReading(d),
   ];
+}
+
+/** The re-run on a few models after the prediction work: measured ÷ predicted by function count. */
+function subsetSentence(r: SweepReport): string[] {
+  const cls = (n: number) => (n === 1 ? '1 function' : n <= 3 ? '2–3 functions' : n <= 9 ? '4–9 functions' : '10+ functions');
+  const order = ['1 function', '2–3 functions', '4–9 functions', '10+ functions'];
+  const classes = order.filter((c) => r.sweep.some((x) => x.measured && cls(x.functions) === c));
+  const all = predictionRatios(r.sweep);
+  const per = classes.map((c) => { const q = predictionRatios(r.sweep.filter((x) => cls(x.functions) === c)); return `${c} ${f(q.p50)} / ${f(q.cost)} (${q.cells} cell${q.cells === 1 ? '' : 's'})`; });
+  const minutes = Math.round((Date.parse(r.finishedAt) - Date.parse(r.startedAt)) / 60000);
+  return [`A re-run after that work on ${names(r.config.models.map(mn))} × ${names(r.config.platforms.map(pn))} (${r.config.steps} steps, ${minutes} minutes, ` +
+    `${loadPhrase(r.loadAverage, r.machine.cpus, r.machine.cpuModel)}) measured ${f(all.p50)}× the predicted p50 and ${f(all.cost)}× the predicted cost at the median over ` +
+    `${all.cells} cells (by function count, p50 / cost: ${per.join('; ')}): [docs/results/sweep-3models/report.md](docs/results/sweep-3models/report.md). ` +
+    'The full sweep has not been re-run.'];
 }
 
 /** The "honest reading" paragraph: bounds, mopar's wins and misses, the prediction gap — every figure from sweep-full. */

@@ -1,0 +1,63 @@
+/**
+ * README results on serving: the per-request overhead against bare onnxruntime (bench/overhead.ts) and models that
+ * share weights served as one fleet (`bench --fleet`), rendered from their committed reports like every other
+ * results paragraph (results-readme.ts).
+ */
+import { f, loadPhrase, pc } from './results-format.js';
+import type { FleetBenchReport } from './fleet.js';
+
+/** What bench/overhead.ts writes with --json. */
+export interface OverheadReport {
+  cpu: string; cores: number; loadBefore: number[]; loadAfter: number[]; requests: number;
+  cases: Array<{ label: string; threads: number; p50: { bare: number; floor: number; binary: number; json: number; chain3: number } }>;
+}
+
+/** Issue 28's targets for a 224×224×3 FP32 image (ms over bare, over binary, over bare per hand-off). */
+const TARGETS = { binary: 1.0, jsonOverBinary: 12, chainBase: 1.0, perHandOff: 0.5 };
+
+export function overheadSection(o: OverheadReport): string[] {
+  const c = o.cases.find((x) => x.label.includes('224')) ?? o.cases[o.cases.length - 1]!;
+  const p = c.p50;
+  const over = (x: number) => `+${f(x - p.bare)} ms`;
+  const chainTarget = TARGETS.chainBase + 2 * TARGETS.perHandOff;
+  const met = (ok: boolean) => (ok ? 'met' : 'missed');
+  return [
+    `Serving overhead (\`node --import tsx bench/overhead.ts\`: ${c.label.replace(/ (\d+)x(\d+)x(\d+)x(\d+)$/, ' at $1×$2×$3×$4')}, ${c.threads} thread, ` +
+    `${o.requests} requests of each kind interleaved with a bare onnxruntime session in the same process, ${loadPhrase([...o.loadBefore.slice(0, 1), ...o.loadAfter.slice(0, 1)], o.cores)}): ` +
+    `bare ${f(p.bare)} ms at the median; served unsplit over the binary extension ${over(p.binary)} (issue 28's target +${f(TARGETS.binary, 1)}: ${met(p.binary - p.bare <= TARGETS.binary)}), ` +
+    `as KServe v2 JSON +${f(p.json - p.binary)} ms more (target +${TARGETS.jsonOverBinary}: ${met(p.json - p.binary <= TARGETS.jsonOverBinary)}), ` +
+    `in 3 functions ${over(p.chain3)} (target +${f(chainTarget, 1)}: ${met(p.chain3 - p.bare <= chainTarget)}). ` +
+    `What any gateway-plus-host design pays on this machine, measured in the same run: the same body over loopback HTTP to a plain server that hands it ` +
+    `over Node IPC to a process busy for the bare run's time, ${over(p.floor)} (no code of ours: the wake-ups of four processes and the transfers); ` +
+    `so the runtime's own share of the unsplit binary request is +${f(p.binary - p.floor)} ms.`,
+  ];
+}
+
+export function fleetSection(reports: Array<{ report: FleetBenchReport; path: string }>): string[] {
+  const runs = reports.map((x) => x.report);
+  const usd = (x: number) => `$${f(x * 1e6)}`;
+  const line = (r: FleetBenchReport) => {
+    const s = r.separate;
+    const q = r.fleet;
+    const head = (r.options as { head?: string }).head === 'classifier' ? 'the classifier only' : 'the last stage and the classifier';
+    const cost = r.ratios.cost >= 1 ? `${f(r.ratios.cost)}× cheaper per request` : `${f(1 / r.ratios.cost)}× dearer per request`;
+    return `with variants that differ in ${head} (${pc(r.sharedFraction)} of each one's weights shared) the fleet was ${cost} ` +
+      `(${usd(q.costPerRequestUSD)} vs ${usd(s.costPerRequestUSD)} per million, of which starts ${usd(q.startsUSD / Math.max(1, q.answered))} vs ${usd(s.startsUSD / Math.max(1, s.answered))}), ` +
+      `with ${q.coldStarts} cold starts against ${s.coldStarts} (${q.sharedColdStarts} of the shared prefix), held ÷${f(r.ratios.memory)} the memory over time, ` +
+      `and met the SLO for ${pc(q.sloAttainment, 1)} of requests against ${pc(s.sloAttainment, 1)}`;
+  };
+  const r0 = runs[0]!;
+  const allOk = runs.every((r) => r.answers.every((a) => a.separateOk && a.fleetOk));
+  return [
+    'Models that share weights share functions (`mopar partition A.onnx B.onnx … -o DIR`: one file and, when served, one pool for the shared prefix): ' +
+    `\`node bin/mopar.js bench --fleet\` served ${r0.options.variants} seeded fine-tunings of ${r0.options.model} with Poisson traffic of ${r0.options.ratePerSec} req/s each for ` +
+    `${f(r0.options.durationMs / 1000, 0)} s (${r0.separate.requests} requests; keep-alive ${f(r0.options.keepWarmMs / 1000, 0)} s, SLO ${r0.options.sloMs} ms, billed as ${r0.options.platform}, starts billed) ` +
+    `as separate deployments and as one fleet on the same arrivals, ${loadPhrase(runs.flatMap((r) => [r.separate.load.loadAvg, r.fleet.load.loadAvg]), r0.machine.cpus)}: ` +
+    `${runs.map(line).join('; ')}; every variant answered allclose to its own unsplit model on both sides: ${allOk ? 'yes' : 'NO'}. ` +
+    (runs.every((r) => r.ratios.cost < 1 && r.ratios.memory > 1)
+      ? 'A fleet request is two calls, each billed its own granule, and every variant\'s own part still starts cold on its own traffic: ' +
+        'here sharing paid in memory held and files (TrimCaching\'s gain), not in the bill: '
+      : 'Reports: ') +
+    reports.map((x) => `[${x.path}](${x.path})`).join(', ') + '.',
+  ];
+}
