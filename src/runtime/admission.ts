@@ -54,7 +54,8 @@ export class DeadlineError extends SaturatedError {
   constructor(readonly fn: string, readonly leftMs: number, readonly neededMs: number, at: 'function' | 'batch group' = 'function') {
     super(leftMs <= 0
       ? `request shed at ${at} '${fn}': its deadline passed ${Math.round(-leftMs)} ms ago`
-      : `request shed at ${at} '${fn}': ${Math.round(leftMs)} ms left before its deadline, the ${at === 'function' ? 'rest of the chain' : 'batch'} is predicted to need ${Math.round(neededMs)} ms`, 503);
+      // Time left rounded down and time needed up: "159 ms left … need 158 ms" must not be printed for 158.6 < 158.7.
+      : `request shed at ${at} '${fn}': ${Math.floor(leftMs)} ms left before its deadline, the ${at === 'function' ? 'rest of the chain' : 'batch'} is predicted to need ${Math.ceil(neededMs)} ms`, 503);
     this.name = 'DeadlineError';
   }
 }

@@ -142,10 +142,15 @@ export class Batcher {
     }
   }
 
-  /** A batch of `rows` takes this long, by the batches measured so far (0 before the first), times `margin`. */
-  private estimateMs(group: Group, rows: number, margin = EXEC_MARGIN): number {
+  /**
+   * A batch of `rows` takes this long, by the batches measured so far (0 before the first), times `margin`; never
+   * less than a mean batch takes (a batch has fixed costs). `lowest`: scaled down too (rows ÷ mean rows) — a bound
+   * a smaller batch cannot beat by much, for decisions that must not err long, like shedding.
+   */
+  private estimateMs(group: Group, rows: number, margin = EXEC_MARGIN, lowest = false): number {
     if (group.execMs === undefined || !group.execRows) return 0;
-    return group.execMs * Math.max(1, rows / group.execRows) * margin;
+    const scale = rows / group.execRows;
+    return group.execMs * (lowest ? scale : Math.max(1, scale)) * margin;
   }
 
   private schedule(q: Queue): void {
@@ -172,7 +177,8 @@ export class Batcher {
    */
   private shedHopeless(q: Queue): void {
     const now = performance.now();
-    const needMs = this.estimateMs(q.group, q.items.slice(0, q.group.cfg.maxBatch).reduce((s, p) => s + p.rows, 0), 1);
+    // Shedding throws a request away: the estimate errs short (a lone request is not charged a mean batch's time).
+    const needMs = this.estimateMs(q.group, q.items.slice(0, q.group.cfg.maxBatch).reduce((s, p) => s + p.rows, 0), 1, true);
     for (const p of q.items.filter((x) => now + needMs > x.deadline)) {
       q.items.splice(q.items.indexOf(p), 1);
       p.reject(new DeadlineError(q.group.name, p.deadline - now, needMs, 'batch group'));

@@ -111,6 +111,11 @@ test('batcher: a request its batch cannot serve in time is shed at dispatch (Dea
   const shed = b.submit('a', one(3), now, now + 10);
   await assert.rejects(shed, (e: unknown) => e instanceof DeadlineError && e.status === 503 && /request shed at batch group 'a\+b'/.test(e.message));
   assert.equal(seen.length, 1, 'the shed request did not run');
+  // Shedding does not charge a lone request a whole mean batch (2 rows, ~100 ms): with 70 ms left it is run.
+  const later = performance.now();
+  const ran = await b.submit('a', one(5), later, later + 70);
+  assert.equal(ran.batchSize, 1);
+  assert.equal(seen.length, 2, 'the lone request ran');
   // Without a deadline of its own: its application's SLO, as before.
   const r = await b.submit('a', one(4));
   assert.equal(r.batchSize, 1);
