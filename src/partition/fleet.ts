@@ -185,11 +185,14 @@ function renamed(model: ModelProto, all: Map<string, string>): ModelProto {
   return model;
 }
 
+/** What a fleet's shared functions are named by in every model's manifest (`shared.<function>`). */
+export const SHARED_FUNCTION_PREFIX = 'shared.';
+
 /** One model's manifest: the shared functions (renamed `shared.*`) followed by its own. */
 function merged(name: string, modelHash: string, g: Graph, shared: Manifest | undefined, rest: Manifest | undefined): Manifest {
   const parts = [shared, rest].filter((m): m is Manifest => !!m);
   const first = parts[0]!;
-  const renameShared = (f: ManifestFunction): ManifestFunction => ({ ...f, name: `shared.${f.name}`, group: `shared.${f.group}` });
+  const renameShared = (f: ManifestFunction): ManifestFunction => ({ ...f, name: `${SHARED_FUNCTION_PREFIX}${f.name}`, group: `${SHARED_FUNCTION_PREFIX}${f.group}` });
   const functions = [...(shared?.functions.map(renameShared) ?? []), ...(rest?.functions ?? [])];
   // Only what this model reads: a shared output another model needs is simply not consumed here.
   const tensors: Record<string, TensorSpec> = {};

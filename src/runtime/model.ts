@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { MoparError, runDataflow } from '../core/index.js';
 import type { DType, Feeds } from '../graph/index.js';
-import type { Manifest, ManifestFunction } from '../partition/index.js';
+import { SHARED_FUNCTION_PREFIX, type Manifest, type ManifestFunction } from '../partition/index.js';
 import { FunctionPool, DEFAULT_POOL, type PoolEvents, type PoolOptions } from './pool.js';
 import { poolKey, type PoolRegistry } from './pool-registry.js';
 import { ClientGoneError, DeadlineError, type SaturatedError } from './admission.js';
@@ -151,6 +151,7 @@ export class ServedModel {
     for (const e of manifest.edges ?? []) this.transport.set(e.tensor, opts.transport ?? e.transport);
     for (const f of manifest.functions) for (const i of f.inputs) this.consumers.set(i, (this.consumers.get(i) ?? 0) + 1);
     this.keepAlive = new KeepAlivePolicy(opts.keepAlive ?? { kind: 'fixed', ms: opts.pool.keepWarmMs });
+    try {
     for (const f of manifest.functions) {
       // A plain ONNX file has no planned size: give it room for its weights plus the runtime (not enforced as tight).
       const memoryMB = f.memoryMB || 0;
@@ -158,8 +159,7 @@ export class ServedModel {
       const local = opts.externalData ? leanModelPath(file) : file;
       let fetch: HostConfig['fetch'];
       if (opts.weights) {
-        // The slice's objects: the ONNX file and its external data (a memory-lean rewrite's, or the one the
-        // build wrote beside it and the manifest names), under the names the ONNX file refers to them by.
+        // The slice's objects: the ONNX file and its external data (lean rewrite's, or the build's), as the file names them.
         const files = [local, `${local}.data`, ...(f.data && local === file ? [join(dir, f.data.file)] : [])].filter((p) => existsSync(p));
         const keys = files.map((p) => `${name}/${f.name}/${basename(p)}`);
         this.staged.push(...files.map((p, k) => ({ path: p, key: keys[k]! })));
@@ -171,14 +171,12 @@ export class ServedModel {
         optimization: opts.optimization, config: opts.sessionConfig, ...(fetch ? { fetch } : {}),
       };
       const limits = { enforce: opts.enforceLimits && memoryMB > 0, vcpu: f.vcpu || 1, memoryMB };
-      const make = () => {
-        const pool = new FunctionPool(f.name, cfg, limits, opts.pool, events, opts.externalData && !fetch ? () => leanModelPath(file) : undefined);
-        pool.keepAlive = () => this.keepAlive.decide();
-        return pool;
-      };
-      // The same file under the same limits and configuration as another served model's function: one pool (issue 30).
-      this.pools.set(f.name, registry ? registry.acquire(poolKey({ sha256: f.sha256, ...cfg, name: undefined, ...limits, pool: opts.pool, externalData: opts.externalData }), name, make) : make());
+      const make = () => Object.assign(new FunctionPool(f.name, cfg, limits, opts.pool, events, opts.externalData && !fetch ? () => leanModelPath(file) : undefined), { keepAlive: () => this.keepAlive.decide() });
+      // A fleet's shared function under the same limits and configuration: one pool (issue 30); nothing else is merged.
+      const shared = registry && f.name.startsWith(SHARED_FUNCTION_PREFIX);
+      this.pools.set(f.name, shared ? registry.acquire(poolKey({ sha256: f.sha256, ...cfg, name: undefined, ...limits, pool: opts.pool, externalData: opts.externalData }), name, make) : make());
     }
+    } catch (err) { void registry?.release(name).catch(() => {}); throw err; } // failed part-way: hold no shared pool
   }
 
   /** Local files and the object keys they are staged under (opts.weights). */
@@ -378,7 +376,8 @@ export class ServedModel {
     const outputs: Feeds = {};
     for (const [o, w] of Object.entries(wires)) {
       outputs[o] = decodeTensor(w);
-      if (w.enc === 'shm') { this.spares.give(o, w.path); segments.delete(w.path); }
+      // Only a segment the dataflow has not released already (a model input that is also an output is released there).
+      if (w.enc === 'shm' && segments.delete(w.path)) this.spares.give(o, w.path);
     }
     const end = performance.now();
     return { outputs, calls, edges, ms: end - t0, collectMs: end - c0 };
@@ -392,7 +391,8 @@ export class ServedModel {
   private readonly inFlightSegments = new Set<Set<string>>();
 
   async close(): Promise<void> {
-    await (this.registry ? this.registry.release(this.name) : Promise.all([...this.pools.values()].map((p) => p.close())));
+    // Own pools close here; shared ones when their last holder lets go.
+    await Promise.all([...[...this.pools].filter(([fn]) => !this.registry || !fn.startsWith(SHARED_FUNCTION_PREFIX)).map(([, p]) => p.close()), this.registry?.release(this.name)]);
     for (const segments of this.inFlightSegments) for (const s of segments) removeSegment(s);
     this.spares.clear();
   }

@@ -3,7 +3,7 @@
  * host that was writing one crashed), prefixed with the gateway's pid so that segments left by a gateway that
  * died are swept on the next start.
  */
-import { existsSync, readdirSync, statSync, unlinkSync } from 'node:fs';
+import { existsSync, readdirSync, statfsSync, statSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -55,7 +55,7 @@ export class SpareSegments {
       return; // never written (a tensor under its shm threshold went raw) or already gone
     }
     const list = this.byTensor.get(tensor) ?? [];
-    if (list.length >= this.perTensor || this.bytes + bytes > this.maxBytes) { removeSegment(path); return; }
+    if (list.length >= this.perTensor || this.bytes + bytes > this.maxBytes || !roomFor(bytes)) { removeSegment(path); return; }
     list.push({ path, bytes });
     this.byTensor.set(tensor, list);
     this.bytes += bytes;
@@ -70,6 +70,19 @@ export class SpareSegments {
     for (const p of this.paths()) removeSegment(p);
     this.byTensor.clear();
     this.bytes = 0;
+  }
+}
+
+/**
+ * Whether keeping `bytes` more leaves at least half of the segment folder free: a small /dev/shm (Docker's default
+ * is 64 MB) must not fill up with spares while every model keeps its own.
+ */
+function roomFor(bytes: number): boolean {
+  try {
+    const fs = statfsSync(SHM_DIR);
+    return (fs.bavail - bytes / fs.bsize) >= fs.blocks / 2;
+  } catch {
+    return false;
   }
 }
 

@@ -30,11 +30,15 @@ test('a 3-model fleet: the shared function has one pool and one instance for all
     assert.equal(fleet.shared.filter((s) => s.models.length === 3).length, 1);
     const names = loadFleet(out).models.map(({ name, path }) => gw.addModel(path, name));
     paths.forEach((p, v) => gw.addModel(p, `v${v}-whole`));
+    // The same model folder served twice (a sweep's control pair) keeps two pools: only a fleet's shared functions merge.
+    const twice = loadFleet(out).models[1]!.path;
+    gw.addModel(twice, 'v1-again');
     const url = `http://127.0.0.1:${(await gw.listen(0)).port}`;
 
     const sharedFn = gw.models.get('v0')!.manifest.functions.find((f) => f.name.startsWith('shared.'))!.name;
     const pools = names.map((n) => gw.models.get(n)!.pools.get(sharedFn)!);
     assert.ok(pools.every((p) => p === pools[0]), 'one pool for the shared function');
+    for (const [fn, p] of gw.models.get('v1')!.pools) if (!fn.startsWith('shared.')) assert.notEqual(gw.models.get('v1-again')!.pools.get(fn), p, `${fn}: own pools stay apart`);
     const meta = await modelMetadata(url, 'v0');
     const feeds = randomFeeds(meta, 11);
     for (const n of names) {
@@ -50,7 +54,7 @@ test('a 3-model fleet: the shared function has one pool and one instance for all
     for (const f of shared) {
       assert.equal(f.invocations, 1);
       assert.equal(f.instances, 1);
-      assert.deepEqual(f.sharedBy, names);
+      assert.deepEqual(f.sharedBy, [...names, 'v1-again']);
     }
     assert.equal(shared.reduce((s, f) => s + f.coldStarts, 0), 1, JSON.stringify(shared));
     assert.equal(shared.reduce((s, f) => s + Object.values(f.starts).reduce((a, b) => a + b, 0), 0), 1);
