@@ -218,7 +218,7 @@ export class ServedModel {
   }
 
   /** The served models holding function `fn`'s pool, first the one whose ledger counts its instances' starts. */
-  holdersOf(fn: string): string[] { const p = this.pools.get(fn); return p && this.registry ? this.registry.holders(p) : [this.name]; }
+  holdersOf(fn: string): string[] { const p = this.pools.get(fn); const h = p && this.registry ? this.registry.holders(p) : []; return h.length ? h : [this.name]; }
 
   /** Starts one instance of every function (a warm start for the first request). */
   prewarm(): void {
