@@ -16,7 +16,7 @@ import { loadFleet, partitionFleet, partitionModel, type Manifest } from '../par
 import { DEFAULT_GATEWAY, DEFAULT_POOL, Gateway, infer, modelMetadata, randomFeeds, type FunctionPool } from '../runtime/index.js';
 import { buildZooModel, modelVariant, VARIANT_HEADS, type VariantHead } from '../zoo/index.js';
 import { runLoad, workloadSchedule, type ScheduledRequest } from './loadgen.js';
-import { billCalls, billStarts } from './workload.js';
+import { billCalls, billStarts, tapCallDurations } from './workload.js';
 import { machineInfo } from './run.js';
 import type { BenchReport } from './types.js';
 
@@ -147,15 +147,7 @@ async function serveSide(o: FleetBenchOptions, side: FleetSide['side'], models: 
         files.set(join(m.dir, f.file), statSync(join(m.dir, f.file)).size + (f.data?.bytes ?? 0));
       }
     }
-    const callMs = new Map<string, number[]>();
-    const observe = gw.metrics.observe.bind(gw.metrics);
-    gw.metrics.observe = (name, labels, value) => {
-      if (name === 'mopar_function_duration_seconds') {
-        const k = `${labels.model}/${labels.function}`;
-        callMs.set(k, [...(callMs.get(k) ?? []), value * 1000]);
-      }
-      observe(name, labels, value);
-    };
+    const { callMs, untap } = tapCallDurations(gw);
     let memoryMBs = 0;
     const sample = setInterval(() => {
       for (const [p, mb] of pools) memoryMBs += p.instances.filter((i) => !i.dead).length * mb * 0.1;
@@ -166,7 +158,7 @@ async function serveSide(o: FleetBenchOptions, side: FleetSide['side'], models: 
     const windowS = (performance.now() - w0) / 1000;
     clearInterval(sample);
     const load = watch.stop();
-    gw.metrics.observe = observe;
+    untap();
 
     let callsUSD = 0;
     let startsUSD = 0;

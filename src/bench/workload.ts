@@ -257,6 +257,24 @@ export function billStarts(platform: Platform, fn: FnConfig, coldMs: readonly nu
  * finished start at its measured duration, one that did not finish (it failed, or is still under way) for the time
  * it has run by `now`.
  */
+/**
+ * Every call's duration in ms per 'model/function', as the gateway observes it (its billed ms): benches bill each
+ * call on its own. `untap` restores the gateway's metrics.
+ */
+export function tapCallDurations(gw: Gateway): { callMs: Map<string, number[]>; untap: () => void } {
+  const callMs = new Map<string, number[]>();
+  const observe = gw.metrics.observe.bind(gw.metrics);
+  gw.metrics.observe = (name, labels, value) => {
+    if (name === 'mopar_function_duration_seconds') {
+      const k = `${labels.model}/${labels.function}`;
+      const list = callMs.get(k);
+      if (list) list.push(value * 1000); else callMs.set(k, [value * 1000]);
+    }
+    observe(name, labels, value);
+  };
+  return { callMs, untap: () => { gw.metrics.observe = observe; } };
+}
+
 export function billWindowStarts(platform: Platform, fns: ReadonlyMap<string, FnConfig>,
   starts: ReadonlyArray<{ key: string; inst: Pick<FunctionInstance, 'isReady' | 'coldStartMs' | 'startedAt'> }>, now: number): number {
   return starts.reduce((s, { key, inst }) => s + billStarts(platform, fns.get(key)!, [inst.isReady ? inst.coldStartMs : now - inst.startedAt]), 0);
@@ -329,15 +347,7 @@ export async function measure(platformId: string, apps: AppSpec[], schedule: Ret
     };
     // Every call's duration, as the gateway observes it per call (its billed ms, rounded to 1 ms), so each call is
     // billed on its own: the mean's rounding is not the sum of the calls' roundings on a 100 ms granule.
-    const callMs = new Map<string, number[]>();
-    const observe = gw.metrics.observe.bind(gw.metrics);
-    gw.metrics.observe = (name, labels, value) => {
-      if (name === 'mopar_function_duration_seconds') {
-        const k = `${labels.model}/${labels.function}`;
-        callMs.set(k, [...(callMs.get(k) ?? []), value * 1000]);
-      }
-      observe(name, labels, value);
-    };
+    const { callMs, untap: untapCalls } = tapCallDurations(gw);
     const watch = watchLoad();
     const w0 = performance.now();
     const outcomes: LoadOutcome[] = await runLoad(schedule, async (req, i) => {
@@ -348,7 +358,7 @@ export async function measure(platformId: string, apps: AppSpec[], schedule: Ret
     const windowS = (performance.now() - w0) / 1000;
     const load = watch.stop();
     gw.onSpawn = undefined;
-    gw.metrics.observe = observe;
+    untapCalls();
     // Starts under way finish first (bounded; gw.close stops what is left), so each is billed at its measured length.
     let waited: NodeJS.Timeout | undefined;
     await Promise.race([Promise.all(starts.map((x) => x.inst.started())), new Promise((r) => { waited = setTimeout(r, START_WAIT_MS); })]);
