@@ -18,3 +18,4 @@ export * from './split/index.js';
 export { tensorByteSize } from './split/tensor-data.js';
 export * from './compare.js';
 export * from './common-prefix.js';
+export * from './switch.js';
