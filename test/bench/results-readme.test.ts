@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { checkResults, loadResultsData, renderResults, readmeResults, replaceResults } from '../../src/bench/index.js';
+import { sparseSentence } from '../../src/bench/results-readme.js';
 
 const readme = readFileSync('README.md', 'utf8');
 const rendered = renderResults(loadResultsData('.'));
@@ -25,4 +26,24 @@ test('a changed number in the README fails the check, naming the line', () => {
 
 test('a README without the markers fails the check', () => {
   assert.equal(checkResults('# no results here\n', rendered).ok, false);
+});
+
+test('sparse: a report with deadlinesMetOfWarmFeasible renders it, the idle cost and its command; a --rows report renders without the chain', () => {
+  const old = loadResultsData('.').sparse;
+  const before = sparseSentence(old);
+  assert.doesNotMatch(before, /warm function meets/); // the committed report predates the field: rendered as always
+  const rows = old.rows.map((r: Record<string, unknown>, i: number) => ({ ...r, warmFeasible: 500, deadlinesMetOfWarmFeasible: i === 1 ? 0.994 : 0.2 }));
+  const fresh = { ...old, command: 'node --import tsx bench/sparse.ts --requests 500 --rows unsplit-histogram,unsplit-fixed', rows: rows.slice(0, 2) };
+  const s = sparseSentence(fresh);
+  assert.match(s, /--rows unsplit-histogram,unsplit-fixed/);
+  assert.match(s, /99\.4 % of the 500 a warm function meets/);
+  assert.match(s, /20\.0 % of the 500 a warm function meets/);
+  const hist = rows[1];
+  assert.ok(s.includes(`$${((hist.cost.idleUSD / hist.answered) * 1e6).toFixed(0)} idle`), s);
+  assert.doesNotMatch(s, /function chain/);
+  assert.match(s, /99 % of warm-feasible deadlines is reached by the histogram policy/);
+  const missed = sparseSentence({ ...fresh, rows: [{ ...rows[1], deadlinesMetOfWarmFeasible: 0.9 }] });
+  assert.match(missed, /is not reached by the histogram policy \(90\.0 % of 500\)/);
+  assert.doesNotMatch(missed, /fixed keep-alive/);
+  assert.throws(() => sparseSentence({ ...fresh, rows: rows.slice(0, 1) }), /no unsplit histogram row/);
 });
