@@ -66,6 +66,23 @@ export function tensorFromValues(dtype: DType, dims: readonly number[], values: 
   return { dtype, dims: [...dims], data };
 }
 
+/**
+ * Named tensors from their JSON form {dtype, shape, data} (a manifest's `constants`, a deployed pipeline's), each
+ * through tensorFromValues; a CodecError names the tensor.
+ */
+export function tensorsFromValues(specs: Readonly<Record<string, { dtype: DType; shape: readonly number[]; data: readonly unknown[] }>> | undefined,
+  what = 'constant'): Record<string, PlainTensor> {
+  const out: Record<string, PlainTensor> = {};
+  for (const [name, s] of Object.entries(specs ?? {})) {
+    try {
+      out[name] = tensorFromValues(s.dtype, s.shape, s.data, 'data');
+    } catch (err) {
+      throw new CodecError(`${what} '${name}': ${(err as Error).message}`);
+    }
+  }
+  return out;
+}
+
 /** A tensor's elements as JSON numbers (64-bit integers as the nearest double, float16 as bit patterns). */
 export function tensorValues(t: PlainTensor): number[] {
   const d = t.data as ArrayLike<unknown>;

@@ -39,6 +39,12 @@ export interface DataflowOptions<T> {
   abortError?: (notStarted: string | undefined) => Error;
   /** Prefix of the scheduler's own error messages, e.g. `model 'resnet'`. */
   label?: string;
+  /**
+   * Tensors that exist from the start of every run without being model inputs (a manifest's `constants`, built
+   * once per model load): functions read them like any tensor; they are never released, since the next run reads
+   * them again.
+   */
+  constants?: Readonly<Record<string, T>>;
 }
 
 /**
@@ -51,6 +57,13 @@ export async function runDataflow<F extends DataflowFunction, T>(
 ): Promise<Record<string, T>> {
   const prefix = opts.label ? `${opts.label}: ` : '';
   const available = new Map<string, T>();
+  const constants = new Set<string>();
+  for (const [name, v] of Object.entries(opts.constants ?? {})) {
+    // A name that is also a model input would be fed twice (the manifest reader refuses it too).
+    if (graph.inputs.includes(name)) throw new MoparError(`${prefix}constant '${name}' is also a model input (broken manifest)`);
+    constants.add(name);
+    available.set(name, v);
+  }
   for (const name of graph.inputs) {
     const v = inputs[name];
     if (v === undefined || v === null) throw opts.missingInput?.(name) ?? new MoparError(`${prefix}missing model input '${name}'`);
@@ -72,6 +85,7 @@ export async function runDataflow<F extends DataflowFunction, T>(
       available.set(o, v);
     }
     for (const i of f.inputs) {
+      if (constants.has(i)) continue;
       const left = (consumersLeft.get(i) ?? 1) - 1;
       consumersLeft.set(i, left);
       if (left > 0) continue;
@@ -143,7 +157,7 @@ export function dataflowSchedule<F extends DataflowFunction>(graph: DataflowGrap
   const visiting = new Set<string>();
   const ready = (tensor: string): number => {
     const p = producer.get(tensor);
-    return p ? end(p) : 0; // a model input, or a tensor nothing produces (runDataflow refuses those)
+    return p ? end(p) : 0; // a model input, a constant, or a tensor nothing produces (runDataflow refuses those)
   };
   const end = (f: F): number => {
     if (finish[f.name] !== undefined) return finish[f.name]!;

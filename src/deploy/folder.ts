@@ -58,6 +58,7 @@ export function pipelineConfig(input: DeployInput, names: Map<string, string>): 
     functions: input.stages.flatMap((s) => s.functions).map((fn) => ({ name: fn.name, inputs: fn.inputs, outputs: fn.outputs, urlEnv: urlEnv(names.get(fn.name)!) })),
     ...(m.maxBatch !== undefined ? { maxBatch: m.maxBatch } : {}),
     ...(m.ranges ? { ranges: m.ranges } : {}),
+    ...(m.constants ? { constants: m.constants } : {}),
     ...(input.batching ? { batching: input.batching.config } : {}),
   };
 }

@@ -50,8 +50,11 @@ export function readManifestForDeploy(dir: string): DeployInput {
   return { dir, manifest: m, functions, stages: stagesOf(m, functions) };
 }
 
-/** Orders groups by dataflow; a group whose members depend on each other cannot run in parallel: an error. */
-export function stagesOf(m: Pick<Manifest, 'inputs' | 'outputs'>, functions: DeployFunction[]): Stage[] {
+/**
+ * Orders groups by dataflow; a group whose members depend on each other cannot run in parallel: an error. A
+ * constant exists from the start, like a model input (the entry adds it to the state).
+ */
+export function stagesOf(m: Pick<Manifest, 'inputs' | 'outputs' | 'constants'>, functions: DeployFunction[]): Stage[] {
   const producer = new Map<string, DeployFunction>();
   for (const fn of functions) {
     for (const t of fn.outputs) {
@@ -60,10 +63,11 @@ export function stagesOf(m: Pick<Manifest, 'inputs' | 'outputs'>, functions: Dep
     }
   }
   const modelInputs = new Set(m.inputs);
+  const given = new Set([...m.inputs, ...Object.keys(m.constants ?? {})]);
   const groups = new Map<string, DeployFunction[]>();
   for (const fn of functions) {
     for (const t of fn.inputs) {
-      if (!modelInputs.has(t) && !producer.has(t)) throw new MoparError(`manifest: function '${fn.name}' reads '${t}', which no function produces and is no model input`);
+      if (!given.has(t) && !producer.has(t)) throw new MoparError(`manifest: function '${fn.name}' reads '${t}', which no function produces and is no model input or constant`);
     }
     const list = groups.get(fn.group) ?? [];
     list.push(fn);
@@ -96,7 +100,7 @@ export function stagesOf(m: Pick<Manifest, 'inputs' | 'outputs'>, functions: Dep
   }
   const stages = order.map((g): Stage => ({ group: g, functions: groups.get(g)!, liveAfter: [] }));
   stages.forEach((s, i) => {
-    const produced = new Set([...m.inputs, ...stages.slice(0, i + 1).flatMap((x) => x.functions.flatMap((f) => f.outputs))]);
+    const produced = new Set([...given, ...stages.slice(0, i + 1).flatMap((x) => x.functions.flatMap((f) => f.outputs))]);
     const needed = new Set([...m.outputs, ...stages.slice(i + 1).flatMap((x) => x.functions.flatMap((f) => f.inputs))]);
     s.liveAfter = [...needed].filter((t) => produced.has(t));
   });

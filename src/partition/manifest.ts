@@ -1,13 +1,14 @@
 /**
  * The one reader of manifest.json (verify, serve and deploy all load through it): the JSON Schema in
  * docs/schemas/manifest.schema.json for types and ranges, then what a schema cannot say: unique function
- * names, every tensor produced once, every input produced, no cycle, and every function file confined to the
- * manifest's folder and matching its sha256. A bad manifest is a MoparError naming the file and the field.
+ * names, every tensor produced once, every input produced (or a model input or constant), constants that fill
+ * their shape with values their dtype holds, no cycle, and every function file confined to the manifest's
+ * folder and matching its sha256. A bad manifest is a MoparError naming the file and the field.
  */
 import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { MoparError, sha256, sha256File, threadsFor, readJsonFile, validate } from '../core/index.js';
-import { checkInputElements, externalDataLocations } from '../graph/index.js';
+import { checkInputElements, externalDataLocations, type DType } from '../graph/index.js';
 import type { Manifest, ManifestFunction } from './types.js';
 
 export interface LoadManifestOptions {
@@ -73,6 +74,7 @@ export function loadManifest(path: string, opts: LoadManifestOptions = {}): Load
     const spec = manifest.tensors[name];
     if (spec) checkInputElements(name, spec.shape.map((d) => (d < 0 ? 1 : d)), `${file}: model `);
   }
+  checkConstants(manifest, file);
   checkDataflow(manifest, file);
   return { manifest, dir, paths };
 }
@@ -116,6 +118,48 @@ function isInside(dir: string, p: string): boolean {
   return r !== '' && !r.startsWith(`..${sep}`) && r !== '..' && !isAbsolute(r);
 }
 
+/**
+ * The range of values a constant of each dtype may hold: what the dtype holds, and for 64-bit integers what a
+ * JSON number holds exactly (a larger one would reach the function rounded). bool is 0 or 1. Floats: any number.
+ * The other dtypes have no JSON-number form (float16, bfloat16 and float8 are bit patterns; string, complex).
+ */
+const CONSTANT_RANGE: Partial<Record<DType, readonly [number, number]>> = {
+  int8: [-(2 ** 7), 2 ** 7 - 1], uint8: [0, 2 ** 8 - 1], int16: [-(2 ** 15), 2 ** 15 - 1], uint16: [0, 2 ** 16 - 1],
+  int32: [-(2 ** 31), 2 ** 31 - 1], uint32: [0, 2 ** 32 - 1], int64: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
+  uint64: [0, Number.MAX_SAFE_INTEGER], bool: [0, 1],
+};
+const CONSTANT_FLOATS: readonly DType[] = ['float32', 'float64'];
+
+/**
+ * Constants are the runtime's own tensors: none may also come from the client or a function (which of the two
+ * a function got would depend on the runtime), each fills its shape with values its dtype holds, and its dtype
+ * and shape go into `tensors` (where a deployed function's config reads every tensor's spec).
+ */
+function checkConstants(m: Manifest, file: string): void {
+  for (const [name, c] of Object.entries(m.constants ?? {})) {
+    const what = `${file}: constant '${name}'`;
+    if (m.inputs.includes(name)) throw new MoparError(`${what} is also a model input (a tensor comes from the client or from the manifest, not both)`);
+    const producer = m.functions.find((f) => f.outputs.includes(name));
+    if (producer) throw new MoparError(`${what} is also an output of function '${producer.name}'`);
+    const range = CONSTANT_RANGE[c.dtype];
+    if (!range && !CONSTANT_FLOATS.includes(c.dtype)) {
+      throw new MoparError(`${what} has dtype ${c.dtype}, which a constant cannot have (float32, float64, bool or an integer type)`);
+    }
+    const n = c.shape.reduce((a, d) => a * d, 1);
+    if (c.data.length !== n) throw new MoparError(`${what}: ${c.data.length} values do not fill shape [${c.shape.join(', ')}] (${n} needed)`);
+    const bad = range ? c.data.findIndex((v) => !Number.isInteger(v) || v < range[0] || v > range[1]) : -1;
+    if (bad >= 0) {
+      const allowed = c.dtype === 'bool' ? '0 or 1' : `an integer in [${range![0]}, ${range![1]}]${c.dtype.endsWith('64') ? ' (what a JSON number holds exactly)' : ''}`;
+      throw new MoparError(`${what}: data[${bad}] = ${c.data[bad]} is not ${allowed}`);
+    }
+    const spec = m.tensors[name];
+    if (spec && (spec.dtype !== c.dtype || spec.shape.join() !== c.shape.join())) {
+      throw new MoparError(`${what} is ${c.dtype}[${c.shape.join(', ')}] but tensors['${name}'] says ${spec.dtype}[${spec.shape.join(', ')}]`);
+    }
+    m.tensors[name] = { dtype: c.dtype, shape: [...c.shape] };
+  }
+}
+
 /** Names unique, each tensor produced once, every input and model output produced, no cycle. */
 function checkDataflow(m: Manifest, file: string): void {
   const names = new Set<string>();
@@ -131,17 +175,18 @@ function checkDataflow(m: Manifest, file: string): void {
       producer.set(t, f);
     }
   }
-  const given = new Set(m.inputs);
+  // A function may read a constant; a model output is still the client's input or a function's output.
+  const given = new Set([...m.inputs, ...Object.keys(m.constants ?? {})]);
   for (const f of m.functions) {
     for (const t of f.inputs) {
       if (!given.has(t) && !producer.has(t)) throw new MoparError(`${file}: function '${f.name}' reads '${t}', which no function produces`);
     }
   }
   for (const t of m.outputs) {
-    if (!given.has(t) && !producer.has(t)) throw new MoparError(`${file}: model output '${t}' is produced by no function`);
+    if (!m.inputs.includes(t) && !producer.has(t)) throw new MoparError(`${file}: model output '${t}' is produced by no function`);
   }
   // A cycle would leave the scheduler waiting: find it here, with the functions it involves.
-  const available = new Set(m.inputs);
+  const available = new Set(given);
   let pending = m.functions;
   while (pending.length) {
     const ready = pending.filter((f) => f.inputs.every((t) => available.has(t)));

@@ -4,6 +4,7 @@
  * concurrently (onnxruntime-node runs sessions off the main thread).
  */
 import { MoparError, runDataflow } from '../core/index.js';
+import { tensorsFromValues } from '../codec/index.js';
 import { openSession, runSession, type Feeds, type ort, type SessionOptions } from '../graph/index.js';
 import { loadManifest } from './manifest.js';
 import type { Manifest } from './types.js';
@@ -30,6 +31,8 @@ export interface Pipeline {
 
 export async function openPipeline(dir: string, opts: PipelineOptions = {}): Promise<Pipeline> {
   const { manifest, paths } = loadManifest(dir);
+  // Once per load: every run reads the same tensors.
+  const constants = tensorsFromValues(manifest.constants);
   const sessions = new Map<string, ort.InferenceSession>();
   try {
     for (const f of manifest.functions) {
@@ -60,7 +63,7 @@ export async function openPipeline(dir: string, opts: PipelineOptions = {}): Pro
       }
       functionMs[f.name] = performance.now() - t;
       return out;
-    });
+    }, { constants });
     return { outputs, functionMs, totalMs: performance.now() - t0 };
   };
   return {

@@ -69,6 +69,12 @@ export interface Manifest {
   /** The original model's input and output tensor names. */
   inputs: string[];
   outputs: string[];
+  /**
+   * Tensors the runtime supplies itself to every request (not the client): name → dtype, shape and values
+   * (row-major). A function may read them like any tensor; they are not model inputs. Absent: none.
+   * They are on no edge (nothing hands them off); the manifest reader adds their dtype and shape to `tensors`.
+   */
+  constants?: Record<string, { dtype: DType; shape: number[]; data: number[] }>;
   /** dtype and shape of every tensor named above and on every edge. */
   tensors: Record<string, TensorSpec>;
   functions: ManifestFunction[];

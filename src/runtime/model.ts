@@ -16,6 +16,7 @@ import { KeepAlivePolicy, type KeepAliveSpec } from './keep-alive.js';
 import { removeSegment, SHM_DIR, SpareSegments } from './segments.js';
 import { copyBytes, supportedDtype } from '../codec/index.js';
 import { type CodecTrial, CodecChooser, decodeTensor, encodeTensor, type OutputPlan, type Transport, type WireTensor } from './wire.js';
+import { constantWires, entryFunctions } from './constants.js';
 import type { HostConfig, InvocationStats } from './host-protocol.js';
 import { billing, type Billing } from './accounting.js';
 import { leanModelPath } from './lean-load.js';
@@ -130,6 +131,7 @@ export class ServedModel {
   private readonly transport = new Map<string, Transport>();
   /** Consumers of each tensor inside the chain (for segment removal). */
   private readonly consumers = new Map<string, number>();
+  private readonly constants: Record<string, WireTensor>;
   /** The application's keep-alive policy (one idle-time histogram per served model). */
   readonly keepAlive: KeepAlivePolicy;
   private inflight = 0;
@@ -148,6 +150,7 @@ export class ServedModel {
     };
     this.inputs = manifest.inputs.map(meta);
     this.outputs = manifest.outputs.map(meta);
+    this.constants = constantWires(manifest); // encoded once per load: every run starts with them
     for (const e of manifest.edges ?? []) this.transport.set(e.tensor, opts.transport ?? e.transport);
     for (const f of manifest.functions) for (const i of f.inputs) this.consumers.set(i, (this.consumers.get(i) ?? 0) + 1);
     this.keepAlive = new KeepAlivePolicy(opts.keepAlive ?? { kind: 'fixed', ms: opts.pool.keepWarmMs });
@@ -261,11 +264,8 @@ export class ServedModel {
   /** Segments of finished requests, written into again by the next (segments.ts says why); tests tell them from leaks. */
   readonly spares = new SpareSegments();
 
-  /** Functions that read only model inputs: where a request enters the chain (and may be refused, 429). */
-  private get entry(): Set<string> {
-    this.entryCache ??= new Set(this.manifest.functions.filter((f) => f.inputs.every((i) => this.manifest.inputs.includes(i))).map((f) => f.name));
-    return this.entryCache;
-  }
+  /** Where a request enters the chain (and may be refused, 429): entryFunctions. */
+  private get entry(): Set<string> { return (this.entryCache ??= entryFunctions(this.manifest)); }
   private entryCache?: Set<string>;
 
   /** A new request would be refused at the chain's entry right now (checked before its body is read). */
@@ -361,7 +361,7 @@ export class ServedModel {
     let wires: Record<string, WireTensor>;
     try {
       wires = await runDataflow(this.manifest, inputs, call, {
-        oneAtATime: this.opts.oneAtATime,
+        oneAtATime: this.opts.oneAtATime, constants: this.constants,
         label: `model '${this.name}'`,
         signal,
         abortError: (next) => new ClientGoneError(next ?? this.name),

@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runDataflow, type DataflowFunction } from '../../src/core/index.js';
+import { tensorsFromValues } from '../../src/codec/index.js';
 import { loadManifest } from '../../src/partition/index.js';
 import { openSession, runSession, type Feeds, type ort } from '../../src/graph/index.js';
 import { dataflowSuite } from '../fixtures/dataflow-cases.js';
@@ -100,6 +101,24 @@ test('errors: a missing input, an output a function did not return, inputs nothi
   assert.equal(calls, 1, 'no function starts after the abort');
 });
 
+test('constants exist from the start of every run: functions read them, they are never released, model inputs are still required', async () => {
+  // x → f(x, k) → a → g(a, k) → b: k is a constant both functions read.
+  const g = { inputs: ['x'], outputs: ['b'], functions: [fn('f', ['x', 'k'], ['a']), fn('g', ['a', 'k'], ['b'])] };
+  const sum = async (f: DataflowFunction, feeds: Record<string, number>) => Object.fromEntries(f.outputs.map((o) => [o, Object.values(feeds).reduce((s, v) => s + v, 0)]));
+  const constants = { k: 10 };
+  for (let run = 0; run < 2; run++) {
+    const released: string[] = [];
+    const out = await runDataflow(g, { x: 1 }, sum, { constants, release: (t) => released.push(t) });
+    assert.deepEqual(out, { b: 21 }, 'a = x + k = 11, b = a + k = 21');
+    assert.deepEqual(released.sort(), ['a', 'x'], 'k is never released');
+  }
+  // A request's own tensor of that name does not replace it (it is no model input).
+  assert.deepEqual(await runDataflow(g, { x: 1, k: 99 }, sum, { constants }), { b: 21 });
+  await assert.rejects(runDataflow(g, {}, sum, { constants }), /missing model input 'x'/);
+  await assert.rejects(runDataflow(g, { x: 1 }, sum), /'f' waits for 'k'/, 'without the constant the functions never run');
+  await assert.rejects(runDataflow(g, { x: 1 }, sum, { constants: { x: 5 } }), /constant 'x' is also a model input/);
+});
+
 // The shared cases, with runDataflow driving onnxruntime sessions directly.
 dataflowSuite({
   name: 'runDataflow',
@@ -107,10 +126,11 @@ dataflowSuite({
     const { manifest, paths } = loadManifest(dir);
     const sessions = new Map<string, ort.InferenceSession>();
     for (const f of manifest.functions) sessions.set(f.name, await openSession(paths.get(f.name)!));
+    const constants = tensorsFromValues(manifest.constants);
     return {
       run: (feeds: Feeds) => runDataflow(manifest, feeds, async (f, ins) => {
         try { return await runSession(sessions.get(f.name)!, ins); } catch (err) { throw new Error(`function '${f.name}': ${(err as Error).message}`, { cause: err }); }
-      }),
+      }, { constants }),
       close: async () => { for (const s of sessions.values()) await s.release(); },
     };
   },

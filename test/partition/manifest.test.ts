@@ -10,6 +10,7 @@ import { loadServable } from '../../src/runtime/index.js';
 import { readManifestForDeploy } from '../../src/deploy/index.js';
 import { runCli } from '../cli/run-cli.js';
 import { cleanup, tmpDir, writeToyManifest } from '../runtime/helpers.js';
+import { CONSTANTS, buildWithConstants } from '../fixtures/dataflow-cases.js';
 
 const root = tmpDir('manifest');
 after(() => cleanup(root));
@@ -137,4 +138,44 @@ test('CLI: deploy refuses a function file whose external data points outside (ex
   assert.match(r.stderr, /^mopar: error: .*function 'head' tensor 'w1' external data location "\.\.\/\.\.\/\.\.\/etc\/passwd" must be a path inside/);
   assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
   assert.equal(existsSync(out), false);
+});
+
+const withConstants = buildWithConstants(join(root, 'constants-model'));
+
+/** A copy of the partition with constants (k float32 [1,8], v int64 scalar), its manifest changed by `edit`. */
+async function constantsVariant(edit: (m: Manifest & Record<string, unknown>) => void): Promise<string> {
+  const { part } = await withConstants;
+  const copy = join(root, `c${n++}`);
+  cpSync(part, copy, { recursive: true });
+  const m = JSON.parse(readFileSync(join(copy, 'manifest.json'), 'utf8')) as Manifest & Record<string, unknown>;
+  edit(m);
+  writeFileSync(join(copy, 'manifest.json'), JSON.stringify(m));
+  return copy;
+}
+
+test('constants: a function may read one; the reader adds its dtype and shape to tensors', async () => {
+  const { manifest } = loadManifest((await withConstants).part);
+  assert.deepEqual(manifest.constants, CONSTANTS);
+  assert.deepEqual(manifest.inputs, ['x']);
+  assert.deepEqual([manifest.tensors.k, manifest.tensors.v], [{ dtype: 'float32', shape: [1, 8] }, { dtype: 'int64', shape: [] }]);
+  // Without them the same functions read tensors nothing gives.
+  rejectedByAll(await constantsVariant((m) => { delete m.constants; }), /function 'f1' reads 'k', which no function produces/);
+});
+
+test('constants: every reader refuses a malformed one, naming the manifest and the constant', async () => {
+  const k = CONSTANTS.k!;
+  const c = (edit: (cs: NonNullable<Manifest['constants']>) => void) => constantsVariant((m) => { m.constants = structuredClone(CONSTANTS); edit(m.constants); });
+  rejectedByAll(await c((cs) => { cs.k = { ...k, data: k.data.slice(1) }; }), /manifest\.json: constant 'k': 7 values do not fill shape \[1, 8\] \(8 needed\)/);
+  rejectedByAll(await c((cs) => { cs.x = { dtype: 'float32', shape: [1, 8], data: k.data }; }), /constant 'x' is also a model input/);
+  rejectedByAll(await c((cs) => { cs.a = { dtype: 'float32', shape: [1, 8], data: k.data }; }), /constant 'a' is also an output of function 'f1'/);
+  rejectedByAll(await c((cs) => { cs.v!.data = [2 ** 53]; }), /constant 'v': data\[0\] = 9007199254740992 is not an integer in \[-9007199254740991, 9007199254740991\]/);
+  rejectedByAll(await c((cs) => { cs.v!.data = [1.5]; }), /constant 'v': data\[0\] = 1.5 is not an integer/);
+  rejectedByAll(await c((cs) => { cs.v = { dtype: 'int32', shape: [], data: [2 ** 31] }; }), /constant 'v': data\[0\] = 2147483648 is not an integer in \[-2147483648, 2147483647\]/);
+  rejectedByAll(await c((cs) => { cs.v = { dtype: 'bool', shape: [], data: [2] }; }), /constant 'v': data\[0\] = 2 is not 0 or 1/);
+  rejectedByAll(await c((cs) => { cs.k = { ...k, dtype: 'float16' }; }), /constant 'k' has dtype float16, which a constant cannot have/);
+  rejectedByAll(await constantsVariant((m) => { m.tensors.k = { dtype: 'float32', shape: [8] }; }), /constant 'k' is float32\[1, 8\] but tensors\['k'\] says float32\[8\]/);
+  // The schema's part: types, and nothing but dtype, shape and data.
+  rejectedByAll(await c((cs) => { cs.k!.data[0] = 'one' as never; }), /constants\.k\.data\[0\] must be a number/);
+  rejectedByAll(await c((cs) => { delete (cs.k as Partial<typeof k>).shape; }), /constants\.k\.shape is missing/);
+  rejectedByAll(await c((cs) => { (cs.k as Record<string, unknown>).values = []; }), /constants\.k: unknown field 'values'/);
 });

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { orchestrate } from './orchestrate.js';
+import { orchestrate, pipelineConstants } from './orchestrate.js';
 import { v2Caller } from './caller.js';
 import type { PipelineConfig } from './config.js';
 import { faasHandler, type FaasHandler } from './faas-handler.js';
@@ -58,6 +58,7 @@ export function openfaasEntry(dir: string, env: Record<string, string | undefine
   const p = readPipeline(dir);
   const call = v2Caller(env);
   const metrics = promMetrics();
-  const model = pipelineModel(p, (feeds) => orchestrate(p, feeds, call));
+  const constants = pipelineConstants(p);
+  const model = pipelineModel(p, (feeds) => orchestrate(p, feeds, call, constants));
   return faasHandler(v2Handler(batchedModel(model, p, metrics), { metrics }), requestBodyLimit(atRangeTop(atMaxBatch(model.inputs, p.maxBatch), p.ranges)));
 }

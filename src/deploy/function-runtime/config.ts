@@ -2,7 +2,7 @@
  * The two small JSON files every generated folder carries next to the runtime module:
  * `function.json` (one slice) and `pipeline.json` (the entry/gateway that chains the slices).
  */
-import type { TensorSpec } from '../../partition/index.js';
+import type { Manifest, TensorSpec } from '../../partition/index.js';
 import type { BatchingConfig } from '../../runtime/index.js';
 import type { InputRanges } from '../../graph/index.js';
 
@@ -46,6 +46,8 @@ export interface PipelineConfig {
   maxBatch?: number;
   /** The manifest's ranges: a request with a ranged dim outside its range is refused (400); absent: none. */
   ranges?: InputRanges;
+  /** The manifest's constants: the entry feeds them to the functions of every request itself; absent: none. */
+  constants?: Manifest['constants'];
   /**
    * Request batching per group of applications (`mopar deploy --batching PLAN`): the entry queues requests that
    * name their application and runs each batch through the chain once, as `mopar serve --batching` does.

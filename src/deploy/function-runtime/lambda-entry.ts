@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { Feeds } from '../../graph/index.js';
 import { errorMessage } from '../../core/index.js';
 import { readPipeline, pipelineModel } from './chain-entry.js';
+import { pipelineConstants } from './orchestrate.js';
 import { s3Store, type ObjectStore } from '../../runtime/lean.js';
 import { packTensors, tensorFromBytes, decodeJsonTensor, type WireMessage, type WireTensor } from './wire.js';
 import { UpstreamError, v2Handler } from './v2.js';
@@ -81,6 +82,9 @@ async function fromWire(names: readonly string[], tensors: Record<string, WireTe
 
 /** The chain as one call: the state machine run synchronously on `feeds` (inputs over the state limit staged). */
 function chainRun(p: PipelineConfig, env: Record<string, string | undefined>, getStore: () => ObjectStore, start: StartSyncExecution) {
+  // The constants enter the state beside the request's inputs; each slice passes them on until their last reader
+  // (its `keep`). Added after a batch is stacked: they are not per request.
+  const constants = pipelineConstants(p);
   return async (feeds: Feeds): Promise<Feeds> => {
     const requestId = randomUUID();
     const limit = Number(env.MOPAR_INLINE_LIMIT_BYTES ?? DEFAULT_INLINE_LIMIT);
@@ -88,7 +92,7 @@ function chainRun(p: PipelineConfig, env: Record<string, string | undefined>, ge
     const prefix = env.MOPAR_STAGING_PREFIX ?? 'staging/';
     const arn = env.MOPAR_STATE_MACHINE_ARN;
     if (!arn) throw new Error('MOPAR_STATE_MACHINE_ARN is not set');
-    const tensors = await packTensors(feeds, limit, 16, async (name) => {
+    const tensors = await packTensors({ ...feeds, ...constants }, limit, 16, async (name) => {
       if (!bucket) throw new Error(`input '${name}' exceeds the ${limit}-byte inline limit and MOPAR_STAGING_BUCKET is not set`);
       return { bucket, key: `${prefix}${requestId}/input/${encodeURIComponent(name)}` };
     }, getStore);
