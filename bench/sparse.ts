@@ -39,7 +39,7 @@ import { performance } from 'node:perf_hooks';
 import { loadWarning, quantile, watchLoad, type MachineLoad } from '../src/core/index.js';
 import { writeZooModel } from '../src/zoo/index.js';
 import { getPlatform, poissonTimes, resourceUSD } from '../src/plan/index.js';
-import { deadlinesMetOfWarmFeasible, warmFeasibleDeadlineMs, WARM_FEASIBLE_SHARE } from '../src/bench/warm-feasible.js';
+import { deadlinesMetOfWarmFeasible, warmFeasibleDeadlineMs, WARM_FEASIBLE_SHARE } from '../src/bench/index.js';
 import { modelProfile, partitionModel, verifyPartition } from '../src/partition/index.js';
 import { Gateway, DEFAULT_GATEWAY, startLocalS3, binaryInferRequest, httpRequest, modelMetadata, randomFeeds, type FunctionInstance, type KeepAliveSpec, type SpawnReason } from '../src/runtime/index.js';
 

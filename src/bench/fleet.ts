@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { log, quantile, watchLoad, type MachineLoad } from '../core/index.js';
 import { allclose, openSession, runSession, saveModel, type Feeds } from '../graph/index.js';
 import { getPlatform } from '../plan/index.js';
-import { loadFleet, partitionFleet, partitionModel, type Manifest } from '../partition/index.js';
+import { loadFleet, partitionFleet, partitionModel, type FleetLayout, type Manifest } from '../partition/index.js';
 import { DEFAULT_GATEWAY, DEFAULT_POOL, Gateway, infer, modelMetadata, randomFeeds, type FunctionPool } from '../runtime/index.js';
 import { buildZooModel, modelVariant, VARIANT_HEADS, type VariantHead } from '../zoo/index.js';
 import { runLoad, workloadSchedule, type ScheduledRequest } from './loadgen.js';
@@ -28,6 +28,8 @@ export interface FleetBenchOptions {
   variants: number;
   /** What differs between variants (default: the last stage and the classifier). */
   head?: VariantHead;
+  /** How the fleet side is laid out (default `switch`: one function; where it does not fit, `prefix`). */
+  layout?: FleetLayout;
   platform: string;
   /** Requests per second of each variant (Poisson, seeded per variant). */
   ratePerSec: number;
@@ -64,6 +66,8 @@ export interface FleetBenchReport {
   options: Omit<FleetBenchOptions, 'out'>;
   /** Of one variant's weights, the share in the shared prefix (bytes). */
   sharedFraction: number;
+  /** How the fleet side was laid out (`switch` asked but not fitting one function falls back to `prefix`). */
+  layout: FleetLayout;
   cut: { sharedNodes: number; divergence: string | null };
   separate: FleetSide; fleet: FleetSide;
   /** separate ÷ fleet (cost per request, cold starts, memory held). */
@@ -90,7 +94,7 @@ export async function runFleetBench(o: FleetBenchOptions): Promise<FleetBenchRep
   const separate: Manifest[] = [];
   for (const [v, p] of paths.entries()) separate.push((await partitionModel(p, { outDir: join(work, 'separate', names[v]!), profiling, plan })).manifest!);
   const fleetDir = join(work, 'fleet');
-  const built = await partitionFleet(paths, fleetDir, { profiling, plan });
+  const built = await partitionFleet(paths, fleetDir, { profiling, plan, layout: o.layout ?? 'switch' });
 
   const apps = names.map((name) => ({ name, sloMs: o.sloMs, ratePerSec: o.ratePerSec }));
   const schedule = workloadSchedule(apps, { durationMs: o.durationMs, maxRequests: o.maxRequests }, o.seed);
@@ -108,13 +112,13 @@ export async function runFleetBench(o: FleetBenchOptions): Promise<FleetBenchRep
     const b = close(fleetSide.probe.outputs[v]!);
     answers.push({ variant: names[v]!, separateOk: a.every((c) => c.ok), fleetOk: b.every((c) => c.ok), maxRelErr: Math.max(...[...a, ...b].map((c) => c.maxRelErr)) });
   }
-  const sharedBytes = built.manifests[0]!.functions.filter((f) => built.fleet.shared.some((s) => s.file === f.file)).reduce((s, f) => s + f.weightsBytes, 0);
   const ownBytes = separate[0]!.functions.reduce((s, f) => s + f.weightsBytes, 0);
   const ratio = (a: number, b: number) => (b > 0 ? a / b : a > 0 ? Infinity : 1);
   return {
     kind: 'mopar.bench.fleet', startedAt, machine: machineInfo(),
-    options: { model: o.model, tiny: o.tiny, variants: o.variants, head: o.head ?? 'last-stage', platform: o.platform, ratePerSec: o.ratePerSec, durationMs: o.durationMs, maxRequests: o.maxRequests, sloMs: o.sloMs, keepWarmMs: o.keepWarmMs, seed: o.seed, quick: o.quick },
-    sharedFraction: ownBytes ? sharedBytes / ownBytes : 0,
+    options: { model: o.model, tiny: o.tiny, variants: o.variants, head: o.head ?? 'last-stage', layout: o.layout ?? 'switch', platform: o.platform, ratePerSec: o.ratePerSec, durationMs: o.durationMs, maxRequests: o.maxRequests, sloMs: o.sloMs, keepWarmMs: o.keepWarmMs, seed: o.seed, quick: o.quick },
+    sharedFraction: ownBytes ? built.sharedWeightsBytes / ownBytes : 0,
+    layout: built.fleet.layout ?? 'prefix',
     cut: { sharedNodes: built.fleet.cut.sharedNodes, divergence: built.fleet.cut.models[0]?.divergence ?? null },
     separate: separateSide.side, fleet: fleetSide.side,
     ratios: {

@@ -20,3 +20,4 @@ export { renderResults, loadResultsData, readmeResults, replaceResults, checkRes
 export { loadPhrase } from './results-format.js';
 export { runFleetBench, FLEET_DEFAULTS, FLEET_QUICK, type FleetBenchOptions, type FleetBenchReport, type FleetSide } from './fleet.js';
 export { writeFleetReport, fleetMarkdown, fleetHeadline, fleetScaling } from './fleet-report.js';
+export { deadlinesMetOfWarmFeasible, warmFeasibleDeadlineMs, WARM_FEASIBLE_SHARE } from './warm-feasible.js';

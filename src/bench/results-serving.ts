@@ -43,16 +43,17 @@ export function fleetSection(reports: Array<{ report: FleetBenchReport; path: st
     const cost = r.ratios.cost >= 1 ? `${f(r.ratios.cost)}× cheaper per request` : `${f(1 / r.ratios.cost)}× dearer per request`;
     return `with variants that differ in ${head} (${pc(r.sharedFraction)} of each one's weights shared) the fleet was ${cost} ` +
       `(${usd(q.costPerRequestUSD)} vs ${usd(s.costPerRequestUSD)} per million, of which starts ${usd(q.startsUSD / Math.max(1, q.answered))} vs ${usd(s.startsUSD / Math.max(1, s.answered))}), ` +
-      `with ${q.coldStarts} cold starts against ${s.coldStarts} (${q.sharedColdStarts} of the shared prefix), held ÷${f(r.ratios.memory)} the memory over time, ` +
+      `with ${q.coldStarts} cold starts against ${s.coldStarts} (${(r.layout ?? 'prefix') === 'switch' ? 'one function for all variants' : `${q.sharedColdStarts} of the shared prefix`}), held ÷${f(r.ratios.memory)} the memory over time, ` +
       `and met the SLO for ${pc(q.sloAttainment, 1)} of requests against ${pc(s.sloAttainment, 1)}`;
   };
   const r0 = runs[0]!;
   const allOk = runs.every((r) => r.answers.every((a) => a.separateOk && a.fleetOk));
   return [
-    'Models that share weights share functions (`mopar partition A.onnx B.onnx … -o DIR`: one file and, when served, one pool for the shared prefix): ' +
+    'Models that share weights share functions (`mopar partition A.onnx B.onnx … -o DIR`: layout `switch`, one function file holding the shared part once and every ' +
+    'model\'s own part, each request running only its own; or layout `prefix`, one file and one pool for the shared prefix and each model\'s own functions): ' +
     `\`node bin/mopar.js bench --fleet\` served ${r0.options.variants} seeded fine-tunings of ${r0.options.model} with Poisson traffic of ${r0.options.ratePerSec} req/s each for ` +
     `${f(r0.options.durationMs / 1000, 0)} s (${r0.separate.requests} requests; keep-alive ${f(r0.options.keepWarmMs / 1000, 0)} s, SLO ${r0.options.sloMs} ms, billed as ${r0.options.platform}, starts billed) ` +
-    `as separate deployments and as one fleet on the same arrivals, ${loadPhrase(runs.flatMap((r) => [r.separate.load.loadAvg, r.fleet.load.loadAvg]), r0.machine.cpus)}: ` +
+    `as separate deployments and as one fleet on the same arrivals (layout ${[...new Set(runs.map((r) => r.layout ?? 'prefix'))].join(', ')}), ${loadPhrase(runs.flatMap((r) => [r.separate.load.loadAvg, r.fleet.load.loadAvg]), r0.machine.cpus)}: ` +
     `${runs.map(line).join('; ')}; every variant answered allclose to its own unsplit model on both sides: ${allOk ? 'yes' : 'NO'}. ` +
     (runs.every((r) => r.ratios.cost < 1 && r.ratios.memory > 1)
       ? 'A fleet request is two calls, each billed its own granule, and every variant\'s own part still starts cold on its own traffic: ' +

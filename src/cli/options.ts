@@ -7,6 +7,7 @@ import { MoparError, log } from '../core/index.js';
 import { DEFAULT_MAX_BATCH, PLATFORMS, PLATFORM_VARIANTS, STRATEGY_NAMES, getPlatform, parseStrategy } from '../plan/index.js';
 import { DEFAULT_PROFILE_RUNS, type ProfileOptions } from '../profile/index.js';
 import { parseInputFlags, parseInputRanges } from '../graph/index.js';
+import type { FleetLayout } from '../partition/index.js';
 import { measureServedOverhead } from '../bench/index.js';
 
 /** The billing model every verb plans for unless told otherwise. */
@@ -133,4 +134,10 @@ export function table(headers: string[], rows: (string | number)[][]): string {
   const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
   const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
   return [line(cells[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line)].join('\n');
+}
+
+/** `--fleet-layout`: how several models partitioned together are laid out (partition/fleet.ts). */
+export function fleetLayoutOption(v: string): FleetLayout {
+  if (v !== 'switch' && v !== 'prefix') throw new MoparError(`--fleet-layout must be switch or prefix, got '${v}'`);
+  return v;
 }

@@ -15,6 +15,7 @@ import {
   type Graph, type ModelProto,
 } from '../graph/index.js';
 import { modelProfile, partitionModel, type PartitionModelOptions } from './partition-model.js';
+import { switchedFleet, type SwitchPart } from './fleet-switch.js';
 import type { Manifest, ManifestEdge, ManifestFunction, TensorSpec } from './types.js';
 
 export interface FleetRecord {
@@ -24,17 +25,30 @@ export interface FleetRecord {
   models: Array<{ name: string; manifest: string }>;
   /** Function files (and data files) that more than one model's manifest references. */
   shared: Array<{ file: string; models: string[] }>;
+  /** How the functions are laid out (absent in fleets written before layouts: `prefix`). */
+  layout?: FleetLayout;
   /** Where the models were cut: the nodes they share, and per model the first node of its own. */
   cut: { sharedNodes: number; models: Array<{ name: string; divergence: string | null; ownNodes: number }> };
 }
 
-export type PartitionFleetOptions = Omit<PartitionModelOptions, 'outDir' | 'writeRecords' | 'profiled' | 'profileFile' | 'onPlan'>;
+export type PartitionFleetOptions = Omit<PartitionModelOptions, 'outDir' | 'writeRecords' | 'profiled' | 'profileFile' | 'onPlan'> & {
+  /**
+   * `switch` (default): one function holds the shared prefix and every model's own part behind a switch
+   * (fleet-switch.ts), where it fits one function; else, and with `prefix`: the prefix as shared functions and
+   * each model's own part as its own functions.
+   */
+  layout?: FleetLayout;
+};
+
+export type FleetLayout = 'switch' | 'prefix';
 
 export interface PartitionedFleet {
   fleet: FleetRecord;
   manifests: Manifest[];
   /** Bytes of the distinct files written into the folder (function files and data files). */
   filesBytes: number;
+  /** Weight bytes of the shared part (the common prefix), whichever the layout. */
+  sharedWeightsBytes: number;
 }
 
 /** Partitions `paths` together into `outDir` (at least two models, unique names from their file names). */
@@ -52,9 +66,11 @@ export async function partitionFleet(paths: readonly string[], outDir: string, o
   const work = mkdtempSync(join(outDir, '.fleet-'));
   const written = new Map<string, number>();
   try {
-    const build = async (model: string, sub: string, o: Omit<PartitionModelOptions, 'outDir'>): Promise<Manifest> => {
+    // `keep`: move the function files into DIR (a switch's parts stay in the work folder: only the switch is kept).
+    const part = async (model: string, sub: string, o: Omit<PartitionModelOptions, 'outDir'>, keep: boolean): Promise<SwitchPart> => {
       const dir = join(work, sub);
-      const { manifest } = await partitionModel(model, { ...o, outDir: dir });
+      const { manifest, plan } = await partitionModel(model, { ...o, outDir: dir });
+      if (!keep) return { manifest: manifest!, plan, dir };
       // Content-addressed files: one already in DIR (another model's) is the same bytes.
       for (const f of manifest!.functions) {
         for (const [file, bytes] of [[f.file, 0], ...(f.data ? [[f.data.file, f.data.bytes]] : [])] as Array<[string, number]>) {
@@ -65,50 +81,83 @@ export async function partitionFleet(paths: readonly string[], outDir: string, o
           if (!written.has(file)) written.set(file, bytes || sizeOf(join(outDir, file)));
         }
       }
-      return manifest!;
+      return { manifest: manifest!, plan, dir };
+    };
+    const build = async (model: string, sub: string, o: Omit<PartitionModelOptions, 'outDir'>) => (await part(model, sub, o, true)).manifest;
+
+    // Model k's own part as a model reading the prefix's tensors under the first model's names.
+    const restOf = (k: number): { file: string; profiling: PartitionFleetOptions['profiling'] } => {
+      const g = graphs[k]!;
+      const { model } = extractModel(g, g.nodes.slice(prefix.length).map((n) => n.name), { graphName: names[k]! });
+      const file = join(work, `${names[k]!}.rest.onnx`);
+      saveModel(renamed(withSymbolicBatch(g, model), prefix.rename[k]!), file);
+      const restShapes = Object.fromEntries(Object.entries(shapes).filter(([n]) => model.graph!.input.some((i) => i.name === n)));
+      return { file, profiling: { ...opts.profiling, inputShapes: restShapes } };
     };
 
+    const manifests: Manifest[] = [];
+    let layout: FleetLayout = 'prefix';
     let shared: { manifest: Manifest; outputs: string[] } | undefined;
+    let sharedWeightsBytes = 0;
     if (prefix.length > 0) {
       const outputs = boundary(graphs, prefix);
       const { model } = extractModel(graphs[0]!, prefix.nodes[0]!, { onlyOutputs: outputs, graphName: 'shared' });
       const file = join(work, 'shared.onnx');
       saveModel(withSymbolicBatch(graphs[0]!, model), file);
-      // One function for now: the prefix serves the sum of every model's traffic, which the planner does not
-      // take (it plans one model's requests); its SLO share is left to the remainders. A prefix too big for one
-      // function of the platform is planned by the given strategy instead (from the same profile).
       const profiled = await modelProfile(file, { profiling: opts.profiling });
       const plan = { ...opts.plan, sloMs: undefined, coldSloMs: undefined, alternatives: false };
-      let manifest: Manifest;
-      try {
-        manifest = await build(file, 'shared', { ...opts, profiled, plan: { ...plan, strategy: 'unsplit' } });
-      } catch (err) {
-        if (!(err instanceof MoparError) || (opts.plan.strategy ?? 'mopar') === 'unsplit') throw err;
-        log(`partition: the shared prefix does not fit one function (${errorMessage(err)}); planning it with ${opts.plan.strategy ?? 'mopar'}`);
-        manifest = await build(file, 'shared', { ...opts, profiled, plan });
+      if ((opts.layout ?? 'switch') === 'switch' && graphs.every((g) => g.nodes.length > prefix.length)) {
+        try {
+          const unsplit = { ...plan, strategy: 'unsplit' };
+          const pre = await part(file, 'switch-shared', { ...opts, profiled, plan: unsplit }, false);
+          sharedWeightsBytes = pre.manifest.functions.reduce((a, f) => a + f.weightsBytes, 0);
+          const rests: SwitchPart[] = [];
+          for (const k of graphs.keys()) {
+            const r = restOf(k);
+            rests.push(await part(r.file, `switch-${names[k]!}`, { ...opts, profiling: r.profiling, plan: unsplit }, false));
+          }
+          const sw = switchedFleet(names, graphs, opened.map((o) => o.loaded.hash), pre, rests, outDir, work, `${SHARED_FUNCTION_PREFIX}fleet`);
+          const slow = sw.manifests.find((m) => opts.plan.sloMs !== undefined && m.functions[0]!.predictedMs > opts.plan.sloMs);
+          if (slow) throw new MoparError(`${slow.model} is predicted ${slow.functions[0]!.predictedMs.toFixed(0)} ms in it, over the ${opts.plan.sloMs} ms SLO`);
+          written.set(sw.file, sw.bytes);
+          manifests.push(...sw.manifests);
+          layout = 'switch';
+        } catch (err) {
+          if (!(err instanceof MoparError) || opts.layout === 'switch') throw err;
+          log(`partition: the fleet does not fit one switch function (${errorMessage(err)}); sharing its prefix instead`);
+        }
       }
-      shared = { manifest, outputs };
+      if (layout === 'prefix') {
+        // One function for now: the prefix serves the sum of every model's traffic, which the planner does not
+        // take (it plans one model's requests); its SLO share is left to the remainders. A prefix too big for one
+        // function of the platform is planned by the given strategy instead (from the same profile).
+        let manifest: Manifest;
+        try {
+          manifest = await build(file, 'shared', { ...opts, profiled, plan: { ...plan, strategy: 'unsplit' } });
+        } catch (err) {
+          if (!(err instanceof MoparError) || (opts.plan.strategy ?? 'mopar') === 'unsplit') throw err;
+          log(`partition: the shared prefix does not fit one function (${errorMessage(err)}); planning it with ${opts.plan.strategy ?? 'mopar'}`);
+          manifest = await build(file, 'shared', { ...opts, profiled, plan });
+        }
+        shared = { manifest, outputs };
+        sharedWeightsBytes = manifest.functions.reduce((a, f) => a + f.weightsBytes, 0);
+      }
     }
 
-    const manifests: Manifest[] = [];
     for (const [k, g] of graphs.entries()) {
+      if (layout === 'switch') break;
       const name = names[k]!;
-      const own = g.nodes.slice(prefix.length).map((n) => n.name);
       let rest: Manifest | undefined;
       if (!shared) {
         rest = await build(paths[k]!, name, opts);
-      } else if (own.length > 0) {
-        const { model } = extractModel(g, own, { graphName: name });
-        const file = join(work, `${name}.rest.onnx`);
-        saveModel(renamed(withSymbolicBatch(g, model), prefix.rename[k]!), file);
+      } else if (g.nodes.length > prefix.length) {
+        const r = restOf(k);
         const sloMs = opts.plan.sloMs === undefined ? undefined : Math.max(1, opts.plan.sloMs - shared.manifest.functions.reduce((s, f) => s + f.predictedMs, 0));
-        const restShapes = Object.fromEntries(Object.entries(shapes).filter(([n]) => model.graph!.input.some((i) => i.name === n)));
-        rest = await build(file, name, { ...opts, profiling: { ...opts.profiling, inputShapes: restShapes }, plan: { ...opts.plan, sloMs } });
+        rest = await build(r.file, name, { ...opts, profiling: r.profiling, plan: { ...opts.plan, sloMs } });
       }
-      const m = merged(name, opened[k]!.loaded.hash, g, shared?.manifest, rest);
-      writeFileSync(join(outDir, `${name}.manifest.json`), `${JSON.stringify(m, null, 2)}\n`);
-      manifests.push(m);
+      manifests.push(merged(name, opened[k]!.loaded.hash, g, shared?.manifest, rest));
     }
+    for (const m of manifests) writeFileSync(join(outDir, `${m.model}.manifest.json`), `${JSON.stringify(m, null, 2)}\n`);
 
     const users = new Map<string, string[]>();
     for (const m of manifests) {
@@ -117,6 +166,7 @@ export async function partitionFleet(paths: readonly string[], outDir: string, o
     const fleet: FleetRecord = {
       kind: 'mopar.fleet', version: 1,
       models: names.map((name) => ({ name, manifest: `${name}.manifest.json` })),
+      layout,
       shared: [...users].filter(([, ms]) => ms.length > 1).map(([file, models]) => ({ file, models })),
       cut: {
         sharedNodes: prefix.length,
@@ -124,7 +174,7 @@ export async function partitionFleet(paths: readonly string[], outDir: string, o
       },
     };
     writeFileSync(join(outDir, 'fleet.json'), `${JSON.stringify(fleet, null, 2)}\n`);
-    return { fleet, manifests, filesBytes: [...written.values()].reduce((a, b) => a + b, 0) };
+    return { fleet, manifests, filesBytes: [...written.values()].reduce((a, b) => a + b, 0), sharedWeightsBytes };
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

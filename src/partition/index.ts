@@ -14,4 +14,5 @@ export { openPipeline, runPipeline, type Pipeline, type PipelineRun, type Pipeli
 export { verifyPartition, compareTensors, assertVerified, DEFAULT_TOLERANCE, type VerifyResult, type VerifyOptions } from './verify.js';
 export { applyJoins, joinModel } from './joins.js';
 export { writeManifest, writeChunkedManifest } from './hand-cut.js';
-export { partitionFleet, loadFleet, isFleet, fleetManifest, SHARED_FUNCTION_PREFIX, type FleetRecord, type PartitionFleetOptions, type PartitionedFleet } from './fleet.js';
+export { partitionFleet, loadFleet, isFleet, fleetManifest, SHARED_FUNCTION_PREFIX, type FleetLayout, type FleetRecord, type PartitionFleetOptions, type PartitionedFleet } from './fleet.js';
+export { FLEET_SELECTOR } from './fleet-switch.js';

@@ -31,7 +31,7 @@ test('deploy of a 3-model fleet: the shared function once, an entry per model ro
       return p;
     });
     const built = join(d, 'fleet.parts');
-    const { fleet, manifests } = await partitionFleet(paths, built, { profiling: { runs: 1, cpuScaling: false, measureRss: false }, plan: { platform: 'gcp-cloud-run' } });
+    const { fleet, manifests } = await partitionFleet(paths, built, { profiling: { runs: 1, cpuScaling: false, measureRss: false }, plan: { platform: 'gcp-cloud-run' }, layout: 'prefix' });
     const sharedFile = fleet.shared.find((s) => s.models.length === 3)!.file;
     const sharedSha = manifests[0]!.functions.find((f) => f.file === sharedFile)!.sha256;
     const own = manifests.reduce((n, m) => n + m.functions.filter((f) => f.file !== sharedFile).length, 0);

@@ -48,7 +48,7 @@ test('common prefix by content: other names, a Constant, a tied weight stored on
     assert.ok([...p.rename[1]!.values()].includes('relu2_out'), 'b reads the prefix under a\'s names');
 
     const out = join(dir, 'fleet');
-    const { fleet } = await partitionFleet([a, b], out, { profiling, plan: { platform: 'gcp-cloud-run' } });
+    const { fleet } = await partitionFleet([a, b], out, { profiling, plan: { platform: 'gcp-cloud-run' }, layout: 'prefix' });
     assert.equal(fleet.shared.length, 1);
     // W (16 KiB, read twice) once, plus two heads of 2.5 KiB: within 10% (the protobuf framing and graphs).
     const weights = (D * D + 2 * D * 10) * 4;
@@ -70,7 +70,7 @@ test('models that share nothing: no shared file, each partitioned whole and veri
     const a = write(dir, 'a', { prefix: '', head: 2, first: 1 });
     const b = write(dir, 'b', { prefix: '', head: 3, first: 9 });
     const out = join(dir, 'fleet');
-    const { fleet } = await partitionFleet([a, b], out, { profiling, plan: { platform: 'gcp-cloud-run' } });
+    const { fleet } = await partitionFleet([a, b], out, { profiling, plan: { platform: 'gcp-cloud-run' }, layout: 'prefix' });
     assert.equal(fleet.cut.sharedNodes, 0);
     assert.deepEqual(fleet.shared, []);
     for (const [k, path] of [a, b].entries()) {

@@ -53,6 +53,7 @@ test('4 variants of a tiny ResNet: one shared prefix cut where they diverge, eac
     const { fleet, manifests } = await partitionFleet(paths, out, {
       profiling: { runs: 1, cpuScaling: false, measureRss: false },
       plan: { platform: 'gcp-cloud-run' },
+      layout: 'prefix',
     });
 
     // The cut: every node before layer4 is shared; each variant's own part starts at layer4's first conv.

@@ -26,7 +26,7 @@ test('a 3-model fleet: the shared function has one pool and one instance for all
       return p;
     });
     const out = join(dir, 'fleet');
-    const { fleet } = await partitionFleet(paths, out, { profiling: { runs: 1, cpuScaling: false, measureRss: false }, plan: { platform: 'gcp-cloud-run' } });
+    const { fleet } = await partitionFleet(paths, out, { profiling: { runs: 1, cpuScaling: false, measureRss: false }, plan: { platform: 'gcp-cloud-run' }, layout: 'prefix' });
     assert.equal(fleet.shared.filter((s) => s.models.length === 3).length, 1);
     const names = loadFleet(out).models.map(({ name, path }) => gw.addModel(path, name));
     paths.forEach((p, v) => gw.addModel(p, `v${v}-whole`));

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { MoparError } from '../../core/index.js';
-import { examples, hiddenAlias, intOption, jsonOption, list, numberOption, outputOption, printJson } from '../options.js';
+import { examples, fleetLayoutOption, hiddenAlias, intOption, jsonOption, list, numberOption, outputOption, printJson } from '../options.js';
 
 export function registerBench(program: Command): void {
   const cmd = program.command('bench')
@@ -32,13 +32,14 @@ export function registerBench(program: Command): void {
       if (v !== 'last-stage' && v !== 'classifier') throw new MoparError(`--head must be last-stage or classifier, got '${v}'`);
       return v;
     })
+    .option('--fleet-layout <layout>', 'with --fleet: how the fleet side is laid out: switch (default, one function) or prefix (shared prefix functions + each variant\'s own)', fleetLayoutOption)
     .option('--rate <r>', 'with --fleet: requests per second of each variant (default 0.05; --quick 1)', numberOption('--rate', 1e-6))
     .option('--keep-alive <s>', 'with --fleet: seconds an idle instance stays loaded (default 15; --quick 1)', numberOption('--keep-alive', 0))
     .option('--slo-ms <ms>', 'with --fleet: the requests\' latency SLO (default 2000; --quick 10000)', numberOption('--slo-ms', 1));
   jsonOption(cmd, 'the report as one JSON document');
   cmd.action(async (opts: { output: string; models?: string; platforms?: string; strategies?: string; quick?: boolean; fresh?: boolean; warm?: number; cold?: number; json?: boolean; sweep?: boolean; steps?: number;
     workload?: string | boolean; duration?: number; maxRequests?: number; rateScales?: string; seed?: number; concurrency?: number;
-    fleet?: boolean; variants?: number; head?: 'last-stage' | 'classifier'; rate?: number; keepAlive?: number; sloMs?: number }) => {
+    fleet?: boolean; variants?: number; head?: 'last-stage' | 'classifier'; fleetLayout?: 'switch' | 'prefix'; rate?: number; keepAlive?: number; sloMs?: number }) => {
       // Loaded on use: the chart stack costs every other verb half a second of start-up.
       const bench = await import('../../bench/index.js');
       if (opts.fleet) {
@@ -47,7 +48,7 @@ export function registerBench(program: Command): void {
         const [model, variant] = (opts.models ? list(opts.models)[0]! : d.model).split(':');
         const report = await bench.runFleetBench({
           out: opts.output, model: model!, tiny: variant === 'tiny' || (opts.quick === true && variant === undefined && !opts.models), quick: opts.quick === true,
-          variants: opts.variants ?? d.variants, head: opts.head, platform: opts.platforms ? list(opts.platforms)[0]! : d.platform, ratePerSec: opts.rate ?? d.ratePerSec,
+          variants: opts.variants ?? d.variants, head: opts.head, layout: opts.fleetLayout ?? 'switch', platform: opts.platforms ? list(opts.platforms)[0]! : d.platform, ratePerSec: opts.rate ?? d.ratePerSec,
           durationMs: (opts.duration ?? d.durationS) * 1000, maxRequests: opts.maxRequests ?? 2000, sloMs: opts.sloMs ?? d.sloMs,
           keepWarmMs: (opts.keepAlive ?? d.keepAliveS) * 1000, seed: opts.seed ?? d.seed,
         });

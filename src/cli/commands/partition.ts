@@ -1,13 +1,13 @@
 import type { Command } from 'commander';
 import { MoparError } from '../../core/index.js';
-import { partitionFleet, partitionModel, type PartitionedFleet } from '../../partition/index.js';
+import { partitionFleet, partitionModel, type FleetLayout, type PartitionedFleet } from '../../partition/index.js';
 import { log, loadWarning } from '../../core/index.js';
 import { renderAlternatives } from '../../plan/index.js';
-import { examples, inputOption, jsonOption, maxBatchOption, outputOption, planOptions, platformOption, printJson, profilingFrom, profilingOptions, type ProfilingFlags } from '../options.js';
+import { examples, fleetLayoutOption, inputOption, jsonOption, maxBatchOption, outputOption, planOptions, platformOption, printJson, profilingFrom, profilingOptions, type ProfilingFlags } from '../options.js';
 import { renderManifest } from './build.js';
 
 interface PartitionFlags extends ProfilingFlags {
-  output: string; platform: string; sloMs?: number; coldSloMs?: number; strategy: string; json?: boolean; allowSloMiss?: boolean; maxBatch?: number; profile?: string;
+  output: string; platform: string; sloMs?: number; coldSloMs?: number; strategy: string; json?: boolean; allowSloMiss?: boolean; maxBatch?: number; profile?: string; fleetLayout?: FleetLayout;
 }
 
 export function registerPartition(program: Command): void {
@@ -23,6 +23,7 @@ export function registerPartition(program: Command): void {
   // gives another plan).
   cmd.option('--profile <file>', 'use a saved profile (mopar profile -o, or an earlier DIR/profile.json) instead of profiling now');
   profilingOptions(cmd, 'without --profile');
+  cmd.option('--fleet-layout <layout>', 'several models: switch (default: one function holds the shared part and every model\'s own part, each request runs only its own; where it fits one function) or prefix (the shared part\'s functions, each model\'s own functions)', fleetLayoutOption);
   jsonOption(cmd, 'the manifest as one JSON document');
   examples(cmd, [
     'mopar partition model.onnx -o model.parts',
@@ -36,15 +37,18 @@ export function registerPartition(program: Command): void {
       const secs = () => ((performance.now() - t0) / 1000).toFixed(1);
       if (models.length > 1) {
         if (opts.profile) throw new MoparError('--profile takes one model; several models are profiled part by part');
+        const layout = opts.fleetLayout;
         const r = await partitionFleet(models, opts.output, {
           profiling: profilingFrom(opts),
           plan: { platform: opts.platform, strategy: opts.strategy, sloMs: opts.sloMs, coldSloMs: opts.coldSloMs, allowSloMiss: opts.allowSloMiss, maxBatch: opts.maxBatch },
+          ...(layout ? { layout } : {}),
         });
         if (opts.json) printJson({ ...r.fleet, filesBytes: r.filesBytes, manifests: r.manifests });
         else process.stdout.write(`${renderFleet(r)}\n`);
         log(`partitioned ${models.length} models into ${opts.output} in ${secs()} s (check one with: mopar verify ${models[0]} ${opts.output} --model ${r.fleet.models[0]!.name})`);
         return;
       }
+      if (opts.fleetLayout) throw new MoparError('--fleet-layout applies to several models partitioned together');
       const modelPath = models[0]!;
       const { manifest, plan, profile } = await partitionModel(modelPath, {
         profiling: profilingFrom(opts),
@@ -63,7 +67,7 @@ export function registerPartition(program: Command): void {
 function renderFleet(r: PartitionedFleet): string {
   const c = r.fleet.cut;
   return [
-    `${r.fleet.models.length} models share their first ${c.sharedNodes} nodes; ${r.fleet.shared.length} file(s) shared; ${(r.filesBytes / 2 ** 20).toFixed(2)} MiB of function files`,
+    `${r.fleet.models.length} models share their first ${c.sharedNodes} nodes; ${r.fleet.layout === 'switch' ? 'one function holds the shared part and every model\'s own part' : `${r.fleet.shared.length} file(s) shared`}; ${(r.filesBytes / 2 ** 20).toFixed(2)} MiB of function files`,
     ...r.manifests.map((m) => renderManifest(m)),
   ].join('\n\n');
 }
