@@ -38,6 +38,8 @@ export interface FleetBenchOptions {
   sloMs: number;
   /** How long an idle instance stays loaded (the pools' keepWarmMs). */
   keepWarmMs: number;
+  /** The pools' scale-out policy on both sides (default `eager`, the runtime's). */
+  scaleOut?: 'eager' | 'patient';
   seed: number;
   /** Profiling runs per model (1 for --quick). */
   quick: boolean;
@@ -56,6 +58,8 @@ export interface FleetSide {
   coldStarts: number; sharedColdStarts: number;
   /** Calls that waited for their instance's start. */
   coldCalls: number;
+  /** Planned memory of one instance of every distinct function of the side (MB). */
+  plannedMB?: number;
   /** Σ over time of live instances' planned memory (sampled every 100 ms), MB·s; and its mean over the window, MB. */
   memoryMBs: number; meanMemoryMB: number;
   load: MachineLoad; seconds: number;
@@ -66,6 +70,8 @@ export interface FleetBenchReport {
   options: Omit<FleetBenchOptions, 'out'>;
   /** Of one variant's weights, the share in the shared prefix (bytes). */
   sharedFraction: number;
+  /** One variant's weights (bytes). */
+  variantWeightsBytes?: number;
   /** How the fleet side was laid out (`switch` asked but not fitting one function falls back to `prefix`). */
   layout: FleetLayout;
   cut: { sharedNodes: number; divergence: string | null };
@@ -116,8 +122,9 @@ export async function runFleetBench(o: FleetBenchOptions): Promise<FleetBenchRep
   const ratio = (a: number, b: number) => (b > 0 ? a / b : a > 0 ? Infinity : 1);
   return {
     kind: 'mopar.bench.fleet', startedAt, machine: machineInfo(),
-    options: { model: o.model, tiny: o.tiny, variants: o.variants, head: o.head ?? 'last-stage', layout: o.layout ?? 'switch', platform: o.platform, ratePerSec: o.ratePerSec, durationMs: o.durationMs, maxRequests: o.maxRequests, sloMs: o.sloMs, keepWarmMs: o.keepWarmMs, seed: o.seed, quick: o.quick },
+    options: { model: o.model, tiny: o.tiny, variants: o.variants, head: o.head ?? 'last-stage', layout: o.layout ?? 'switch', platform: o.platform, ratePerSec: o.ratePerSec, durationMs: o.durationMs, maxRequests: o.maxRequests, sloMs: o.sloMs, keepWarmMs: o.keepWarmMs, scaleOut: o.scaleOut ?? 'eager', seed: o.seed, quick: o.quick },
     sharedFraction: ownBytes ? built.sharedWeightsBytes / ownBytes : 0,
+    variantWeightsBytes: ownBytes,
     layout: built.fleet.layout ?? 'prefix',
     cut: { sharedNodes: built.fleet.cut.sharedNodes, divergence: built.fleet.cut.models[0]?.divergence ?? null },
     separate: separateSide.side, fleet: fleetSide.side,
@@ -136,7 +143,7 @@ async function serveSide(o: FleetBenchOptions, side: FleetSide['side'], models: 
   const t0 = performance.now();
   const platform = getPlatform(o.platform);
   // Cold from the first request on, both sides alike: nothing pre-warmed, idle instances kept `keepWarmMs`.
-  const gw = new Gateway({ ...DEFAULT_GATEWAY, prewarm: false, warmUp: true, pool: { ...DEFAULT_POOL, keepWarmMs: o.keepWarmMs } });
+  const gw = new Gateway({ ...DEFAULT_GATEWAY, prewarm: false, warmUp: true, pool: { ...DEFAULT_POOL, keepWarmMs: o.keepWarmMs, scaleOut: o.scaleOut ?? 'eager' } });
   try {
     for (const m of models) gw.addModel(m.path, m.name);
     const url = `http://127.0.0.1:${(await gw.listen(0)).port}`;
@@ -189,7 +196,7 @@ async function serveSide(o: FleetBenchOptions, side: FleetSide['side'], models: 
     if (failed) log(`mopar bench --fleet: ${side}: ${outcomes.length - ok.length} of ${outcomes.length} requests failed (first: ${failed.error})`);
     return {
       side: {
-        side, functions: pools.size, filesBytes: [...files.values()].reduce((a, b) => a + b, 0),
+        side, functions: pools.size, plannedMB: [...pools.values()].reduce((a, b) => a + b, 0), filesBytes: [...files.values()].reduce((a, b) => a + b, 0),
         requests: outcomes.length, answered: ok.length,
         sloAttainment: outcomes.length ? ok.filter((x) => x.latencyMs <= o.sloMs).length / outcomes.length : NaN,
         p50Ms: quantile(lat, 0.5), p99Ms: quantile(lat, 0.99),

@@ -19,5 +19,5 @@ export { measureServedOverhead, type ServedOverhead } from './invocation-overhea
 export { renderResults, loadResultsData, readmeResults, replaceResults, checkResults, RESULTS_BEGIN, RESULTS_END, type ResultsData } from './results-readme.js';
 export { loadPhrase } from './results-format.js';
 export { runFleetBench, FLEET_DEFAULTS, FLEET_QUICK, type FleetBenchOptions, type FleetBenchReport, type FleetSide } from './fleet.js';
-export { writeFleetReport, fleetMarkdown, fleetHeadline, fleetScaling } from './fleet-report.js';
+export { writeFleetReport, fleetMarkdown, fleetHeadline, fleetScaling, fleetJson } from './fleet-report.js';
 export { deadlinesMetOfWarmFeasible, warmFeasibleDeadlineMs, WARM_FEASIBLE_SHARE } from './warm-feasible.js';

@@ -61,3 +61,32 @@ export class DeadlineError extends SaturatedError {
 }
 
 /** Why an instance was started: a call found none free, a request warmed its chain, the policy pre-warmed, or `serve` started it. */
+
+/**
+ * The refusal of a saturated function: a fixed `queueMax`, the automatic queue's cap (`atCap`) or a queue not yet
+ * measured: 429 (the queue is full); the automatic bound below its cap: 503 with a Retry-After of the time the
+ * queue takes to drain at the measured throughput.
+ */
+export function saturationError(name: string, instances: number, queued: number, throughputPerS: number | undefined,
+  opts: { queueMax: number | 'auto'; queueTimeoutMs: number }, atCap: boolean): SaturatedError {
+  const drainS = throughputPerS === undefined ? undefined : queued / throughputPerS;
+  if (opts.queueMax !== 'auto' || atCap || drainS === undefined) {
+    // The automatic queue at its cap still says when it will have drained (a fixed --queue: as it always did).
+    const retry = opts.queueMax === 'auto' && drainS !== undefined ? Math.max(1, Math.ceil(drainS)) : undefined;
+    return new SaturatedError(`function '${name}' is saturated: ${instances} instances busy and ${queued} requests queued`, 429, retry);
+  }
+  return new SaturatedError(`function '${name}' is saturated: the ${queued} requests queued take about ${drainS.toFixed(1)} s at the measured ${throughputPerS!.toFixed(1)} per second (queue timeout ${(opts.queueTimeoutMs / 1000).toFixed(0)} s)`,
+    503, Math.max(1, Math.ceil(drainS)));
+}
+
+/**
+ * Under `scaleOut: 'patient'`, how long a call that finds every instance busy waits before a start is worth
+ * making: the queue's expected wait on the ready slots, when that is shorter than the last start took (the busy
+ * instances will serve it first, so such a start would only be billed, as Knative's averaged-concurrency
+ * autoscaler rides out a brief overlap); 0 (start one now) otherwise, or under `eager`, or before anything was measured.
+ */
+export function scaleOutDelayMs(policy: 'eager' | 'patient' | undefined, serviceMs: number | undefined, lastStartMs: number, readySlots: number, queued: number): number {
+  if (policy !== 'patient' || serviceMs === undefined || lastStartMs <= 0 || readySlots <= 0) return 0;
+  const waitMs = (queued + 1) * serviceMs / readySlots;
+  return waitMs < lastStartMs ? waitMs : 0;
+}

@@ -9,16 +9,21 @@
  * Scaling out is work-conserving: a call that finds every instance busy starts a new one but waits in the queue,
  * and runs on whichever instance is free first, the new one or one finishing its call. Binding the call to the
  * instance it started made it pay the whole cold start (seconds under a fractional CPU quota) even when a warm
- * instance freed a few milliseconds later; that put batched groups at p99 of seconds for a 5 ms model.
+ * instance freed a few milliseconds later; that put batched groups at p99 of seconds for a 5 ms model. Under
+ * `scaleOut: 'patient'` the start is deferred while the queue's expected wait is shorter than a start
+ * (admission.ts scaleOutDelayMs), and made if the call is still waiting by then.
  *
  * A warm minimum (`minInstances`, Cloud Run min-instances; the plan's groups[].minInstances) keeps that many
  * instances started once `holdMinimum` is called: never reclaimed by the keep-alive, restarted when one dies.
  */
-import { AUTO_QUEUE, ClientGoneError, DeadlineError, SaturatedError, autoQueueBound } from './admission.js';
+import { AUTO_QUEUE, ClientGoneError, DeadlineError, SaturatedError, autoQueueBound, saturationError, scaleOutDelayMs } from './admission.js';
 import type { HostConfig } from './host-protocol.js';
 import { FunctionFailedError, FunctionInstance, type InstanceLimits, type InvokeResult } from './instance.js';
 import type { KeepAliveDecision } from './keep-alive.js';
 import type { OutputPlan, WireTensor } from './wire.js';
+import type { CallOptions, PoolEvents, SpawnReason } from './pool-types.js';
+
+export type { CallOptions, PoolEvents, SpawnReason } from './pool-types.js';
 
 export interface PoolOptions {
   maxInstances: number;
@@ -32,11 +37,11 @@ export interface PoolOptions {
   queueTimeoutMs: number;
   /** Instances kept started whatever the traffic (a warm minimum; default 0), at most `maxInstances`. */
   minInstances?: number;
+  /** When every instance is busy: start one at once (`eager`, default, as Lambda), or `patient` (scaleOutDelayMs). */
+  scaleOut?: 'eager' | 'patient';
 }
 
 export const DEFAULT_POOL: PoolOptions = { maxInstances: 4, maxInFlight: 1, keepWarmMs: 10 * 60_000, queueMax: 'auto', queueTimeoutMs: 30_000, minInstances: 0 };
-
-export type SpawnReason = 'demand' | 'request' | 'policy' | 'serve';
 
 /** Not dead and not being stopped (a stopped instance stays listed until its process exits). */
 const usable = (i: FunctionInstance) => !i.dead && i.exitReason === undefined;
@@ -51,33 +56,12 @@ interface Waiter {
   seq: number;
 }
 
-/** What one call brings besides its tensors. */
-export interface CallOptions {
-  signal?: AbortSignal;
-  timeoutMs?: number;
-  admitted?: boolean;
-  /** Absolute deadline of the request (performance.now() ms): the queue serves earlier deadlines first. */
-  deadline?: number;
-  /** Latest start (performance.now() ms) from which the rest of the chain can still meet the deadline; later: shed. */
-  latestStart?: number;
-  /** The rest of the chain's predicted time from this call on (for the shed message). */
-  neededMs?: number;
-}
-
-export interface PoolEvents {
-  /** An instance process was started (before it loaded anything). */
-  spawned?(fn: string, inst: FunctionInstance, reason: SpawnReason): void;
-  coldStart?(fn: string, inst: FunctionInstance): void;
-  /** A call got its instance after waiting `waitMs` (0 when one was free). */
-  acquired?(fn: string, waitMs: number): void;
-  crash?(fn: string, inst: FunctionInstance): void;
-}
-
 export class FunctionPool {
   readonly instances: FunctionInstance[] = [];
   private readonly queue: Waiter[] = [];
   private readonly idleTimers = new Map<FunctionInstance, NodeJS.Timeout>();
   private prewarmTimer?: NodeJS.Timeout;
+  private scaleTimer?: NodeJS.Timeout;
   /** Requests that warmed this function and have not reached or given up on it: its idle instances stay. */
   private reserved = 0;
   private seq = 0;
@@ -181,26 +165,29 @@ export class FunctionPool {
   }
 
   /**
-   * Why a new call (not yet admitted) would be refused now, or undefined: every instance busy, none starting that
-   * it could count on, none more allowed, and the queue at its bound. A fixed `queueMax`, the automatic queue's
-   * cap or a queue not yet measured: 429 (the queue is full). The automatic bound below its cap: 503 with a
-   * Retry-After of the time the queue takes to drain — the calls already waiting fill the queue timeout (at the
-   * cap, the 429 carries that Retry-After too).
+   * Why a new call (not yet admitted) would be refused now (saturationError), or undefined: every instance busy,
+   * none starting that it could count on, none more allowed, and the queue at its bound.
    */
   refusal(): SaturatedError | undefined {
     if (this.instances.some((i) => usable(i) && i.isReady && i.active < this.opts.maxInFlight)) return undefined;
     if (this.freeSlots(false) - this.queue.length > 0 || this.instances.length < this.opts.maxInstances) return undefined;
     const bound = this.queueBound();
     if (this.queue.length < bound) return undefined;
-    const x = this.throughputPerS();
-    const drainS = x === undefined ? undefined : this.queue.length / x;
-    if (this.opts.queueMax !== 'auto' || bound >= AUTO_QUEUE.cap || drainS === undefined) {
-      // The automatic queue at its cap still says when it will have drained (a fixed --queue: as it always did).
-      const retry = this.opts.queueMax === 'auto' && drainS !== undefined ? Math.max(1, Math.ceil(drainS)) : undefined;
-      return new SaturatedError(`function '${this.name}' is saturated: ${this.instances.length} instances busy and ${this.queue.length} requests queued`, 429, retry);
-    }
-    return new SaturatedError(`function '${this.name}' is saturated: the ${this.queue.length} requests queued take about ${drainS.toFixed(1)} s at the measured ${x!.toFixed(1)} per second (queue timeout ${(this.opts.queueTimeoutMs / 1000).toFixed(0)} s)`,
-      503, Math.max(1, Math.ceil(drainS)));
+    return saturationError(this.name, this.instances.length, this.queue.length, this.throughputPerS(), this.opts, bound >= AUTO_QUEUE.cap);
+  }
+
+  private scaleOutDelayMs(): number {
+    const ready = this.instances.filter((i) => usable(i) && i.isReady).length;
+    return scaleOutDelayMs(this.opts.scaleOut, this.serviceMs, this.lastColdStartMs, ready * this.opts.maxInFlight, this.queue.length);
+  }
+
+  /** A deferred scale-out: if calls still wait when it fires (and no start is under way for them), start one. */
+  private scaleOutLater(ms: number): void {
+    if (this.scaleTimer) return;
+    this.scaleTimer = setTimeout(() => {
+      this.scaleTimer = undefined;
+      if (!this.closed && this.queue.length > this.freeSlots(false) && this.instances.length < this.opts.maxInstances) this.spawn('demand');
+    }, ms).unref();
   }
 
   /**
@@ -221,7 +208,8 @@ export class FunctionPool {
     }
     // Starts already under way that no queued call is counting on yet: this call waits for one of them.
     const spare = this.freeSlots(false) - this.queue.length;
-    const scale = spare <= 0 && this.instances.length < this.opts.maxInstances;
+    const deferMs = spare <= 0 && this.instances.length < this.opts.maxInstances ? this.scaleOutDelayMs() : 0;
+    const scale = spare <= 0 && this.instances.length < this.opts.maxInstances && deferMs === 0;
     if (!scale && spare <= 0 && !admitted) {
       const refused = this.refusal();
       if (refused) return Promise.reject(refused);
@@ -266,6 +254,7 @@ export class FunctionPool {
       this.queue.splice(at, 0, w);
     });
     if (scale) this.spawn('demand');
+    else if (deferMs > 0) this.scaleOutLater(deferMs);
     return promise;
   }
 
@@ -392,6 +381,7 @@ export class FunctionPool {
     this.closed = true;
     clearTimeout(this.prewarmTimer);
     clearTimeout(this.minTimer);
+    clearTimeout(this.scaleTimer);
     for (const w of this.queue.splice(0)) { clearTimeout(w.timer); w.reject(new SaturatedError(`function '${this.name}' is shutting down`, 503)); }
     for (const t of this.idleTimers.values()) clearTimeout(t);
     this.idleTimers.clear();

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FLEET_QUICK, runFleetBench, writeFleetReport, type FleetBenchReport } from '../../src/bench/index.js';
+import { FLEET_QUICK, fleetJson, runFleetBench, writeFleetReport, type FleetBenchReport } from '../../src/bench/index.js';
 import { cleanup, tmpDir } from '../runtime/helpers.js';
 
 test('bench --fleet --quick: separate vs fleet on the same arrivals, a complete report, answers allclose', async () => {
@@ -32,6 +32,13 @@ test('bench --fleet --quick: separate vs fleet on the same arrivals, a complete 
     assert.ok(r.sharedFraction > 0 && r.sharedFraction < 1);
     assert.deepEqual(r.answers.map((a) => [a.variant, a.separateOk, a.fleetOk]), [['v0', true, true], ['v1', true, true]]);
     for (const k of ['cost', 'coldStarts', 'memory'] as const) assert.ok(Number.isFinite(r.ratios[k]), k);
+    // `bench --fleet --json` (the outside contract): `fleet` rows per strategy.
+    const rows = (fleetJson(r) as { fleet: Array<Record<string, unknown>> }).fleet;
+    assert.deepEqual(rows.map((x) => x.strategy), ['separate', 'shared']);
+    for (const [x, side] of [[rows[0]!, r.separate], [rows[1]!, r.fleet]] as const) {
+      assert.equal(x.costPerMillionUSD, side.costPerRequestUSD * 1e6);
+      for (const k of ['coldStarts', 'sloAttainment', 'memoryMBs'] as const) assert.equal(x[k], side[k], k);
+    }
     const json = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as FleetBenchReport;
     assert.equal(json.fleet.requests, r.fleet.requests);
     assert.ok(existsSync(join(out, 'report.md')));

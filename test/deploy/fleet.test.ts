@@ -86,3 +86,46 @@ test('deploy of a 3-model fleet: the shared function once, an entry per model ro
     cleanup(d);
   }
 });
+
+test('deploy of a switch fleet: one function for every model, each entry feeding its selector; answers as each unsplit model', async () => {
+  const d = tmpDir('fleet-switch-deploy');
+  const saved = { ...process.env };
+  let gw: Awaited<ReturnType<typeof startFaasGateway>> | undefined;
+  try {
+    const base = buildZooModel('resnet50', { tiny: true });
+    const paths = [0, 1, 2].map((v) => {
+      const p = join(d, `v${v}.onnx`);
+      saveModel(modelVariant(base, v), p);
+      return p;
+    });
+    const built = join(d, 'fleet.parts');
+    const { fleet } = await partitionFleet(paths, built, { profiling: { runs: 1, cpuScaling: false, measureRss: false }, plan: { platform: 'gcp-cloud-run' } });
+    assert.equal(fleet.layout, 'switch');
+    const out = join(d, 'of');
+    const res = await deploy(built, out, { target: 'openfaas', registry: 'reg.example/t' });
+    const stack = parse(readFileSync(res.main, 'utf8')) as { functions: Record<string, Fn> };
+    const slices = Object.keys(stack.functions).filter((n) => !['v0', 'v1', 'v2'].includes(n));
+    assert.equal(slices.length, 1, `one function holds every model: ${Object.keys(stack.functions).join(' ')}`);
+    for (const v of ['v0', 'v1', 'v2']) {
+      const pipeline = JSON.parse(readFileSync(join(out, 'functions', v, 'pipeline.json'), 'utf8')) as { constants?: Record<string, { data: number[] }> };
+      assert.deepEqual(pipeline.constants?.['mopar.fleet.model']?.data, [Number(v.slice(1))], `${v}'s entry feeds its own selector`);
+    }
+    linkOrt(out);
+    gw = await startFaasGateway(Object.fromEntries(Object.entries(stack.functions).map(([n, f]) => [n, join(out, f.handler)])));
+    for (const v of ['v0', 'v1', 'v2']) for (const [k, val] of Object.entries(stack.functions[v]!.environment)) process.env[k] = val.replace('http://gateway.openfaas:8080', gw.url);
+    const meta = await modelMetadata(`${gw.url}/function/v0`, 'v0');
+    assert.deepEqual(meta.inputs.map((i) => i.name), ['input'], 'the selector is not a client input');
+    const feeds = randomFeeds(meta, 5);
+    for (const [v, p] of paths.entries()) {
+      const got = await infer(`${gw.url}/function/v${v}`, `v${v}`, feeds);
+      const s = await openSession(p);
+      const want = await runSession(s, feeds);
+      await s.release();
+      for (const [name, t] of Object.entries(want)) assert.ok(allclose(got.outputs[name], t).ok, `v${v} ${name}`);
+    }
+  } finally {
+    await gw?.close();
+    process.env = saved;
+    cleanup(d);
+  }
+});

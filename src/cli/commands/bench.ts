@@ -33,13 +33,17 @@ export function registerBench(program: Command): void {
       return v;
     })
     .option('--fleet-layout <layout>', 'with --fleet: how the fleet side is laid out: switch (default, one function) or prefix (shared prefix functions + each variant\'s own)', fleetLayoutOption)
+    .option('--scale-out <policy>', 'with --fleet: the pools\' scale-out policy on both sides, eager (default) or patient (serve --scale-out)', (v: string) => {
+      if (v !== 'eager' && v !== 'patient') throw new MoparError(`--scale-out must be eager or patient, got '${v}'`);
+      return v;
+    })
     .option('--rate <r>', 'with --fleet: requests per second of each variant (default 0.05; --quick 1)', numberOption('--rate', 1e-6))
     .option('--keep-alive <s>', 'with --fleet: seconds an idle instance stays loaded (default 15; --quick 1)', numberOption('--keep-alive', 0))
     .option('--slo-ms <ms>', 'with --fleet: the requests\' latency SLO (default 2000; --quick 10000)', numberOption('--slo-ms', 1));
   jsonOption(cmd, 'the report as one JSON document');
   cmd.action(async (opts: { output: string; models?: string; platforms?: string; strategies?: string; quick?: boolean; fresh?: boolean; warm?: number; cold?: number; json?: boolean; sweep?: boolean; steps?: number;
     workload?: string | boolean; duration?: number; maxRequests?: number; rateScales?: string; seed?: number; concurrency?: number;
-    fleet?: boolean; variants?: number; head?: 'last-stage' | 'classifier'; fleetLayout?: 'switch' | 'prefix'; rate?: number; keepAlive?: number; sloMs?: number }) => {
+    fleet?: boolean; variants?: number; head?: 'last-stage' | 'classifier'; fleetLayout?: 'switch' | 'prefix'; scaleOut?: 'eager' | 'patient'; rate?: number; keepAlive?: number; sloMs?: number }) => {
       // Loaded on use: the chart stack costs every other verb half a second of start-up.
       const bench = await import('../../bench/index.js');
       if (opts.fleet) {
@@ -50,10 +54,10 @@ export function registerBench(program: Command): void {
           out: opts.output, model: model!, tiny: variant === 'tiny' || (opts.quick === true && variant === undefined && !opts.models), quick: opts.quick === true,
           variants: opts.variants ?? d.variants, head: opts.head, layout: opts.fleetLayout ?? 'switch', platform: opts.platforms ? list(opts.platforms)[0]! : d.platform, ratePerSec: opts.rate ?? d.ratePerSec,
           durationMs: (opts.duration ?? d.durationS) * 1000, maxRequests: opts.maxRequests ?? 2000, sloMs: opts.sloMs ?? d.sloMs,
-          keepWarmMs: (opts.keepAlive ?? d.keepAliveS) * 1000, seed: opts.seed ?? d.seed,
+          keepWarmMs: (opts.keepAlive ?? d.keepAliveS) * 1000, seed: opts.seed ?? d.seed, ...(opts.scaleOut ? { scaleOut: opts.scaleOut } : {}),
         });
         bench.writeFleetReport(opts.output, report);
-        if (opts.json) printJson(report);
+        if (opts.json) printJson(bench.fleetJson(report));
         else process.stdout.write(`${bench.fleetHeadline(report).map((l) => `- ${l}`).join('\n')}\nreport: ${opts.output}/report.md, ${opts.output}/report.json\n`);
         return;
       }

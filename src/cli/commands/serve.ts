@@ -30,6 +30,10 @@ export function registerServe(program: Command): void {
     .option('--max-instances <n>', 'instances per function at most', intOption('--max-instances'), DEFAULT_GATEWAY.pool.maxInstances)
     .option('--min-instances <n>', 'instances per function kept started from serve on, never reclaimed, restarted if one dies (a warm minimum, at most --max-instances); overrides a --batching plan\'s groups[].minInstances', intOption('--min-instances', 0))
     .option('--max-inflight <n>', 'concurrent invocations per instance (1 like Lambda)', intOption('--max-inflight'), DEFAULT_GATEWAY.pool.maxInFlight)
+    .option('--scale-out <policy>', 'when every instance is busy: eager (start one at once, as Lambda; default) or patient (start one only once the queue\'s expected wait exceeds a start)', (v: string) => {
+      if (v !== 'eager' && v !== 'patient') throw new MoparError(`--scale-out must be eager or patient, got '${v}'`);
+      return v;
+    })
     .option('--concurrency <n>', 'requests in flight per instance, as Cloud Run --concurrency / Knative containerConcurrency (the same as --max-inflight, which it overrides; default 1)', intOption('--concurrency'))
     .option('--keep-warm <s>', 'seconds an idle instance stays warm', numberOption('--keep-warm'), DEFAULT_GATEWAY.pool.keepWarmMs / 1000)
     .option('--keep-alive <policy>', 'keep-alive / pre-warm policy of every function: fixed:MS, or histogram[:range=MS,bin=MS,head=PCT,tail=PCT,margin=F,min=N,oob=F] (Shahrad et al. ATC\'20: unload, pre-warm at the idle-time head, keep until its tail; falls back to --keep-warm while it has too few samples)')
@@ -59,7 +63,7 @@ export function registerServe(program: Command): void {
     'mopar serve fleet.parts      # every model of mopar partition A.onnx B.onnx … -o fleet.parts',
   ]);
   cmd.action(async (dirs: string[], o: {
-      port: number; host: string; maxInstances: number; minInstances?: number; maxInflight: number; concurrency?: number; keepWarm: number; queue: number; queueTimeout: number;
+      port: number; host: string; maxInstances: number; minInstances?: number; maxInflight: number; concurrency?: number; scaleOut?: 'eager' | 'patient'; keepWarm: number; queue: number; queueTimeout: number;
       transport?: string; limits: boolean; arena?: boolean; prepacking?: boolean; cold?: boolean; optimization: string; externalData: boolean; lossy?: string;
       maxBodyMb?: number; timeout?: number; drainTimeout: number; batching?: string; keepAlive?: string; warmUp: boolean; trace?: boolean;
       weights: string; weightsPlatform?: string; weightsMbps?: number; weightsLatencyMs?: number;
@@ -93,7 +97,7 @@ export function registerServe(program: Command): void {
       const gw = new Gateway({
         ...DEFAULT_GATEWAY,
         pool: { maxInstances: o.maxInstances, maxInFlight: o.concurrency ?? o.maxInflight, keepWarmMs: keepAlive?.kind === 'fixed' ? keepAlive.ms : o.keepWarm * 1000, queueMax: o.queue, queueTimeoutMs: o.queueTimeout * 1000,
-          ...(o.minInstances !== undefined ? { minInstances: o.minInstances } : {}) },
+          ...(o.minInstances !== undefined ? { minInstances: o.minInstances } : {}), ...(o.scaleOut ? { scaleOut: o.scaleOut } : {}) },
         keepAlive, warmUp: o.warmUp,
         enforceLimits: o.limits, memArena: o.arena !== false, prepacking: !!o.prepacking, prewarm: !o.cold,
         transport: o.transport as Transport | undefined,
