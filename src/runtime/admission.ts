@@ -79,14 +79,34 @@ export function saturationError(name: string, instances: number, queued: number,
     503, Math.max(1, Math.ceil(drainS)));
 }
 
+/** What the patient scale-out decision knows about a function's instances (pool.ts fills it in). */
+export interface ScaleOutState {
+  /** Mean warm call (ms), undefined before one was measured. */
+  serviceMs: number | undefined;
+  /** The last completed start (ms), 0 before one. */
+  lastStartMs: number;
+  /** Call slots on ready instances, and on instances still starting. */
+  readySlots: number;
+  startingSlots: number;
+  /** Elapsed time of the oldest start under way (ms). */
+  startElapsedMs: number;
+  /** Calls already queued. */
+  queued: number;
+}
+
 /**
- * Under `scaleOut: 'patient'`, how long a call that finds every instance busy waits before a start is worth
- * making: the queue's expected wait on the ready slots, when that is shorter than the last start took (the busy
- * instances will serve it first, so such a start would only be billed, as Knative's averaged-concurrency
- * autoscaler rides out a brief overlap); 0 (start one now) otherwise, or under `eager`, or before anything was measured.
+ * Under `scaleOut: 'patient'`, how long a call that finds every slot taken waits before a start is worth making
+ * (0: start one now). Its expected wait: the rest of a start under way when nothing is ready, plus (calls queued
+ * + 1) warm calls over the slots there are. When that is shorter than a start, the busy (or starting) instances
+ * serve it first and a new start would only be billed — as Knative's averaged-concurrency autoscaler rides out a
+ * brief overlap; the start is made if the call still waits one more warm call past that (a call's time varies by
+ * about that much). 0 under `eager`, or before a start was measured.
  */
-export function scaleOutDelayMs(policy: 'eager' | 'patient' | undefined, serviceMs: number | undefined, lastStartMs: number, readySlots: number, queued: number): number {
-  if (policy !== 'patient' || serviceMs === undefined || lastStartMs <= 0 || readySlots <= 0) return 0;
-  const waitMs = (queued + 1) * serviceMs / readySlots;
-  return waitMs < lastStartMs ? waitMs : 0;
+export function scaleOutDelayMs(policy: 'eager' | 'patient' | undefined, s: ScaleOutState): number {
+  const slots = s.readySlots + s.startingSlots;
+  if (policy !== 'patient' || s.lastStartMs <= 0 || slots <= 0) return 0;
+  const service = s.serviceMs ?? 0;
+  const base = s.readySlots > 0 ? 0 : Math.max(0, s.lastStartMs - s.startElapsedMs);
+  const waitMs = base + (s.queued + 1) * service / slots;
+  return waitMs < s.lastStartMs ? waitMs + Math.max(service, 1) : 0;
 }

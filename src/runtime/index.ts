@@ -7,7 +7,7 @@ export { Gateway, DEFAULT_GATEWAY, type GatewayOptions } from './gateway.js';
 export { loadServable } from './servable.js';
 export { ServedModel, DEFAULT_RUNTIME, type RuntimeOptions, type WeightsStore, type InferResult, type TensorMeta } from './model.js';
 export { FunctionPool, DEFAULT_POOL, type PoolOptions, type SpawnReason } from './pool.js';
-export { SaturatedError, DeadlineError, scaleOutDelayMs } from './admission.js';
+export { SaturatedError, DeadlineError, scaleOutDelayMs, type ScaleOutState } from './admission.js';
 export { KeepAlivePolicy, IdleTimeHistogram, parseKeepAlive, DEFAULT_HISTOGRAM, type KeepAliveSpec, type KeepAliveDecision, type HistogramPolicyOptions } from './keep-alive.js';
 export { FunctionInstance, FunctionFailedError } from './instance.js';
 export { billing, type Billing } from './accounting.js';

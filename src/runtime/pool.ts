@@ -177,8 +177,13 @@ export class FunctionPool {
   }
 
   private scaleOutDelayMs(): number {
-    const ready = this.instances.filter((i) => usable(i) && i.isReady).length;
-    return scaleOutDelayMs(this.opts.scaleOut, this.serviceMs, this.lastColdStartMs, ready * this.opts.maxInFlight, this.queue.length);
+    const live = this.instances.filter(usable);
+    const starting = live.filter((i) => !i.isReady);
+    return scaleOutDelayMs(this.opts.scaleOut, {
+      serviceMs: this.serviceMs, lastStartMs: this.lastColdStartMs, queued: this.queue.length,
+      readySlots: (live.length - starting.length) * this.opts.maxInFlight, startingSlots: starting.length * this.opts.maxInFlight,
+      startElapsedMs: starting.length ? performance.now() - Math.min(...starting.map((i) => i.startedAt)) : 0,
+    });
   }
 
   /** A deferred scale-out: if calls still wait when it fires (and no start is under way for them), start one. */

@@ -6,18 +6,22 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Gateway, DEFAULT_GATEWAY, infer, modelMetadata, randomFeeds, scaleOutDelayMs } from '../../src/runtime/index.js';
+import { Gateway, DEFAULT_GATEWAY, infer, modelMetadata, randomFeeds, scaleOutDelayMs, type ScaleOutState } from '../../src/runtime/index.js';
 import { cleanup, tmpDir, writeToyModel } from './helpers.js';
 
-test('scaleOutDelayMs: the expected wait when shorter than a start, else 0; 0 when eager or unmeasured', () => {
-  assert.equal(scaleOutDelayMs('patient', 10, 500, 1, 0), 10);
-  assert.equal(scaleOutDelayMs('patient', 10, 500, 2, 3), 20, '4 calls on 2 slots: 2 service times');
-  assert.equal(scaleOutDelayMs('patient', 100, 500, 1, 4), 0, 'a wait of 500 ms is not shorter than a 500 ms start');
-  assert.equal(scaleOutDelayMs('eager', 10, 500, 1, 0), 0);
-  assert.equal(scaleOutDelayMs(undefined, 10, 500, 1, 0), 0);
-  assert.equal(scaleOutDelayMs('patient', undefined, 500, 1, 0), 0, 'no service time measured yet');
-  assert.equal(scaleOutDelayMs('patient', 10, 0, 1, 0), 0, 'no start measured yet');
-  assert.equal(scaleOutDelayMs('patient', 10, 500, 0, 0), 0, 'nothing ready to wait for');
+test('scaleOutDelayMs: the expected wait (+ one warm call of slack) when shorter than a start, else 0', () => {
+  const st = (o: Partial<ScaleOutState>): ScaleOutState => ({ serviceMs: 10, lastStartMs: 500, readySlots: 1, startingSlots: 0, startElapsedMs: 0, queued: 0, ...o });
+  assert.equal(scaleOutDelayMs('patient', st({})), 20, 'one call ahead on one slot: 10 ms, made 10 ms later still');
+  assert.equal(scaleOutDelayMs('patient', st({ readySlots: 2, queued: 3 })), 30, '4 calls on 2 slots: 20 ms');
+  assert.equal(scaleOutDelayMs('patient', st({ serviceMs: 100, queued: 4 })), 0, 'a wait of 500 ms is not shorter than a 500 ms start');
+  // Nothing ready, a start under way for 300 of its expected 500 ms: the rest of it, then the calls.
+  assert.equal(scaleOutDelayMs('patient', st({ readySlots: 0, startingSlots: 1, startElapsedMs: 300 })), 220);
+  assert.equal(scaleOutDelayMs('patient', st({ readySlots: 0, startingSlots: 1, startElapsedMs: 0, queued: 3 })), 0, 'a whole start plus the calls: not shorter');
+  assert.equal(scaleOutDelayMs('eager', st({})), 0);
+  assert.equal(scaleOutDelayMs(undefined, st({})), 0);
+  assert.equal(scaleOutDelayMs('patient', st({ serviceMs: undefined })), 1, 'no warm call measured: the slots are taken as free soon');
+  assert.equal(scaleOutDelayMs('patient', st({ lastStartMs: 0 })), 0, 'no start measured yet');
+  assert.equal(scaleOutDelayMs('patient', st({ readySlots: 0 })), 0, 'nothing ready or starting to wait for');
 });
 
 const until = async (cond: () => boolean, what: string, ms = 60_000) => {
