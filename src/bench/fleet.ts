@@ -119,6 +119,8 @@ export async function runFleetBench(o: FleetBenchOptions): Promise<FleetBenchRep
     answers.push({ variant: names[v]!, separateOk: a.every((c) => c.ok), fleetOk: b.every((c) => c.ok), maxRelErr: Math.max(...[...a, ...b].map((c) => c.maxRelErr)) });
   }
   const ownBytes = separate[0]!.functions.reduce((s, f) => s + f.weightsBytes, 0);
+  // The variants and both sides' function files (a GB for ResNet-50 × 8) are not results: OUT keeps the reports.
+  rmSync(work, { recursive: true, force: true });
   const ratio = (a: number, b: number) => (b > 0 ? a / b : a > 0 ? Infinity : 1);
   return {
     kind: 'mopar.bench.fleet', startedAt, machine: machineInfo(),

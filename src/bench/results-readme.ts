@@ -45,7 +45,7 @@ export function loadResultsData(root: string): ResultsData {
     batchTimings: j('batch-timings.json'), realExporters: j('real-exporters.json'),
     splitBoundTxt: readFileSync(join(root, 'docs/results/split-bound.txt'), 'utf8'),
     overhead: j('overhead/overhead.json'),
-    fleets: ['fleet', 'fleet-classifier'].map((d) => ({ report: j(`${d}/report.json`), path: `docs/results/${d}/report.md` })),
+    fleets: ['fleet', 'fleet-8', 'fleet-classifier', 'fleet-eager', 'fleet-prefix'].map((d) => ({ report: j(`${d}/report.json`), path: `docs/results/${d}/report.md` })),
   };
 }
 

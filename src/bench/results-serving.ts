@@ -39,26 +39,28 @@ export function fleetSection(reports: Array<{ report: FleetBenchReport; path: st
   const line = (r: FleetBenchReport) => {
     const s = r.separate;
     const q = r.fleet;
+    const layout = r.layout ?? 'prefix';
     const head = (r.options as { head?: string }).head === 'classifier' ? 'the classifier only' : 'the last stage and the classifier';
     const cost = r.ratios.cost >= 1 ? `${f(r.ratios.cost)}× cheaper per request` : `${f(1 / r.ratios.cost)}× dearer per request`;
-    return `with variants that differ in ${head} (${pc(r.sharedFraction)} of each one's weights shared) the fleet was ${cost} ` +
+    return `${r.options.variants} variants that differ in ${head} (${pc(r.sharedFraction)} of each one's weights shared), layout \`${layout}\`, ` +
+      `scale-out ${r.options.scaleOut ?? 'eager'}, ${s.requests} requests: the fleet was ${cost} ` +
       `(${usd(q.costPerRequestUSD)} vs ${usd(s.costPerRequestUSD)} per million, of which starts ${usd(q.startsUSD / Math.max(1, q.answered))} vs ${usd(s.startsUSD / Math.max(1, s.answered))}), ` +
-      `with ${q.coldStarts} cold starts against ${s.coldStarts} (${(r.layout ?? 'prefix') === 'switch' ? 'one function for all variants' : `${q.sharedColdStarts} of the shared prefix`}), held ÷${f(r.ratios.memory)} the memory over time, ` +
+      `with ${q.coldStarts} cold starts against ${s.coldStarts} (${r.ratios.coldStarts >= 1 ? `${f(r.ratios.coldStarts)}× fewer` : `${f(1 / r.ratios.coldStarts)}× more`}${layout === 'switch' ? '' : `; ${q.sharedColdStarts} of the shared prefix`}), held ÷${f(r.ratios.memory)} the memory over time, ` +
       `and met the SLO for ${pc(q.sloAttainment, 1)} of requests against ${pc(s.sloAttainment, 1)}`;
   };
   const r0 = runs[0]!;
   const allOk = runs.every((r) => r.answers.every((a) => a.separateOk && a.fleetOk));
   return [
-    'Models that share weights share functions (`mopar partition A.onnx B.onnx … -o DIR`: layout `switch`, one function file holding the shared part once and every ' +
-    'model\'s own part, each request running only its own; or layout `prefix`, one file and one pool for the shared prefix and each model\'s own functions): ' +
-    `\`node bin/mopar.js bench --fleet\` served ${r0.options.variants} seeded fine-tunings of ${r0.options.model} with Poisson traffic of ${r0.options.ratePerSec} req/s each for ` +
-    `${f(r0.options.durationMs / 1000, 0)} s (${r0.separate.requests} requests; keep-alive ${f(r0.options.keepWarmMs / 1000, 0)} s, SLO ${r0.options.sloMs} ms, billed as ${r0.options.platform}, starts billed) ` +
-    `as separate deployments and as one fleet on the same arrivals (layout ${[...new Set(runs.map((r) => r.layout ?? 'prefix'))].join(', ')}), ${loadPhrase(runs.flatMap((r) => [r.separate.load.loadAvg, r.fleet.load.loadAvg]), r0.machine.cpus)}: ` +
+    'Models that share weights share functions (`mopar partition A.onnx B.onnx … -o DIR`; layout `switch`, the default: one function file holding the shared ' +
+    'part once and every model\'s own part, each request running only its own; layout `prefix`: the shared prefix as its own function and each model\'s own ' +
+    `functions): \`node bin/mopar.js bench --fleet\` served seeded fine-tunings of ${r0.options.model} with Poisson traffic of ${r0.options.ratePerSec} req/s each for ` +
+    `${f(r0.options.durationMs / 1000, 0)} s (keep-alive ${f(r0.options.keepWarmMs / 1000, 0)} s, SLO ${r0.options.sloMs} ms, billed as ${r0.options.platform}, starts billed) ` +
+    `as separate deployments and as one fleet on the same arrivals, ${loadPhrase(runs.flatMap((r) => [r.separate.load.loadAvg, r.fleet.load.loadAvg]), r0.machine.cpus)}: ` +
     `${runs.map(line).join('; ')}; every variant answered allclose to its own unsplit model on both sides: ${allOk ? 'yes' : 'NO'}. ` +
-    (runs.every((r) => r.ratios.cost < 1 && r.ratios.memory > 1)
-      ? 'A fleet request is two calls, each billed its own granule, and every variant\'s own part still starts cold on its own traffic: ' +
-        'here sharing paid in memory held and files (TrimCaching\'s gain), not in the bill: '
-      : 'Reports: ') +
-    reports.map((x) => `[${x.path}](${x.path})`).join(', ') + '.',
+    (runs.some((r) => (r.layout ?? 'prefix') === 'prefix' && r.ratios.cost < 1)
+      ? 'With the `prefix` layout a request is two calls, each billed its own granule, and every variant\'s own part still starts cold on its own traffic; ' +
+        'the `switch` layout keeps one instance warm on every variant\'s traffic. '
+      : '') +
+    'Reports: ' + reports.map((x) => `[${x.path}](${x.path})`).join(', ') + '.',
   ];
 }
