@@ -21,7 +21,7 @@ export interface ResultsData {
   sweepSubset: SweepReport;
   dlrm: SweepReport;
   workload: WorkloadReport;
-  workloadLong: WorkloadReport;
+  workloadLongs: Array<{ report: WorkloadReport; path: string }>;
   full: BenchReport;
   sparse: any;
   coldStart: any;
@@ -39,7 +39,7 @@ export interface ResultsData {
 export function loadResultsData(root: string): ResultsData {
   const j = (p: string) => JSON.parse(readFileSync(join(root, 'docs/results', p), 'utf8'));
   return {
-    sweepFull: j('sweep-full/sweep.json'), sweepSubset: j('sweep-3models/sweep.json'), dlrm: j('sweep-dlrm-criteo/sweep.json'), workload: j('workload-quick/report.json'), workloadLong: j('workload-2000/report.json'),
+    sweepFull: j('sweep-full/sweep.json'), sweepSubset: j('sweep-3models/sweep.json'), dlrm: j('sweep-dlrm-criteo/sweep.json'), workload: j('workload-quick/report.json'), workloadLongs: ['workload-2000', 'workload-2000-lambda'].map((x) => ({ report: j(`${x}/report.json`), path: `docs/results/${x}/report.md` })),
     full: j('full/report.json'), sparse: j('sparse/report.json'), coldStart: j('cold-start/cold-start.json'),
     prepack: j('prepack-memory/prepack-memory.json'), partitionMatrix: j('partition-matrix.json'), planTime: j('plan-time.json'),
     batchTimings: j('batch-timings.json'), realExporters: j('real-exporters.json'),
@@ -62,25 +62,26 @@ function fullSection(d: ResultsData): string[] {
   ];
 }
 
-/** The run long enough for a 99 % figure (≥ 2,000 requests per cell), one platform. */
-function workloadLongSection(d: ResultsData): string {
-  const w = d.workloadLong;
+/** A run long enough for a 99 % figure (≥ 2,000 requests per cell), one platform. */
+function workloadLongSection(w: WorkloadReport, path: string, first: boolean): string {
   const c = w.config;
   const rows = w.rows.filter((r) => r.measured && r.costPerRequestUSD !== undefined);
   const get = (s: number, st: string) => rows.find((r) => r.rateScale === s && r.strategy === st);
   const p = c.platforms[0]!;
-  const cells = c.rateScales.map((s) => ({ h: get(s, 'harmony')!, u: get(s, 'unbatched-unsplit')!, k: get(s, 'concurrency') }));
+  const cells = c.rateScales.map((s) => ({ h: get(s, 'harmony')!, u: get(s, 'unbatched-unsplit')!, k: get(s, 'concurrency'), o: get(s, 'one-group') }));
   const perMet = (r: WorkloadRow) => r.costPerSloMetRequestUSD ?? r.costPerRequestUSD!;
   const least = Math.min(...rows.map((r) => r.requests ?? 0));
   const conc = cells.filter((x) => x.k);
-  return `A longer run of the same workload on ${pn(p)} (\`--platforms ${p} --duration ${f(c.durationMs / 1000, 0)} --max-requests ${c.maxRequests}\`: at least ${least} requests per cell, ` +
+  const one = cells.filter((x) => x.o);
+  return `${first ? 'A longer run of the same workload' : 'The same'} on ${pn(p)} (\`--platforms ${p} --duration ${f(c.durationMs / 1000, 0)} --max-requests ${c.maxRequests}\`: at least ${least} requests per cell, ` +
     `instance starts and any warm minimum billed, ${loadPhrase([w.load.loadAvg], w.load.cores)}): HarmonyBatch's lowest per-application attainment was ` +
     `${names(cells.map((x) => `${pc(x.h.sloAttainment!, 1)} at ${f(x.h.totalRatePerSec, 1)} req/s`))}, at ${names(cells.map((x) => `${f(perMet(x.u) / perMet(x.h))}×`))} less per SLO-met request ` +
     `than one request per invocation (${names(cells.map((x) => `${f(perMet(x.h) * 1e6, 3)} vs ${f(perMet(x.u) * 1e6, 3)} $/1M`))})` +
+    (one.length ? `; one group for all applications met ${names(one.map((x) => `${pc(x.o!.sloAttainment!, 1)} at ${f(perMet(x.o!) * 1e6, 3)} $/1M SLO-met`))}` : '') +
     (conc.length ? `; the platform's own request concurrency (${conc[0]!.k!.concurrency} per instance, measured: an instance billed its busy time) met ` +
       `${names(conc.map((x) => `${pc(x.k!.sloAttainment!, 1)} at ${f(x.k!.totalRatePerSec, 1)} req/s`))} — this runtime scales a concurrent instance out only once it holds that many requests, ` +
       'where Cloud Run also scales at 60 % CPU, so that baseline is pessimistic here' : '') +
-    ': [docs/results/workload-2000/report.md](docs/results/workload-2000/report.md).';
+    `: [${path}](${path}).`;
 }
 
 function workloadSection(d: ResultsData): string[] {
@@ -117,7 +118,7 @@ function workloadSection(d: ResultsData): string[] {
     `${worstPer ? ` (per-application batching ${pc(worstPer.sloAttainment!, 1)})` : ''}; one run each shows the direction, not the size: ` +
     '[docs/results/workload-quick/report.md](docs/results/workload-quick/report.md) (an earlier run: before the planner ' +
     'modelled instances as a resource and the runtime held warm minimums and ordered batched requests by deadline).',
-    workloadLongSection(d),
+    d.workloadLongs.map((x, i) => workloadLongSection(x.report, x.path, i === 0)).join(' '),
     batchTimingsSentence(d),
   ];
 }
