@@ -4,7 +4,7 @@
  * the machine and whether it was loaded are read from the reports. `npm run results -- --check` compares this
  * rendering with the README between the markers; `npm run results` rewrites that part.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SweepReport } from './sweep.js';
 import type { WorkloadReport, WorkloadRow } from './workload.js';
@@ -24,6 +24,8 @@ export interface ResultsData {
   workloadLongs: Array<{ report: WorkloadReport; path: string }>;
   full: BenchReport;
   sparse: any;
+  /** A longer sparse run (≥ 500 arrivals), when committed. */
+  sparseLong?: any;
   coldStart: any;
   prepack: any;
   partitionMatrix: any[];
@@ -40,12 +42,12 @@ export function loadResultsData(root: string): ResultsData {
   const j = (p: string) => JSON.parse(readFileSync(join(root, 'docs/results', p), 'utf8'));
   return {
     sweepFull: j('sweep-full/sweep.json'), sweepSubset: j('sweep-3models/sweep.json'), dlrm: j('sweep-dlrm-criteo/sweep.json'), workload: j('workload-quick/report.json'), workloadLongs: ['workload-2000', 'workload-2000-lambda'].map((x) => ({ report: j(`${x}/report.json`), path: `docs/results/${x}/report.md` })),
-    full: j('full/report.json'), sparse: j('sparse/report.json'), coldStart: j('cold-start/cold-start.json'),
+    full: j('full/report.json'), sparse: j('sparse/report.json'), sparseLong: existsSync(join(root, 'docs/results/sparse-500/report.json')) ? j('sparse-500/report.json') : undefined, coldStart: j('cold-start/cold-start.json'),
     prepack: j('prepack-memory/prepack-memory.json'), partitionMatrix: j('partition-matrix.json'), planTime: j('plan-time.json'),
     batchTimings: j('batch-timings.json'), realExporters: j('real-exporters.json'),
     splitBoundTxt: readFileSync(join(root, 'docs/results/split-bound.txt'), 'utf8'),
     overhead: j('overhead/overhead.json'),
-    fleets: ['fleet', 'fleet-8', 'fleet-classifier', 'fleet-eager', 'fleet-prefix'].map((d) => ({ report: j(`${d}/report.json`), path: `docs/results/${d}/report.md` })),
+    fleets: ['fleet', 'fleet-8', 'fleet-classifier', 'fleet-eager', 'fleet-8-eager', 'fleet-prefix'].map((d) => ({ report: j(`${d}/report.json`), path: `docs/results/${d}/report.md` })),
   };
 }
 
@@ -166,7 +168,7 @@ function coldSection(d: ResultsData): string[] {
     'The 2× target is missed here, and the phase table ' +
     `says why: on this ${c.cores}-core machine all weight fetches share ~${f(alone.fetchedMB / (alone.fetchMs / 1000), 0)} MB/s whatever the number of streams (${mn(vgg.model)}'s ${f(alone.fetchedMB, 0)} MB ` +
     `in ${f(alone.fetchMs / 1000, 1)} s alone, ${f(mbps, 0)} MB/s in all as ${parallel.length} parallel fetches), while on a platform each function fetches over its own network: ` +
-    `[docs/results/cold-start/cold-start.md](docs/results/cold-start/cold-start.md). On sparse traffic ${sparseSentence(d.sparse)}`,
+    `[docs/results/cold-start/cold-start.md](docs/results/cold-start/cold-start.md). On sparse traffic ${sparseSentence(d.sparse)}${d.sparseLong ? ` A longer sparse run ${sparseSentence(d.sparseLong, 'docs/results/sparse-500/report.md')}` : ''}`,
   ];
 }
 
@@ -176,7 +178,7 @@ function coldSection(d: ResultsData): string[] {
  * the cost and its own command, and may hold only the rows a `--rows` run chose (the histogram row is required).
  */
 /* eslint-disable-next-line @typescript-eslint/no-explicit-any -- bench/sparse.ts writes this report */
-export function sparseSentence(s: any): string {
+export function sparseSentence(s: any, path = 'docs/results/sparse/report.md'): string {
   type SRow = { strategy: string; functions: number; keepAlive: string; answered: number; deadlineMet: number; deadlineMetAfterLearning: number;
     warmFeasible?: number; deadlinesMetOfWarmFeasible?: number | null; cost: { perRequestUSD: number; initUSD: number; idleUSD: number } };
   const srows = s.rows as SRow[];
@@ -203,7 +205,7 @@ export function sparseSentence(s: any): string {
   return `(\`${issue29 && s.command ? s.command : 'node --import tsx bench/sparse.ts'}\`: ${mn(s.model)} on ${pn(s.platform)}, ${s.workload.requests} Poisson requests ${f(s.workload.meanGapMs / 1000, 0)} s apart on average, keep-alive ` +
     `${f(s.workload.keepAliveMs / 1000, 0)} s, deadline ${s.workload.sloMs} ms, shorter than any cold start with weights from the store; ${loadPhrase([s.load.loadAvg], s.load.cores)}) the histogram keep-alive policy ` +
     `(Shahrad et al.) meets ${pc(hist.deadlineMet)} of deadlines (${pc(hist.deadlineMetAfterLearning)} once it has learned the gaps${warm(hist) ? `; ${warm(hist)}` : ''})${usd(hist)}` +
-    `${against}${chainPart}: [docs/results/sparse/report.md](docs/results/sparse/report.md). ${verdict}`;
+    `${against}${chainPart}: [${path}](${path}). ${verdict}`;
 }
 
 function partitionSection(d: ResultsData): string[] {

@@ -91,7 +91,7 @@ async function forward(req: IncomingMessage, res: ServerResponse, port: number, 
           if (ahead > 1) await sleep(ahead);
           sent += piece.length;
           // A reader that went away (a killed host) never drains: stop, and let go of s3rver's stream.
-          if (!res.write(piece)) await new Promise<void>((r) => { res.once('drain', () => r()); res.once('close', () => r()); });
+          if (!res.write(piece)) await drainedOrClosed(res);
           if (res.destroyed) { upRes.destroy(); return; }
         }
       }
@@ -112,4 +112,13 @@ async function forward(req: IncomingMessage, res: ServerResponse, port: number, 
     if (!res.headersSent) { res.writeHead(502); res.end(); } else res.destroy();
   });
   req.pipe(up);
+}
+
+/** Resolves when `res` drains or closes, and leaves no listener behind (a long read waits for many drains). */
+function drainedOrClosed(res: ServerResponse): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = () => { res.off('drain', done); res.off('close', done); resolve(); };
+    res.on('drain', done);
+    res.on('close', done);
+  });
 }

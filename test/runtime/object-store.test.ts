@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import S3rver from 's3rver';
-import { s3Store, memoryStore, ensureBucket, s3OptionsFromEnv } from '../../src/runtime/index.js';
+import { s3Store, memoryStore, ensureBucket, s3OptionsFromEnv, startLocalS3 } from '../../src/runtime/index.js';
 import { cleanup, tmpDir } from './helpers.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -50,4 +50,28 @@ test('memoryStore downloads to a file too; s3OptionsFromEnv reads an endpoint as
   assert.deepEqual(s3OptionsFromEnv({ MOPAR_S3_ENDPOINT: 'http://127.0.0.1:9000', MOPAR_S3_REGION: 'eu-west-1' }),
     { endpoint: 'http://127.0.0.1:9000', forcePathStyle: true, region: 'eu-west-1' });
   assert.deepEqual(s3OptionsFromEnv({}), {});
+});
+
+test('the local S3 shaping proxy leaves no listener behind while a slow reader drains a large object', async () => {
+  const warnings: string[] = [];
+  const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
+  process.on('warning', onWarning);
+  const s3 = await startLocalS3({ latencyMs: 0, bandwidthMBps: 0 });
+  try {
+    const bytes = Uint8Array.from({ length: 24 * 2 ** 20 }, (_, i) => (i * 7) % 253);
+    await s3Store(s3.direct).put(s3.bucket, 'big.onnx', bytes);
+    // A reader slower than the proxy: its writes wait for many drains on one response.
+    const res = await fetch(`${s3.shaped.endpoint}/${s3.bucket}/big.onnx`);
+    let got = 0;
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      got += chunk.length;
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    assert.equal(got, bytes.length);
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(warnings.filter((w) => w.startsWith('MaxListenersExceededWarning')), []);
+  } finally {
+    process.off('warning', onWarning);
+    await s3.close();
+  }
 });
