@@ -36,8 +36,12 @@ test('memory grows with the max batch on a dynamic model; weights do not scale, 
   assert.equal(p8.maxBatch, 8);
   const peak = (p: typeof p1) => p.functions.map((f) => f.predicted.peakMB);
   const mem = (p: typeof p1) => p.functions.map((f) => f.memoryMB);
-  peak(p8).forEach((mb, i) => assert.ok(mb > peak(p1)[i]!, `function ${i}: ${mb} MB at 8 vs ${peak(p1)[i]} MB at 1`));
-  peak(p64).forEach((mb, i) => assert.ok(mb > peak(p8)[i]!, `function ${i}: ${mb} MB at 64 vs ${peak(p8)[i]} MB at 8`));
+  // Per function never less (a slice whose activations are a few kB, as the classifier's, grows under peakMB's
+  // 0.1 MB rounding — where the uniform cut falls follows the profile's timings); in all, strictly more.
+  const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+  peak(p8).forEach((mb, i) => assert.ok(mb >= peak(p1)[i]!, `function ${i}: ${mb} MB at 8 vs ${peak(p1)[i]} MB at 1`));
+  peak(p64).forEach((mb, i) => assert.ok(mb >= peak(p8)[i]!, `function ${i}: ${mb} MB at 64 vs ${peak(p8)[i]} MB at 8`));
+  assert.ok(sum(peak(p8)) > sum(peak(p1)) && sum(peak(p64)) > sum(peak(p8)), `in all: ${sum(peak(p1))} / ${sum(peak(p8))} / ${sum(peak(p64))} MB at 1 / 8 / 64`);
   mem(p64).forEach((mb, i) => assert.ok(mb >= mem(p1)[i]!));
   // The activation part grows by the batch: (peak(64) − peak(1)) = 63/7 × (peak(8) − peak(1)), to rounding.
   peak(p64).forEach((mb, i) => {
