@@ -141,3 +141,9 @@ export function fleetLayoutOption(v: string): FleetLayout {
   if (v !== 'switch' && v !== 'prefix') throw new MoparError(`--fleet-layout must be switch or prefix, got '${v}'`);
   return v;
 }
+
+/** `--scale-out`: the pools' policy when every instance is busy (runtime PoolOptions.scaleOut). */
+export function scaleOutOption(v: string): 'eager' | 'patient' {
+  if (v !== 'eager' && v !== 'patient') throw new MoparError(`--scale-out must be eager or patient, got '${v}'`);
+  return v;
+}

@@ -101,7 +101,8 @@ function attrKey(a: AttributeProto): string {
   return `${sha256(toBinary(AttributeProtoSchema, c))}:${t ? `${t.dataType}:${t.dims.join('x')}:${contentHash(t)}` : ''}:${a.tensors.map(contentHash).join(',')}`;
 }
 
-function contentHash(t: TensorProto): string {
+/** A tensor's bytes by content (sha256), its name left out: two weights with the same bytes hash alike. */
+export function contentHash(t: TensorProto): string {
   try {
     return sha256(rawBytes(t));
   } catch {

@@ -15,7 +15,7 @@ import {
   TensorProtoSchema, TypeProtoSchema, ValueInfoProtoSchema,
   type GraphProto, type ModelProto, type NodeProto, type TensorProto, type ValueInfoProto,
 } from './onnx.js';
-import { rawBytes } from './split/tensor-data.js';
+import { contentHash } from './common-prefix.js';
 
 export interface SwitchOptions {
   /** Name of the int64 scalar input that picks the head (0 … heads − 1). */
@@ -148,15 +148,7 @@ function elemType(v: ValueInfoProto): number {
 
 /** A weight's identity by content (type, dims, bytes), not by name. */
 function tensorKey(t: TensorProto): string {
-  let bytes: string;
-  try {
-    bytes = sha256(rawBytes(t));
-  } catch {
-    const c = clone(TensorProtoSchema, t);
-    c.name = '';
-    bytes = `proto:${sha256(toBinary(TensorProtoSchema, c))}`;
-  }
-  return `${t.dataType}:${t.dims.join('x')}:${bytes}`;
+  return `${t.dataType}:${t.dims.join('x')}:${contentHash(t)}`;
 }
 
 /** The same tensor under another name (the bytes are shared, not copied). */

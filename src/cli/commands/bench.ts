@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { MoparError } from '../../core/index.js';
-import { examples, fleetLayoutOption, hiddenAlias, intOption, jsonOption, list, numberOption, outputOption, printJson } from '../options.js';
+import { examples, fleetLayoutOption, hiddenAlias, intOption, jsonOption, list, numberOption, outputOption, printJson, scaleOutOption } from '../options.js';
 
 export function registerBench(program: Command): void {
   const cmd = program.command('bench')
@@ -33,10 +33,7 @@ export function registerBench(program: Command): void {
       return v;
     })
     .option('--fleet-layout <layout>', 'with --fleet: how the fleet side is laid out: switch (default, one function) or prefix (shared prefix functions + each variant\'s own)', fleetLayoutOption)
-    .option('--scale-out <policy>', 'with --fleet: the pools\' scale-out policy on both sides, eager (default) or patient (serve --scale-out)', (v: string) => {
-      if (v !== 'eager' && v !== 'patient') throw new MoparError(`--scale-out must be eager or patient, got '${v}'`);
-      return v;
-    })
+    .option('--scale-out <policy>', 'with --fleet: the pools\' scale-out policy on both sides, eager (default) or patient (serve --scale-out)', scaleOutOption)
     .option('--rate <r>', 'with --fleet: requests per second of each variant (default 0.05; --quick 1)', numberOption('--rate', 1e-6))
     .option('--keep-alive <s>', 'with --fleet: seconds an idle instance stays loaded (default 15; --quick 1)', numberOption('--keep-alive', 0))
     .option('--slo-ms <ms>', 'with --fleet: the requests\' latency SLO (default 2000; --quick 10000)', numberOption('--slo-ms', 1));

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { Gateway, DEFAULT_GATEWAY, batchingFromPlan, warmMinimum, parseKeepAlive, startLocalS3, loadServable, type LocalS3, type Transport } from '../../runtime/index.js';
 import { PLATFORMS, getPlatform } from '../../plan/index.js';
 import { isFleet, loadFleet } from '../../partition/index.js';
-import { examples, intOption, numberOption } from '../options.js';
+import { examples, intOption, numberOption, scaleOutOption } from '../options.js';
 
 /** A TCP port: a whole number 0–65535 written as digits ('' or '8e3' are refused, not read as 0 or 8000). */
 function portOption(value: string): number {
@@ -30,10 +30,7 @@ export function registerServe(program: Command): void {
     .option('--max-instances <n>', 'instances per function at most', intOption('--max-instances'), DEFAULT_GATEWAY.pool.maxInstances)
     .option('--min-instances <n>', 'instances per function kept started from serve on, never reclaimed, restarted if one dies (a warm minimum, at most --max-instances); overrides a --batching plan\'s groups[].minInstances', intOption('--min-instances', 0))
     .option('--max-inflight <n>', 'concurrent invocations per instance (1 like Lambda)', intOption('--max-inflight'), DEFAULT_GATEWAY.pool.maxInFlight)
-    .option('--scale-out <policy>', 'when every instance is busy: eager (start one at once, as Lambda; default) or patient (start one only once the queue\'s expected wait exceeds a start)', (v: string) => {
-      if (v !== 'eager' && v !== 'patient') throw new MoparError(`--scale-out must be eager or patient, got '${v}'`);
-      return v;
-    })
+    .option('--scale-out <policy>', 'when every instance is busy: eager (start one at once, as Lambda; default) or patient (start one only once the queue\'s expected wait exceeds a start)', scaleOutOption)
     .option('--concurrency <n>', 'requests in flight per instance, as Cloud Run --concurrency / Knative containerConcurrency (the same as --max-inflight, which it overrides; default 1)', intOption('--concurrency'))
     .option('--keep-warm <s>', 'seconds an idle instance stays warm', numberOption('--keep-warm'), DEFAULT_GATEWAY.pool.keepWarmMs / 1000)
     .option('--keep-alive <policy>', 'keep-alive / pre-warm policy of every function: fixed:MS, or histogram[:range=MS,bin=MS,head=PCT,tail=PCT,margin=F,min=N,oob=F] (Shahrad et al. ATC\'20: unload, pre-warm at the idle-time head, keep until its tail; falls back to --keep-warm while it has too few samples)')
