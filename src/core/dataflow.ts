@@ -142,13 +142,22 @@ export interface DataflowSchedule {
   path: string[];
 }
 
+export interface ScheduleOptions<F> {
+  /**
+   * The earliest a function may start, from the request's start: a function then starts at the later of its
+   * inputs existing and this. With proactive warm-up (every instance starts when the request enters) it is the
+   * function's cold start; the critical path then begins at a function whose start it decided.
+   */
+  readyAtMs?: (f: F) => number;
+}
+
 /**
  * The same rule as runDataflow (a function starts once all its inputs exist) on paper, as a platform with one
  * machine per function would run it: each function takes `durationMs(f)` and nothing waits for a core. So `ms` is
  * the longest path through the graph. Measuring benches compose function-by-function timings with it, and
  * `durationMs = () => 1` gives each function's depth (functions of equal depth can run at once).
  */
-export function dataflowSchedule<F extends DataflowFunction>(graph: DataflowGraph<F>, durationMs: (f: F) => number): DataflowSchedule {
+export function dataflowSchedule<F extends DataflowFunction>(graph: DataflowGraph<F>, durationMs: (f: F) => number, opts: ScheduleOptions<F> = {}): DataflowSchedule {
   const producer = new Map<string, F>();
   for (const f of graph.functions) for (const o of f.outputs) producer.set(o, f);
   const start: Record<string, number> = {};
@@ -170,6 +179,8 @@ export function dataflowSchedule<F extends DataflowFunction>(graph: DataflowGrap
       if (r > at || (r === at && !from)) { at = r; from = producer.get(i); }
     }
     visiting.delete(f.name);
+    const readyAt = opts.readyAtMs?.(f) ?? 0;
+    if (readyAt > at) { at = readyAt; from = undefined; }
     start[f.name] = at;
     via.set(f.name, from);
     return (finish[f.name] = at + durationMs(f));

@@ -54,3 +54,29 @@ test('a cycle is a broken manifest', () => {
   const g = { inputs: ['x'], outputs: ['y'], functions: [fn('a', ['x', 'q'], ['p']), fn('b', ['p'], ['q', 'y'])] };
   assert.throws(() => dataflowSchedule(g, () => 1), /depends on itself/);
 });
+
+test('readyAt (a cold start under proactive warm-up) dominates: the function waits for its instance, the path begins there', () => {
+  // x → a → b → c; every instance starts when the request enters, b's takes longest to come up.
+  const g = { inputs: ['x'], outputs: ['c'], functions: [fn('a', ['x'], ['a1']), fn('b', ['a1'], ['b1']), fn('c', ['b1'], ['c'])] };
+  const s = dataflowSchedule(g, ms({ a: 2, b: 3, c: 4 }), { readyAtMs: ms({ a: 10, b: 50, c: 20 }) });
+  assert.deepEqual(s.start, { a: 10, b: 50, c: 53 });
+  assert.equal(s.ms, 57);
+  assert.deepEqual(s.path, ['b', 'c'], 'a decided nothing: b started when its instance was up');
+});
+
+test('inputs dominate readyAt: a function whose instance is up early waits for its input, as without readyAt', () => {
+  const g = { inputs: ['x'], outputs: ['c'], functions: [fn('a', ['x'], ['a1']), fn('b', ['a1'], ['b1']), fn('c', ['b1'], ['c'])] };
+  const s = dataflowSchedule(g, ms({ a: 100, b: 30, c: 40 }), { readyAtMs: ms({ a: 60, b: 80, c: 90 }) });
+  assert.deepEqual(s.start, { a: 60, b: 160, c: 190 });
+  assert.equal(s.ms, 230);
+  assert.deepEqual(s.path, ['a', 'b', 'c']);
+  // A diamond: the join's instance is up before either branch ends, so the slower branch decides.
+  const d = {
+    inputs: ['x'], outputs: ['y'],
+    functions: [fn('head', ['x'], ['h']), fn('left', ['h'], ['l']), fn('right', ['h'], ['r']), fn('join', ['l', 'r'], ['y'])],
+  };
+  const t = dataflowSchedule(d, ms({ head: 1, left: 5, right: 7, join: 2 }), { readyAtMs: ms({ head: 0, left: 9, right: 3, join: 4 }) });
+  assert.deepEqual(t.start, { head: 0, left: 9, right: 3, join: 14 });
+  assert.equal(t.ms, 16);
+  assert.deepEqual(t.path, ['left', 'join']);
+});
