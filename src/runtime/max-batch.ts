@@ -7,6 +7,7 @@
 import type { Feeds } from '../graph/index.js';
 import type { TensorMeta } from './model.js';
 import { HttpError } from './validate.js';
+import type { Manifest } from '../partition/index.js';
 
 const isDynamic = (d: number | string | undefined) => typeof d === 'string' || (typeof d === 'number' && d < 0);
 
@@ -31,4 +32,20 @@ export function checkMaxBatch(feeds: Feeds, inputs: readonly TensorMeta[], maxBa
 export function atMaxBatch(inputs: readonly TensorMeta[], maxBatch: number | undefined): TensorMeta[] {
   if (maxBatch === undefined) return [...inputs];
   return inputs.map((t) => (isDynamic(t.shape[0]) ? { ...t, shape: [maxBatch, ...t.shape.slice(1)] } : t));
+}
+
+/**
+ * A request's rows ÷ the batch the manifest's `predictedMs` were predicted at (its `inputShapes`): 1 for a fixed
+ * batch. Linear in the rows, so a small batch's need errs short (its fixed cost is scaled down too), as a
+ * decision to throw a request away should. Unscaled, a batch of 2 on a plan made at batch 8 was judged to need
+ * batch 8's time and shed with its SLO still reachable.
+ */
+export function predictionBatchScale(manifest: Pick<Manifest, 'maxBatch' | 'inputShapes' | 'tensors'>, inputs: Record<string, { dims: number[] }>): number {
+  if (manifest.maxBatch === undefined) return 1;
+  for (const [name, t] of Object.entries(inputs)) {
+    const built = manifest.inputShapes?.[name]?.[0];
+    const rows = t.dims[0];
+    if (isDynamic(manifest.tensors[name]?.shape[0]) && built !== undefined && built > 0 && rows !== undefined && rows > 0) return rows / built;
+  }
+  return 1;
 }

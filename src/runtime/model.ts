@@ -9,6 +9,7 @@ import { basename, join } from 'node:path';
 import { MoparError, runDataflow } from '../core/index.js';
 import type { DType, Feeds } from '../graph/index.js';
 import { SHARED_FUNCTION_PREFIX, type Manifest, type ManifestFunction } from '../partition/index.js';
+import { predictionBatchScale } from './max-batch.js';
 import { FunctionPool, DEFAULT_POOL, type PoolEvents, type PoolOptions } from './pool.js';
 import { poolKey, type PoolRegistry } from './pool-registry.js';
 import { ClientGoneError, DeadlineError, type SaturatedError } from './admission.js';
@@ -196,13 +197,12 @@ export class ServedModel {
   }
 
   /**
-   * Predicted time from the start of `fn` to the end of the chain: its own duration plus the longest path
-   * through the functions after it. A function's duration is the manifest's `predictedMs`, or where it has none
-   * the mean measured here (0 before its first call).
+   * Predicted time from the start of `fn` to the end of the chain: its own plus the longest path after it. A
+   * function's is its `predictedMs` × `batchScale` (predictionBatchScale), else its mean measured here (0 at first).
    */
-  remainingMs(fn: string): number {
+  remainingMs(fn: string, batchScale = 1): number {
     const memo = new Map<string, number>();
-    const own = (f: ManifestFunction) => (f.predictedMs > 0 ? f.predictedMs : this.measuredMs.get(f.name) ?? 0);
+    const own = (f: ManifestFunction) => (f.predictedMs > 0 ? f.predictedMs * batchScale : this.measuredMs.get(f.name) ?? 0);
     const walk = (f: ManifestFunction): number => {
       const hit = memo.get(f.name);
       if (hit !== undefined) return hit;
@@ -329,6 +329,7 @@ export class ServedModel {
   private async runChain(inputs: Record<string, WireTensor>, edges: EdgeCost[], segments: Set<string>, signal: AbortSignal | undefined,
     opts: InferOptions, holds: Map<string, () => void>, t0: number): Promise<InferResult> {
     const calls: FunctionCall[] = [];
+    const batchScale = predictionBatchScale(this.manifest, inputs);
     const call = async (f: ManifestFunction, feeds: Record<string, WireTensor>): Promise<Record<string, WireTensor>> => {
       const plans: Record<string, OutputPlan> = {};
       for (const o of f.outputs) {
@@ -339,7 +340,7 @@ export class ServedModel {
       const s = performance.now();
       let deadline: { deadline: number; latestStart: number; neededMs: number } | undefined;
       if (opts.deadline !== undefined) {
-        const neededMs = this.remainingMs(f.name);
+        const neededMs = this.remainingMs(f.name, batchScale);
         deadline = { deadline: opts.deadline, latestStart: (opts.shedDeadline ?? opts.deadline) - neededMs, neededMs };
       }
       let r;
