@@ -30,7 +30,7 @@
  * Short machinery check:         node --import tsx bench/sparse.ts --quick -o /tmp/sparse
  * Options: --model resnet50 [--tiny] --platform gcp-cloud-run --split mopar --requests 28 --mean-gap-ms 2000
  *          --keep-alive-ms 1000 --slo-ms N (default: 4 × the unsplit's warm p50) --seed 16 --weights s3|local -o DIR
- *          --rows ID,ID (default: all) --warm-samples 100 (20 with --quick)
+ *          --rows ID,ID (default: all) --warm-samples 100 (20 with --quick) --scale-out eager|patient (default eager)
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, homedir, loadavg } from 'node:os';
@@ -60,6 +60,10 @@ const outDir = opt('-o', opt('--output', 'docs/results/sparse'));
 const sloFlag = argv.includes('--slo-ms') ? Number(opt('--slo-ms', '0')) : undefined;
 const warmSamples = Number(opt('--warm-samples', quick ? '20' : '100'));
 if (!(Number.isInteger(warmSamples) && warmSamples >= 5)) throw new Error(`--warm-samples must be an integer ≥ 5 (the SLO's warm p50 uses the first 5), got '${opt('--warm-samples', '')}'`);
+// 'patient': a call that finds the instance busy waits for it when that is shorter than a start (runtime/admission.ts).
+const scaleOutFlag = opt('--scale-out', 'eager');
+if (scaleOutFlag !== 'eager' && scaleOutFlag !== 'patient') throw new Error(`--scale-out must be eager or patient, got '${scaleOutFlag}'`);
+const scaleOut: 'eager' | 'patient' = scaleOutFlag;
 const rowsFlag = argv.includes('--rows') ? opt('--rows', '').split(',').map((x) => x.trim()).filter(Boolean) : undefined;
 if (rowsFlag && rowsFlag.length === 0) throw new Error('--rows needs a comma-separated list of row ids');
 // The histogram learns from few samples here (a run has tens of requests, production has thousands).
@@ -171,7 +175,7 @@ const sloMs = sloFlag ?? Math.round(4 * warmMs);
 interface InstanceLife { fn: string; reason: SpawnReason; inst: FunctionInstance; exitAt?: number }
 
 async function runCell(cell: Cell) {
-  const gw = new Gateway({ ...DEFAULT_GATEWAY, ...weightsOpt, prewarm: false, keepAlive: cell.keepAlive, warmUp: cell.warmUp, pool: { ...DEFAULT_GATEWAY.pool, keepWarmMs: keepAliveMs } });
+  const gw = new Gateway({ ...DEFAULT_GATEWAY, ...weightsOpt, prewarm: false, keepAlive: cell.keepAlive, warmUp: cell.warmUp, pool: { ...DEFAULT_GATEWAY.pool, keepWarmMs: keepAliveMs, scaleOut } });
   const lives: InstanceLife[] = [];
   gw.onSpawn = (_m, fn, inst, reason) => {
     const life: InstanceLife = { fn, reason, inst };
@@ -274,7 +278,7 @@ const report = {
   verify: { ok: verify.ok, maxRelErr: verify.maxRelErr },
   weights: store ? { from: 's3', latencyMs: store.shaping.latencyMs, bandwidthMBps: store.shaping.bandwidthMBps } : { from: 'local' },
   command: `node --import tsx bench/sparse.ts${argv.length ? ` ${argv.join(' ')}` : ''}`,
-  workload: { arrivals: 'poisson', requests, meanGapMs, seed, keepAliveMs, sloMs, warmP50Ms: round(warmMs), learnPrefix, histogram: histogram.kind === 'histogram' ? histogram.histogram : undefined },
+  workload: { arrivals: 'poisson', requests, meanGapMs, seed, keepAliveMs, scaleOut, sloMs, warmP50Ms: round(warmMs), learnPrefix, histogram: histogram.kind === 'histogram' ? histogram.histogram : undefined },
   // Which deadlines a warm function can meet: per deployment, the latencies of its pre-warmed calibration requests.
   warmReference: {
     rule: `deadline ≥ the latency the deployment met in ≥ ${100 * WARM_FEASIBLE_SHARE} % of its warm calibration requests (sequential, pre-warmed instances, after each instance's first request, this run)`,
@@ -322,6 +326,7 @@ function markdown(r: typeof report): string {
     '',
     `Workload: ${r.workload.requests} Poisson arrivals (seed ${r.workload.seed}), mean gap ${r.workload.meanGapMs} ms, longer than the fixed keep-alive of ${r.workload.keepAliveMs} ms; `
       + `every request carries a deadline of ${r.workload.sloMs} ms (${sloFlag === undefined ? `4 × the unsplit function's warm p50 of ${r.workload.warmP50Ms} ms` : '--slo-ms'}). `
+      + `Scale-out ${r.workload.scaleOut ?? 'eager'} (${(r.workload.scaleOut ?? 'eager') === 'patient' ? 'a call that finds every instance busy waits for one when that is expected to be shorter than a start' : 'a call that finds every instance busy starts another at once'}). `
       + `Every cell starts cold and runs alone. Chain: ${r.split.strategy}, ${r.split.functions} functions (verified against the unsplit model: max relative error ${r.verify.maxRelErr.toExponential(1)}).`,
     `Histogram policy: ${JSON.stringify(r.workload.histogram)} (fixed keep-alive until it has min samples).`,
     `Weights: ${r.weights.from === 's3' ? `fetched at every cold start from a local S3-compatible server shaped to ${r.platform}'s object store (${r.weights.latencyMs} ms first byte, ${r.weights.bandwidthMBps} MB/s per stream)` : 'read from local files'}.`,
