@@ -31,6 +31,7 @@
  * Options: --model resnet50 [--tiny] --platform gcp-cloud-run --split mopar --requests 28 --mean-gap-ms 2000
  *          --keep-alive-ms 1000 --slo-ms N (default: 4 × the unsplit's warm p50) --seed 16 --weights s3|local -o DIR
  *          --rows ID,ID (default: all) --warm-samples 100 (20 with --quick) --scale-out eager|patient (default eager)
+ *          --histogram-fallback fixed|range (default fixed: what the histogram keeps alive before it has its samples)
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, homedir, loadavg } from 'node:os';
@@ -66,10 +67,15 @@ if (scaleOutFlag !== 'eager' && scaleOutFlag !== 'patient') throw new Error(`--s
 const scaleOut: 'eager' | 'patient' = scaleOutFlag;
 const rowsFlag = argv.includes('--rows') ? opt('--rows', '').split(',').map((x) => x.trim()).filter(Boolean) : undefined;
 if (rowsFlag && rowsFlag.length === 0) throw new Error('--rows needs a comma-separated list of row ids');
+// What the histogram policy keeps alive while it has too few idle times: the fixed keep-alive, or (`range`) the
+// histogram's whole range — our reading of the paper's fallback to a standard keep-alive as long as its range.
+const fallback = opt('--histogram-fallback', 'fixed');
+if (fallback !== 'fixed' && fallback !== 'range') throw new Error(`--histogram-fallback must be fixed or range, got '${fallback}'`);
+const HISTOGRAM_RANGE_MS = 60_000;
 // The histogram learns from few samples here (a run has tens of requests, production has thousands).
 const histogram: KeepAliveSpec = {
-  kind: 'histogram', fallbackMs: keepAliveMs,
-  histogram: { rangeMs: 60_000, binMs: 50, headPct: 5, tailPct: 99, margin: 0.1, minSamples: quick ? 3 : 5, maxOutOfRange: 0.5 },
+  kind: 'histogram', fallbackMs: fallback === 'range' ? HISTOGRAM_RANGE_MS : keepAliveMs,
+  histogram: { rangeMs: HISTOGRAM_RANGE_MS, binMs: 50, headPct: 5, tailPct: 99, margin: 0.1, minSamples: quick ? 3 : 5, maxOutOfRange: 0.5 },
 };
 
 const ROW_IDS = ['unsplit-fixed', 'unsplit-histogram', 'chain-fixed-no-warmup', 'chain-fixed-warmup', 'chain-histogram-warmup'] as const;
@@ -278,7 +284,7 @@ const report = {
   verify: { ok: verify.ok, maxRelErr: verify.maxRelErr },
   weights: store ? { from: 's3', latencyMs: store.shaping.latencyMs, bandwidthMBps: store.shaping.bandwidthMBps } : { from: 'local' },
   command: `node --import tsx bench/sparse.ts${argv.length ? ` ${argv.join(' ')}` : ''}`,
-  workload: { arrivals: 'poisson', requests, meanGapMs, seed, keepAliveMs, scaleOut, sloMs, warmP50Ms: round(warmMs), learnPrefix, histogram: histogram.kind === 'histogram' ? histogram.histogram : undefined },
+  workload: { arrivals: 'poisson', requests, meanGapMs, seed, keepAliveMs, scaleOut, histogramFallbackMs: histogram.kind === 'histogram' ? histogram.fallbackMs : undefined, sloMs, warmP50Ms: round(warmMs), learnPrefix, histogram: histogram.kind === 'histogram' ? histogram.histogram : undefined },
   // Which deadlines a warm function can meet: per deployment, the latencies of its pre-warmed calibration requests.
   warmReference: {
     rule: `deadline ≥ the latency the deployment met in ≥ ${100 * WARM_FEASIBLE_SHARE} % of its warm calibration requests (sequential, pre-warmed instances, after each instance's first request, this run)`,
@@ -328,7 +334,7 @@ function markdown(r: typeof report): string {
       + `every request carries a deadline of ${r.workload.sloMs} ms (${sloFlag === undefined ? `4 × the unsplit function's warm p50 of ${r.workload.warmP50Ms} ms` : '--slo-ms'}). `
       + `Scale-out ${r.workload.scaleOut ?? 'eager'} (${(r.workload.scaleOut ?? 'eager') === 'patient' ? 'a call that finds every instance busy waits for one when that is expected to be shorter than a start' : 'a call that finds every instance busy starts another at once'}). `
       + `Every cell starts cold and runs alone. Chain: ${r.split.strategy}, ${r.split.functions} functions (verified against the unsplit model: max relative error ${r.verify.maxRelErr.toExponential(1)}).`,
-    `Histogram policy: ${JSON.stringify(r.workload.histogram)} (fixed keep-alive until it has min samples).`,
+    `Histogram policy: ${JSON.stringify(r.workload.histogram)} (until it has min samples: ${r.workload.histogramFallbackMs === undefined || r.workload.histogramFallbackMs === r.workload.keepAliveMs ? 'the fixed keep-alive' : `kept alive ${r.workload.histogramFallbackMs} ms, the histogram's range`}).`,
     `Weights: ${r.weights.from === 's3' ? `fetched at every cold start from a local S3-compatible server shaped to ${r.platform}'s object store (${r.weights.latencyMs} ms first byte, ${r.weights.bandwidthMBps} MB/s per stream)` : 'read from local files'}.`,
     '',
     `Warm-feasible deadlines: ${r.warmReference.rule}; `

@@ -204,7 +204,7 @@ export function sparseSentence(s: any, path = 'docs/results/sparse/report.md'): 
       : `The issue's 99 % of warm-feasible deadlines is ${hw >= 0.99 ? 'reached' : 'not reached'} by the histogram policy (${pc(hw, 1)} of ${hist.warmFeasible}).`;
   return `(\`${issue29 && s.command ? s.command : 'node --import tsx bench/sparse.ts'}\`: ${mn(s.model)} on ${pn(s.platform)}, ${s.workload.requests} Poisson requests ${f(s.workload.meanGapMs / 1000, 0)} s apart on average, keep-alive ` +
     `${f(s.workload.keepAliveMs / 1000, 0)} s${s.workload.scaleOut === 'patient' ? ', patient scale-out (a busy instance is waited for when that is expected to be shorter than a start)' : ''}, deadline ${s.workload.sloMs} ms, shorter than any cold start with weights from the store; ${loadPhrase([s.load.loadAvg], s.load.cores)}) the histogram keep-alive policy ` +
-    `(Shahrad et al.) meets ${pc(hist.deadlineMet)} of deadlines (${pc(hist.deadlineMetAfterLearning)} once it has learned the gaps${warm(hist) ? `; ${warm(hist)}` : ''})${usd(hist)}` +
+    `(Shahrad et al.${s.workload.histogramFallbackMs > s.workload.keepAliveMs ? `; kept alive ${f(s.workload.histogramFallbackMs / 1000, 0)} s, its range, until it has learned the gaps` : ''}) meets ${pc(hist.deadlineMet)} of deadlines (${pc(hist.deadlineMetAfterLearning)} once it has learned the gaps${warm(hist) ? `; ${warm(hist)}` : ''})${usd(hist)}` +
     `${against}${chainPart}: [${path}](${path}). ${verdict}`;
 }
 
