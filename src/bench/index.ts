@@ -15,6 +15,7 @@ export { writeWorkloadReport, workloadMarkdown, workloadHeadline, workloadCharts
 export { runLoad, workloadSchedule, summariseLoad, type LoadOutcome, type ScheduledRequest, type AppLoadSummary, type LoadBounds } from './loadgen.js';
 export { measureVerify, type VerifyMeasurement } from './verify-measure.js';
 export { composeRequest, composition, measurePlan, parallelWidth, machineCores, tapCalls, type Calls, type Composition, type MeasuredAs } from './compose.js';
+export { composeCold, composeColdRequest, coldStartsAlone, untilNoInstances, type ColdComposition, type ColdPhases } from './cold-compose.js';
 export { measureServedOverhead, type ServedOverhead } from './invocation-overhead.js';
 export { renderResults, loadResultsData, readmeResults, replaceResults, checkResults, RESULTS_BEGIN, RESULTS_END, type ResultsData } from './results-readme.js';
 export { loadPhrase } from './results-format.js';
