@@ -38,3 +38,19 @@ test('workload measure with concurrency: every request answered, two services ro
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('workload measure: an unbatched service holds its planned warm minimum and is billed for it (the concurrency rows\' predicted cost includes it)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mopar-workload-min-'));
+  try {
+    const model = writeToyModel(dir);
+    const apps = [{ name: 'a', sloMs: 2000, ratePerSec: 20 }];
+    const schedule = workloadSchedule(apps, { durationMs: 500, maxRequests: 10 }, 5);
+    const held = await measure('gcp-cloud-run', apps, schedule, [{ dir: model, group: undefined, apps: ['a'], minInstances: 2 }], 1e-7, { concurrency: 8 });
+    const none = await measure('gcp-cloud-run', apps, schedule, [{ dir: model, group: undefined, apps: ['a'] }], 1e-7, { concurrency: 8 });
+    assert.equal(held.answered, schedule.length);
+    assert.equal(none.warmUSD, 0);
+    assert.ok(held.warmUSD! > 0, `warm minimum billed: ${held.warmUSD}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
