@@ -322,8 +322,7 @@ export async function measure(platformId: string, apps: AppSpec[], schedule: Ret
     // The warm minimums ready before the clock starts (the planner's steady state has them loaded).
     await Promise.all(names.map((n) => gw.models.get(n)!.startFailures()));
     const before = names.map((n) => gw.stats(n));
-    // Every instance started in the measured window (any reason) is billed, also one still starting when the
-    // load ends: billing only the starts already recorded then left rows with instanceStarts > 0 and startsUSD 0.
+    // Every instance started in the measured window is billed, also one still starting when the load ends.
     const starts: Array<{ key: string; inst: FunctionInstance }> = [];
     // Concurrency: each instance's calls as [receipt, answer] on the host's clock (its busy time is billed).
     const busy = new Map<FunctionInstance, { key: string; spans: Array<[number, number]> }>();
