@@ -5,6 +5,9 @@
  */
 import type * as vl from 'vega-lite';
 
+/** The packages this pipeline loads: bundlers keep them external (resvg's native binding cannot be bundled). */
+export const CHART_PACKAGES = ['vega', 'vega-lite', '@resvg/resvg-js'];
+
 export async function renderSvg(spec: vl.TopLevelSpec): Promise<string> {
   const [vegaLite, vega] = await Promise.all([import('vega-lite'), import('vega')]);
   const view = new vega.View(vega.parse(vegaLite.compile(spec).spec), { renderer: 'none' });

@@ -9,7 +9,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { build, type Plugin } from 'esbuild';
-import { MoparError, errorMessage } from '../core/index.js';
+import { CHART_PACKAGES, MoparError, errorMessage } from '../core/index.js';
 
 export const RUNTIME_FILE = 'mopar-runtime.js';
 
@@ -87,8 +87,6 @@ const inlineSiblingFiles: Plugin = {
 export function unresolvedFileReads(bundleText: string): string[] {
   return [...bundleText.matchAll(/new URL\(([^()]{0,200}), import_meta\d*\.url\)/g)].map((m) => m[1]!);
 }
-
-const CHART_PACKAGES = ['vega', 'vega-lite', '@resvg/resvg-js'];
 
 async function bundle(kind: RuntimeKind): Promise<string> {
   {

@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { CHART_PACKAGES } from '../core/index.js';
 
 export interface HostEntry { script: string; execArgv: string[] }
 
@@ -29,7 +30,9 @@ export function hostEntry(): HostEntry {
     const esbuild = require('esbuild') as typeof import('esbuild');
     const build = (entry: string) => esbuild.buildSync({
       entryPoints: [entry], bundle: true, platform: 'node', format: 'esm', target: 'node20', write: false,
-      external: ['onnxruntime-node', 'onnx-buf', '@bufbuild/protobuf'], logLevel: 'silent',
+      // The chart packages are reached only through code a host never runs (core's chart pipeline), but esbuild
+      // follows their dynamic imports and fails on resvg's native binding: the host then ran under tsx.
+      external: ['onnxruntime-node', 'onnx-buf', '@bufbuild/protobuf', ...CHART_PACKAGES], logLevel: 'silent',
     }).outputFiles[0]!.contents;
     const root = dirname(dirname(dirname(main)));
     const dir = join(root, 'node_modules', '.cache', 'mopar');
@@ -45,7 +48,9 @@ export function hostEntry(): HostEntry {
     };
     const watchFile = publish('host-watch', build(watch));
     return (cached = { script: publish('host', build(main)), execArgv: watchArgs(watchFile) });
-  } catch {
+  } catch (err) {
+    // Said once: every host of this process then starts slower (the tsx loader: ~50 MB and seconds per start).
+    process.stderr.write(`mopar: could not bundle the function host (${(err as Error).message.split('\n')[0]}); hosts start with the tsx loader\n`);
     const loader = pathToFileURL(join(dirname(require.resolve('tsx/package.json')), 'dist', 'loader.mjs')).href;
     return (cached = { script: main, execArgv: ['--import', loader, ...watchArgs(watch)] });
   }
