@@ -57,6 +57,8 @@ interface Row {
   /** Composed from cold starts alone and one-at-a-time warm calls; absent when the one-at-a-time pass failed. */
   composed?: ColdComposition & { phases: ColdPhases[] };
   phases: Phases[];
+  /** Each function's planned size: a fractional vCPU also slows its process start and fetch (quota). */
+  sizes: Array<{ fn: string; vcpu: number; memoryMB: number }>;
   notes?: string[];
 }
 interface Validation {
@@ -209,7 +211,7 @@ async function measure(model: string, label: string, dir: string, plan: Plan, fe
         billedFrom: billed === fns ? 'shared' : 'one-at-a-time',
       },
       ...(composed ? { composed } : {}),
-      phases,
+      phases, sizes: plan.functions.map((f) => ({ fn: f.name, vcpu: f.vcpu, memoryMB: f.memoryMB })),
       ...(plan.notes?.length ? { notes: plan.notes } : {}),
     };
   });
@@ -325,11 +327,12 @@ function markdown(): string {
     lines.push('');
   }
   lines.push('## Cold-start phases per function (ms): alone (composed) and in the last cold request served concurrently', '',
-    '| model | strategy | function | alone: total | spawn | fetch | load | concurrently: total | spawn | fetch | load | fetched MB |', '|---|---|---|---|---|---|---|---|---|---|---|---|');
+    '| model | strategy | function | vCPU | MB | alone: total | spawn | fetch | load | concurrently: total | spawn | fetch | load | fetched MB |', '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
     for (const p of r.phases) {
       const a = r.composed?.phases.find((x) => x.fn === p.fn);
-      lines.push(`| ${r.model} | ${r.strategy} | ${p.fn} | ${f0(a?.totalMs)} | ${f0(a?.spawnMs)} | ${f0(a?.fetchMs)} | ${f0(a?.loadMs)} | ${f0(p.totalMs)} | ${f0(p.spawnMs)} | ${f0(p.fetchMs)} | ${f0(p.loadMs)} | ${p.fetchedMB} |`);
+      const size = r.sizes.find((x) => x.fn === p.fn);
+      lines.push(`| ${r.model} | ${r.strategy} | ${p.fn} | ${size?.vcpu ?? 'n/a'} | ${size?.memoryMB ?? 'n/a'} | ${f0(a?.totalMs)} | ${f0(a?.spawnMs)} | ${f0(a?.fetchMs)} | ${f0(a?.loadMs)} | ${f0(p.totalMs)} | ${f0(p.spawnMs)} | ${f0(p.fetchMs)} | ${f0(p.loadMs)} | ${p.fetchedMB} |`);
     }
   }
   const notes = rows.filter((r) => r.notes?.length).map((r) => `- ${r.model} ${r.strategy}: ${r.notes!.join('; ')}`);

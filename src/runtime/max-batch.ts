@@ -40,8 +40,8 @@ export function atMaxBatch(inputs: readonly TensorMeta[], maxBatch: number | und
  * decision to throw a request away should. Unscaled, a batch of 2 on a plan made at batch 8 was judged to need
  * batch 8's time and shed with its SLO still reachable.
  */
-export function predictionBatchScale(manifest: Pick<Manifest, 'maxBatch' | 'inputShapes' | 'tensors'>, inputs: Record<string, { dims: number[] }>): number {
-  if (manifest.maxBatch === undefined) return 1;
+export function predictionBatchScale(manifest: Pick<Manifest, 'inputShapes' | 'tensors'>, inputs: Record<string, { dims: number[] }>): number {
+  // Not keyed on maxBatch: a batching build (bench --workload, serve --batching) has a dynamic batch and none.
   for (const [name, t] of Object.entries(inputs)) {
     const built = manifest.inputShapes?.[name]?.[0];
     const rows = t.dims[0];
