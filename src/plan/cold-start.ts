@@ -2,7 +2,8 @@
  * Cold-request latency of a plan: the first request after idle, when no function has an instance. Written out
  * in docs/cold-starts.md. Each function's cold start is
  *
- *   cold_f = sandbox + runtime init + (first byte + weights_f / per-stream bandwidth) + weights_f / load rate
+ *   cold_f = sandbox + runtime init + (first byte + weights_f / fetch rate_f) + weights_f / load rate
+ *   fetch rate_f = min(per-stream bandwidth, vcpu_f × FETCH_MBPS_PER_VCPU)
  *
  * (platform.coldStart, platform.objectStore; the session load rate is SESSION_LOAD_MBPS). Slices fetch and load
  * in parallel, each on its own instance. With proactive warm-up (every function of the DAG starts when the
@@ -25,6 +26,16 @@ import type { PlanFunction } from './types.js';
  */
 export const SESSION_LOAD_MBPS = 500;
 
+/**
+ * Weights a fetch moves per second per vCPU: the fetch (HTTP client, stream, file write) is CPU work, so under a
+ * fractional quota it, not the network, sets the rate. Measured 2026-12-07 on this project's 2-core AMD EPYC VM
+ * (bench/cold-start.ts, each function started alone, store shaped to 90 MB/s): 0.25 vCPU 80 MB in 2.5 s (31 MB/s),
+ * 0.334 vCPU 196 MB in 3.0–3.2 s (62–66 MB/s), 0.375 vCPU 147 MB in 2.8 s (53 MB/s): 124–197 MB/s per vCPU, so
+ * 150; at 1 vCPU the 90 MB/s stream was the limit (78–87 MB/s with the first byte). Without it the planner put
+ * VGG-16's fc6 parts at 0.33 vCPU and predicted them up in 2.6 s; alone they took 3.3–3.5 s.
+ */
+export const FETCH_MBPS_PER_VCPU = 150;
+
 export interface ColdFunction {
   name: string;
   group: string;
@@ -33,12 +44,15 @@ export interface ColdFunction {
   handInMs: number;
   /** Weights this function loads, MB. */
   weightsMB: number;
+  /** Its vCPU (the fetch's rate under a quota); default 1. */
+  vcpu?: number;
 }
 
 /** One function's cold start on `platform` (ms) and its parts. */
-export function coldStartMs(platform: Platform, weightsMB: number): { ms: number; sandboxMs: number; initMs: number; fetchMs: number; loadMs: number } {
+export function coldStartMs(platform: Platform, weightsMB: number, vcpu = 1): { ms: number; sandboxMs: number; initMs: number; fetchMs: number; loadMs: number } {
   const { sandboxMs, runtimeInitMs } = platform.coldStart;
-  const fetchMs = platform.objectStore.latencyMs + (weightsMB / platform.objectStore.bandwidthMBps) * 1000;
+  const fetchMBps = Math.min(platform.objectStore.bandwidthMBps, vcpu * FETCH_MBPS_PER_VCPU);
+  const fetchMs = platform.objectStore.latencyMs + (weightsMB / fetchMBps) * 1000;
   const loadMs = (weightsMB / SESSION_LOAD_MBPS) * 1000;
   return { ms: sandboxMs + runtimeInitMs + fetchMs + loadMs, sandboxMs, initMs: runtimeInitMs, fetchMs, loadMs };
 }
@@ -63,7 +77,7 @@ export function coldLatency(platform: Platform, fns: readonly ColdFunction[]): C
   }
   const invoke = platform.hop.invokeMs;
   const perFunction: Record<string, number> = {};
-  for (const f of fns) perFunction[f.name] = coldStartMs(platform, f.weightsMB).ms;
+  for (const f of fns) perFunction[f.name] = coldStartMs(platform, f.weightsMB, f.vcpu).ms;
   const run = (ready: (f: ColdFunction, arrive: number) => number) => {
     let finish = 0;
     for (const g of groups) {
@@ -90,5 +104,5 @@ export function functionWeightsMB(f: PlanFunction): number {
 
 /** A plan's functions as the cold model reads them. */
 export function coldFunctions(fns: readonly PlanFunction[]): ColdFunction[] {
-  return fns.map((f) => ({ name: f.name, group: f.group, ms: f.predicted.ms, handInMs: f.predicted.handInMs ?? 0, weightsMB: functionWeightsMB(f) }));
+  return fns.map((f) => ({ name: f.name, group: f.group, ms: f.predicted.ms, handInMs: f.predicted.handInMs ?? 0, weightsMB: functionWeightsMB(f), vcpu: f.vcpu }));
 }

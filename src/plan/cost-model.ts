@@ -48,6 +48,8 @@ export interface ModelOptions {
    * heavy layers are cut or split into parts that load in parallel (the cold-start search, plan-partition.ts).
    */
   maxPartWeightsMB?: number;
+  /** Fewest vCPU a function may have: the cold-start search's floor for fetching at the stream's rate. */
+  minVcpu?: number;
 }
 
 export interface SegmentOption {
@@ -235,6 +237,7 @@ export function segmentCandidates(ctx: CostContext, a: number, b: number, opts: 
     const need = memoryNeedMB(ctx, partWeights, partAct, partIn + partOut);
     let prevMs = Infinity;
     for (const c of configsFor(p, need, opts.vcpuGrid, ctx.curve.maxUsefulVcpu)) {
+      if (opts.minVcpu !== undefined && c.vcpu < opts.minVcpu) continue;
       const ms = computeMs(ctx, partWork, c.vcpu);
       // Configurations come by rising CPU: one that is not faster than the last only costs more.
       if (ms >= prevMs - 1e-9) continue;

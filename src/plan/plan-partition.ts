@@ -12,7 +12,7 @@ import { unsplit as unsplitStrategy } from './strategies/unsplit.js';
 import { assemble, round } from './assemble.js';
 import { compareAlternatives } from './alternatives.js';
 import { rangeText, type Graph, type InputRanges } from '../graph/index.js';
-import { coldFunctions, coldLatency } from './cold-start.js';
+import { coldFunctions, coldLatency, FETCH_MBPS_PER_VCPU } from './cold-start.js';
 import type { Platform } from './platforms.js';
 
 export interface PlanOptions {
@@ -40,6 +40,8 @@ export interface PlanOptions {
   balance?: 'ms' | 'weights';
   /** Internal (the cold-start search): most weights per function, MB. */
   maxPartWeightsMB?: number;
+  /** Internal (the cold-start search): fewest vCPU per function. */
+  minVcpu?: number;
   /**
    * The largest batch (leading dim of the model's inputs) a request may carry, for a model whose batch dim is
    * dynamic (the caller knows; partitionModel checks the graph): every function's memory is sized for it and
@@ -88,6 +90,9 @@ export function planPartition(profile: Profile, opts: PlanOptions): Plan {
     // Every function holding at most 1/K of the weights: heavy layers are cut apart or split into parts that
     // each hold a share, all fetched and loaded side by side.
     for (const k of COLD_UNIFORM_K) retry({ sloMs: first.sloMs, maxPartWeightsMB: profile.memory.weightsMB / k });
+    // The same with every function at the vCPU that fetches at the stream's rate (a smaller quota fetches slower).
+    const fetchVcpu = getPlatform(opts.platform).objectStore.bandwidthMBps / FETCH_MBPS_PER_VCPU;
+    for (const k of COLD_UNIFORM_K) retry({ sloMs: first.sloMs, maxPartWeightsMB: profile.memory.weightsMB / k, minVcpu: fetchVcpu });
     for (const f of COLD_SLO_TIGHTEN) retry({ sloMs: first.sloMs * f });
     for (const k of COLD_UNIFORM_K) {
       retry({ strategy: `uniform:${k}`, sloMs: first.sloMs });
@@ -140,7 +145,7 @@ function addColdLatency(plan: Plan, platform: Platform, weightsMB: number, coldS
   plan.predicted.coldReactiveMs = round(plan.predicted.latencyMs + cold.reactiveMs - cold.warmMs, 3);
   for (const f of plan.functions) f.predicted.coldStartMs = round(cold.perFunction[f.name]!, 3);
   if (Number.isFinite(plan.unsplit.latencyMs)) {
-    const one = coldLatency(platform, [{ name: 'unsplit', group: 'unsplit', ms: plan.unsplit.latencyMs - platform.hop.invokeMs, handInMs: 0, weightsMB }]);
+    const one = coldLatency(platform, [{ name: 'unsplit', group: 'unsplit', ms: plan.unsplit.latencyMs - platform.hop.invokeMs, handInMs: 0, weightsMB, vcpu: plan.unsplit.vcpu }]);
     plan.unsplit.coldLatencyMs = round(plan.unsplit.latencyMs + one.proactiveMs - one.warmMs, 3);
   }
   if (coldSloMs !== undefined) {
@@ -177,6 +182,7 @@ function planOnce(profile: Profile, opts: PlanOptions): Plan {
     arg: spec.arg,
     balance: opts.balance,
     maxPartWeightsMB: opts.maxPartWeightsMB,
+    minVcpu: opts.minVcpu,
   };
   if (opts.sloMs !== undefined && opts.sloMs <= requestExtra && !env.allowSloMiss) {
     throw new MoparError(`--slo-ms ${opts.sloMs} is below what a request costs before any function runs here (${requestExtra.toFixed(1)} ms of measured request overhead): no plan can meet it`);
@@ -225,7 +231,7 @@ function planOnce(profile: Profile, opts: PlanOptions): Plan {
   const doubt = profileDoubt(profile);
   if (doubt) notes.push(doubt);
   if (opts.balance === 'weights') notes.push(WEIGHTS_NOTE);
-  if (opts.maxPartWeightsMB !== undefined) notes.push(`${CAP_NOTE} ${opts.maxPartWeightsMB.toFixed(0)} MB of weights per function`);
+  if (opts.maxPartWeightsMB !== undefined) notes.push(`${CAP_NOTE} ${opts.maxPartWeightsMB.toFixed(0)} MB of weights per function${opts.minVcpu !== undefined ? `, each at ≥ ${opts.minVcpu.toFixed(2)} vCPU to fetch at the stream's rate` : ''}`);
   addColdLatency(plan, platform, profile.memory.weightsMB, opts.coldSloMs);
   return plan;
 }

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { getPlatform, planPartition, type Platform } from '../../src/plan/index.js';
-import { coldLatency, coldStartMs, SESSION_LOAD_MBPS } from '../../src/plan/cold-start.js';
+import { coldLatency, coldStartMs, FETCH_MBPS_PER_VCPU, SESSION_LOAD_MBPS } from '../../src/plan/cold-start.js';
 import { MoparError } from '../../src/core/index.js';
 import { syntheticProfile, CHANNEL } from './synthetic.js';
 
@@ -19,6 +19,19 @@ test('one cold start: sandbox + init + first byte + weights / bandwidth + weight
   assert.equal(SESSION_LOAD_MBPS, 500);
   const c = coldStartMs(P, 100);
   assert.deepEqual(c, { ms: 1520, sandboxMs: 100, initMs: 200, fetchMs: 1020, loadMs: 200 });
+});
+
+test('under a fractional vCPU the fetch runs at the quota\'s rate (FETCH_MBPS_PER_VCPU per vCPU), never above the stream', () => {
+  // 0.25 vCPU: min(100, 0.25 × 150) = 37.5 MB/s → 20 + 100 / 37.5 s; the rest as at 1 vCPU.
+  const c = coldStartMs(P, 100, 0.25);
+  assert.equal(FETCH_MBPS_PER_VCPU, 150);
+  assert.ok(Math.abs(c.fetchMs - (20 + (100 / 37.5) * 1000)) < 1e-9, String(c.fetchMs));
+  assert.ok(Math.abs(c.ms - (300 + c.fetchMs + 200)) < 1e-9);
+  // 2 vCPU: the stream's 100 MB/s is the limit, as at 1.
+  assert.deepEqual(coldStartMs(P, 100, 2), coldStartMs(P, 100));
+  // The chain model reads each function's vCPU.
+  const r = coldLatency(P, [{ name: 'a', group: 'a', ms: 10, handInMs: 0, weightsMB: 100, vcpu: 0.25 }]);
+  assert.equal(r.perFunction.a, c.ms);
 });
 
 test('a chain: proactive warm-up waits for the later of input and instance; reactive adds them', () => {
@@ -110,6 +123,11 @@ test('--cold-slo-ms splits one heavy layer into parts that each fetch and load a
   assert.ok(parts.length >= 2, 'the heavy layer is split into channel parts');
   // Each part loads 600 / k MB: its cold start is the platform's for that share.
   const k = parts[0]!.split!.parts;
-  assert.ok(Math.abs(parts[0]!.predicted.coldStartMs! - coldStartMs(getPlatform('aws-lambda'), 600 / k).ms) < 0.01);
+  assert.ok(Math.abs(parts[0]!.predicted.coldStartMs! - coldStartMs(getPlatform('aws-lambda'), 600 / k, parts[0]!.vcpu).ms) < 0.01);
   assert.match(plan.notes!.join('\n'), /at most \d+ MB of weights per function/);
+  // The warm-cheapest size of a part is a fraction of a vCPU, whose fetch runs at the quota's rate: the bound is
+  // met by parts at the vCPU that fetches at the stream's rate.
+  const fetchVcpu = getPlatform('aws-lambda').objectStore.bandwidthMBps / FETCH_MBPS_PER_VCPU;
+  assert.ok(parts.every((p) => p.vcpu >= fetchVcpu - 1e-9), parts.map((p) => p.vcpu).join(', '));
+  assert.match(plan.notes!.join('\n'), /to fetch at the stream's rate/);
 });

@@ -265,7 +265,7 @@ export class GroupEvaluator {
       return (b: number) => at[b]!;
     };
     const chain = [...byGroup.values()].map((fs) => fs.map((f) => ({
-      ms: fnMs(f), coldMs: f.predicted.coldStartMs ?? coldStartMs(p, functionWeightsMB(f)).ms,
+      ms: fnMs(f), coldMs: f.predicted.coldStartMs ?? coldStartMs(p, functionWeightsMB(f), f.vcpu).ms,
     })));
     return { exec, batchUSD, chain };
   }

@@ -12,4 +12,5 @@ import type { Strategy } from './types.js';
 
 export const mopar: Strategy = (env) => cheapestUnderSlo(env, 'mopar', env.ctx, {
   horizontal: true, transports: TRANSPORTS, ...(env.maxPartWeightsMB !== undefined ? { maxPartWeightsMB: env.maxPartWeightsMB } : {}),
+  ...(env.minVcpu !== undefined ? { minVcpu: env.minVcpu } : {}),
 });

@@ -19,6 +19,8 @@ export interface StrategyEnv {
   balance?: 'ms' | 'weights';
   /** Most weights per function (mopar; the cold-start search): see ModelOptions.maxPartWeightsMB. */
   maxPartWeightsMB?: number;
+  /** Fewest vCPU per function (the cold-start search): see ModelOptions.minVcpu. */
+  minVcpu?: number;
 }
 
 export interface StrategyOutcome { result: DpResult; units: Unit[]; sloMet: boolean; notes: string[] }
