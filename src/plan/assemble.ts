@@ -6,7 +6,7 @@ import type { Profile } from '../profile/index.js';
 import type { PlanEdge, PlanFunction } from './types.js';
 import type { CostContext, SegmentOption } from './cost-model.js';
 import type { Segment } from './dp.js';
-import type { Unit } from './units.js';
+import { sharedAgainMB, type Unit } from './units.js';
 import { billedMs } from './billing.js';
 
 export interface Assembled { functions: PlanFunction[]; edges: PlanEdge[]; efficiency: number }
@@ -28,6 +28,7 @@ export function assemble(profile: Profile, ctx: CostContext, units: Unit[], laye
     const o = s.opt;
     const names: string[] = [];
     const refMs = layerMs.slice(first, last + 1);
+    const again = sharedAgainMB(ctx.shared, first, last);
     for (let part = 0; part < o.parts; part++) {
       const name = o.parts === 1 ? `s${pad(gi)}` : `s${pad(gi)}-p${part}`;
       names.push(name);
@@ -38,12 +39,12 @@ export function assemble(profile: Profile, ctx: CostContext, units: Unit[], laye
           ms: round(o.aloneMs, 3), costPerMillionUSD: round(o.partUSD * 1e6, 6), peakMB: round(o.needMB, 1),
           billedMs: round(o.billedMs, 3), handInMs: round(o.handIn?.latencyMs ?? 0, 3),
         },
-        similarity: similarity(layers, refMs),
+        similarity: similarity(layers, refMs, again),
       });
     }
     for (let l = first; l <= last; l++) { fnOfLayer[l] = names; groupOfLayer[l] = group; }
     const eff = efficiencyOf(ctx, o, layers.map((l) => l.peakActivationMB), refMs,
-      layers.reduce((a, l) => a + l.paramMB, 0));
+      layers.reduce((a, l) => a + l.paramMB, 0) + again);
     used += eff.used;
     allocated += eff.allocated;
   });
@@ -51,7 +52,7 @@ export function assemble(profile: Profile, ctx: CostContext, units: Unit[], laye
 }
 
 /** Resource vector of a slice: what made its layers alike (or not). */
-function similarity(layers: Profile['layers'], refMs: number[]) {
+function similarity(layers: Profile['layers'], refMs: number[], sharedAgain: number) {
   const opMs = new Map<string, number>();
   layers.forEach((l, i) => {
     for (const [op, share] of Object.entries(l.opShare ?? {})) opMs.set(op, (opMs.get(op) ?? 0) + share * refMs[i]!);
@@ -61,7 +62,7 @@ function similarity(layers: Profile['layers'], refMs: number[]) {
   return {
     dominantOp,
     msPerLayer: round(refMs.reduce((a, b) => a + b, 0) / layers.length, 3),
-    paramMB: round(layers.reduce((a, l) => a + l.paramMB, 0), 3),
+    paramMB: round(layers.reduce((a, l) => a + l.paramMB, 0) + sharedAgain, 3),
     peakActivationMB: round(Math.max(...layers.map((l) => l.peakActivationMB)), 3),
   };
 }

@@ -22,7 +22,7 @@ import { invocationUSD, usdPerSecond } from './billing.js';
 import { scalingCurve, type ScalingCurve } from './scaling-curve.js';
 import { quotaLatency } from './quota-model.js';
 import { handOff, TRANSPORTS, type HandOff, type Transport } from './transports/index.js';
-import { normalisedLayerMs, type Unit } from './units.js';
+import { normalisedLayerMs, sharedAgainMB, type Unit } from './units.js';
 import { PARTS, splitWorkModel, type SplitWorkFn } from './split-work.js';
 import type { SplitKind, SplitOption, Graph } from '../graph/index.js';
 
@@ -84,6 +84,8 @@ export interface CostContext {
   /** Prefix sums over units of reference ms and weights MB (index i = sum of units [0, i)). */
   msPrefix: Float64Array;
   paramPrefix: Float64Array;
+  /** Weights several layers read (units.ts sharedAgainMB adds them to a slice that holds a later reader). */
+  shared: NonNullable<Profile['sharedWeights']>;
   /** curve.factor memoised per vCPU share. */
   factorCache: Map<number, number>;
   /** Work of a horizontal split of a run of layers (measured on the graph when there is one). */
@@ -127,7 +129,7 @@ export function makeContext(profile: Profile, platform: Platform, units: Unit[],
   const splitWork = splitWorkModel(profile.layers, normalisedLayerMs(profile), graph);
   const invokeMs = profile.invocationOverheadMs !== undefined && profile.invocationOverheadMs >= 0 ? profile.invocationOverheadMs : platform.hop.invokeMs;
   const requestExtraMs = Math.max(0, (profile.requestOverheadMs ?? invokeMs) - invokeMs) + (profile.requestMsPerMB ?? 0) * inputBytes / 2 ** 20;
-  return { platform, curve, units, baselineMB, loadFactor, inputBytes, refVcpu, msPrefix, paramPrefix, factorCache: new Map(), splitWork, runCache: new Map(), batch, invokeMs, requestExtraMs };
+  return { platform, curve, units, baselineMB, loadFactor, inputBytes, refVcpu, msPrefix, paramPrefix, shared: profile.sharedWeights ?? [], factorCache: new Map(), splitWork, runCache: new Map(), batch, invokeMs, requestExtraMs };
 }
 
 /**
@@ -192,7 +194,7 @@ export function segmentOptions(ctx: CostContext, a: number, b: number, opts: Mod
 /** Every feasible way to run layers a..b as one function (or one parallel group), dominated ones included. */
 export function segmentCandidates(ctx: CostContext, a: number, b: number, opts: ModelOptions): SegmentOption[] {
   const work = ctx.msPrefix[b + 1]! - ctx.msPrefix[a]!;
-  const weights = ctx.paramPrefix[b + 1]! - ctx.paramPrefix[a]!;
+  const weights = ctx.paramPrefix[b + 1]! - ctx.paramPrefix[a]! + sharedAgainMB(ctx.shared, ctx.units[a]!.first, ctx.units[b]!.last);
   const facts = runFacts(ctx, a, b);
   const act = facts.peakActivationMB;
   const inBytes = a > 0 ? ctx.units[a - 1]!.cutBytesAfter : ctx.inputBytes;

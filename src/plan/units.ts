@@ -109,3 +109,17 @@ function chooseBoundaries(layers: readonly LayerProfile[], ms: readonly number[]
   ends.push(n - 1);
   return ends;
 }
+
+/**
+ * MB of shared weights (Profile.sharedWeights) that layers [first, last] hold again: read by one of them, first
+ * read by a layer outside. A cut between a tied weight's readers stores, fetches and loads it twice.
+ */
+export function sharedAgainMB(shared: Profile['sharedWeights'], first: number, last: number): number {
+  let mb = 0;
+  for (const w of shared ?? []) {
+    const owner = w.layers[0]!;
+    if (owner >= first && owner <= last) continue;
+    if (w.layers.some((l) => l >= first && l <= last)) mb += w.mb;
+  }
+  return mb;
+}

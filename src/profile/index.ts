@@ -3,7 +3,7 @@ export * from './types.js';
 export * from './batch-types.js';
 export { profileModel, DEFAULT_PROFILE_RUNS, DEFAULT_BASELINE_RSS_MB, type ProfileOptions } from './profile-model.js';
 export { saveProfile, loadProfile } from './store.js';
-export { memoryTimeline, type MemoryTimeline, type NodeMemory } from './memory.js';
+export { memoryTimeline, sharedWeights, type MemoryTimeline, type NodeMemory } from './memory.js';
 export { crossings, cutPoints, layerRanges, type Crossing } from './layers.js';
 export { parseOrtTrace, attribute, endToEndMs, type Attribution } from './latency.js';
 export { rdOps, shares, RD_TIME_THRESHOLD, RD_PARAM_THRESHOLD } from './rd.js';

@@ -35,6 +35,22 @@ export function isWeight(t: TensorInfo): boolean {
   return t.kind === 'initializer' || t.kind === 'constant';
 }
 
+/** Weights that nodes of more than one layer read (`layerOf`: a node's position → its layer), with those layers. */
+export function sharedWeights(g: Graph, layerOf: (node: number) => number): Array<{ name: string; mb: number; layers: number[] }> {
+  const readers = new Map<string, Set<number>>();
+  g.nodes.forEach((n, i) => {
+    for (const inp of n.inputs) {
+      const t = g.tensors.get(inp);
+      if (t && isWeight(t)) readers.set(inp, (readers.get(inp) ?? new Set()).add(layerOf(i)));
+    }
+  });
+  const out: Array<{ name: string; mb: number; layers: number[] }> = [];
+  for (const [name, layers] of readers) {
+    if (layers.size > 1) out.push({ name, mb: bytesOf(g.tensors.get(name)) / 2 ** 20, layers: [...layers].sort((a, b) => a - b) });
+  }
+  return out;
+}
+
 export function memoryTimeline(g: Graph): MemoryTimeline {
   const pos = new Map(g.nodes.map((n, i) => [n.name, i]));
   // Position of the last reader of each activation; graph outputs live to the end.

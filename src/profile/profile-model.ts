@@ -8,7 +8,7 @@ import { crossings, cutPoints, layerRanges, type Crossing } from './layers.js';
 import { attribute, profileKernels, type Attribution } from './latency.js';
 import { defaultStopRule, spreadOf } from './stability.js';
 import { measureBatchProfile } from './batch.js';
-import { bytesOf, memoryTimeline, type MemoryTimeline } from './memory.js';
+import { bytesOf, memoryTimeline, sharedWeights, type MemoryTimeline } from './memory.js';
 import { rdOps, shares } from './rd.js';
 import { predictPeakRssMB } from './rss-model.js';
 import { cpuScaling } from './cpu-scaling-measure.js';
@@ -105,6 +105,9 @@ export async function profileModel(modelPath: string, opts: ProfileOptions = {})
   const cross = crossings(graph);
   const cuts = cutPoints(graph, cross);
   const layers = buildLayers(graph, nodes, mem, cross, cuts);
+  const layerOfNode: number[] = [];
+  layerRanges(nodes.length, cuts).forEach(([a, b], l) => { for (let i = a; i <= b; i++) layerOfNode[i] = l; });
+  const shared = sharedWeights(graph, (i) => layerOfNode[i]!);
 
   let rss: { baselineMB: number; peakMB: number; loadPeakMB: number; steadyMB: number } | undefined;
   let defaultMallocPeakMB: number | undefined;
@@ -178,6 +181,7 @@ export async function profileModel(modelPath: string, opts: ProfileOptions = {})
       measuredPeakRssDefaultMallocMB: defaultMallocPeakMB,
     },
     layers,
+    ...(shared.length ? { sharedWeights: shared.map((w) => ({ ...w, mb: round3(w.mb) })) } : {}),
     cutPoints: cuts,
     cpuScaling: scaling,
     attribution: mode,

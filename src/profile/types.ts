@@ -135,6 +135,12 @@ export interface Profile {
   paramShare?: Record<string, number>;
   memory: MemoryProfile;
   layers: LayerProfile[];
+  /**
+   * Weights read by more than one layer (tied embeddings: GPT-2's token embedding is also its output head), with
+   * the layers that read them in order. Its MB count in `paramMB` of the first only; a slice that holds a later
+   * reader but not the first stores and fetches it again. Absent: none (or a profile from before the field).
+   */
+  sharedWeights?: Array<{ name: string; mb: number; layers: number[] }>;
   /** Positions p in `nodes` after which the model may be cut (layer boundaries). */
   cutPoints?: number[];
   /** Whole-model latency at several CPU shares; the planner interpolates this curve. */

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { getPlatform, planPartition, type Platform } from '../../src/plan/index.js';
 import { coldLatency, coldStartMs, FETCH_MBPS_PER_VCPU, SESSION_LOAD_MBPS } from '../../src/plan/cold-start.js';
 import { MoparError } from '../../src/core/index.js';
+import { sharedAgainMB } from '../../src/plan/units.js';
 import { syntheticProfile, CHANNEL } from './synthetic.js';
 
 // Round figures so that every number below can be checked by hand: sandbox 100 + init 200, 20 ms first byte,
@@ -130,4 +131,23 @@ test('--cold-slo-ms splits one heavy layer into parts that each fetch and load a
   const fetchVcpu = getPlatform('aws-lambda').objectStore.bandwidthMBps / FETCH_MBPS_PER_VCPU;
   assert.ok(parts.every((p) => p.vcpu >= fetchVcpu - 1e-9), parts.map((p) => p.vcpu).join(', '));
   assert.match(plan.notes!.join('\n'), /to fetch at the stream's rate/);
+});
+
+test('a weight two layers read (tied embedding) counts in every function that holds a reader: its weights and its cold start', () => {
+  // Layer 0 owns a 200 MB tied weight that layer 2 reads again (GPT-2's embedding and output head).
+  const tied = syntheticProfile([
+    { ms: 20, paramMB: 200, actMB: 2, cutBytes: 20_000 },
+    { ms: 20, paramMB: 50, actMB: 2, cutBytes: 20_000 },
+    { ms: 20, paramMB: 10, actMB: 2, cutBytes: 4_000 },
+  ], { model: 'tied' });
+  assert.equal(sharedAgainMB([{ name: 'wte', mb: 200, layers: [0, 2] }], 2, 2), 200);
+  assert.equal(sharedAgainMB([{ name: 'wte', mb: 200, layers: [0, 2] }], 0, 2), 0, 'the owner in the slice: counted once');
+  assert.equal(sharedAgainMB([{ name: 'wte', mb: 200, layers: [0, 2] }], 1, 1), 0, 'no reader in the slice');
+  const without = planPartition(tied, { platform: 'aws-lambda', strategy: 'uniform:3', allowSloMiss: true });
+  const plan = planPartition({ ...tied, sharedWeights: [{ name: 'wte', mb: 200, layers: [0, 2] }] }, { platform: 'aws-lambda', strategy: 'uniform:3', allowSloMiss: true });
+  assert.equal(plan.functions.length, 3);
+  assert.equal(without.functions[2]!.similarity!.paramMB, 10);
+  assert.equal(plan.functions[2]!.similarity!.paramMB, 210);
+  assert.equal(plan.functions[0]!.similarity!.paramMB, 200);
+  assert.ok(plan.functions[2]!.predicted.coldStartMs! > without.functions[2]!.predicted.coldStartMs! + 1000, 'the last function fetches the tied weight too');
 });

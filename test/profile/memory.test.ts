@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { GraphBuilder, buildGraph, tensorProto } from '../../src/graph/index.js';
-import { memoryTimeline } from '../../src/profile/index.js';
+import { memoryTimeline, sharedWeights } from '../../src/profile/index.js';
 import { prepare } from '../graph/compose.js';
 
 const zeros = (n: number) => new Float32Array(n);
@@ -68,4 +68,21 @@ test('Constant-node tensors count as weights, outputs nobody reads are freed at 
   assert.equal(by.const!.liveBytesAfter, by.const!.liveBytesDuring, 'a Constant adds no activation');
   assert.equal(by.mul!.paramBytes, 16, 'the Constant tensor is owned by its first reader');
   assert.equal(m.weightsBytes, 16 + 8);
+});
+
+test('a weight read by nodes of two layers (tied embedding) is listed with both; one read once is not', async () => {
+  // x[1,8] -> MatMul(W) h -> Relu r -> MatMul(W) y: W[8,8] (256 B) read by nodes 0 and 2; B read by node 1 only.
+  const b = new GraphBuilder();
+  const x = b.input('x', 'float32', [1, 8]);
+  const w = b.init('W', 'float32', [8, 8], zeros(64));
+  const h = b.node('MatMul', [x, w], {}, { name: 'mm0' });
+  const bias = b.init('B', 'float32', [8], zeros(8));
+  const r = b.node('Add', [h, bias], {}, { name: 'add' });
+  const y = b.node('MatMul', [r, w], {}, { name: 'mm1' });
+  b.output(y, 'float32', [1, 8]);
+  const { graph } = await prepare(b.model());
+  // Layers: node 0 → 0, nodes 1–2 → 1.
+  assert.deepEqual(sharedWeights(graph, (i) => (i === 0 ? 0 : 1)), [{ name: 'W', mb: 256 / 2 ** 20, layers: [0, 1] }]);
+  // All in one layer: nothing is shared across layers.
+  assert.deepEqual(sharedWeights(graph, () => 0), []);
 });
