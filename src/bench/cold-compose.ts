@@ -6,9 +6,9 @@
  * composed with core's dataflowSchedule under the proactive warm-up rule: every instance starts when the request
  * enters, and a function runs once its input exists and its instance is up (`readyAtMs` = its cold start).
  */
-import { dataflowSchedule, median, type DataflowFunction, type DataflowGraph } from '../core/index.js';
+import { median, type DataflowFunction, type DataflowGraph } from '../core/index.js';
 import type { Gateway } from '../runtime/index.js';
-import type { Calls } from './compose.js';
+import { composeCalls, type Calls } from './compose.js';
 
 /** One function's cold start measured alone: ready time and its phases (ms), and the MB it fetched. */
 export interface ColdPhases { fn: string; totalMs: number; spawnMs: number; fetchMs: number; loadMs: number; fetchedMB: number }
@@ -18,19 +18,13 @@ export interface ColdPhases { fn: string; totalMs: number; spawnMs: number; fetc
  * dataflow schedule with each function's duration its warm call and its earliest start its cold start.
  */
 export function composeColdRequest<F extends DataflowFunction>(graph: DataflowGraph<F>, totalMs: number, calls: Calls, coldMs: Readonly<Record<string, number>>): { ms: number; outsideMs: number; path: string[] } {
-  const own = new Map<string, number>();
-  for (const c of calls) own.set(c.fn, (own.get(c.fn) ?? 0) + c.ms);
-  let inCalls = 0;
-  for (const ms of own.values()) inCalls += ms;
   const readyAt = (f: F) => {
     const ms = coldMs[f.name];
     // A function without a measured cold start would silently compose as warm.
     if (ms === undefined || !Number.isFinite(ms)) throw new Error(`no cold start measured for function '${f.name}'`);
     return ms;
   };
-  const s = dataflowSchedule(graph, (f) => own.get(f.name) ?? 0, { readyAtMs: readyAt });
-  const outsideMs = Math.max(0, totalMs - inCalls);
-  return { ms: outsideMs + s.ms, outsideMs, path: s.path };
+  return composeCalls(graph, totalMs, calls, readyAt);
 }
 
 export interface ColdComposition {

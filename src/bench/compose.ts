@@ -52,11 +52,18 @@ export function measurePlan<F extends DataflowFunction & { vcpu?: number }>(grap
  * (hand-offs in and out, IPC, the host's work).
  */
 export function composeRequest<F extends DataflowFunction>(graph: DataflowGraph<F>, totalMs: number, calls: Calls): number {
+  return composeCalls(graph, totalMs, calls).ms;
+}
+
+/** composeRequest's parts; `readyAtMs`: a function's earliest start (its instance up: a cold request). */
+export function composeCalls<F extends DataflowFunction>(graph: DataflowGraph<F>, totalMs: number, calls: Calls, readyAtMs?: (f: F) => number): { ms: number; outsideMs: number; path: string[] } {
   const own = new Map<string, number>();
   for (const c of calls) own.set(c.fn, (own.get(c.fn) ?? 0) + c.ms);
   let inCalls = 0;
   for (const ms of own.values()) inCalls += ms;
-  return Math.max(0, totalMs - inCalls) + dataflowSchedule(graph, (f) => own.get(f.name) ?? 0).ms;
+  const outsideMs = Math.max(0, totalMs - inCalls);
+  const s = dataflowSchedule(graph, (f) => own.get(f.name) ?? 0, readyAtMs ? { readyAtMs } : undefined);
+  return { ms: outsideMs + s.ms, outsideMs, path: s.path };
 }
 
 export interface Composition {
