@@ -7,7 +7,7 @@
  * at one warm SLO: --slo-factor (1.25) × the unsplit function's predicted latency, room for a split's hand-offs.
  *
  * Two figures per strategy (issue 29). Served concurrently on this machine: a gateway with nothing started; one
- * request (all cold); three warm ones; then idle until the keep-warm has stopped every instance, and a request
+ * request (all cold); --warm (20) warm ones; then idle until the keep-warm has stopped every instance, and a request
  * (median of --repeats). Here every fetch shares one loopback path (~80 MB/s on the 2-core machine) and two
  * cores, which a platform does not. Composed (src/bench/cold-compose.ts): each function cold-started alone from
  * the same shaped store (median of --repeats), each function's warm call one function at a time, laid out along
@@ -39,6 +39,8 @@ const sloFactor = Number(opt('--slo-factor', '1.25'));
 const platform = getPlatform(opt('--platform', 'aws-lambda'));
 const tiny = process.argv.includes('--tiny');
 const repeats = Number(opt('--repeats', '2'));
+// Warm requests per plan for its warm latency and cost (3 gave cost ratios that swung 1.02–1.29× between runs).
+const warmRequests = Number(opt('--warm', '20'));
 const keepWarmMs = Number(opt('--keep-warm-s', '2')) * 1000;
 // ViT-B/16's equal blocks cut by weights into two equal halves, so both streams overlap for the whole fetch
 // (VGG-16's fc6 alone holds 392 of its 528 MB).
@@ -188,7 +190,7 @@ async function measure(model: string, label: string, dir: string, plan: Plan, fe
     const maxAbsErr = checkOutputs(`${model} ${label}`, first.outputs, ref);
     const before = gw.stats(name);
     const warm: number[] = [];
-    for (let i = 0; i < 3; i++) warm.push((await timed()).ms);
+    for (let i = 0; i < warmRequests; i++) warm.push((await timed()).ms);
     const fns = functionsBetween(before, gw.stats(name));
     const coldIdle = await coldAfterIdle(gw, name, timed);
     const phases = lastPhases(gw.stats(name));
@@ -256,7 +258,7 @@ async function warmAlone(dir: string, feeds: Feeds): Promise<{ fns: ReturnType<t
     tap.take();
     const before = gw.stats(name);
     const lat: number[] = [];
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < warmRequests; i++) {
       const t0 = performance.now();
       await infer(url, name, feeds);
       lat.push(performance.now() - t0);
@@ -273,7 +275,7 @@ const report = {
   date: new Date().toISOString(), cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length,
   loadAverage: { before: loadBefore, after: loadavg()[0]!, highest: load.loadAvg }, loaded: load.loaded,
   platform: platform.id, shaping: { latencyMs: platform.objectStore.latencyMs, bandwidthMBps: platform.objectStore.bandwidthMBps },
-  config: { weights: 's3', tiny, repeats, keepWarmMs, sloFactor, models, validateModel, validateMBps }, seconds: +seconds.toFixed(1), rows,
+  config: { weights: 's3', tiny, repeats, warmRequests, keepWarmMs, sloFactor, models, validateModel, validateMBps }, seconds: +seconds.toFixed(1), rows,
   ...(validation ? { validation } : {}),
   ...(skipped.length ? { skipped } : {}),
 };
@@ -291,7 +293,7 @@ function markdown(): string {
     `${report.date} · ${report.cpu} × ${report.cores} · load average ${loadBefore.toFixed(2)} before, ${report.loadAverage.after.toFixed(2)} after, highest ${load.loadAvg.toFixed(2)}${load.loaded ? ' (**loaded**: timings inflated)' : ''} · ${seconds.toFixed(0)} s`,
     '',
     `Platform ${platform.id}: weights fetched at ${platform.objectStore.bandwidthMBps} MB/s per stream after ${platform.objectStore.latencyMs} ms first byte; `
-      + `keep-warm ${keepWarmMs / 1000} s; warm SLO ${sloFactor} × the unsplit function's predicted latency. `
+      + `keep-warm ${keepWarmMs / 1000} s; ${warmRequests} warm requests per plan (warm p50 and cost); warm SLO ${sloFactor} × the unsplit function's predicted latency. `
       + '**Composed**: each function cold-started alone (nothing else fetching or loading; median of '
       + `${repeats}), each function's warm call measured one function at a time, laid out along the DAG with every instance started when the request enters `
       + '(a function runs once its input exists and its instance is up), plus the request\'s time outside the calls. '
@@ -338,6 +340,6 @@ function markdown(): string {
   const notes = rows.filter((r) => r.notes?.length).map((r) => `- ${r.model} ${r.strategy}: ${r.notes!.join('; ')}`);
   if (notes.length) lines.push('', '## Planner notes', '', ...notes);
   if (skipped.length) lines.push('', '## Models left out', '', ...skipped.map((s) => `- ${s.model}: ${s.reason}`));
-  lines.push('', `Reproduce: \`node --import tsx bench/cold-start.ts --models ${models.join(',')} --platform ${platform.id}${tiny ? ' --tiny' : ''} --repeats ${repeats} --keep-warm-s ${keepWarmMs / 1000} --slo-factor ${sloFactor} --validate-model ${validateModel} --validate-mbps ${validateMBps}\``, '');
+  lines.push('', `Reproduce: \`node --import tsx bench/cold-start.ts --models ${models.join(',')} --platform ${platform.id}${tiny ? ' --tiny' : ''} --repeats ${repeats} --keep-warm-s ${keepWarmMs / 1000} --warm ${warmRequests} --slo-factor ${sloFactor} --validate-model ${validateModel} --validate-mbps ${validateMBps}\``, '');
   return lines.join('\n');
 }

@@ -201,7 +201,7 @@ function composedColdSection(d: ResultsData, rows: ColdRow[], models: string[]):
   const served = per.map(({ m, un, cs }) => `${mn(m)} ${f(un.measured.coldAfterIdleMedianMs / cs.measured.coldAfterIdleMedianMs)}×`);
   const met = per.filter((x) => x.ratio >= 2 && x.cost <= 1.1 && x.un.weightsMB >= 300);
   const v = c.validation;
-  const cmd = `node --import tsx bench/cold-start.ts --models ${models.join(',')} --platform ${c.platform} --repeats ${c.config.repeats} --keep-warm-s ${c.config.keepWarmMs / 1000} ` +
+  const cmd = `node --import tsx bench/cold-start.ts --models ${models.join(',')} --platform ${c.platform} --repeats ${c.config.repeats} --keep-warm-s ${c.config.keepWarmMs / 1000}${c.config.warmRequests ? ` --warm ${c.config.warmRequests}` : ''} ` +
     `--slo-factor ${c.config.sloFactor}${v ? ` --validate-model ${v.model} --validate-mbps ${v.bandwidthMBps}` : ''}`;
   return [
     'Cold starts (weights fetched at cold start from a local S3-compatible server shaped to the platform\'s object store, every function ' +
