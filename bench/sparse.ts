@@ -24,7 +24,10 @@
  * requests × mean gap × rows (printed up front). `--rows` runs only the strategies named (ids below), e.g. the
  * best policy and the fixed keep-alive baseline for a ≥ 500-arrival run:
  *   node --import tsx bench/sparse.ts --requests 500 --rows unsplit-histogram,unsplit-fixed -o DIR   (≈ 36 min: seed 16's 500 arrivals span 1069 s per row)
- * Row ids: unsplit-fixed, unsplit-histogram, chain-fixed-no-warmup, chain-fixed-warmup, chain-histogram-warmup.
+ * Row ids: unsplit-fixed, unsplit-histogram, unsplit-warm-min, chain-fixed-no-warmup, chain-fixed-warmup,
+ * chain-histogram-warmup. `unsplit-warm-min` keeps one instance started from deployment on (Cloud Run
+ * min-instances, Lambda provisioned concurrency): its start happens before the first arrival and is billed, and
+ * every idle moment after it is billed at the platform's idle price — the policy that needs no learning.
  *
  * Run (quiet machine, ≈ 6–7 min): node --import tsx bench/sparse.ts
  * Short machinery check:         node --import tsx bench/sparse.ts --quick -o /tmp/sparse
@@ -78,7 +81,7 @@ const histogram: KeepAliveSpec = {
   histogram: { rangeMs: HISTOGRAM_RANGE_MS, binMs: 50, headPct: 5, tailPct: 99, margin: 0.1, minSamples: quick ? 3 : 5, maxOutOfRange: 0.5 },
 };
 
-const ROW_IDS = ['unsplit-fixed', 'unsplit-histogram', 'chain-fixed-no-warmup', 'chain-fixed-warmup', 'chain-histogram-warmup'] as const;
+const ROW_IDS = ['unsplit-fixed', 'unsplit-histogram', 'unsplit-warm-min', 'chain-fixed-no-warmup', 'chain-fixed-warmup', 'chain-histogram-warmup'] as const;
 type RowId = typeof ROW_IDS[number];
 const unknownRows = (rowsFlag ?? []).filter((x) => !(ROW_IDS as readonly string[]).includes(x));
 if (unknownRows.length) throw new Error(`--rows: unknown row id(s) ${unknownRows.join(', ')}; known: ${ROW_IDS.join(', ')}`);
@@ -125,11 +128,12 @@ if (plans.split.functions.length === 1) {
 const verify = await verifyPartition(modelPath, splitDir, { runs: 1 });
 if (!verify.ok) throw new Error(`the ${splitName} chain does not reproduce the unsplit outputs (max relative error ${verify.maxRelErr})`);
 
-interface Cell { id: RowId; name: string; dir: string; keepAlive: KeepAliveSpec; warmUp: boolean }
+interface Cell { id: RowId; name: string; dir: string; keepAlive: KeepAliveSpec; warmUp: boolean; minInstances?: number }
 const fixed: KeepAliveSpec = { kind: 'fixed', ms: keepAliveMs };
 const cells: Cell[] = ([
   { id: 'unsplit-fixed', name: 'unsplit, fixed', dir: dirs.unsplit, keepAlive: fixed, warmUp: true },
   { id: 'unsplit-histogram', name: 'unsplit, histogram', dir: dirs.unsplit, keepAlive: histogram, warmUp: true },
+  { id: 'unsplit-warm-min', name: 'unsplit, warm minimum 1', dir: dirs.unsplit, keepAlive: fixed, warmUp: true, minInstances: 1 },
   { id: 'chain-fixed-no-warmup', name: `${splitName}, fixed, no warm-up`, dir: splitDir, keepAlive: fixed, warmUp: false },
   { id: 'chain-fixed-warmup', name: `${splitName}, fixed, warm-up`, dir: splitDir, keepAlive: fixed, warmUp: true },
   { id: 'chain-histogram-warmup', name: `${splitName}, histogram, warm-up`, dir: splitDir, keepAlive: histogram, warmUp: true },
@@ -181,7 +185,7 @@ const sloMs = sloFlag ?? Math.round(4 * warmMs);
 interface InstanceLife { fn: string; reason: SpawnReason; inst: FunctionInstance; exitAt?: number }
 
 async function runCell(cell: Cell) {
-  const gw = new Gateway({ ...DEFAULT_GATEWAY, ...weightsOpt, prewarm: false, keepAlive: cell.keepAlive, warmUp: cell.warmUp, pool: { ...DEFAULT_GATEWAY.pool, keepWarmMs: keepAliveMs, scaleOut } });
+  const gw = new Gateway({ ...DEFAULT_GATEWAY, ...weightsOpt, prewarm: false, keepAlive: cell.keepAlive, warmUp: cell.warmUp, pool: { ...DEFAULT_GATEWAY.pool, keepWarmMs: keepAliveMs, scaleOut, minInstances: cell.minInstances ?? 0 } });
   const lives: InstanceLife[] = [];
   gw.onSpawn = (_m, fn, inst, reason) => {
     const life: InstanceLife = { fn, reason, inst };
@@ -192,6 +196,8 @@ async function runCell(cell: Cell) {
     gw.addModel(cell.dir, 'm');
     const base = `http://127.0.0.1:${(await gw.listen(0)).port}`;
     const { body, headers } = binaryInferRequest(randomFeeds(await modelMetadata(base, 'm'), 1));
+    // A warm minimum is started at deployment, before traffic (its start and idle time are billed below).
+    if (cell.minInstances) await untilStarted(lives, cell.minInstances, 120_000);
     const rows: Array<{ k: number; status: number; ms: number; met: boolean; coldCalls: number }> = [];
     const tStart = performance.now();
     const inflight: Promise<void>[] = [];
@@ -240,7 +246,7 @@ async function runCell(cell: Cell) {
     const ok = rows.filter((r) => r.status === 200).map((r) => r.ms);
     const starts = lives.reduce<Record<string, number>>((a, l) => { a[l.reason] = (a[l.reason] ?? 0) + 1; return a; }, {});
     return {
-      id: cell.id, strategy: cell.name, functions: manifestFns.length, keepAlive: cell.keepAlive.kind, warmUp: cell.warmUp,
+      id: cell.id, strategy: cell.name, functions: manifestFns.length, keepAlive: cell.keepAlive.kind, warmUp: cell.warmUp, minInstances: cell.minInstances ?? 0,
       requests: rows.length, answered: ok.length, shed: stats.deadlines.shed,
       deadlineMet: rows.filter((r) => r.met).length / rows.length,
       // Of the requests whose deadline a warm function of this deployment meets (≥ 99 % of its warm calibration).
@@ -260,6 +266,16 @@ async function runCell(cell: Cell) {
     };
   } finally {
     await gw.close();
+  }
+}
+
+/** Waits until `n` instances are ready (a warm minimum's deployment); throws past `limitMs` or when one exits. */
+async function untilStarted(lives: InstanceLife[], n: number, limitMs: number): Promise<void> {
+  const until = performance.now() + limitMs;
+  while (lives.filter((l) => l.inst.isReady).length < n) {
+    if (lives.some((l) => l.exitAt !== undefined)) throw new Error('an instance of the warm minimum exited while starting');
+    if (performance.now() > until) throw new Error(`the warm minimum of ${n} was not started within ${limitMs / 1000} s`);
+    await new Promise((r) => setTimeout(r, 50));
   }
 }
 
@@ -348,7 +364,7 @@ function markdown(r: typeof report): string {
     '',
     `Met of warm-feasible (\`deadlinesMetOfWarmFeasible\`): of the requests whose deadline a warm function of the same deployment meets (the rule above), the share that met it; "none" when no deadline was warm-feasible.`,
     `Met after learning: requests ${r.workload.learnPrefix + 1}… only (the histogram needs ${r.workload.learnPrefix - 1} idle times before it decides; the same requests are left out in every row).${r.workload.requests < 100 ? ` p99 of ${r.workload.requests} requests is close to their maximum.` : ''}`,
-    'Shed: refused early (503) once the rest of the chain could no longer meet the deadline (typically behind a cold start); p50/p99 are over answered requests only. Cold answered: answered requests of which at least one function waited for its instance to start. Instance starts: demand (a call found none), request (warm-up of the chain when the request entered), policy (histogram pre-warm). Cost columns are per million answered requests; init = instance starts billed at the configured size when the platform bills them; idle loaded = loaded time outside invocations, at the platform\'s idle price; warm-up share = (init + idle loaded) / total.',
+    'Shed: refused early (503) once the rest of the chain could no longer meet the deadline (typically behind a cold start); p50/p99 are over answered requests only. Cold answered: answered requests of which at least one function waited for its instance to start. Instance starts: demand (a call found none), request (warm-up of the chain when the request entered), policy (histogram pre-warm, or the warm minimum started at deployment). Cost columns are per million answered requests; init = instance starts billed at the configured size when the platform bills them; idle loaded = loaded time outside invocations, at the platform\'s idle price; warm-up share = (init + idle loaded) / total.',
     '',
   ].join('\n');
 }

@@ -48,6 +48,17 @@ test('sparse: a report with deadlinesMetOfWarmFeasible renders it, the idle cost
   assert.throws(() => sparseSentence({ ...fresh, rows: rows.slice(0, 1) }), /no unsplit histogram row/);
 });
 
+test('sparse: a warm-minimum row is stated with its cost, is not taken for the fixed keep-alive, and gets its own verdict', () => {
+  const old = loadResultsData('.').sparse;
+  const hist = { ...old.rows[1], warmFeasible: 500, deadlinesMetOfWarmFeasible: 0.966 };
+  const min = { ...old.rows[0], strategy: 'unsplit, warm minimum 1', keepAlive: 'fixed', minInstances: 1, warmFeasible: 500, deadlinesMetOfWarmFeasible: 0.998, deadlineMet: 0.998,
+    cost: { ...old.rows[0].cost, perRequestUSD: 12.5e-6 } };
+  const s = sparseSentence({ ...old, command: 'node --import tsx bench/sparse.ts --rows unsplit-histogram,unsplit-warm-min', rows: [hist, min] });
+  assert.match(s, /warm minimum of 1[^;]*meets 100 % \(99\.8 % of the 500 a warm function meets\) at \$13 per million/);
+  assert.doesNotMatch(s, /with the fixed keep-alive/); // the warm-minimum row keeps alive 'fixed' but is not the fixed baseline
+  assert.match(s, /not reached by the histogram policy \(96\.6 % of 500\) and reached by the warm minimum \(99\.8 % of 500\)/);
+});
+
 test('cold: a report with composed figures renders them, the target count and the validation; one without renders as before', () => {
   const d = loadResultsData('.');
   // A report from before the composed figures (no row has one, no validation): the concurrent sentence.
