@@ -78,6 +78,8 @@ export interface WorkloadRow {
   groups: WorkloadGroupRow[];
   /** `concurrency` rows: requests in flight per instance as served. */
   concurrency?: number;
+  /** `concurrency` rows: the busy share at which a service started another instance (the platform's target utilisation). */
+  scaleAtUtilisation?: number;
   requests?: number;
   answered?: number;
   /** Per answered request: invocations billed per call at their measured duration, plus billed starts. */
@@ -183,11 +185,12 @@ export async function runWorkloadBench(opts: WorkloadOptions): Promise<WorkloadR
           for (const g of planGroups) served.push({ dir: await build(planOfGroup(g)!), group: undefined, apps: g.apps, minInstances: g.minInstances });
           if (rest.length) served.push({ dir: await build(unsplit), group: undefined, apps: rest });
           log(`workload: ${platformId} ×${scale} ${strategy} (${perInstance} per instance, ${served.length} service(s), ${schedule.length} requests)`);
-          rows.push({ ...base, strategy, feasible: outcome?.feasible ?? false, concurrency: perInstance,
+          const scaleAtUtilisation = getPlatform(platformId).concurrency?.targetUtilisation;
+          rows.push({ ...base, strategy, feasible: outcome?.feasible ?? false, concurrency: perInstance, ...(scaleAtUtilisation === undefined ? {} : { scaleAtUtilisation }),
             groups: [...planGroups.map((g) => ({ apps: g.apps, maxBatch: 1, timeoutMs: 0, functions: g.functions.length, minInstances: g.minInstances })),
               ...(rest.length ? [{ apps: rest, maxBatch: 1, timeoutMs: 0, functions: unsplit.functions.length }] : [])],
             ...(outcome?.feasible ? { predictedCostPerRequestUSD: outcome.costPerRequestUSD } : {}),
-            ...await measure(platformId, apps, schedule, served, floor, { concurrency: perInstance }) });
+            ...await measure(platformId, apps, schedule, served, floor, { concurrency: perInstance, scaleAtUtilisation }) });
           continue;
         }
         if (strategy === 'unbatched-unsplit') {
@@ -232,7 +235,7 @@ function workloadNotes(batchProfiled: boolean): string[] {
     'Cost counts function invocations, each billed at its own measured duration rounded up to the platform\'s granule (per call), and every instance start that began during the load billed as the platform bills init (Lambda\'s INIT phase, Cloud Run\'s instance time from start) at its measured duration (a start still under way when the load ends is waited for; one that never finished is billed for the time it ran); hand-off transfer fees are left out. Cost per SLO-met request divides the same bill by the requests answered within their SLO.',
     'The planner modelled the embedded runtime\'s instances (its pool: at most DEFAULT_POOL.maxInstances per function, idle ones kept DEFAULT_POOL.keepWarmMs) and chose a warm minimum per group (groups[].minInstances); the runtime holds it (that many instances per function started before the clock, never reclaimed, restarted if one dies; at least one warm instance per function either way), and the bill charges it over the measured window at the platform\'s warm price (plan/billing.ts warmUSDPerSecond, as the planner does; warmUSD).',
     "The floor is the compute floor of the work (computeFloorUSD): each layer's profiled time at its cheapest allowed configuration (plan/floor.ts physicalFloor's work, without the billing granule a lone request pays) plus the invocation fee shared by the largest batch allowed. It rests on the profile: a profile taken on a loaded machine inflates it (× floor below 1 then means the profile was slower than the served run).",
-    "'concurrency' (the platform's own request concurrency, Cloud Run --concurrency) is measured: the same arrivals served unbatched on the planner's concurrent services (the unsplit function for applications it found none for), up to `concurrency` requests in flight per instance (default the platform's, Cloud Run 80), each service holding the warm minimum the planner chose for it (billed as a group's is); an instance is billed its busy time (instance time while ≥ 1 request is active, each busy period rounded up to the granule) plus the request fee per request (plan/billing.ts concurrentInstanceUSD), not each request's duration. The runtime scales out only when every instance has `concurrency` requests in flight (Cloud Run also scales at 60 % CPU).",
+    "'concurrency' (the platform's own request concurrency, Cloud Run --concurrency) is measured: the same arrivals served unbatched on the planner's concurrent services (the unsplit function for applications it found none for), up to `concurrency` requests in flight per instance (default the platform's, Cloud Run 80), each service holding the warm minimum the planner chose for it (billed as a group's is); an instance is billed its busy time (instance time while ≥ 1 request is active, each busy period rounded up to the granule) plus the request fee per request (plan/billing.ts concurrentInstanceUSD), not each request's duration. The runtime starts another instance of a service when its instances' busy share (time with a request active, over ~10 s: runtime/utilisation.ts) reaches the platform's target utilisation (Cloud Run 60 %, as its autoscaler targets CPU), or when every instance holds `concurrency` requests; at most DEFAULT_POOL.maxInstances per function, as the planner assumes.",
     'All functions share this machine\'s cores with the load generator; latency includes the HTTP hop to 127.0.0.1.',
     'Instance starts: instances started on demand while the load ran (a call found every instance busy); each is a cold start (seconds under a fractional CPU quota here), billed and now in the planner\'s queue model.',
     ...(batchProfiled ? [] : ['No batch profile: the planner assumed per-item time flat in the batch size.']),
@@ -292,10 +295,10 @@ export interface Served { dir: string; group: BatchGroup | undefined; apps?: str
  * billed its busy time (concurrentInstanceUSD) instead of every call on its own.
  */
 export async function measure(platformId: string, apps: AppSpec[], schedule: ReturnType<typeof workloadSchedule>,
-  served: Served[], floor: number, o: { concurrency?: number } = {}): Promise<Measured> {
+  served: Served[], floor: number, o: { concurrency?: number; scaleAtUtilisation?: number } = {}): Promise<Measured> {
   const t0 = performance.now();
   const platform = getPlatform(platformId);
-  const gw = new Gateway({ ...DEFAULT_GATEWAY, prewarm: true, ...(o.concurrency ? { pool: { ...DEFAULT_GATEWAY.pool, maxInFlight: o.concurrency } } : {}) });
+  const gw = new Gateway({ ...DEFAULT_GATEWAY, prewarm: true, ...(o.concurrency ? { pool: { ...DEFAULT_GATEWAY.pool, maxInFlight: o.concurrency, scaleAtUtilisation: o.scaleAtUtilisation } } : {}) });
   try {
     const modelOf = new Map<string, string>();
     const batched = new Set<string>();

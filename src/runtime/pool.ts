@@ -22,6 +22,7 @@ import { FunctionFailedError, FunctionInstance, type InstanceLimits, type Invoke
 import type { KeepAliveDecision } from './keep-alive.js';
 import type { OutputPlan, WireTensor } from './wire.js';
 import type { CallOptions, PoolEvents, SpawnReason } from './pool-types.js';
+import { BusyShares } from './utilisation.js';
 
 export type { CallOptions, PoolEvents, SpawnReason } from './pool-types.js';
 
@@ -39,6 +40,8 @@ export interface PoolOptions {
   minInstances?: number;
   /** When every instance is busy: start one at once (`eager`, default, as Lambda), or `patient` (scaleOutDelayMs). */
   scaleOut?: 'eager' | 'patient';
+  /** Concurrent instances (maxInFlight > 1): also start one when their busy share reaches this (utilisation.ts). */
+  scaleAtUtilisation?: number;
 }
 
 export const DEFAULT_POOL: PoolOptions = { maxInstances: 4, maxInFlight: 1, keepWarmMs: 10 * 60_000, queueMax: 'auto', queueTimeoutMs: 30_000, minInstances: 0 };
@@ -66,6 +69,7 @@ export class FunctionPool {
   private reserved = 0;
   private seq = 0;
   private closed = false;
+  private readonly busy = new BusyShares();
   /** The warm minimum asked for (setMinInstances; else the option), and whether it is held yet (holdMinimum). */
   private minimum?: number;
   private holding = false;
@@ -206,9 +210,13 @@ export class FunctionPool {
     const latestStart = call.latestStart ?? Infinity;
     const now = performance.now();
     if (now > latestStart) return Promise.reject(new DeadlineError(this.name, (call.deadline ?? now) - now, call.neededMs ?? 0));
-    const free = this.instances.find((i) => usable(i) && i.isReady && i.active < this.opts.maxInFlight);
+    // The least busy ready instance with a free slot (with one call per instance: any free one).
+    const free = this.instances.filter((i) => usable(i) && i.isReady && i.active < this.opts.maxInFlight).reduce<FunctionInstance | undefined>((a, i) => (a && a.active <= i.active ? a : i), undefined);
     if (free) {
       this.take(free);
+      const ready = this.instances.filter((i) => usable(i) && i.isReady);
+      if (this.opts.scaleAtUtilisation !== undefined && ready.length === this.instances.length && this.instances.length < this.opts.maxInstances
+        && this.busy.mean(ready, now) >= this.opts.scaleAtUtilisation) this.spawn('demand');
       return Promise.resolve({ inst: free, cold: false });
     }
     // Starts already under way that no queued call is counting on yet: this call waits for one of them.
@@ -263,10 +271,7 @@ export class FunctionPool {
     return promise;
   }
 
-  /**
-   * Free call slots on usable instances that are ready (`ready` true) or still starting (false: the invocations
-   * those will take once ready).
-   */
+  /** Free call slots on usable instances that are ready (`ready` true) or still starting (false: calls they take once ready). */
   private freeSlots(ready: boolean): number {
     return this.instances.reduce((n, i) => n + (usable(i) && i.isReady === ready ? Math.max(0, this.opts.maxInFlight - i.active) : 0), 0);
   }
@@ -284,13 +289,13 @@ export class FunctionPool {
   }
 
   private take(inst: FunctionInstance): void {
-    inst.active++;
+    if (inst.active++ === 0) this.busy.set(inst, true);
     const t = this.idleTimers.get(inst);
     if (t) { clearTimeout(t); this.idleTimers.delete(inst); }
   }
 
   private release(inst: FunctionInstance): void {
-    inst.active--;
+    if (--inst.active === 0) this.busy.set(inst, false);
     inst.lastUsed = performance.now();
     if (inst.dead) return;
     const w = this.queue.shift();

@@ -185,3 +185,15 @@ test('batching planner: bad applications are clear errors', () => {
     { platform: 'aws-lambda', batchSizes: SIZES }), (e: unknown) => e instanceof MoparError && /'fast' \(1 ms\)/.test(e.message) && !/'ok'/.test(e.message));
   assert.throws(() => planBatching(profile, [{ name: 'a', sloMs: 100, ratePerSec: 1 }], { platform: 'nope' }), /unknown platform/);
 });
+
+test('batching planner: the request-concurrency baseline stays within the instance limit (no plan when the limit cannot carry the load)', () => {
+  // 20 ms per request at 1 vCPU: 150 req/s is 3 vCPU-s of work per second.
+  const unlimited = new GroupEvaluator(profile, { platform: 'gcp-cloud-run', batchSizes: SIZES });
+  assert.ok(unlimited.chooseConcurrent(2000, 150), 'with no instance limit the platform scales out to carry it');
+  const two = new GroupEvaluator(profile, { platform: 'gcp-cloud-run', batchSizes: SIZES, maxInstances: 2 });
+  assert.equal(two.chooseConcurrent(2000, 150), undefined, 'two instances of ≤ 1 vCPU cannot serve 3 vCPU-s per second');
+  const four = new GroupEvaluator(profile, { platform: 'gcp-cloud-run', batchSizes: SIZES, maxInstances: 4 });
+  const c = four.chooseConcurrent(2000, 100);
+  assert.ok(c, 'four instances carry 2 vCPU-s per second');
+  assert.ok(c.plan.functions.every((f) => 100 * (f.predicted.billedMs ?? f.predicted.ms) / 1000 / 4 < 1), 'each function\'s load shared by 4 instances stays under 1');
+});

@@ -63,3 +63,40 @@ for (const maxInstances of [1, 2]) {
     }
   });
 }
+
+for (const target of [0.1, undefined]) {
+  test(`concurrent instances ${target === undefined ? 'without a target utilisation scale out only when full' : `scale out once their busy share reaches ${target} (Cloud Run's CPU target), the call still served by the busy one`}`, async () => {
+    const d = tmpDir(`util${target ?? 'none'}`);
+    const g = new Gateway({ ...DEFAULT_GATEWAY, pool: { ...DEFAULT_GATEWAY.pool, maxInstances: 2, maxInFlight: 80, queueTimeoutMs: 100_000, ...(target === undefined ? {} : { scaleAtUtilisation: target }) } });
+    let held: number | undefined;
+    try {
+      g.addModel(writeToyModel(d), 'm');
+      const url = `http://127.0.0.1:${(await g.listen(0)).port}`;
+      const feeds = randomFeeds(await modelMetadata(url, 'm'), 1);
+      const m = g.models.get('m')!;
+      const pool = m.pools.get(m.manifest.functions[0]!.name)!;
+      await until(() => pool.instances.length === 1 && pool.instances[0]!.isReady && pool.instances[0]!.active === 0, 'the pre-warmed instance idle');
+      const host = pool.instances[0]!;
+      held = host.pid!;
+      process.kill(held, 'SIGSTOP');
+      // Busy from now on (its calls cannot finish): the busy share grows from ~0 (idle since it started).
+      const replies = [infer(url, 'm', feeds)];
+      await until(() => host.active === 1, 'the first call on the host');
+      replies.push(infer(url, 'm', feeds));
+      await until(() => host.active === 2, 'the second call on the same host');
+      assert.equal(pool.instances.length, 1, 'a busy share near 0: no scale-out');
+      // 1.5 s busy with a 10 s window: share ≈ 1 − e^(−0.15) ≈ 0.14.
+      await new Promise((r) => setTimeout(r, 1500));
+      replies.push(infer(url, 'm', feeds));
+      await until(() => host.active === 3, 'the third call on the least busy ready instance (the only ready one)');
+      assert.equal(pool.instances.length, target === undefined ? 1 : 2, target === undefined ? 'no target: one instance while it has free slots' : 'busy share ≥ target: another instance started');
+      process.kill(held, 'SIGCONT');
+      held = undefined;
+      for (const r of await Promise.all(replies)) assert.ok(r.outputs);
+    } finally {
+      if (held !== undefined) { try { process.kill(held, 'SIGCONT'); } catch { /* gone */ } }
+      await g.close();
+      cleanup(d);
+    }
+  });
+}

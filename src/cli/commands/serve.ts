@@ -32,6 +32,7 @@ export function registerServe(program: Command): void {
     .option('--max-inflight <n>', 'concurrent invocations per instance (1 like Lambda)', intOption('--max-inflight'), DEFAULT_GATEWAY.pool.maxInFlight)
     .option('--scale-out <policy>', 'when every instance is busy: eager (start one at once, as Lambda; default) or patient (start one only once the queue\'s expected wait exceeds a start)', scaleOutOption)
     .option('--concurrency <n>', 'requests in flight per instance, as Cloud Run --concurrency / Knative containerConcurrency (the same as --max-inflight, which it overrides; default 1)', intOption('--concurrency'))
+    .option('--target-utilisation <f>', 'with more than one request in flight per instance: start another instance when the instances\' busy share reaches this (default 0.6, the CPU target of Cloud Run\'s autoscaler; 1: only once every instance holds --concurrency requests)', numberOption('--target-utilisation'))
     .option('--keep-warm <s>', 'seconds an idle instance stays warm', numberOption('--keep-warm'), DEFAULT_GATEWAY.pool.keepWarmMs / 1000)
     .option('--keep-alive <policy>', 'keep-alive / pre-warm policy of every function: fixed:MS, or histogram[:range=MS,bin=MS,head=PCT,tail=PCT,margin=F,min=N,oob=F] (Shahrad et al. ATC\'20: unload, pre-warm at the idle-time head, keep until its tail; falls back to --keep-warm while it has too few samples)')
     .option('--no-warm-up', 'start a function when its input arrives, not when its request enters the chain')
@@ -60,7 +61,7 @@ export function registerServe(program: Command): void {
     'mopar serve fleet.parts      # every model of mopar partition A.onnx B.onnx … -o fleet.parts',
   ]);
   cmd.action(async (dirs: string[], o: {
-      port: number; host: string; maxInstances: number; minInstances?: number; maxInflight: number; concurrency?: number; scaleOut?: 'eager' | 'patient'; keepWarm: number; queue: number; queueTimeout: number;
+      port: number; host: string; maxInstances: number; minInstances?: number; maxInflight: number; concurrency?: number; targetUtilisation?: number; scaleOut?: 'eager' | 'patient'; keepWarm: number; queue: number; queueTimeout: number;
       transport?: string; limits: boolean; arena?: boolean; prepacking?: boolean; cold?: boolean; optimization: string; externalData: boolean; lossy?: string;
       maxBodyMb?: number; timeout?: number; drainTimeout: number; batching?: string; keepAlive?: string; warmUp: boolean; trace?: boolean;
       weights: string; weightsPlatform?: string; weightsMbps?: number; weightsLatencyMs?: number;
@@ -91,10 +92,12 @@ export function registerServe(program: Command): void {
         store = await startLocalS3(shaping);
         log(`mopar serve: weights from an S3-compatible store at ${store.shaped.endpoint} (${platform.id}: ${shaping.latencyMs} ms first byte, ${shaping.bandwidthMBps} MB/s per stream)`);
       }
+      if (o.targetUtilisation !== undefined && !(o.targetUtilisation > 0 && o.targetUtilisation <= 1)) throw new MoparError(`--target-utilisation must be in (0, 1], got ${o.targetUtilisation}`);
       const gw = new Gateway({
         ...DEFAULT_GATEWAY,
         pool: { maxInstances: o.maxInstances, maxInFlight: o.concurrency ?? o.maxInflight, keepWarmMs: keepAlive?.kind === 'fixed' ? keepAlive.ms : o.keepWarm * 1000, queueMax: o.queue, queueTimeoutMs: o.queueTimeout * 1000,
-          ...(o.minInstances !== undefined ? { minInstances: o.minInstances } : {}), ...(o.scaleOut ? { scaleOut: o.scaleOut } : {}) },
+          ...(o.minInstances !== undefined ? { minInstances: o.minInstances } : {}), ...(o.scaleOut ? { scaleOut: o.scaleOut } : {}),
+          ...((o.concurrency ?? o.maxInflight) > 1 && (o.targetUtilisation ?? 0) < 1 ? { scaleAtUtilisation: o.targetUtilisation ?? getPlatform('gcp-cloud-run').concurrency!.targetUtilisation } : {}) },
         keepAlive, warmUp: o.warmUp,
         enforceLimits: o.limits, memArena: o.arena !== false, prepacking: !!o.prepacking, prewarm: !o.cold,
         transport: o.transport as Transport | undefined,

@@ -199,26 +199,34 @@ export class GroupEvaluator {
     const conc = p.concurrency;
     if (!conc) return undefined;
     const sloMs = appSloMs * (1 - (this.opts.headroom ?? DEFAULT_HEADROOM));
+    const { maxInstances } = this.instancePolicy();
+    // Beside the SLO's fractions, the time per request at which the instance limit carries the rate at the target
+    // utilisation: a loose SLO alone picks the slowest, cheapest size, which a limited pool cannot run at this rate.
+    const carriedMs = maxInstances * conc.targetUtilisation * 1000 / ratePerSec;
+    const budgets = [...BUDGET_FRACTIONS.map((f) => sloMs * f), ...(carriedMs < sloMs ? [carriedMs] : [])];
     let best: GroupChoice | undefined;
-    for (const frac of BUDGET_FRACTIONS) {
-      const plan = this.planAt(1, sloMs * frac);
+    for (const budgetMs of budgets) {
+      const plan = this.planAt(1, budgetMs);
       if (!plan) continue;
       const perFnUSD = plan.functions.reduce((s, f) => s + invocationUSD(p, f, f.predicted.billedMs ?? f.predicted.ms + p.hop.invokeMs), 0);
       const extraUSD = Math.max(0, plan.predicted.costPerMillionUSD / 1e6 - perFnUSD);
       let usd = extraUSD;
+      let overloaded = false;
       const groupMs = new Map<string, number>();
       for (const f of plan.functions) {
         const serviceMs = f.predicted.billedMs ?? f.predicted.ms + p.hop.invokeMs;
         const load = ratePerSec * serviceMs / 1000;
-        const instances = Math.max(1, Math.ceil(load / conc.targetUtilisation), Math.ceil(ratePerSec / 1000 * serviceMs / conc.maxPerInstance));
+        // As many as the target utilisation asks, within the instance limit (the runtime's pool, or the platform's).
+        const instances = Math.min(maxInstances, Math.max(1, Math.ceil(load / conc.targetUtilisation), Math.ceil(ratePerSec / 1000 * serviceMs / conc.maxPerInstance)));
         const rho = load / instances;
+        if (rho >= 1) { overloaded = true; break; }
         const busyMs = serviceMs / (1 - rho);
         usd += (invocationUSD(p, f, busyMs) - p.price.perRequest) * (1 - rho) + p.price.perRequest;
         const ms = (f.predicted.handInMs ?? 0) + f.predicted.ms / (1 - rho) + p.hop.invokeMs;
         groupMs.set(f.group, Math.max(groupMs.get(f.group) ?? 0, ms));
       }
       const latency = [...groupMs.values()].reduce((a, b) => a + b, 0);
-      if (latency > sloMs || (best && usd >= best.costPerRequestUSD)) continue;
+      if (overloaded || latency > sloMs || (best && usd >= best.costPerRequestUSD)) continue;
       best = { maxBatch: 1, timeoutMs: 0, plan, exec: () => latency, batchUSD: () => usd, p99Ms: latency, meanBatch: 1, costPerRequestUSD: usd,
         minInstances: 0, startsPerHour: 0, warmUSDPerRequest: 0, startsUSDPerRequest: 0 };
     }
