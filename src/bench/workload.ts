@@ -6,10 +6,9 @@
  * - `per-app` (BATCH), `one-group` (all applications, tightest SLO) and `harmony` (HarmonyBatch grouping): each
  *   group's functions as the batching planner chose them (partitioned at the group's batch size), built and served
  *   as their own model, batched by the gateway (deadline-aware, runtime/batcher.ts).
- * - `concurrency` (platforms that have it: Cloud Run): the platform's own request concurrency, unbatched, up to
- *   `concurrency` requests in flight per instance (the pool's maxInFlight; default the platform's, Cloud Run 80),
- *   on the planner's concurrent services (the unsplit function for applications it found none for), billed as the
- *   platform bills a concurrent instance: its busy time once, not per request (billing.ts concurrentInstanceUSD).
+ * - `concurrency` (Cloud Run): the platform's own request concurrency, unbatched, up to `concurrency` requests
+ *   per instance (default the platform's 80), scaled out at its target utilisation, on the planner's concurrent
+ *   services; an instance billed its busy time once, not per request (billing.ts concurrentInstanceUSD).
  * Cost = every invocation billed at its own measured duration rounded to the platform's granule
  * (plan/billing.ts measuredInvocationUSD, per call) plus every instance start during the load billed as the
  * platform bills init (initUSD, at its measured cold start), plus each group's warm minimum (held by the runtime,
@@ -186,9 +185,9 @@ export async function runWorkloadBench(opts: WorkloadOptions): Promise<WorkloadR
           if (rest.length) served.push({ dir: await build(unsplit), group: undefined, apps: rest });
           log(`workload: ${platformId} ×${scale} ${strategy} (${perInstance} per instance, ${served.length} service(s), ${schedule.length} requests)`);
           const scaleAtUtilisation = getPlatform(platformId).concurrency?.targetUtilisation;
-          rows.push({ ...base, strategy, feasible: outcome?.feasible ?? false, concurrency: perInstance, ...(scaleAtUtilisation === undefined ? {} : { scaleAtUtilisation }),
-            groups: [...planGroups.map((g) => ({ apps: g.apps, maxBatch: 1, timeoutMs: 0, functions: g.functions.length, minInstances: g.minInstances })),
-              ...(rest.length ? [{ apps: rest, maxBatch: 1, timeoutMs: 0, functions: unsplit.functions.length }] : [])],
+          const groups = [...planGroups.map((g) => ({ apps: g.apps, maxBatch: 1, timeoutMs: 0, functions: g.functions.length, minInstances: g.minInstances })),
+            ...(rest.length ? [{ apps: rest, maxBatch: 1, timeoutMs: 0, functions: unsplit.functions.length }] : [])];
+          rows.push({ ...base, strategy, feasible: outcome?.feasible ?? false, concurrency: perInstance, ...(scaleAtUtilisation === undefined ? {} : { scaleAtUtilisation }), groups,
             ...(outcome?.feasible ? { predictedCostPerRequestUSD: outcome.costPerRequestUSD } : {}),
             ...await measure(platformId, apps, schedule, served, floor, { concurrency: perInstance, scaleAtUtilisation }) });
           continue;
@@ -308,8 +307,7 @@ export async function measure(platformId: string, apps: AppSpec[], schedule: Ret
         batched.add(name);
         const slo = new Map(apps.map((a) => [a.name, a.sloMs]));
         gw.enableBatching(name, { groups: [{ apps: s.group.apps.map((a) => ({ name: a, sloMs: slo.get(a)! })), maxBatch: s.group.maxBatch, timeoutMs: s.group.timeoutMs }] });
-        // The group's warm minimum, as planned: held by the runtime from listen on.
-        for (const p of gw.models.get(name)!.pools.values()) p.setMinInstances(s.group.minInstances);
+        for (const p of gw.models.get(name)!.pools.values()) p.setMinInstances(s.group.minInstances); // as planned, held from listen on
         for (const a of s.group.apps) modelOf.set(a, name);
       } else {
         if (s.minInstances) for (const p of gw.models.get(name)!.pools.values()) p.setMinInstances(s.minInstances);
@@ -349,8 +347,7 @@ export async function measure(platformId: string, apps: AppSpec[], schedule: Ret
       track(`${model}/${fn}`, inst);
       if (reason === 'demand') instanceStarts++;
     };
-    // Every call's duration, as the gateway observes it per call (its billed ms, rounded to 1 ms), so each call is
-    // billed on its own: the mean's rounding is not the sum of the calls' roundings on a 100 ms granule.
+    // Each call billed on its own (the mean's rounding is not the sum of the calls' roundings on a 100 ms granule).
     const { callMs, untap: untapCalls } = tapCallDurations(gw);
     const watch = watchLoad();
     const w0 = performance.now();
