@@ -83,7 +83,7 @@ function workloadLongSection(w: WorkloadReport, path: string, first: boolean): s
     (conc.length ? `; the platform's own request concurrency (${conc[0]!.k!.concurrency} per instance, measured: an instance billed its busy time) met ` +
       `${names(conc.map((x) => `${pc(x.k!.sloAttainment!, 1)} at ${f(x.k!.totalRatePerSec, 1)} req/s`))}` +
       (conc[0]!.k!.scaleAtUtilisation !== undefined ? `, scaled out at a ${pc(conc[0]!.k!.scaleAtUtilisation)} busy share as Cloud Run's autoscaler targets CPU ` +
-        `(from one instance per service; ${names(conc.map((x) => `${x.k!.instanceStarts ?? 0} started during the ${f((x.k!.requests ?? 0) / x.k!.totalRatePerSec, 0)} s of load at ${f(x.k!.totalRatePerSec, 1)} req/s`))}), where the planner's processor-sharing model assumes its instance count from the start`
+        `(from one instance per service; ${names(conc.map((x) => `${x.k!.instanceStarts ?? 0} started during the ${f((x.k!.requests ?? 0) / x.k!.totalRatePerSec, 0)} s of load at ${f(x.k!.totalRatePerSec, 1)} req/s`))})${conc.some((x) => x.k!.sloAttainment! < 0.99) ? ', where the planner\'s processor-sharing model assumes its instance count from the start' : ''}`
         : ' — this runtime scales a concurrent instance out only once it holds that many requests, where Cloud Run also scales at 60 % CPU, so that baseline is pessimistic here') : '') +
     `: [${path}](${path}).`;
 }

@@ -84,7 +84,7 @@ export interface CostContext {
   /** Prefix sums over units of reference ms and weights MB (index i = sum of units [0, i)). */
   msPrefix: Float64Array;
   paramPrefix: Float64Array;
-  /** Weights several layers read (units.ts sharedAgainMB adds them to a slice that holds a later reader). */
+  /** Weights several layers read (units.ts sharedAgainMB adds them to a slice that holds a later reader); 0-MB ones (scalars) left out. */
   shared: NonNullable<Profile['sharedWeights']>;
   /** curve.factor memoised per vCPU share. */
   factorCache: Map<number, number>;
@@ -129,7 +129,7 @@ export function makeContext(profile: Profile, platform: Platform, units: Unit[],
   const splitWork = splitWorkModel(profile.layers, normalisedLayerMs(profile), graph);
   const invokeMs = profile.invocationOverheadMs !== undefined && profile.invocationOverheadMs >= 0 ? profile.invocationOverheadMs : platform.hop.invokeMs;
   const requestExtraMs = Math.max(0, (profile.requestOverheadMs ?? invokeMs) - invokeMs) + (profile.requestMsPerMB ?? 0) * inputBytes / 2 ** 20;
-  return { platform, curve, units, baselineMB, loadFactor, inputBytes, refVcpu, msPrefix, paramPrefix, shared: profile.sharedWeights ?? [], factorCache: new Map(), splitWork, runCache: new Map(), batch, invokeMs, requestExtraMs };
+  return { platform, curve, units, baselineMB, loadFactor, inputBytes, refVcpu, msPrefix, paramPrefix, shared: (profile.sharedWeights ?? []).filter((w) => w.mb > 0), factorCache: new Map(), splitWork, runCache: new Map(), batch, invokeMs, requestExtraMs };
 }
 
 /**

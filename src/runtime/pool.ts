@@ -211,12 +211,12 @@ export class FunctionPool {
     const now = performance.now();
     if (now > latestStart) return Promise.reject(new DeadlineError(this.name, (call.deadline ?? now) - now, call.neededMs ?? 0));
     // The least busy ready instance with a free slot (with one call per instance: any free one).
-    const free = this.instances.filter((i) => usable(i) && i.isReady && i.active < this.opts.maxInFlight).reduce<FunctionInstance | undefined>((a, i) => (a && a.active <= i.active ? a : i), undefined);
+    let free: FunctionInstance | undefined;
+    for (const i of this.instances) if (usable(i) && i.isReady && i.active < this.opts.maxInFlight && (!free || i.active < free.active)) free = i;
     if (free) {
       this.take(free);
-      const ready = this.instances.filter((i) => usable(i) && i.isReady);
-      if (this.opts.scaleAtUtilisation !== undefined && ready.length === this.instances.length && this.instances.length < this.opts.maxInstances
-        && this.busy.mean(ready, now) >= this.opts.scaleAtUtilisation) this.spawn('demand');
+      if (this.opts.scaleAtUtilisation !== undefined && this.instances.length < this.opts.maxInstances && this.instances.every((i) => usable(i) && i.isReady)
+        && this.busy.mean(this.instances, now) >= this.opts.scaleAtUtilisation) this.spawn('demand');
       return Promise.resolve({ inst: free, cold: false });
     }
     // Starts already under way that no queued call is counting on yet: this call waits for one of them.
