@@ -10,6 +10,7 @@ export * from './runner.js';
 export * from './random-inputs.js';
 export * from './inspect.js';
 export * from './fold.js';
+export * from './weight-readers.js';
 export * from './open.js';
 export * from './builder.js';
 export * as split from './split/index.js';

@@ -2,6 +2,7 @@
 import { errorMessage } from '../core/index.js';
 import { dtypeFromCode } from './dtype.js';
 import { constantNodes } from './fold.js';
+import { weightReaders } from './weight-readers.js';
 import type { Graph } from './ir.js';
 import type { GraphProto, TensorProto } from './onnx.js';
 import { openSession } from './runner.js';
@@ -136,40 +137,17 @@ function constValue(g: Graph, name: string): number[] | undefined {
   try { return t ? intValues(t) : undefined; } catch { return undefined; }
 }
 
-/** Weights (initializers, Constant tensors) and the computing nodes they reach through constant nodes. */
+/** Weights several computing nodes read (through constant nodes too), and those read by more than one op type. */
 function weightSharing(g: Graph): { sharedWeights: number; tiedWeights: string[] } {
-  const folded = new Set(constantNodes(g).map((n) => n.name));
-  const roots = new Map<string, Set<string>>();
-  const rootsOf = (tensor: string): Set<string> => {
-    let r = roots.get(tensor);
-    if (r) return r;
-    r = new Set();
-    const t = g.tensors.get(tensor);
-    if (t?.kind === 'initializer' || t?.kind === 'constant') r.add(tensor);
-    else if (t?.producer && folded.has(t.producer)) for (const i of g.nodeByName.get(t.producer)!.inputs) for (const x of rootsOf(i)) r.add(x);
-    roots.set(tensor, r);
-    return r;
-  };
-  const readers = new Map<string, GraphNodeRef[]>();
-  for (const n of g.nodes) {
-    if (n.isConstant || folded.has(n.name)) continue;
-    for (const i of n.inputs) for (const w of rootsOf(i)) {
-      const list = readers.get(w) ?? [];
-      if (!list.some((x) => x.name === n.name)) list.push({ name: n.name, op: n.op });
-      readers.set(w, list);
-    }
-  }
   let sharedWeights = 0;
   const tiedWeights: string[] = [];
-  for (const [w, rs] of readers) {
-    if (rs.length < 2 || elementsOf(g, w) < 2) continue;
+  for (const [w, at] of weightReaders(g)) {
+    if (at.length < 2 || elementsOf(g, w) < 2) continue;
     sharedWeights++;
-    if (new Set(rs.map((r) => r.op)).size > 1) tiedWeights.push(w);
+    if (new Set(at.map((i) => g.nodes[i]!.op)).size > 1) tiedWeights.push(w);
   }
   return { sharedWeights, tiedWeights };
 }
-
-interface GraphNodeRef { name: string; op: string }
 
 function elementsOf(g: Graph, name: string): number {
   const s = g.tensors.get(name)?.shape;

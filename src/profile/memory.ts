@@ -3,7 +3,7 @@
  * an activation (graph inputs included) is alive from its producer until its last consumer ran, graph outputs
  * until the end. Exact, data-independent numbers from shapes alone.
  */
-import { tensorBytes, type Graph, type TensorInfo } from '../graph/index.js';
+import { tensorBytes, weightReaders, type Graph, type TensorInfo } from '../graph/index.js';
 
 export interface NodeMemory {
   outputBytes: number;
@@ -35,17 +35,14 @@ export function isWeight(t: TensorInfo): boolean {
   return t.kind === 'initializer' || t.kind === 'constant';
 }
 
-/** Weights that nodes of more than one layer read (`layerOf`: a node's position → its layer), with those layers. */
+/**
+ * Weights that nodes of more than one layer read (`layerOf`: a node's position → its layer), with those layers. A
+ * read through constant-folding nodes counts for the node that computes with it (graph's `weightReaders`).
+ */
 export function sharedWeights(g: Graph, layerOf: (node: number) => number): Array<{ name: string; mb: number; layers: number[] }> {
-  const readers = new Map<string, Set<number>>();
-  g.nodes.forEach((n, i) => {
-    for (const inp of n.inputs) {
-      const t = g.tensors.get(inp);
-      if (t && isWeight(t)) readers.set(inp, (readers.get(inp) ?? new Set()).add(layerOf(i)));
-    }
-  });
   const out: Array<{ name: string; mb: number; layers: number[] }> = [];
-  for (const [name, layers] of readers) {
+  for (const [name, at] of weightReaders(g)) {
+    const layers = new Set(at.map(layerOf));
     if (layers.size > 1) out.push({ name, mb: bytesOf(g.tensors.get(name)) / 2 ** 20, layers: [...layers].sort((a, b) => a - b) });
   }
   return out;

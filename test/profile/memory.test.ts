@@ -86,3 +86,19 @@ test('a weight read by nodes of two layers (tied embedding) is listed with both;
   // All in one layer: nothing is shared across layers.
   assert.deepEqual(sharedWeights(graph, () => 0), []);
 });
+
+test('a weight tied through a constant-folding node (a head reading Transpose(embedding)) is shared by both readers', async () => {
+  // ids -> Gather(E) h -> MatMul(Transpose(E)) logits: E is read by the Gather and, through the Transpose, by the MatMul.
+  const b = new GraphBuilder();
+  const ids = b.input('ids', 'int64', [1, 4]);
+  const e = b.init('E', 'float32', [16, 8], zeros(128));
+  const h = b.node('Gather', [e, ids], {}, { name: 'embed' });
+  const et = b.node('Transpose', [e], { perm: [1, 0] }, { name: 'tie' });
+  const y = b.node('MatMul', [h, et], {}, { name: 'head' });
+  b.output(y, 'float32', [1, 4, 16]);
+  const { graph } = await prepare(b.model());
+  const at = (name: string) => graph.nodes.findIndex((n) => n.name === name);
+  // The Transpose sits in the embedding's layer (it runs where its input is): only the head's layer reads E through it.
+  const layerOf = (i: number) => (i === at('head') ? 1 : 0);
+  assert.deepEqual(sharedWeights(graph, layerOf), [{ name: 'E', mb: 512 / 2 ** 20, layers: [0, 1] }]);
+});
