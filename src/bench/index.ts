@@ -8,7 +8,8 @@ export { writeReport, summaryTable, loadedCellsLine, TARGETS } from './report.js
 export { chartsFor, type Timeline } from './charts.js';
 export { measureInterleaved } from './sweep-measure.js';
 export { SLO_PERCENTILE, measuredMeets, runSweep, planSweep, sloLadder, deploymentKey, splitBoundRatio, memoryTrack, type MemoryTrack, QUICK_SWEEP_MODELS, QUICK_SWEEP_PLATFORMS, type SweepOptions, type SweepReport, type SweepRow, type SplitBound } from './sweep.js';
-export { writeSweepReport, sweepMarkdown, stepVerdicts, paretoChart, memoryChart, predictionRatios, type StepVerdict } from './sweep-report.js';
+export { writeSweepReport, sweepMarkdown, stepVerdicts, paretoChart, memoryChart, type StepVerdict } from './sweep-report.js';
+export { predictionRatios, promiseCheck, functionClass, PROMISE_BOUNDS, type PromiseCheck } from './sweep-promises.js';
 export { runDemo, type DemoOptions, type DemoSide, type DemoResult } from './demo.js';
 export { runWorkloadBench, QUICK_WORKLOAD, QUICK_WORKLOAD_PLATFORMS, QUICK_RATE_SCALES, WORKLOAD_STRATEGIES, type WorkloadOptions, type WorkloadReport, type WorkloadRow, type WorkloadStrategy } from './workload.js';
 export { writeWorkloadReport, workloadMarkdown, workloadHeadline, workloadCharts } from './workload-report.js';

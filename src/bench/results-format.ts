@@ -1,6 +1,5 @@
 /** Formatting shared by the README results renderers: the same quantity always reads the same way. */
 import { LOADED_RATIO } from '../core/index.js';
-import type { SweepRow } from './sweep.js';
 
 export const f = (x: number, d = 2) => x.toFixed(d);
 export const pc = (x: number, d = 0) => `${(x * 100).toFixed(d)} %`;
@@ -37,4 +36,4 @@ export function loadPhrase(loads: number[], cores: number, machine = 'machine'):
     : `on the ${cores}-core ${machine}, not otherwise loaded (${figures})`;
 }
 
-export const measuredOk = (r: SweepRow) => !!r.measured && !r.error && r.measured.errors === 0 && !!r.verify?.ok;
+export { measuredOk } from './sweep-promises.js';

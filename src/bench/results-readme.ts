@@ -18,7 +18,8 @@ export const RESULTS_END = '<!-- results:end -->';
 /* eslint-disable @typescript-eslint/no-explicit-any -- bench scripts outside src/ write these reports; only the fields read here matter */
 export interface ResultsData {
   sweepFull: SweepReport;
-  sweepSubset: SweepReport;
+  /** The full sweep before the prediction work (2026-12-01), the "before" of the promises table. */
+  sweepBefore: SweepReport;
   dlrm: SweepReport;
   workload: WorkloadReport;
   workloadLongs: Array<{ report: WorkloadReport; path: string }>;
@@ -27,7 +28,6 @@ export interface ResultsData {
   /** A longer sparse run (≥ 500 arrivals), when committed. */
   sparseLong?: any;
   coldStart: any;
-  prepack: any;
   partitionMatrix: any[];
   planTime: any[];
   batchTimings: any;
@@ -41,9 +41,9 @@ export interface ResultsData {
 export function loadResultsData(root: string): ResultsData {
   const j = (p: string) => JSON.parse(readFileSync(join(root, 'docs/results', p), 'utf8'));
   return {
-    sweepFull: j('sweep-full/sweep.json'), sweepSubset: j('sweep-3models/sweep.json'), dlrm: j('sweep-dlrm-criteo/sweep.json'), workload: j('workload-quick/report.json'), workloadLongs: ['workload-2000', 'workload-2000-lambda'].map((x) => ({ report: j(`${x}/report.json`), path: `docs/results/${x}/report.md` })),
+    sweepFull: j('sweep-full/sweep.json'), sweepBefore: j('sweep-full-2026-12-01/sweep.json'), dlrm: j('sweep-dlrm-criteo/sweep.json'), workload: j('workload-quick/report.json'), workloadLongs: ['workload-2000', 'workload-2000-lambda'].map((x) => ({ report: j(`${x}/report.json`), path: `docs/results/${x}/report.md` })),
     full: j('full/report.json'), sparse: j('sparse/report.json'), sparseLong: existsSync(join(root, 'docs/results/sparse-500/report.json')) ? j('sparse-500/report.json') : undefined, coldStart: j('cold-start/cold-start.json'),
-    prepack: j('prepack-memory/prepack-memory.json'), partitionMatrix: j('partition-matrix.json'), planTime: j('plan-time.json'),
+    partitionMatrix: j('partition-matrix.json'), planTime: j('plan-time.json'),
     batchTimings: j('batch-timings.json'), realExporters: j('real-exporters.json'),
     splitBoundTxt: readFileSync(join(root, 'docs/results/split-bound.txt'), 'utf8'),
     overhead: j('overhead/overhead.json'),

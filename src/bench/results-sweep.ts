@@ -1,9 +1,10 @@
 /** The README results renderers for the sweeps (the full zoo sweep, the reading of it, the DLRM sweep). */
-import { median } from '../core/index.js';
+import { LOADED_RATIO, median } from '../core/index.js';
 import type { ResultsData } from './results-readme.js';
-import type { SweepReport } from './sweep.js';
-import { predictionRatios, stepVerdicts } from './sweep-report.js';
-import { f, pc, range, rangePc, names, mn, pn, loadPhrase, measuredOk } from './results-format.js';
+import { SLO_PERCENTILE, type SweepReport } from './sweep.js';
+import { stepVerdicts } from './sweep-report.js';
+import { FUNCTION_CLASSES, PROMISE_BOUNDS, promiseCheck, type PlatformSteps, type PromiseCheck, type Ratios } from './sweep-promises.js';
+import { f, pc, range, names, mn, pn, loadPhrase, measuredOk } from './results-format.js';
 
 export function sweepSection(d: ResultsData): string[] {
   const r = d.sweepFull;
@@ -16,11 +17,10 @@ export function sweepSection(d: ResultsData): string[] {
   const met = r.sweep.filter((x) => x.feasible).length;
   const moparPred = r.sweep.filter((x) => x.strategy === 'mopar' && x.predictedSloMet).length;
   const moparMet = r.sweep.filter((x) => x.strategy === 'mopar' && x.feasible).length;
-  const tightestMet = r.sweep.some((x) => x.step === 0 && x.feasible);
+  const tightestMet = r.sweep.filter((x) => x.step === 0 && x.feasible).map((x) => `${x.model}\u0000${x.platform}`);
   const verdicts = stepVerdicts(r);
-  const predVerdicts = stepVerdicts({ ...r, sweep: r.sweep.map((x) => ({ ...x, feasible: x.predictedSloMet })) });
-  const everyStep = (vs: typeof verdicts, p: string) => {
-    const mine = vs.filter((v) => v.platform === p);
+  const everyStep = (p: string) => {
+    const mine = verdicts.filter((v) => v.platform === p);
     const ms = [...new Set(mine.map((v) => v.model))];
     return {
       med: ms.filter((m) => mine.filter((v) => v.model === m).every((v) => v.moparCheapest !== false)).length,
@@ -28,33 +28,16 @@ export function sweepSection(d: ResultsData): string[] {
       models: ms.length,
     };
   };
-  const rows: string[] = [];
-  const noneCounts: number[] = [];
-  let stepsPer = 0;
-  for (const p of r.config.platforms) {
-    const keys = [...new Set(r.sweep.filter((x) => x.platform === p).map((x) => `${x.model}\u0000${x.step}`))];
-    stepsPer = keys.length;
-    let some = 0, mop = 0, cheap = 0;
-    for (const k of keys) {
-      const [m, s] = k.split('\u0000') as [string, string];
-      const cells = r.sweep.filter((x) => x.platform === p && x.model === m && x.step === Number(s) && x.feasible && measuredOk(x));
-      if (!cells.length) continue;
-      some++;
-      const mo = cells.find((x) => x.strategy === 'mopar');
-      if (!mo) continue;
-      mop++;
-      // "Cheapest within 5 %": a fixed tolerance a reader can check, wider than the median noise pair.
-      if (mo.measured!.costPerMillionUSD <= Math.min(...cells.map((x) => x.measured!.costPerMillionUSD)) * 1.05) cheap++;
-    }
-    noneCounts.push(keys.length - some);
-    const e = everyStep(verdicts, p);
-    const overFloor = verdicts.filter((v) => v.platform === p && v.step === r.config.steps - 1 && v.moparOverFloor !== null).map((v) => v.moparOverFloor!);
+  const now = promiseCheck(r);
+  const before = promiseCheck(d.sweepBefore);
+  const rows = now.platforms.map((s, i) => {
+    const e = everyStep(s.platform);
+    const overFloor = verdicts.filter((v) => v.platform === s.platform && v.step === r.config.steps - 1 && v.moparOverFloor !== null).map((v) => v.moparOverFloor!);
     const gm = Math.exp(overFloor.reduce((a, x) => a + Math.log(x), 0) / overFloor.length);
-    rows.push(`| ${p} | ${some} of ${keys.length} | ${mop} | ${cheap} | ${e.med} / ${e.max}${rows.length === 0 ? ` of ${e.models} models` : ''} | ${f(gm)} |`);
-  }
-  const moparRatio = predictionRatios(r.sweep.filter((x) => x.strategy === 'mopar'));
-  const allRatio = predictionRatios(r.sweep);
-  const pv = r.config.platforms.map((p) => { const e = everyStep(predVerdicts, p); return `${e.med} / ${e.max}`; });
+    return `| ${pn(s.platform)} | ${s.someMet} of ${s.steps} | ${s.moparMet} | ${s.moparCheapest} | ${e.med} / ${e.max}${i === 0 ? ` of ${e.models} models` : ''} | ${f(gm)} |`;
+  });
+  const nothingMet = now.platforms.map((s) => s.steps - s.someMet);
+  const stepsPer = now.platforms[0]?.steps ?? 0;
   return [
     '**Where partitioning pays, measured** (`mopar bench --sweep`: per model × platform a ladder of ' +
     `${r.config.steps} SLOs from the fastest any strategy can reach to 2× the unsplit function's 1-vCPU latency; at each step every strategy's cheapest ` +
@@ -66,39 +49,45 @@ export function sweepSection(d: ResultsData): string[] {
     `noise floor from ${n.pairs} control pairs: cost ${pc(n.costDiffMedian, 1)} median / ${pc(n.costDiffMax)} max): ` +
     '[docs/results/sweep-full/report.md](docs/results/sweep-full/report.md).',
     '',
-    '**Judged on measurement** (re-rendered from the same sweep.json with `node --import tsx bench/sweep-rerender.ts ' +
-    'docs/results/sweep-full`; nothing re-measured): a deployment meets its SLO only when its measured p50 does. Of the ' +
+    `**Judged on measurement**: a deployment meets its SLO only when its measured p${SLO_PERCENTILE} does. Of the ` +
     `${predicted} cells whose plans predicted they meet their SLO, ${met} measurably did; of mopar's ${moparPred}, ${moparMet}. ` +
-    `${tightestMet ? 'Some deployment measurably met the tightest step of some model' : 'No deployment of any strategy measurably met the tightest step of any model on any platform'}, ` +
-    `and at ${range(noneCounts, 0)} of the ${stepsPer} steps per platform nothing measured met the SLO.`,
+    `${tightestMet.length ? `Some deployment measurably met the tightest step of ${new Set(tightestMet).size} of the ${models * r.config.platforms.length} model × platform pairs` : 'No deployment of any strategy measurably met the tightest step of any model on any platform'}, ` +
+    `and at ${range(nothingMet, 0)} of the ${stepsPer} steps per platform nothing measured met the SLO.`,
     '',
     '| platform | steps where some deployment measurably met the SLO | of them, mopar\'s met it | … and was the cheapest of those within 5 % | mopar no dearer at every step (median / max noise) | mopar ÷ floor, loosest step (geomean) |',
     '|---|---|---|---|---|---|',
     ...rows,
     '',
-    'Judged on the plans\' predictions, as this README said before (a cell counted as meeting its SLO when its plan ' +
-    `predicted so), the same data read ${names(pv)} models with mopar no dearer at every step. The ` +
-    `difference is the prediction gap below: mopar's deployments measured ${f(moparRatio.p50)}× their predicted p50 at the median, so a ` +
-    'plan chosen to just meet an SLO usually misses it in measurement. Closing that gap (profiling what is served, the ' +
-    `quota model for fractional vCPUs) and re-running the sweep is open work (measured ÷ predicted p50 over all ${allRatio.cells} cells: median ${f(allRatio.p50)}).`,
-    ...subsetSentence(d.sweepSubset),
+    ...promisesTable(now, before, d.sweepBefore),
     '',
     ...honestReading(d),
   ];
 }
 
-/** The re-run on a few models after the prediction work: measured ÷ predicted by function count. */
-function subsetSentence(r: SweepReport): string[] {
-  const cls = (n: number) => (n === 1 ? '1 function' : n <= 3 ? '2–3 functions' : n <= 9 ? '4–9 functions' : '10+ functions');
-  const order = ['1 function', '2–3 functions', '4–9 functions', '10+ functions'];
-  const classes = order.filter((c) => r.sweep.some((x) => x.measured && cls(x.functions) === c));
-  const all = predictionRatios(r.sweep);
-  const per = classes.map((c) => { const q = predictionRatios(r.sweep.filter((x) => cls(x.functions) === c)); return `${c} ${f(q.p50)} / ${f(q.cost)} (${q.cells} cell${q.cells === 1 ? '' : 's'})`; });
-  const minutes = Math.round((Date.parse(r.finishedAt) - Date.parse(r.startedAt)) / 60000);
-  return [`A re-run after that work on ${names(r.config.models.map(mn))} × ${names(r.config.platforms.map(pn))} (${r.config.steps} steps, ${minutes} minutes, ` +
-    `${loadPhrase(r.loadAverage, r.machine.cpus, r.machine.cpuModel)}) measured ${f(all.p50)}× the predicted p50 and ${f(all.cost)}× the predicted cost at the median over ` +
-    `${all.cells} cells (by function count, p50 / cost: ${per.join('; ')}): [docs/results/sweep-3models/report.md](docs/results/sweep-3models/report.md). ` +
-    'The full sweep has not been re-run.'];
+/** The planner's promises on this sweep beside the full sweep before the prediction work (sweep-promises.ts). */
+function promisesTable(now: PromiseCheck, before: PromiseCheck, old: SweepReport): string[] {
+  const b = PROMISE_BOUNDS;
+  const ratio = (x: Ratios | undefined) => (x && x.cells ? `${f(x.p50)} / ${f(x.cost)} (${x.cells})` : '—');
+  const cls = (c: PromiseCheck, label: string) => c.classes.find((k) => k.label === label);
+  const steps = (s: PlatformSteps | undefined) => (s ? `${s.moparCheapest} of ${s.someMet}` : '—');
+  const floor = (c: PromiseCheck) => `${c.belowFloor.length} of ${c.moparMeasured}`;
+  const load = (c: PromiseCheck) => (c.load.cells ? `${c.load.quiet} of ${c.load.cells}` : 'not recorded');
+  const promises = (Object.keys(now.kept) as Array<keyof PromiseCheck['kept']>);
+  const label: Record<keyof PromiseCheck['kept'], string> = { ratios: 'predictions within their bounds', steps: 'mopar meets and is cheapest', floor: 'nothing below the floor', load: 'quiet cells' };
+  return [
+    `**Promises kept?** The planner's promises checked on this sweep (\`src/bench/sweep-promises.ts\`), beside the full sweep of ${old.startedAt.slice(0, 10)} ` +
+    '(before the planner profiled what is served: [docs/results/sweep-full-2026-12-01/report.md](docs/results/sweep-full-2026-12-01/report.md)). ' +
+    `Kept on this run: ${names(promises.filter((k) => now.kept[k]).map((k) => label[k])) || 'none'}; not kept: ${names(promises.filter((k) => !now.kept[k]).map((k) => label[k])) || 'none'}.`,
+    '',
+    '| promise | bound | before | this run |',
+    '|---|---|---|---|',
+    `| measured ÷ predicted, median p50 / cost (cells), all | within ${pc(b.allCells)} | ${ratio(before.all)} | ${ratio(now.all)} |`,
+    ...FUNCTION_CLASSES.filter((l) => cls(now, l) || cls(before, l)).map((l) => `| … ${l} | within ${pc(b.perClass)} | ${ratio(cls(before, l))} | ${ratio(cls(now, l))} |`),
+    ...now.platforms.map((s) => `| ${pn(s.platform)}: steps where mopar's measurably met the SLO and was the cheapest within ${pc(b.cheapestWithin)}, of those where any did | ≥ ${pc(b.steps)} | ` +
+      `${steps(before.platforms.find((x) => x.platform === s.platform))} | ${steps(s)} |`),
+    `| mopar cells measured below their floor | none | ${floor(before)} | ${floor(now)} |`,
+    `| cells measured at a load of at most ${LOADED_RATIO} per core | ≥ ${pc(b.quietCells)} | ${load(before)} | ${load(now)} |`,
+  ];
 }
 
 /** The "honest reading" paragraph: bounds, mopar's wins and misses, the prediction gap — every figure from sweep-full. */
@@ -107,39 +96,39 @@ export function honestReading(d: ResultsData): string[] {
   const slack = 1 + (r.noise?.costDiffMedian ?? 0);
   const last = r.config.steps - 1;
   const cell = (m: string, p: string, s: number, st: string) => r.sweep.find((x) => x.model === m && x.platform === p && x.step === s && x.strategy === st);
-  // Split bound: how much cheaper any split could be, from the platform rules alone.
-  const of = r.splitBound.filter((b) => b.platform === 'openfaas');
-  const ofOthers = of.filter((b) => b.model !== 'dlrm' && b.boundRatio > 1);
-  const ofDlrm = of.find((b) => b.model === 'dlrm');
-  // Above 1 as printed: a bound that rounds to 1.00 allows no visible saving.
-  const elsewhere = r.splitBound.filter((b) => b.platform !== 'openfaas' && Number(f(b.boundRatio)) > 1);
-  const nonOfPlatforms = r.config.platforms.filter((p) => p !== 'openfaas');
-  const boundSentence = `no split can be more than ${ofOthers.length ? rangePc(ofOthers.map((b) => b.boundRatio - 1)) : '0 %'} cheaper on OpenFaaS` +
-    `${ofDlrm && ofDlrm.boundRatio > 1 ? ` (DLRM: ${pc(ofDlrm.boundRatio - 1)})` : ''}, and none can be cheaper at all on ${names(nonOfPlatforms.map(pn))}` +
-    `${elsewhere.length ? `, except ${names(elsewhere.map((b) => `${mn(b.model)} (${f(b.boundRatio)}) on ${pn(b.platform)}`))}` : ''}`;
+  // Split bound: how much cheaper any split could be, from the platform rules alone (above 1 as printed: a bound
+  // that rounds to 1.00 allows no visible saving). It rests on the physical floor, so it is as tight as the floor.
+  const open = r.splitBound.filter((b) => Number(f(b.boundRatio)) > 1 && Number.isFinite(b.boundRatio));
+  const overFloor = stepVerdicts(r).filter((v) => v.step === last && v.moparOverFloor !== null).map((v) => v.moparOverFloor!);
+  const boundSentence = `a split could be cheaper at ${open.length} of the ${r.splitBound.length} model × platform pairs` +
+    (open.length ? ` (bound ${range(open.map((b) => b.boundRatio))})` : '') +
+    `; the bound is only as tight as the floor it rests on, and mopar's measured cost at the loosest step was ${range(overFloor)}× that floor, ` +
+    'which prices every layer at full speed inside a fresh CPU-quota period, as if each were its own function without its fees';
   // mopar's wins: a split mopar deployment measurably cheaper than the unsplit function at the same step.
-  const wins = new Map<string, { ratios: number[]; functions: number }>();
+  const wins = new Map<string, { ratios: number[]; functions: number; bound: number }>();
   for (const mo of r.sweep.filter((x) => x.strategy === 'mopar' && x.functions > 1 && x.feasible && measuredOk(x))) {
     const un = cell(mo.model, mo.platform, mo.step, 'unsplit');
     if (!un?.feasible || !measuredOk(un)) continue;
     const ratio = un.measured!.costPerMillionUSD / mo.measured!.costPerMillionUSD;
     if (ratio <= slack) continue;
     const k = `${mo.model}\u0000${mo.platform}`;
-    const w = wins.get(k) ?? { ratios: [], functions: mo.functions };
+    const bound = r.splitBound.find((b) => b.model === mo.model && b.platform === mo.platform)?.boundRatio ?? Infinity;
+    const w = wins.get(k) ?? { ratios: [], functions: mo.functions, bound };
     w.ratios.push(ratio);
     wins.set(k, w);
   }
   const winText = [...wins].map(([k, w]) => {
     const [m, p] = k.split('\u0000') as [string, string];
-    return `on ${pn(p)} ${mn(m)} in ${w.functions} functions measured ${range(w.ratios)}× cheaper than the unsplit function at ${w.ratios.length} step${w.ratios.length > 1 ? 's' : ''}`;
+    const over = Math.max(...w.ratios) > w.bound ? ` (more than its bound of ${f(w.bound)}: the unsplit function measured dearer than its plan)` : '';
+    return `on ${pn(p)} ${mn(m)} in ${w.functions} functions measured ${range(w.ratios)}× cheaper than the unsplit function at ${w.ratios.length} step${w.ratios.length > 1 ? 's' : ''}${over}`;
   });
-  // SLOs no single function can meet by its plan: mopar met them with parallel sub-slices in prediction only.
+  // SLOs no single function can meet by its plan: mopar's plans with parallel sub-slices.
   const tight = r.sweep.filter((x) => x.strategy === 'mopar' && x.predictedSloMet && x.subSlices > 0 &&
     !r.sweep.some((y) => y.model === x.model && y.platform === x.platform && y.step === x.step && y.functions === 1 && y.predictedSloMet));
   const tightMeasured = tight.filter((x) => x.measured && x.measured.requests > 0);
   const overSlo = tightMeasured.map((x) => x.measured!.p50Ms / x.sloMs);
   const tightMet = tight.filter((x) => x.feasible).length;
-  const example = [...tightMeasured].sort((a, b) => a.measured!.p50Ms / a.sloMs - b.measured!.p50Ms / b.sloMs)[Math.floor(tightMeasured.length / 2)];
+  const composed = tightMeasured.filter((x) => x.measured!.measuredAs === 'composed').length;
   const tightWhere = [...new Set(tight.map((x) => x.platform))].map((p) => {
     const ms = tight.filter((x) => x.platform === p).map((x) => mn(x.model));
     return `${ms.length > 2 ? `${ms.length} models` : names(ms)} on ${pn(p)}`;
@@ -149,30 +138,31 @@ export function honestReading(d: ResultsData): string[] {
     .map((v) => `${mn(v.model)} on ${pn(v.platform)} (${v.best!.strategy} ${pc(1 - v.best!.usd / v.moparUSD!)} cheaper)`);
   // The gap by deployment shape: one function vs three slices, measured ÷ predicted cost.
   const costRatio = (st: string) => median(r.sweep.filter((x) => x.strategy === st && measuredOk(x)).map((x) => x.measured!.costPerMillionUSD / x.predicted.costPerMillionUSD));
-  const vit = d.prepack.rows.find((x: { model: string }) => x.model === 'vit-b16');
-  const gpt = d.prepack.rows.find((x: { model: string }) => x.model === 'gpt2');
+  // Multi-core SLOs: steps the unsplit function met only with more than one vCPU's speed, and mopar's saving there.
+  const bigWins = stepVerdicts(r).filter((v) => v.ratio !== null && v.ratio >= 1.3).length;
+  const single = { steps: 0, cheapestSingle: 0, moparSingle: 0 };
+  for (const k of new Set(r.sweep.map((x) => `${x.model}\u0000${x.platform}\u0000${x.step}`))) {
+    const met = r.sweep.filter((x) => `${x.model}\u0000${x.platform}\u0000${x.step}` === k && x.feasible && measuredOk(x));
+    if (!met.length) continue;
+    single.steps++;
+    const cheapest = met.reduce((a, x) => (x.measured!.costPerMillionUSD < a.measured!.costPerMillionUSD ? x : a));
+    if (cheapest.functions === 1) single.cheapestSingle++;
+    if (met.find((x) => x.strategy === 'mopar')?.functions === 1) single.moparSingle++;
+  }
+  const tightText = tight.length
+    ? `The ${tight.length} SLOs tighter than any single function can meet by its plan (the tightest step of ${names(tightWhere)}) are ` +
+      `met by mopar's plans with Gillis-style parallel sub-slices (${range(tight.map((x) => x.functions), 0)} functions) in prediction; ` +
+      `${tightMet} of them in measurement${overSlo.length ? ` (measured ${range(overSlo)}× the SLO${composed ? `; ${composed} composed from one function at a time, as the ${r.machine.cpus} cores here cannot run their sub-slices at once` : ''})` : ''}. `
+    : 'No SLO of this sweep needed parallel sub-slices by its plans. ';
   return [
-    'Honest reading: on these models the unsplit function is nearly always the cheapest deployment, and mopar mostly ' +
-    'keeps it. From the platform rules alone (the split bound: the unsplit function\'s physical cost ÷ the floor of any ' +
+    `Honest reading: at ${single.cheapestSingle} of the ${single.steps} steps where some deployment measurably met the SLO, the cheapest of them was one function, ` +
+    `and mopar's deployment was one function at ${single.moparSingle} of them. From the platform rules alone (the split bound: the unsplit function's physical cost ÷ the floor of any ` +
     'split, in which the function holding the heaviest layer pays a granule at a size that holds it) ' + boundSentence + '. ' +
-    `mopar's own wins: ${winText.length ? names(winText) : 'none beyond the noise'}` +
-    (winText.length ? ' — more than the bound allows where the big unsplit function ran slower than its profile (below)' : '') + '. ' +
-    `The ${tight.length} SLOs tighter than any single function can meet by its plan (the tightest step of ${names(tightWhere)}) are ` +
-    `met by mopar's plans with Gillis-style parallel sub-slices (${range(tight.map((x) => x.functions), 0)} functions), ` +
-    (tightMet ? `${tightMet} of them in measurement` : 'but not in measurement here') +
-    (overSlo.length ? `: on ${r.machine.cpus} cores the sub-slices share the CPU, so they measured ${range(overSlo, 0)}× the SLO` +
-      (example ? ` (e.g. ${mn(example.model)} in ${example.functions} functions, ${f(example.measured!.p50Ms, 0)} ms for a ${f(example.sloMs, 0)} ms SLO)` : '') +
-      '; a platform gives each its own' : '') + '. ' +
-    `Where mopar misses at the loosest step, another deployment measured cheaper: ${misses.length ? names(misses) : 'nowhere'}. ` +
-    `These misses are within the planner's own error: measured ÷ predicted cost at the median was ${f(costRatio('unsplit'))}× for unsplit functions ` +
-    `and ${f(costRatio('uniform:3'))}× for 3-slice deployments (uniform:3), so alternatives a few percent apart are ranked by noise in the prediction. ` +
-    'What makes a host slower than its profile is partly found: ' +
-    'weight pre-packing is off in hosts (it costs memory only where a GEMM weight is also read by another op — GPT-2\'s tied ' +
-    `embedding, +${f(gpt.peakOnMB - gpt.peakOffMB, 0)} MB — but the memory model does not count that; with it ViT-B/16 runs ${f(vit.msOn, 0)} instead of ` +
-    `${f(vit.msOff, 0)} ms in a host, [docs/results/prepack-memory](docs/results/prepack-memory/prepack-memory.json)), and GPT-2's logits ` +
-    'per request crossed Node\'s IPC channel (now /dev/shm); ViT-B/16 runs its session faster alone in a host than when served ' +
-    'interleaved with the other deployments of its sweep cell on this machine, not yet explained. The ' +
-    '≥ 1.3× at multi-core SLOs is not reached: the unsplit function meets almost every step with more vCPUs. An earlier ' +
+    `mopar's own wins: ${winText.length ? names(winText) : 'none beyond the noise'}. ` + tightText +
+    `Where mopar misses at the loosest step, another deployment measured cheaper: ${misses.length ? names(misses) : 'nowhere'}` +
+    (misses.length ? `; measured ÷ predicted cost at the median was ${f(costRatio('unsplit'))}× for unsplit functions and ${f(costRatio('uniform:3'))}× for ` +
+      '3-slice deployments (uniform:3), so plans a few percent apart can swap places in measurement' : '') + '. ' +
+    `mopar measured at least 1.3× cheaper than every other deployment that met the same SLO at ${bigWins} of the ${stepVerdicts(r).length} steps. An earlier ` +
     'two-platform run (before model outputs moved to /dev/shm): ' +
     '[docs/results/sweep-lambda-cloudrun/report.md](docs/results/sweep-lambda-cloudrun/report.md).',
   ];

@@ -4,15 +4,15 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LOADED_RATIO, median } from '../core/index.js';
+import { LOADED_RATIO } from '../core/index.js';
 import MarkdownIt from 'markdown-it';
 import type * as vl from 'vega-lite';
 import { renderSvg, svgToPng } from '../core/index.js';
 import { SLO_PERCENTILE, type MemoryTrack, type SweepReport, type SweepRow } from './sweep.js';
+import { PROMISE_BOUNDS, measuredOk, predictionRatios, promiseCheck, type PromiseCheck } from './sweep-promises.js';
 
 const fmt = (x: number | null | undefined, d = 3) => (x !== null && x !== undefined && Number.isFinite(x) ? x.toPrecision(d) : 'n/a');
 const money = (x: number | null | undefined) => (x !== null && x !== undefined && Number.isFinite(x) ? `$${x < 1 ? x.toPrecision(3) : x.toFixed(2)}` : 'n/a');
-const measuredOk = (r: SweepRow) => !!r.measured && !r.error && r.measured.errors === 0 && !!r.verify?.ok;
 
 export interface StepVerdict {
   model: string;
@@ -132,16 +132,6 @@ export function memoryChart(report: SweepReport, platform: string): vl.TopLevelS
   } as vl.TopLevelSpec;
 }
 
-/** Medians of measured ÷ predicted over the measured cells: p50 latency and cost per request. */
-export function predictionRatios(rows: readonly SweepRow[]): { cells: number; p50: number; cost: number } {
-  const ok = rows.filter((r) => r.measured && measuredOk(r) && r.predicted.latencyMs > 0 && r.predicted.costPerMillionUSD > 0);
-  return {
-    cells: ok.length,
-    p50: median(ok.map((r) => r.measured!.p50Ms / r.predicted.latencyMs)),
-    cost: median(ok.map((r) => r.measured!.costPerMillionUSD / r.predicted.costPerMillionUSD)),
-  };
-}
-
 export function sweepMarkdown(report: SweepReport): string {
   const n = report.noise;
   const verdicts = stepVerdicts(report);
@@ -186,6 +176,7 @@ export function sweepMarkdown(report: SweepReport): string {
     `${Number.isFinite(all.p50) ? (Math.abs(all.p50 - 1) <= 0.1 ? ' — within 10 %: the gap is closed on this run' : ` — ${all.p50 > 1 ? 'slower' : 'faster'} than predicted by ${pc(Math.abs(all.p50 - 1))}`) : ''}` +
     `${report.loadAverage[0] > report.machine.cpus ? ` (load ${fmt(report.loadAverage[0])} on ${report.machine.cpus} cores inflates every measured time)` : ''}. Per platform: ` +
     report.config.platforms.map((p) => { const r = predictionRatios(report.sweep.filter((x) => x.platform === p)); return `${p} p50 ${fmt(r.p50)}, cost ${fmt(r.cost)} (${r.cells} cells)`; }).join('; ') + '.');
+  md.push('', ...promisesMarkdown(promiseCheck(report)));
   md.push('', '## Split bound (physical unsplit ÷ the floor of a split: ≥ 2 functions, each a request fee and a billing granule, ' +
     'the one holding the heaviest layer at a size that holds it; ∞ = unsplit does not fit) and measured unsplit ÷ mopar at the loosest SLO', '',
     'Share of the bound reached: measured ÷ bound, where the bound is above 1 (a split could pay at all).', '',
@@ -212,6 +203,22 @@ export function sweepMarkdown(report: SweepReport): string {
   '² Composed: the parallel functions need more vCPU than this machine\'s cores, so each request of the one-at-a-time pass is ' +
     'composed along the DAG (its time outside the calls once, plus the longest path through its calls).', '');
   return md.join('\n');
+}
+
+/** The planner's promises, each with its bound and whether this run kept it (sweep-promises.ts). */
+function promisesMarkdown(c: PromiseCheck): string[] {
+  const yes = (ok: boolean) => (ok ? 'kept' : '**not kept**');
+  const b = PROMISE_BOUNDS;
+  return [
+    '## Promises kept?', '',
+    '| promise | bound | this run | |', '|---|---|---|---|',
+    `| measured ÷ predicted, median over all cells (p50 / cost) | within ${pc(b.allCells)} | ${fmt(c.all.p50)} / ${fmt(c.all.cost)} (${c.all.cells} cells) | ${yes(c.kept.ratios)} |`,
+    ...c.classes.map((k) => `| … ${k.label} | within ${pc(b.perClass)} | ${fmt(k.p50)} / ${fmt(k.cost)} (${k.cells} cells) | |`),
+    ...c.platforms.map((p, i) => `| ${p.platform}: of the ${p.someMet} steps (of ${p.steps}) where some deployment measurably met the SLO, mopar's met it / and was the cheapest within ${pc(b.cheapestWithin)} | ≥ ${pc(b.steps)} | ` +
+      `${p.moparMet} / ${p.moparCheapest} (${p.someMet ? pc(p.moparCheapest / p.someMet) : 'n/a'}) | ${i === 0 ? yes(c.kept.steps) : ''} |`),
+    `| mopar cells measured below their floor | none | ${c.belowFloor.length} of ${c.moparMeasured}${c.belowFloor.length ? ` (lowest ${fmt(Math.min(...c.belowFloor.map((x) => x.overFloor)))}× the floor)` : ''} | ${yes(c.kept.floor)} |`,
+    `| cells measured at a load of at most ${LOADED_RATIO} per core | ≥ ${pc(b.quietCells)} | ${c.load.quiet} of ${c.load.cells} | ${yes(c.kept.load)} |`,
+  ];
 }
 
 const pc = (x: number) => `${(x * 100).toFixed(x < 0.1 ? 1 : 0)} %`;
