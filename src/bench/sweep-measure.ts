@@ -3,7 +3,9 @@
  * interleaved rounds (so machine noise hits them alike), a control copy of the first, and cold requests.
  */
 import { performance } from 'node:perf_hooks';
-import { errorMessage, quantile } from '../core/index.js';
+import { errorMessage, quantile, watchLoad, type MachineLoad } from '../core/index.js';
+import { loadavg } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Platform } from '../plan/index.js';
 import { loadManifest } from '../partition/index.js';
 import { Gateway, DEFAULT_GATEWAY, infer, modelMetadata, randomFeeds } from '../runtime/index.js';
@@ -22,6 +24,9 @@ export interface Measured {
   firstError?: string;
 }
 
+/** What the sweep measured for a model × platform, and the machine's load while it measured (not while it started instances). */
+export interface MeasuredGroup { measured: Array<Measured | undefined>; load: MachineLoad }
+
 /**
  * All good deployments (plus a second copy of the first, the control) served by one gateway, `warm` rounds of one
  * request to each in rotating order. Deployments with parallel functions also go through a second interleaved pass
@@ -29,14 +34,15 @@ export interface Measured {
  * from it and their requests composed along the DAG (compose.ts). Those whose parallel functions need more than
  * `cores` are not served concurrently at all: their latency is the composed one.
  */
-export async function measureInterleaved(dirs: string[], good: boolean[], platform: Platform, warm: number, coldN: number, cores = machineCores()): Promise<Array<Measured | undefined>> {
+export async function measureInterleaved(dirs: string[], good: boolean[], platform: Platform, warm: number, coldN: number, cores = machineCores(), settleMs = SETTLE_MS): Promise<MeasuredGroup> {
   const serve = dirs.map((d, i) => (good[i] ? d : undefined));
   if (serve[0]) serve.push(serve[0]);
   const manifests = serve.map((d) => (d ? loadManifest(d).manifest : undefined));
   const how = manifests.map((m) => (m ? measurePlan(m, cores) : undefined));
-  const shared = await interleavedPass(serve.map((d, i) => (how[i] !== 'composed' ? d : undefined)), warm, false);
+  const loads: MachineLoad[] = [];
+  const shared = await interleavedPass(serve.map((d, i) => (how[i] !== 'composed' ? d : undefined)), warm, false, loads, settleMs);
   const parallel = how.map((h) => h === 'composed' || h === 'validate');
-  const alone = parallel.some(Boolean) ? await interleavedPass(serve.map((d, i) => (parallel[i] ? d : undefined)), warm, true) : [];
+  const alone = parallel.some(Boolean) ? await interleavedPass(serve.map((d, i) => (parallel[i] ? d : undefined)), warm, true, loads, settleMs) : [];
   const out: Array<Measured | undefined> = [];
   for (let i = 0; i < serve.length; i++) {
     const s = how[i] === 'composed' ? alone[i] : shared[i];
@@ -50,7 +56,9 @@ export async function measureInterleaved(dirs: string[], good: boolean[], platfo
     const lat = how[i] === 'composed' ? composed!.lat : s.lat;
     const billed = a?.fns.length ? a.fns : s.fns;
     const cold: number[] = [];
+    const coldWatch = watchLoad();
     for (let k = 0; k < coldN && i < dirs.length; k++) cold.push(await coldRequest(serve[i]!, 100 + k));
+    loads.push(coldWatch.stop());
     const firstError = shared[i]?.firstError ?? a?.firstError;
     out.push({
       costPerMillionUSD: requestBill(platform, billed).usd * 1e6, p50Ms: quantile(lat, 0.5), p95Ms: quantile(lat, 0.95), p99Ms: quantile(lat, 0.99),
@@ -60,7 +68,7 @@ export async function measureInterleaved(dirs: string[], good: boolean[], platfo
       ...(firstError ? { firstError } : {}),
     });
   }
-  return out;
+  return { measured: out, load: loads.reduce((a, l) => (l.loadAvg > a.loadAvg ? l : a), loads[0] ?? watchLoad().stop()) };
 }
 
 type Pass = { lat: number[]; calls: Calls[]; errors: number; fns: MeasuredFunction[]; firstError?: string };
@@ -70,18 +78,29 @@ type Pass = { lat: number[]; calls: Calls[]; errors: number; fns: MeasuredFuncti
  * pass goes on; a deployment that fails its warm-up is left out of the pass with its reason. One bad cell must
  * not end a sweep of hours.
  */
-async function interleavedPass(dirs: Array<string | undefined>, requests: number, oneAtATime: boolean): Promise<Array<Pass | undefined>> {
-  const gw = new Gateway({ ...DEFAULT_GATEWAY, prewarm: true, oneAtATime });
+async function interleavedPass(dirs: Array<string | undefined>, requests: number, oneAtATime: boolean, loads: MachineLoad[], settleMs: number): Promise<Array<Pass | undefined>> {
+  const gw = new Gateway({ ...DEFAULT_GATEWAY, prewarm: false, oneAtATime });
   try {
     const names = dirs.map((d, i) => (d ? gw.addModel(d, `d${i}`) : undefined));
     const taps = names.map((n) => (n ? tapCalls(gw, n) : undefined));
-    const addr = await gw.listen(0);
-    const url = `http://127.0.0.1:${addr.port}`;
-    let live = names.map((n, i) => ({ n, i })).filter((x): x is { n: string; i: number } => !!x.n);
-    if (live.length === 0) return dirs.map(() => undefined);
-    const feeds = randomFeeds(await modelMetadata(url, live[0]!.n), 1);
     const firstError = new Map<number, string>();
     const failed = (i: number, err: unknown) => { if (!firstError.has(i)) firstError.set(i, errorMessage(err).split('\n')[0]!); };
+    // One deployment's instances at a time (a Gillis plan starts 50): starting them all at once on 2 cores would
+    // load the machine for the minute the load average remembers, and no start is measured here.
+    for (const [i, n] of names.entries()) {
+      const m = n ? gw.models.get(n) : undefined;
+      if (!m) continue;
+      m.prewarm();
+      const why = await m.startFailures();
+      if (why.length) failed(i, why[0]);
+    }
+    await settle(settleMs);
+    const addr = await gw.listen(0);
+    const url = `http://127.0.0.1:${addr.port}`;
+    let live = names.map((n, i) => ({ n, i })).filter((x): x is { n: string; i: number } => !!x.n && !firstError.has(x.i));
+    if (live.length === 0) return dirs.map((_, i) => (names[i] ? { lat: [], calls: [], errors: 2, fns: [], firstError: `warm-up failed: ${firstError.get(i) ?? 'not started'}` } : undefined));
+    const feeds = randomFeeds(await modelMetadata(url, live[0]!.n), 1);
+    const watch = watchLoad();
     // Two warm-up rounds are not counted: they settle onnxruntime's first-run allocations.
     for (let r = 0; r < 2; r++) {
       for (const x of live) await infer(url, x.n, feeds).catch((err: unknown) => failed(x.i, err));
@@ -107,6 +126,7 @@ async function interleavedPass(dirs: Array<string | undefined>, requests: number
         }
       }
     }
+    loads.push(watch.stop());
     return dirs.map((_, i): Pass | undefined => {
       const n = names[i];
       if (!n) return undefined;
@@ -119,6 +139,16 @@ async function interleavedPass(dirs: Array<string | undefined>, requests: number
     await gw.close();
   }
 }
+
+/**
+ * Waits (at most `ms`) until the 1-minute load average is back under one per core: the builds and
+ * instance starts before a pass are not measured, and their load should not be the pass's.
+ */
+async function settle(ms: number): Promise<void> {
+  const cores = machineCores();
+  for (const t0 = performance.now(); performance.now() - t0 < ms && loadavg()[0]! > cores;) await sleep(1000);
+}
+const SETTLE_MS = 10_000;
 
 /** One request to a fresh gateway with nothing pre-started: it pays every cold start on its path. */
 async function coldRequest(dir: string, seed: number): Promise<number> {

@@ -8,7 +8,7 @@
  */
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { errorMessage, MoparError, log, watchLoad, type MachineLoad } from '../core/index.js';
+import { errorMessage, MoparError, log, type MachineLoad } from '../core/index.js';
 import { zooModels, writeZooModel } from '../zoo/index.js';
 import type { Graph } from '../graph/index.js';
 import type { Profile } from '../profile/index.js';
@@ -268,9 +268,9 @@ async function sweepOne(m: ModelRef, modelPath: string, profile: Profile, graph:
       }
     }
     const good = built.map((b) => b.ok);
-    const watch = watchLoad();
-    measured = await measureInterleaved(dirs, good, platform, warm, coldN);
-    load = watch.stop();
+    const group = await measureInterleaved(dirs, good, platform, warm, coldN);
+    measured = group.measured;
+    load = group.load;
     // The control: deployment 0 served twice (the second copy measured as `n`), rows for noiseFloor.
     const ctl = measured[plans.length];
     if (measured[0]?.requests && ctl?.requests) {

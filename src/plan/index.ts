@@ -9,6 +9,7 @@ export * from './types.js';
 export { PLATFORMS, PLATFORM_VARIANTS, getPlatform, type Platform } from './platforms.js';
 export { configsFor } from './configs.js';
 export { STRATEGY_NAMES, parseStrategy } from './strategies/index.js';
+export { SPLIT_MARGIN } from './strategies/mopar.js';
 export { TRANSPORTS, STATE_INLINE_LIMIT_BYTES } from './transports/index.js';
 export { renderPlan, renderAlternatives } from './render.js';
 export { compareAlternatives, whyChosen } from './alternatives.js';

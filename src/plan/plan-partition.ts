@@ -6,6 +6,7 @@ import type { Plan } from './types.js';
 import { getPlatform } from './platforms.js';
 import { computeMs, makeContext, type CostContext, type SegmentOption } from './cost-model.js';
 import { sustainedLatency } from './quota-model.js';
+import { SLO_TOLERANCE_MS } from './dp.js';
 import { checkProfile, normalisedLayerMs, unitsOf } from './units.js';
 import { parseStrategy, type StrategyEnv, type StrategyOutcome } from './strategies/index.js';
 import { unsplit as unsplitStrategy } from './strategies/unsplit.js';
@@ -218,7 +219,8 @@ function planOnce(profile: Profile, opts: PlanOptions): Plan {
     },
     unsplit: base,
     planMs: round(performance.now() - t0, 2),
-    sloMet: out.sloMet && served.p50 <= sloMs + 1e-9,
+    // An SLO copied from a printed plan (3 decimals) must still admit that plan, as in the DP.
+    sloMet: out.sloMet && served.p50 <= sloMs + SLO_TOLERANCE_MS,
     units: out.units.length,
     ...(profile.load ? { profileLoad: profile.load } : {}),
     notes,

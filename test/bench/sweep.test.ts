@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { writeParallelParts } from './parallel-parts.js';
 import { measureInterleaved, memoryChart, memoryTrack, planSweep, predictionRatios, runSweep, sloLadder, splitBoundRatio, stepVerdicts, writeSweepReport, type SweepReport, type SweepRow } from '../../src/bench/index.js';
@@ -167,7 +168,8 @@ test('a deployment whose requests fail is reported with the reason; the others a
     // The pass sends every deployment the first one's inputs: [1, 16]; this one takes [1, 32], so each of its
     // requests fails (HTTP 400), as a cell whose instance runs out of memory fails with a 502.
     const bad = await writeToyManifest(join(d, 'bad'), 'inline', 32);
-    const [ok, broken] = await measureInterleaved([good.dir, bad.dir], [true, true], getPlatform('aws-lambda'), 3, 0);
+    const { measured: [ok, broken], load } = await measureInterleaved([good.dir, bad.dir], [true, true], getPlatform('aws-lambda'), 3, 0, undefined, 0);
+    assert.ok(load.cores >= 1 && load.loadAvg >= 0, 'the load seen while measuring');
     assert.equal(ok!.requests, 3);
     assert.equal(ok!.errors, 0);
     assert.ok(ok!.costPerMillionUSD > 0);
@@ -178,18 +180,41 @@ test('a deployment whose requests fail is reported with the reason; the others a
   }
 });
 
+test('a deployment whose instance cannot start is reported with the reason; the others are still measured', async () => {
+  const d = mkdtempSync(join(tmpdir(), 'mopar-sweep-nostart-'));
+  try {
+    for (const sub of ['good', 'bad']) mkdirSync(join(d, sub));
+    const good = await writeToyManifest(join(d, 'good'));
+    const bad = await writeToyManifest(join(d, 'bad'));
+    // A file that passes the manifest's checksum but is no ONNX model: the instance fails as it loads it.
+    const manifestPath = join(bad.dir, 'manifest.json');
+    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { functions: Array<{ file: string; sha256: string }> };
+    for (const f of manifest.functions) {
+      writeFileSync(join(bad.dir, f.file), 'not an onnx file');
+      f.sha256 = createHash('sha256').update('not an onnx file').digest('hex');
+    }
+    writeFileSync(manifestPath, JSON.stringify(manifest));
+    const { measured: [ok, broken] } = await measureInterleaved([good.dir, bad.dir], [true, true], getPlatform('aws-lambda'), 3, 0, undefined, 0);
+    assert.equal(ok!.requests, 3);
+    assert.equal(broken!.requests, 0);
+    assert.match(broken!.firstError ?? '', /warm-up failed: function .* could not start/);
+  } finally {
+    rmSync(d, { recursive: true, force: true });
+  }
+});
+
 test('the sweep composes parallel sub-slices that need more cores than it has, and validates the composition where they fit', { timeout: 120_000 }, async () => {
   const d = mkdtempSync(join(tmpdir(), 'mopar-sweep-compose-'));
   try {
     const { parts } = await writeParallelParts(d);
-    const [composed] = await measureInterleaved([parts], [true], getPlatform('aws-lambda'), 4, 0, 1);
+    const { measured: [composed] } = await measureInterleaved([parts], [true], getPlatform('aws-lambda'), 4, 0, 1, 0);
     assert.equal(composed!.measuredAs, 'composed');
     assert.equal(composed!.billedFrom, 'one-at-a-time');
     assert.equal(composed!.requests, 4);
     assert.ok(composed!.p50Ms > 0 && composed!.p99Ms >= composed!.p50Ms, JSON.stringify(composed));
     assert.equal(composed!.p50Ms, composed!.composition!.p50Ms);
     assert.equal(composed!.composition!.validation, undefined);
-    const [served] = await measureInterleaved([parts], [true], getPlatform('aws-lambda'), 4, 0, 64);
+    const { measured: [served] } = await measureInterleaved([parts], [true], getPlatform('aws-lambda'), 4, 0, 64, 0);
     assert.equal(served!.measuredAs, 'served');
     const v = served!.composition!.validation!;
     assert.equal(v.servedP50Ms, served!.p50Ms);
