@@ -99,7 +99,8 @@ export function honestReading(d: ResultsData): string[] {
   // Split bound: how much cheaper any split could be, from the platform rules alone (above 1 as printed: a bound
   // that rounds to 1.00 allows no visible saving). It rests on the physical floor, so it is as tight as the floor.
   const open = r.splitBound.filter((b) => Number(f(b.boundRatio)) > 1 && Number.isFinite(b.boundRatio));
-  const overFloor = stepVerdicts(r).filter((v) => v.step === last && v.moparOverFloor !== null).map((v) => v.moparOverFloor!);
+  const verdicts = stepVerdicts(r);
+  const overFloor = verdicts.filter((v) => v.step === last && v.moparOverFloor !== null).map((v) => v.moparOverFloor!);
   const boundSentence = `a split could be cheaper at ${open.length} of the ${r.splitBound.length} model × platform pairs` +
     (open.length ? ` (bound ${range(open.map((b) => b.boundRatio))})` : '') +
     `; the bound is only as tight as the floor it rests on, and mopar's measured cost at the loosest step was ${range(overFloor)}× that floor, ` +
@@ -134,12 +135,12 @@ export function honestReading(d: ResultsData): string[] {
     return `${ms.length > 2 ? `${ms.length} models` : names(ms)} on ${pn(p)}`;
   });
   // Misses at the loosest step: a cheaper deployment than mopar's measured beyond the noise.
-  const misses = stepVerdicts(r).filter((v) => v.step === last && v.moparCheapest === false && v.best && v.moparUSD !== null)
+  const misses = verdicts.filter((v) => v.step === last && v.moparCheapest === false && v.best && v.moparUSD !== null)
     .map((v) => `${mn(v.model)} on ${pn(v.platform)} (${v.best!.strategy} ${pc(1 - v.best!.usd / v.moparUSD!)} cheaper)`);
   // The gap by deployment shape: one function vs three slices, measured ÷ predicted cost.
   const costRatio = (st: string) => median(r.sweep.filter((x) => x.strategy === st && measuredOk(x)).map((x) => x.measured!.costPerMillionUSD / x.predicted.costPerMillionUSD));
   // Multi-core SLOs: steps the unsplit function met only with more than one vCPU's speed, and mopar's saving there.
-  const bigWins = stepVerdicts(r).filter((v) => v.ratio !== null && v.ratio >= 1.3).length;
+  const bigWins = verdicts.filter((v) => v.ratio !== null && v.ratio >= 1.3).length;
   const single = { steps: 0, cheapestSingle: 0, moparSingle: 0 };
   for (const k of new Set(r.sweep.map((x) => `${x.model}\u0000${x.platform}\u0000${x.step}`))) {
     const met = r.sweep.filter((x) => `${x.model}\u0000${x.platform}\u0000${x.step}` === k && x.feasible && measuredOk(x));
@@ -162,7 +163,7 @@ export function honestReading(d: ResultsData): string[] {
     `Where mopar misses at the loosest step, another deployment measured cheaper: ${misses.length ? names(misses) : 'nowhere'}` +
     (misses.length ? `; measured ÷ predicted cost at the median was ${f(costRatio('unsplit'))}× for unsplit functions and ${f(costRatio('uniform:3'))}× for ` +
       '3-slice deployments (uniform:3), so plans a few percent apart can swap places in measurement' : '') + '. ' +
-    `mopar measured at least 1.3× cheaper than every other deployment that met the same SLO at ${bigWins} of the ${stepVerdicts(r).length} steps. An earlier ` +
+    `mopar measured at least 1.3× cheaper than every other deployment that met the same SLO at ${bigWins} of the ${verdicts.length} steps. An earlier ` +
     'two-platform run (before model outputs moved to /dev/shm): ' +
     '[docs/results/sweep-lambda-cloudrun/report.md](docs/results/sweep-lambda-cloudrun/report.md).',
   ];
