@@ -43,8 +43,11 @@ export interface LocalRun {
   url: string;
   target: DeployTarget;
   model: string;
-  /** Per function: how long from its process start until it answered (or finished its init), ms. */
-  functions: Array<{ name: string; entry: boolean; readyMs: number; limited: boolean }>;
+  /**
+   * Per function: how long from its process start until it answered (or finished its init), ms; `url`: its own
+   * server (OpenFaaS, Knative: what the platform's router forwards to), absent for Lambda.
+   */
+  functions: Array<{ name: string; entry: boolean; readyMs: number; limited: boolean; url?: string }>;
   /** From the call until the entry answered, ms. */
   startMs: number;
   notes: string[];
@@ -217,7 +220,7 @@ export async function localRun(outArg: string, opts: LocalRunOptions = {}): Prom
     const url = frontUrl;
     return {
       url, target: layout.target, model: layout.model, notes, close,
-      functions: started.map((s) => ({ name: s.fn.name, entry: s.fn.entry, readyMs: s.readyMs, limited: s.limited })),
+      functions: started.map((s) => ({ name: s.fn.name, entry: s.fn.entry, readyMs: s.readyMs, limited: s.limited, ...(s.port ? { url: `http://127.0.0.1:${s.port}` } : {}) })),
       startMs: performance.now() - t0,
     };
   };
