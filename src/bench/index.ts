@@ -15,6 +15,7 @@ export { runWorkloadBench, QUICK_WORKLOAD, QUICK_WORKLOAD_PLATFORMS, QUICK_RATE_
 export { writeWorkloadReport, workloadMarkdown, workloadHeadline, workloadCharts } from './workload-report.js';
 export { runLoad, workloadSchedule, summariseLoad, type LoadOutcome, type ScheduledRequest, type AppLoadSummary, type LoadBounds } from './loadgen.js';
 export { measureVerify, type VerifyMeasurement } from './verify-measure.js';
+export { servedHere, type ServedHere } from './served-here.js';
 export { composeRequest, composition, measurePlan, parallelWidth, machineCores, tapCalls, type Calls, type Composition, type MeasuredAs } from './compose.js';
 export { composeCold, composeColdRequest, coldStartsAlone, untilNoInstances, type ColdComposition, type ColdPhases } from './cold-compose.js';
 export { measureServedOverhead, type ServedOverhead } from './invocation-overhead.js';

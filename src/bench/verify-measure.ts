@@ -11,16 +11,26 @@ import { getPlatform } from '../plan/index.js';
 import { loadManifest, readPlan } from '../partition/index.js';
 import { measuredCost, warmPass } from './cell.js';
 import { composition, machineCores, measurePlan, parallelWidth, type Composition, type MeasuredAs } from './compose.js';
+import { servedHere, type ServedHere } from './served-here.js';
 
 export interface VerifyMeasurement {
   requests: number;
   errors: number;
   /** The latency as `measuredAs` says; the cost from each function's measured duration (see `billedFrom`). */
   measured: { p50Ms: number; p99Ms: number; costPerMillionUSD: number };
-  /** The plan's own prediction (p99Ms null: the plan predicts no tail for one request at a time). */
-  predicted: { latencyMs: number; p99Ms: number | null; costPerMillionUSD: number };
-  /** measured ÷ predicted. */
-  ratio: { p50: number; cost: number };
+  /**
+   * The plan's own prediction (p99Ms null: the plan predicts no tail for one request at a time), its hand-offs
+   * priced as its platform performs them. `servedHere`: the same prediction with every hand-off priced as a
+   * shared-memory segment on this machine instead (served-here.ts: latency − Σ planned hand-ins + Σ shm
+   * hand-ins, under the plan's quota-rate bound; equal to the plan's where it has no hand-offs).
+   */
+  predicted: { latencyMs: number; p99Ms: number | null; costPerMillionUSD: number; servedHere: ServedHere };
+  /**
+   * measured ÷ predicted: `p50`, `cost` against the plan's own prediction; `p50Here`, `p99Here` against
+   * `predicted.servedHere` (like with like: hand-offs priced through shared memory on this machine; p99Here null
+   * where the plan predicts no p99).
+   */
+  ratio: { p50: number; cost: number; p50Here: number; p99Here: number | null };
   /** Parallel sub-slices share this machine's cores: their cost is billed from a one-function-at-a-time pass. */
   billedFrom: 'served' | 'one-at-a-time';
   /**
@@ -59,10 +69,14 @@ export async function measureVerify(dir: string, requests: number, opts: { cores
     costPerMillionUSD: measuredCost(platform, (alone ?? served)!.fns),
   };
   const predictedP99 = (plan.predicted as { p99Ms?: number }).p99Ms;
+  const here = servedHere(plan);
   return {
     requests, errors: (served?.errors ?? 0) + (alone?.errors ?? 0), measured,
-    predicted: { latencyMs: plan.predicted.latencyMs, p99Ms: predictedP99 ?? null, costPerMillionUSD: plan.predicted.costPerMillionUSD },
-    ratio: { p50: measured.p50Ms / plan.predicted.latencyMs, cost: measured.costPerMillionUSD / plan.predicted.costPerMillionUSD },
+    predicted: { latencyMs: plan.predicted.latencyMs, p99Ms: predictedP99 ?? null, costPerMillionUSD: plan.predicted.costPerMillionUSD, servedHere: here },
+    ratio: {
+      p50: measured.p50Ms / plan.predicted.latencyMs, cost: measured.costPerMillionUSD / plan.predicted.costPerMillionUSD,
+      p50Here: measured.p50Ms / here.latencyMs, p99Here: here.p99Ms === null ? null : measured.p99Ms / here.p99Ms,
+    },
     billedFrom: alone ? 'one-at-a-time' : 'served', measuredAs: how === 'composed' ? 'composed' : 'served',
     ...(composed ? { composition: {
       p50Ms: composed.p50Ms, p99Ms: composed.p99Ms, ...(composed.validation ? { validation: composed.validation } : {}),

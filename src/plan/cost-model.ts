@@ -121,8 +121,7 @@ export function makeContext(profile: Profile, platform: Platform, units: Unit[],
     loadFactor = (m.measuredPeakRssMB - baselineMB - SESSION_OVERHEAD_MB - ACTIVATION_FACTOR * m.peakActivationMB) / m.weightsMB;
     loadFactor = Math.min(3, Math.max(1, Number.isFinite(loadFactor) ? loadFactor : 1));
   }
-  let inputBytes = 0;
-  for (const dims of Object.values(profile.inputShapes ?? {})) inputBytes += 4 * dims.reduce((a, b) => a * b, 1);
+  const inputBytes = requestInputBytes(profile.inputShapes);
   const msPrefix = new Float64Array(units.length + 1);
   const paramPrefix = new Float64Array(units.length + 1);
   units.forEach((u, i) => { msPrefix[i + 1] = msPrefix[i]! + u.ms; paramPrefix[i + 1] = paramPrefix[i]! + u.paramMB; });
@@ -130,6 +129,13 @@ export function makeContext(profile: Profile, platform: Platform, units: Unit[],
   const invokeMs = profile.invocationOverheadMs !== undefined && profile.invocationOverheadMs >= 0 ? profile.invocationOverheadMs : platform.hop.invokeMs;
   const requestExtraMs = Math.max(0, (profile.requestOverheadMs ?? invokeMs) - invokeMs) + (profile.requestMsPerMB ?? 0) * inputBytes / 2 ** 20;
   return { platform, curve, units, baselineMB, loadFactor, inputBytes, refVcpu, msPrefix, paramPrefix, shared: (profile.sharedWeights ?? []).filter((w) => w.mb > 0), factorCache: new Map(), splitWork, runCache: new Map(), batch, invokeMs, requestExtraMs };
+}
+
+/** Bytes of a request's input at these shapes, as the cost model counts them (4 bytes an element). */
+export function requestInputBytes(inputShapes: Profile['inputShapes'] | undefined): number {
+  let bytes = 0;
+  for (const dims of Object.values(inputShapes ?? {})) bytes += 4 * dims.reduce((a, b) => a * b, 1);
+  return bytes;
 }
 
 /**

@@ -10,7 +10,9 @@ export { PLATFORMS, PLATFORM_VARIANTS, getPlatform, type Platform } from './plat
 export { configsFor } from './configs.js';
 export { STRATEGY_NAMES, parseStrategy } from './strategies/index.js';
 export { SPLIT_MARGIN } from './strategies/mopar.js';
-export { TRANSPORTS, STATE_INLINE_LIMIT_BYTES } from './transports/index.js';
+export { TRANSPORTS, STATE_INLINE_LIMIT_BYTES, transportHandOff } from './transports/index.js';
+export { callFullSpeedMs, sustainedLatency } from './quota-model.js';
+export { requestInputBytes } from './cost-model.js';
 export { renderPlan, renderAlternatives } from './render.js';
 export { compareAlternatives, whyChosen } from './alternatives.js';
 export type { FnConfig } from './configs.js';

@@ -34,6 +34,19 @@ export function quotaLatency(fullSpeedMs: number, vcpu: number, m: QuotaModel = 
 }
 
 /**
+ * quotaLatency's inverse: the full-speed work of a call whose median under a quota of `vcpu` cores is `callMs`
+ * (a plan records each function's call, not its work). Exact inside one period's budget; past it, the throttled
+ * periods (k whole periods of P + overhead, each giving v·P of work) are taken back out. With the default model's
+ * zero overhead it can only overstate the work of a call that paid a fitted overhead.
+ */
+export function callFullSpeedMs(callMs: number, vcpu: number, m: QuotaModel = DEFAULT_QUOTA_MODEL): number {
+  if (vcpu >= 1 || !(callMs > 0)) return callMs;
+  const budget = vcpu * m.periodMs;
+  const k = Math.max(0, Math.ceil((callMs - budget) / (m.periodMs + m.overheadPerPeriodMs) - 1e-9));
+  return Math.max(0, callMs - k * (m.periodMs + m.overheadPerPeriodMs) + k * budget);
+}
+
+/**
  * The least wall time a call can take under the quota, whatever the period's phase when it starts: a full quota
  * spent right before a period boundary and the next one right after it run 2·v·P at full speed back to back.
  * The physical floor prices work with this (no measured call can be faster).

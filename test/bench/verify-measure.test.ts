@@ -15,7 +15,7 @@ test('verify --measure --json: measured p50/p99/cost beside the plan\'s predicti
     assert.equal(p.code, 0, p.stderr);
     const r = await runCli(['verify', join(d, 'm.onnx'), join(d, 'parts'), '--measure', '--requests', '20', '--json']);
     assert.equal(r.code, 0, r.stderr);
-    const j = JSON.parse(r.stdout) as { ok: boolean; requests: number; errors: number; measured: Record<string, number>; predicted: { latencyMs: number; p99Ms: number | null; costPerMillionUSD: number }; ratio: { p50: number; cost: number }; load: { cores: number } };
+    const j = JSON.parse(r.stdout) as { ok: boolean; requests: number; errors: number; measured: Record<string, number>; predicted: VerifyMeasurement['predicted']; ratio: VerifyMeasurement['ratio']; load: { cores: number } };
     assert.equal(j.ok, true);
     assert.equal(j.requests, 20);
     assert.equal(j.errors, 0);
@@ -24,8 +24,18 @@ test('verify --measure --json: measured p50/p99/cost beside the plan\'s predicti
     assert.ok(Math.abs(j.ratio.p50 - j.measured.p50Ms! / j.predicted.latencyMs) < 1e-9);
     assert.ok(Math.abs(j.ratio.cost - j.measured.costPerMillionUSD! / j.predicted.costPerMillionUSD) < 1e-9);
     assert.ok(j.load.cores >= 1);
+    // The same prediction with the plan's one hand-off priced through shared memory (served-here.test.ts checks the arithmetic).
+    const here = j.predicted.servedHere;
+    assert.equal(here.transport, 'shm');
+    assert.ok(here.plannedHandOffMs > 0 && here.handOffMs > 0, JSON.stringify(here));
+    // The chain re-priced, raised only by the plan's quota-rate bound, never above the plan's own median.
+    assert.ok(here.latencyMs >= j.predicted.latencyMs - here.plannedHandOffMs + here.handOffMs - 1e-3 && here.latencyMs <= j.predicted.latencyMs, JSON.stringify(here));
+    assert.ok(Math.abs(j.ratio.p50Here - j.measured.p50Ms! / here.latencyMs) < 1e-9);
+    assert.ok(j.predicted.p99Ms === null ? j.ratio.p99Here === null : Math.abs(j.ratio.p99Here! - j.measured.p99Ms! / here.p99Ms!) < 1e-9);
     const text = await runCli(['verify', join(d, 'm.onnx'), join(d, 'parts'), '--measure', '--requests', '5']);
     assert.match(text.stdout, /measured ÷ predicted/);
+    assert.match(text.stdout, /predicted as served here/);
+    assert.match(text.stdout, /shared-memory/);
   } finally {
     cleanup(d);
   }

@@ -65,13 +65,22 @@ function render(r: VerifyResult): string {
 
 function renderMeasure(m: VerifyMeasurement): string {
   const f = (x: number) => x.toFixed(2);
+  const here = m.predicted.servedHere;
+  const handOffs = here.plannedHandOffMs > 0;
   return [
     `served on this machine, ${m.requests} sequential binary requests (${m.platform} limits per function${m.billedFrom === 'one-at-a-time' ? '; cost billed from a one-function-at-a-time pass, as parallel sub-slices share these cores' : ''}):`,
     table(['', 'p50 ms', 'p99 ms', '$ per 1M'], [
       [m.measuredAs === 'composed' ? 'measured (composed)' : 'measured', f(m.measured.p50Ms), f(m.measured.p99Ms), m.measured.costPerMillionUSD.toFixed(4)],
-      ['predicted', f(m.predicted.latencyMs), m.predicted.p99Ms === null ? '—' : f(m.predicted.p99Ms), m.predicted.costPerMillionUSD.toFixed(4)],
-      ['measured ÷ predicted', f(m.ratio.p50), '', f(m.ratio.cost)],
+      [`predicted for ${m.platform}`, f(m.predicted.latencyMs), m.predicted.p99Ms === null ? '—' : f(m.predicted.p99Ms), m.predicted.costPerMillionUSD.toFixed(4)],
+      ...(handOffs ? [['predicted as served here', f(here.latencyMs), here.p99Ms === null ? '—' : f(here.p99Ms), '—']] : []),
+      [`measured ÷ predicted for ${m.platform}`, f(m.ratio.p50), '', f(m.ratio.cost)],
+      ...(handOffs ? [['measured ÷ predicted as served here', f(m.ratio.p50Here), m.ratio.p99Here === null ? '' : f(m.ratio.p99Here), '']] : []),
     ]),
+    handOffs
+      ? `the plan's hand-offs take ${f(here.plannedHandOffMs)} ms as ${m.platform} performs them, which this machine cannot run; ` +
+        `served here they are priced as shared-memory segments, ${f(here.handOffMs)} ms (the plan's shm transport model, ` +
+        `${here.shmFiguresOf}'s figures). Like with like: measured ÷ predicted as served here, p50 ${f(m.ratio.p50Here)}`
+      : 'one function, no hand-offs: the prediction is the same served here (like with like)',
     ...(m.composition ? [composed(m)] : []),
     ...(m.errors ? [`${m.errors} request(s) failed`] : []),
     ...(m.load.loaded ? [`warning: ${loadWarning(m.load, 'these timings')}`] : []),

@@ -9,7 +9,7 @@ import { compressed } from './compressed.js';
 import { inline } from './inline.js';
 import { objectStore } from './object-store.js';
 import { shm } from './shm.js';
-import type { HandOff, TransportModel } from './types.js';
+import type { HandOff, HandOffCase, TransportModel } from './types.js';
 
 export type { Transport };
 export type { HandOff, TransportModel } from './types.js';
@@ -29,7 +29,7 @@ const MB = 1024 * 1024;
  */
 export function handOff(p: Platform, bytes: number, fanOut: number, allowed: readonly Transport[] = TRANSPORTS,
   overhead = true): HandOff | undefined {
-  const c = { p, mb: bytes / MB, fanOut, overhead, hopMs: overhead ? p.hop.overheadMs : 0 };
+  const c = handOffCase(p, bytes, fanOut, overhead);
   let best: HandOff | undefined;
   for (const t of allowed) {
     const h = MODELS[t].cost(c);
@@ -37,4 +37,16 @@ export function handOff(p: Platform, bytes: number, fanOut: number, allowed: rea
   }
   if (bytes === 0) return { transport: 'inline', latencyMs: c.hopMs, producerBilledMs: 0, consumerBilledMs: 0, usd: 0 };
   return best;
+}
+
+/**
+ * The hand-off of `bytes` to each of `fanOut` consumers by transport `t` alone (handOff's arguments), or undefined
+ * where the platform cannot carry it: e.g. a plan's cuts re-priced as another runtime performs them.
+ */
+export function transportHandOff(t: Transport, p: Platform, bytes: number, fanOut: number, overhead = true): HandOff | undefined {
+  return MODELS[t].cost(handOffCase(p, bytes, fanOut, overhead));
+}
+
+function handOffCase(p: Platform, bytes: number, fanOut: number, overhead: boolean): HandOffCase {
+  return { p, mb: bytes / MB, fanOut, overhead, hopMs: overhead ? p.hop.overheadMs : 0 };
 }
