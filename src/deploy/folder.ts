@@ -50,6 +50,15 @@ export function functionConfig(fn: DeployFunction, input: DeployInput, keep?: st
   };
 }
 
+/**
+ * Whether the model is one function that can be its own endpoint (OpenFaaS, Knative): no entry in front of it.
+ * Not with batching (the entry holds the batches forming, many requests at a time, where a slice runs one) nor in a
+ * fleet (the entries route to functions other models share).
+ */
+export function servesItself(input: DeployInput): boolean {
+  return input.functions.length === 1 && !input.batching && !input.names && !input.emitted;
+}
+
 /** The entry's pipeline.json: functions in stage order, each reachable at the URL in `urlEnv`. */
 export function pipelineConfig(input: DeployInput, names: Map<string, string>): PipelineConfig {
   const m = input.manifest;

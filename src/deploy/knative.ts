@@ -1,7 +1,8 @@
 /**
  * Knative target: one `serving.knative.dev/v1` Service per slice (CPU/memory requests and limits from the plan,
  * containerConcurrency 1: a slice is sized for one inference at a time) and the gateway Service that chains
- * them, configured with the slices' cluster-local URLs. Every Service speaks the Open Inference Protocol; the
+ * them, configured with the slices' cluster-local URLs (a model of one function is its own endpoint: folder.ts
+ * `servesItself`). Every Service speaks the Open Inference Protocol; the
  * gateway's is the model's endpoint. Pods run as the image's non-root `node` user with a read-only root filesystem,
  * no privilege escalation and no capabilities (nothing in a function writes to disk, so no volume either).
  * Images are tagged by their folder's content hash.
@@ -12,7 +13,7 @@ import { stringifyYaml as stringify } from './cfn-yaml.js';
 import type { DeployInput } from './manifest.js';
 import { dnsLabel, platformNames } from './manifest.js';
 import type { DeployOptions, DeployResult, DeployedFunction, Runtimes } from './types.js';
-import { GENERATED, S3_SDK, WEIGHTS_PREFIX, s3SdkVersion, contentTag, functionConfig, stageWeights, leanInstall, packageBytes, packageJson, pipelineConfig, writeEntryFolder, writeSliceFolder } from './folder.js';
+import { GENERATED, S3_SDK, WEIGHTS_PREFIX, s3SdkVersion, contentTag, functionConfig, stageWeights, leanInstall, packageBytes, packageJson, pipelineConfig, servesItself, writeEntryFolder, writeSliceFolder } from './folder.js';
 import { buildImagesScript, cpuQuantity, memQuantity, NODE_UID, SECURITY_CONTEXT } from './k8s.js';
 import { containerBatchingReadme, HTTP_CHAIN_README, type Target } from './target.js';
 import { deployedGroups, entryConcurrency, entryTarget } from './batching.js';
@@ -34,6 +35,11 @@ const SLICE_SERVER = `'use strict';
 // ${GENERATED} One model slice as a Knative Service: the Open Inference Protocol on $PORT.
 const rt = require('./mopar-runtime.js');
 rt.serveHandler(rt.openfaasFunction(__dirname), Number(process.env.PORT || 8080));
+`;
+const MODEL_SERVER = `'use strict';
+// ${GENERATED} The model's endpoint (Open Inference Protocol on $PORT): its one function, run in this process.
+const rt = require('./mopar-runtime.js');
+rt.serveHandler(rt.openfaasModel(__dirname), Number(process.env.PORT || 8080));
 `;
 const GATEWAY_SERVER = `'use strict';
 // ${GENERATED} The model's endpoint (Open Inference Protocol on $PORT): calls the slice Services at the URLs in MOPAR_URL_* env.
@@ -86,37 +92,44 @@ export async function deployKnative(input: DeployInput, out: string, opts: Deplo
   // --weights s3: the slices fetch their weights at start into an emptyDir at /tmp (the root filesystem stays
   // read-only), with the store's credentials from an optional Secret.
   const fetched = opts.weights === 's3';
+  // One function: it is the model's endpoint, under the gateway's name (the same URL).
+  const itself = servesItself(input);
+  if (itself) names.set(functions[0]!.name, gatewayName);
+  const pipeline = pipelineConfig(input, names);
   for (const fn of functions) {
     if (input.emitted?.has(fn.name)) continue;
     const name = names.get(fn.name)!;
     const staged = fetched ? stageWeights(out, name, fn) : undefined;
-    const f = folder(name, writeSliceFolder(join(out, 'functions', name), fn, runtimes.function, { ...functionConfig(fn, input), ...(staged ? { weights: staged.weights } : {}) },
-      { 'server.js': SLICE_SERVER, 'package.json': packageJson(name, { main: 'server.js', ...(fetched ? { dependencies: { [S3_SDK]: s3SdkVersion() } } : {}) }), Dockerfile: dockerfile(true) }), true);
+    const f = folder(name, writeSliceFolder(join(out, 'functions', name), fn, runtimes.function, { ...functionConfig(fn, input), ...(staged ? { weights: staged.weights } : {}) }, {
+      'server.js': itself ? MODEL_SERVER : SLICE_SERVER, 'package.json': packageJson(name, { main: 'server.js', ...(fetched ? { dependencies: { [S3_SDK]: s3SdkVersion() } } : {}) }), Dockerfile: dockerfile(true),
+      ...(itself ? { 'pipeline.json': `${JSON.stringify(pipeline, null, 2)}\n` } : {}),
+    }), true);
     if (staged) files.push(...staged.files);
     const extra: Extra = staged ? {
       envFrom: [{ secretRef: { name: KNATIVE_WEIGHTS_SECRET, optional: true } }],
       volumeMounts: [{ name: 'weights', mountPath: '/tmp' }],
       volumes: [{ name: 'weights', emptyDir: { sizeLimit: memQuantity(staged.bytes * 1.1 / 2 ** 20 + 16) } }],
     } : {};
-    docs.push(service(name, f.image, 1, { cpu: cpuQuantity(fn.vcpu), memory: memQuantity(fn.memoryMB) }, fetched ? weightsEnv(opts) : {}, { 'mopar.dev/role': 'slice', 'mopar.dev/group': dnsLabel(fn.group) }, {}, extra));
+    docs.push(service(name, f.image, 1, { cpu: cpuQuantity(fn.vcpu), memory: memQuantity(fn.memoryMB) }, fetched ? weightsEnv(opts) : {}, { 'mopar.dev/role': itself ? 'model' : 'slice', 'mopar.dev/group': dnsLabel(fn.group) }, {}, extra));
     deployed.push({ function: fn.name, name, memoryMB: fn.memoryMB, vcpu: fn.vcpu, packaging: 'container', packageBytes: f.bytes, weights: fetched ? 's3' : 'image' });
   }
-  const pipeline = pipelineConfig(input, names);
-  const g = folder(gatewayName, writeEntryFolder(join(out, 'functions', gatewayName), pipeline, runtimes.gateway,
-    { 'server.js': GATEWAY_SERVER, 'package.json': packageJson(gatewayName, { main: 'server.js' }, false), Dockerfile: dockerfile(false) }), false);
-  const urls: Record<string, string> = {};
-  for (const f of pipeline.functions) urls[f.urlEnv] = `http://${names.get(f.name)}.${ns}.svc.cluster.local`;
-  // The gateway mostly waits on its slices: many requests per instance. Batching: one gateway instance must hold
-  // the requests of the batches forming and running (a hard limit below that would keep batches from filling), and
-  // the autoscaler adds instances at one full batch per group, not earlier (every instance splits the stream).
   const b = input.batching;
   const concurrency = b ? entryConcurrency(b) : 0;
-  const batchAnnotations: Record<string, string> = b ? {
-    'autoscaling.knative.dev/metric': 'concurrency', 'autoscaling.knative.dev/target': String(entryTarget(b)),
-    'mopar.dev/batching': JSON.stringify(b.groups.map((x) => ({ apps: x.apps.map((a) => a.name), maxBatch: x.maxBatch, timeoutMs: x.timeoutMs }))),
-  } : {};
-  docs.push(service(gatewayName, g.image, concurrency, { cpu: '250m', memory: '256Mi' }, urls, { 'mopar.dev/role': 'gateway' }, batchAnnotations));
-  deployed.push({ function: '$entry', name: gatewayName, memoryMB: 256, vcpu: 0.25, packaging: 'container', packageBytes: g.bytes });
+  if (!itself) {
+    const g = folder(gatewayName, writeEntryFolder(join(out, 'functions', gatewayName), pipeline, runtimes.gateway,
+      { 'server.js': GATEWAY_SERVER, 'package.json': packageJson(gatewayName, { main: 'server.js' }, false), Dockerfile: dockerfile(false) }), false);
+    const urls: Record<string, string> = {};
+    for (const f of pipeline.functions) urls[f.urlEnv] = `http://${names.get(f.name)}.${ns}.svc.cluster.local`;
+    // The gateway mostly waits on its slices: many requests per instance. Batching: one gateway instance must hold
+    // the requests of the batches forming and running (a hard limit below that would keep batches from filling), and
+    // the autoscaler adds instances at one full batch per group, not earlier (every instance splits the stream).
+    const batchAnnotations: Record<string, string> = b ? {
+      'autoscaling.knative.dev/metric': 'concurrency', 'autoscaling.knative.dev/target': String(entryTarget(b)),
+      'mopar.dev/batching': JSON.stringify(b.groups.map((x) => ({ apps: x.apps.map((a) => a.name), maxBatch: x.maxBatch, timeoutMs: x.timeoutMs }))),
+    } : {};
+    docs.push(service(gatewayName, g.image, concurrency, { cpu: '250m', memory: '256Mi' }, urls, { 'mopar.dev/role': 'gateway' }, batchAnnotations));
+    deployed.push({ function: '$entry', name: gatewayName, memoryMB: 256, vcpu: 0.25, packaging: 'container', packageBytes: g.bytes });
+  }
 
   const main = join(out, 'knative.yaml');
   writeFileSync(main, `# ${GENERATED} Deploy: kubectl apply -f knative.yaml\n${docs.map((d) => stringify(d)).join('---\n')}`);

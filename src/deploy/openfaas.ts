@@ -1,6 +1,7 @@
 /**
  * OpenFaaS target: stack.yml (faas-cli), one folder per slice plus the entry function that chains them through
- * the gateway, and the `mopar-node20` template they build with. The template keeps the node20 of-watchdog HTTP
+ * the gateway (a model of one function is its own endpoint: folder.ts `servesItself`), and the `mopar-node20`
+ * template they build with. The template keeps the node20 of-watchdog HTTP
  * handler contract but uses a Debian (glibc) Node 20 image: onnxruntime-node ships glibc-only binaries and does
  * not load on node20's Alpine (musl) base (microsoft/onnxruntime#12439). Every function speaks the Open
  * Inference Protocol (the entry's is the model's endpoint); functions run as the image's non-root `node` user
@@ -15,7 +16,7 @@ import { platformNames } from './manifest.js';
 import type { DeployOptions, DeployResult, DeployedFunction, Runtimes } from './types.js';
 import { deployedGroups, entryConcurrency, entryTarget } from './batching.js';
 import { OPENFAAS_WEIGHTS_SECRETS, storeName, uploadCommand, weightsEnv } from './weights.js';
-import { GENERATED, S3_SDK, WEIGHTS_PREFIX, s3SdkVersion, contentTag, functionConfig, stageWeights, leanInstall, packageBytes, packageJson, pipelineConfig, writeEntryFolder, writeSliceFolder } from './folder.js';
+import { GENERATED, S3_SDK, WEIGHTS_PREFIX, s3SdkVersion, contentTag, functionConfig, stageWeights, leanInstall, packageBytes, packageJson, pipelineConfig, servesItself, writeEntryFolder, writeSliceFolder } from './folder.js';
 import { tensorMetas } from './function-runtime/meta.js';
 import { cpuQuantity, memQuantity } from './k8s.js';
 import { containerBatchingReadme, HTTP_CHAIN_README, type Target } from './target.js';
@@ -35,6 +36,10 @@ const OF_WATCHDOG = 'ghcr.io/openfaas/of-watchdog:0.10.1';
 const SLICE_HANDLER = `'use strict';
 // ${GENERATED} One model slice behind the OpenFaaS node20 handler contract.
 module.exports = require('./mopar-runtime.js').openfaasFunction(__dirname);
+`;
+const MODEL_HANDLER = `'use strict';
+// ${GENERATED} The model's endpoint (Open Inference Protocol): its one function, run in this process.
+module.exports = require('./mopar-runtime.js').openfaasModel(__dirname);
 `;
 const ENTRY_HANDLER = `'use strict';
 // ${GENERATED} The model's endpoint (Open Inference Protocol): calls the slice functions through the gateway
@@ -102,40 +107,49 @@ export async function deployOpenFaas(input: DeployInput, out: string, opts: Depl
   files.push(...templateFilesWritten);
   const image = (name: string, written: string[]) => `${registry}/${name}:${contentTag([...written, ...templateFilesWritten])}`;
 
+  // One function: it is the model's endpoint, under the entry's name (the same URL), with the model's body limit.
+  const itself = servesItself(input);
+  if (itself) names.set(functions[0]!.name, entryName);
+  const pipeline = pipelineConfig(input, names);
+  const modelBodyLimit = requestBodyLimit(atRangeTop(atMaxBatch(tensorMetas(pipeline.inputs, pipeline.tensors), pipeline.maxBatch), pipeline.ranges));
   for (const fn of functions) {
     if (input.emitted?.has(fn.name)) continue;
     const name = names.get(fn.name)!;
     const staged = fetched ? stageWeights(out, name, fn) : undefined;
     const config = functionConfig(fn, input);
-    const written = writeSliceFolder(join(out, 'functions', name), fn, runtimes.function, { ...config, ...(staged ? { weights: staged.weights } : {}) }, { 'handler.js': SLICE_HANDLER, 'package.json': packageJson(name, fetched ? { dependencies: { [S3_SDK]: s3SdkVersion() } } : {}) });
+    const written = writeSliceFolder(join(out, 'functions', name), fn, runtimes.function, { ...config, ...(staged ? { weights: staged.weights } : {}) }, {
+      'handler.js': itself ? MODEL_HANDLER : SLICE_HANDLER, 'package.json': packageJson(name, fetched ? { dependencies: { [S3_SDK]: s3SdkVersion() } } : {}),
+      ...(itself ? { 'pipeline.json': `${JSON.stringify(pipeline, null, 2)}\n` } : {}),
+    });
     files.push(...written, ...(staged?.files ?? []));
     const res = { memory: memQuantity(fn.memoryMB), cpu: cpuQuantity(fn.vcpu) };
     stackFns[name] = {
       lang: OPENFAAS_TEMPLATE, handler: `./functions/${name}`, image: image(name, written),
-      environment: { RAW_BODY: 'true', MAX_RAW_SIZE: rawSize(sliceBodyLimit(tensorMetas(config.inputs, config.tensors))), ...timeouts, ...(fetched ? weightsEnv(opts) : {}) },
+      environment: { RAW_BODY: 'true', MAX_RAW_SIZE: rawSize(itself ? modelBodyLimit : sliceBodyLimit(tensorMetas(config.inputs, config.tensors))), ...timeouts, ...(fetched ? weightsEnv(opts) : {}) },
       ...(fetched ? { secrets: OPENFAAS_WEIGHTS_SECRETS } : {}),
       limits: res, requests: res, labels: { ...scale, 'mopar.dev/group': fn.group }, readonly_root_filesystem: true,
     };
     deployed.push({ function: fn.name, name, memoryMB: fn.memoryMB, vcpu: fn.vcpu, packaging: 'container', packageBytes: packageBytes(written, true), weights: fetched ? 's3' : 'image' });
   }
 
-  const pipeline = pipelineConfig(input, names);
-  const written = writeEntryFolder(join(out, 'functions', entryName), pipeline, runtimes.gateway, { 'handler.js': ENTRY_HANDLER, 'package.json': packageJson(entryName, {}, false) });
-  files.push(...written);
-  const hops: Record<string, string> = {};
-  for (const f of pipeline.functions) hops[f.urlEnv] = `${gatewayInCluster}/function/${names.get(f.name)}`;
-  const entryRes = { memory: '256Mi', cpu: '250m' };
-  // Batching: of-watchdog's max_inflight lets one entry instance hold the requests of the batches forming and
-  // running (429 above it); the capacity autoscaler (OpenFaaS Pro; the Community Edition ignores these labels) adds
-  // an instance at one full batch per group.
   const b = input.batching;
-  const entryBatching = b ? { environment: { max_inflight: String(entryConcurrency(b)) }, labels: { 'com.openfaas.scale.type': 'capacity', 'com.openfaas.scale.target': String(entryTarget(b)) } } : undefined;
-  stackFns[entryName] = {
-    lang: OPENFAAS_TEMPLATE, handler: `./functions/${entryName}`, image: image(entryName, written),
-    environment: { RAW_BODY: 'true', MAX_RAW_SIZE: rawSize(requestBodyLimit(atRangeTop(atMaxBatch(tensorMetas(pipeline.inputs, pipeline.tensors), pipeline.maxBatch), pipeline.ranges))), ...timeouts, ...hops, ...entryBatching?.environment },
-    limits: entryRes, requests: entryRes, labels: { ...scale, ...entryBatching?.labels }, readonly_root_filesystem: true,
-  };
-  deployed.push({ function: '$entry', name: entryName, memoryMB: 256, vcpu: 0.25, packaging: 'container', packageBytes: packageBytes(written, false) });
+  if (!itself) {
+    const written = writeEntryFolder(join(out, 'functions', entryName), pipeline, runtimes.gateway, { 'handler.js': ENTRY_HANDLER, 'package.json': packageJson(entryName, {}, false) });
+    files.push(...written);
+    const hops: Record<string, string> = {};
+    for (const f of pipeline.functions) hops[f.urlEnv] = `${gatewayInCluster}/function/${names.get(f.name)}`;
+    const entryRes = { memory: '256Mi', cpu: '250m' };
+    // Batching: of-watchdog's max_inflight lets one entry instance hold the requests of the batches forming and
+    // running (429 above it); the capacity autoscaler (OpenFaaS Pro; the Community Edition ignores these labels) adds
+    // an instance at one full batch per group.
+    const entryBatching = b ? { environment: { max_inflight: String(entryConcurrency(b)) }, labels: { 'com.openfaas.scale.type': 'capacity', 'com.openfaas.scale.target': String(entryTarget(b)) } } : undefined;
+    stackFns[entryName] = {
+      lang: OPENFAAS_TEMPLATE, handler: `./functions/${entryName}`, image: image(entryName, written),
+      environment: { RAW_BODY: 'true', MAX_RAW_SIZE: rawSize(modelBodyLimit), ...timeouts, ...hops, ...entryBatching?.environment },
+      limits: entryRes, requests: entryRes, labels: { ...scale, ...entryBatching?.labels }, readonly_root_filesystem: true,
+    };
+    deployed.push({ function: '$entry', name: entryName, memoryMB: 256, vcpu: 0.25, packaging: 'container', packageBytes: packageBytes(written, false) });
+  }
 
   const stack = { version: '1.0', provider: { name: 'openfaas', gateway: opts.gateway ?? 'http://127.0.0.1:8080' }, functions: stackFns };
   const main = join(out, 'stack.yml');

@@ -4,13 +4,14 @@
  * runs its model on zeros at batch 1; the entry, which has no slices to call at build time, must parse and
  * validate a well-formed request and then fail to reach its first slice (502) — any other answer is a failure.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TensorSpec } from '../../partition/index.js';
 import { v2Datatype } from '../../runtime/index.js';
 import { numel } from '../../graph/lean.js';
 import { openfaasFunction } from './openfaas.js';
 import { openfaasEntry } from './chain-entry.js';
+import { openfaasModel } from './model-function.js';
+import { existsSync, readFileSync } from 'node:fs';
 import type { FaasContext, FaasHandler } from './faas-handler.js';
 
 function zerosRequest(names: readonly string[], tensors: Record<string, TensorSpec>): Buffer {
@@ -50,11 +51,24 @@ export async function entrySelfTest(dir: string = process.cwd()): Promise<void> 
   }
 }
 
-/** A slice folder's test (exported as `selfTest` by the slice bundle). */
+/**
+ * A slice folder's test (exported as `selfTest` by the slice bundle). A one-function deployment's folder (with
+ * pipeline.json) is tested as the model's endpoint it is.
+ */
 export async function sliceSelfTest(dir: string = process.cwd()): Promise<void> {
   try {
     const c = JSON.parse(readFileSync(join(dir, 'function.json'), 'utf8')) as { name: string; inputs: string[]; outputs: string[]; tensors: Record<string, TensorSpec>; weights?: unknown };
     if (c.weights) { console.log(`self-test: slice '${c.name}' fetches its weights at start; no inference at build time`); return; }
+    const whole = existsSync(join(dir, 'pipeline.json'))
+      ? JSON.parse(readFileSync(join(dir, 'pipeline.json'), 'utf8')) as { model: string; inputs: string[]; outputs: string[]; tensors: Record<string, TensorSpec> }
+      : undefined;
+    if (whole) {
+      const r = await call(openfaasModel(dir), `/v2/models/${encodeURIComponent(whole.model)}/infer`, zerosRequest(whole.inputs, whole.tensors));
+      const outputs = r.status === 200 ? (JSON.parse(r.body) as { outputs?: unknown[] }).outputs : undefined;
+      if (!outputs || outputs.length !== whole.outputs.length) fail(`model function '${whole.model}' answered ${r.status}: ${r.body.slice(0, 300)}`);
+      else console.log(`self-test: model function '${whole.model}' answered an inference (${outputs.length} output(s))`);
+      return;
+    }
     const r = await call(openfaasFunction(dir), `/v2/models/${encodeURIComponent(c.name)}/infer`, zerosRequest(c.inputs, c.tensors));
     const outputs = r.status === 200 ? (JSON.parse(r.body) as { outputs?: unknown[] }).outputs : undefined;
     if (!outputs || outputs.length !== c.outputs.length) fail(`slice '${c.name}' answered ${r.status}: ${r.body.slice(0, 300)}`);
