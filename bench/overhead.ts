@@ -11,8 +11,8 @@
  * takes 0.1–0.3 ms to wake); served − floor is what the runtime itself adds.
  * 'deployed' and 'deployed3': what `mopar deploy --target knative` writes for the same two builds, run from its own
  * files by local-run, each Service's server.js reached at its own port (no queue-proxy or ingress): the unsplit
- * build's one function called directly — the design where the function owns the client's connection, no gateway
- * and no IPC hop — and through the entry Service deploy puts in front; the 3-function entry calls its slices over HTTP.
+ * build's one function, which is the model's endpoint itself — the design where the function owns the client's
+ * connection, no gateway and no IPC hop; the 3-function build's entry calls its slices over HTTP.
  *
  * Run: node --import tsx bench/overhead.ts [--requests 200] [--no-224] [--json out.json]
  * Models: test/fixtures/exported/mobilenetv3-small.onnx at 1×3×64×64, and the zoo's MobileNetV2 at 1×3×224×224
@@ -48,7 +48,7 @@ if (!argv.includes('--no-224')) {
 const pct = (a: number[], p: number) => (a.length ? [...a].sort((u, v) => u - v)[Math.min(a.length - 1, Math.floor(p * a.length))]! : NaN);
 const f2 = (x: number) => x.toFixed(2);
 
-type Variant = 'bare' | 'floor' | 'binary' | 'json' | 'chain3' | 'deployed' | 'deployedEntry' | 'deployed3';
+type Variant = 'bare' | 'floor' | 'binary' | 'json' | 'chain3' | 'deployed' | 'deployed3';
 const SERVED: readonly Variant[] = ['binary', 'json', 'chain3'];
 const report: Record<string, unknown> = {
   cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, loadBefore: loadavg().map((x) => +x.toFixed(2)), requests: REQUESTS, cases: [] as unknown[],
@@ -72,11 +72,10 @@ for (const c of cases) {
   const base = `http://127.0.0.1:${(await gw.listen(0)).port}`;
   // What `deploy` writes for Knative, run from its own files (local-run, limits off like the gateway's): each
   // function's server.js reached at its own port (a Knative Service's container, without queue-proxy or ingress).
-  // 'deployed': the unsplit build's one slice Service, called as the entry Service calls it (its own model name);
-  // 'deployedEntry': the same through the entry Service that `deploy` puts in front of every model.
-  const deployed = { deployed: '', deployedEntry: '', deployed3: '' };
+  // 'deployed': the unsplit build's one function, which deploy makes the model's endpoint itself (no entry in front).
+  const deployed = { deployed: '', deployed3: '' };
   const runs = [];
-  for (const [v, built] of [['deployedEntry', unsplit], ['deployed3', chain]] as const) {
+  for (const [v, built] of [['deployed', unsplit], ['deployed3', chain]] as const) {
     const out = join(dir, `${c.label.split(' ')[0]}.${v}.knative`);
     mopar('deploy', built, '--target', 'knative', '-o', out);
     const run = await localRun(out, { limits: false });
@@ -84,11 +83,6 @@ for (const c of cases) {
     const entry = run.functions.find((f) => f.entry)?.url;
     if (!entry) throw new Error(`${v}: local-run gave no address for the entry function`);
     deployed[v] = `${entry}/v2/models/${manifest.model}/infer`;
-    if (v === 'deployedEntry') {
-      const slice = run.functions.find((f) => !f.entry);
-      if (!slice?.url) throw new Error('deployed: local-run gave no address for the slice function');
-      deployed.deployed = `${slice.url}/v2/models/${manifest.functions[0]!.name}/infer`;
-    }
   }
   const session = await openSession(join(unsplit, manifest.functions[0]!.file), { threads, memArena: true, optimization: 'all', config: FUNCTION_SESSION_CONFIG });
 
@@ -103,7 +97,6 @@ for (const c of cases) {
     json: { url: infer(m1), body: jsonBody, headers: { 'content-type': 'application/json', 'content-length': jsonBody.length } },
     chain3: { url: infer(m3), body: bin.body, headers: bin.headers },
     deployed: { url: deployed.deployed, body: bin.body, headers: bin.headers },
-    deployedEntry: { url: deployed.deployedEntry, body: bin.body, headers: bin.headers },
     deployed3: { url: deployed.deployed3, body: bin.body, headers: bin.headers },
   };
   // The floor: a child that busy-waits (no timer: a timer's wake-up is not part of a run) and a bare HTTP server.
@@ -120,7 +113,7 @@ for (const c of cases) {
   });
   await new Promise<void>((r) => floorServer.listen(0, '127.0.0.1', r));
   const floorUrl = `http://127.0.0.1:${(floorServer.address() as { port: number }).port}/`;
-  const ms: Record<Variant, number[]> = { bare: [], floor: [], binary: [], json: [], chain3: [], deployed: [], deployedEntry: [], deployed3: [] };
+  const ms: Record<Variant, number[]> = { bare: [], floor: [], binary: [], json: [], chain3: [], deployed: [], deployed3: [] };
   const phases: Record<string, Record<string, number[]>> = { binary: {}, json: {}, chain3: {} };
   const once = async (v: Variant, keep: boolean) => {
     const t = performance.now();
@@ -148,7 +141,7 @@ for (const c of cases) {
     tr.write = took - (tr.total ?? took);
     for (const k of [...PHASES, 'total'] as const) (phases[v]![k] ??= []).push(tr[k] ?? 0);
   };
-  const order: Variant[] = ['bare', 'floor', 'binary', 'json', 'chain3', 'deployed', 'deployedEntry', 'deployed3'];
+  const order: Variant[] = ['bare', 'floor', 'binary', 'json', 'chain3', 'deployed', 'deployed3'];
   // The floor's child waits as long as a bare run takes, and its server answers with the served reply's bytes.
   const warm: number[] = [];
   for (let i = 0; i < 20; i++) { const t = performance.now(); await runSession(session, feeds); warm.push(performance.now() - t); }
@@ -164,8 +157,7 @@ for (const c of cases) {
   console.log(`served binary    p50 ${f2(p50.binary)} ms  (+${f2(p50.binary - p50.bare)} ms, ×${f2(p50.binary / p50.bare)} bare; +${f2(p50.binary - p50.floor)} over the floor)`);
   console.log(`served JSON      p50 ${f2(p50.json)} ms  (+${f2(p50.json - p50.binary)} ms over binary, ×${f2(p50.json / p50.bare)} bare)`);
   console.log(`3 functions bin  p50 ${f2(p50.chain3)} ms  (+${f2(p50.chain3 - p50.bare)} ms over bare, +${f2(p50.chain3 - p50.binary)} over unsplit binary)`);
-  console.log(`deployed binary  p50 ${f2(p50.deployed)} ms  (+${f2(p50.deployed - p50.bare)} ms, ×${f2(p50.deployed / p50.bare)} bare: the one function's Knative Service, called directly)`);
-  console.log(`deployed + entry p50 ${f2(p50.deployedEntry)} ms  (+${f2(p50.deployedEntry - p50.bare)} ms over bare: through the entry Service deploy puts in front)`);
+  console.log(`deployed binary  p50 ${f2(p50.deployed)} ms  (+${f2(p50.deployed - p50.bare)} ms, ×${f2(p50.deployed / p50.bare)} bare: the model's one Knative Service)`);
   console.log(`deployed 3 fns   p50 ${f2(p50.deployed3)} ms  (+${f2(p50.deployed3 - p50.bare)} ms over bare: the Knative entry calling its slices over HTTP)`);
   const cols = [...PHASES, 'other', 'total'];
   console.log(`\nmedian per phase (ms; 'write' = client-measured time minus the server's total: response write, HTTP, client)`);
