@@ -56,6 +56,11 @@ export interface SweepRow {
   load?: MachineLoad;
   functions: number;
   subSlices: number;
+  /**
+   * The most vCPU any of the plan's functions gets: a function of as many vCPU as this machine has cores shares
+   * them with the gateway and the load generator while it is measured, which no platform does.
+   */
+  maxVcpu?: number;
   /** Index of the measured deployment within its model × platform (identical plans share one). */
   deployment: number | null;
   /** p50Ms = latencyMs (the plan's one-request latency); p99Ms null: plans predict no tail. */
@@ -287,6 +292,7 @@ async function sweepOne(m: ModelRef, modelPath: string, profile: Profile, graph:
       model: m.key, platform: platform.id, step: c.step, sloMs: round(c.sloMs), strategy: c.strategy,
       feasible: false, predictedSloMet: !!c.plan?.sloMet, measuredSloMet: null,
       functions: c.plan?.functions.length ?? 0, subSlices: c.plan ? subSlices(c.plan) : 0, deployment: d,
+      ...(c.plan ? { maxVcpu: Math.max(...c.plan.functions.map((f) => f.vcpu)) } : {}),
       predicted: { latencyMs: c.plan?.predicted.latencyMs ?? NaN, p50Ms: c.plan?.predicted.latencyMs ?? NaN, p99Ms: null, costPerMillionUSD: c.plan?.predicted.costPerMillionUSD ?? NaN },
       measured: null, floorPerMillionUSD: floor, ...(load ? { load } : {}), ...(c.error ? { error: c.error } : {}),
     };
