@@ -7,7 +7,6 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { parse, parseAllDocuments } from 'yaml';
 import S3rver from 's3rver';
 import { Service } from '@kubernetes-models/knative/serving.knative.dev/v1/Service';
@@ -15,6 +14,7 @@ import { deploy, parseCfnYaml } from '../../src/deploy/index.js';
 import { ensureBucket, infer, s3Store } from '../../src/runtime/index.js';
 import { ROOT, cleanup, linkOrt, maxRelErr, reference, tmpDir, writeBranchyDir } from './helpers.js';
 import { startFaasGateway } from './faas-gateway.js';
+import { cfnLint } from './cfn-lint.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 const d = tmpDir('weights');
@@ -103,10 +103,8 @@ test('deploy --weights s3: Lambda slices stay zips over the zip limit, read the 
   const readme = readFileSync(join(d, 'lambda-s3', 'README.md'), 'utf8');
   assert.match(readme, /fetches its weights at cold start from Amazon S3/);
   assert.ok(readme.includes('aws s3 sync weights/ s3://<globally unique bucket name>/weights/'));
-  if (spawnSync('cfn-lint', ['--version']).status === 0) {
-    const lint = spawnSync('cfn-lint', [res.main], { encoding: 'utf8', timeout: 120_000 });
-    assert.equal(lint.status, 0, `cfn-lint: ${lint.stdout}${lint.stderr}`);
-  }
+  const lint = cfnLint([res.main]);
+  if (lint) assert.equal(lint.status, 0, `cfn-lint: ${lint.output}`);
 
   const kn = await deploy(built.dir, join(d, 'kn-s3'), { target: 'knative', weights: 's3', weightsBucket: 'w', weightsEndpoint: 'https://storage.googleapis.com' });
   const docs = parseAllDocuments(readFileSync(kn.main, 'utf8')).map((x) => x.toJS() as any); // eslint-disable-line @typescript-eslint/no-explicit-any
