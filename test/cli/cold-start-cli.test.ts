@@ -5,15 +5,20 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { saveModel } from '../../src/graph/index.js';
+import { profileModel, saveProfile } from '../../src/profile/index.js';
 import { fixture } from '../fixtures/graphs.js';
 import { runCli } from './run-cli.js';
 
 let dir: string;
 let model: string;
-before(() => {
+let profile: string;
+before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'mopar-cold-cli-'));
   model = join(dir, 'm.onnx');
   saveModel(fixture('residual').build(), model);
+  // In-process, for the plan that must fail: one CLI profiling pass fewer.
+  profile = join(dir, 'm.profile.json');
+  saveProfile(await profileModel(model, { runs: 1, cpuScaling: false, measureRss: false }), profile);
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -38,7 +43,7 @@ test('plan --cold-slo-ms: the plan carries its cold latency; an impossible bound
   assert.ok(plan.unsplit.coldLatencyMs > 0);
   assert.ok(plan.alternatives.every((a: { coldSloMet?: boolean }) => a.coldSloMet === true));
   // Below the platform's sandbox + runtime start alone (375 ms on aws-lambda): no plan can meet it.
-  const bad = await runCli(['plan', model, '--platform', 'aws-lambda', '--cold-slo-ms', '100', ...FAST_PROFILE]);
+  const bad = await runCli(['plan', model, '--platform', 'aws-lambda', '--cold-slo-ms', '100', '--profile', profile]);
   assert.equal(bad.code, 2, bad.stderr);
   assert.match(bad.stderr, /mopar: error: no mopar plan meets --cold-slo-ms 100: the fastest first request after idle takes \d+ ms/);
 });
