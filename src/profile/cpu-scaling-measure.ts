@@ -6,6 +6,7 @@
 import { cgroupsAvailable, createCgroup, errorMessage, log, median } from '../core/index.js';
 import { SERVED_SESSION_CONFIG, type Feeds } from '../graph/index.js';
 import { LEAN_MALLOC_ENV, measureInChild } from './child.js';
+import { defaultStopRule } from './stability.js';
 import type { CpuScalingPoint } from './types.js';
 
 export const SCALING_THREADS = [1, 2];
@@ -29,11 +30,12 @@ export async function cpuScaling(modelPath: string, feeds: Feeds, opts: ScalingO
       points.push({ vcpu: threads, threads, ms: opts.known.ms, method: 'threads' });
       continue;
     }
-    // In a child as a function host runs (its malloc setting and session config), like the quota points below and
-    // the 1-thread run: the 2026-12-07 sweep's 2-vCPU one-function cells served 1.3–1.6× their prediction, made
-    // from 2-thread points timed in this process.
+    // As the 1-thread run is timed: in a child set up as a function host (its malloc setting and session config),
+    // repeated until the spread settles (stability.ts). Five runs in this process made MobileNetV2's 2-thread point
+    // 4.9 ms in the 2026-12-07 sweep's profile; timed so on a quiet machine it is 6.1 ms, and the sweep's 2-vCPU
+    // one-function cells served 1.3–1.6× their prediction.
     try {
-      const r = await measureInChild(modelPath, feeds, { threads, warmup: 1, runs, env: { ...LEAN_MALLOC_ENV }, sessionConfig: { ...SERVED_SESSION_CONFIG } });
+      const r = await measureInChild(modelPath, feeds, { threads, warmup: 1, runs, env: { ...LEAN_MALLOC_ENV }, sessionConfig: { ...SERVED_SESSION_CONFIG }, stop: defaultStopRule(runs) });
       points.push({ vcpu: threads, threads, ms: median(r.runMs), method: 'threads' });
     } catch (err) {
       log(`note: ${threads} threads not measured: ${errorMessage(err)}`);
