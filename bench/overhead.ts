@@ -9,6 +9,7 @@
  * child busy-waits the bare run's p50 and answers; the server then sends a response of the served one's size. Its
  * difference to bare is the wake-ups and transfers a served request cannot avoid here (on a VM an idle process
  * takes 0.1–0.3 ms to wake); served − floor is what the runtime itself adds.
+ * 'httpFloor': the same without the IPC hop — loopback HTTP to a plain server process that busy-waits the bare p50.
  * 'deployed' and 'deployed3': what `mopar deploy --target knative` writes for the same two builds, run from its own
  * files by local-run, each Service's server.js reached at its own port (no queue-proxy or ingress): the unsplit
  * build's one function, which is the model's endpoint itself — the design where the function owns the client's
@@ -48,7 +49,7 @@ if (!argv.includes('--no-224')) {
 const pct = (a: number[], p: number) => (a.length ? [...a].sort((u, v) => u - v)[Math.min(a.length - 1, Math.floor(p * a.length))]! : NaN);
 const f2 = (x: number) => x.toFixed(2);
 
-type Variant = 'bare' | 'floor' | 'binary' | 'json' | 'chain3' | 'deployed' | 'deployed3';
+type Variant = 'bare' | 'floor' | 'httpFloor' | 'binary' | 'json' | 'chain3' | 'deployed' | 'deployed3';
 const SERVED: readonly Variant[] = ['binary', 'json', 'chain3'];
 const report: Record<string, unknown> = {
   cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, loadBefore: loadavg().map((x) => +x.toFixed(2)), requests: REQUESTS, cases: [] as unknown[],
@@ -92,7 +93,7 @@ for (const c of cases) {
   const bin = binaryInferRequest(feeds);
   const jsonBody = Buffer.from(JSON.stringify({ inputs: [{ name: inputName, datatype: 'FP32', shape: c.dims, data: Array.from(data) }] }));
   const infer = (model: string) => `${base}/v2/models/${model}/infer`;
-  const requests: Record<Exclude<Variant, 'bare' | 'floor'>, { url: string; body: Buffer; headers: Record<string, string | number> }> = {
+  const requests: Record<Exclude<Variant, 'bare' | 'floor' | 'httpFloor'>, { url: string; body: Buffer; headers: Record<string, string | number> }> = {
     binary: { url: infer(m1), body: bin.body, headers: bin.headers },
     json: { url: infer(m1), body: jsonBody, headers: { 'content-type': 'application/json', 'content-length': jsonBody.length } },
     chain3: { url: infer(m3), body: bin.body, headers: bin.headers },
@@ -113,7 +114,15 @@ for (const c of cases) {
   });
   await new Promise<void>((r) => floorServer.listen(0, '127.0.0.1', r));
   const floorUrl = `http://127.0.0.1:${(floorServer.address() as { port: number }).port}/`;
-  const ms: Record<Variant, number[]> = { bare: [], floor: [], binary: [], json: [], chain3: [], deployed: [], deployed3: [] };
+  // The HTTP floor: what a function that owns the connection cannot avoid — a plain node:http server in its own
+  // process that reads the body, busy-waits the bare run's p50 and answers the served reply's bytes.
+  const httpChild = spawn(process.execPath, ['-e', `const http = require('node:http');
+let busy = 0, reply = Buffer.alloc(0);
+process.on('message', (m) => { busy = m.busyMs; reply = Buffer.alloc(m.replyBytes); process.send('set'); });
+const s = http.createServer((req, res) => { const c = []; req.on('data', (d) => c.push(d)); req.on('end', () => { Buffer.concat(c); const end = performance.now() + busy; while (performance.now() < end); res.end(reply); }); });
+s.listen(0, '127.0.0.1', () => process.send(s.address().port));`], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const httpFloorUrl = `http://127.0.0.1:${await new Promise<number>((r) => httpChild.once('message', (p) => r(Number(p))))}/`;
+  const ms: Record<Variant, number[]> = { bare: [], floor: [], httpFloor: [], binary: [], json: [], chain3: [], deployed: [], deployed3: [] };
   const phases: Record<string, Record<string, number[]>> = { binary: {}, json: {}, chain3: {} };
   const once = async (v: Variant, keep: boolean) => {
     const t = performance.now();
@@ -122,10 +131,10 @@ for (const c of cases) {
       if (keep) ms.bare.push(performance.now() - t);
       return;
     }
-    if (v === 'floor') {
-      const reply = await httpRequest(floorUrl, { method: 'POST', headers: bin.headers, body: bin.body });
-      if (reply.status !== 200) throw new Error(`floor: HTTP ${reply.status}`);
-      if (keep) ms.floor.push(performance.now() - t);
+    if (v === 'floor' || v === 'httpFloor') {
+      const reply = await httpRequest(v === 'floor' ? floorUrl : httpFloorUrl, { method: 'POST', headers: bin.headers, body: bin.body });
+      if (reply.status !== 200) throw new Error(`${v}: HTTP ${reply.status}`);
+      if (keep) ms[v].push(performance.now() - t);
       return;
     }
     const r = requests[v];
@@ -141,12 +150,13 @@ for (const c of cases) {
     tr.write = took - (tr.total ?? took);
     for (const k of [...PHASES, 'total'] as const) (phases[v]![k] ??= []).push(tr[k] ?? 0);
   };
-  const order: Variant[] = ['bare', 'floor', 'binary', 'json', 'chain3', 'deployed', 'deployed3'];
+  const order: Variant[] = ['bare', 'floor', 'httpFloor', 'binary', 'json', 'chain3', 'deployed', 'deployed3'];
   // The floor's child waits as long as a bare run takes, and its server answers with the served reply's bytes.
   const warm: number[] = [];
   for (let i = 0; i < 20; i++) { const t = performance.now(); await runSession(session, feeds); warm.push(performance.now() - t); }
   busyMs = pct(warm, 0.5);
   replyBytes = Buffer.alloc((await httpRequest(`${base}/v2/models/${m1}/infer`, { method: 'POST', headers: bin.headers, body: bin.body })).body.length);
+  await new Promise((r) => { httpChild.once('message', r); httpChild.send({ busyMs, replyBytes: replyBytes.length }); });
   for (let i = 0; i < 20; i++) for (const v of order) await once(v, false);
   for (let i = 0; i < REQUESTS; i++) for (let k = 0; k < order.length; k++) await once(order[(i + k) % order.length]!, true);
 
@@ -154,10 +164,11 @@ for (const c of cases) {
   console.log(`\n== ${c.label} (threads ${threads}, ${REQUESTS} interleaved requests each; JSON body ${(jsonBody.length / 2 ** 20).toFixed(2)} MB)`);
   console.log(`bare onnxruntime p50 ${f2(p50.bare)} ms`);
   console.log(`floor            p50 ${f2(p50.floor)} ms  (+${f2(p50.floor - p50.bare)} ms: HTTP + IPC to a busy child, no work of ours)`);
+  console.log(`HTTP floor       p50 ${f2(p50.httpFloor)} ms  (+${f2(p50.httpFloor - p50.bare)} ms: HTTP to a busy server process, no work of ours)`);
   console.log(`served binary    p50 ${f2(p50.binary)} ms  (+${f2(p50.binary - p50.bare)} ms, ×${f2(p50.binary / p50.bare)} bare; +${f2(p50.binary - p50.floor)} over the floor)`);
   console.log(`served JSON      p50 ${f2(p50.json)} ms  (+${f2(p50.json - p50.binary)} ms over binary, ×${f2(p50.json / p50.bare)} bare)`);
   console.log(`3 functions bin  p50 ${f2(p50.chain3)} ms  (+${f2(p50.chain3 - p50.bare)} ms over bare, +${f2(p50.chain3 - p50.binary)} over unsplit binary)`);
-  console.log(`deployed binary  p50 ${f2(p50.deployed)} ms  (+${f2(p50.deployed - p50.bare)} ms, ×${f2(p50.deployed / p50.bare)} bare: the model's one Knative Service)`);
+  console.log(`deployed binary  p50 ${f2(p50.deployed)} ms  (+${f2(p50.deployed - p50.bare)} ms, ×${f2(p50.deployed / p50.bare)} bare, +${f2(p50.deployed - p50.httpFloor)} over the HTTP floor: the model's one Knative Service)`);
   console.log(`deployed 3 fns   p50 ${f2(p50.deployed3)} ms  (+${f2(p50.deployed3 - p50.bare)} ms over bare: the Knative entry calling its slices over HTTP)`);
   const cols = [...PHASES, 'other', 'total'];
   console.log(`\nmedian per phase (ms; 'write' = client-measured time minus the server's total: response write, HTTP, client)`);
@@ -176,6 +187,7 @@ for (const c of cases) {
   await gw.close();
   for (const run of runs) await run.close();
   child.kill();
+  httpChild.kill();
   await new Promise((r) => floorServer.close(r));
 }
 report.loadAfter = loadavg().map((x) => +x.toFixed(2));

@@ -9,7 +9,11 @@ import type { FleetBenchReport } from './fleet.js';
 /** What bench/overhead.ts writes with --json. */
 export interface OverheadReport {
   cpu: string; cores: number; loadBefore: number[]; loadAfter: number[]; requests: number;
-  cases: Array<{ label: string; threads: number; p50: { bare: number; floor: number; binary: number; json: number; chain3: number } }>;
+  cases: Array<{ label: string; threads: number; p50: {
+    bare: number; floor: number; binary: number; json: number; chain3: number;
+    /** Reports since 2026-12-07: loopback HTTP to a busy server process (no IPC), and the Knative deployment's functions. */
+    httpFloor?: number; deployed?: number; deployed3?: number;
+  } }>;
 }
 
 /** Issue 28's targets for a 224×224×3 FP32 image (ms over bare, over binary, over bare per hand-off). */
@@ -29,7 +33,13 @@ export function overheadSection(o: OverheadReport): string[] {
     `in 3 functions ${over(p.chain3)} (target +${f(chainTarget, 1)}: ${met(p.chain3 - p.bare <= chainTarget)}). ` +
     `What any gateway-plus-host design pays on this machine, measured in the same run: the same body over loopback HTTP to a plain server that hands it ` +
     `over Node IPC to a process busy for the bare run's time, ${over(p.floor)} (no code of ours: the wake-ups of four processes and the transfers); ` +
-    `so the runtime's own share of the unsplit binary request is +${f(p.binary - p.floor)} ms.`,
+    `so the runtime's own share of the unsplit binary request is +${f(p.binary - p.floor)} ms.` +
+    (p.deployed !== undefined && p.httpFloor !== undefined && p.deployed3 !== undefined
+      ? ` Deployed as \`mopar deploy --target knative\` writes it and run by \`local-run\` (the unsplit model is one function that is its own endpoint: no gateway, no IPC), ` +
+        `${over(p.deployed)} (target +${f(TARGETS.binary, 1)}: ${met(p.deployed - p.bare <= TARGETS.binary)}), of which loopback HTTP to a plain server process busy for the bare run's time ` +
+        `takes ${over(p.httpFloor)} with no code of ours — the least any HTTP design pays here for this request — and the function itself +${f(p.deployed - p.httpFloor)} ms; ` +
+        `its 3-function deployment (an entry calling its slices over HTTP) ${over(p.deployed3)}.`
+      : ''),
   ];
 }
 
