@@ -5,7 +5,7 @@
 export { createFunctionCore, FUNCTION_SESSION_CONFIG, type FunctionCore, type FunctionCoreOptions } from './function-core.js';
 export { Gateway, DEFAULT_GATEWAY, type GatewayOptions } from './gateway.js';
 export { loadServable } from './servable.js';
-export { ServedModel, DEFAULT_RUNTIME, type RuntimeOptions, type WeightsStore, type InferResult, type TensorMeta } from './model.js';
+export { ServedModel, DEFAULT_RUNTIME, SHM_MIN_BYTES, type RuntimeOptions, type WeightsStore, type InferResult, type TensorMeta } from './model.js';
 export { FunctionPool, DEFAULT_POOL, type PoolOptions, type SpawnReason } from './pool.js';
 export { SaturatedError, DeadlineError, scaleOutDelayMs, type ScaleOutState } from './admission.js';
 export { KeepAlivePolicy, IdleTimeHistogram, parseKeepAlive, DEFAULT_HISTOGRAM, type KeepAliveSpec, type KeepAliveDecision, type HistogramPolicyOptions } from './keep-alive.js';

@@ -236,8 +236,7 @@ export class ServedModel {
   }
 
   private outputPlan(tensor: string): OutputPlan {
-    // A model output only the gateway reads comes back through /dev/shm when big: over Node's IPC channel GPT-2's
-    // 25.7 MB of logits cost the host ~18 ms/MB under its own CPU quota (see requestInputPlan).
+    // A model output only the gateway reads comes back through /dev/shm when big: IPC took GPT-2's 25.7 MB of logits at ~18 ms/MB.
     if (!this.consumers.has(tensor)) {
       return SHM_DIR === '/dev/shm' ? { enc: 'shm', ...this.spares.take(tensor), minBytes: SHM_MIN_BYTES } : { enc: 'raw' };
     }
@@ -246,14 +245,15 @@ export class ServedModel {
     const t = this.transport.get(tensor) ?? 'inline';
     if (t === 'shm' || t === 'object-store') return { enc: 'shm', ...this.spares.take(tensor) };
     if (t === 'compressed') return this.opts.lossy ? { enc: 'z', lossy: this.opts.lossy } : { enc: 'z' };
-    return { enc: 'raw' };
+    // Inline: on one machine, a segment when big, as a request's input (IPC took ~18 ms/MB, requestInputPlan).
+    return SHM_DIR === '/dev/shm' ? { enc: 'shm', ...this.spares.take(tensor), minBytes: SHM_MIN_BYTES } : { enc: 'raw' };
   }
 
   /**
    * How a request's own input reaches its first functions. Big raw inputs go through a shared-memory segment:
    * Node's IPC channel moved them at ~18 ms/MB (0.6 MB: 11 ms, 4.8 MB: 58 ms, p50 of a bare fork round trip), work
    * done by the receiving host under its CPU quota (8× slower at 0.125 vCPU), while the planner leaves the
-   * request's transfer out as the same for every plan. Hand-offs between functions keep their planned transport.
+   * request's transfer out as the same for every plan. Hand-offs between functions too, unless compressed.
    */
   private requestInputPlan(tensor: string, bytes: number): OutputPlan {
     const plan = this.outputPlan(tensor);
