@@ -83,6 +83,8 @@ function promisesTable(now: PromiseCheck, before: PromiseCheck, old: SweepReport
     '|---|---|---|---|',
     `| measured ÷ predicted, median p50 / cost (cells), all | within ${pc(b.allCells)} | ${ratio(before.all)} | ${ratio(now.all)} |`,
     ...FUNCTION_CLASSES.filter((l) => cls(now, l) || cls(before, l)).map((l) => `| … ${l} | within ${pc(b.perClass)} | ${ratio(cls(before, l))} | ${ratio(cls(now, l))} |`),
+    ...(Number.isFinite(now.all.p50Here) ? [`| measured p50 ÷ the plan with its hand-offs priced as this runtime performs them (shared memory): all; ${now.classes.map((k) => k.label).join('; ')} | — | not recorded | ` +
+      `${[now.all, ...now.classes].map((k) => f(k.p50Here)).join('; ')} |`] : []),
     ...now.platforms.map((s) => `| ${pn(s.platform)}: steps where mopar's measurably met the SLO and was the cheapest within ${pc(b.cheapestWithin)}, of those where any did | ≥ ${pc(b.steps)} | ` +
       `${steps(before.platforms.find((x) => x.platform === s.platform))} | ${steps(s)} |`),
     `| mopar cells measured below their floor | none | ${floor(before)} | ${floor(now)} |`,

@@ -30,7 +30,8 @@ export function functionClass(functions: number): (typeof FUNCTION_CLASSES)[numb
 /** A cell whose measurement can be judged: measured, verified, no failed request. */
 export const measuredOk = (r: SweepRow): boolean => !!r.measured && !r.error && r.measured.errors === 0 && !!r.verify?.ok;
 
-export interface Ratios { cells: number; p50: number; cost: number }
+/** `p50Here`: measured p50 ÷ the plan's prediction with hand-offs as served here (rows that carry it; else NaN). */
+export interface Ratios { cells: number; p50: number; cost: number; p50Here: number }
 
 /** Medians of measured ÷ predicted over the measured cells: p50 latency and cost per request. */
 export function predictionRatios(rows: readonly SweepRow[]): Ratios {
@@ -39,6 +40,7 @@ export function predictionRatios(rows: readonly SweepRow[]): Ratios {
     cells: ok.length,
     p50: median(ok.map((r) => r.measured!.p50Ms / r.predicted.latencyMs)),
     cost: median(ok.map((r) => r.measured!.costPerMillionUSD / r.predicted.costPerMillionUSD)),
+    p50Here: median(ok.filter((r) => (r.predicted.servedHereMs ?? 0) > 0).map((r) => r.measured!.p50Ms / r.predicted.servedHereMs!)),
   };
 }
 

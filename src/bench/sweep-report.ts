@@ -214,6 +214,8 @@ function promisesMarkdown(c: PromiseCheck): string[] {
     '| promise | bound | this run | |', '|---|---|---|---|',
     `| measured ÷ predicted, median over all cells (p50 / cost) | within ${pc(b.allCells)} | ${fmt(c.all.p50)} / ${fmt(c.all.cost)} (${c.all.cells} cells) | ${yes(c.kept.ratios)} |`,
     ...c.classes.map((k) => `| … ${k.label} | within ${pc(b.perClass)} | ${fmt(k.p50)} / ${fmt(k.cost)} (${k.cells} cells) | |`),
+    ...(Number.isFinite(c.all.p50Here) ? [`| measured p50 ÷ the plan with its hand-offs priced as this runtime performs them (shared memory), median: all; ${c.classes.map((k) => k.label).join('; ')} | — | ` +
+      `${[c.all, ...c.classes].map((k) => fmt(k.p50Here)).join('; ')} | |`] : []),
     ...c.platforms.map((p, i) => `| ${p.platform}: of the ${p.someMet} steps (of ${p.steps}) where some deployment measurably met the SLO, mopar's met it / and was the cheapest within ${pc(b.cheapestWithin)} | ≥ ${pc(b.steps)} | ` +
       `${p.moparMet} / ${p.moparCheapest} (${p.someMet ? pc(p.moparCheapest / p.someMet) : 'n/a'}) | ${i === 0 ? yes(c.kept.steps) : ''} |`),
     `| mopar cells measured below their floor | none | ${c.belowFloor.length} of ${c.moparMeasured}${c.belowFloor.length ? ` (lowest ${fmt(Math.min(...c.belowFloor.map((x) => x.overFloor)))}× the floor)` : ''} | ${yes(c.kept.floor)} |`,

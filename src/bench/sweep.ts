@@ -15,6 +15,7 @@ import type { Profile } from '../profile/index.js';
 import { getPlatform, parseStrategy, physicalFloor, planPartition, PLATFORMS, type Plan, type PlanFunction, type Platform } from '../plan/index.js';
 import { buildPartition, verifyPartition } from '../partition/index.js';
 import { measureInterleaved, type Measured } from './sweep-measure.js';
+import { servedHere } from './served-here.js';
 import type { Composition, MeasuredAs } from './compose.js';
 import { noiseFloor } from './summary.js';
 import { DEFAULT_STRATEGIES, benchProfile, machineInfo, parseModels, type ModelRef } from './run.js';
@@ -63,8 +64,12 @@ export interface SweepRow {
   maxVcpu?: number;
   /** Index of the measured deployment within its model × platform (identical plans share one). */
   deployment: number | null;
-  /** p50Ms = latencyMs (the plan's one-request latency); p99Ms null: plans predict no tail. */
-  predicted: { latencyMs: number; p50Ms: number; p99Ms: number | null; costPerMillionUSD: number };
+  /**
+   * p50Ms = latencyMs (the plan's one-request latency); p99Ms null: plans predict no tail. `servedHereMs`: the same
+   * plan with its hand-offs priced as this runtime performs them (shared memory; served-here.ts), what a local
+   * measurement can be held to where the platform's own transport cannot run here.
+   */
+  predicted: { latencyMs: number; p50Ms: number; p99Ms: number | null; costPerMillionUSD: number; servedHereMs?: number };
   measured: {
     costPerMillionUSD: number; p50Ms: number; p95Ms: number; p99Ms: number; coldStartMs: number; requests: number; errors: number;
     billedFrom?: 'one-at-a-time';
@@ -293,7 +298,8 @@ async function sweepOne(m: ModelRef, modelPath: string, profile: Profile, graph:
       feasible: false, predictedSloMet: !!c.plan?.sloMet, measuredSloMet: null,
       functions: c.plan?.functions.length ?? 0, subSlices: c.plan ? subSlices(c.plan) : 0, deployment: d,
       ...(c.plan ? { maxVcpu: Math.max(...c.plan.functions.map((f) => f.vcpu)) } : {}),
-      predicted: { latencyMs: c.plan?.predicted.latencyMs ?? NaN, p50Ms: c.plan?.predicted.latencyMs ?? NaN, p99Ms: null, costPerMillionUSD: c.plan?.predicted.costPerMillionUSD ?? NaN },
+      predicted: { latencyMs: c.plan?.predicted.latencyMs ?? NaN, p50Ms: c.plan?.predicted.latencyMs ?? NaN, p99Ms: null, costPerMillionUSD: c.plan?.predicted.costPerMillionUSD ?? NaN,
+        ...(c.plan ? { servedHereMs: servedHere(c.plan).latencyMs } : {}) },
       measured: null, floorPerMillionUSD: floor, ...(load ? { load } : {}), ...(c.error ? { error: c.error } : {}),
     };
     if (d === null) return base;

@@ -65,3 +65,13 @@ test('promises: a platform where nothing measurably met any step keeps nothing; 
   assert.equal(c.kept.steps, false);
   assert.equal(c.all.cells, 1, 'only the verified, error-free cell');
 });
+
+test('like with like: measured p50 ÷ the prediction as served here, over the rows that carry it', () => {
+  const here = (p50: number, servedHereMs?: number) => {
+    const r = row({ p50 });
+    return { ...r, predicted: { ...r.predicted, ...(servedHereMs !== undefined ? { servedHereMs } : {}) } };
+  };
+  const c = promiseCheck(report([here(10, 8), here(6, 6), here(9, 10), here(7)]));
+  assert.equal(c.all.p50Here, 1, 'median of 1.25, 1, 0.9 (the row without one left out)');
+  assert.ok(Number.isNaN(promiseCheck(report([here(7)])).all.p50Here), 'no row carries it: not a number, not a guess');
+});
