@@ -51,7 +51,8 @@ export function functionConfig(fn: DeployFunction, input: DeployInput, keep?: st
 }
 
 /**
- * Whether the model is one function that can be its own endpoint (OpenFaaS, Knative): no entry in front of it.
+ * Whether the model is one function that can be its own endpoint: no entry in front of it (OpenFaaS, Knative) and
+ * on Lambda no state machine behind it either.
  * Not with batching (the entry holds the batches forming, many requests at a time, where a slice runs one) nor in a
  * fleet (the entries route to functions other models share).
  */

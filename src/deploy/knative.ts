@@ -166,6 +166,7 @@ export const knative: Target = {
   readme: {
     metrics: true,
     requests: HTTP_CHAIN_README,
+    requestsAlone: [],
     batching: containerBatchingReadme('containerConcurrency',
       '- Above containerConcurrency Knative\'s queue-proxy holds requests outside the container: they wait without joining a batch.'),
     package: 'image',

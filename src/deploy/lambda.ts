@@ -5,7 +5,8 @@
  * onnxruntime-node (Linux x64 binaries only) stay under Lambda's 250 MB unzipped limit, else as a container
  * image on the public Lambda Node.js base image of the same major. The model's endpoint is the entry function's
  * URL: the Open Inference Protocol, each request run by the state machine (inputs over its 256 KiB input limit are
- * staged in the bucket by the entry). The bucket refuses requests that do not use TLS.
+ * staged in the bucket by the entry); a model of one function is that function, with the URL (folder.ts servesItself).
+ * The bucket refuses requests that do not use TLS.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { deployedGroups, type DeployBatching } from './batching.js';
@@ -18,7 +19,7 @@ import { dnsLabel, platformNames } from './manifest.js';
 import { DEFAULT_LAMBDA_RUNTIME, type DeployOptions, type DeployResult, type DeployedFunction, type Runtimes } from './types.js';
 import {
   GENERATED, WEIGHTS_PREFIX, stageWeights, contentTag, sliceModelFiles, functionConfig, leanInstall, ortLinuxBytes, packageBytes, packageJson, pipelineConfig,
-  writeEntryFolder, writeSliceFolder,
+  servesItself, writeEntryFolder, writeSliceFolder,
 } from './folder.js';
 import { RUNTIME_FILE } from './bundle.js';
 import { buildStateMachine } from './asl.js';
@@ -37,6 +38,10 @@ const SMALL_FILES_BYTES = 64 * 1024;
 const HANDLER = `'use strict';
 // ${GENERATED} One model slice as a Lambda function (invoked by the Step Functions state machine).
 exports.handler = require('./mopar-runtime.js').lambdaFunction(__dirname);
+`;
+const MODEL_HANDLER = `'use strict';
+// ${GENERATED} The model's endpoint (function URL, Open Inference Protocol): its one function, run in this process.
+exports.handler = require('./mopar-runtime.js').lambdaModel(__dirname);
 `;
 const ENTRY_HANDLER = `'use strict';
 // ${GENERATED} The model's endpoint (function URL, Open Inference Protocol): runs the state machine per request.
@@ -58,6 +63,10 @@ export async function deployLambda(input: DeployInput, out: string, opts: Deploy
   const prefix = opts.name ?? manifest.model;
   const names = platformNames(prefix, functions, 64);
   const ids = new Map(functions.map((fn, i) => [fn.name, logicalId(fn.name, i)]));
+  // One function: it is the model's endpoint (the entry's id, name and URL), with no state machine behind it.
+  const itself = servesItself(input);
+  const entryName = dnsLabel(prefix, 64);
+  if (itself) { ids.set(functions[0]!.name, ENTRY_ID); names.set(functions[0]!.name, entryName); }
   const keep = new Map(stages.flatMap((s) => s.functions.map((fn) => [fn.name, s.liveAfter] as const)));
   const timeout = Math.min(900, opts.timeoutS ?? 60);
   const runtimeId = opts.lambdaRuntime ?? DEFAULT_LAMBDA_RUNTIME;
@@ -98,19 +107,24 @@ export async function deployLambda(input: DeployInput, out: string, opts: Deploy
     // Lambda's CPU share follows memory (1 vCPU at 1,769 MB): a plan made for another platform may want more CPU.
     if (memory / 1769 < fn.vcpu * 0.9) warnings.push(`${fn.name}: ${memory} MB gives Lambda ≈${(memory / 1769).toFixed(2)} vCPU, the plan assumed ${fn.vcpu} (plan with --platform aws-lambda for Lambda-sized functions)`);
     if (memory !== Math.ceil(fn.memoryMB)) warnings.push(`${fn.name}: ${fn.memoryMB} MB is outside Lambda's ${LAMBDA_MEMORY.min}–${LAMBDA_MEMORY.max} MB; using ${memory} MB`);
-    const copied = [...(staged ? [] : sliceModelFiles(fn)), 'function.json', RUNTIME_FILE, 'handler.js', 'package.json'];
+    const copied = [...(staged ? [] : sliceModelFiles(fn)), 'function.json', RUNTIME_FILE, 'handler.js', 'package.json', ...(itself ? ['pipeline.json'] : [])];
     // onnxruntime-node without its GPU download and without the other platforms' binaries (they alone exceed 250 MB).
     const build: Record<string, string> = image
       ? { Dockerfile: `# ${GENERATED}\nFROM --platform=linux/amd64 ${baseImage}\nCOPY package.json \${LAMBDA_TASK_ROOT}/\nRUN cd \${LAMBDA_TASK_ROOT} && ${leanInstall('x64')}\nCOPY ${copied.filter((f) => f !== 'package.json').join(' ')} \${LAMBDA_TASK_ROOT}/\nCMD ["handler.handler"]\n` }
       : { Makefile: makefile(id, copied, true) };
-    const written = writeSliceFolder(dir, fn, runtimes.function, { ...functionConfig(fn, input, keep.get(fn.name)), ...(staged ? { weights: staged.weights } : {}) }, { 'handler.js': HANDLER, 'package.json': packageJson(name), ...build });
+    const written = writeSliceFolder(dir, fn, runtimes.function, { ...functionConfig(fn, input, keep.get(fn.name)), ...(staged ? { weights: staged.weights } : {}) }, {
+      'handler.js': itself ? MODEL_HANDLER : HANDLER, 'package.json': packageJson(name), ...build,
+      ...(itself ? { 'pipeline.json': `${JSON.stringify(pipelineConfig(input, names), null, 2)}\n` } : {}),
+    });
     files.push(...written, ...(staged?.files ?? []));
     const shipped = written.filter((f) => copied.some((c) => f.endsWith(`/${c}`)));
     const common = {
       MemorySize: memory, Timeout: timeout, EphemeralStorage: { Size: ephemeralMB }, Architectures: ['x86_64'],
       Role: cfn.getAtt('FunctionRole', 'Arn'),
       Environment: { Variables: { ...staging, ...(staged ? { MOPAR_WEIGHTS_BUCKET: cfn.ref('StagingBucket') } : {}) } },
-      Description: `mopar ${manifest.model} slice ${fn.name} (group ${fn.group}, ${fn.vcpu} vCPU planned)`.slice(0, 256),
+      Description: (itself ? `mopar ${manifest.model}: the Open Inference Protocol endpoint, the model run in this function (${fn.vcpu} vCPU planned)`
+        : `mopar ${manifest.model} slice ${fn.name} (group ${fn.group}, ${fn.vcpu} vCPU planned)`).slice(0, 256),
+      ...(itself ? { FunctionUrlConfig: { AuthType: cfn.ref('EntryAuthType') } } : {}),
     };
     resources[id] = image
       ? { Type: 'AWS::Serverless::Function', Properties: { PackageType: 'Image', ...common },
@@ -120,40 +134,41 @@ export async function deployLambda(input: DeployInput, out: string, opts: Deploy
     deployed.push({ function: fn.name, name, memoryMB: memory, vcpu: Math.min(6, memory / 1769), packaging: image ? 'image' : 'zip', packageBytes: packageBytes(shipped, true), weights: fetched ? 's3' : 'image' });
   }
 
-  // The entry: no model, no onnxruntime; a zip of its four files.
-  const entryName = dnsLabel(prefix, 64);
-  const entryDir = join(out, 'functions', entryName);
   const b = input.batching;
-  const entryCopied = ['pipeline.json', RUNTIME_FILE, 'handler.js', 'package.json', ...(b ? ['batch-handler.js'] : [])];
-  const entryWritten = writeEntryFolder(entryDir, pipelineConfig(input, names), runtimes.gateway, {
-    'handler.js': ENTRY_HANDLER, 'package.json': packageJson(entryName, {}, false),
-    ...(b ? { 'batch-handler.js': BATCH_HANDLER } : {}),
-    Makefile: makefile(ENTRY_ID, entryCopied, false) + (b ? makefile(BATCH_FRONT_ID, entryCopied, false).replace(/^# .*\n/, '') : ''),
-  });
-  files.push(...entryWritten);
   const entryTimeout = Math.min(900, Math.min(300, timeout * stages.length) + 10);
-  resources[ENTRY_ID] = {
-    Type: 'AWS::Serverless::Function',
-    Properties: {
-      CodeUri: `functions/${entryName}`, Handler: 'handler.handler', Runtime: runtimeId, MemorySize: 512, Timeout: entryTimeout,
-      Architectures: ['x86_64'], Role: cfn.getAtt('EntryRole', 'Arn'),
-      FunctionUrlConfig: { AuthType: cfn.ref('EntryAuthType') },
-      Environment: { Variables: { ...staging, MOPAR_STATE_MACHINE_ARN: cfn.ref('Pipeline'), ...(b ? Object.fromEntries(b.groups.map((_, i) => [`MOPAR_BATCH_QUEUE_${i}`, cfn.ref(`BatchQueue${i}`)])) : {}) } },
-      Description: `mopar ${manifest.model}: the Open Inference Protocol endpoint (runs the state machine)`.slice(0, 256),
-    },
-    Metadata: { BuildMethod: 'makefile' },
-  };
   const front = b ? batchFront(b, entryName, runtimeId, entryTimeout, staging, warnings) : undefined;
-  if (front) Object.assign(resources, front.resources);
-  deployed.push({ function: '$entry', name: entryName, memoryMB: 512, vcpu: 512 / 1769, packaging: 'zip', packageBytes: packageBytes(entryWritten.filter((f) => entryCopied.some((c) => f.endsWith(`/${c}`))), false) });
-
   const arnVar = (fn: string) => `${ids.get(fn)}Arn`;
-  // EXPRESS workflows run at most 5 minutes.
-  const definition = buildStateMachine(manifest.model, stages, arnVar, (fn) => names.get(fn)!, Math.min(300, timeout * stages.length));
-  mkdirSync(join(out, 'statemachine'), { recursive: true });
-  const aslFile = join(out, 'statemachine', 'pipeline.asl.json');
-  writeFileSync(aslFile, `${JSON.stringify(definition, null, 2)}\n`);
-  files.push(aslFile);
+  if (!itself) {
+    // The entry: no model, no onnxruntime; a zip of its four files.
+    const entryDir = join(out, 'functions', entryName);
+    const entryCopied = ['pipeline.json', RUNTIME_FILE, 'handler.js', 'package.json', ...(b ? ['batch-handler.js'] : [])];
+    const entryWritten = writeEntryFolder(entryDir, pipelineConfig(input, names), runtimes.gateway, {
+      'handler.js': ENTRY_HANDLER, 'package.json': packageJson(entryName, {}, false),
+      ...(b ? { 'batch-handler.js': BATCH_HANDLER } : {}),
+      Makefile: makefile(ENTRY_ID, entryCopied, false) + (b ? makefile(BATCH_FRONT_ID, entryCopied, false).replace(/^# .*\n/, '') : ''),
+    });
+    files.push(...entryWritten);
+    resources[ENTRY_ID] = {
+      Type: 'AWS::Serverless::Function',
+      Properties: {
+        CodeUri: `functions/${entryName}`, Handler: 'handler.handler', Runtime: runtimeId, MemorySize: 512, Timeout: entryTimeout,
+        Architectures: ['x86_64'], Role: cfn.getAtt('EntryRole', 'Arn'),
+        FunctionUrlConfig: { AuthType: cfn.ref('EntryAuthType') },
+        Environment: { Variables: { ...staging, MOPAR_STATE_MACHINE_ARN: cfn.ref('Pipeline'), ...(b ? Object.fromEntries(b.groups.map((_, i) => [`MOPAR_BATCH_QUEUE_${i}`, cfn.ref(`BatchQueue${i}`)])) : {}) } },
+        Description: `mopar ${manifest.model}: the Open Inference Protocol endpoint (runs the state machine)`.slice(0, 256),
+      },
+      Metadata: { BuildMethod: 'makefile' },
+    };
+    if (front) Object.assign(resources, front.resources);
+    deployed.push({ function: '$entry', name: entryName, memoryMB: 512, vcpu: 512 / 1769, packaging: 'zip', packageBytes: packageBytes(entryWritten.filter((f) => entryCopied.some((c) => f.endsWith(`/${c}`))), false) });
+
+    // EXPRESS workflows run at most 5 minutes.
+    const definition = buildStateMachine(manifest.model, stages, arnVar, (fn) => names.get(fn)!, Math.min(300, timeout * stages.length));
+    mkdirSync(join(out, 'statemachine'), { recursive: true });
+    const aslFile = join(out, 'statemachine', 'pipeline.asl.json');
+    writeFileSync(aslFile, `${JSON.stringify(definition, null, 2)}\n`);
+    files.push(aslFile);
+  }
 
   const arns = functions.flatMap((fn) => [cfn.getAtt(ids.get(fn.name)!, 'Arn'), cfn.sub(`\${${ids.get(fn.name)}.Arn}:*`)]);
   const template = {
@@ -163,8 +178,10 @@ export async function deployLambda(input: DeployInput, out: string, opts: Deploy
     Parameters: {
       StagingBucketName: { Type: 'String', Description: 'S3 bucket (created) for tensors over the payload limits', AllowedPattern: '^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$' },
       FunctionRoleName: { Type: 'String', Default: `${baseName}-functions`.slice(0, 64), Description: 'IAM role (created) the slice functions run as' },
-      StateMachineRoleName: { Type: 'String', Default: `${baseName}-pipeline`.slice(0, 64), Description: 'IAM role (created) the state machine runs as' },
-      EntryRoleName: { Type: 'String', Default: `${baseName}-entry`.slice(0, 64), Description: 'IAM role (created) the entry function runs as' },
+      ...(itself ? {} : {
+        StateMachineRoleName: { Type: 'String', Default: `${baseName}-pipeline`.slice(0, 64), Description: 'IAM role (created) the state machine runs as' },
+        EntryRoleName: { Type: 'String', Default: `${baseName}-entry`.slice(0, 64), Description: 'IAM role (created) the entry function runs as' },
+      }),
       ...(front ? { BatchFrontRoleName: { Type: 'String', Default: `${baseName}-batch-front`.slice(0, 64), Description: 'IAM role (created) the batching front function runs as' } } : {}),
       EntryAuthType: {
         Type: 'String', Default: 'AWS_IAM', AllowedValues: ['AWS_IAM', 'NONE'],
@@ -207,7 +224,7 @@ export async function deployLambda(input: DeployInput, out: string, opts: Deploy
           }, ...(fetched ? [{ Effect: 'Allow', Action: 's3:GetObject', Resource: cfn.sub(`arn:\${AWS::Partition}:s3:::\${StagingBucket}/${WEIGHTS_PREFIX}*`) }] : [])] } }],
         },
       },
-      EntryRole: {
+      ...(itself ? {} : { EntryRole: {
         Type: 'AWS::IAM::Role',
         Properties: {
           RoleName: cfn.ref('EntryRoleName'),
@@ -222,7 +239,7 @@ export async function deployLambda(input: DeployInput, out: string, opts: Deploy
             ] : []),
           ] } }],
         },
-      },
+      } }),
       ...(front ? { BatchFrontRole: {
         Type: 'AWS::IAM::Role',
         Properties: {
@@ -236,16 +253,16 @@ export async function deployLambda(input: DeployInput, out: string, opts: Deploy
           ] } }],
         },
       } } : {}),
-      StateMachineRole: {
+      ...(itself ? {} : { StateMachineRole: {
         Type: 'AWS::IAM::Role',
         Properties: {
           RoleName: cfn.ref('StateMachineRoleName'),
           AssumeRolePolicyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'states.amazonaws.com' }, Action: 'sts:AssumeRole' }] },
           Policies: [{ PolicyName: 'invoke-slices', PolicyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: arns }] } }],
         },
-      },
+      } }),
       ...resources,
-      Pipeline: {
+      ...(itself ? {} : { Pipeline: {
         Type: 'AWS::Serverless::StateMachine',
         Properties: {
           // EXPRESS: synchronous StartSyncExecution for request/response inference (5-minute limit).
@@ -254,11 +271,11 @@ export async function deployLambda(input: DeployInput, out: string, opts: Deploy
           DefinitionSubstitutions: Object.fromEntries(functions.map((fn) => [arnVar(fn.name), cfn.getAtt(ids.get(fn.name)!, 'Arn')])),
           Role: cfn.getAtt('StateMachineRole', 'Arn'),
         },
-      },
+      } }),
     },
     Outputs: {
       EntryUrl: { Description: 'The model endpoint (Open Inference Protocol)', Value: cfn.getAtt(`${ENTRY_ID}Url`, 'FunctionUrl') },
-      StateMachineArn: { Description: 'The state machine the entry runs per request', Value: cfn.ref('Pipeline') },
+      ...(itself ? {} : { StateMachineArn: { Description: 'The state machine the entry runs per request', Value: cfn.ref('Pipeline') } }),
       StagingBucket: { Value: cfn.ref('StagingBucket') },
     },
   };
@@ -352,6 +369,8 @@ export const lambda: Target = {
       `so are tensors between the functions over ${INLINE_LIMIT_BYTES / 1000} kB (objects expire after a day; the bucket refuses plain HTTP).`,
       '',
     ],
+    requestsAlone: ['The model\'s one function is its own endpoint: a Lambda function URL (`EntryUrl` output; `EntryAuthType` AWS_IAM by default, so requests are SigV4-signed as above;',
+      'with `EntryAuthType=NONE` it is public and `mopar invoke <EntryUrl> --model ...` works) that runs the model in the function, no state machine. A function URL takes at most 6 MB per request and per response.', ''],
     batching: [
       'A Lambda instance serves one request at a time, so no entry instance can hold requests while a batch forms.',
       'What holds them here is an SQS queue per group: the entry puts a request that names a batched application in',

@@ -177,17 +177,19 @@ export async function deployOpenFaas(input: DeployInput, out: string, opts: Depl
   };
 }
 
+const TEMPLATE_README = [
+  'Functions build with the `mopar-node20` template in `template/`: the node20 (of-watchdog HTTP) handler',
+  'contract on `node:20-bookworm-slim`, because onnxruntime-node ships glibc-only binaries and does not load on',
+  'the Alpine (musl) image of the stock node20 template.',
+  '',
+];
+
 export const openfaas: Target = {
   id: 'openfaas', deploy: deployOpenFaas, cluster: true, weightsBucket: 'flag',
   readme: {
     metrics: true,
-    requests: [
-      ...HTTP_CHAIN_README,
-      'Functions build with the `mopar-node20` template in `template/`: the node20 (of-watchdog HTTP) handler',
-      'contract on `node:20-bookworm-slim`, because onnxruntime-node ships glibc-only binaries and does not load on',
-      'the Alpine (musl) image of the stock node20 template.',
-      '',
-    ],
+    requests: [...HTTP_CHAIN_README, ...TEMPLATE_README],
+    requestsAlone: TEMPLATE_README,
     batching: containerBatchingReadme('max_inflight',
       '- Above max_inflight of-watchdog answers 429. The capacity labels are read by OpenFaaS Pro\'s autoscaler; the Community Edition ignores them.'),
     package: 'image',

@@ -6,7 +6,7 @@ import { numel } from '../graph/index.js';
 import { Rng } from '../core/index.js';
 import { v2Datatype } from '../runtime/index.js';
 import type { DeployResult } from './types.js';
-import { HTTP_CHAIN_README, type Target } from './target.js';
+import type { Target } from './target.js';
 
 /**
  * A KServe v2 JSON infer request for the model's inputs (when the manifest knows their shapes): seeded values,
@@ -65,8 +65,7 @@ export function writeReadme(res: DeployResult, m: Manifest, target: Target): voi
     `${target.readme.metrics ? 'and `GET /metrics` (Prometheus)' : ''}. \`request.json\` is a JSON infer request with seeded inputs;`,
     '`mopar invoke URL --model MODEL` without `--input` sends random inputs in the binary form.',
     '',
-    // Every container target's requests paragraph starts with the chain's; a model of one function has no chain.
-    ...(entry ? target.readme.requests : target.readme.requests.slice(HTTP_CHAIN_README.length)),
+    ...(entry ? target.readme.requests : target.readme.requestsAlone),
   ];
   if (res.weights) lines.push(...weightsSection(res, target));
   if (res.batching) lines.push(...batchingSection(res, target));

@@ -21,6 +21,8 @@ export interface Target {
     metrics: boolean;
     /** Paragraphs after "## Requests": how a request and the tensors between functions travel here. */
     requests: string[];
+    /** The same for a model of one function, which is its own endpoint (no entry, nothing between functions). */
+    requestsAlone: string[];
     /** The "## Batching" section after its common head (groups, settings). */
     batching: string[];
     /** What holds a slice's weights with --weights image. */

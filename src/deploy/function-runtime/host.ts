@@ -1,6 +1,6 @@
 /** Loads one generated function folder: its function.json and, once per process, the slice's session. */
-import { existsSync, readFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { createFunctionCore, downloadAll, s3OptionsFromEnv, s3Store, type FunctionCore, type ObjectStore } from '../../runtime/lean.js';
 import type { Feeds } from '../../graph/index.js';
 import type { FunctionConfig } from './config.js';
@@ -48,8 +48,18 @@ export function loadHost(dir: string, opts: { env?: Record<string, string | unde
   const config = JSON.parse(readFileSync(join(dir, 'function.json'), 'utf8')) as FunctionConfig;
   const env = opts.env ?? process.env;
   let core: Promise<FunctionCore> | undefined;
-  const getCore = () => (core ??= (config.weights ? fetchWeights(config.weights, env, opts.weightsStore) : Promise.resolve(join(dir, config.model)))
-    .then((path) => createFunctionCore(path, { threads: config.threads, inputs: config.inputs, outputs: config.outputs })));
+  const open = (path: string) => createFunctionCore(path, { threads: config.threads, inputs: config.inputs, outputs: config.outputs });
+  // Fetched weights are removed once the session holds them (read, or memory-mapped: a mapping outlives the
+  // file's name), as the embedded runtime's host does: /tmp does not keep a second copy for the instance's life.
+  const fetchedCore = async (w: NonNullable<FunctionConfig['weights']>) => {
+    const path = await fetchWeights(w, env, opts.weightsStore);
+    try {
+      return await open(path);
+    } finally {
+      rmSync(dirname(path), { recursive: true, force: true });
+    }
+  };
+  const getCore = () => (core ??= config.weights ? fetchedCore(config.weights) : open(join(dir, config.model)));
   // Load the slice at start-up (Lambda's init phase, the container's start), not on the first request; a load
   // error still surfaces on every invocation.
   getCore().catch(() => {});

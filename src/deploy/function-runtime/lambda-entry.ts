@@ -30,6 +30,8 @@ export interface LambdaEntryOptions {
   startSyncExecution?: StartSyncExecution;
   sendMessage?: SendMessage;
   env?: Record<string, string | undefined>;
+  /** Runs the model in this function instead of through the state machine (a model of one function). */
+  run?: (feeds: Feeds) => Promise<Feeds>;
 }
 
 /** A Lambda function URL event (payload format 2.0) and response. */
@@ -122,8 +124,7 @@ export function lambdaEntry(dir: string, opts: LambdaEntryOptions = {}) {
   const env = opts.env ?? process.env;
   let store = opts.store;
   const getStore = () => (store ??= s3Store());
-  const start = opts.startSyncExecution ?? sfnStart();
-  const run = chainRun(p, env, getStore, start);
+  const run = opts.run ?? chainRun(p, env, getStore, opts.startSyncExecution ?? sfnStart());
   let send = opts.sendMessage;
   const metas = tensorMetas(p.inputs, p.tensors);
 

@@ -3,7 +3,7 @@
  * one CommonJS file; only onnxruntime-node, and the AWS SDK on Lambda, come from outside).
  */
 export { openfaasFunction } from './openfaas.js';
-export { openfaasModel } from './model-function.js';
+export { openfaasModel, lambdaModel } from './model-function.js';
 export { lambdaFunction } from './lambda.js';
 export { faasHandler } from './faas-handler.js';
 export { serveHandler } from './http-server.js';

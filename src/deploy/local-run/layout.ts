@@ -32,7 +32,7 @@ export interface LocalLayout {
   functions: LocalFunction[];
   /** OpenFaaS: the template folder whose index.js starts every function. */
   template?: string;
-  /** Lambda: the state machine and its `${…}` substitutions (→ logical ids of functions). */
+  /** Lambda: the state machine and its `${…}` substitutions (→ logical ids of functions); none for one function. */
   machine?: Machine;
   substitutions?: Record<string, string>;
 }
@@ -143,7 +143,9 @@ function lambda(out: string): LocalLayout {
       }
     }
   }
-  if (!machine) throw new MoparError('template.yaml has no state machine (AWS::Serverless::StateMachine)');
+  // A model of one function is its own endpoint (the function URL runs it): no state machine.
+  const alone = functions.length === 1 && functions[0]!.entry && existsSync(join(functions[0]!.dir, 'function.json'));
+  if (!machine && !alone) throw new MoparError('template.yaml has no state machine (AWS::Serverless::StateMachine)');
   return { target: 'lambda', model: modelOf(functions), functions, machine, substitutions };
 }
 

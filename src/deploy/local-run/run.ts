@@ -101,7 +101,7 @@ export async function localRun(outArg: string, opts: LocalRunOptions = {}): Prom
   const t0 = performance.now();
   const out = resolve(outArg);
   const layout = readLayout(out);
-  if (layout.target === 'lambda') checkSupported(layout.machine!);
+  if (layout.machine) checkSupported(layout.machine);
   const log = opts.log ?? (() => {});
   const notes: string[] = [];
   const support = cgroupsAvailable();
