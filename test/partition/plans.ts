@@ -1,5 +1,5 @@
 /** Hand-made plans (a Plan is plain data): vertical cuts of a model's node list plus optional horizontal splits. */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sha256 } from '../../src/core/hash.js';
@@ -9,8 +9,14 @@ import type { Plan, PlanFunction } from '../../src/plan/types.js';
 
 export interface Slice { nodes: string[]; split?: { kind: SplitKind; parts: number } }
 
+/** Folders made by tmpDir, removed when the test file's process exits (a suite run left 18 in /tmp). */
+const made: string[] = [];
+process.once('exit', () => { for (const d of made) rmSync(d, { recursive: true, force: true }); });
+
 export function tmpDir(tag: string): string {
-  return mkdtempSync(join(tmpdir(), `mopar-${tag}-`));
+  const d = mkdtempSync(join(tmpdir(), `mopar-${tag}-`));
+  made.push(d);
+  return d;
 }
 
 export function writeModel(model: ModelProto, dir: string, name = 'model.onnx'): { path: string; hash: string } {
