@@ -19,9 +19,9 @@
  * (quota-model.ts `sustainedLatency`: a function below one core cannot take requests faster than its work ÷ its
  * quota, whatever the hand-offs); its work is recovered from the plan's call time (`callFullSpeedMs`, exact inside
  * one CFS period), and it is capped at the plan's own median, which it cannot exceed there.
- * Caveat: the embedded runtime hands an edge through a /dev/shm segment where its planned transport is `shm` or
- * `object-store`; an `inline` edge (most of a Lambda plan's) crosses raw over the hosts' IPC channel through the
- * gateway (runtime/model.ts `outputPlan`), which this shm price does not model and which costs more.
+ * The embedded runtime hands every edge of 64 KiB or more through a /dev/shm segment unless it is planned
+ * compressed (runtime/model.ts `outputPlan`); a smaller one crosses raw over the hosts' IPC channel through the
+ * gateway, which this price does not model (a few tenths of a millisecond).
  */
 import { PLATFORMS, callFullSpeedMs, getPlatform, requestInputBytes, sustainedLatency, transportHandOff, type Plan, type Platform } from '../plan/index.js';
 
