@@ -1,7 +1,7 @@
 /**
  * A one-function deployment: the slice's own function is the model's endpoint. An entry in front of a single
- * function only adds an HTTP hop and a second service to bill (issue 28: the unsplit function measured +1 ms
- * through the entry on loopback, and the entry is billed for every request), so deploy writes one function that
+ * function only adds an HTTP hop and a second service to bill (issue 28: about +1 ms through the entry on loopback
+ * in a first, loaded measurement; the entry is billed for every request), so deploy writes one function that
  * serves the model's name, inputs, limits and metrics as the entry would, and runs the model in its own process.
  * On Lambda the same spares a 512 MB entry waiting on a Step Functions execution for every request.
  */
