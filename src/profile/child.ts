@@ -9,9 +9,9 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { spawnInCgroup, MoparError, type Cgroup } from '../core/index.js';
+import { spawnInCgroup, MoparError, LEAN_MALLOC_ENV, type Cgroup } from '../core/index.js';
 import { CodecError, packTensors, typedArraysSource } from '../codec/index.js';
-import { nestSessionConfig, type Feeds } from '../graph/index.js';
+import { nestSessionConfig, SERVED_SESSION_CONFIG, type Feeds } from '../graph/index.js';
 import type { StopRule } from './stability.js';
 
 export interface ChildResult {
@@ -110,6 +110,11 @@ const m = mem();
 process.stdout.write(JSON.stringify({ baselineMB, loadPeakMB, peakMB: m.hwm, steadyMB: m.rss, loadMs, runMs, cpuMs,
   ...(stop ? { converged: reason === 'converged' } : {}) }));
 `;
+
+/** measureInChild set up as a function host runs a slice: its malloc setting and the served session config. */
+export function measureAsHost(modelPath: string, feeds: Feeds, opts: Omit<ChildOptions, 'env' | 'sessionConfig'>): Promise<ChildResult> {
+  return measureInChild(modelPath, feeds, { ...opts, env: { ...LEAN_MALLOC_ENV }, sessionConfig: { ...SERVED_SESSION_CONFIG } });
+}
 
 /** Loads and runs `modelPath` in a fresh process (inside `cgroup` when given) and reports memory and times. */
 export async function measureInChild(modelPath: string, feeds: Feeds, opts: ChildOptions): Promise<ChildResult> {

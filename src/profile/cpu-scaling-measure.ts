@@ -4,8 +4,8 @@
  * (cpu.cfs_quota_us) where cgroups v1 are writable — each in a child process set up as a function host.
  */
 import { cgroupsAvailable, createCgroup, errorMessage, log, median } from '../core/index.js';
-import { SERVED_SESSION_CONFIG, type Feeds } from '../graph/index.js';
-import { LEAN_MALLOC_ENV, measureInChild } from './child.js';
+import type { Feeds } from '../graph/index.js';
+import { measureAsHost } from './child.js';
 import { defaultStopRule } from './stability.js';
 import type { CpuScalingPoint } from './types.js';
 
@@ -35,7 +35,7 @@ export async function cpuScaling(modelPath: string, feeds: Feeds, opts: ScalingO
     // 4.9 ms in the 2026-12-07 sweep's profile; timed so on a quiet machine it is 6.1 ms, and the sweep's 2-vCPU
     // one-function cells served 1.3–1.6× their prediction.
     try {
-      const r = await measureInChild(modelPath, feeds, { threads, warmup: 1, runs, env: { ...LEAN_MALLOC_ENV }, sessionConfig: { ...SERVED_SESSION_CONFIG }, stop: defaultStopRule(runs) });
+      const r = await measureAsHost(modelPath, feeds, { threads, warmup: 1, runs, stop: defaultStopRule(runs) });
       points.push({ vcpu: threads, threads, ms: median(r.runMs), method: 'threads' });
     } catch (err) {
       log(`note: ${threads} threads not measured: ${errorMessage(err)}`);
@@ -54,8 +54,7 @@ export async function cpuScaling(modelPath: string, feeds: Feeds, opts: ScalingO
     try {
       // Fewer runs under small quotas: each run takes 1/vcpu times longer.
       // As a function host: the served session config and malloc setting (runtime/instance.ts, function-core.ts).
-      const r = await measureInChild(modelPath, feeds, { threads: 1, warmup: 1, runs: vcpu < 1 ? Math.min(runs, 3) : runs, cgroup: group,
-        env: { ...LEAN_MALLOC_ENV }, sessionConfig: { ...SERVED_SESSION_CONFIG } });
+      const r = await measureAsHost(modelPath, feeds, { threads: 1, warmup: 1, runs: vcpu < 1 ? Math.min(runs, 3) : runs, cgroup: group });
       points.push({ vcpu, threads: 1, ms: median(r.runMs), method: 'cgroup-quota' });
     } catch (err) {
       log(`note: CPU quota ${vcpu} vCPU not measured: ${errorMessage(err)}`);

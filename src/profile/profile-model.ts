@@ -3,7 +3,7 @@ import { cpus, loadavg } from 'node:os';
 import { median, watchLoad, MoparError } from '../core/index.js';
 import { basename } from 'node:path';
 import { sessionSource, openModel, randomInputs, analyzeSplits, SERVED_SESSION_CONFIG, type Graph, type InputRanges, type InputShapes } from '../graph/index.js';
-import { LEAN_MALLOC_ENV, measureInChild } from './child.js';
+import { measureAsHost, measureInChild } from './child.js';
 import { crossings, cutPoints, layerRanges, type Crossing } from './layers.js';
 import { attribute, profileKernels, type Attribution } from './latency.js';
 import { defaultStopRule, spreadOf } from './stability.js';
@@ -73,8 +73,7 @@ export async function profileModel(modelPath: string, opts: ProfileOptions = {})
   // SERVED_SESSION_CONFIG; arena and 'all' as the runtime's defaults), its malloc setting and thread count — the
   // profiler's own process measured 1.3× slower than such a child (ResNet-18: 44 vs 34 ms) —, repeated until the
   // spread settles (profile/stability.ts; `runs` is the least).
-  const child = await measureInChild(loaded.path, feeds, { threads, runs, warmup, env: { ...LEAN_MALLOC_ENV },
-    sessionConfig: { ...SERVED_SESSION_CONFIG }, stop: defaultStopRule(runs) });
+  const child = await measureAsHost(loaded.path, feeds, { threads, runs, warmup, stop: defaultStopRule(runs) });
   const e2e = {
     p50: median(child.runMs), samples: child.runMs, cpuP50: median(child.cpuMs ?? child.runMs),
     spread: spreadOf(child.runMs), converged: child.converged ?? false, minMs: Math.min(...child.runMs),
@@ -113,7 +112,7 @@ export async function profileModel(modelPath: string, opts: ProfileOptions = {})
   let defaultMallocPeakMB: number | undefined;
   if (doRss) {
     progress('peak RSS in separate processes (lean and default malloc)');
-    rss = await measureInChild(loaded.path, feeds, { threads, runs: 2, warmup: 0, env: { ...LEAN_MALLOC_ENV }, sessionConfig: { ...SERVED_SESSION_CONFIG } });
+    rss = await measureAsHost(loaded.path, feeds, { threads, runs: 2, warmup: 0 });
     defaultMallocPeakMB = (await measureInChild(loaded.path, feeds, { threads, runs: 2, warmup: 0, sessionConfig: { ...SERVED_SESSION_CONFIG } })).peakMB;
   }
   const baselineRssMB = rss?.baselineMB ?? DEFAULT_BASELINE_RSS_MB;
