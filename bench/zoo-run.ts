@@ -85,7 +85,8 @@ for (const name of names) {
   const built = writeZooModel(name, file, { tiny: a.tiny });
   const buildRssMB = process.resourceUsage().maxRSS / 1024;
   const child = spawnSync(process.execPath, ['--input-type=module', '-e', CHILD, file, JSON.stringify(feedSpecs(name)), String(runs)],
-    { cwd: process.cwd(), encoding: 'utf8', maxBuffer: 16 << 20 });
+    // Telemetry off as in every process mopar runs (src/graph/ort-env.ts).
+    { cwd: process.cwd(), encoding: 'utf8', maxBuffer: 16 << 20, env: { ...process.env, ORT_DISABLE_TELEMETRY: process.env.ORT_DISABLE_TELEMETRY ?? '1' } });
   if (child.status !== 0) throw new Error(`${name}: measuring process failed: ${child.stderr}`);
   const m = JSON.parse(child.stdout);
   const row = { name, params: built.params, fileMB: statSync(file).size / 2 ** 20, buildMs: built.ms, buildProcRssMB: buildRssMB, ...m };

@@ -1,6 +1,7 @@
 /**
  * onnxruntime-node sessions with explicit threading and memory options, and plain tensors in and out.
  */
+import './ort-env.js';
 import * as ort from 'onnxruntime-node';
 import { MoparError, errorMessage } from '../core/index.js';
 import { numel, ORT_TYPES, type DType } from './dtype.js';

@@ -4,9 +4,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as ort from 'onnxruntime-node';
 import {
-  create, encodeModel, GraphProtoSchema, ModelProtoSchema, NodeProtoSchema, switchModel, tensorProto, valueInfoOf,
+  create, encodeModel, ort, GraphProtoSchema, ModelProtoSchema, NodeProtoSchema, switchModel, tensorProto, valueInfoOf,
   type ModelProto, type TensorProto,
 } from '../../src/graph/index.js';
 
