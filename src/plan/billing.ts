@@ -42,7 +42,13 @@ export const COARSE_BILLING_MARGIN = 0.15;
  * expectation above.
  */
 export function billedMsFor(p: Platform, ms: number): number {
-  const g = p.price.granularityMs;
+  return expectedBilledMs(ms, p.price.granularityMs);
+}
+
+/**
+ * `billedMsFor` at any granule `g` (a service billed apart from the functions, such as Step Functions' 100 ms).
+ */
+export function expectedBilledMs(ms: number, g: number): number {
   const lo = Math.max(ms, 1e-6);
   if (g < 10) return billedMs(lo, g);
   const hi = lo * (1 + COARSE_BILLING_MARGIN);

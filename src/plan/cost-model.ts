@@ -71,6 +71,11 @@ export interface SegmentOption {
   tailMs: number;
   /** Per part: its call's median when not kept busy (computeMs may be the quota's sustained rate instead), ms. */
   aloneMs: number;
+  /**
+   * The share of `costUSD` that is the deployment's entry (and workflow), not this segment's functions: set by the
+   * DP's problem (problem.ts) on every segment of a multi-function plan, in orchestration.ts's linear form.
+   */
+  orchestrationUSD?: number;
 }
 
 export interface CostContext {

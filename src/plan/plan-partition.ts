@@ -15,6 +15,7 @@ import { compareAlternatives } from './alternatives.js';
 import { rangeText, type Graph, type InputRanges } from '../graph/index.js';
 import { coldFunctions, coldLatency, FETCH_MBPS_PER_VCPU } from './cold-start.js';
 import type { Platform } from './platforms.js';
+import { orchestrationUSD } from './orchestration.js';
 
 export interface PlanOptions {
   platform: string;
@@ -192,6 +193,7 @@ function planOnce(profile: Profile, opts: PlanOptions): Plan {
   const usedCtx = out.units === ctx.units ? ctx : env.layerCtx();
   const asm = assemble(profile, usedCtx, out.units, layerMs, out.result.segments);
   const served = servedLatency(requestExtra, out.result.segments);
+  const cost = planCost(platform, out.result.segments, served.p50);
   const base = unsplitComparison(env, requestExtra);
   const notes = [...out.notes];
   if (ctx.units.length < profile.layers.length && out.units === ctx.units) {
@@ -213,7 +215,8 @@ function planOnce(profile: Profile, opts: PlanOptions): Plan {
     predicted: {
       latencyMs: round(served.p50, 3),
       p99Ms: round(served.p99, 3),
-      costPerMillionUSD: round(out.result.costUSD * 1e6, 6),
+      costPerMillionUSD: round(cost.usd * 1e6, 6),
+      ...(cost.entryUSD !== undefined ? { entryCostPerMillionUSD: round(cost.entryUSD * 1e6, 6) } : {}),
       // Significant digits, not decimals: a tiny model billed by 100 ms on Cloud Run is ~1e-5 efficient, not 0.
       efficiency: Number(asm.efficiency.toPrecision(4)),
     },
@@ -249,6 +252,18 @@ function servedLatency(extraMs: number, segments: ReadonlyArray<{ opt: SegmentOp
   const fns = segments.flatMap((s) => Array.from({ length: s.opt.parts }, () => ({ fullSpeedMs: s.opt.fullSpeedMs, vcpu: s.opt.config.vcpu })));
   const p50 = sustainedLatency(alone, fns);
   return { p50, p99: p50 + Math.max(0, ...segments.map((s) => s.opt.tailMs)), alone };
+}
+
+/**
+ * A plan's cost per request: its functions' (the DP's segment costs less the entry's linear share the DP added,
+ * problem.ts) and, for more than one function, the entry and workflow billed exactly for the served latency
+ * (orchestration.ts; `entryUSD` absent for one function, which has no entry).
+ */
+function planCost(p: Platform, segments: ReadonlyArray<{ opt: SegmentOption }>, latencyMs: number): { usd: number; entryUSD?: number } {
+  const fns = segments.reduce((s, x) => s + x.opt.costUSD - (x.opt.orchestrationUSD ?? 0), 0);
+  if (segments.reduce((k, x) => k + x.opt.parts, 0) <= 1) return { usd: fns };
+  const entryUSD = orchestrationUSD(p, latencyMs);
+  return { usd: fns + entryUSD, entryUSD };
 }
 
 /** The sentence a plan carries when the timings under it are doubtful (a loaded machine, a spread that did not settle). */

@@ -93,8 +93,23 @@ export interface Platform {
    * (plan/cold-start.ts).
    */
   coldStart: { sandboxMs: number; runtimeInitMs: number };
+  /**
+   * What a deployment of more than one function runs besides its functions (one function is its own endpoint and
+   * has none): the entry that receives each request and waits for the whole chain, billed for the request's
+   * duration at this platform's prices and granularity at its size (`entry`), plus its request fee; and where the
+   * chain runs through an orchestration service (`workflow`: Step Functions Express on AWS Lambda), that service,
+   * billed per request and per GB-second of `memoryMB` over the request's duration rounded up to `granularityMs`.
+   * orchestration.ts prices it; src/deploy writes the entry at this size.
+   */
+  orchestration: {
+    entry: { memoryMB: number; vcpu: number };
+    workflow?: { perRequest: number; perGBSecond: number; memoryMB: number; granularityMs: number };
+  };
   notes: Record<string, string>;
 }
+
+/** The entry our Kubernetes targets (OpenFaaS, Knative) deploy: 256 MB, 0.25 vCPU. */
+const K8S_ENTRY = { memoryMB: 256, vcpu: 0.25 };
 
 const AWS_S3 = { putUSD: 0.005 / 1000, getUSD: 0.0004 / 1000, latencyMs: 25, bandwidthMBps: 90 };
 const S3_NOTE = 'S3 Standard us-east-1 request prices (aws.amazon.com/s3/pricing, as of 2024-06); latency and '
@@ -118,7 +133,13 @@ export const PLATFORMS: readonly Platform[] = [
     warmup: { initBilled: true, idle: null },
     instances: { defaultMax: 1000, idleKeepMs: 5 * 60_000, warm: { perGBSecond: 0.0000041667, perVcpuSecond: 0 } },
     coldStart: { sandboxMs: 125, runtimeInitMs: 250 },
+    orchestration: {
+      entry: { memoryMB: 512, vcpu: 512 / 1769 },
+      workflow: { perRequest: 1 / 1e6, perGBSecond: 0.00001667, memoryMB: 64, granularityMs: 100 },
+    },
     notes: {
+      'orchestration.entry': 'what `mopar deploy --target lambda` writes: the entry function (MemorySize 512, so 512/1,769 vCPU) that runs the Step Functions Express execution and waits for it (src/deploy/lambda.ts), billed as a Lambda invocation for the whole request (as of 2024-06)',
+      'orchestration.workflow': 'aws.amazon.com/step-functions/pricing, Express workflows us-east-1: $1.00 per 1M requests, $0.00001667 per GB-second, memory billed in 64 MB chunks, duration rounded up to the next 100 ms (as of 2024-06); we bill the first chunk, 64 MB: tensors over 256 KiB are staged in S3 by our entry, so the state stays small',
       'instances.defaultMax': 'docs.aws.amazon.com/lambda/latest/dg/lambda-concurrency.html: 1,000 concurrent executions per account and region by default (as of 2024-06); one function may take all of it',
       'instances.idleKeepMs': 'our assumption: AWS does not document how long an idle execution environment is kept; 5 min is the low end reported (as of 2026-12)',
       'instances.warm': 'aws.amazon.com/lambda/pricing, provisioned concurrency x86 us-east-1: $0.0000041667 per GB-s while configured (as of 2024-06); invocations on it are billed duration at $0.0000097222/GB-s, which we leave at the on-demand price (overstates a warm minimum\'s invocations)',
@@ -164,10 +185,12 @@ export const PLATFORMS: readonly Platform[] = [
     shm: { available: false, overheadMs: 0, bandwidthMBps: 0 },
     objectStore: { putUSD: 0.005 / 1000, getUSD: 0.0004 / 1000, latencyMs: 30, bandwidthMBps: 90 },
     coldStart: { sandboxMs: 500, runtimeInitMs: 250 },
+    orchestration: { entry: K8S_ENTRY },
     concurrency: { maxPerInstance: 80, targetUtilisation: 0.6 },
     warmup: { initBilled: true, idle: { perGBSecond: 0.0000025, perVcpuSecond: 0.0000025 } },
     instances: { defaultMax: 100, idleKeepMs: 15 * 60_000, warm: { perGBSecond: 0.0000025, perVcpuSecond: 0.0000025 } },
     notes: {
+      'orchestration.entry': 'our assumption: no deploy target writes Cloud Run; an entry service of 256 MB and 0.25 vCPU like our Kubernetes entry (allowed: below 0.5 vCPU up to 512 MiB), billed as a request for the whole request, no orchestration service (as of 2026-12)',
       'instances.defaultMax': 'cloud.google.com/run/docs/configuring/max-instances: 100 max instances per service by default (as of 2024-06)',
       'instances.idleKeepMs': 'cloud.google.com/run/docs/about-instance-autoscaling: idle instances may be kept up to 15 minutes (as of 2024-06)',
       'instances.warm': 'min instances billed while idle at the idle rate (as warmup.idle, Tier 1, as of 2024-06); we charge it all the time (a min instance serving a request is billed the active rate instead: overstates by the idle rate over busy time)',
@@ -201,7 +224,9 @@ export const PLATFORMS: readonly Platform[] = [
     shm: { available: false, overheadMs: 0, bandwidthMBps: 0 },
     objectStore: { putUSD: 0.01 / 10000, getUSD: 0.01 / 10000, latencyMs: 30, bandwidthMBps: 80 },
     coldStart: { sandboxMs: 300, runtimeInitMs: 250 },
+    orchestration: { entry: K8S_ENTRY },
     notes: {
+      'orchestration.entry': 'our assumption: no deploy target writes Function Compute; an entry function of 256 MB and 0.25 vCPU like our Kubernetes entry (allowed: 1 GB per vCPU, 64 MB steps), billed as an invocation for the whole request, no orchestration service (as of 2026-12)',
       'quotaPeriodMs': 'our assumption: the Linux CFS default of 100 ms; Function Compute does not document how a fraction of a vCPU is enforced (as of 2026-12)',
       'memory': 'alibabacloud.com/help/en/functioncompute/fc-3-0 instance specifications: 128 MB–32 GB in 64 MB steps (as of 2024-09)',
       'cpu': 'same: 0.05–16 vCPU in 0.05 steps, memory:vCPU between 1 GB and 4 GB per vCPU (as of 2024-09)',
@@ -230,7 +255,9 @@ export const PLATFORMS: readonly Platform[] = [
     shm: { available: true, overheadMs: 0.5, bandwidthMBps: 2000 },
     objectStore: { putUSD: 0, getUSD: 0, latencyMs: 5, bandwidthMBps: 300 },
     coldStart: { sandboxMs: 1000, runtimeInitMs: 250 },
+    orchestration: { entry: K8S_ENTRY },
     notes: {
+      'orchestration.entry': 'what `mopar deploy --target openfaas|knative` writes: the entry service (256Mi, 250m requests = limits) that chains the slices and waits for them (src/deploy/openfaas.ts, knative.ts), billed as reserved resources for the request duration like a function; no orchestration service (as of 2024-06)',
       'quotaPeriodMs': 'kubernetes.io/docs/concepts/configuration/manage-resources-containers: a CPU limit is a CFS quota per 100 ms period (cpu.cfs_period_us default); the embedded runtime uses the same period (core/cgroup.ts) (as of 2024-06)',
       'memory': 'Kubernetes memory requests in any MiB; 15 GiB = a 16 GiB node less system reserve (our choice, as of 2024-06)',
       'cpu': 'Kubernetes CPU requests in millicores; we plan in 0.05 vCPU steps up to a 4 vCPU node (as of 2024-06)',

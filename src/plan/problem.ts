@@ -3,19 +3,33 @@
  * plus the diagnosis of why nothing fits (a bound that failed, in words a person can act on).
  */
 import { MoparError } from '../core/index.js';
-import { memoryNeedMB, segmentOptions, type CostContext, type ModelOptions, type SegmentOption } from './cost-model.js';
+import { memoryNeedMB, pareto, segmentOptions, type CostContext, type ModelOptions, type SegmentOption } from './cost-model.js';
 import { minLatency, type DpProblem } from './dp.js';
+import { orchestrationRate } from './orchestration.js';
 
+/**
+ * The DP's problem: each segment's options, and on every option of a plan of more than one function the entry
+ * (and workflow) that such a deployment runs for the whole request (orchestration.ts, linear form): each segment
+ * pays the rate over its own latency, the segment at unit 0 also the fees and the request's time outside the
+ * functions (`ctx.requestExtraMs`), so that a chain's sum is the entry's bill. The whole model as one function
+ * has no entry and pays none of it.
+ */
 export function makeProblem(ctx: CostContext, opts: ModelOptions, fixedCuts?: ReadonlySet<number>): DpProblem {
   const n = ctx.units.length;
   const cache = new Map<number, readonly SegmentOption[]>();
+  const rate = orchestrationRate(ctx.platform);
+  const withEntry = (os: readonly SegmentOption[], a: number, b: number): SegmentOption[] => pareto(os.map((o) => {
+    if (a === 0 && b === n - 1 && o.parts === 1) return o;
+    const usd = rate.usdPerMs * o.latencyMs + (a === 0 ? rate.fixedUSD + rate.usdPerMs * ctx.requestExtraMs : 0);
+    return { ...o, costUSD: o.costUSD + usd, orchestrationUSD: usd };
+  }));
   return {
     n,
     fixedCuts,
     options(a, b) {
       const key = a * n + b;
       let o = cache.get(key);
-      if (!o) { o = segmentOptions(ctx, a, b, opts); cache.set(key, o); }
+      if (!o) { o = withEntry(segmentOptions(ctx, a, b, opts), a, b); cache.set(key, o); }
       return o;
     },
   };

@@ -43,6 +43,10 @@ export function renderPlan(plan: Plan): string {
         Number.isFinite(u.vcpu) ? u.vcpu : 'n/a', ''],
       ['plan / unsplit', ratio(plan.predicted.latencyMs, u.latencyMs), ratio(plan.predicted.costPerMillionUSD, u.costPerMillionUSD), '', '', '', ''],
     ]),
+    ...(plan.predicted.entryCostPerMillionUSD !== undefined ? [
+      `plan cost ${money(plan.predicted.costPerMillionUSD)} per 1M requests, of which entry ${money(plan.predicted.entryCostPerMillionUSD)}`
+        + ` (a deployment of more than one function runs one for each whole request; the unsplit function has none)`,
+    ] : []),
     '',
     ...(plan.predicted.coldLatencyMs !== undefined ? [
       `cold request (first after idle, every function started as it enters): ${ms(plan.predicted.coldLatencyMs)} ms`

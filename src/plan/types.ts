@@ -74,6 +74,12 @@ export interface Plan {
   predicted: {
     /** Median latency of one client's back-to-back requests (a fractional quota that cannot keep up bounds it). */
     latencyMs: number; costPerMillionUSD: number; efficiency: number;
+    /**
+     * Of costPerMillionUSD, what the deployment's entry (and on AWS Lambda its Step Functions Express execution)
+     * costs: a deployment of more than one function runs one for each whole request (plan/orchestration.ts).
+     * Present only for plans of more than one function.
+     */
+    entryCostPerMillionUSD?: number;
     /** Tail: the median plus one throttled CFS period where a function runs under a fractional quota (plan/quota-model.ts). */
     p99Ms?: number;
     /**

@@ -209,7 +209,7 @@ export class GroupEvaluator {
       const plan = this.planAt(1, budgetMs);
       if (!plan) continue;
       const perFnUSD = plan.functions.reduce((s, f) => s + invocationUSD(p, f, f.predicted.billedMs ?? f.predicted.ms + p.hop.invokeMs), 0);
-      const extraUSD = Math.max(0, plan.predicted.costPerMillionUSD / 1e6 - perFnUSD);
+      const extraUSD = Math.max(0, besideFunctionsUSD(plan) - perFnUSD);
       let usd = extraUSD;
       let overloaded = false;
       const groupMs = new Map<string, number>();
@@ -248,8 +248,8 @@ export class GroupEvaluator {
     for (const f of plan.functions) byGroup.set(f.group, [...(byGroup.get(f.group) ?? []), f]);
     const ratio = (f: PlanFunction, b: number) => batchFactor(this.profile, b, f.vcpu) / batchFactor(this.profile, B, f.vcpu);
     const perFnUSD = plan.functions.reduce((s, f) => s + invocationUSD(p, f, f.predicted.billedMs ?? f.predicted.ms + p.hop.invokeMs), 0);
-    // Producer-side transfer time and object-store fees per batch: the plan's total minus its functions' own.
-    const extraUSD = Math.max(0, plan.predicted.costPerMillionUSD / 1e6 - perFnUSD);
+    // Producer-side transfer time and object-store fees per batch: the plan's total (less its entry) minus its functions' own.
+    const extraUSD = Math.max(0, besideFunctionsUSD(plan) - perFnUSD);
     // Tabulated for b = 1 … B: the queue model asks for them many times per search.
     const execAt = [0];
     const usdAt = [0];
@@ -277,6 +277,15 @@ export class GroupEvaluator {
     })));
     return { exec, batchUSD, chain };
   }
+}
+
+/**
+ * A plan's predicted USD per request less its entry's (plan.predicted.entryCostPerMillionUSD): what is left beyond
+ * its functions is hand-off time and fees, per batch. The entry of a batched deployment (which holds each request
+ * while its batch forms and runs) is not priced here.
+ */
+function besideFunctionsUSD(plan: Plan): number {
+  return (plan.predicted.costPerMillionUSD - (plan.predicted.entryCostPerMillionUSD ?? 0)) / 1e6;
 }
 
 /** The longest a call of a function below 1 vCPU may wait for its CPU quota's next period. */

@@ -35,6 +35,7 @@ export const mopar: Strategy = (env) => {
     if (err instanceof MoparError) return best; // no single function meets the SLO (or holds the model)
     throw err;
   }
+  // Like with like: a split's DP cost includes its deployment's entry (problem.ts); one function has none.
   if (!single.sloMet || best.result.costUSD < single.result.costUSD * (1 - SPLIT_MARGIN)) return best;
   const saving = 1 - best.result.costUSD / single.result.costUSD;
   return {
