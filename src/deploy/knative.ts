@@ -18,6 +18,7 @@ import { buildImagesScript, cpuQuantity, memQuantity, NODE_UID, SECURITY_CONTEXT
 import { containerBatchingReadme, HTTP_CHAIN_README, type Target } from './target.js';
 import { deployedGroups, entryConcurrency, entryTarget } from './batching.js';
 import { KNATIVE_WEIGHTS_SECRET, storeName, uploadCommand, weightsEnv } from './weights.js';
+import { getPlatform } from '../plan/index.js';
 
 /** The container port (Knative sets $PORT to it). */
 const PORT = 8080;
@@ -127,8 +128,10 @@ export async function deployKnative(input: DeployInput, out: string, opts: Deplo
       'autoscaling.knative.dev/metric': 'concurrency', 'autoscaling.knative.dev/target': String(entryTarget(b)),
       'mopar.dev/batching': JSON.stringify(b.groups.map((x) => ({ apps: x.apps.map((a) => a.name), maxBatch: x.maxBatch, timeoutMs: x.timeoutMs }))),
     } : {};
-    docs.push(service(gatewayName, g.image, concurrency, { cpu: '250m', memory: '256Mi' }, urls, { 'mopar.dev/role': 'gateway' }, batchAnnotations));
-    deployed.push({ function: '$entry', name: gatewayName, memoryMB: 256, vcpu: 0.25, packaging: 'container', packageBytes: g.bytes });
+    // The gateway's size is the (Kubernetes) openfaas platform record's entry, so the planner prices what runs here.
+    const entry = getPlatform('openfaas').orchestration.entry;
+    docs.push(service(gatewayName, g.image, concurrency, { cpu: cpuQuantity(entry.vcpu), memory: memQuantity(entry.memoryMB) }, urls, { 'mopar.dev/role': 'gateway' }, batchAnnotations));
+    deployed.push({ function: '$entry', name: gatewayName, memoryMB: entry.memoryMB, vcpu: entry.vcpu, packaging: 'container', packageBytes: g.bytes });
   }
 
   const main = join(out, 'knative.yaml');

@@ -12,7 +12,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { deployedGroups, type DeployBatching } from './batching.js';
 import { storeName, uploadCommand } from './weights.js';
 import { MoparError } from '../core/index.js';
-import { STATE_INLINE_LIMIT_BYTES } from '../plan/index.js';
+import { STATE_INLINE_LIMIT_BYTES, getPlatform } from '../plan/index.js';
 import { join } from 'node:path';
 import type { DeployInput } from './manifest.js';
 import { dnsLabel, platformNames } from './manifest.js';
@@ -139,7 +139,8 @@ export async function deployLambda(input: DeployInput, out: string, opts: Deploy
   const front = b ? batchFront(b, entryName, runtimeId, entryTimeout, staging, warnings) : undefined;
   const arnVar = (fn: string) => `${ids.get(fn)}Arn`;
   if (!itself) {
-    // The entry: no model, no onnxruntime; a zip of its four files.
+    // The entry: no model, no onnxruntime; a zip of its four files; of the platform record's size (the planner's).
+    const entrySize = getPlatform('aws-lambda').orchestration.entry;
     const entryDir = join(out, 'functions', entryName);
     const entryCopied = ['pipeline.json', RUNTIME_FILE, 'handler.js', 'package.json', ...(b ? ['batch-handler.js'] : [])];
     const entryWritten = writeEntryFolder(entryDir, pipelineConfig(input, names), runtimes.gateway, {
@@ -151,7 +152,7 @@ export async function deployLambda(input: DeployInput, out: string, opts: Deploy
     resources[ENTRY_ID] = {
       Type: 'AWS::Serverless::Function',
       Properties: {
-        CodeUri: `functions/${entryName}`, Handler: 'handler.handler', Runtime: runtimeId, MemorySize: 512, Timeout: entryTimeout,
+        CodeUri: `functions/${entryName}`, Handler: 'handler.handler', Runtime: runtimeId, MemorySize: entrySize.memoryMB, Timeout: entryTimeout,
         Architectures: ['x86_64'], Role: cfn.getAtt('EntryRole', 'Arn'),
         FunctionUrlConfig: { AuthType: cfn.ref('EntryAuthType') },
         Environment: { Variables: { ...staging, MOPAR_STATE_MACHINE_ARN: cfn.ref('Pipeline'), ...(b ? Object.fromEntries(b.groups.map((_, i) => [`MOPAR_BATCH_QUEUE_${i}`, cfn.ref(`BatchQueue${i}`)])) : {}) } },
@@ -160,7 +161,7 @@ export async function deployLambda(input: DeployInput, out: string, opts: Deploy
       Metadata: { BuildMethod: 'makefile' },
     };
     if (front) Object.assign(resources, front.resources);
-    deployed.push({ function: '$entry', name: entryName, memoryMB: 512, vcpu: 512 / 1769, packaging: 'zip', packageBytes: packageBytes(entryWritten.filter((f) => entryCopied.some((c) => f.endsWith(`/${c}`))), false) });
+    deployed.push({ function: '$entry', name: entryName, memoryMB: entrySize.memoryMB, vcpu: entrySize.vcpu, packaging: 'zip', packageBytes: packageBytes(entryWritten.filter((f) => entryCopied.some((c) => f.endsWith(`/${c}`))), false) });
 
     // EXPRESS workflows run at most 5 minutes.
     const definition = buildStateMachine(manifest.model, stages, arnVar, (fn) => names.get(fn)!, Math.min(300, timeout * stages.length));

@@ -21,6 +21,7 @@ import { tensorMetas } from './function-runtime/meta.js';
 import { cpuQuantity, memQuantity } from './k8s.js';
 import { containerBatchingReadme, HTTP_CHAIN_README, type Target } from './target.js';
 import { atMaxBatch, atRangeTop, requestBodyLimit } from '../runtime/index.js';
+import { getPlatform } from '../plan/index.js';
 import { sliceBodyLimit } from './function-runtime/openfaas.js';
 import { MAX_BODY_BYTES } from './function-runtime/http-server.js';
 
@@ -138,7 +139,9 @@ export async function deployOpenFaas(input: DeployInput, out: string, opts: Depl
     files.push(...written);
     const hops: Record<string, string> = {};
     for (const f of pipeline.functions) hops[f.urlEnv] = `${gatewayInCluster}/function/${names.get(f.name)}`;
-    const entryRes = { memory: '256Mi', cpu: '250m' };
+    // The entry's size is the platform record's, so the planner prices the entry deployed here.
+    const entrySize = getPlatform('openfaas').orchestration.entry;
+    const entryRes = { memory: memQuantity(entrySize.memoryMB), cpu: cpuQuantity(entrySize.vcpu) };
     // Batching: of-watchdog's max_inflight lets one entry instance hold the requests of the batches forming and
     // running (429 above it); the capacity autoscaler (OpenFaaS Pro; the Community Edition ignores these labels) adds
     // an instance at one full batch per group.
@@ -148,7 +151,7 @@ export async function deployOpenFaas(input: DeployInput, out: string, opts: Depl
       environment: { RAW_BODY: 'true', MAX_RAW_SIZE: rawSize(modelBodyLimit), ...timeouts, ...hops, ...entryBatching?.environment },
       limits: entryRes, requests: entryRes, labels: { ...scale, ...entryBatching?.labels }, readonly_root_filesystem: true,
     };
-    deployed.push({ function: '$entry', name: entryName, memoryMB: 256, vcpu: 0.25, packaging: 'container', packageBytes: packageBytes(written, false) });
+    deployed.push({ function: '$entry', name: entryName, memoryMB: entrySize.memoryMB, vcpu: entrySize.vcpu, packaging: 'container', packageBytes: packageBytes(written, false) });
   }
 
   const stack = { version: '1.0', provider: { name: 'openfaas', gateway: opts.gateway ?? 'http://127.0.0.1:8080' }, functions: stackFns };

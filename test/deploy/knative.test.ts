@@ -7,6 +7,7 @@ import { parseAllDocuments } from 'yaml';
 import { Service } from '@kubernetes-models/knative/serving.knative.dev/v1/Service';
 import { deploy } from '../../src/deploy/index.js';
 import { httpRequest, infer } from '../../src/runtime/index.js';
+import { getPlatform } from '../../src/plan/index.js';
 import {
   cleanup, invokeOutputs, linkOrt, maxRelErr, readmeCommands, reference, referenceForRequest, runReadmeLine, tmpDir, writeBranchyDir,
 } from './helpers.js';
@@ -74,6 +75,10 @@ test('Knative: Services that pass the Knative schema, non-root and read-only, co
       assert.equal(s.spec.template.spec.containers[0]!.env, undefined, 'no environment nobody reads');
     }
     const gateway = docs.find((s) => s.metadata.labels['mopar.dev/role'] === 'gateway')!;
+    // The gateway is deployed at the size the planner prices the entry (issue 27: the openfaas record's, Kubernetes).
+    const entrySize = getPlatform('openfaas').orchestration.entry;
+    assert.deepEqual(gateway.spec.template.spec.containers[0]!.resources.limits, { cpu: `${Math.round(entrySize.vcpu * 1000)}m`, memory: `${entrySize.memoryMB}Mi` });
+    assert.deepEqual(res.functions.filter((f) => f.function === '$entry').map((f) => [f.memoryMB, f.vcpu]), [[entrySize.memoryMB, entrySize.vcpu]]);
     const urls = gateway.spec.template.spec.containers[0]!.env!;
     assert.equal(urls.length, 5);
     for (const u of urls) assert.match(u.value, /^http:\/\/branchy-[a-z]+\.ml\.svc\.cluster\.local$/);

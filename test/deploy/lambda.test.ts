@@ -11,6 +11,7 @@ import { runStateMachine, type AslRunOptions } from './asl-run.js';
 import { startFunctionUrl } from './function-url.js';
 import { cfnLint } from './cfn-lint.js';
 import { httpRequest, infer, modelMetadata } from '../../src/runtime/index.js';
+import { getPlatform } from '../../src/plan/index.js';
 
 const req = createRequire(import.meta.url);
 const validateAsl = req('asl-validator') as (d: unknown) => { isValid: boolean; errors: unknown[] };
@@ -50,7 +51,7 @@ async function setup(tag: string, opts: { lambdaZipLimitBytes?: number } = {}) {
 }
 
 test('SAM template: one right-sized function per slice, parameters, bucket, least-privilege roles, no secrets', async () => {
-  const { d, out, template, definition, built } = await setup('sam');
+  const { d, out, res, template, definition, built } = await setup('sam');
   try {
     assert.equal(template.Transform, 'AWS::Serverless-2016-10-31');
     assert.equal(template.AWSTemplateFormatVersion, '2010-09-09');
@@ -73,6 +74,10 @@ test('SAM template: one right-sized function per slice, parameters, bucket, leas
     assert.deepEqual(R.StagingBucketPolicy.Properties.Bucket, { Ref: 'StagingBucket' });
     // The entry: a function URL, allowed to run the state machine and to stage inputs, nothing else.
     const entry = R.Entry.Properties;
+    // The entry is deployed at the size the planner prices it (issue 27: plan/platforms.ts orchestration.entry).
+    const entrySize = getPlatform('aws-lambda').orchestration.entry;
+    assert.equal(entry.MemorySize, entrySize.memoryMB);
+    assert.deepEqual(res.functions.filter((f) => f.function === '$entry').map((f) => [f.memoryMB, f.vcpu]), [[entrySize.memoryMB, entrySize.vcpu]]);
     assert.deepEqual(entry.FunctionUrlConfig, { AuthType: { Ref: 'EntryAuthType' } });
     assert.deepEqual(entry.Environment.Variables.MOPAR_STATE_MACHINE_ARN, { Ref: 'Pipeline' });
     assert.deepEqual(entry.Role, { 'Fn::GetAtt': ['EntryRole', 'Arn'] });

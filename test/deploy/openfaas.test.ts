@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { parse } from 'yaml';
 import { deploy } from '../../src/deploy/index.js';
 import { httpRequest, infer, modelMetadata } from '../../src/runtime/index.js';
+import { getPlatform } from '../../src/plan/index.js';
 import {
   cleanup, invokeOutputs, linkOrt, maxRelErr, readmeCommands, reference, referenceForRequest, runReadmeLine, tmpDir, writeBranchyDir,
 } from './helpers.js';
@@ -45,6 +46,11 @@ test('stack.yml: one function per slice with limits, requests, scaling labels, r
     }
     assert.equal(tags.size, built.manifest.functions.length, 'different folders, different tags');
     const entry = stack.functions.branchy!;
+    // The entry is deployed at the size the planner prices it (issue 27: plan/platforms.ts orchestration.entry).
+    const entrySize = getPlatform('openfaas').orchestration.entry;
+    assert.deepEqual(entry.limits, { memory: `${entrySize.memoryMB}Mi`, cpu: `${Math.round(entrySize.vcpu * 1000)}m` });
+    assert.deepEqual(entry.requests, entry.limits);
+    assert.deepEqual(res.functions.filter((f) => f.function === '$entry').map((f) => [f.memoryMB, f.vcpu]), [[entrySize.memoryMB, entrySize.vcpu]]);
     const hops = Object.entries(entry.environment).filter(([k]) => k.startsWith('MOPAR_URL_'));
     assert.equal(hops.length, 5);
     for (const [, url] of hops) assert.match(url, /^http:\/\/gateway\.openfaas:8080\/function\/branchy-/);
