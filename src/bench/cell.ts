@@ -33,9 +33,12 @@ export interface CellInput {
   graph?: Graph;
 }
 
-/** Price of one invocation of every function, from measured durations, under the platform's billing. */
-export function measuredCost(platform: Platform, fns: MeasuredFunction[]): number {
-  return requestBill(platform, fns).usd * 1e6;
+/**
+ * Price per million requests of one invocation of every function, from measured durations, under the platform's
+ * billing; with more than one function, plus the entry over the measured request latencies `requestMs`.
+ */
+export function measuredCost(platform: Platform, fns: MeasuredFunction[], requestMs?: readonly number[]): number {
+  return requestBill(platform, fns, requestMs).usd * 1e6;
 }
 
 export async function runCell(c: CellInput): Promise<BenchRow> {
@@ -122,8 +125,8 @@ async function measure(dir: string, manifest: Manifest, platform: Platform, c: C
     p50Ms: p50,
     p95Ms: quantile(lat, 0.95),
     coldStartMs: cold.length ? quantile(cold, 0.5) : NaN,
-    costPerMillionUSD: measuredCost(platform, billed),
-    ...(alone ? { billedFrom: 'one-at-a-time' as const, ...(shared ? { costSharedCoresPerMillionUSD: measuredCost(platform, shared.fns) } : {}) } : {}),
+    costPerMillionUSD: measuredCost(platform, billed, lat),
+    ...(alone ? { billedFrom: 'one-at-a-time' as const, ...(shared ? { costSharedCoresPerMillionUSD: measuredCost(platform, shared.fns, shared.lat) } : {}) } : {}),
     measuredAs: how === 'composed' ? 'composed' : 'served',
     ...(composed ? { composition: { p50Ms: composed.p50Ms, p95Ms: composed.p95Ms, p99Ms: composed.p99Ms, ...(composed.validation ? { validation: composed.validation } : {}) } } : {}),
     efficiency: alloc > 0 ? used / alloc : NaN,

@@ -164,7 +164,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       const side = (s: 'unsplit' | 'partitioned'): DemoSide => {
         const st = gw.stats(names[s]);
         const fns = functionsBetween(before[s], st);
-        const bill = requestBill(platform, fns);
+        const bill = requestBill(platform, fns, lat[s]);
         const rss = Object.fromEntries(fns.map((f) => [f.name, f.peakRssMB]));
         return {
           name: names[s], functions: st.functions.length, p50Ms: quantile(lat[s], 0.5), p95Ms: quantile(lat[s], 0.95), peakRssMB: rss,

@@ -1,5 +1,5 @@
 /** Measurement helpers shared by `bench` cells and `demo`: per-function durations, billing (quantiles: core's `quantile`). */
-import { resourceUSD, type Platform } from '../plan/index.js';
+import { measuredOrchestrationUSD, resourceUSD, type Platform } from '../plan/index.js';
 import { billing, type Gateway } from '../runtime/index.js';
 import type { MeasuredFunction } from './types.js';
 
@@ -15,14 +15,22 @@ export function functionsBetween(before: Stats, after: Stats): MeasuredFunction[
   });
 }
 
-/** What one request costs when every function runs once for its measured duration, under the platform's billing. */
-export function requestBill(platform: Platform, fns: MeasuredFunction[]): { usd: number; gbSeconds: number; vcpuSeconds: number } {
+/**
+ * What one request costs when every function runs once for its measured duration, under the platform's billing;
+ * a deployment of more than one function also runs its entry (and workflow) for each whole request: the mean over
+ * `requestMs` (the measured requests' latencies) of what that costs (plan/orchestration.ts). Without
+ * `requestMs` the entry is left out. gbSeconds and vcpuSeconds are the functions' only.
+ */
+export function requestBill(platform: Platform, fns: MeasuredFunction[], requestMs?: readonly number[]): { usd: number; gbSeconds: number; vcpuSeconds: number } {
   let usd = 0; let gbSeconds = 0; let vcpuSeconds = 0;
   for (const f of fns) {
     const b = billing(f.durationMs, f.memoryMB, f.vcpu, platform.price.granularityMs);
     gbSeconds += b.gbSeconds;
     vcpuSeconds += b.vcpuSeconds;
     usd += resourceUSD(platform.price, b.gbSeconds, b.vcpuSeconds) + platform.price.perRequest;
+  }
+  if (fns.length > 1 && requestMs && requestMs.length > 0) {
+    usd += requestMs.reduce((s, ms) => s + measuredOrchestrationUSD(platform, ms), 0) / requestMs.length;
   }
   return { usd, gbSeconds, vcpuSeconds };
 }

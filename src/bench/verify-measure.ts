@@ -66,7 +66,7 @@ export async function measureVerify(dir: string, requests: number, opts: { cores
   if (lat.length === 0) throw new MoparError(`verify --measure: none of the ${requests} requests was answered`);
   const measured = {
     p50Ms: quantile(lat, 0.5), p99Ms: quantile(lat, 0.99),
-    costPerMillionUSD: measuredCost(platform, (alone ?? served)!.fns),
+    costPerMillionUSD: measuredCost(platform, (alone ?? served)!.fns, lat),
   };
   const predictedP99 = (plan.predicted as { p99Ms?: number }).p99Ms;
   const here = servedHere(plan);
