@@ -61,7 +61,7 @@ export async function measureInterleaved(dirs: string[], good: boolean[], platfo
     loads.push(coldWatch.stop());
     const firstError = shared[i]?.firstError ?? a?.firstError;
     out.push({
-      costPerMillionUSD: requestBill(platform, billed).usd * 1e6, p50Ms: quantile(lat, 0.5), p95Ms: quantile(lat, 0.95), p99Ms: quantile(lat, 0.99),
+      costPerMillionUSD: requestBill(platform, billed, lat).usd * 1e6, p50Ms: quantile(lat, 0.5), p95Ms: quantile(lat, 0.95), p99Ms: quantile(lat, 0.99),
       coldStartMs: cold.length ? quantile(cold, 0.5) : NaN, requests: lat.length, errors: (how[i] === 'composed' ? 0 : shared[i]?.errors ?? 0) + (a?.errors ?? 0),
       fns: billed, ...(a ? { billedFrom: 'one-at-a-time' as const } : {}), measuredAs: how[i] === 'composed' ? 'composed' : 'served',
       ...(composed ? { composition: { p50Ms: composed.p50Ms, p95Ms: composed.p95Ms, p99Ms: composed.p99Ms, ...(composed.validation ? { validation: composed.validation } : {}) } } : {}),
