@@ -3,9 +3,7 @@
  * interleaved rounds (so machine noise hits them alike), a control copy of the first, and cold requests.
  */
 import { performance } from 'node:perf_hooks';
-import { errorMessage, quantile, watchLoad, type MachineLoad } from '../core/index.js';
-import { loadavg } from 'node:os';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { errorMessage, quantile, settleLoad, watchLoad, type MachineLoad } from '../core/index.js';
 import type { Platform } from '../plan/index.js';
 import { loadManifest } from '../partition/index.js';
 import { Gateway, DEFAULT_GATEWAY, infer, modelMetadata, randomFeeds } from '../runtime/index.js';
@@ -24,8 +22,12 @@ export interface Measured {
   firstError?: string;
 }
 
-/** What the sweep measured for a model × platform, and the machine's load while it measured (not while it started instances). */
-export interface MeasuredGroup { measured: Array<Measured | undefined>; load: MachineLoad }
+/**
+ * What the sweep measured for a model × platform, and the machine's load while it measured the warm requests (not
+ * while it started instances); `coldLoad` while it sent the cold requests, apart: a cold request starts every
+ * function of its deployment at once, and a deployment of 50 functions loads 2 cores by itself.
+ */
+export interface MeasuredGroup { measured: Array<Measured | undefined>; load: MachineLoad; coldLoad?: MachineLoad }
 
 /**
  * All good deployments (plus a second copy of the first, the control) served by one gateway, `warm` rounds of one
@@ -40,6 +42,7 @@ export async function measureInterleaved(dirs: string[], good: boolean[], platfo
   const manifests = serve.map((d) => (d ? loadManifest(d).manifest : undefined));
   const how = manifests.map((m) => (m ? measurePlan(m, cores) : undefined));
   const loads: MachineLoad[] = [];
+  const coldLoads: MachineLoad[] = [];
   const shared = await interleavedPass(serve.map((d, i) => (how[i] !== 'composed' ? d : undefined)), warm, false, loads, settleMs);
   const parallel = how.map((h) => h === 'composed' || h === 'validate');
   const alone = parallel.some(Boolean) ? await interleavedPass(serve.map((d, i) => (parallel[i] ? d : undefined)), warm, true, loads, settleMs) : [];
@@ -58,7 +61,7 @@ export async function measureInterleaved(dirs: string[], good: boolean[], platfo
     const cold: number[] = [];
     const coldWatch = watchLoad();
     for (let k = 0; k < coldN && i < dirs.length; k++) cold.push(await coldRequest(serve[i]!, 100 + k));
-    loads.push(coldWatch.stop());
+    if (cold.length) coldLoads.push(coldWatch.stop()); else coldWatch.stop();
     const firstError = shared[i]?.firstError ?? a?.firstError;
     out.push({
       costPerMillionUSD: requestBill(platform, billed, lat).usd * 1e6, p50Ms: quantile(lat, 0.5), p95Ms: quantile(lat, 0.95), p99Ms: quantile(lat, 0.99),
@@ -68,7 +71,8 @@ export async function measureInterleaved(dirs: string[], good: boolean[], platfo
       ...(firstError ? { firstError } : {}),
     });
   }
-  return { measured: out, load: loads.reduce((a, l) => (l.loadAvg > a.loadAvg ? l : a), loads[0] ?? watchLoad().stop()) };
+  const highest = (ls: MachineLoad[]) => ls.reduce((a, l) => (l.loadAvg > a.loadAvg ? l : a), ls[0]!);
+  return { measured: out, load: loads.length ? highest(loads) : watchLoad().stop(), ...(coldLoads.length ? { coldLoad: highest(coldLoads) } : {}) };
 }
 
 type Pass = { lat: number[]; calls: Calls[]; errors: number; fns: MeasuredFunction[]; firstError?: string };
@@ -94,7 +98,7 @@ async function interleavedPass(dirs: Array<string | undefined>, requests: number
       const why = await m.startFailures();
       if (why.length) failed(i, why[0]);
     }
-    await settle(settleMs);
+    await settleLoad(settleMs);
     const addr = await gw.listen(0);
     const url = `http://127.0.0.1:${addr.port}`;
     let live = names.map((n, i) => ({ n, i })).filter((x): x is { n: string; i: number } => !!x.n && !firstError.has(x.i));
@@ -141,14 +145,10 @@ async function interleavedPass(dirs: Array<string | undefined>, requests: number
 }
 
 /**
- * Waits (at most `ms`) until the 1-minute load average is back under one per core: the builds and
- * instance starts before a pass are not measured, and their load should not be the pass's.
+ * How long a pass waits for the load of the builds and instance starts before it to settle (core's settleLoad). It
+ * waited 10 s until 2026-12-07, which left 16 % of that day's sweep cells measured at a load the pass itself did not make.
  */
-async function settle(ms: number): Promise<void> {
-  const cores = machineCores();
-  for (const t0 = performance.now(); performance.now() - t0 < ms && loadavg()[0]! > cores;) await sleep(1000);
-}
-const SETTLE_MS = 10_000;
+const SETTLE_MS = 60_000;
 
 /** One request to a fresh gateway with nothing pre-started: it pays every cold start on its path. */
 async function coldRequest(dir: string, seed: number): Promise<number> {

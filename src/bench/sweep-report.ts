@@ -143,7 +143,7 @@ export function sweepMarkdown(report: SweepReport): string {
     `(${Math.max(...report.loadAverage) / report.machine.cpus > LOADED_RATIO ? `above ${LOADED_RATIO} per core: loaded, timings inflated` : `at most ${LOADED_RATIO} per core: not otherwise loaded`}${loadedCells(report)}). ` +
     `${report.config.steps} SLO steps per model × platform, from the fastest any strategy can reach to 2× the unsplit function's 1-vCPU latency; ` +
     `${report.config.warmRequests} warm requests per deployment, interleaved round-robin across all deployments of a model × platform ` +
-    `served at once; ${report.config.coldRequests} cold request(s) per deployment.`, '',
+    `served at once; ${report.config.coldRequests} cold request(s) per deployment${coldLoadNote(report)}.`, '',
     n ? `Noise floor: ${n.pairs} control pair(s) (one deployment served twice, interleaved with the rest): measured cost differs by ` +
       `${pc(n.costDiffMedian)} (median), ${pc(n.costDiffMax)} (max); p50 by ${pc(n.p50DiffMedian)} (median), ${pc(n.p50DiffMax)} (max). ` +
       '"mopar cheapest" allows the median cost difference as slack (the targets also count the max).' : 'Noise floor: no control pair was measured.', '',
@@ -255,6 +255,12 @@ export async function writeSweepReport(outDir: string, report: SweepReport): Pro
 }
 
 /** ', N of M measured cells loaded' from the cells' own load readings (none recorded: nothing said). */
+/** Cold requests start every function of a deployment at once: their load is kept apart from the cells' (coldLoad). */
+function coldLoadNote(report: SweepReport): string {
+  const cold = report.sweep.flatMap((r) => (r.measured && r.coldLoad ? [r.coldLoad.loadAvg] : []));
+  return cold.length ? ` (their load is kept apart from the cells': the highest 1-minute average while they ran was ${fmt(Math.max(...cold))})` : '';
+}
+
 function loadedCells(report: SweepReport): string {
   const withLoad = report.sweep.filter((r) => r.measured && r.load);
   if (!withLoad.length) return '';

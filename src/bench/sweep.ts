@@ -53,8 +53,10 @@ export interface SweepRow {
   predictedSloMet: boolean;
   /** Measured p50 ≤ SLO; null where nothing was measured (not predicted to meet it, or the build failed). */
   measuredSloMet: boolean | null;
-  /** The highest 1-minute load average while this cell's model × platform was measured. */
+  /** The highest 1-minute load average while this cell's model × platform was measured (its warm requests). */
   load?: MachineLoad;
+  /** The same while the group's cold requests ran (each starts all of a deployment's functions at once): coldStartMs's load. */
+  coldLoad?: MachineLoad;
   functions: number;
   subSlices: number;
   /**
@@ -266,6 +268,7 @@ async function sweepOne(m: ModelRef, modelPath: string, profile: Profile, graph:
   const built: Array<{ ok: boolean; maxRelErr: number; error?: string }> = [];
   let measured: Array<Measured | undefined> = [];
   let load: MachineLoad | undefined;
+  let coldLoad: MachineLoad | undefined;
   try {
     for (let i = 0; i < plans.length; i++) {
       rmSync(dirs[i]!, { recursive: true, force: true });
@@ -281,6 +284,7 @@ async function sweepOne(m: ModelRef, modelPath: string, profile: Profile, graph:
     const group = await measureInterleaved(dirs, good, platform, warm, coldN);
     measured = group.measured;
     load = group.load;
+    coldLoad = group.coldLoad;
     // The control: deployment 0 served twice (the second copy measured as `n`), rows for noiseFloor.
     const ctl = measured[plans.length];
     if (measured[0]?.requests && ctl?.requests) {
@@ -300,7 +304,7 @@ async function sweepOne(m: ModelRef, modelPath: string, profile: Profile, graph:
       ...(c.plan ? { maxVcpu: Math.max(...c.plan.functions.map((f) => f.vcpu)) } : {}),
       predicted: { latencyMs: c.plan?.predicted.latencyMs ?? NaN, p50Ms: c.plan?.predicted.latencyMs ?? NaN, p99Ms: null, costPerMillionUSD: c.plan?.predicted.costPerMillionUSD ?? NaN,
         ...(c.plan ? { servedHereMs: servedHere(c.plan).latencyMs } : {}) },
-      measured: null, floorPerMillionUSD: floor, ...(load ? { load } : {}), ...(c.error ? { error: c.error } : {}),
+      measured: null, floorPerMillionUSD: floor, ...(load ? { load } : {}), ...(coldLoad ? { coldLoad } : {}), ...(c.error ? { error: c.error } : {}),
     };
     if (d === null) return base;
     const b = built[d]!;

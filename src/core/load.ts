@@ -4,6 +4,7 @@
  * carries the load it was taken under and says so when it was loaded.
  */
 import { availableParallelism, loadavg } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface MachineLoad {
   /** Highest 1-minute load average seen during the measurement. */
@@ -61,4 +62,14 @@ export function loadWarning(load: MachineLoad | undefined, what = 'timings'): st
   if (!load?.loaded) return undefined;
   return `the machine was loaded while measuring (load average ${load.loadAvg.toFixed(1)} on ${load.cores} cores): `
     + `${what} are inflated; measure again on an idle machine`;
+}
+
+/**
+ * Waits (at most `maxMs`) until the 1-minute load average is at most one per core: what ran before a measurement
+ * (builds, instance starts, a previous model's cold requests) is not measured, and its load should not be the
+ * measurement's. The average decays with a 60 s time constant: from 4.5 to 2 takes about 50 s.
+ */
+export async function settleLoad(maxMs: number): Promise<void> {
+  const cores = availableParallelism();
+  for (const t0 = Date.now(); Date.now() - t0 < maxMs && sample() > cores;) await sleep(1000);
 }

@@ -117,8 +117,8 @@ test('step verdicts: mopar against the cheapest baseline meeting the same SLO, m
 test('bench --sweep --quick machinery on one tiny model: ladder, dedup, interleaved measurement, floor, report', { timeout: 120_000 }, async () => {
   const out = mkdtempSync(join(tmpdir(), 'mopar-sweep-'));
   try {
-    // Before each pass the sweep waits (≤ 10 s) for the load average to drop under the core count; the test suite
-    // (2 files at a time) keeps it above, so every pass waited the full 10 s. The machine reads as idle here.
+    // Before each pass the sweep waits (≤ 60 s) for the load average to drop under the core count; the test suite
+    // (2 files at a time) keeps it above, so every pass would wait the full 60 s. The machine reads as idle here.
     const idle = mock.method(os, 'loadavg', () => [0, 0, 0]);
     syncBuiltinESMExports();
     const report = await runSweep({ out, models: ['resnet50:tiny'], platforms: ['gcp-cloud-run'], strategies: ['unsplit', 'mopar', 'layerwise'], quick: true, warmRequests: 3 })
@@ -136,6 +136,7 @@ test('bench --sweep --quick machinery on one tiny model: ladder, dedup, interlea
       if (r.measured) assert.equal(r.measuredSloMet, r.measured.p50Ms <= r.sloMs, `${r.strategy} step ${r.step}: judged on its measured p50`);
       if (!r.predictedSloMet) { assert.equal(r.measured, null); assert.equal(r.measuredSloMet, null); continue; }
       assert.ok(r.load && r.load.cores > 0, 'the load while it was measured');
+      assert.equal(r.coldLoad, undefined, 'a --quick sweep sends no cold requests, so it has no cold-request load');
       assert.ok(r.predicted.latencyMs <= r.sloMs + 1e-3, `${r.strategy} step ${r.step} predicted within its SLO`);
       assert.ok(r.measured && r.measured.p50Ms > 0 && r.measured.p99Ms >= r.measured.p50Ms && r.measured.costPerMillionUSD > 0, `${r.strategy} step ${r.step} measured`);
       assert.ok(r.verify?.ok, `${r.strategy} step ${r.step} verified`);

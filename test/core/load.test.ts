@@ -5,7 +5,7 @@ import { availableParallelism } from 'node:os';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LOADED_RATIO, loadWarning, watchLoad } from '../../src/core/load.js';
+import { LOADED_RATIO, loadWarning, settleLoad, watchLoad } from '../../src/core/load.js';
 import { saveModel } from '../../src/graph/index.js';
 import { fixture } from '../fixtures/graphs.js';
 import { runCli } from '../cli/run-cli.js';
@@ -33,6 +33,20 @@ before(() => {
   saveModel(fixture('residual').build(), join(dir, 'm.onnx'));
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
+
+test('settleLoad returns at once on a quiet machine and waits (bounded) on a loaded one', async () => {
+  const cores = availableParallelism();
+  const timed = async (load: string, maxMs: number) => {
+    const old = process.env.MOPAR_LOADAVG;
+    process.env.MOPAR_LOADAVG = load;
+    const t0 = Date.now();
+    try { await settleLoad(maxMs); } finally { if (old === undefined) delete process.env.MOPAR_LOADAVG; else process.env.MOPAR_LOADAVG = old; }
+    return Date.now() - t0;
+  };
+  assert.ok(await timed(String(cores * 0.5), 5000) < 500, 'under one per core: no wait');
+  const waited = await timed(String(cores * 3), 1500);
+  assert.ok(waited >= 1400 && waited < 4000, `loaded: waits its bound, then goes on (${waited} ms)`);
+});
 
 test('profile and plan say so in text and JSON when the machine was loaded, and not when it was idle', async () => {
   const model = join(dir, 'm.onnx');
