@@ -142,7 +142,7 @@ export function sweepMarkdown(report: SweepReport): string {
     `1-minute load average ${fmt(report.loadAverage[0])} at start, ${fmt(report.loadAverage[1])} at end ` +
     `(${Math.max(...report.loadAverage) / report.machine.cpus > LOADED_RATIO ? `above ${LOADED_RATIO} per core: loaded, timings inflated` : `at most ${LOADED_RATIO} per core: not otherwise loaded`}${loadedCells(report)}). ` +
     `${report.config.steps} SLO steps per model × platform, from the fastest any strategy can reach to 2× the unsplit function's 1-vCPU latency; ` +
-    `${report.config.warmRequests} warm requests per deployment, interleaved round-robin across all deployments of a model × platform ` +
+    `${report.config.warmRequests} warm requests per deployment, interleaved ${(report.config.warmBlock ?? 1) > 1 ? `in rotating turns of ${report.config.warmBlock} back-to-back requests` : 'round-robin'} across all deployments of a model × platform ` +
     `served at once; ${report.config.coldRequests} cold request(s) per deployment${coldLoadNote(report)}.`, '',
     n ? `Noise floor: ${n.pairs} control pair(s) (one deployment served twice, interleaved with the rest): measured cost differs by ` +
       `${pc(n.costDiffMedian)} (median), ${pc(n.costDiffMax)} (max); p50 by ${pc(n.p50DiffMedian)} (median), ${pc(n.p50DiffMax)} (max). ` +

@@ -2,8 +2,8 @@
  * `mopar bench --sweep`: per model × platform, a ladder of SLOs from the fastest any strategy can reach to twice the
  * unsplit function's 1-vCPU latency. At each step every strategy plans its cheapest deployment that meets the SLO
  * (or says it cannot); `unsplit` is the best single function that meets it. Deployments that are identical are
- * built and measured once, all of one model × platform served at once and measured interleaved (round-robin
- * requests), so drift on this shared machine does not masquerade as a difference between them. One deployment is
+ * built and measured once, all of one model × platform served at once and measured interleaved (turns of a few
+ * back-to-back requests, rotating), so drift on this shared machine does not masquerade as a difference between them. One deployment is
  * served twice as a control: the spread between the two copies is the noise floor (summary.ts noiseFloor).
  */
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,7 +14,7 @@ import type { Graph } from '../graph/index.js';
 import type { Profile } from '../profile/index.js';
 import { getPlatform, parseStrategy, physicalFloor, planPartition, PLATFORMS, type Plan, type PlanFunction, type Platform } from '../plan/index.js';
 import { buildPartition, verifyPartition } from '../partition/index.js';
-import { measureInterleaved, type Measured } from './sweep-measure.js';
+import { measureInterleaved, WARM_BLOCK, type Measured } from './sweep-measure.js';
 import { servedHere } from './served-here.js';
 import type { Composition, MeasuredAs } from './compose.js';
 import { noiseFloor } from './summary.js';
@@ -123,7 +123,8 @@ export interface SweepReport {
   machine: BenchReport['machine'];
   /** 1-minute load average at start and end: this machine is shared. */
   loadAverage: [number, number];
-  config: { models: string[]; platforms: string[]; strategies: string[]; quick: boolean; steps: number; warmRequests: number; coldRequests: number };
+  /** `warmBlock`: warm requests each deployment got in a row per turn (absent: 1, reports before 2026-12-07). */
+  config: { models: string[]; platforms: string[]; strategies: string[]; quick: boolean; steps: number; warmRequests: number; warmBlock?: number; coldRequests: number };
   sweep: SweepRow[];
   splitBound: SplitBound[];
   /** One per model × platform (absent in reports made before the timeline was added). */
@@ -242,7 +243,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepReport> {
   return {
     kind: 'mopar.bench', version: 1, mode: 'sweep', startedAt, finishedAt: new Date().toISOString(), machine: machineInfo(),
     loadAverage: [load0, load1],
-    config: { models: models.map((m) => m.key), platforms, strategies, quick: !!opts.quick, steps, warmRequests: warm, coldRequests: coldN },
+    config: { models: models.map((m) => m.key), platforms, strategies, quick: !!opts.quick, steps, warmRequests: warm, warmBlock: WARM_BLOCK, coldRequests: coldN },
     sweep: rows, splitBound, memory, noise: noiseFloor(controls),
   };
 }

@@ -175,9 +175,10 @@ test('a deployment whose requests fail is reported with the reason; the others a
     // The pass sends every deployment the first one's inputs: [1, 16]; this one takes [1, 32], so each of its
     // requests fails (HTTP 400), as a cell whose instance runs out of memory fails with a 502.
     const bad = await writeToyManifest(join(d, 'bad'), 'inline', 32);
-    const { measured: [ok, broken], load } = await measureInterleaved([good.dir, bad.dir], [true, true], getPlatform('aws-lambda'), 3, 0, undefined, 0);
+    // 6 warm requests: a turn of WARM_BLOCK (4) back-to-back requests, then a shorter one of 2.
+    const { measured: [ok, broken], load } = await measureInterleaved([good.dir, bad.dir], [true, true], getPlatform('aws-lambda'), 6, 0, undefined, 0);
     assert.ok(load.cores >= 1 && load.loadAvg >= 0, 'the load seen while measuring');
-    assert.equal(ok!.requests, 3);
+    assert.equal(ok!.requests, 6);
     assert.equal(ok!.errors, 0);
     assert.ok(ok!.costPerMillionUSD > 0);
     assert.equal(broken!.requests, 0);
