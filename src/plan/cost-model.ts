@@ -28,6 +28,15 @@ import type { SplitKind, SplitOption, Graph } from '../graph/index.js';
 
 export const HEADROOM = 0.1;
 /**
+ * The most vCPU whose speed a part of a horizontal split is planned to use. The profile's thread-count points are
+ * the whole model's; its parts are smaller operators that intra-op threads may not speed up at all, and we never
+ * plan a gain we did not measure. Measured 2026-12-07 (in-process, 1 vs 2 threads, load 2–6): DeiT-S/16's
+ * attention-head parts 4.3–4.9 ms either way, GPT-2's sequence parts alike (the whole models: 1.7× and 1.6×
+ * faster at 2 threads); VGG-16's convolution parts did speed up (13.5 → 6.8–9.8 ms), which this leaves unplanned.
+ * Until parts are profiled at their thread counts, a part is priced and timed at one thread's speed.
+ */
+export const PART_SPEED_VCPU = 1;
+/**
  * A function host (HTTP server, wire codecs, request and response buffers, two intra-op threads) over the
  * profiler's bare process. Measured on VGG-16's 37 single-layer hosts (bench cell vgg16 × aws-lambda × layerwise,
  * 2026-11-23): peaks of 122–176 MB, up to 47 MB over the RSS model at the profiler's baseline once HEADROOM is
@@ -249,16 +258,19 @@ export function segmentCandidates(ctx: CostContext, a: number, b: number, opts: 
     }
     const need = memoryNeedMB(ctx, partWeights, partAct, partIn + partOut);
     let prevMs = Infinity;
-    for (const c of configsFor(p, need, opts.vcpuGrid, ctx.curve.maxUsefulVcpu)) {
+    // A part of a split runs at one thread's speed however many vCPU it gets (PART_SPEED_VCPU).
+    const partSpeed = (vcpu: number) => (v.k > 1 ? Math.min(vcpu, PART_SPEED_VCPU) : vcpu);
+    for (const c of configsFor(p, need, opts.vcpuGrid, v.k > 1 ? Math.min(PART_SPEED_VCPU, ctx.curve.maxUsefulVcpu) : ctx.curve.maxUsefulVcpu)) {
       if (opts.minVcpu !== undefined && c.vcpu < opts.minVcpu) continue;
-      const ms = computeMs(ctx, partWork, c.vcpu);
+      const speed = partSpeed(c.vcpu);
+      const ms = computeMs(ctx, partWork, speed);
       // Configurations come by rising CPU: one that is not faster than the last only costs more.
       if (ms >= prevMs - 1e-9) continue;
       prevMs = ms;
       const extraMs = invokeMs + (hand?.consumerBilledMs ?? 0);
       if (ms + extraMs > p.limits.timeoutMs) continue;
       // Parts are billed for their own work: k × the mean part (= Σ parts' work, recomputation included).
-      const billed = billedComputeMs(ctx, meanPartWork, c.vcpu) + extraMs;
+      const billed = billedComputeMs(ctx, meanPartWork, speed) + extraMs;
       const partUSD = invocationUSD(p, c, billed);
       const producerUSD = hand && hand.producerBilledMs > 0
         ? hand.producerBilledMs / 1000 * usdPerSecond(p, c) : 0;
@@ -266,7 +278,7 @@ export function segmentCandidates(ctx: CostContext, a: number, b: number, opts: 
         latencyMs: (hand?.latencyMs ?? 0) + ms + invokeMs,
         costUSD: v.k * partUSD + producerUSD + (hand?.usd ?? 0),
         parts: v.k, kind: v.kind, config: c, computeMs: ms, billedMs: billed, needMB: need, partUSD,
-        fullSpeedMs: fullSpeedMs(ctx, partWork, c.vcpu), tailMs: tailMs(ctx, partWork, c.vcpu), aloneMs: aloneMs(ctx, partWork, c.vcpu),
+        fullSpeedMs: fullSpeedMs(ctx, partWork, speed), tailMs: tailMs(ctx, partWork, speed), aloneMs: aloneMs(ctx, partWork, speed),
         handIn: hand,
       });
     }

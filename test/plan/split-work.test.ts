@@ -8,14 +8,14 @@ import { constantTensor, splitOverhead, splitWork, workOf, type SplitOption } fr
 import { profileModel, type Profile } from '../../src/profile/index.js';
 import { writeZooModel } from '../../src/zoo/index.js';
 import { planPartition, getPlatform } from '../../src/plan/index.js';
-import { computeMs, makeContext, segmentCandidates, segmentOptions } from '../../src/plan/cost-model.js';
+import { computeMs, makeContext, PART_SPEED_VCPU, segmentCandidates, segmentOptions } from '../../src/plan/cost-model.js';
 import { normalisedLayerMs, unitsOf, commonSplits } from '../../src/plan/units.js';
 import { splitWorkModel } from '../../src/plan/split-work.js';
 import { USELESS } from '../../src/plan/band-walk.js';
 import { handOff, TRANSPORTS } from '../../src/plan/transports/index.js';
 import { MoparError } from '../../src/core/errors.js';
 import { checkPlan } from './check-plan.js';
-import { syntheticProfile } from './synthetic.js';
+import { CHANNEL, curve, syntheticProfile } from './synthetic.js';
 
 let dir = '';
 const models: Record<string, { profile: Profile; graph: Graph }> = {};
@@ -157,5 +157,34 @@ test('a parallel group receives its inputs whole: the hand-in moves k copies of 
       if (o.parts === 4) k4++;
     }
     assert.ok(k4 > 0, `${id}: a 4-way split is offered`);
+  }
+});
+
+test('a part of a horizontal split is planned at one thread\'s speed: the whole model\'s 2-thread gain is not extrapolated to its parts', () => {
+  const heavy = { ms: 80, paramMB: 40, actMB: 2, cutBytes: 200_000, splits: [CHANNEL] };
+  const profile = syntheticProfile([{ ms: 2, paramMB: 1, actMB: 1, cutBytes: 200_000 }, heavy, { ms: 2, paramMB: 1, actMB: 1, cutBytes: 4_000 }],
+    { scaling: curve(84, 1.9) });
+  const ctx = makeContext(profile, getPlatform('gcp-cloud-run'), unitsOf(profile.layers, normalisedLayerMs(profile)));
+  const all = segmentCandidates(ctx, 1, 1, { horizontal: true, transports: TRANSPORTS });
+  const whole = all.filter((o) => o.parts === 1);
+  const parts = all.filter((o) => o.parts > 1);
+  assert.ok(whole.some((o) => o.config.vcpu >= 2), 'one function may still use 2 vCPU');
+  assert.ok(whole.find((o) => o.config.vcpu >= 2)!.computeMs < whole.find((o) => o.config.vcpu === 1)!.computeMs / 1.5, 'and runs faster there');
+  assert.ok(parts.length > 0, 'the layer is split');
+  for (const o of parts) {
+    assert.ok(o.config.vcpu <= PART_SPEED_VCPU, `a ${o.parts}-way part is not offered ${o.config.vcpu} vCPU it cannot use`);
+    const w = ctx.splitWork(ctx.units[1]!.first, ctx.units[1]!.last, CHANNEL, o.parts)!;
+    const atOneThread = computeMs(ctx, (ctx.msPrefix[2]! - ctx.msPrefix[1]!) * w.maxPart, 1);
+    assert.ok(o.computeMs >= atOneThread - 1e-9, `a ${o.parts}-way part at ${o.config.vcpu} vCPU is no faster than one thread (${o.computeMs} vs ${atOneThread})`);
+  }
+  // On Lambda a big part's memory brings more than 1 vCPU with it: it is still timed at one thread's speed.
+  const bigProfile = syntheticProfile([{ ms: 2, paramMB: 1, actMB: 1, cutBytes: 200_000 }, { ...heavy, paramMB: 6000 }, { ms: 2, paramMB: 1, actMB: 1, cutBytes: 4_000 }],
+    { scaling: curve(84, 1.9) });
+  const lambda = makeContext(bigProfile, getPlatform('aws-lambda'), unitsOf(bigProfile.layers, normalisedLayerMs(bigProfile)));
+  const big = segmentCandidates(lambda, 1, 1, { horizontal: true, transports: TRANSPORTS }).filter((o) => o.parts > 1 && o.config.vcpu > 1);
+  assert.ok(big.length > 0, 'memory forces more than 1 vCPU on some part');
+  for (const o of big) {
+    const w = lambda.splitWork(lambda.units[1]!.first, lambda.units[1]!.last, CHANNEL, o.parts)!;
+    assert.ok(Math.abs(o.computeMs - computeMs(lambda, (lambda.msPrefix[2]! - lambda.msPrefix[1]!) * w.maxPart, 1)) < 1e-9, `${o.parts} parts at ${o.config.vcpu} vCPU timed at one thread`);
   }
 });
