@@ -45,8 +45,11 @@ export function runtimeBundle(kind: RuntimeKind = 'function'): Promise<string> {
 /**
  * mopar's own modules have no load-time side effects that a function needs, so the bundle keeps only what the
  * entry point reaches: importing a stage's index.ts (e.g. the runtime's protocol module) does not drag in the
- * rest of that stage, nor a `require("onnxruntime-node")` into the entry's runtime, which ships without it.
+ * rest of that stage, nor a `require("onnxruntime-node")` into the entry's runtime, which ships without it. The
+ * one exception is a module that exists for its load-time effect: graph/ort-env.ts sets onnxruntime's environment
+ * before the native library loads (telemetry off in every function).
  */
+const LOAD_TIME_EFFECTS = /[/\\]graph[/\\]ort-env\.[jt]s$/;
 const ownModulesArePure: Plugin = {
   name: 'mopar-pure-modules',
   setup(b) {
@@ -54,7 +57,7 @@ const ownModulesArePure: Plugin = {
       if (args.pluginData === 'resolving') return undefined;
       const r = await b.resolve(args.path, { resolveDir: args.resolveDir, kind: args.kind, importer: args.importer, pluginData: 'resolving' });
       if (r.errors.length) return { errors: r.errors };
-      return { path: r.path, external: r.external, sideEffects: false };
+      return { path: r.path, external: r.external, sideEffects: LOAD_TIME_EFFECTS.test(r.path) };
     });
   },
 };

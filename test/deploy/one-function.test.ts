@@ -37,6 +37,8 @@ for (const target of ['openfaas', 'knative', 'lambda'] as const) {
     assert.deepEqual(readdirSync(join(out, 'functions')), ['mobilenetv3-small'], 'one function folder, named after the model');
     const fn = join(out, 'functions', 'mobilenetv3-small');
     for (const f of ['pipeline.json', 'function.json', 'model.onnx']) assert.ok(existsSync(join(fn, f)), f);
+    // The bundle keeps graph/ort-env.ts, whose only effect is at load: onnxruntime's telemetry off in the function.
+    assert.match(readFileSync(join(fn, 'mopar-runtime.js'), 'utf8'), /ORT_DISABLE_TELEMETRY \?\?= "1"/);
     if (target === 'lambda') {
       const t = parseCfnYaml(readFileSync(join(out, 'template.yaml'), 'utf8')) as { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>; Outputs: Record<string, unknown> };
       const fns = Object.entries(t.Resources).filter(([, r]) => r.Type === 'AWS::Serverless::Function');
