@@ -58,6 +58,7 @@ function summarise(p: Plan): PlanAlternative {
     sloMet: p.sloMet !== false,
     predicted: {
       latencyMs: p.predicted.latencyMs, costPerMillionUSD: p.predicted.costPerMillionUSD,
+      ...(p.predicted.entryCostPerMillionUSD !== undefined ? { entryCostPerMillionUSD: p.predicted.entryCostPerMillionUSD } : {}),
       ...(p.predicted.coldLatencyMs !== undefined ? { coldLatencyMs: p.predicted.coldLatencyMs } : {}),
     },
     ...(p.coldSloMet !== undefined ? { coldSloMet: p.coldSloMet } : {}),
@@ -110,8 +111,11 @@ function whyWarm(chosen: PlanAlternative, alternatives: PlanAlternative[]): stri
     + `${pct(cost)} cost vs one function${miss}.`;
 }
 
+/** What a split adds on the request's path and bill: its hand-offs and, priced in its cost, its entry. */
 function handOffs(a: PlanAlternative): string {
-  return `${a.handOffs.count} hand-off${a.handOffs.count === 1 ? '' : 's'} of ${mb(a.handOffs.bytes)}`;
+  const entry = a.predicted.entryCostPerMillionUSD;
+  return `${a.handOffs.count} hand-off${a.handOffs.count === 1 ? '' : 's'} of ${mb(a.handOffs.bytes)}`
+    + (entry !== undefined ? `, an entry ($${entry.toFixed(entry < 1 ? 4 : 2)} per million requests)` : '');
 }
 
 function memoryChange(split: PlanAlternative, single: PlanAlternative): string {

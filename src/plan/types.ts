@@ -116,7 +116,8 @@ export interface PlanAlternative {
   groups: number;
   /** False: no plan of this strategy meets the SLO; its fastest plan is summarised. */
   sloMet: boolean;
-  predicted: { latencyMs: number; costPerMillionUSD: number; coldLatencyMs?: number };
+  /** `entryCostPerMillionUSD`: the part of the cost its entry takes (more than one function; as Plan's). */
+  predicted: { latencyMs: number; costPerMillionUSD: number; entryCostPerMillionUSD?: number; coldLatencyMs?: number };
   /** Whether its cold latency meets the cold SLO (only when one was asked for). */
   coldSloMet?: boolean;
   /** Cuts between consecutive groups and the bytes that cross them per request. */

@@ -42,6 +42,17 @@ test('why: one function names the split it beat, with hand-offs, memory and cost
     'one function: the best split (uniform:3, 3 functions) adds 2 hand-offs of 2.4 MB and saves 3 % of memory-time: +4 % cost.');
 });
 
+test("why: a split's entry is named with its price", () => {
+  const one = alt('mopar', 1, 1.0, 50);
+  const split = alt('uniform:2', 2, 1.3, 45, { predicted: { latencyMs: 45, costPerMillionUSD: 1.3, entryCostPerMillionUSD: 0.25 } });
+  assert.equal(whyChosen(one, [one, split]),
+    'one function: the best split (uniform:2, 2 functions) adds 1 hand-off of 1.2 MB, an entry ($0.2500 per million requests) and saves 0 % of memory-time: +30 % cost.');
+  // And the alternatives carry it from the plan.
+  const plan = planPartition(randomProfile(12, 3), { platform: 'gcp-cloud-run', strategy: 'uniform:2', alternatives: true });
+  assert.equal(plan.alternatives!.find((a) => a.strategy === 'uniform:2')!.predicted.entryCostPerMillionUSD, plan.predicted.entryCostPerMillionUSD);
+  assert.ok(plan.predicted.entryCostPerMillionUSD! > 0);
+});
+
 test('why: a split says what it adds and saves against one function', () => {
   const split = alt('mopar', 2, 0.9, 50, { memoryMBs: 60 });
   const one = alt('unsplit', 1, 1.0, 45);
