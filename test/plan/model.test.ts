@@ -7,6 +7,9 @@ import { scalingCurve } from '../../src/plan/scaling-curve.js';
 import { handOff } from '../../src/plan/transports/index.js';
 import { tensorBytes } from '../../src/plan/assemble.js';
 import { syntheticProfile } from './synthetic.js';
+import { makeContext, requestInputBytes } from '../../src/plan/cost-model.js';
+import { normalisedLayerMs, unitsOf } from '../../src/plan/units.js';
+import { planPartition } from '../../src/plan/index.js';
 
 test('every platform number has a source note with an as-of date', () => {
   for (const p of PLATFORMS) {
@@ -134,4 +137,16 @@ test('tensor bytes are recovered from per-cut totals', () => {
   assert.equal(b.get('a'), 100);
   assert.equal(b.get('b'), 200);
   assert.equal(b.get('c'), 50);
+});
+
+test("a request's own time charges its input's and its reply's bytes at the measured rate per MB", () => {
+  const MiB = 2 ** 20;
+  const profile = { ...syntheticProfile([{ ms: 5, paramMB: 1, actMB: 1, cutBytes: 100_000 }, { ms: 5, paramMB: 1, actMB: 1, cutBytes: 8 * MiB }]),
+    invocationOverheadMs: 0.5, requestOverheadMs: 1.5, requestMsPerMB: 2 };
+  const input = requestInputBytes(profile.inputShapes);
+  const ctx = makeContext(profile, getPlatform('openfaas'), unitsOf(profile.layers, normalisedLayerMs(profile)));
+  // 1 ms beyond the first call, then 2 ms per MiB of input and of the 8 MiB reply (the bytes after the last layer).
+  assert.ok(Math.abs(ctx.requestExtraMs - (1 + 2 * (input + 8 * MiB) / MiB)) < 1e-9, `${ctx.requestExtraMs}`);
+  const plan = planPartition(profile, { platform: 'openfaas', strategy: 'unsplit' });
+  assert.ok(plan.predicted.latencyMs > 16, 'the reply is on the request\'s path');
 });
