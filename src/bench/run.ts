@@ -12,7 +12,7 @@ import { ZOO_NAMES, zooModels, writeZooModel } from '../zoo/index.js';
 import type { Graph } from '../graph/index.js';
 import { saveProfile, type Profile } from '../profile/index.js';
 import { DEFAULT_PROFILE_RUNS, modelProfile, type ProfiledModel } from '../partition/index.js';
-import { getPlatform, planPartition, parseStrategy, PLATFORMS } from '../plan/index.js';
+import { getPlatform, planPartition, parseStrategy, PLATFORMS, profileDoubt } from '../plan/index.js';
 import { runCell } from './cell.js';
 import { measureServedOverhead } from './invocation-overhead.js';
 import { noiseFloor, summarize } from './summary.js';
@@ -159,10 +159,8 @@ export async function benchProfile(modelPath: string, file: string, tiny: boolea
 
 const PROFILE_SETTLE_MS = 90_000;
 
-/** A profile taken loaded or whose timings did not settle (the same test as plan's profileDoubt). */
-function doubtful(p: Profile): boolean {
-  return !!p.load?.loaded || p.converged === false;
-}
+/** A profile taken loaded or whose timings did not settle: what a plan warns of (plan's profileDoubt). */
+const doubtful = (p: Profile): boolean => profileDoubt(p) !== undefined;
 
 function timelineOf(model: string, profile: Profile, platform: string, graph: Graph): Timeline {
   const index = new Map(profile.nodes.map((n, i) => [n.name, i]));

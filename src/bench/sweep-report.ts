@@ -254,13 +254,13 @@ export async function writeSweepReport(outDir: string, report: SweepReport): Pro
   ].join('\n'));
 }
 
-/** ', N of M measured cells loaded' from the cells' own load readings (none recorded: nothing said). */
 /** Cold requests start every function of a deployment at once: their load is kept apart from the cells' (coldLoad). */
 function coldLoadNote(report: SweepReport): string {
   const cold = report.sweep.flatMap((r) => (r.measured && r.coldLoad ? [r.coldLoad.loadAvg] : []));
   return cold.length ? ` (their load is kept apart from the cells': the highest 1-minute average while they ran was ${fmt(Math.max(...cold))})` : '';
 }
 
+/** ', N of M measured cells loaded' from the cells' own load readings (none recorded: nothing said). */
 function loadedCells(report: SweepReport): string {
   const withLoad = report.sweep.filter((r) => r.measured && r.load);
   if (!withLoad.length) return '';

@@ -3,8 +3,8 @@
  * unsplit function's 1-vCPU latency. At each step every strategy plans its cheapest deployment that meets the SLO
  * (or says it cannot); `unsplit` is the best single function that meets it. Deployments that are identical are
  * built and measured once, all of one model × platform served at once and measured interleaved (turns of a few
- * back-to-back requests, rotating), so drift on this shared machine does not masquerade as a difference between them. One deployment is
- * served twice as a control: the spread between the two copies is the noise floor (summary.ts noiseFloor).
+ * back-to-back requests, rotating), so drift on this shared machine does not masquerade as a difference between
+ * them. One deployment is served twice as a control: the spread between the two copies is the noise floor (summary.ts noiseFloor).
  */
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
