@@ -27,6 +27,8 @@ export interface ChildResult {
   runMs: number[];
   /** CPU time of each timed run (user + system, all threads), ms. */
   cpuMs?: number[];
+  /** With `pairThreads`: the second session's run times, taken in alternation with `runMs`. */
+  pairRunMs?: number[];
   /** With `stop`: whether the spread came within its bound before the limit. */
   converged?: boolean;
 }
@@ -52,11 +54,17 @@ export interface ChildOptions {
   sessionConfig?: Record<string, string>;
   /** Time until the spread settles (profile/stability.ts; `runs` is then ignored). */
   stop?: StopRule;
+  /**
+   * A second session of the same model at this many threads, run in alternation with the first (its times in
+   * `pairRunMs`; with `stop`, until both spreads settle): the ratio of the two is taken side by side, so the
+   * machine's speed drifting between two separate measurements does not enter it.
+   */
+  pairThreads?: number;
 }
 
 const SCRIPT = String.raw`
 import { readFileSync } from 'node:fs';
-const [ortUrl, modelPath, dir, threads, warmup, runs, extraJson, stopJson] = process.argv.slice(1);
+const [ortUrl, modelPath, dir, threads, warmup, runs, extraJson, stopJson, pairThreads] = process.argv.slice(1);
 const stop = JSON.parse(stopJson);
 // profile/stability.ts spreadOf and stopReason, restated: this script is passed as text.
 const spreadOf = (samples) => {
@@ -89,26 +97,32 @@ for (const f of spec) {
   feeds[f.name] = new ort.Tensor(f.dtype, data, f.shape);
 }
 const t0 = performance.now();
-const s = await ort.InferenceSession.create(modelPath, { intraOpNumThreads: Number(threads), interOpNumThreads: 1,
+const open = (n) => ort.InferenceSession.create(modelPath, { intraOpNumThreads: n, interOpNumThreads: 1,
   executionMode: 'sequential', graphOptimizationLevel: 'all', enableCpuMemArena: true, enableMemPattern: true, logSeverityLevel: 3,
   extra: JSON.parse(extraJson) });
+const s = await open(Number(threads));
 const loadMs = performance.now() - t0;
 const loadPeakMB = mem().hwm;
+const pair = Number(pairThreads) > 0 ? await open(Number(pairThreads)) : undefined;
 const runMs = [];
 const cpuMs = [];
-for (let i = 0; i < Number(warmup); i++) await s.run(feeds);
+const pairRunMs = [];
+const timed = async (session, into) => { const t = performance.now(); await session.run(feeds); into.push(performance.now() - t); };
+for (let i = 0; i < Number(warmup); i++) { await s.run(feeds); if (pair) await pair.run(feeds); }
 let reason;
-for (let i = 0; stop ? !(reason = stopReason(runMs)) : i < Number(runs); i++) {
+const settled = () => { const a = stopReason(runMs); if (!pair || a === 'limit') return a; const b = stopReason(pairRunMs); return a && b ? (a === 'converged' && b === 'converged' ? 'converged' : 'limit') : b === 'limit' ? 'limit' : undefined; };
+for (let i = 0; stop ? !(reason = settled()) : i < Number(runs); i++) {
+  // The pair's order alternates: neither session always runs right after the other.
+  if (pair && i % 2 === 1) await timed(pair, pairRunMs);
   const c = process.cpuUsage();
-  const t = performance.now();
-  await s.run(feeds);
-  runMs.push(performance.now() - t);
+  await timed(s, runMs);
   const d = process.cpuUsage(c);
   cpuMs.push((d.user + d.system) / 1000);
+  if (pair && i % 2 === 0) await timed(pair, pairRunMs);
 }
 const m = mem();
 process.stdout.write(JSON.stringify({ baselineMB, loadPeakMB, peakMB: m.hwm, steadyMB: m.rss, loadMs, runMs, cpuMs,
-  ...(stop ? { converged: reason === 'converged' } : {}) }));
+  ...(pair ? { pairRunMs } : {}), ...(stop ? { converged: reason === 'converged' } : {}) }));
 `;
 
 /** measureInChild set up as a function host runs a slice: its malloc setting and the served session config. */
@@ -122,7 +136,7 @@ export async function measureInChild(modelPath: string, feeds: Feeds, opts: Chil
   try {
     writeFeeds(dir, feeds);
     const ortUrl = pathToFileURL(createRequire(import.meta.url).resolve('onnxruntime-node')).href;
-    const args = ['--input-type=module', '-e', SCRIPT, ortUrl, modelPath, dir, String(opts.threads), String(opts.warmup), String(opts.runs), JSON.stringify(nestSessionConfig(opts.sessionConfig ?? {})), JSON.stringify(opts.stop ?? null)];
+    const args = ['--input-type=module', '-e', SCRIPT, ortUrl, modelPath, dir, String(opts.threads), String(opts.warmup), String(opts.runs), JSON.stringify(nestSessionConfig(opts.sessionConfig ?? {})), JSON.stringify(opts.stop ?? null), String(opts.pairThreads ?? 0)];
     const spawnOpts = { stdio: ['ignore', 'pipe', 'pipe'] as ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } };
     const child = opts.cgroup
       ? spawnInCgroup(opts.cgroup, process.execPath, args, spawnOpts)

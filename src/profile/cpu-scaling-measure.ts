@@ -34,9 +34,20 @@ export async function cpuScaling(modelPath: string, feeds: Feeds, opts: ScalingO
     // repeated until the spread settles (stability.ts). Five runs in this process made MobileNetV2's 2-thread point
     // 4.9 ms in the 2026-12-07 sweep's profile; timed so on a quiet machine it is 6.1 ms, and the sweep's 2-vCPU
     // one-function cells served 1.3–1.6× their prediction.
+    // With the known point: both thread counts in one child, run in alternation, and the point is the known time
+    // scaled by their ratio. Timed one after the other, this machine's speed drifted between the two (BERT-base's
+    // 1-thread child 313 then 352 ms minutes apart): the sweep's profile put its 2-thread point at 1.81× the 1-thread
+    // one, while served side by side a 2-vCPU function ran 1.57× faster than a 1-vCPU one and measured 1.18× its plan.
     try {
-      const r = await measureAsHost(modelPath, feeds, { threads, warmup: 1, runs, stop: defaultStopRule(runs) });
-      points.push({ vcpu: threads, threads, ms: median(r.runMs), method: 'threads' });
+      if (opts.known) {
+        const r = await measureAsHost(modelPath, feeds, { threads: opts.known.threads, pairThreads: threads, warmup: 1, runs, stop: defaultStopRule(runs) });
+        const ratio = median(r.pairRunMs ?? []) / median(r.runMs);
+        if (!(ratio > 0)) throw new Error('no paired runs');
+        points.push({ vcpu: threads, threads, ms: opts.known.ms * ratio, method: 'threads' });
+      } else {
+        const r = await measureAsHost(modelPath, feeds, { threads, warmup: 1, runs, stop: defaultStopRule(runs) });
+        points.push({ vcpu: threads, threads, ms: median(r.runMs), method: 'threads' });
+      }
     } catch (err) {
       log(`note: ${threads} threads not measured: ${errorMessage(err)}`);
     }

@@ -93,6 +93,17 @@ test('trace parsing: kernels grouped per run, warm-up dropped by the caller, med
   assert.ok(Math.abs(t.unmappedMs - 0.005 / 3) < 1e-12, 'ReorderInput maps to no node');
 });
 
+test('CPU scaling: with a known 1-thread point, the 2-thread point is that point scaled by a side-by-side ratio', async () => {
+  const { feeds } = await prepare(buildZooModel('resnet50', { tiny: true }));
+  // A known time a thousand times the tiny model's: a point measured on its own would be milliseconds.
+  const known = { threads: 1, ms: 5000 };
+  const points = await cpuScaling(resnet, feeds, { runs: 2, threads: [1, 2], quotas: [], known });
+  const two = points.find((p) => p.threads === 2);
+  assert.ok(two, JSON.stringify(points));
+  assert.ok(two.ms > known.ms / 4 && two.ms < known.ms * 4, `2-thread point ${two.ms} ms is not the known point scaled by a run-time ratio`);
+  assert.equal(points.find((p) => p.threads === 1)?.ms, known.ms);
+});
+
 test('CPU scaling: a thread point and, where cgroups are writable, a quota point from a child process', async () => {
   const { feeds } = await prepare(buildZooModel('resnet50', { tiny: true }));
   const points = await cpuScaling(resnet, feeds, { runs: 2, threads: [1], quotas: [0.5] });
