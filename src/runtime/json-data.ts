@@ -1,5 +1,6 @@
 /**
- * A JSON infer request's `inputs[i].data` arrays read straight from the body's bytes into doubles (issue 28):
+ * A JSON infer request's `inputs[i].data` arrays read straight from the body's bytes into doubles, or into the
+ * tensor's floats where every input is FP32 (issue 28):
  * JSON.parse of a 2.9 MB body builds 150k heap numbers that validation then copies twice more. The scanner takes
  * only what is plainly a (nested) array of JSON numbers; anything else in a data array (strings such as "NaN",
  * booleans, null, objects, or any syntax JSON.parse would refuse) makes it give up, and the caller parses the
@@ -9,18 +10,20 @@
 export interface ScannedData {
   /** Index of the tensor in `inputs`. */
   input: number;
-  values: Float64Array;
+  /** Float32Array where the scan was told every tensor is FP32 (the floats a Float32Array of JSON.parse's doubles holds). */
+  values: Float64Array | Float32Array;
   count: number;
   /** Per nesting depth d (1 = the data array itself): values seen before the first array at depth d opened. */
   firstOpenAt: number[];
   /**
    * Numbers whose value in `values` is only an approximation (within APPROX_BOUND of the exact double), as
-   * (index, start, end) triples into `source`; `scannedValues` makes them exact, or keeps them where the
-   * tensor is FP32 and the approximation provably rounds to the same float.
+   * (index, start, end) triples into `source`; `scannedValues` makes them exact.
    */
   approx: Uint32Array;
   approxCount: number;
   source: Buffer;
+  /** Float32 values only: the first value no float holds (beyond FP32, or Infinity), and its double as JSON.parse gives it. */
+  bad?: { index: number; value: number };
 }
 
 /** Exact powers of ten: m · 10^e or m / 10^e with m < 2^53 and |e| ≤ 22 is correctly rounded (Clinger's fast path). */
@@ -36,25 +39,25 @@ const P10_APPROX = Array.from({ length: 301 }, (_, i) => 10 ** i);
 const APPROX_BOUND = 2 ** -40;
 
 /**
- * The values of a scanned data array, bit for bit those of JSON.parse — converted to `float32` when asked, as a
- * Float32Array would store JSON.parse's doubles. Approximated numbers (17-digit text: what printing float32 data
- * as doubles gives) are read exactly by the engine, except where the tensor is FP32 and the whole interval the
- * exact double can lie in rounds to one float (fround is monotonic): the float is then known without it.
+ * The values of a scanned data array, bit for bit those of JSON.parse — as a Float32Array would store JSON.parse's
+ * doubles where the scan stored floats, else the doubles themselves (`float32`: converted as a Float32Array would,
+ * for a Float64Array scan). Approximated numbers are read exactly by the engine here: for FP32 those are only the
+ * ones near a float rounding boundary or beyond FP32's range (the scan keeps the rest, see roundsToOneFloat).
  */
-export function scannedValues(d: ScannedData, float32: boolean): Float64Array {
+export function scannedValues(d: ScannedData, float32: boolean): Float64Array | Float32Array {
   const v = d.values;
   const a = d.approx;
   let text: string | undefined;
   for (let k = 0; k < d.approxCount; k++) {
     const i = a[3 * k]!;
-    const x = v[i]!;
-    if (float32) {
-      const f = Math.fround(x);
-      if (Number.isFinite(f) && Math.fround(x * (1 - APPROX_BOUND)) === f && Math.fround(x * (1 + APPROX_BOUND)) === f) { v[i] = f; continue; }
+    if (float32 && v instanceof Float64Array) {
+      const x = v[i]!;
+      if (roundsToOneFloat(x)) { v[i] = Math.fround(x); continue; }
     }
     text ??= d.source.toString('latin1');
     const exact = Number(text.slice(a[3 * k + 1]!, a[3 * k + 2]!));
-    v[i] = x < 0 ? -exact : exact;
+    v[i] = exact;
+    if (v instanceof Float32Array && !(v[i]! - v[i]! === 0) && !(d.bad && d.bad.index < i)) d.bad = { index: i, value: exact };
   }
   d.approxCount = 0;
   return v.subarray(0, d.count);
@@ -67,8 +70,11 @@ const isWs = (c: number | undefined) => c === 0x20 || c === 0x0a || c === 0x0d |
  * path does not apply (see above). The text keeps every other byte, so JSON.parse of it fails exactly where the
  * body's would outside the data arrays. Nesting deeper than `maxDepth` (arrays and objects, as the caller's own
  * depth check counts them) is undefined too: the caller's check then refuses it, and this scan saves it a pass.
+ * `target`: `float32` where every tensor the values can go to is FP32 (floats stored as read); `sizes[k]`, the
+ * values input k is expected to have (its array is allocated once at that size, no growth and no copy).
  */
-export function scanJsonData(body: Uint8Array, end = body.length, maxDepth = Infinity): { text: string; data: ScannedData[] } | undefined {
+export function scanJsonData(body: Uint8Array, end = body.length, maxDepth = Infinity,
+  target: { float32?: boolean; sizes?: ReadonlyArray<number | undefined> } = {}): { text: string; data: ScannedData[] } | undefined {
   const buf = Buffer.from(body.buffer, body.byteOffset, end);
   // Per open container: its kind, the last key read in it (objects), its element index (arrays).
   const kind: number[] = [];
@@ -110,11 +116,14 @@ export function scanJsonData(body: Uint8Array, end = body.length, maxDepth = Inf
       const input = index[1]!;
       // The same key twice in one tensor: JSON.parse keeps the last; not worth following here.
       if (data.some((d) => d.input === input)) return undefined;
-      const scanned = scanNumbers(buf, i, end, maxDepth - kind.length);
+      // n values take at least 2n + 1 bytes: a size past what the body holds is a client's error, not an allocation.
+      const size = Math.max(16, Math.min(target.sizes?.[input] ?? 1024, Math.ceil((end - i) / 2)));
+      const scanned = scanNumbers(buf, i, end, maxDepth - kind.length, target.float32 ?? false, size);
       if (!scanned) return undefined;
       pieces.push(buf.toString('utf8', from, i), '[]');
-      data.push({ input, values: scanned.values, count: scanned.count, firstOpenAt: scanned.firstOpenAt, approx: scanned.approx, approxCount: scanned.approxCount, source: scanned.source });
-      i = from = scanned.next;
+      const { next, ...rest } = scanned;
+      data.push({ input, ...rest });
+      i = from = next;
       key[2] = undefined;
       continue;
     }
@@ -137,9 +146,18 @@ export function scanJsonData(body: Uint8Array, end = body.length, maxDepth = Inf
   return { text: pieces.join(''), data };
 }
 
+/** States of scanNumbers: after '[' (a value or ']'), after ',' (a value), after a value (',' or ']'). */
+const FIRST = 0;
+const VALUE = 1;
+const SEP = 2;
+
 /** A strict JSON array of numbers and arrays from `buf[at] === '['`; undefined on anything else. */
-function scanNumbers(buf: Buffer, at: number, end: number, maxDepth: number): Omit<ScannedData, 'input'> & { next: number } | undefined {
-  let values = new Float64Array(1024);
+function scanNumbers(buf: Buffer, at: number, end: number, maxDepth: number, float32: boolean, size: number): Omit<ScannedData, 'input'> & { next: number } | undefined {
+  // One of the two is used: FP32 tensors' floats are stored as they are read (no doubles, no copy after).
+  let f64 = float32 ? undefined : new Float64Array(size);
+  let f32 = float32 ? new Float32Array(size) : undefined;
+  let capacity = size;
+  let bad: ScannedData['bad'];
   // The slow way reads slices of one string (cheap views) instead of a new string per number.
   let text: string | undefined;
   let approx = new Uint32Array(0);
@@ -148,94 +166,136 @@ function scanNumbers(buf: Buffer, at: number, end: number, maxDepth: number): Om
   const firstOpenAt: number[] = [0, 0];
   let depth = 1;
   let i = at + 1;
-  // After '[' a value or ']'; after ',' a value; after a value ',' or ']'.
-  let expect: 'first' | 'value' | 'sep' = 'first';
+  let expect = FIRST;
+  let closed = false;
+  const words = new DataView(buf.buffer, buf.byteOffset, end);
   while (i < end) {
     const c = buf[i]!;
-    if (isWs(c)) { i++; continue; }
-    if (expect === 'sep') {
-      if (c === 0x2c) { expect = 'value'; i++; continue; }
-      if (c === 0x5d) { i++; if (--depth === 0) return { values, count, firstOpenAt, approx, approxCount, source: buf, next: i }; continue; }
+    if (expect === SEP) {
+      if (c === 0x2c) { expect = VALUE; i++; continue; }
+      if (c === 0x5d) { i++; if (--depth === 0) { closed = true; break; } continue; }
+      if (isWs(c)) { i++; continue; }
       return undefined;
     }
-    if (c === 0x5d && expect === 'first') { i++; expect = 'sep'; if (--depth === 0) return { values, count, firstOpenAt, approx, approxCount, source: buf, next: i }; continue; }
+    if (isWs(c)) { i++; continue; }
+    if (c === 0x5d && expect === FIRST) { i++; expect = SEP; if (--depth === 0) { closed = true; break; } continue; }
     if (c === 0x5b) {
       if (++depth > maxDepth) return undefined;
       if (firstOpenAt[depth] === undefined) firstOpenAt[depth] = count;
-      expect = 'first';
+      expect = FIRST;
       i++;
       continue;
     }
-    // A number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+    // A number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?  — `x` is the byte less '0' (NaN past the end: no digit).
     const start = i;
-    let neg = false;
-    if (c === 0x2d) { neg = true; i++; }
-    let d = buf[i];
-    if (d === undefined || d < 0x30 || d > 0x39) return undefined;
+    const neg = c === 0x2d;
+    if (neg) i++;
+    let x = buf[i]! - 0x30;
+    if (!(x >= 0 && x <= 9)) return undefined;
     let m = 0;
     let sig = 0;
     let exp = 0;
-    if (d === 0x30) {
-      d = buf[++i];
+    if (x === 0) {
+      x = buf[++i]! - 0x30;
     } else {
-      while (d !== undefined && d >= 0x30 && d <= 0x39) {
-        if (sig < MAX_FAST_DIGITS) m = m * 10 + (d - 0x30); else exp++;
+      while (x >= 0 && x <= 9) {
+        if (sig < MAX_FAST_DIGITS) m = m * 10 + x; else exp++;
         sig++;
-        d = buf[++i];
+        x = buf[++i]! - 0x30;
       }
     }
-    if (d === 0x2e) {
-      d = buf[++i];
-      if (d === undefined || d < 0x30 || d > 0x39) return undefined;
-      if (m === 0) while (d === 0x30) { exp--; d = buf[++i]; } // leading zeros of the fraction are not significant
+    if (x === 0x2e - 0x30) {
+      x = buf[++i]! - 0x30;
+      if (!(x >= 0 && x <= 9)) return undefined;
+      if (m === 0) while (x === 0) { exp--; x = buf[++i]! - 0x30; } // leading zeros of the fraction are not significant
       // Significant digits in small-integer chunks of up to 8 (one double multiply-add per chunk, not per digit).
-      while (d !== undefined && d >= 0x30 && d <= 0x39 && sig < MAX_FAST_DIGITS) {
+      while (x >= 0 && x <= 9 && sig < MAX_FAST_DIGITS) {
         let chunk = 0;
         let k = 0;
-        const room = Math.min(8, MAX_FAST_DIGITS - sig);
-        while (k < room && d !== undefined && d >= 0x30 && d <= 0x39) { chunk = chunk * 10 + (d - 0x30); k++; d = buf[++i]; }
+        const room = MAX_FAST_DIGITS - sig < 8 ? MAX_FAST_DIGITS - sig : 8;
+        // Eight digits from two 4-byte words where they are there (a byte loop costs ~1 ns a byte on a slow core).
+        if (room === 8 && i + 8 <= end) {
+          const lo = words.getInt32(i, true);
+          const hi = words.getInt32(i + 4, true);
+          if (fourDigits(lo) && fourDigits(hi)) { chunk = valueOf4(lo) * 10000 + valueOf4(hi); k = 8; i += 8; x = buf[i]! - 0x30; }
+        }
+        if (k === 0) do { chunk = chunk * 10 + x; k++; x = buf[++i]! - 0x30; } while (k < room && x >= 0 && x <= 9);
         m = m * P10[k]! + chunk;
         exp -= k;
         sig += k;
       }
-      while (d !== undefined && d >= 0x30 && d <= 0x39) { sig++; d = buf[++i]; }
+      while (x >= 0 && x <= 9) { sig++; x = buf[++i]! - 0x30; }
     }
-    if (d === 0x65 || d === 0x45) {
-      d = buf[++i];
+    if (x === 0x65 - 0x30 || x === 0x45 - 0x30) {
+      x = buf[++i]! - 0x30;
       let es = 1;
-      if (d === 0x2b || d === 0x2d) { if (d === 0x2d) es = -1; d = buf[++i]; }
-      if (d === undefined || d < 0x30 || d > 0x39) return undefined;
+      if (x === 0x2b - 0x30 || x === 0x2d - 0x30) { if (x === 0x2d - 0x30) es = -1; x = buf[++i]! - 0x30; }
+      if (!(x >= 0 && x <= 9)) return undefined;
       let e = 0;
-      while (d !== undefined && d >= 0x30 && d <= 0x39) { if (e < 1e6) e = e * 10 + (d - 0x30); d = buf[++i]; }
+      while (x >= 0 && x <= 9) { if (e < 1e6) e = e * 10 + x; x = buf[++i]! - 0x30; }
       exp += es * e;
     }
+    if (count === capacity) {
+      // Sized for the rest of the body at the density read so far (one copy, not a doubling series).
+      capacity = Math.max(2 * capacity, Math.ceil(count * ((end - at) / (i - at))) + 16);
+      if (f32) { const grown = new Float32Array(capacity); grown.set(f32); f32 = grown; }
+      if (f64) { const grown = new Float64Array(capacity); grown.set(f64); f64 = grown; }
+    }
     let v: number;
+    let approximate = false;
     if (m === 0) v = 0;
     else if (sig <= MAX_FAST_DIGITS && m < 2 ** 53 && exp >= -22 && exp <= 22) v = exp < 0 ? m / P10[-exp]! : m * P10[exp]!;
     else if (exp >= -300 && exp <= 300 - MAX_FAST_DIGITS) {
-      // Not exact here; scannedValues decides whether it must be (the engine's conversion, deferred).
+      // Not exact: kept for FP32 where the whole interval rounds to one float (roundsToOneFloat), else made exact by scannedValues.
       v = exp < 0 ? m / P10_APPROX[-exp]! : m * P10_APPROX[exp]!;
+      approximate = !f32 || !roundsToOneFloat(v);
+    } else {
+      // More digits or a larger exponent than the fast path rounds exactly: the engine's own conversion.
+      text ??= buf.toString('latin1', at, end);
+      v = Number(text.slice((neg ? start + 1 : start) - at, i - at));
+    }
+    if (neg) v = -v;
+    if (approximate) {
       if (3 * approxCount + 3 > approx.length) {
         const grown = new Uint32Array(Math.max(3072, approx.length * 2));
         grown.set(approx);
         approx = grown;
       }
       approx[3 * approxCount] = count;
-      approx[3 * approxCount + 1] = neg ? start + 1 : start;
+      approx[3 * approxCount + 1] = start; // with its sign: Number('-…') is the negated conversion
       approx[3 * approxCount + 2] = i;
       approxCount++;
-    } else {
-      // More digits or a larger exponent than the fast path rounds exactly: the engine's own conversion.
-      text ??= buf.toString('latin1', at, end);
-      v = Number(text.slice((neg ? start + 1 : start) - at, i - at));
     }
-    if (count === values.length) {
-      const grown = new Float64Array(values.length * 2);
-      grown.set(values);
-      values = grown;
-    }
-    values[count++] = neg ? -v : v;
-    expect = 'sep';
+    if (f32) {
+      const f = Math.fround(v);
+      f32[count] = f;
+      // Beyond FP32 (or Infinity): the first such value and its double, for the caller's message.
+      if (!approximate && !(f - f === 0) && !bad) bad = { index: count, value: v };
+    } else f64![count] = v;
+    count++;
+    expect = SEP;
   }
-  return undefined;
+  if (!closed) return undefined;
+  return { values: (f32 ?? f64)!, count, firstOpenAt, approx, approxCount, source: buf, next: i, ...(bad ? { bad } : {}) };
+}
+
+/** Whether the 4 bytes of `w` (little-endian) are ASCII digits: each byte's high nibble 3, and no low nibble above 9. */
+function fourDigits(w: number): boolean {
+  return (w & 0xf0f0f0f0) === 0x30303030 && ((w + 0x06060606) & 0xf0f0f0f0) === 0x30303030;
+}
+
+/**
+ * The number 4 ASCII digits spell, first byte most significant: pairs (d0·10 + d1, d2·10 + d3) in bytes 0 and 2,
+ * then the two pairs; no partial sum passes 255 per byte (or 9999), so nothing carries into a neighbour.
+ */
+function valueOf4(w: number): number {
+  let t = w - 0x30303030;
+  t = (t * 10 + (t >>> 8)) & 0x00ff00ff;
+  return (t * 100 + (t >>> 16)) & 0xffff;
+}
+
+/** Whether every double within APPROX_BOUND of `x` rounds to the same finite float as `x` (fround is monotonic). */
+function roundsToOneFloat(x: number): boolean {
+  const f = Math.fround(x);
+  return f - f === 0 && Math.fround(x * (1 - APPROX_BOUND)) === f && Math.fround(x * (1 + APPROX_BOUND)) === f;
 }

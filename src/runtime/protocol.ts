@@ -55,7 +55,7 @@ export function parseInferRequest(body: Buffer, headerLength: number | undefined
   const maxDepth = JSON_STRUCTURE_DEPTH + Math.max(0, ...inputs.map((t) => t.shape.length));
   // A JSON body's data arrays straight into numbers (json-data.ts); the rest, small, through JSON.parse.
   let scanned: ScannedData[] | undefined;
-  const fast = headerLength === undefined ? scanJsonData(body, body.length, maxDepth) : undefined;
+  const fast = headerLength === undefined ? scanJsonData(body, body.length, maxDepth, scanTarget(inputs)) : undefined;
   if (!fast) checkJsonDepth(body, headerLength ?? body.length, maxDepth);
   if (fast) {
     try {
@@ -112,6 +112,15 @@ export function parseInferRequest(body: Buffer, headerLength: number | undefined
   const app = typeof req.parameters?.app === 'string' ? req.parameters.app : undefined;
   const deadlineMs = req.parameters?.deadline_ms === undefined ? undefined : deadlineParameter(req.parameters.deadline_ms, 'parameters.deadline_ms');
   return { id: req.id, feeds, binaryOutputs, requested, ...(app !== undefined ? { app } : {}), ...(deadlineMs !== undefined ? { deadlineMs } : {}) };
+}
+
+/**
+ * What the data scan may assume: every input FP32 ⇒ floats stored as read; sizes by position (a request usually
+ * lists the model's inputs in its order; a wrong guess costs a copy, not a wrong value).
+ */
+function scanTarget(inputs: readonly TensorMeta[]): { float32: boolean; sizes: Array<number | undefined> } {
+  const sizes = inputs.map((t) => (t.shape.every((d) => typeof d === 'number' && d >= 0) ? numel(t.shape as number[]) : undefined));
+  return { float32: inputs.length > 0 && inputs.every((t) => t.dtype === 'float32'), sizes };
 }
 
 /** A request's deadline in ms from its arrival (`parameters.deadline_ms` or the `x-mopar-deadline-ms` header): a number > 0. */
@@ -175,6 +184,13 @@ function fromScannedData(name: string, dtype: DType, dims: number[], d: ScannedD
   if (d.count > n) throw badRequest(`input '${name}': more values in 'data' than shape holds (${n})`);
   if (d.count !== n) throw badRequest(`input '${name}': ${d.count} values do not fill shape [${dims}] (${n} needed)`);
   const values = scannedValues(d, dtype === 'float32');
+  if (values instanceof Float32Array) {
+    // Scanned as floats: only when every input is FP32 (parseInferRequest), so this tensor is.
+    if (dtype !== 'float32') throw new MoparError(`input '${name}': FP32 values scanned for a ${v2} tensor`);
+    if (d.bad) throw beyondRange(name, v2, d.bad.value, d.bad.index);
+    // Exactly n long (the usual case) is handed on as it is; otherwise copied out of the larger array.
+    return { dtype, dims: [...dims], data: values.byteLength === values.buffer.byteLength ? values : values.slice() };
+  }
   if (dtype !== 'float32' && dtype !== 'float64') {
     const typed = new (typedArrayOf(dtype))(n);
     (typed as unknown as { set(a: ArrayLike<number | bigint>): void }).set(convertValues(name, dtype, v2, Array.from(values)));
@@ -185,12 +201,15 @@ function fromScannedData(name: string, dtype: DType, dims: number[], d: ScannedD
   for (let i = 0; i < n; i++) {
     // x − x is 0 for every finite x and NaN for ±Infinity: a value no float holds (1e400 parsed as Infinity, or beyond FP32).
     if (out[i]! - out[i]! === 0) continue;
-    const x = values[i]!;
-    // The checks convertValues makes of JSON numbers.
-    if (!Number.isFinite(x)) throw badRequest(`input '${name}': value ${x} at index ${i} is beyond the range of ${v2}`);
-    throw badRequest(`input '${name}': value ${x} at index ${i} is beyond the range of FP32 (±3.4028234663852886e38)`);
+    throw beyondRange(name, v2, values[i]!, i);
   }
   return { dtype, dims: [...dims], data: out };
+}
+
+/** The messages convertValues gives a JSON number no value of the datatype holds. */
+function beyondRange(name: string, v2: string, x: number, i: number): Error {
+  if (!Number.isFinite(x)) return badRequest(`input '${name}': value ${x} at index ${i} is beyond the range of ${v2}`);
+  return badRequest(`input '${name}': value ${x} at index ${i} is beyond the range of FP32 (±3.4028234663852886e38)`);
 }
 
 /** The response body (JSON, or JSON header + binary tensors) and its extra headers. */
