@@ -9,13 +9,15 @@
  * The model does a few milliseconds of work (BUSY_LAYERS small MatMuls) with small tensors between them: with calls
  * of microseconds the gateway never went idle during a call, while with a real slice's milliseconds it does and
  * pays a wake-up on every reply (on this VM ~0.4 ms a leg: Node IPC to a child busy 5 ms took 0.63 ms more than to
- * one answering at once). Priced from a microsecond toy, BERT-base's 32-function chain paid 2.08 ms per call
- * beside its work against 1.45 planned.
+ * one answering at once). Each probe's overhead is its latency less the run time its hosts report, per round, so
+ * the work's own spread (a 5 ms run varies by ±5 ms here) stays out of the differences; the second slice's run
+ * (0.1–0.6 ms more than one slice's) is the model's, not the call's. At 1 vCPU and at 2 (2 threads) it read
+ * 0.77–0.92 ms a further call, 2.3–2.7 ms a request (2026-12-07, load 1.0–1.3).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { quantile } from '../core/index.js';
+import { quantile, threadsFor } from '../core/index.js';
 import { toyWeights } from '../zoo/index.js';
 import { GraphBuilder, saveModel } from '../graph/index.js';
 import { writeChunkedManifest, writeManifest } from '../partition/index.js';
@@ -71,19 +73,19 @@ function writeReduceModel(dir: string): string {
  * differences. Measured one probe after another (each behind its own gateway), BERT's and MobileNetV2's profiles,
  * taken minutes apart on the same machine, read a per-call overhead of 2.37 and 0.33 ms.
  */
-async function pairedRounds(dirs: { one: string; two: string; big: string }, rounds: number): Promise<{ one: number[]; two: number[]; big: number[]; oneRun: number[]; bigRun: number[] }> {
+async function pairedRounds(dirs: { one: string; two: string; big: string }, rounds: number): Promise<{ one: number[]; two: number[]; big: number[]; oneRun: number[]; twoRun: number[]; bigRun: number[] }> {
   const gw = new Gateway({ ...DEFAULT_GATEWAY, prewarm: true });
   try {
     const names = { one: gw.addModel(dirs.one, 'one'), two: gw.addModel(dirs.two, 'two'), big: gw.addModel(dirs.big, 'big') };
     const oneCalls = tapCalls(gw, names.one);
+    const twoCalls = tapCalls(gw, names.two);
     const bigCalls = tapCalls(gw, names.big);
     const url = `http://127.0.0.1:${(await gw.listen(0)).port}`;
     const probes = (['one', 'two', 'big'] as const).map(async (k) => ({ k, name: names[k], feeds: randomFeeds(await modelMetadata(url, names[k]), 1) }));
     const all = await Promise.all(probes);
     for (let i = 0; i < 5; i++) for (const p of all) await infer(url, p.name, p.feeds);
-    oneCalls.take();
-    bigCalls.take();
-    const lat = { one: [] as number[], two: [] as number[], big: [] as number[], oneRun: [] as number[], bigRun: [] as number[] };
+    for (const t of [oneCalls, twoCalls, bigCalls]) t.take();
+    const lat = { one: [] as number[], two: [] as number[], big: [] as number[], oneRun: [] as number[], twoRun: [] as number[], bigRun: [] as number[] };
     for (let i = 0; i < rounds; i++) {
       const round: Partial<Record<'one' | 'two' | 'big', number>> = {};
       // The order rotates: no probe always follows the same one.
@@ -95,10 +97,12 @@ async function pairedRounds(dirs: { one: string; two: string; big: string }, rou
       }
       const runOf = (tap: typeof oneCalls) => tap.take().at(-1)?.reduce((a, c) => a + c.stats.runMs, 0);
       const oneRun = runOf(oneCalls);
+      const twoRun = runOf(twoCalls);
       const bigRun = runOf(bigCalls);
-      if (round.one !== undefined && round.two !== undefined && round.big !== undefined && oneRun !== undefined && bigRun !== undefined) {
+      if (round.one !== undefined && round.two !== undefined && round.big !== undefined && oneRun !== undefined && twoRun !== undefined && bigRun !== undefined) {
         lat.one.push(round.one);
         lat.oneRun.push(oneRun);
+        lat.twoRun.push(twoRun);
         lat.bigRun.push(bigRun);
         lat.two.push(round.two);
         lat.big.push(round.big);
@@ -115,7 +119,8 @@ export async function measureServedOverhead(opts: { requests?: number; vcpu?: nu
   const dir = mkdtempSync(join(tmpdir(), 'mopar-overhead-'));
   try {
     const model = writeBusyModel(dir);
-    const fn = { vcpu: opts.vcpu ?? 1, memoryMB: 256 };
+    const vcpu = opts.vcpu ?? 1;
+    const fn = { vcpu, threads: threadsFor(vcpu), memoryMB: 256 };
     await writeChunkedManifest(model, join(dir, 'one'), 1, 'inline', fn);
     await writeChunkedManifest(model, join(dir, 'two'), 2, 'inline', fn);
     await writeManifest(writeReduceModel(dir), join(dir, 'big'), [{ name: 'r', nodes: ['r'] }], 'inline', fn);
@@ -125,7 +130,7 @@ export async function measureServedOverhead(opts: { requests?: number; vcpu?: nu
     const besideRun = (a: number[], run: number[]) => a.map((x, i) => x - run[i]!);
     const oneOver = besideRun(lat.one, lat.oneRun);
     return {
-      invocationMs: Math.max(0, diff(lat.two, lat.one)), requestMs: Math.max(0, quantile(oneOver, 0.5)),
+      invocationMs: Math.max(0, diff(besideRun(lat.two, lat.twoRun), oneOver)), requestMs: Math.max(0, quantile(oneOver, 0.5)),
       requestMsPerMB: Math.max(0, diff(besideRun(lat.big, lat.bigRun), oneOver)) / (BIG_FLOATS * 4 / 2 ** 20),
     };
   } finally {
