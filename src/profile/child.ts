@@ -110,7 +110,14 @@ const pairRunMs = [];
 const timed = async (session, into) => { const t = performance.now(); await session.run(feeds); into.push(performance.now() - t); };
 for (let i = 0; i < Number(warmup); i++) { await s.run(feeds); if (pair) await pair.run(feeds); }
 let reason;
-const settled = () => { const a = stopReason(runMs); if (!pair || a === 'limit') return a; const b = stopReason(pairRunMs); return a && b ? (a === 'converged' && b === 'converged' ? 'converged' : 'limit') : b === 'limit' ? 'limit' : undefined; };
+// With a pair: converged once both spreads are, at the limit once either is.
+const settled = () => {
+  const a = stopReason(runMs);
+  if (!pair) return a;
+  const b = stopReason(pairRunMs);
+  if (a === 'limit' || b === 'limit') return 'limit';
+  return a && b ? 'converged' : undefined;
+};
 for (let i = 0; stop ? !(reason = settled()) : i < Number(runs); i++) {
   // The pair's order alternates: neither session always runs right after the other.
   if (pair && i % 2 === 1) await timed(pair, pairRunMs);

@@ -38,6 +38,8 @@ export async function cpuScaling(modelPath: string, feeds: Feeds, opts: ScalingO
     // scaled by their ratio. Timed one after the other, this machine's speed drifted between the two (BERT-base's
     // 1-thread child 313 then 352 ms minutes apart): the sweep's profile put its 2-thread point at 1.81× the 1-thread
     // one, while served side by side a 2-vCPU function ran 1.57× faster than a 1-vCPU one and measured 1.18× its plan.
+    // Still optimistic for small models: back to back the second thread stays warm, served requests come with gaps
+    // (MobileNetV2, 8 ms: paired 1.55× faster; its 2-vCPU cells in the 2026-12-07 sweep run 5 measured 1.46–1.58× their plan).
     try {
       if (opts.known) {
         const r = await measureAsHost(modelPath, feeds, { threads: opts.known.threads, pairThreads: threads, warmup: 1, runs, stop: defaultStopRule(runs) });
