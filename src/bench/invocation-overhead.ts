@@ -2,8 +2,8 @@
  * The served-call overhead the planner adds per function call and per request (issue 27): a small model served on
  * the embedded runtime as 1 and as 2 chained functions, each under a 1-vCPU quota, with sequential binary requests
  * as `verify --measure` sends them. One function's median less its run time is what a request pays besides its
- * work (client, HTTP, gateway codecs, IPC, host); the second function's extra median is what each further call
- * pays (its IPC, host decode/encode, a small hand-off and its session's own run overhead). The request's bytes cost
+ * work (client, HTTP, gateway codecs, IPC, host); the second function's extra median, its run times also left
+ * out, is what each further call pays (its IPC, host decode/encode and a small hand-off). The request's bytes cost
  * too: MobileNetV2's 0.6 MB input paid 6.4 ms of overhead where the toy's 64 bytes paid 1.2 ms; a 1 MiB input
  * reduced to one number (work ~0) gives the rate per MB.
  * The model does a few milliseconds of work (BUSY_LAYERS small MatMuls) with small tensors between them: with calls
@@ -67,49 +67,40 @@ function writeReduceModel(dir: string): string {
   return path;
 }
 
+type Probe = 'one' | 'two' | 'big';
+
 /**
  * The three probes served side by side by one gateway and requested in turn (one, two, big, one, ...), so that
- * load drifting during the measurement reaches all three alike; each overhead is the median of its per-round
- * differences. Measured one probe after another (each behind its own gateway), BERT's and MobileNetV2's profiles,
- * taken minutes apart on the same machine, read a per-call overhead of 2.37 and 0.33 ms.
+ * load drifting during the measurement reaches all three alike; per round, each probe's latency less the run time
+ * its hosts report (the callers take medians of per-round differences). Measured one probe after another (each
+ * behind its own gateway), BERT's and MobileNetV2's profiles, taken minutes apart on the same machine, read a
+ * per-call overhead of 2.37 and 0.33 ms.
  */
-async function pairedRounds(dirs: { one: string; two: string; big: string }, rounds: number): Promise<{ one: number[]; two: number[]; big: number[]; oneRun: number[]; twoRun: number[]; bigRun: number[] }> {
+async function pairedRounds(dirs: Record<Probe, string>, rounds: number): Promise<Record<Probe, number[]>> {
   const gw = new Gateway({ ...DEFAULT_GATEWAY, prewarm: true });
   try {
-    const names = { one: gw.addModel(dirs.one, 'one'), two: gw.addModel(dirs.two, 'two'), big: gw.addModel(dirs.big, 'big') };
-    const oneCalls = tapCalls(gw, names.one);
-    const twoCalls = tapCalls(gw, names.two);
-    const bigCalls = tapCalls(gw, names.big);
+    const keys = ['one', 'two', 'big'] as const;
+    const all = keys.map((k) => { const name = gw.addModel(dirs[k], k); return { k, name, calls: tapCalls(gw, name) }; });
     const url = `http://127.0.0.1:${(await gw.listen(0)).port}`;
-    const probes = (['one', 'two', 'big'] as const).map(async (k) => ({ k, name: names[k], feeds: randomFeeds(await modelMetadata(url, names[k]), 1) }));
-    const all = await Promise.all(probes);
-    for (let i = 0; i < 5; i++) for (const p of all) await infer(url, p.name, p.feeds);
-    for (const t of [oneCalls, twoCalls, bigCalls]) t.take();
-    const lat = { one: [] as number[], two: [] as number[], big: [] as number[], oneRun: [] as number[], twoRun: [] as number[], bigRun: [] as number[] };
+    const feeds = await Promise.all(all.map(async (p) => randomFeeds(await modelMetadata(url, p.name), 1)));
+    for (let i = 0; i < 5; i++) for (const [j, p] of all.entries()) await infer(url, p.name, feeds[j]!);
+    for (const p of all) p.calls.take();
+    const over: Record<Probe, number[]> = { one: [], two: [], big: [] };
     for (let i = 0; i < rounds; i++) {
-      const round: Partial<Record<'one' | 'two' | 'big', number>> = {};
+      const round: Partial<Record<Probe, number>> = {};
       // The order rotates: no probe always follows the same one.
       for (let j = 0; j < all.length; j++) {
         const p = all[(i + j) % all.length]!;
         const t0 = performance.now();
-        const r = await infer(url, p.name, p.feeds);
-        if (r.status === 200) round[p.k] = performance.now() - t0;
+        const r = await infer(url, p.name, feeds[(i + j) % all.length]!);
+        const ms = performance.now() - t0;
+        const run = p.calls.take().at(-1)?.reduce((a, c) => a + c.stats.runMs, 0);
+        if (r.status === 200 && run !== undefined) round[p.k] = ms - run;
       }
-      const runOf = (tap: typeof oneCalls) => tap.take().at(-1)?.reduce((a, c) => a + c.stats.runMs, 0);
-      const oneRun = runOf(oneCalls);
-      const twoRun = runOf(twoCalls);
-      const bigRun = runOf(bigCalls);
-      if (round.one !== undefined && round.two !== undefined && round.big !== undefined && oneRun !== undefined && twoRun !== undefined && bigRun !== undefined) {
-        lat.one.push(round.one);
-        lat.oneRun.push(oneRun);
-        lat.twoRun.push(twoRun);
-        lat.bigRun.push(bigRun);
-        lat.two.push(round.two);
-        lat.big.push(round.big);
-      }
+      if (keys.every((k) => round[k] !== undefined)) for (const k of keys) over[k].push(round[k]!);
     }
-    if (lat.one.length === 0) throw new Error('no round of the served-overhead probes was answered');
-    return lat;
+    if (over.one.length === 0) throw new Error('no round of the served-overhead probes was answered');
+    return over;
   } finally {
     await gw.close();
   }
@@ -124,14 +115,11 @@ export async function measureServedOverhead(opts: { requests?: number; vcpu?: nu
     await writeChunkedManifest(model, join(dir, 'one'), 1, 'inline', fn);
     await writeChunkedManifest(model, join(dir, 'two'), 2, 'inline', fn);
     await writeManifest(writeReduceModel(dir), join(dir, 'big'), [{ name: 'r', nodes: ['r'] }], 'inline', fn);
-    const lat = await pairedRounds({ one: join(dir, 'one'), two: join(dir, 'two'), big: join(dir, 'big') }, opts.requests ?? 60);
+    const over = await pairedRounds({ one: join(dir, 'one'), two: join(dir, 'two'), big: join(dir, 'big') }, opts.requests ?? 60);
     const diff = (a: number[], b: number[]) => quantile(a.map((x, i) => x - b[i]!), 0.5);
-    // Each probe's time beside its own run (the busy probe's work is most of its latency; the big one's next to none).
-    const besideRun = (a: number[], run: number[]) => a.map((x, i) => x - run[i]!);
-    const oneOver = besideRun(lat.one, lat.oneRun);
     return {
-      invocationMs: Math.max(0, diff(besideRun(lat.two, lat.twoRun), oneOver)), requestMs: Math.max(0, quantile(oneOver, 0.5)),
-      requestMsPerMB: Math.max(0, diff(besideRun(lat.big, lat.bigRun), oneOver)) / (BIG_FLOATS * 4 / 2 ** 20),
+      invocationMs: Math.max(0, diff(over.two, over.one)), requestMs: Math.max(0, quantile(over.one, 0.5)),
+      requestMsPerMB: Math.max(0, diff(over.big, over.one)) / (BIG_FLOATS * 4 / 2 ** 20),
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
