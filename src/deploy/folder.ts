@@ -11,6 +11,7 @@ import type { FunctionConfig, PipelineConfig } from './function-runtime/config.j
 import type { DeployFunction, DeployInput } from './manifest.js';
 import type { TensorSpec } from '../partition/index.js';
 import { RUNTIME_FILE, ortVersion } from './bundle.js';
+import { LEAN_MALLOC_ENV } from '../core/index.js';
 
 export const MODEL_FILE = 'model.onnx';
 
@@ -153,6 +154,14 @@ export function leanInstall(arch = 'x64'): string {
     'rm -rf node_modules/onnxruntime-node/bin/napi-v*/darwin node_modules/onnxruntime-node/bin/napi-v*/win32',
     `find node_modules/onnxruntime-node/bin -mindepth 3 -maxdepth 3 ! -name ${arch} -exec rm -rf {} +`,
   ].join(' && ');
+}
+
+/**
+ * Dockerfile ENV lines (ending in a newline) for a process that loads a model: glibc malloc set as the local
+ * hosts set it, LEAN_MALLOC_ENV (why: core/malloc.ts; memory sizes are planned with its mmap threshold).
+ */
+export function mallocEnvLines(): string {
+  return Object.entries(LEAN_MALLOC_ENV).map(([k, v]) => `ENV ${k}=${JSON.stringify(v)}\n`).join('');
 }
 
 function dirBytes(p: string): number {

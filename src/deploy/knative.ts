@@ -13,7 +13,7 @@ import { stringifyYaml as stringify } from './cfn-yaml.js';
 import type { DeployInput } from './manifest.js';
 import { dnsLabel, platformNames } from './manifest.js';
 import type { DeployOptions, DeployResult, DeployedFunction, Runtimes } from './types.js';
-import { GENERATED, S3_SDK, WEIGHTS_PREFIX, s3SdkVersion, contentTag, functionConfig, stageWeights, leanInstall, packageBytes, packageJson, pipelineConfig, servesItself, writeEntryFolder, writeSliceFolder } from './folder.js';
+import { GENERATED, S3_SDK, WEIGHTS_PREFIX, s3SdkVersion, contentTag, functionConfig, stageWeights, leanInstall, mallocEnvLines, packageBytes, packageJson, pipelineConfig, servesItself, writeEntryFolder, writeSliceFolder } from './folder.js';
 import { buildImagesScript, cpuQuantity, memQuantity, NODE_UID, SECURITY_CONTEXT } from './k8s.js';
 import { containerBatchingReadme, HTTP_CHAIN_README, type Target } from './target.js';
 import { deployedGroups, entryConcurrency, entryTarget } from './batching.js';
@@ -23,6 +23,7 @@ import { getPlatform } from '../plan/index.js';
 /** The container port (Knative sets $PORT to it). */
 const PORT = 8080;
 
+// A model-loading server runs with the local hosts' glibc malloc settings (core/malloc.ts).
 const dockerfile = (ort: boolean) => `# ${GENERATED}
 FROM node:20-bookworm-slim
 WORKDIR /app
@@ -30,7 +31,7 @@ COPY package.json ./
 ${ort ? `RUN ${leanInstall('"$(node -p process.arch)"')}\n` : ''}COPY . ./
 USER ${NODE_UID}
 ENV NODE_ENV=production
-CMD ["node", "server.js"]
+${ort ? mallocEnvLines() : ''}CMD ["node", "server.js"]
 `;
 const SLICE_SERVER = `'use strict';
 // ${GENERATED} One model slice as a Knative Service: the Open Inference Protocol on $PORT.

@@ -11,14 +11,14 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { deployedGroups, type DeployBatching } from './batching.js';
 import { storeName, uploadCommand } from './weights.js';
-import { MoparError } from '../core/index.js';
+import { LEAN_MALLOC_ENV, MoparError } from '../core/index.js';
 import { STATE_INLINE_LIMIT_BYTES, getPlatform } from '../plan/index.js';
 import { join } from 'node:path';
 import type { DeployInput } from './manifest.js';
 import { dnsLabel, platformNames } from './manifest.js';
 import { DEFAULT_LAMBDA_RUNTIME, type DeployOptions, type DeployResult, type DeployedFunction, type Runtimes } from './types.js';
 import {
-  GENERATED, WEIGHTS_PREFIX, stageWeights, contentTag, sliceModelFiles, functionConfig, leanInstall, ortLinuxBytes, packageBytes, packageJson, pipelineConfig,
+  GENERATED, WEIGHTS_PREFIX, stageWeights, contentTag, sliceModelFiles, functionConfig, leanInstall, mallocEnvLines, ortLinuxBytes, packageBytes, packageJson, pipelineConfig,
   servesItself, writeEntryFolder, writeSliceFolder,
 } from './folder.js';
 import { RUNTIME_FILE } from './bundle.js';
@@ -77,9 +77,7 @@ export async function deployLambda(input: DeployInput, out: string, opts: Deploy
   const warnings: string[] = [];
   const resources: Record<string, unknown> = {};
   const baseName = dnsLabel(prefix, 40);
-  const staging = {
-    MOPAR_STAGING_BUCKET: cfn.ref('StagingBucket'), MOPAR_STAGING_PREFIX: 'staging/', MOPAR_INLINE_LIMIT_BYTES: String(INLINE_LIMIT_BYTES),
-  };
+  const staging = { MOPAR_STAGING_BUCKET: cfn.ref('StagingBucket'), MOPAR_STAGING_PREFIX: 'staging/', MOPAR_INLINE_LIMIT_BYTES: String(INLINE_LIMIT_BYTES) };
   // --weights s3: slices fetch their weights at cold start from the stack's bucket, under weights/.
   const fetched = opts.weights === 's3';
   const weightNotes: string[] = [];
@@ -110,7 +108,7 @@ export async function deployLambda(input: DeployInput, out: string, opts: Deploy
     const copied = [...(staged ? [] : sliceModelFiles(fn)), 'function.json', RUNTIME_FILE, 'handler.js', 'package.json', ...(itself ? ['pipeline.json'] : [])];
     // onnxruntime-node without its GPU download and without the other platforms' binaries (they alone exceed 250 MB).
     const build: Record<string, string> = image
-      ? { Dockerfile: `# ${GENERATED}\nFROM --platform=linux/amd64 ${baseImage}\nCOPY package.json \${LAMBDA_TASK_ROOT}/\nRUN cd \${LAMBDA_TASK_ROOT} && ${leanInstall('x64')}\nCOPY ${copied.filter((f) => f !== 'package.json').join(' ')} \${LAMBDA_TASK_ROOT}/\nCMD ["handler.handler"]\n` }
+      ? { Dockerfile: `# ${GENERATED}\nFROM --platform=linux/amd64 ${baseImage}\nCOPY package.json \${LAMBDA_TASK_ROOT}/\nRUN cd \${LAMBDA_TASK_ROOT} && ${leanInstall('x64')}\nCOPY ${copied.filter((f) => f !== 'package.json').join(' ')} \${LAMBDA_TASK_ROOT}/\n${mallocEnvLines()}CMD ["handler.handler"]\n` }
       : { Makefile: makefile(id, copied, true) };
     const written = writeSliceFolder(dir, fn, runtimes.function, { ...functionConfig(fn, input, keep.get(fn.name)), ...(staged ? { weights: staged.weights } : {}) }, {
       'handler.js': itself ? MODEL_HANDLER : HANDLER, 'package.json': packageJson(name), ...build,
@@ -121,7 +119,8 @@ export async function deployLambda(input: DeployInput, out: string, opts: Deploy
     const common = {
       MemorySize: memory, Timeout: timeout, EphemeralStorage: { Size: ephemeralMB }, Architectures: ['x86_64'],
       Role: cfn.getAtt('FunctionRole', 'Arn'),
-      Environment: { Variables: { ...staging, ...(staged ? { MOPAR_WEIGHTS_BUCKET: cfn.ref('StagingBucket') } : {}) } },
+      // A slice runs with the local hosts' glibc malloc (core/malloc.ts); the hugetlb tunable is a no-op where THP is off.
+      Environment: { Variables: { ...LEAN_MALLOC_ENV, ...staging, ...(staged ? { MOPAR_WEIGHTS_BUCKET: cfn.ref('StagingBucket') } : {}) } },
       Description: (itself ? `mopar ${manifest.model}: the Open Inference Protocol endpoint, the model run in this function (${fn.vcpu} vCPU planned)`
         : `mopar ${manifest.model} slice ${fn.name} (group ${fn.group}, ${fn.vcpu} vCPU planned)`).slice(0, 256),
       ...(itself ? { FunctionUrlConfig: { AuthType: cfn.ref('EntryAuthType') } } : {}),

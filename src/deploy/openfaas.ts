@@ -16,7 +16,7 @@ import { platformNames } from './manifest.js';
 import type { DeployOptions, DeployResult, DeployedFunction, Runtimes } from './types.js';
 import { deployedGroups, entryConcurrency, entryTarget } from './batching.js';
 import { OPENFAAS_WEIGHTS_SECRETS, storeName, uploadCommand, weightsEnv } from './weights.js';
-import { GENERATED, S3_SDK, WEIGHTS_PREFIX, s3SdkVersion, contentTag, functionConfig, stageWeights, leanInstall, packageBytes, packageJson, pipelineConfig, servesItself, writeEntryFolder, writeSliceFolder } from './folder.js';
+import { GENERATED, S3_SDK, WEIGHTS_PREFIX, s3SdkVersion, contentTag, functionConfig, stageWeights, leanInstall, mallocEnvLines, packageBytes, packageJson, pipelineConfig, servesItself, writeEntryFolder, writeSliceFolder } from './folder.js';
 import { tensorMetas } from './function-runtime/meta.js';
 import { cpuQuantity, memQuantity } from './k8s.js';
 import { containerBatchingReadme, HTTP_CHAIN_README, type Target } from './target.js';
@@ -76,7 +76,8 @@ WORKDIR /home/node/app
 COPY --chown=node:node index.js ./
 ENV fprocess="node index.js" mode="http" upstream_url="http://127.0.0.1:3000" prefix_logs="false"
 ENV exec_timeout="60s" write_timeout="65s" read_timeout="65s"
-HEALTHCHECK --interval=3s CMD [ -e /tmp/.lock ] || exit 1
+# glibc malloc as the local function hosts have it (mopar core/malloc.ts): fwatchdog passes it to node index.js.
+${mallocEnvLines()}HEALTHCHECK --interval=3s CMD [ -e /tmp/.lock ] || exit 1
 CMD ["fwatchdog"]
 `,
   };

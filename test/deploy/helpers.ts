@@ -4,6 +4,7 @@
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import assert from 'node:assert/strict';
 import { sha256File } from '../../src/core/index.js';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +22,23 @@ export function tmpDir(tag: string): string {
 }
 export function cleanup(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * A generated Dockerfile sets each of `env` (LEAN_MALLOC_ENV: core/malloc.ts) with an `ENV KEY=value` line (value
+ * bare or double-quoted) before its CMD, so the process CMD starts has them.
+ */
+export function assertMallocEnvBeforeCmd(dockerfile: string, env: Readonly<Record<string, string>>): void {
+  const lines = dockerfile.split('\n');
+  const cmd = lines.findIndex((l) => l.startsWith('CMD '));
+  assert.ok(cmd > 0, 'the Dockerfile has a CMD');
+  for (const [k, v] of Object.entries(env)) {
+    const at = lines.findIndex((l) => l.startsWith(`ENV ${k}=`));
+    assert.ok(at >= 0, `ENV ${k} in the Dockerfile`);
+    const raw = lines[at]!.slice(`ENV ${k}=`.length);
+    assert.equal(raw.startsWith('"') ? JSON.parse(raw) : raw, v, k);
+    assert.ok(at < cmd, `ENV ${k} before CMD`);
+  }
 }
 
 /** What `npm install` would give a generated folder: onnxruntime-node reachable from OUT/node_modules. */

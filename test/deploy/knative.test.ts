@@ -8,8 +8,9 @@ import { Service } from '@kubernetes-models/knative/serving.knative.dev/v1/Servi
 import { deploy } from '../../src/deploy/index.js';
 import { httpRequest, infer } from '../../src/runtime/index.js';
 import { getPlatform } from '../../src/plan/index.js';
+import { LEAN_MALLOC_ENV } from '../../src/core/index.js';
 import {
-  cleanup, invokeOutputs, linkOrt, maxRelErr, readmeCommands, reference, referenceForRequest, runReadmeLine, tmpDir, writeBranchyDir,
+  assertMallocEnvBeforeCmd, cleanup, invokeOutputs, linkOrt, maxRelErr, readmeCommands, reference, referenceForRequest, runReadmeLine, tmpDir, writeBranchyDir,
 } from './helpers.js';
 
 type Container = {
@@ -63,8 +64,11 @@ test('Knative: Services that pass the Knative schema, non-root and read-only, co
       assert.equal(s.spec.template.metadata.annotations['autoscaling.knative.dev/max-scale'], '20');
       const df = readFileSync(join(out, 'functions', s.metadata.name, 'Dockerfile'), 'utf8');
       assert.match(df, /^USER 1000$/m);
-      if (s.metadata.labels['mopar.dev/role'] === 'slice') assert.match(df, /^RUN ONNXRUNTIME_NODE_INSTALL=skip npm install /m);
-      else assert.doesNotMatch(df, /npm install/, 'the gateway has no dependencies to install');
+      if (s.metadata.labels['mopar.dev/role'] === 'slice') {
+        assert.match(df, /^RUN ONNXRUNTIME_NODE_INSTALL=skip npm install /m);
+        // The slice server loads a model: the local hosts' glibc malloc settings (core/malloc.ts).
+        assertMallocEnvBeforeCmd(df, LEAN_MALLOC_ENV);
+      } else assert.doesNotMatch(df, /npm install/, 'the gateway has no dependencies to install');
     }
     assert.equal(build.match(/^reg\.example/gm)!.length, docs.length, 'no other image is built');
     const slices = docs.filter((s) => s.metadata.labels['mopar.dev/role'] === 'slice');

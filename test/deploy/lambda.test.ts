@@ -6,12 +6,13 @@ import { join } from 'node:path';
 import { deploy, parseCfnYaml, runtimeBundle } from '../../src/deploy/index.js';
 import { decodeJsonTensor, tensorFromBytes, type WireMessage } from '../../src/deploy/function-runtime/wire.js';
 import type { Feeds } from '../../src/graph/index.js';
-import { cleanup, invokeOutputs, linkOrt, maxRelErr, readmeCommands, reference, referenceForRequest, runReadmeLine, tmpDir, writeBranchyDir } from './helpers.js';
+import { assertMallocEnvBeforeCmd, cleanup, invokeOutputs, linkOrt, maxRelErr, readmeCommands, reference, referenceForRequest, runReadmeLine, tmpDir, writeBranchyDir } from './helpers.js';
 import { runStateMachine, type AslRunOptions } from './asl-run.js';
 import { startFunctionUrl } from './function-url.js';
 import { cfnLint } from './cfn-lint.js';
 import { httpRequest, infer, modelMetadata } from '../../src/runtime/index.js';
 import { getPlatform } from '../../src/plan/index.js';
+import { LEAN_MALLOC_ENV } from '../../src/core/index.js';
 
 const req = createRequire(import.meta.url);
 const validateAsl = req('asl-validator') as (d: unknown) => { isValid: boolean; errors: unknown[] };
@@ -98,6 +99,8 @@ test('SAM template: one right-sized function per slice, parameters, bucket, leas
       assert.equal(p.EphemeralStorage.Size, 512);
       assert.deepEqual(p.Role, { 'Fn::GetAtt': ['FunctionRole', 'Arn'] });
       assert.deepEqual(p.Environment.Variables.MOPAR_STAGING_BUCKET, { Ref: 'StagingBucket' });
+      // A slice loads a model: the local hosts' glibc malloc settings (core/malloc.ts).
+      for (const [k, v] of Object.entries(LEAN_MALLOC_ENV)) assert.equal(p.Environment.Variables[k], v, k);
       assert.equal(f.Metadata.BuildMethod, 'makefile');
       const mk = readFileSync(join(out, p.CodeUri, 'Makefile'), 'utf8');
       assert.match(mk, new RegExp(`^build-${id}:\\n\\tcp `, 'm'));
@@ -190,6 +193,8 @@ test('over the zip limit a slice becomes a container image on the public Lambda 
     const df = readFileSync(join(out, f.Metadata.DockerContext, 'Dockerfile'), 'utf8');
     assert.match(df, /^FROM --platform=linux\/amd64 public\.ecr\.aws\/lambda\/nodejs:22$/m);
     assert.match(df, /^CMD \["handler\.handler"\]$/m);
+    assertMallocEnvBeforeCmd(df, LEAN_MALLOC_ENV);
+    for (const [k, v] of Object.entries(LEAN_MALLOC_ENV)) assert.equal(f.Properties.Environment.Variables[k], v, k);
     for (const file of ['model.onnx', 'function.json', 'mopar-runtime.js', 'handler.js']) assert.match(df, new RegExp(file.replace('.', '\\.')));
     const { feeds, expected } = await reference(built);
     const input = { tensors: Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, { dtype: t.dtype, shape: t.dims, data: Buffer.from((t.data as Float32Array).buffer).toString('base64') }])) };

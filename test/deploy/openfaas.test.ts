@@ -7,8 +7,9 @@ import { parse } from 'yaml';
 import { deploy } from '../../src/deploy/index.js';
 import { httpRequest, infer, modelMetadata } from '../../src/runtime/index.js';
 import { getPlatform } from '../../src/plan/index.js';
+import { LEAN_MALLOC_ENV } from '../../src/core/index.js';
 import {
-  cleanup, invokeOutputs, linkOrt, maxRelErr, readmeCommands, reference, referenceForRequest, runReadmeLine, tmpDir, writeBranchyDir,
+  assertMallocEnvBeforeCmd, cleanup, invokeOutputs, linkOrt, maxRelErr, readmeCommands, reference, referenceForRequest, runReadmeLine, tmpDir, writeBranchyDir,
 } from './helpers.js';
 import { startFaasGateway } from './faas-gateway.js';
 
@@ -65,6 +66,8 @@ test('stack.yml: one function per slice with limits, requests, scaling labels, r
     assert.doesNotMatch(df, /chmod 777/);
     assert.match(df, /^USER node$/m);
     assert.match(df, /^RUN ONNXRUNTIME_NODE_INSTALL=skip npm install /m, 'no GPU download');
+    // fwatchdog's node process loads the model: the local hosts' glibc malloc settings (core/malloc.ts).
+    assertMallocEnvBeforeCmd(df, LEAN_MALLOC_ENV);
     assert.ok(res.functions.every((f) => f.packageBytes! > 0));
     assert.deepEqual(res.warnings, []);
 
