@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { spawnInCgroup, MoparError, LEAN_MALLOC_ENV, type Cgroup } from '../core/index.js';
+import { spawnInCgroup, MoparError, leanMallocEnv, type Cgroup } from '../core/index.js';
 import { CodecError, packTensors, typedArraysSource } from '../codec/index.js';
 import { nestSessionConfig, SERVED_SESSION_CONFIG, type Feeds } from '../graph/index.js';
 import type { StopRule } from './stability.js';
@@ -134,7 +134,7 @@ process.stdout.write(JSON.stringify({ baselineMB, loadPeakMB, peakMB: m.hwm, ste
 
 /** measureInChild set up as a function host runs a slice: its malloc setting and the served session config. */
 export function measureAsHost(modelPath: string, feeds: Feeds, opts: Omit<ChildOptions, 'env' | 'sessionConfig'>): Promise<ChildResult> {
-  return measureInChild(modelPath, feeds, { ...opts, env: { ...LEAN_MALLOC_ENV }, sessionConfig: { ...SERVED_SESSION_CONFIG } });
+  return measureInChild(modelPath, feeds, { ...opts, env: leanMallocEnv(), sessionConfig: { ...SERVED_SESSION_CONFIG } });
 }
 
 /** Loads and runs `modelPath` in a fresh process (inside `cgroup` when given) and reports memory and times. */

@@ -7,7 +7,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { rmdirSync } from 'node:fs';
 import { hostEntry } from './host-entry.js';
-import { LEAN_MALLOC_ENV, MoparError, cgroupsAvailable, createCgroup, spawnInCgroup, type Cgroup } from '../core/index.js';
+import { leanMallocEnv, MoparError, cgroupsAvailable, createCgroup, spawnInCgroup, type Cgroup } from '../core/index.js';
 import type { HostConfig, HostMessage, InvocationStats, InvokeMessage } from './host-protocol.js';
 import type { OutputPlan, WireTensor } from './wire.js';
 
@@ -88,7 +88,7 @@ export class FunctionInstance {
   constructor(readonly fn: string, cfg: HostConfig, limits: InstanceLimits, private readonly onExit: (i: FunctionInstance) => void) {
     // The AWS SDK's notice about future Node versions would print once per host that fetches its weights.
     // MOPAR_GATEWAY_PID: the host's watch (host-watch.ts) must know its gateway even if it died before the host ran.
-    const env = { ...process.env, ...LEAN_MALLOC_ENV, MOPAR_HOST_CONFIG: JSON.stringify(cfg), MOPAR_GATEWAY_PID: String(process.pid), AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
+    const env = { ...process.env, ...leanMallocEnv(), MOPAR_HOST_CONFIG: JSON.stringify(cfg), MOPAR_GATEWAY_PID: String(process.pid), AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
     const avail = limits.enforce ? cgroupsAvailable() : { cpu: false, memory: false };
     const opts = { env, serialization: 'advanced' as const, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] as ('ignore' | 'inherit' | 'ipc')[] };
     const entry = hostEntry();
