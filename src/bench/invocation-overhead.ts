@@ -4,8 +4,10 @@
  * as `verify --measure` sends them. One function's median less its run time is what a request pays besides its
  * work (client, HTTP, gateway codecs, IPC, host); the second function's extra median, its run times also left
  * out, is what each further call pays (its IPC, host decode/encode and a small hand-off). The request's bytes cost
- * too: MobileNetV2's 0.6 MB input paid 6.4 ms of overhead where the toy's 64 bytes paid 1.2 ms; a 1 MiB input
- * reduced to one number (work ~0) gives the rate per MB.
+ * too: MobileNetV2's 0.6 MB input paid 6.4 ms of overhead where the toy's 64 bytes paid 1.2 ms; an input the
+ * model's size reduced to one number (work ~0) gives the rate per MB, and one number expanded to a reply the
+ * model's size the reply's rate (GPT-2's 25.7 MB of logits: 84 ms outside its call, 38 planned at a 1 MiB input's
+ * rate; 2026-12-07).
  * The model does a few milliseconds of work (BUSY_LAYERS small MatMuls) with small tensors between them: with calls
  * of microseconds the gateway never went idle during a call, while with a real slice's milliseconds it does and
  * pays a wake-up on every reply (on this VM ~0.4 ms a leg: Node IPC to a child busy 5 ms took 0.63 ms more than to
@@ -31,9 +33,19 @@ export interface ServedOverhead {
   requestMs: number;
   /** Per MB of request input, ms. */
   requestMsPerMB: number;
+  /** Per MB of the reply (the model's outputs), ms. */
+  replyMsPerMB: number;
 }
 
-const BIG_FLOATS = 262_144;
+/**
+ * The byte probes' sizes: the model's own input and reply where the caller gives them, within these bounds (the
+ * rate per MB is not constant: a reply of 4 MiB cost 1.45 ms per MiB, GPT-2's 24.5 MiB of logits 3.3, 2026-12-07).
+ */
+const DEFAULT_INPUT_BYTES = 2 ** 20;
+const DEFAULT_REPLY_BYTES = 4 * 2 ** 20;
+const MIN_PROBE_BYTES = 256 * 1024;
+const MAX_PROBE_BYTES = 64 * 2 ** 20;
+const probeFloats = (bytes: number) => Math.round(Math.min(MAX_PROBE_BYTES, Math.max(MIN_PROBE_BYTES, bytes)) / 4);
 /** The busy probe: BUSY_LAYERS × (MatMul [BUSY_ROWS, BUSY_WIDTH]·[BUSY_WIDTH, BUSY_WIDTH] → Tanh), 32 KB between layers. */
 const BUSY_LAYERS = 16;
 const BUSY_ROWS = 16;
@@ -55,10 +67,10 @@ function writeBusyModel(dir: string): string {
   return path;
 }
 
-/** x [1, BIG_FLOATS] → its maximum: 1 MiB in, 4 bytes out, next to no work. */
-function writeReduceModel(dir: string): string {
+/** x [1, floats] → its maximum: the input's bytes in, 4 bytes out, next to no work. */
+function writeReduceModel(dir: string, floats: number): string {
   const b = new GraphBuilder('reduce');
-  const x = b.input('x', 'float32', [1, BIG_FLOATS]);
+  const x = b.input('x', 'float32', [1, floats]);
   const y = b.node('ReduceMax', [x], { keepdims: 1 }, { name: 'r' });
   b.outputs.length = 0;
   b.output(y, 'float32', [1, 1]);
@@ -67,10 +79,23 @@ function writeReduceModel(dir: string): string {
   return path;
 }
 
-type Probe = 'one' | 'two' | 'big';
+/** x [1, 1] → expanded to [1, floats]: 4 bytes in, the reply's bytes out, next to no work. */
+function writeExpandModel(dir: string, floats: number): string {
+  const b = new GraphBuilder('expand');
+  const x = b.input('x', 'float32', [1, 1]);
+  const shape = b.init('shape', 'int64', [2], BigInt64Array.from([1n, BigInt(floats)]), true);
+  const y = b.node('Expand', [x, shape], {}, { name: 'e' });
+  b.outputs.length = 0;
+  b.output(y, 'float32', [1, floats]);
+  const path = join(dir, 'expand.onnx');
+  saveModel(b.model(17), path);
+  return path;
+}
+
+type Probe = 'one' | 'two' | 'big' | 'reply';
 
 /**
- * The three probes served side by side by one gateway and requested in turn (one, two, big, one, ...), so that
+ * The four probes served side by side by one gateway and requested in turn (one, two, big, one, ...), so that
  * load drifting during the measurement reaches all three alike; per round, each probe's latency less the run time
  * its hosts report (the callers take medians of per-round differences). Measured one probe after another (each
  * behind its own gateway), BERT's and MobileNetV2's profiles, taken minutes apart on the same machine, read a
@@ -79,13 +104,13 @@ type Probe = 'one' | 'two' | 'big';
 async function pairedRounds(dirs: Record<Probe, string>, rounds: number): Promise<Record<Probe, number[]>> {
   const gw = new Gateway({ ...DEFAULT_GATEWAY, prewarm: true });
   try {
-    const keys = ['one', 'two', 'big'] as const;
+    const keys = ['one', 'two', 'big', 'reply'] as const;
     const all = keys.map((k) => { const name = gw.addModel(dirs[k], k); return { k, name, calls: tapCalls(gw, name) }; });
     const url = `http://127.0.0.1:${(await gw.listen(0)).port}`;
     const feeds = await Promise.all(all.map(async (p) => randomFeeds(await modelMetadata(url, p.name), 1)));
     for (let i = 0; i < 5; i++) for (const [j, p] of all.entries()) await infer(url, p.name, feeds[j]!);
     for (const p of all) p.calls.take();
-    const over: Record<Probe, number[]> = { one: [], two: [], big: [] };
+    const over: Record<Probe, number[]> = { one: [], two: [], big: [], reply: [] };
     for (let i = 0; i < rounds; i++) {
       const round: Partial<Record<Probe, number>> = {};
       // The order rotates: no probe always follows the same one.
@@ -106,7 +131,8 @@ async function pairedRounds(dirs: Record<Probe, string>, rounds: number): Promis
   }
 }
 
-export async function measureServedOverhead(opts: { requests?: number; vcpu?: number } = {}): Promise<ServedOverhead> {
+/** `inputBytes`, `replyBytes`: the model's request input and reply, which the byte probes then send (bounded). */
+export async function measureServedOverhead(opts: { requests?: number; vcpu?: number; inputBytes?: number; replyBytes?: number } = {}): Promise<ServedOverhead> {
   const dir = mkdtempSync(join(tmpdir(), 'mopar-overhead-'));
   try {
     const model = writeBusyModel(dir);
@@ -114,12 +140,16 @@ export async function measureServedOverhead(opts: { requests?: number; vcpu?: nu
     const fn = { vcpu, threads: threadsFor(vcpu), memoryMB: 256 };
     await writeChunkedManifest(model, join(dir, 'one'), 1, 'inline', fn);
     await writeChunkedManifest(model, join(dir, 'two'), 2, 'inline', fn);
-    await writeManifest(writeReduceModel(dir), join(dir, 'big'), [{ name: 'r', nodes: ['r'] }], 'inline', fn);
-    const over = await pairedRounds({ one: join(dir, 'one'), two: join(dir, 'two'), big: join(dir, 'big') }, opts.requests ?? 60);
+    const inFloats = probeFloats(opts.inputBytes ?? DEFAULT_INPUT_BYTES);
+    const replyFloats = probeFloats(opts.replyBytes ?? DEFAULT_REPLY_BYTES);
+    await writeManifest(writeReduceModel(dir, inFloats), join(dir, 'big'), [{ name: 'r', nodes: ['r'] }], 'inline', fn);
+    await writeManifest(writeExpandModel(dir, replyFloats), join(dir, 'reply'), [{ name: 'e', nodes: ['e'] }], 'inline', fn);
+    const over = await pairedRounds({ one: join(dir, 'one'), two: join(dir, 'two'), big: join(dir, 'big'), reply: join(dir, 'reply') }, opts.requests ?? 60);
     const diff = (a: number[], b: number[]) => quantile(a.map((x, i) => x - b[i]!), 0.5);
     return {
       invocationMs: Math.max(0, diff(over.two, over.one)), requestMs: Math.max(0, quantile(over.one, 0.5)),
-      requestMsPerMB: Math.max(0, diff(over.big, over.one)) / (BIG_FLOATS * 4 / 2 ** 20),
+      requestMsPerMB: Math.max(0, diff(over.big, over.one)) / (inFloats * 4 / 2 ** 20),
+      replyMsPerMB: Math.max(0, diff(over.reply, over.one)) / (replyFloats * 4 / 2 ** 20),
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });

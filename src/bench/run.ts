@@ -139,7 +139,7 @@ export async function benchProfile(modelPath: string, file: string, tiny: boolea
   const profileOnce = () => modelProfile(modelPath, { profileFile: { path: file, mode: 'cache' }, profiling: {
     runs: tiny ? DEFAULT_PROFILE_RUNS : 2 * DEFAULT_PROFILE_RUNS,
     // Served cells pay the served-call overhead: plan with it measured, as the CLI does (issue 27).
-    measureOverhead: () => measureServedOverhead(),
+    measureOverhead: (sizes) => measureServedOverhead(sizes),
   } });
   if (tiny || existsSync(file)) return profileOnce();
   // Every plan of the model rests on this profile: take it after the previous model's instances and cold starts

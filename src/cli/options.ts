@@ -113,7 +113,7 @@ export function profilingFrom(flags: ProfilingFlags, progressPrefix = 'profile '
   const t0 = performance.now();
   return {
     inputShapes: parseInputFlags(flags.input), inputRanges: parseInputRanges(flags.input), runs: flags.runs, threads: flags.threads,
-    cpuScaling: flags.cpuScaling, measureRss: flags.rss, measureOverhead: () => measureServedOverhead(),
+    cpuScaling: flags.cpuScaling, measureRss: flags.rss, measureOverhead: (sizes) => measureServedOverhead(sizes),
     onProgress: (step, i, n) => log(`${progressPrefix}[${i}/${n}] ${step} (${((performance.now() - t0) / 1000).toFixed(1)} s)`),
   };
 }

@@ -115,7 +115,7 @@ export interface CostContext {
   invokeMs: number;
   /**
    * What one request pays once besides its calls, ms: the measured served overhead of a request beyond its first
-   * call (client, HTTP, gateway) and its input's and reply's bytes, where the profile measured them (else 0). Strategies plan
+   * call (client, HTTP, gateway) and its input's and reply's bytes, each at its measured rate (else 0). Strategies plan
    * the functions within the SLO less this; the plan's latency adds it back.
    */
   requestExtraMs: number;
@@ -141,11 +141,12 @@ export function makeContext(profile: Profile, platform: Platform, units: Unit[],
   units.forEach((u, i) => { msPrefix[i + 1] = msPrefix[i]! + u.ms; paramPrefix[i + 1] = paramPrefix[i]! + u.paramMB; });
   const splitWork = splitWorkModel(profile.layers, normalisedLayerMs(profile), graph);
   const invokeMs = profile.invocationOverheadMs !== undefined && profile.invocationOverheadMs >= 0 ? profile.invocationOverheadMs : platform.hop.invokeMs;
-  // A reply's bytes (the model's outputs: what crosses the cut after the last layer) are charged at the input's
-  // measured rate per MB: the served-overhead probe sends a big input, and encoding and decoding a big reply cost
-  // alike. Left out until 2026-12-07, GPT-2's 25.7 MB of logits made its one-function cells measure 1.71× their plans.
+  // A reply's bytes (the model's outputs: what crosses the cut after the last layer) at their own measured rate
+  // (the input's in profiles without one). Left out until 2026-12-07, GPT-2's 25.7 MB of logits made its
+  // one-function cells measure 1.71× their plans; at the input's rate its chains still spent 79 ms outside their calls where 38 were planned.
   const outputBytes = profile.layers.at(-1)?.cutBytesAfter ?? 0;
-  const requestExtraMs = Math.max(0, (profile.requestOverheadMs ?? invokeMs) - invokeMs) + (profile.requestMsPerMB ?? 0) * (inputBytes + outputBytes) / 2 ** 20;
+  const inRate = profile.requestMsPerMB ?? 0;
+  const requestExtraMs = Math.max(0, (profile.requestOverheadMs ?? invokeMs) - invokeMs) + (inRate * inputBytes + (profile.replyMsPerMB ?? inRate) * outputBytes) / 2 ** 20;
   return { platform, curve, units, baselineMB, loadFactor, inputBytes, refVcpu, msPrefix, paramPrefix, shared: (profile.sharedWeights ?? []).filter((w) => w.mb > 0), factorCache: new Map(), splitWork, runCache: new Map(), batch, invokeMs, requestExtraMs };
 }
 

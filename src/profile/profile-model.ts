@@ -44,7 +44,7 @@ export interface ProfileOptions {
    * passes it: the CLI gives bench's measureServedOverhead). Absent: not measured (the planner assumes the
    * platform's hop.invokeMs).
    */
-  measureOverhead?: () => Promise<{ invocationMs: number; requestMs: number; requestMsPerMB?: number }>;
+  measureOverhead?: (sizes: { inputBytes: number; replyBytes: number }) => Promise<{ invocationMs: number; requestMs: number; requestMsPerMB?: number; replyMsPerMB?: number }>;
   /** Called at the start of each step: a short label, step number and total. */
   onProgress?: (step: string, index: number, total: number) => void;
 }
@@ -130,10 +130,11 @@ export async function profileModel(modelPath: string, opts: ProfileOptions = {})
     scaling = await cpuScaling(loaded.path, feeds, { runs, known: { threads, ms: measuredMs } });
   }
 
-  let overhead: { invocationMs: number; requestMs: number; requestMsPerMB?: number } | undefined;
+  let overhead: { invocationMs: number; requestMs: number; requestMsPerMB?: number; replyMsPerMB?: number } | undefined;
   if (opts.measureOverhead) {
     progress('served-call overhead (a tiny function through the real host)');
-    overhead = await opts.measureOverhead();
+    // The byte probes at this model's own request and reply sizes (the last layer's outputs are the reply).
+    overhead = await opts.measureOverhead({ inputBytes: Object.values(feeds).reduce((n, t) => n + (Array.isArray(t.data) ? 0 : t.data.byteLength), 0), replyBytes: layers.at(-1)?.cutBytesAfter ?? 0 });
   }
 
   let batch: Profile['batch'];
@@ -159,6 +160,7 @@ export async function profileModel(modelPath: string, opts: ProfileOptions = {})
     minMs: e2e.minMs,
     ...(overhead ? { invocationOverheadMs: round3(overhead.invocationMs), requestOverheadMs: round3(overhead.requestMs) } : {}),
     ...(overhead?.requestMsPerMB !== undefined ? { requestMsPerMB: round3(overhead.requestMsPerMB) } : {}),
+    ...(overhead?.replyMsPerMB !== undefined ? { replyMsPerMB: round3(overhead.replyMsPerMB) } : {}),
     peakRssMB: rss?.peakMB ?? predictedPeakRssMB,
     nodes,
     opShare,

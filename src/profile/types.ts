@@ -124,6 +124,8 @@ export interface Profile {
   requestOverheadMs?: number;
   /** What each MB of a request's input adds to it (HTTP, gateway, shared memory, host decode), ms. */
   requestMsPerMB?: number;
+  /** What each MB of its reply (the model's outputs) adds (host encode, shared memory, gateway, HTTP), ms. Absent: charged at requestMsPerMB. */
+  replyMsPerMB?: number;
   /** Same as memory.measuredPeakRssMB (contract field). */
   peakRssMB: number;
   nodes: NodeProfile[];

@@ -10,7 +10,7 @@ import { MoparError, errorMessage, log } from '../core/index.js';
 import { STATUS_PAGE, litHtmlSource, statusSnapshot, type StatusSnapshot } from './status.js';
 import { DEFAULT_RUNTIME, ServedModel, type InferResult, type RuntimeOptions } from './model.js';
 import { loadServable } from './servable.js';
-import { HttpError, deadlineParameter, headerLengthParameter, inferResponse, parseInferRequest, requestBodyLimit } from './protocol.js';
+import { HttpError, deadlineParameter, headerLengthParameter, inferResponse, parseInferRequest, requestBodyLimit, writeChunks } from './protocol.js';
 import { FunctionFailedError, type FunctionInstance } from './instance.js';
 import type { SpawnReason } from './pool.js';
 import { ClientGoneError, DeadlineError, SaturatedError } from './admission.js';
@@ -226,7 +226,7 @@ export class Gateway {
       trace.ms.collect += result.collectMs ?? 0;
       const out = inferResponse(model.name, parsed.id, outputs, order, parsed.binaryOutputs);
       trace.mark('encode');
-      const headers: Record<string, string | number> = { ...out.headers, 'content-length': out.body.length, 'x-mopar-duration-ms': result.ms.toFixed(3) };
+      const headers: Record<string, string | number> = { ...out.headers, 'content-length': out.length, 'x-mopar-duration-ms': result.ms.toFixed(3) };
       if (batchSize !== undefined) headers['x-mopar-batch-size'] = batchSize;
       // Functions of this request that waited for their instance's start (a cold start on its path).
       const cold = result.calls.filter((c) => c.cold).length;
@@ -234,7 +234,7 @@ export class Gateway {
       if (this.inflight.draining) headers.connection = 'close';
       if (req.headers['x-mopar-trace'] === '1') headers['x-mopar-trace'] = trace.text();
       res.writeHead(200, headers);
-      res.end(out.body, () => this.traced(model.name, trace));
+      writeChunks(res, out.chunks, () => this.traced(model.name, trace));
     } catch (err) {
       status = err instanceof ClientGoneError ? 499 : errorReply(err).status;
       if (err instanceof ClientGoneError) ledger.abandon(model.name, 'cancelled', err.calls);

@@ -3,10 +3,11 @@
  * extension (`Inference-Header-Content-Length`: a JSON header, then the tensors' raw bytes in order).
  * Validation names the tensor and what is wrong; it throws BadRequestError (HTTP 400).
  */
+import type { ServerResponse } from 'node:http';
 import { MoparError } from '../core/index.js';
 import { numel, type DType, type Feeds, type PlainTensor } from '../graph/index.js';
 import type { TensorMeta } from './model.js';
-import { bytesOf, elementCount, joinFrame, PartReader, splitFrame, tensorFromBytes, typedArrayOf } from '../codec/index.js';
+import { bytesOf, elementCount, frameParts, PartReader, splitFrame, tensorFromBytes, typedArrayOf } from '../codec/index.js';
 import { badRequest, checkInferRequest, convertValues, flattenData, outputDataJson } from './validate.js';
 import { scanJsonData, scannedValues, type ScannedData } from './json-data.js';
 
@@ -213,8 +214,7 @@ function beyondRange(name: string, v2: string, x: number, i: number): Error {
 }
 
 /** The response body (JSON, or JSON header + binary tensors) and its extra headers. */
-export function inferResponse(model: string, id: string | undefined, outputs: Feeds, order: readonly string[], binary: boolean):
-  { body: Buffer; headers: Record<string, string> } {
+export function inferResponse(model: string, id: string | undefined, outputs: Feeds, order: readonly string[], binary: boolean): InferResponse {
   const tensors = order.map((name) => ({ name, t: outputs[name]! }));
   if (!binary) {
     // Built as text so that 64-bit integers stay exact and NaN/±Inf are explicit (see outputDataJson).
@@ -224,14 +224,30 @@ export function inferResponse(model: string, id: string | undefined, outputs: Fe
       return `${head.slice(0, -1)},"data":${text}}`;
     });
     const head = JSON.stringify({ model_name: model, ...(id ? { id } : {}) });
-    return { body: Buffer.from(`${head.slice(0, -1)},"outputs":[${outs.join(',')}]}`), headers: { 'content-type': 'application/json' } };
+    return oneChunk(Buffer.from(`${head.slice(0, -1)},"outputs":[${outs.join(',')}]}`), { 'content-type': 'application/json' });
   }
   const parts = tensors.map(({ t }) => bytesOf(t));
-  const { body, headerLength } = joinFrame({
+  const { chunks, length, headerLength } = frameParts({
     model_name: model, ...(id ? { id } : {}),
     outputs: tensors.map(({ name, t }, i) => ({ name, datatype: v2Datatype(t.dtype), shape: t.dims, parameters: { binary_data_size: parts[i]!.byteLength } })),
   }, parts);
-  return { body, headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(headerLength) } };
+  const headers = { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(headerLength) };
+  return { chunks, length, headers, get body() { return Buffer.concat(chunks, length); } };
+}
+
+/**
+ * An infer reply: `chunks` (the binary frame's header, then each output's bytes, uncopied) for writers that take
+ * them one after another; `body` joins them (a copy) for those that need one buffer.
+ */
+export interface InferResponse { chunks: Buffer[]; length: number; headers: Record<string, string>; readonly body: Buffer }
+
+const oneChunk = (body: Buffer, headers: Record<string, string>): InferResponse => ({ chunks: [body], length: body.byteLength, headers, body });
+
+/** Ends `res` with `chunks` as they are (no joined copy), corked so the small header leaves with the first part (end() uncorks). */
+export function writeChunks(res: ServerResponse, chunks: readonly Buffer[], done: () => void): void {
+  res.cork();
+  for (const c of chunks.slice(0, -1)) res.write(c);
+  res.end(chunks.at(-1), done);
 }
 
 /** Decodes a binary response (for clients: `mopar invoke`, tests, benchmarks). */

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  bytesOf, CodecError, fromBase64, joinFrame, packTensors, PartReader, splitFrame, supportedDtype, tensorFromBytes,
+  bytesOf, CodecError, frameParts, fromBase64, joinFrame, packTensors, PartReader, splitFrame, supportedDtype, tensorFromBytes,
   tensorFromValues, tensorValues, toBase64, TYPED_ARRAYS, typedArrayOf, typedArraysSource, unpackTensors,
 } from '../../src/codec/index.js';
 import { MoparError } from '../../src/core/index.js';
@@ -112,8 +112,24 @@ test('v2 framing: header + parts split back, header length checked, parts bounds
   assert.deepEqual(splitFrame(Buffer.from('{"a":1}')).header, { a: 1 }, 'no header length: the whole body is JSON');
   assert.throws(() => splitFrame(body, body.length + 1), (e: unknown) => e instanceof CodecError && /does not fit/.test(e.message));
   assert.throws(() => splitFrame(body, 2.5), CodecError);
-  assert.throws(() => splitFrame(body, headerLength - 1), /malformed JSON header/);
+  assert.throws(() => splitFrame(body, JSON.stringify({ outputs: [3, 0, 1] }).length - 1), /malformed JSON header/);
   assert.throws(() => splitFrame(Buffer.from('{')), /malformed JSON body/);
+});
+
+test('v2 framing pads the header to 8 bytes: a float32 part after it is read in place, not copied', () => {
+  for (const name of ['a', 'ab', 'abc', 'abcd', 'abcde', 'abcdef', 'abcdefg', 'é']) {
+    const data = Float32Array.from([1.5, -2, 3.25]);
+    const { body, headerLength } = joinFrame({ name }, [new Uint8Array(data.buffer)]);
+    assert.equal(headerLength % 8, 0, `header of ${name}: ${headerLength} bytes`);
+    assert.deepEqual(splitFrame(body, headerLength).header, { name });
+    const bytes = new PartReader(splitFrame(body, headerLength).payload).take(12, 'x');
+    const t = tensorFromBytes('float32', [3], bytes);
+    assert.deepEqual([...(t.data as Float32Array)], [1.5, -2, 3.25]);
+    assert.equal((t.data as Float32Array).buffer, body.buffer, 'a view of the received body');
+  }
+  const f = frameParts({ a: 1 }, [Uint8Array.from([1, 2]), Uint8Array.from([3])]);
+  assert.equal(f.length, Buffer.concat(f.chunks).length);
+  assert.deepEqual(Buffer.concat(f.chunks), joinFrame({ a: 1 }, [Uint8Array.from([1, 2]), Uint8Array.from([3])]).body, 'the chunks are the joined frame');
 });
 
 test('packed tensors: every dtype round-trips at any byte offset; truncation and bad entries are CodecErrors', () => {

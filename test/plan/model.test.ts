@@ -150,3 +150,16 @@ test("a request's own time charges its input's and its reply's bytes at the meas
   const plan = planPartition(profile, { platform: 'openfaas', strategy: 'unsplit' });
   assert.ok(plan.predicted.latencyMs > 16, 'the reply is on the request\'s path');
 });
+
+test('a reply measured at its own rate per MB is charged at it; the input keeps its rate', () => {
+  const MiB = 2 ** 20;
+  const base = { ...syntheticProfile([{ ms: 5, paramMB: 1, actMB: 1, cutBytes: 100_000 }, { ms: 5, paramMB: 1, actMB: 1, cutBytes: 8 * MiB }]),
+    invocationOverheadMs: 0.5, requestOverheadMs: 1.5, requestMsPerMB: 2 };
+  const units = unitsOf(base.layers, normalisedLayerMs(base));
+  const input = requestInputBytes(base.inputShapes);
+  const ctx = makeContext({ ...base, replyMsPerMB: 3 }, getPlatform('openfaas'), units);
+  assert.ok(Math.abs(ctx.requestExtraMs - (1 + (2 * input + 3 * 8 * MiB) / MiB)) < 1e-9, `${ctx.requestExtraMs}`);
+  const slower = planPartition({ ...base, replyMsPerMB: 3 }, { platform: 'openfaas', strategy: 'unsplit' }).predicted.latencyMs;
+  const same = planPartition(base, { platform: 'openfaas', strategy: 'unsplit' }).predicted.latencyMs;
+  assert.ok(Math.abs(slower - same - 8) < 1e-6, `8 MiB at 1 ms/MiB more: ${slower} vs ${same}`);
+});
