@@ -24,3 +24,4 @@ export { loadPhrase } from './results-format.js';
 export { runFleetBench, FLEET_DEFAULTS, FLEET_QUICK, type FleetBenchOptions, type FleetBenchReport, type FleetSide } from './fleet.js';
 export { writeFleetReport, fleetMarkdown, fleetHeadline, fleetScaling, fleetJson } from './fleet-report.js';
 export { deadlinesMetOfWarmFeasible, warmFeasibleDeadlineMs, WARM_FEASIBLE_SHARE } from './warm-feasible.js';
+export { functionBreakdown, furthestFromPlan, type FunctionMeasurement } from './function-breakdown.js';

@@ -12,6 +12,7 @@ import { loadManifest, readPlan } from '../partition/index.js';
 import { measuredCost, warmPass } from './cell.js';
 import { composition, machineCores, measurePlan, parallelWidth, type Composition, type MeasuredAs } from './compose.js';
 import { servedHere, type ServedHere } from './served-here.js';
+import { functionBreakdown, type FunctionMeasurement } from './function-breakdown.js';
 
 export interface VerifyMeasurement {
   requests: number;
@@ -44,6 +45,8 @@ export interface VerifyMeasurement {
    * this machine's.
    */
   composition?: Omit<Composition, 'p95Ms'> & { parallel: { functions: number; vcpu: number }; cores: number };
+  /** Each function's planned compute and hand-in beside its measured call and host run (function-breakdown.ts). */
+  functions: FunctionMeasurement[];
   platform: string;
   load: MachineLoad;
 }
@@ -82,6 +85,7 @@ export async function measureVerify(dir: string, requests: number, opts: { cores
       p50Ms: composed.p50Ms, p99Ms: composed.p99Ms, ...(composed.validation ? { validation: composed.validation } : {}),
       parallel: parallelWidth(manifest), cores,
     } } : {}),
+    functions: functionBreakdown(plan, (alone ?? served)!.calls),
     platform: plan.platform, load,
   };
 }

@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { availableParallelism } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Plan } from '../../src/plan/index.js';
 import { measureVerify, type VerifyMeasurement } from '../../src/bench/index.js';
 import { writeParallelParts } from './parallel-parts.js';
 import { runCli } from '../cli/run-cli.js';
@@ -32,10 +34,22 @@ test('verify --measure --json: measured p50/p99/cost beside the plan\'s predicti
     assert.ok(here.latencyMs >= j.predicted.latencyMs - here.plannedHandOffMs + here.handOffMs - 1e-3 && here.latencyMs <= j.predicted.latencyMs, JSON.stringify(here));
     assert.ok(Math.abs(j.ratio.p50Here - j.measured.p50Ms! / here.latencyMs) < 1e-9);
     assert.ok(j.predicted.p99Ms === null ? j.ratio.p99Here === null : Math.abs(j.ratio.p99Here! - j.measured.p99Ms! / here.p99Ms!) < 1e-9);
+    // Function by function: the plan's compute and hand-in beside each function's measured call and host run.
+    const fns = (j as unknown as { functions: VerifyMeasurement['functions'] }).functions;
+    const plan = JSON.parse(readFileSync(join(d, 'parts', 'plan.json'), 'utf8')) as Plan;
+    assert.deepEqual(fns.map((f) => f.name), plan.functions.map((f) => f.name));
+    for (const [i, f] of fns.entries()) {
+      assert.equal(f.measured.calls, 20, `${f.name} was called by every request`);
+      assert.equal(f.predicted.computeMs, plan.functions[i]!.predicted.ms);
+      assert.ok(f.measured.runMs > 0 && f.measured.callMs >= f.measured.runMs, JSON.stringify(f));
+      assert.ok(Math.abs(f.runRatio! - f.measured.runMs / f.predicted.computeMs) < 1e-9);
+    }
     const text = await runCli(['verify', join(d, 'm.onnx'), join(d, 'parts'), '--measure', '--requests', '5']);
     assert.match(text.stdout, /measured ÷ predicted/);
     assert.match(text.stdout, /predicted as served here/);
     assert.match(text.stdout, /shared-memory/);
+    assert.match(text.stdout, /the 2 of 2 functions whose runs were furthest above their planned compute/);
+    for (const f of plan.functions) assert.match(text.stdout, new RegExp(`\\n${f.name}\\s`), `a row for ${f.name}`);
   } finally {
     cleanup(d);
   }

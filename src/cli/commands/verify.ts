@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { assertVerified, fleetManifest, isFleet, loadFleet, verifyPartition, type VerifyOptions, type VerifyResult } from '../../partition/index.js';
 import { MoparError, loadWarning } from '../../core/index.js';
-import { measureVerify, type VerifyMeasurement } from '../../bench/index.js';
+import { furthestFromPlan, measureVerify, type VerifyMeasurement } from '../../bench/index.js';
 import { parseInputFlags } from '../../graph/index.js';
 import { collect, examples, intOption, jsonOption, numberOption, printJson, table } from '../options.js';
 
@@ -82,9 +82,20 @@ function renderMeasure(m: VerifyMeasurement): string {
         `${here.shmFiguresOf}'s figures). Like with like: measured ÷ predicted as served here, p50 ${f(m.ratio.p50Here)}`
       : 'one function, no hand-offs: the prediction is the same served here (like with like)',
     ...(m.composition ? [composed(m)] : []),
+    ...(m.functions.length > 1 ? [furthest(m)] : []),
     ...(m.errors ? [`${m.errors} request(s) failed`] : []),
     ...(m.load.loaded ? [`warning: ${loadWarning(m.load, 'these timings')}`] : []),
   ].join('\n');
+}
+
+/** Where the milliseconds went: the functions whose host runs exceeded their planned compute the most. */
+function furthest(m: VerifyMeasurement): string {
+  const f = (x: number) => x.toFixed(2);
+  const top = furthestFromPlan(m.functions);
+  return `\nthe ${top.length} of ${m.functions.length} functions whose runs were furthest above their planned compute (medians; --json lists all):\n` +
+    table(['function', 'vCPU', 'planned ms', 'run ms', 'run ÷ plan', 'call ms', 'planned hand-in ms'], top.map((x) => [
+      x.name, String(x.vcpu), f(x.predicted.computeMs), f(x.measured.runMs), x.runRatio === null ? '—' : f(x.runRatio), f(x.measured.callMs), f(x.predicted.handInMs),
+    ]));
 }
 
 /** How the composition was made, and how it compared with the concurrent run where there was one. */
