@@ -97,7 +97,7 @@ export function splitWorkModel(layers: readonly LayerProfile[], layerMs: readonl
     const lastShare = layerMs[last]! / whole;
     return { total: k * before + lastShare * (1 + o), maxPart: before + lastShare * layerMaxPart(own, k, o) };
   };
-  return (first, last, s, k) => {
+  const byWork: SplitWorkFn = (first, last, s, k) => {
     if (graph) return measured(first, last, s, k);
     if (first === last) {
       const o = layerOverhead(ownSplit(first, s.kind) ?? s, k);
@@ -105,4 +105,45 @@ export function splitWorkModel(layers: readonly LayerProfile[], layerMs: readonl
     }
     return worstCase(first, last, s, k);
   };
+  // The band model counts work; where the profile timed a layer's parts (profile/split-parts.ts), the run's parts
+  // take its layers' measured time per unit of work: each layer's measured part share ÷ its modelled one, weighted
+  // by the layers' time. Layers the profile did not time count at 1.
+  const efficiency = (first: number, last: number, kind: SplitOption['kind'], k: number): number => {
+    let weighted = 0;
+    let weight = 0;
+    let timed = false;
+    for (let l = first; l <= last; l++) {
+      const own = ownSplit(l, kind);
+      const share = own?.partShareAt && measuredShare(own.partShareAt, k);
+      const modelled = share !== undefined && own ? byWork(l, l, own, k)?.maxPart : undefined;
+      const e = share !== undefined && modelled ? share / modelled : 1;
+      timed ||= e !== 1;
+      weighted += layerMs[l]! * e;
+      weight += layerMs[l]!;
+    }
+    return timed && weight > 0 ? weighted / weight : 1;
+  };
+  return (first, last, s, k) => {
+    const w = byWork(first, last, s, k);
+    if (!w) return w;
+    const e = efficiency(first, last, s.kind, k);
+    return e === 1 ? w : { total: w.total * e, maxPart: w.maxPart * e };
+  };
+}
+
+/**
+ * A measured part share at k parts (k = 2 and 4 are timed): as measured, linear between measured counts, and past
+ * the last one at the last one's share × (its k ÷ k) — the same efficiency, never a better one than measured.
+ */
+export function measuredShare(at: Readonly<Record<number, number>>, k: number): number | undefined {
+  const pts = Object.entries(at).map(([kk, v]) => [Number(kk), v] as const).filter(([kk, v]) => kk >= 2 && v > 0).sort((a, b) => a[0] - b[0]);
+  if (pts.length === 0) return undefined;
+  const exact = pts.find(([kk]) => kk === k);
+  if (exact) return exact[1];
+  const hi = pts.findIndex(([kk]) => kk > k);
+  if (hi === 0) return pts[0]![1] * pts[0]![0] / k;
+  if (hi < 0) { const [kl, vl] = pts[pts.length - 1]!; return vl * kl / k; }
+  const [k0, v0] = pts[hi - 1]!;
+  const [k1, v1] = pts[hi]!;
+  return v0 + (v1 - v0) * (k - k0) / (k1 - k0);
 }

@@ -12,6 +12,7 @@ import { bytesOf, memoryTimeline, sharedWeights, type MemoryTimeline } from './m
 import { rdOps, shares } from './rd.js';
 import { predictPeakRssMB } from './rss-model.js';
 import { cpuScaling } from './cpu-scaling-measure.js';
+import { measureSplitParts } from './split-parts.js';
 import { PROFILE_VERSION, type LayerProfile, type NodeProfile, type Profile } from './types.js';
 
 export const MB = 2 ** 20;
@@ -39,6 +40,8 @@ export interface ProfileOptions {
   attribution?: Attribution;
   /** Also measure latency at these batch sizes (needs a dynamic batch dim; profile/batch.ts). */
   batchSizes?: readonly number[];
+  /** Time each layer's split parts beside the whole layer (profile/split-parts.ts; default true). */
+  splitParts?: boolean;
   /**
    * Measures the served-call overhead through the real function host (the runtime is a later stage, so the caller
    * passes it: the CLI gives bench's measureServedOverhead). Absent: not measured (the planner assumes the
@@ -60,7 +63,7 @@ export async function profileModel(modelPath: string, opts: ProfileOptions = {})
   const mode = opts.attribution ?? 'unoptimised-scaled';
   const doScaling = opts.cpuScaling ?? true;
   const doRss = opts.measureRss ?? true;
-  const total = 4 + (opts.measureOverhead ? 1 : 0) + (doRss ? 1 : 0) + (doScaling ? 1 : 0) + (opts.batchSizes ? 1 : 0);
+  const total = 4 + ((opts.splitParts ?? true) ? 1 : 0) + (opts.measureOverhead ? 1 : 0) + (doRss ? 1 : 0) + (doScaling ? 1 : 0) + (opts.batchSizes ? 1 : 0);
   let step = 0;
   const progress = (label: string) => opts.onProgress?.(label, ++step, total);
 
@@ -104,6 +107,11 @@ export async function profileModel(modelPath: string, opts: ProfileOptions = {})
   const cross = crossings(graph);
   const cuts = cutPoints(graph, cross);
   const layers = buildLayers(graph, nodes, mem, cross, cuts);
+  if (opts.splitParts ?? true) {
+    progress('split parts (each layer\'s sub-slices timed beside the whole layer)');
+    const shares = await measureSplitParts(graph, layers);
+    layers.forEach((l, i) => l.splits.forEach((s, j) => { const at = shares[i]?.[j]; if (at) s.partShareAt = at; }));
+  }
   const layerOfNode: number[] = [];
   layerRanges(nodes.length, cuts).forEach(([a, b], l) => { for (let i = a; i <= b; i++) layerOfNode[i] = l; });
   const shared = sharedWeights(graph, (i) => layerOfNode[i]!);

@@ -25,6 +25,11 @@ export interface SplitOption {
   weightsFractionPerPart: 'inverse' | 'full';
   /** Extra work per part as a fraction of the run's work at k parts (halo recomputation), for the cost model. */
   overheadAt2: number;
+  /**
+   * Measured by the profiler where it timed this layer's parts (profile/split-parts.ts): at k parts, the slowest
+   * part's time ÷ the whole layer's, both alone at one thread. Absent: not measured (the band model's work alone).
+   */
+  partShareAt?: Record<number, number>;
   /** Axis of the run's outputs that is split (non-negative, for outputs of the primary rank). */
   axis?: number;
   /** Measured fraction of the run's weight bytes the largest part holds at k = 2. */
