@@ -37,6 +37,9 @@ export function sweepSection(d: ResultsData): string[] {
     return `| ${pn(s.platform)} | ${s.someMet} of ${s.steps} | ${s.moparMet} | ${s.moparCheapest} | ${e.med} / ${e.max}${i === 0 ? ` of ${e.models} models` : ''} | ${f(gm)} |`;
   });
   const nothingMet = now.platforms.map((s) => s.steps - s.someMet);
+  // The load while the cells were measured (each cell's highest), not at the run's start or end: run 6 started at
+  // 3.73 as a test suite finished, and the README called the whole run loaded while every cell was quiet.
+  const cellLoads = measured.flatMap((x) => (x.load ? [x.load.loadAvg] : []));
   const stepsPer = now.platforms[0]?.steps ?? 0;
   return [
     '**Where partitioning pays, measured** (`mopar bench --sweep`: per model × platform a ladder of ' +
@@ -44,7 +47,7 @@ export function sweepSection(d: ResultsData): string[] {
     'deployment that meets it — the unsplit baseline is the best single function at any size — planned, built, verified ' +
     'and served, measured interleaved with the others and with a control pair for the noise floor, against the ' +
     `physical floor of the work). All ${models} full-size zoo models × ${names(r.config.platforms.map(pn))} × ${r.config.strategies.length} ` +
-    `strategies, ${loadPhrase(r.loadAverage, r.machine.cpus, r.machine.cpuModel)} (${minutes} minutes, ${measured.length} measured cells, ` +
+    `strategies, ${loadPhrase(cellLoads.length ? [Math.min(...cellLoads), Math.max(...cellLoads)] : r.loadAverage, r.machine.cpus, r.machine.cpuModel)}${cellLoads.length ? ' while its cells were measured' : ''} (${minutes} minutes, ${measured.length} measured cells, ` +
     `${allVerified ? 'every build verified allclose' : `${measured.filter((x) => x.verify?.ok).length} builds verified allclose`}; ` +
     `noise floor from ${n.pairs} control pairs: cost ${pc(n.costDiffMedian, 1)} median / ${pc(n.costDiffMax)} max): ` +
     '[docs/results/sweep-full/report.md](docs/results/sweep-full/report.md).',

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { checkResults, loadResultsData, renderResults, readmeResults, replaceResults } from '../../src/bench/index.js';
 import { sparseSentence } from '../../src/bench/results-readme.js';
+import { sweepSection } from '../../src/bench/results-sweep.js';
 
 const readme = readFileSync('README.md', 'utf8');
 const rendered = renderResults(loadResultsData('.'));
@@ -77,4 +78,17 @@ test('cold: a report with composed figures renders them, the target count and th
   assert.match(text, new RegExp(`for 1 of ${models} models \\(VGG-16\\)`));
   assert.match(text, /served cold 10\.50 s vs composed 10\.00 s \(served ÷ composed 1\.05\)/);
   assert.match(text, /--validate-model vgg16 --validate-mbps 28/);
+});
+
+test("the sweep's load is the load its cells were measured at, not the run's start or end", () => {
+  const d = loadResultsData('.');
+  const cells = d.sweepFull.sweep.filter((r) => r.measured && r.load);
+  assert.ok(cells.length > 0);
+  // A run that started loaded (a test suite finishing) but measured every cell quiet: not called loaded.
+  const quiet = { ...d, sweepFull: { ...d.sweepFull, loadAverage: [9.5, 9.5] as [number, number], sweep: d.sweepFull.sweep.map((r) => (r.load ? { ...r, load: { ...r.load, loadAvg: 1.25 } } : r)) } };
+  const para = sweepSection(quiet)[0]!;
+  assert.match(para, /not otherwise loaded \(load average 1\.25\) while its cells were measured/);
+  // Cells measured loaded are said to be.
+  const loaded = { ...quiet, sweepFull: { ...quiet.sweepFull, loadAverage: [0.5, 0.5] as [number, number], sweep: quiet.sweepFull.sweep.map((r, i) => (r.load && i === 0 ? { ...r, load: { ...r.load, loadAvg: 7 } } : r)) } };
+  assert.match(sweepSection(loaded)[0]!, /on the loaded 2-core .*load average 1\.25–7\.00: timings inflated\) while its cells were measured/);
 });
