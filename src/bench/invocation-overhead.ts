@@ -39,7 +39,7 @@ export interface ServedOverhead {
 
 /**
  * The byte probes' sizes: the model's own input and reply where the caller gives them, within these bounds (the
- * rate per MB is not constant: a reply of 4 MiB cost 1.45 ms per MiB, GPT-2's 24.5 MiB of logits 3.3, 2026-12-07).
+ * rate per MB is not constant: this probe read 1.3–1.45 ms per MiB for a 4 MiB reply, 1.9–2.1 for GPT-2's 25.7 MB, 2026-12-07).
  */
 const DEFAULT_INPUT_BYTES = 2 ** 20;
 const DEFAULT_REPLY_BYTES = 4 * 2 ** 20;
@@ -96,7 +96,7 @@ type Probe = 'one' | 'two' | 'big' | 'reply';
 
 /**
  * The four probes served side by side by one gateway and requested in turn (one, two, big, one, ...), so that
- * load drifting during the measurement reaches all three alike; per round, each probe's latency less the run time
+ * load drifting during the measurement reaches all four alike; per round, each probe's latency less the run time
  * its hosts report (the callers take medians of per-round differences). Measured one probe after another (each
  * behind its own gateway), BERT's and MobileNetV2's profiles, taken minutes apart on the same machine, read a
  * per-call overhead of 2.37 and 0.33 ms.

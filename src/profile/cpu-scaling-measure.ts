@@ -44,8 +44,9 @@ export async function cpuScaling(modelPath: string, feeds: Feeds, opts: ScalingO
     // (MobileNetV2, 8 ms: paired 1.55× faster; its 2-vCPU cells in the 2026-12-07 sweep run 5 measured 1.46–1.58× their plan).
     try {
       if (opts.known) {
-        // Each process draws its own speed (MobileNetV2 at 2 threads, eight processes one after another: 6.3–10.2 ms
-        // p50, each steady within itself), and every served host draws again: the ratio is the median of a few.
+        // Processes timed one after another read different speeds (MobileNetV2 at 2 threads, eight in a row: 6.3–10.2 ms
+        // p50, each steady within itself; on 2026-12-07 both malloc settings drifted alike within a minute, so it is
+        // the machine's speed moving, not each process's): the ratio is the median of a few.
         const ratios: number[] = [];
         for (let p = 0; p < PAIRED_PROCESSES; p++) {
           const r = await measureAsHost(modelPath, feeds, { threads: opts.known.threads, pairThreads: threads, warmup: 1, runs, stop: defaultStopRule(runs) });

@@ -8,7 +8,7 @@
  * (runs alternate), so this process's own speed cancels out.
  */
 import { median, Rng } from '../core/index.js';
-import { encodeModel, extractModel, openSession, randomTensor, runSession, splitRun, SERVED_SESSION_CONFIG, type Feeds, type Graph, type SplitOption } from '../graph/index.js';
+import { extractModel, openSession, randomTensor, runSession, sessionSource, splitRun, SERVED_SESSION_CONFIG, type Feeds, type Graph, type ModelProto, type SplitOption } from '../graph/index.js';
 
 /** Part counts measured; the cost model interpolates between them. */
 export const MEASURED_PARTS = [2, 4] as const;
@@ -25,49 +25,60 @@ export async function measureSplitParts(g: Graph, layers: ReadonlyArray<{ nodes:
   for (const layer of layers) {
     const row: Array<Record<number, number> | undefined> = [];
     out.push(row);
-    // A layer too quick to be worth splitting keeps the band model's work; a split that cannot be built or run is left unmeasured.
-    for (const s of layer.splits) row.push(layer.ms < MIN_LAYER_MS ? undefined : await measureOption(g, layer.nodes, s).catch(() => undefined));
+    // A layer too quick to be worth splitting keeps the band model's work.
+    if (layer.ms < MIN_LAYER_MS || layer.splits.length === 0) { row.push(...layer.splits.map(() => undefined)); continue; }
+    // One session of the whole layer, timed beside each option's parts; a split that cannot be built or run is left unmeasured.
+    const whole = await timer(extractModel(g, layer.nodes).model, g).catch(() => undefined);
+    try {
+      for (const s of layer.splits) row.push(whole && await measureOption(g, layer.nodes, s, whole).catch(() => undefined));
+    } finally {
+      await whole?.release();
+    }
   }
   return out;
 }
 
-async function measureOption(g: Graph, nodes: string[], s: SplitOption): Promise<Record<number, number> | undefined> {
-  const whole = await timer(encodeModel(extractModel(g, nodes).model), g);
+async function measureOption(g: Graph, nodes: string[], s: SplitOption, whole: Timer): Promise<Record<number, number> | undefined> {
   const share: Record<number, number> = {};
-  try {
-    for (const k of MEASURED_PARTS) {
-      if (k > s.maxParts) break;
-      const part = splitRun(g, nodes, { kind: s.kind, parts: k }).parts[timedPartIndex(k)]!;
-      const p = await timer(encodeModel(part.model), g);
-      try {
-        // Alternating runs: both see the same machine speed.
-        const a: number[] = [];
-        const b: number[] = [];
-        for (let i = 0; i < RUNS; i++) { a.push(await whole.time()); b.push(await p.time()); }
-        share[k] = median(b) / median(a);
-      } finally {
-        await p.release();
-      }
+  for (const k of MEASURED_PARTS) {
+    if (k > s.maxParts) break;
+    const p = await timer(splitRun(g, nodes, { kind: s.kind, parts: k }).parts[timedPartIndex(k)]!.model, g);
+    try {
+      // Alternating runs: both see the same machine speed.
+      const a: number[] = [];
+      const b: number[] = [];
+      for (let i = 0; i < RUNS; i++) { a.push(await whole.time()); b.push(await p.time()); }
+      share[k] = median(b) / median(a);
+    } finally {
+      await p.release();
     }
-  } finally {
-    await whole.release();
   }
   return Object.keys(share).length > 0 ? share : undefined;
 }
 
+interface Timer { time: () => Promise<number>; release: () => Promise<void> }
+
 /** A session of `model` at one thread as hosts run it, warmed up; `time` times one run, ms. */
-async function timer(model: Uint8Array, g: Graph): Promise<{ time: () => Promise<number>; release: () => Promise<void> }> {
-  const session = await openSession(model, { threads: 1, config: SERVED_SESSION_CONFIG });
-  const rng = new Rng(7);
-  const feeds: Feeds = {};
-  for (const name of session.inputNames) {
-    const t = g.tensors.get(name);
-    const dims = (t?.shape ?? []).map((d) => (typeof d === 'number' ? d : 1));
-    feeds[name] = randomTensor(t?.dtype ?? 'float32', dims, rng, 2);
+async function timer(model: ModelProto, g: Graph): Promise<Timer> {
+  const source = sessionSource(model);
+  let session: Awaited<ReturnType<typeof openSession>> | undefined;
+  try {
+    session = await openSession(source.model, { threads: 1, config: SERVED_SESSION_CONFIG });
+    const rng = new Rng(7);
+    const feeds: Feeds = {};
+    for (const name of session.inputNames) {
+      const t = g.tensors.get(name);
+      const dims = (t?.shape ?? []).map((d) => (typeof d === 'number' ? d : 1));
+      feeds[name] = randomTensor(t?.dtype ?? 'float32', dims, rng, 2);
+    }
+    await runSession(session, feeds);
+    const open = session;
+    return {
+      time: async () => { const t0 = performance.now(); await runSession(open, feeds); return performance.now() - t0; },
+      release: async () => { try { await open.release(); } finally { source.dispose(); } },
+    };
+  } catch (err) {
+    try { await session?.release(); } finally { source.dispose(); }
+    throw err;
   }
-  await runSession(session, feeds);
-  return {
-    time: async () => { const t0 = performance.now(); await runSession(session, feeds); return performance.now() - t0; },
-    release: () => session.release(),
-  };
 }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { measureServedOverhead } from '../../src/bench/index.js';
 
 test('served-call overhead: the four probes answer side by side and give finite overheads; a MiB of input costs time', async () => {
-  const o = await measureServedOverhead({ requests: 12 });
+  const o = await measureServedOverhead({ requests: 30 });
   assert.ok(Number.isFinite(o.requestMs) && o.requestMs > 0, `requestMs ${o.requestMs}`);
   assert.ok(Number.isFinite(o.invocationMs) && o.invocationMs >= 0, `invocationMs ${o.invocationMs}`);
   // 1 MiB through HTTP, the gateway's codec and a segment is never free: paired with the tiny probe in each round.
