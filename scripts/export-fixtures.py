@@ -190,6 +190,7 @@ SMALL = {
 }
 
 FULL = {
+    'resnet18': (tv('resnet18'), (3, 224, 224), 'float', False),
     'resnet50': (tv('resnet50'), (3, 224, 224), 'float', False),
     'mobilenetv3-small': (tv('mobilenet_v3_small'), (3, 224, 224), 'float', False),
     'vgg16': (tv('vgg16'), (3, 224, 224), 'float', False),
