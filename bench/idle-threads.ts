@@ -4,8 +4,11 @@
  * runs back to back. This bench runs each function of a built partition in this process at 1 and at 2 intra-op
  * threads (the served session options), each timed run preceded by an idle gap, 1 and 2 threads alternating, and
  * prints the p50s and the 2-thread speed-up per gap. Measured on this project's 2-core VM (2026-12-08, load < 1):
- * DeiT-S/16's 5.7 ms MLP slice sped up 1.7–1.8× with gaps of 0–3 ms and 1.0–1.1× with gaps of 6 ms or more; a
- * 100 ms whole model kept its speed-up. Halt-polling, thread affinity and spinning did not change that.
+ * DeiT-S/16's single-layer slices (3.6–6.3 ms at one thread) sped up 1.4–1.8× with gaps of 0–3 ms and 0.97–1.15×
+ * after 6 ms or more idle; VGG-16's 224×224 convolutions (33–37 ms) kept 1.8–1.95× after 20 ms idle while its
+ * s19 (512 channels at 28×28, 33 ms) fell from 1.96× to 1.01×; a 20 ms run of five DeiT layers in one model and the
+ * 100 ms whole model kept theirs. So it is not a fixed delay per run: it depends on the operators. Guest
+ * halt-polling (2 ms), thread affinity and spinning did not change it. The planner does not model it yet.
  *
  * Run: node --import tsx bench/idle-threads.ts DIR [--fns s05,s06] [--gaps 0,3,6,20,50] [--runs 30]
  * DIR is a partition directory (mopar partition … -o DIR); default functions: the 4 with the most planned compute.
