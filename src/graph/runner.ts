@@ -3,6 +3,8 @@
  */
 import './ort-env.js';
 import * as ort from 'onnxruntime-node';
+import { readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { MoparError, errorMessage } from '../core/index.js';
 import { numel, ORT_TYPES, type DType } from './dtype.js';
 
@@ -30,6 +32,47 @@ export interface SessionOptions {
  * defaults until issue 27, so big single hosts served slower than predicted (ViT-B/16 282 vs 229 ms p50).
  */
 export const SERVED_SESSION_CONFIG: Readonly<Record<string, string>> = { 'session.intra_op.allow_spinning': '0', 'session.disable_prepacking': '1' };
+
+/**
+ * onnxruntime's `session.intra_op_thread_affinities` for a served session of `threads` intra-op threads: each
+ * worker (threads − 1 of them; the calling thread is not onnxruntime's to pin) on its own allowed CPU, starting at
+ * `slot` (so instances on one machine spread), ids 1-based as onnxruntime reads them. Unpinned, the scheduler often
+ * woke the worker onto the CPU of the thread that woke it, and the two took turns there while the other core idled:
+ * a 2-thread DeiT-S layer (scratch/an/sched.ts, 2026-12-08) ran 5.7 ms p50 with 1–5 ms of each thread's time
+ * waiting on a run queue, 3.4–4.0 ms pinned with none. Undefined for one thread or fewer allowed CPUs than threads.
+ */
+export function workerAffinity(threads: number, slot = process.pid): string | undefined {
+  if (!(threads > 1)) return undefined;
+  const allowed = allowedCpus();
+  if (allowed.length < threads) return undefined;
+  const ids: number[] = [];
+  for (let i = 1; i < threads; i++) ids.push(allowed[(slot + i) % allowed.length]! + 1);
+  return ids.join(';');
+}
+
+/** The CPUs this process may run on (0-based): Cpus_allowed_list of /proc/self/status, else all of os.cpus(). */
+export function allowedCpus(): number[] {
+  try {
+    const line = /Cpus_allowed_list:\s*([0-9,-]+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
+    if (line) {
+      const out: number[] = [];
+      for (const part of line.split(',')) {
+        const [a, b] = part.split('-').map(Number);
+        for (let c = a!; c <= (b ?? a!); c++) out.push(c);
+      }
+      if (out.length > 0) return out;
+    }
+  } catch { /* not Linux: every CPU os.cpus() lists */ }
+  return cpus().map((_, i) => i);
+}
+
+/** SERVED_SESSION_CONFIG for `threads`, its workers pinned (workerAffinity) unless `config` pins them itself. */
+export function servedSessionConfig(threads: number, config: Readonly<Record<string, string>> = {}, slot?: number): Record<string, string> {
+  const out: Record<string, string> = { ...SERVED_SESSION_CONFIG, ...config };
+  const pin = out['session.intra_op_thread_affinities'] === undefined ? workerAffinity(threads, slot) : undefined;
+  if (pin) out['session.intra_op_thread_affinities'] = pin;
+  return out;
+}
 
 export async function openSession(model: string | Uint8Array, opts: SessionOptions = {}): Promise<ort.InferenceSession> {
   const options: ort.InferenceSession.SessionOptions = {

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { spawnInCgroup, MoparError, leanMallocEnv, type Cgroup } from '../core/index.js';
 import { CodecError, packTensors, typedArraysSource } from '../codec/index.js';
-import { nestSessionConfig, SERVED_SESSION_CONFIG, type Feeds } from '../graph/index.js';
+import { nestSessionConfig, workerAffinity, SERVED_SESSION_CONFIG, type Feeds } from '../graph/index.js';
 import type { StopRule } from './stability.js';
 
 export interface ChildResult {
@@ -54,6 +54,8 @@ export interface ChildOptions {
   sessionConfig?: Record<string, string>;
   /** Time until the spread settles (profile/stability.ts; `runs` is then ignored). */
   stop?: StopRule;
+  /** Pin each session's intra-op workers as hosts do (graph/runner.ts workerAffinity). */
+  pinWorkers?: boolean;
   /**
    * A second session of the same model at this many threads, run in alternation with the first (its times in
    * `pairRunMs`; with `stop`, until both spreads settle): the ratio of the two is taken side by side, so the
@@ -64,7 +66,8 @@ export interface ChildOptions {
 
 const SCRIPT = String.raw`
 import { readFileSync } from 'node:fs';
-const [ortUrl, modelPath, dir, threads, warmup, runs, extraJson, stopJson, pairThreads] = process.argv.slice(1);
+const [ortUrl, modelPath, dir, threads, warmup, runs, extraJson, stopJson, pairThreads, pinsJson] = process.argv.slice(1);
+const pins = JSON.parse(pinsJson);
 const stop = JSON.parse(stopJson);
 // profile/stability.ts spreadOf and stopReason, restated: this script is passed as text.
 const spreadOf = (samples) => {
@@ -96,10 +99,11 @@ for (const f of spec) {
   const data = new C(bin.buffer.slice(bin.byteOffset + f.offset, bin.byteOffset + f.offset + f.length));
   feeds[f.name] = new ort.Tensor(f.dtype, data, f.shape);
 }
+const pinned = (extra, pin) => (pin ? { ...extra, session: { ...(extra.session ?? {}), intra_op_thread_affinities: pin } } : extra);
 const t0 = performance.now();
 const open = (n) => ort.InferenceSession.create(modelPath, { intraOpNumThreads: n, interOpNumThreads: 1,
   executionMode: 'sequential', graphOptimizationLevel: 'all', enableCpuMemArena: true, enableMemPattern: true, logSeverityLevel: 3,
-  extra: JSON.parse(extraJson) });
+  extra: pinned(JSON.parse(extraJson), pins[n]) });
 const s = await open(Number(threads));
 const loadMs = performance.now() - t0;
 const loadPeakMB = mem().hwm;
@@ -134,7 +138,15 @@ process.stdout.write(JSON.stringify({ baselineMB, loadPeakMB, peakMB: m.hwm, ste
 
 /** measureInChild set up as a function host runs a slice: its malloc setting and the served session config. */
 export function measureAsHost(modelPath: string, feeds: Feeds, opts: Omit<ChildOptions, 'env' | 'sessionConfig'>): Promise<ChildResult> {
-  return measureInChild(modelPath, feeds, { ...opts, env: leanMallocEnv(), sessionConfig: { ...SERVED_SESSION_CONFIG } });
+  return measureInChild(modelPath, feeds, { ...opts, env: leanMallocEnv(), sessionConfig: { ...SERVED_SESSION_CONFIG }, pinWorkers: true });
+}
+
+/** Affinity per thread count of the child's sessions, where `pinWorkers` asks for it. */
+function pinsFor(opts: ChildOptions): Record<number, string> {
+  const out: Record<number, string> = {};
+  if (!opts.pinWorkers) return out;
+  for (const n of [opts.threads, opts.pairThreads ?? 0]) { const a = workerAffinity(n); if (a) out[n] = a; }
+  return out;
 }
 
 /** Loads and runs `modelPath` in a fresh process (inside `cgroup` when given) and reports memory and times. */
@@ -143,7 +155,7 @@ export async function measureInChild(modelPath: string, feeds: Feeds, opts: Chil
   try {
     writeFeeds(dir, feeds);
     const ortUrl = pathToFileURL(createRequire(import.meta.url).resolve('onnxruntime-node')).href;
-    const args = ['--input-type=module', '-e', SCRIPT, ortUrl, modelPath, dir, String(opts.threads), String(opts.warmup), String(opts.runs), JSON.stringify(nestSessionConfig(opts.sessionConfig ?? {})), JSON.stringify(opts.stop ?? null), String(opts.pairThreads ?? 0)];
+    const args = ['--input-type=module', '-e', SCRIPT, ortUrl, modelPath, dir, String(opts.threads), String(opts.warmup), String(opts.runs), JSON.stringify(nestSessionConfig(opts.sessionConfig ?? {})), JSON.stringify(opts.stop ?? null), String(opts.pairThreads ?? 0), JSON.stringify(pinsFor(opts))];
     const spawnOpts = { stdio: ['ignore', 'pipe', 'pipe'] as ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } };
     const child = opts.cgroup
       ? spawnInCgroup(opts.cgroup, process.execPath, args, spawnOpts)

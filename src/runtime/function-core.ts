@@ -2,7 +2,7 @@
  * The function-host core: one slice loaded once, invoked many times. Independent of how it is invoked — the
  * embedded runtime's host process, the OpenFaaS handler and the Lambda handler all wrap this.
  */
-import { openSession, runSession, SERVED_SESSION_CONFIG, type Feeds, type SessionOptions, type ort } from '../graph/lean.js';
+import { openSession, runSession, servedSessionConfig, SERVED_SESSION_CONFIG, type Feeds, type SessionOptions, type ort } from '../graph/lean.js';
 import { MoparError } from '../core/index.js';
 
 export interface FunctionCoreOptions extends SessionOptions {
@@ -31,7 +31,8 @@ export const FUNCTION_SESSION_CONFIG: Readonly<Record<string, string>> = SERVED_
 
 export async function createFunctionCore(modelPath: string, opts: FunctionCoreOptions = {}): Promise<FunctionCore> {
   const t0 = performance.now();
-  const session: ort.InferenceSession = await openSession(modelPath, { ...opts, config: { ...FUNCTION_SESSION_CONFIG, ...opts.config } });
+  // Workers pinned apart from each other (graph/runner.ts workerAffinity), as the profiler measures them.
+  const session: ort.InferenceSession = await openSession(modelPath, { ...opts, config: servedSessionConfig(opts.threads ?? 1, { ...FUNCTION_SESSION_CONFIG, ...opts.config }) });
   const loadMs = performance.now() - t0;
   if (opts.inputs && [...opts.inputs].sort().join('\0') !== [...session.inputNames].sort().join('\0')) {
     throw new MoparError(`function file ${modelPath} has inputs [${session.inputNames}] but the manifest says [${opts.inputs}]`);
