@@ -7,8 +7,12 @@
  * DeiT-S/16's single-layer slices (3.6–6.3 ms at one thread) sped up 1.4–1.8× with gaps of 0–3 ms and 0.97–1.15×
  * after 6 ms or more idle; VGG-16's 224×224 convolutions (33–37 ms) kept 1.8–1.95× after 20 ms idle while its
  * s19 (512 channels at 28×28, 33 ms) fell from 1.96× to 1.01×; a 20 ms run of five DeiT layers in one model and the
- * 100 ms whole model kept theirs. So it is not a fixed delay per run: it depends on the operators. Guest
- * halt-polling (2 ms), thread affinity and spinning did not change it. The planner does not model it yet.
+ * 100 ms whole model kept theirs. The cause was not idleness: the scheduler woke onnxruntime's worker onto the
+ * CPU of the thread that woke it and the two took turns there (run-queue waits in each thread's
+ * /proc/self/task/TID/schedstat). Served sessions now pin their workers (graph/runner.ts workerAffinity,
+ * 2026-12-08) and so do this bench's, so it checks that a 2-thread function keeps its speed-up whatever ran before
+ * it: pinned, the DeiT MLP slice read 1.80× / 1.77× at gaps of 0 / 20 ms, its attention slice 1.01× / 1.59× (one
+ * run, load 1.4: not every run is rescued).
  *
  * Run: node --import tsx bench/idle-threads.ts DIR [--fns s05,s06] [--gaps 0,3,6,20,50] [--runs 30]
  * DIR is a partition directory (mopar partition … -o DIR); default functions: the 4 with the most planned compute.
@@ -18,7 +22,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { median } from '../src/core/index.js';
-import { openModel, openSession, randomInputs, runSession, SERVED_SESSION_CONFIG } from '../src/graph/index.js';
+import { openModel, openSession, randomInputs, runSession, servedSessionConfig } from '../src/graph/index.js';
 import { loadManifest } from '../src/partition/index.js';
 
 const { values: a, positionals } = parseArgs({
@@ -43,7 +47,7 @@ for (const f of chosen) {
   const file = join(dir, f.file);
   const { graph, inputShapes } = await openModel(file);
   const feeds = randomInputs(graph, inputShapes, 1);
-  const sessions = [await openSession(file, { threads: 1, config: SERVED_SESSION_CONFIG }), await openSession(file, { threads: 2, config: SERVED_SESSION_CONFIG })];
+  const sessions = [await openSession(file, { threads: 1, config: servedSessionConfig(1) }), await openSession(file, { threads: 2, config: servedSessionConfig(2) })];
   for (const s of sessions) for (let i = 0; i < 3; i++) await runSession(s, feeds);
   for (const gap of gaps) {
     const ms: [number[], number[]] = [[], []];
