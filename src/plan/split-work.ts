@@ -107,21 +107,31 @@ export function splitWorkModel(layers: readonly LayerProfile[], layerMs: readonl
   };
   // The band model counts work; where the profile timed a layer's parts (profile/split-parts.ts), the run's parts
   // take its layers' measured time per unit of work: each layer's measured part share ÷ its modelled one, weighted
-  // by the layers' time. Layers the profile did not time count at 1.
-  const efficiency = (first: number, last: number, kind: SplitOption['kind'], k: number): number => {
-    let weighted = 0;
-    let weight = 0;
-    let timed = false;
-    for (let l = first; l <= last; l++) {
+  // by the layers' time. Layers the profile did not time count at 1. Per (kind, k), prefix sums over the layers:
+  // the planner asks for every run, and walking each one made this O(n) per question.
+  const sums = new Map<string, { weighted: Float64Array; weight: Float64Array; timed: Int32Array }>();
+  const prefixes = (kind: SplitOption['kind'], k: number) => {
+    const key = `${kind}:${k}`;
+    let p = sums.get(key);
+    if (p) return p;
+    const n = layers.length;
+    p = { weighted: new Float64Array(n + 1), weight: new Float64Array(n + 1), timed: new Int32Array(n + 1) };
+    for (let l = 0; l < n; l++) {
       const own = ownSplit(l, kind);
       const share = own?.partShareAt && measuredShare(own.partShareAt, k);
       const modelled = share !== undefined && own ? byWork(l, l, own, k)?.maxPart : undefined;
       const e = share !== undefined && modelled ? share / modelled : 1;
-      timed ||= e !== 1;
-      weighted += layerMs[l]! * e;
-      weight += layerMs[l]!;
+      p.weighted[l + 1] = p.weighted[l]! + layerMs[l]! * e;
+      p.weight[l + 1] = p.weight[l]! + layerMs[l]!;
+      p.timed[l + 1] = p.timed[l]! + (e !== 1 ? 1 : 0);
     }
-    return timed && weight > 0 ? weighted / weight : 1;
+    sums.set(key, p);
+    return p;
+  };
+  const efficiency = (first: number, last: number, kind: SplitOption['kind'], k: number): number => {
+    const p = prefixes(kind, k);
+    const weight = p.weight[last + 1]! - p.weight[first]!;
+    return p.timed[last + 1]! > p.timed[first]! && weight > 0 ? (p.weighted[last + 1]! - p.weighted[first]!) / weight : 1;
   };
   return (first, last, s, k) => {
     const w = byWork(first, last, s, k);

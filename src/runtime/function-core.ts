@@ -32,7 +32,7 @@ export const FUNCTION_SESSION_CONFIG: Readonly<Record<string, string>> = SERVED_
 export async function createFunctionCore(modelPath: string, opts: FunctionCoreOptions = {}): Promise<FunctionCore> {
   const t0 = performance.now();
   // Workers pinned apart from each other (graph/runner.ts workerAffinity), as the profiler measures them.
-  const session: ort.InferenceSession = await openSession(modelPath, { ...opts, config: servedSessionConfig(opts.threads ?? 1, { ...FUNCTION_SESSION_CONFIG, ...opts.config }) });
+  const session: ort.InferenceSession = await openSession(modelPath, { ...opts, config: servedSessionConfig(opts.threads ?? 1, opts.config) });
   const loadMs = performance.now() - t0;
   if (opts.inputs && [...opts.inputs].sort().join('\0') !== [...session.inputNames].sort().join('\0')) {
     throw new MoparError(`function file ${modelPath} has inputs [${session.inputNames}] but the manifest says [${opts.inputs}]`);
